@@ -1,0 +1,120 @@
+#pragma once
+// kemas settings: one struct per section of conf/kemas.toml. Every field has the default
+// that conf/kemas.toml documents; load_settings() (loader.hpp) fills them from the file and
+// the environment and validates them. Secrets are never read from the file.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kemas::config {
+
+using std::chrono::milliseconds;
+
+enum class environment { development, production };
+
+struct http_settings {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8081;
+  unsigned io_threads = 2;
+  unsigned max_connections = 1024;
+  std::size_t header_limit = 16 * 1024;          // bytes of request line + headers
+  std::size_t body_limit = 1024 * 1024;          // non-upload bodies (JSON)
+  milliseconds header_timeout{10'000};           // to receive the complete header
+  milliseconds idle_timeout{60'000};             // keep-alive idle between requests
+  milliseconds request_timeout{300'000};         // whole request incl. body, non-upload
+  milliseconds shutdown_grace{10'000};           // in-flight requests get this long on SIGTERM
+  std::vector<std::string> trusted_proxies;      // peers allowed to set X-Forwarded-For
+};
+
+struct postgres_settings {
+  std::string url = "postgresql://kemas@127.0.0.1:55432/kemas";
+  std::string password;                          // secret: KEMAS_POSTGRES_PASSWORD
+  unsigned pool_size = 4;
+  milliseconds connect_timeout{5'000};
+  milliseconds statement_timeout{10'000};
+};
+
+struct redis_settings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 56379;
+  std::string password;                          // secret: KEMAS_REDIS_PASSWORD (optional)
+  unsigned database = 0;
+  milliseconds timeout{2'000};
+};
+
+struct amqp_settings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 55672;
+  std::string vhost = "/";
+  std::string user = "kemas";
+  std::string password;                          // secret: KEMAS_AMQP_PASSWORD
+  unsigned prefetch = 16;
+  unsigned delivery_limit = 5;                   // quorum x-delivery-limit before dead-lettering
+  std::uint16_t heartbeat_seconds = 30;
+  milliseconds confirm_timeout{5'000};
+  milliseconds reconnect_min{200};
+  milliseconds reconnect_max{10'000};
+  std::string management_url = "http://127.0.0.1:55673";  // for operators and tests
+};
+
+struct s3_settings {
+  std::string endpoint = "127.0.0.1:59000";      // host:port, path-style
+  bool use_ssl = false;
+  std::string region = "us-east-1";
+  std::string bucket = "kemas";
+  std::string access_key = "S3RVER";             // key id (not secret)
+  std::string secret_key;                        // secret: KEMAS_S3_SECRET_KEY
+  unsigned threads = 4;                          // blocking transfer threads
+  milliseconds connect_timeout{3'000};
+  milliseconds timeout{300'000};                 // one whole transfer
+};
+
+struct auth_settings {
+  std::string jwt_secret;                        // secret: KEMAS_AUTH_JWT_SECRET / JWT_ACCESS_SECRET
+  std::chrono::seconds access_ttl{15 * 60};
+  std::chrono::seconds refresh_ttl{7 * 24 * 3600};
+};
+
+struct cors_settings {
+  std::vector<std::string> allowed_origins;      // exact origins; CORS_URL is accepted
+};
+
+struct upload_settings {
+  std::size_t inline_max = 256 * 1024;
+  std::size_t part_size = 8 * 1024 * 1024;
+  milliseconds wait{10'000};
+};
+
+struct worker_settings {
+  milliseconds drain_timeout{30'000};
+  unsigned handler_threads = 4;
+};
+
+struct log_settings {
+  std::string level = "info";                    // trace debug info warn error critical off
+  std::string format = "json";                   // json | text
+};
+
+struct internal_settings {
+  std::string token;                             // secret: KEMAS_INTERNAL_TOKEN
+};
+
+struct settings {
+  environment env = environment::production;
+  http_settings http;
+  postgres_settings postgres;
+  redis_settings redis;
+  amqp_settings amqp;
+  s3_settings s3;
+  auth_settings auth;
+  cors_settings cors;
+  upload_settings upload;
+  worker_settings worker;
+  log_settings log;
+  internal_settings internal;
+};
+
+}  // namespace kemas::config

@@ -1,0 +1,82 @@
+#pragma once
+// blocking_pool: dedicated threads for blocking calls (SOCI, librabbitmq, libcurl easy,
+// Argon2, file I/O). A coroutine on an I/O thread awaits `pool.run(fn)`: fn runs on one of
+// the pool's threads and the coroutine resumes on its own executor with the result, or with
+// fn's exception rethrown. I/O threads therefore never block.
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace kemas::support {
+
+class blocking_pool {
+ public:
+  explicit blocking_pool(unsigned threads) : pool_(threads) {}
+  ~blocking_pool() { stop(); }
+  blocking_pool(const blocking_pool&) = delete;
+  blocking_pool& operator=(const blocking_pool&) = delete;
+
+  // Runs fn on a pool thread. Returns fn's result; rethrows fn's exception.
+  template <class F>
+  auto run(F fn) -> boost::asio::awaitable<std::invoke_result_t<F>> {
+    using result = std::invoke_result_t<F>;
+    if constexpr (std::is_void_v<result>) {
+      co_await async_run<bool>([f = std::move(fn)]() mutable { f(); return true; },
+                               boost::asio::use_awaitable);
+    } else {
+      co_return std::move(*co_await async_run<std::optional<result>>(
+          [f = std::move(fn)]() mutable { return std::optional<result>(f()); },
+          boost::asio::use_awaitable));
+    }
+  }
+
+  // Fire-and-forget: fn runs on a pool thread; nobody waits.
+  template <class F>
+  void post(F fn) { boost::asio::post(pool_, std::move(fn)); }
+
+  // Waits for queued work to finish and joins the threads.
+  void stop() {
+    pool_.join();
+  }
+
+  boost::asio::thread_pool::executor_type executor() { return pool_.get_executor(); }
+
+ private:
+  template <class R, class F, class Token>
+  auto async_run(F fn, Token&& token) {
+    return boost::asio::async_initiate<Token, void(std::exception_ptr, R)>(
+        [this](auto handler, F f) {
+          auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
+          boost::asio::post(pool_, [h = std::move(handler), f = std::move(f),
+                                    w = std::move(work)]() mutable {
+            std::exception_ptr error;
+            R value{};
+            try {
+              value = f();
+            } catch (...) {
+              error = std::current_exception();
+            }
+            auto ex = w.get_executor();
+            boost::asio::dispatch(ex, [h = std::move(h), error, v = std::move(value)]() mutable {
+              std::move(h)(error, std::move(v));
+            });
+          });
+        },
+        token, std::move(fn));
+  }
+
+  boost::asio::thread_pool pool_;
+};
+
+}  // namespace kemas::support

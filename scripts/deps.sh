@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything kemas needs to build, run and test on Debian 12:
+# the Debian packages below and the pinned S3 test server (npm, project-local, locked).
+# Idempotent: when everything is present it only checks and returns.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(
+  # toolchain
+  g++ cmake ninja-build ccache pkg-config git
+  # libraries (Boost 1.81, not the 1.74 default; JSON and URL come separately)
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  librabbitmq-dev libsoci-dev libpq-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
+  libspdlog-dev libfmt-dev doctest-dev libjwt-dev libargon2-dev prometheus-cpp-dev
+  libcli11-dev libtomlplusplus-dev uuid-dev
+  # servers run as plain processes by scripts/services.sh
+  postgresql redis-server redis-tools rabbitmq-server
+  # the S3 test server and script helpers
+  nodejs npm curl jq procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs from another origin may provide npm itself
+if [[ " ${missing[*]} " == *" npm "* ]] && command -v npm >/dev/null; then
+  missing=("${missing[@]/npm}")
+fi
+missing=($(printf '%s\n' "${missing[@]}" | grep -v '^$' || true))
+
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The S3 test server, pinned in tools/s3/package-lock.json, installed under tools/s3/node_modules.
+s3dir="$here/tools/s3"
+if [[ ! -f "$s3dir/node_modules/@20minutes/s3rver/lib/cli.js" ]]; then
+  echo "deps: installing the S3 test server (npm ci)"
+  (cd "$s3dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "deps: ok"

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# kemas development/test servers as plain processes on loopback (no Docker, no systemd):
+# PostgreSQL, Redis, RabbitMQ (+ management UI) and the S3 test server (s3rver).
+#
+#   scripts/services.sh up                 start all four, wait until each is ready
+#   scripts/services.sh down               stop exactly what `up` started
+#   scripts/services.sh status             what runs, and where
+#   scripts/services.sh start|stop NAME    one server: postgres | redis | rabbitmq | s3
+#   scripts/services.sh env                print the environment for kemas (also in .run/env)
+#
+# Data lives under .run/ (ignored by git). Ports come from KEMAS_SVC_* variables; the
+# defaults avoid the standard ports so a system PostgreSQL/Redis/RabbitMQ can keep running.
+# Works as root (PostgreSQL then runs as the `postgres` user) and as a normal user.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+run="${KEMAS_SVC_DIR:-$root/.run}"
+
+pg_port=${KEMAS_SVC_PG_PORT:-55432}
+redis_port=${KEMAS_SVC_REDIS_PORT:-56379}
+amqp_port=${KEMAS_SVC_AMQP_PORT:-55672}
+mgmt_port=${KEMAS_SVC_AMQP_MANAGEMENT_PORT:-55673}
+dist_port=${KEMAS_SVC_AMQP_DIST_PORT:-55674}
+epmd_port=${KEMAS_SVC_EPMD_PORT:-54369}
+s3_port=${KEMAS_SVC_S3_PORT:-59000}
+s3_bucket=${KEMAS_SVC_S3_BUCKET:-kemas}
+
+# Development credentials for these throw-away servers only.
+db_user=kemas db_pass=kemas db_name=kemas
+mq_user=kemas mq_pass=kemas
+s3_key=S3RVER s3_secret=S3RVER
+
+log() { printf 'services: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# wait_for DESCRIPTION SECONDS COMMAND... : poll until COMMAND succeeds or time runs out.
+wait_for() {
+  local what=$1 secs=$2; shift 2
+  local deadline=$((SECONDS + secs))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+pid_alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# kill_pidfile PIDFILE SECONDS: TERM, wait, then KILL.
+kill_pidfile() {
+  local file=$1 secs=${2:-10}
+  pid_alive "$file" || { rm -f "$file"; return 0; }
+  local pid; pid=$(cat "$file")
+  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + secs))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+pg_dir="$run/postgres"
+as_pg() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_ready() { "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; }
+psql_admin() { as_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir" -p "$pg_port" -U postgres -d postgres "$@"; }
+
+postgres_start() {
+  [[ -n $pg_bin ]] || die "PostgreSQL binaries not found (run scripts/deps.sh)"
+  if pg_ready; then log "postgres already up on 127.0.0.1:$pg_port"; return; fi
+  mkdir -p "$pg_dir"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$pg_dir"
+  if [[ ! -f $pg_dir/data/PG_VERSION ]]; then
+    as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=trust \
+      --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pg_dir/initdb.log" 2>&1 \
+      || die "initdb failed, see $pg_dir/initdb.log"
+  fi
+  # fsync off: these are throw-away development and test data.
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null || die "PostgreSQL did not start, see $pg_dir/postgres.log"
+  wait_for postgres 30 pg_ready || die "PostgreSQL not ready, see $pg_dir/postgres.log"
+  psql_admin <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$db_user') THEN
+    CREATE ROLE $db_user LOGIN CREATEDB PASSWORD '$db_pass';
+  END IF;
+END \$\$;
+SQL
+  if [[ -z $(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'") ]]; then
+    psql_admin -c "CREATE DATABASE $db_name OWNER $db_user"
+  fi
+  log "postgres up on 127.0.0.1:$pg_port (db $db_name, user $db_user)"
+}
+
+postgres_stop() {
+  [[ -f $pg_dir/data/postmaster.pid ]] || return 0
+  as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true
+  log "postgres stopped"
+}
+
+# ---------------------------------------------------------------- Redis
+redis_dir="$run/redis"
+redis_ready() { redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep -q PONG; }
+
+redis_start() {
+  if redis_ready; then log "redis already up on 127.0.0.1:$redis_port"; return; fi
+  mkdir -p "$redis_dir"
+  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$redis_dir" \
+    --save '' --appendonly no --daemonize yes \
+    --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log" \
+    || die "redis-server did not start"
+  wait_for redis 20 redis_ready || die "Redis not ready, see $redis_dir/redis.log"
+  log "redis up on 127.0.0.1:$redis_port"
+}
+
+redis_stop() {
+  pid_alive "$redis_dir/redis.pid" || return 0
+  redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+  wait_for "redis stop" 10 bash -c "! kill -0 $(cat "$redis_dir/redis.pid" 2>/dev/null || echo 0)" || true
+  kill_pidfile "$redis_dir/redis.pid" 5
+  log "redis stopped"
+}
+
+# ---------------------------------------------------------------- RabbitMQ
+mq_dir="$run/rabbitmq"
+mq_bin=/usr/lib/rabbitmq/bin   # not /usr/sbin: as root that wrapper switches user and cookie
+mq_env() {
+  export HOME="$mq_dir/home"
+  export RABBITMQ_NODENAME="kemas@localhost"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$amqp_port"
+  export RABBITMQ_DIST_PORT="$dist_port" ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_MNESIA_BASE="$mq_dir/mnesia" RABBITMQ_LOG_BASE="$mq_dir/log"
+  export RABBITMQ_CONFIG_FILE="$mq_dir/rabbitmq.conf"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$mq_dir/enabled_plugins"
+  export RABBITMQ_CONF_ENV_FILE="$mq_dir/rabbitmq-env.conf"
+  export RABBITMQ_PID_FILE="$mq_dir/rabbitmq.pid"
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+  export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+mq_ready() {
+  curl -fs -m 2 -u "$mq_user:$mq_pass" "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null &&
+    (exec 3<>"/dev/tcp/127.0.0.1/$amqp_port") 2>/dev/null
+}
+
+rabbitmq_start() {
+  if mq_ready; then log "rabbitmq already up on 127.0.0.1:$amqp_port"; return; fi
+  [[ -x $mq_bin/rabbitmq-server ]] || die "rabbitmq-server not found (run scripts/deps.sh)"
+  mkdir -p "$mq_dir/home" "$mq_dir/log" "$mq_dir/mnesia"
+  if [[ ! -f $mq_dir/home/.erlang.cookie ]]; then
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$mq_dir/home/.erlang.cookie"
+    chmod 400 "$mq_dir/home/.erlang.cookie"
+  fi
+  : >"$mq_dir/rabbitmq-env.conf"
+  echo '[rabbitmq_management].' >"$mq_dir/enabled_plugins"
+  cat >"$mq_dir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$amqp_port
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $mgmt_port
+default_user = $mq_user
+default_pass = $mq_pass
+default_user_tags.administrator = true
+loopback_users = none
+log.console = false
+log.file.level = info
+CONF
+  (
+    mq_env
+    exec setsid "$mq_bin/rabbitmq-server" >"$mq_dir/log/stdout.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$mq_dir/server.pid"
+  if ! wait_for rabbitmq 90 mq_ready; then
+    tail -n 20 "$mq_dir/log/stdout.log" >&2 || true
+    die "RabbitMQ not ready after 90 s, see $mq_dir/log/"
+  fi
+  log "rabbitmq up on 127.0.0.1:$amqp_port, management UI http://127.0.0.1:$mgmt_port ($mq_user/$mq_pass)"
+}
+
+rabbitmq_stop() {
+  [[ -f $mq_dir/server.pid ]] || return 0
+  if pid_alive "$mq_dir/server.pid"; then
+    ( mq_env; timeout 20 "$mq_bin/rabbitmqctl" -q stop >/dev/null 2>&1 ) || true
+    kill_pidfile "$mq_dir/server.pid" 10
+  fi
+  rm -f "$mq_dir/server.pid"
+  # The broker starts an epmd of its own (on our private port) that outlives it.
+  ( mq_env; epmd -port "$epmd_port" -kill >/dev/null 2>&1 ) || true
+  log "rabbitmq stopped"
+}
+
+# ---------------------------------------------------------------- S3 (s3rver)
+s3_dir="$run/s3"
+s3_ready() { curl -s -m 2 -o /dev/null "http://127.0.0.1:$s3_port/"; }
+
+s3_start() {
+  if s3_ready; then log "s3 already up on 127.0.0.1:$s3_port"; return; fi
+  local cli="$root/tools/s3/s3-server.js"
+  [[ -d $root/tools/s3/node_modules/@20minutes/s3rver ]] || die "S3 test server missing (run scripts/deps.sh)"
+  mkdir -p "$s3_dir/data"
+  (
+    # legacy provider: without it ListObjectsV2 paging answers 500 on node 20 (FACTS.md)
+    export NODE_OPTIONS=--openssl-legacy-provider
+    exec setsid node "$cli" -d "$s3_dir/data" -a 127.0.0.1 -p "$s3_port" --silent \
+      --configure-bucket "$s3_bucket" >"$s3_dir/s3.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$s3_dir/server.pid"
+  wait_for s3 30 s3_ready || die "S3 server not ready, see $s3_dir/s3.log"
+  log "s3 up on http://127.0.0.1:$s3_port (bucket $s3_bucket, key $s3_key)"
+}
+
+s3_stop() {
+  [[ -f $s3_dir/server.pid ]] || return 0
+  kill_pidfile "$s3_dir/server.pid" 5
+  log "s3 stopped"
+}
+
+# ---------------------------------------------------------------- environment
+write_env() {
+  mkdir -p "$run"
+  cat >"$run/env" <<ENV
+# Written by scripts/services.sh: how kemas reaches the development servers.
+KEMAS_ENV=development
+KEMAS_POSTGRES_URL=postgresql://$db_user@127.0.0.1:$pg_port/$db_name
+KEMAS_POSTGRES_PASSWORD=$db_pass
+KEMAS_REDIS_HOST=127.0.0.1
+KEMAS_REDIS_PORT=$redis_port
+KEMAS_AMQP_HOST=127.0.0.1
+KEMAS_AMQP_PORT=$amqp_port
+KEMAS_AMQP_USER=$mq_user
+KEMAS_AMQP_PASSWORD=$mq_pass
+KEMAS_AMQP_MANAGEMENT_URL=http://127.0.0.1:$mgmt_port
+KEMAS_S3_ENDPOINT=127.0.0.1:$s3_port
+KEMAS_S3_ACCESS_KEY=$s3_key
+KEMAS_S3_SECRET_KEY=$s3_secret
+KEMAS_S3_BUCKET=$s3_bucket
+KEMAS_S3_REGION=us-east-1
+ENV
+}
+
+status_line() {
+  local name=$1 where=$2; shift 2
+  if "$@" >/dev/null 2>&1; then printf '%-9s up    %s\n' "$name" "$where"; else printf '%-9s down  %s\n' "$name" "$where"; fi
+}
+
+status() {
+  status_line postgres "127.0.0.1:$pg_port" pg_ready
+  status_line redis "127.0.0.1:$redis_port" redis_ready
+  status_line rabbitmq "amqp://127.0.0.1:$amqp_port  ui http://127.0.0.1:$mgmt_port ($mq_user/$mq_pass)" mq_ready
+  status_line s3 "http://127.0.0.1:$s3_port  bucket $s3_bucket" s3_ready
+}
+
+all_up() { pg_ready && redis_ready && mq_ready && s3_ready; }
+
+one() {
+  local action=$1 name=${2:-}
+  case $name in
+    postgres | redis | rabbitmq | s3) "${name}_${action}" ;;
+    *) die "unknown server '$name' (postgres | redis | rabbitmq | s3)" ;;
+  esac
+}
+
+case ${1:-} in
+  up)
+    write_env
+    # RabbitMQ is the slow one: start it first, bring the others up while it boots.
+    rabbitmq_start & mq_job=$!
+    postgres_start
+    redis_start
+    s3_start
+    wait "$mq_job" || die "RabbitMQ failed to start"
+    log "all up; environment in $run/env"
+    ;;
+  down)
+    s3_stop; redis_stop; postgres_stop; rabbitmq_stop ;;
+  status)
+    status; all_up ;;
+  start | stop)
+    write_env; one "$1" "${2:-}" ;;
+  env)
+    write_env; cat "$run/env" ;;
+  *)
+    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac
