@@ -1,0 +1,315 @@
+#include "adapters/amqp/publisher.hpp"
+
+#include "adapters/amqp/backoff.hpp"
+#include "adapters/amqp/confirm_tracker.hpp"
+#include "adapters/amqp/connection.hpp"
+#include "adapters/amqp/mailbox.hpp"
+#include "adapters/amqp/properties.hpp"
+#include "adapters/config/settings.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+namespace kemas::amqp {
+namespace {
+
+using clock = std::chrono::steady_clock;
+constexpr amqp_channel_t publish_channel = 1;
+// Longest sleep of an idle actor: bounds how late heartbeats are sent and checked.
+constexpr std::chrono::milliseconds idle_wait{100};
+// Frames handled per turn before the mailbox gets another look.
+constexpr int frames_per_turn = 256;
+
+struct publish_request {
+  outgoing_message message;
+  std::function<void(publish_result)> done;
+  clock::time_point deadline;
+};
+
+void run_all(std::vector<confirm_tracker::finished> finished) {
+  for (auto& f : finished) f.done(std::move(f.result));
+}
+
+}  // namespace
+
+class amqp_publisher::actor {
+ public:
+  actor(const config::amqp_settings& settings, publisher_options options)
+      : settings_(settings), options_(std::move(options)),
+        connection_options_(make_connection_options(settings, options_.name)),
+        backoff_(settings.reconnect_min, settings.reconnect_max),
+        thread_([this] { run(); }) {}
+
+  ~actor() { stop(); }
+
+  void submit(outgoing_message message, std::function<void(publish_result)> done) {
+    publish_request request{std::move(message), std::move(done),
+                            clock::now() + settings_.confirm_timeout};
+    if (!mailbox_.push(std::move(request))) {
+      request.done({publish_error::shut_down, "the publisher is stopping"});
+    }
+  }
+
+  bool connected() const noexcept { return connected_.load(); }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    stop_deadline_ = clock::now() + settings_.confirm_timeout;
+    stopping_.store(true);
+    for (auto& request : mailbox_.close()) {
+      request.done({publish_error::shut_down, "the publisher is stopping"});
+    }
+    thread_.join();
+  }
+
+ private:
+  void run() {
+    auto next_attempt = clock::now();
+    while (true) {
+      const bool stopping = stopping_.load();
+      if (stopping && (!conn_ || tracker_.empty() || clock::now() >= stop_deadline_)) break;
+      if (!conn_) {
+        if (clock::now() >= next_attempt) {
+          if (try_connect()) continue;
+          next_attempt = clock::now() + backoff_.next();
+        }
+        const auto wait =
+            std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt - clock::now());
+        wait_for_activity(-1, mailbox_.fd(), std::min(wait, idle_wait));
+        for (auto& request : mailbox_.take_all()) {
+          request.done({publish_error::not_connected,
+                        "not connected to RabbitMQ at " + endpoint() + ": " + last_error_});
+        }
+        continue;
+      }
+      for (auto& request : mailbox_.take_all()) {
+        if (conn_) publish(request);
+        else request.done({publish_error::connection_lost, last_error_});
+      }
+      if (conn_) pump_frames();
+      run_all(tracker_.expire(clock::now()));
+    }
+    run_all(tracker_.fail_all(publish_error::shut_down, "the publisher stopped before a confirm"));
+    connected_.store(false);
+    conn_.reset();
+  }
+
+  std::string endpoint() const {
+    return connection_options_.host + ":" + std::to_string(connection_options_.port);
+  }
+
+  bool try_connect() {
+    try {
+      auto conn = std::make_unique<connection>(connection_options_);
+      conn->open_channel(publish_channel);
+      if (options_.declare_on_connect) {
+        declare_topology(*conn, publish_channel, *options_.declare_on_connect);
+      }
+      conn->enable_confirms(publish_channel);
+      conn_ = std::move(conn);
+      tracker_.reset();
+      backoff_.reset();
+      connected_.store(true);
+      spdlog::info("amqp publisher '{}' connected to {}", options_.name, endpoint());
+      return true;
+    } catch (const amqp_failure& e) {
+      last_error_ = e.what();
+      spdlog::warn("amqp publisher '{}': {}", options_.name, last_error_);
+      return false;
+    }
+  }
+
+  void drop(const std::string& why) {
+    last_error_ = why;
+    spdlog::warn("amqp publisher '{}' lost its connection: {}", options_.name, why);
+    connected_.store(false);
+    if (conn_) conn_->mark_broken();
+    conn_.reset();
+    run_all(tracker_.fail_all(publish_error::connection_lost,
+                              "connection lost before the confirm: " + why));
+  }
+
+  void publish(publish_request& request) {
+    if (clock::now() >= request.deadline) {
+      request.done({publish_error::timeout, "queued past its deadline before it could be sent"});
+      return;
+    }
+    const outgoing_message& m = request.message;
+    outgoing_properties properties(m);
+    const int status = amqp_basic_publish(conn_->state(), publish_channel, as_bytes(m.exchange),
+                                          as_bytes(m.routing_key), m.mandatory ? 1 : 0, 0,
+                                          properties.get(), as_bytes(m.body));
+    if (status != AMQP_STATUS_OK) {
+      const std::string why = std::string("basic.publish: ") + amqp_error_string2(status);
+      request.done({publish_error::connection_lost, why});
+      drop(why);
+      return;
+    }
+    tracker_.add({m.exchange, m.routing_key, m.message_id}, std::move(request.done),
+                 request.deadline);
+  }
+
+  void pump_frames() {
+    amqp_connection_state_t state = conn_->state();
+    if (!amqp_frames_enqueued(state) && !amqp_data_in_buffer(state)) {
+      auto wait = idle_wait;
+      if (auto deadline = tracker_.next_deadline()) {
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  *deadline - clock::now()) + std::chrono::milliseconds(1));
+      }
+      wait_for_activity(conn_->socket_fd(), mailbox_.fd(), wait);
+    }
+    // Always read (with a zero timeout): this is also where librabbitmq sends heartbeats
+    // and notices a silent broker.
+    for (int i = 0; i < frames_per_turn && conn_; ++i) {
+      amqp_frame_t frame;
+      const timeval zero{0, 0};
+      const int status = amqp_simple_wait_frame_noblock(state, &frame, &zero);
+      if (status == AMQP_STATUS_TIMEOUT) return;
+      if (status != AMQP_STATUS_OK) {
+        drop(amqp_error_string2(status));
+        return;
+      }
+      handle_frame(frame);
+    }
+  }
+
+  void handle_frame(const amqp_frame_t& frame) {
+    if (frame.frame_type != AMQP_FRAME_METHOD) return;
+    const void* decoded = frame.payload.method.decoded;
+    switch (frame.payload.method.id) {
+      case AMQP_BASIC_ACK_METHOD: {
+        const auto* ack = static_cast<const amqp_basic_ack_t*>(decoded);
+        run_all(tracker_.on_ack(ack->delivery_tag, ack->multiple != 0));
+        break;
+      }
+      case AMQP_BASIC_NACK_METHOD: {
+        const auto* nack = static_cast<const amqp_basic_nack_t*>(decoded);
+        run_all(tracker_.on_nack(nack->delivery_tag, nack->multiple != 0));
+        break;
+      }
+      case AMQP_BASIC_RETURN_METHOD:
+        handle_return(frame.channel, *static_cast<const amqp_basic_return_t*>(decoded));
+        break;
+      case AMQP_CHANNEL_CLOSE_METHOD: {
+        const std::string why =
+            "channel closed by the broker: " +
+            describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
+        conn_->acknowledge_channel_close(frame.channel);
+        run_all(tracker_.fail_all(publish_error::connection_lost, why));
+        spdlog::warn("amqp publisher '{}': {}", options_.name, why);
+        reopen_channel(why);
+        break;
+      }
+      case AMQP_CONNECTION_CLOSE_METHOD: {
+        const std::string why =
+            "connection closed by the broker: " +
+            describe_close(*static_cast<const amqp_connection_close_t*>(decoded));
+        conn_->acknowledge_connection_close();
+        drop(why);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  void handle_return(amqp_channel_t channel, const amqp_basic_return_t& returned) {
+    confirm_key key{std::string(as_string_view(returned.exchange)),
+                    std::string(as_string_view(returned.routing_key)), {}};
+    const std::string detail = std::to_string(returned.reply_code) + " " +
+                               std::string(as_string_view(returned.reply_text));
+    // The returned message's header and body follow; read them to learn its message id.
+    amqp_message_t message;
+    const amqp_rpc_reply_t reply = amqp_read_message(conn_->state(), channel, &message, 0);
+    if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+      drop("reading a returned message failed");
+      return;
+    }
+    key.message_id = std::string(message_id_of(message.properties));
+    amqp_destroy_message(&message);
+    tracker_.on_return(key, detail);
+  }
+
+  void reopen_channel(const std::string& why) {
+    try {
+      conn_->open_channel(publish_channel);
+      conn_->enable_confirms(publish_channel);
+      tracker_.reset();
+    } catch (const amqp_failure& e) {
+      drop(why + "; reopening the channel failed: " + e.what());
+    }
+  }
+
+  const config::amqp_settings& settings_;
+  publisher_options options_;
+  connection_options connection_options_;
+  backoff backoff_;
+  mailbox<publish_request> mailbox_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> connected_{false};
+  clock::time_point stop_deadline_{};
+  // Owned by the actor thread only:
+  std::unique_ptr<connection> conn_;
+  confirm_tracker tracker_;
+  std::string last_error_ = "not connected yet";
+  std::thread thread_;  // last: starts after every member above exists
+};
+
+amqp_publisher::amqp_publisher(const config::amqp_settings& settings, publisher_options options)
+    : actor_(std::make_unique<actor>(settings, std::move(options))) {}
+
+amqp_publisher::~amqp_publisher() = default;
+
+void amqp_publisher::stop() { actor_->stop(); }
+
+bool amqp_publisher::connected() const noexcept { return actor_->connected(); }
+
+boost::asio::awaitable<bool> amqp_publisher::ready() const { co_return actor_->connected(); }
+
+void amqp_publisher::async_publish(outgoing_message message,
+                                   std::function<void(publish_result)> done) {
+  actor_->submit(std::move(message), std::move(done));
+}
+
+publish_result amqp_publisher::publish_sync(outgoing_message message) {
+  auto promise = std::make_shared<std::promise<publish_result>>();
+  auto future = promise->get_future();
+  actor_->submit(std::move(message),
+                 [promise](publish_result result) { promise->set_value(std::move(result)); });
+  return future.get();
+}
+
+boost::asio::awaitable<publish_result> amqp_publisher::publish(outgoing_message message) {
+  namespace asio = boost::asio;
+  auto initiate = [this](auto handler, outgoing_message m) {
+    using handler_type = decltype(handler);
+    // Keeps the awaiting executor alive and resumes the coroutine there, not on our thread.
+    struct pending {
+      handler_type handler;
+      asio::executor_work_guard<asio::associated_executor_t<handler_type>> work;
+    };
+    auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+    auto shared = std::make_shared<pending>(pending{std::move(handler), std::move(work)});
+    actor_->submit(std::move(m), [shared](publish_result result) {
+      auto executor = shared->work.get_executor();
+      asio::dispatch(executor, [shared, r = std::move(result)]() mutable {
+        auto h = std::move(shared->handler);
+        shared->work.reset();
+        std::move(h)(std::move(r));
+      });
+    });
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(publish_result)>(
+      initiate, asio::use_awaitable, std::move(message));
+}
+
+}  // namespace kemas::amqp

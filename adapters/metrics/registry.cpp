@@ -1,0 +1,82 @@
+#include "adapters/metrics/registry.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace kemas::metrics {
+
+registry::registry(std::string_view process_name)
+    : registry_(std::make_shared<prometheus::Registry>()) {
+  prometheus::BuildGauge()
+      .Name("kemas_process_info")
+      .Help("Always 1; labels identify the kemas process")
+      .Register(*registry_)
+      .Add({{"process", std::string(process_name)}})
+      .Set(1);
+}
+
+registry::~registry() = default;
+
+std::string registry::render() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+prometheus::Registry& registry::prometheus_registry() noexcept { return *registry_; }
+
+struct http_metrics::impl {
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& latency;
+  prometheus::Gauge& open_connections;
+  prometheus::Counter& refused_connections;
+};
+
+namespace {
+const prometheus::Histogram::BucketBoundaries latency_buckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+}
+
+http_metrics::http_metrics(registry& r) {
+  auto& reg = r.prometheus_registry();
+  auto& requests = prometheus::BuildCounter()
+                       .Name("kemas_http_requests_total")
+                       .Help("HTTP requests answered, by route pattern, method and status")
+                       .Register(reg);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("kemas_http_request_duration_seconds")
+                      .Help("Time from complete request header to response written")
+                      .Register(reg);
+  auto& connections = prometheus::BuildGauge()
+                          .Name("kemas_http_open_connections")
+                          .Help("Client connections currently open")
+                          .Register(reg)
+                          .Add({});
+  auto& refused = prometheus::BuildCounter()
+                      .Name("kemas_http_refused_connections_total")
+                      .Help("Connections refused because http.max_connections was reached")
+                      .Register(reg)
+                      .Add({});
+  impl_ = std::make_unique<impl>(impl{requests, latency, connections, refused});
+}
+
+http_metrics::~http_metrics() = default;
+
+void http_metrics::observe(std::string_view route, std::string_view method, unsigned status,
+                           double seconds) {
+  const std::string status_text = std::to_string(status);
+  impl_->requests
+      .Add({{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}})
+      .Increment();
+  impl_->latency
+      .Add({{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}},
+           latency_buckets)
+      .Observe(seconds);
+}
+
+void http_metrics::connection_opened() { impl_->open_connections.Increment(); }
+void http_metrics::connection_closed() { impl_->open_connections.Decrement(); }
+void http_metrics::connection_refused() { impl_->refused_connections.Increment(); }
+
+}  // namespace kemas::metrics

@@ -1,0 +1,52 @@
+#pragma once
+// The process's Prometheus registry and the metric families shared across kemas.
+// One registry per process, created at start and passed by reference (no globals).
+// All methods are thread-safe (prometheus-cpp locks internally).
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace prometheus {
+class Registry;
+}
+
+namespace kemas::metrics {
+
+class registry {
+ public:
+  explicit registry(std::string_view process_name);
+  ~registry();
+  registry(const registry&) = delete;
+  registry& operator=(const registry&) = delete;
+
+  // Prometheus text exposition format (version 0.0.4) of every metric.
+  std::string render() const;
+
+  prometheus::Registry& prometheus_registry() noexcept;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+};
+
+// HTTP request count and latency by route (the route pattern, never the raw path, so the
+// label set stays bounded), method and status.
+class http_metrics {
+ public:
+  explicit http_metrics(registry& r);
+  ~http_metrics();
+  http_metrics(const http_metrics&) = delete;
+  http_metrics& operator=(const http_metrics&) = delete;
+
+  void observe(std::string_view route, std::string_view method, unsigned status,
+               double seconds);
+  void connection_opened();
+  void connection_closed();
+  void connection_refused();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kemas::metrics

@@ -1,0 +1,88 @@
+#pragma once
+// redis_client: the asynchronous Redis client (hiredis 0.14 driven by Boost.Asio).
+//
+//   kemas::redis::redis_client redis(ioc.get_executor(), settings.redis);
+//   auto r = co_await redis.command({"SET", key, value, "PX", "60000"});
+//   if (!r) { /* r.error(): Redis unavailable -> 503 */ }
+//   else if (r->is_error()) { /* Redis refused this command: r->str() */ }
+//
+// Contract:
+//  - One connection, owned by one strand the client makes from the given executor; every
+//    hiredis call happens there. The public functions may be called from any thread and
+//    any coroutine; the awaiting coroutine resumes on its own executor (never inline in
+//    hiredis). Commands are pipelined: many may be in flight, replies come back in order.
+//  - Errors are values: see reply.hpp for redis_errc (backend unavailable) versus an error
+//    reply (command refused). Nothing here throws for network or server trouble; only
+//    std::bad_alloc and the like escape.
+//  - Connects lazily on the first command and again on the first command after the
+//    connection was lost; sends AUTH (if a password is set) and SELECT (if database != 0)
+//    before anything else. Host names are resolved asynchronously. Connect failure
+//    (refused, resolve error, AUTH/SELECT refused, or not connected within
+//    settings.timeout) completes every waiting command with connect_failed at once.
+//  - Timeouts: a command with no reply within its timeout (settings.timeout unless given)
+//    completes with `timeout`; as replies are ordered, the connection is then unusable, so
+//    it is dropped: other in-flight commands complete with connection_lost, and the next
+//    command reconnects. Give blocking commands (BLPOP 5) a timeout longer than their block.
+//  - A command is never retried by the client: after timeout or connection_lost it may or
+//    may not have run on the server.
+//  - close() (also run by the destructor): in-flight and later commands complete with
+//    `closed`; the connection is freed on the strand. The client must be destroyed before
+//    its execution context. Outstanding co_awaits keep the internals alive, not the client:
+//    destroying the client while commands wait is safe (they complete with `closed`).
+//  - Not supported: SUBSCRIBE/MONITOR (replies would not be one per command), RESP3, TLS.
+//    Cancelling the awaiting coroutine does not abort the command (it ends by its timeout).
+//  - hiredis writes with write(2): the constructor makes the process ignore SIGPIPE if
+//    nobody installed a handler, so a peer reset is an error value, not a dead process.
+
+#include "adapters/config/settings.hpp"
+#include "adapters/redis/reply.hpp"
+#include "adapters/redis/script.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kemas::redis {
+
+class redis_client {
+ public:
+  // Does not connect. `executor` is where the client's strand lives (an io_context's).
+  redis_client(boost::asio::any_io_executor executor, config::redis_settings settings);
+  ~redis_client();
+  redis_client(const redis_client&) = delete;
+  redis_client& operator=(const redis_client&) = delete;
+
+  // Sends one command; args are binary-safe (embedded NULs are fine). An empty args
+  // completes with invalid_command without touching the connection.
+  boost::asio::awaitable<redis_result> command(std::vector<std::string> args);
+  boost::asio::awaitable<redis_result> command(std::vector<std::string> args,
+                                               std::chrono::milliseconds timeout);
+
+  // True when Redis answered PONG; false on any failure. For health checks.
+  boost::asio::awaitable<bool> ping();
+
+  // EVALSHA, or EVAL when the server does not have the script cached (NOSCRIPT).
+  boost::asio::awaitable<redis_result> eval(const redis_script& script,
+                                            std::vector<std::string> keys,
+                                            std::vector<std::string> args);
+  boost::asio::awaitable<redis_result> eval(std::string_view script,
+                                            std::vector<std::string> keys,
+                                            std::vector<std::string> args);
+
+  // Idempotent, thread-safe, does not wait.
+  void close();
+
+  const config::redis_settings& settings() const noexcept;
+
+  class impl;  // adapters/redis/client.cpp
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace kemas::redis

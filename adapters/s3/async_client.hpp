@@ -1,0 +1,48 @@
+#pragma once
+// s3_service: s3_client for coroutines. It owns a blocking_pool of settings.threads
+// threads; each awaitable runs the blocking call there and resumes the caller on its own
+// executor, so Asio I/O threads never wait on S3.
+//
+// Lifetime: the service must outlive every operation started on it; its destructor waits
+// for running transfers to finish. Thread-safe: any number of coroutines may await it at
+// once (at most settings.threads transfers run in parallel; the rest queue).
+
+#include "adapters/config/settings.hpp"
+#include "adapters/s3/client.hpp"
+#include "adapters/support/blocking_pool.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace kemas::s3 {
+
+class s3_service {
+ public:
+  explicit s3_service(const config::s3_settings& settings);
+  s3_service(const s3_service&) = delete;
+  s3_service& operator=(const s3_service&) = delete;
+
+  // Readiness probe for /readyz: true when the bucket answers HEAD within `timeout`.
+  // Never throws for S3 faults.
+  boost::asio::awaitable<bool> ready(std::chrono::milliseconds timeout = std::chrono::seconds(2));
+  // The same probe with the reason when it fails.
+  boost::asio::awaitable<s3_result<void>> check(
+      std::chrono::milliseconds timeout = std::chrono::seconds(2));
+
+  // Any blocking client call on the pool: co_await service.run([&](s3_client& c) { ... }).
+  // The function runs on a pool thread; references it captures must outlive the await.
+  template <class F>
+  auto run(F fn) {
+    return pool_.run([this, f = std::move(fn)]() mutable { return f(client_); });
+  }
+
+  s3_client& client() noexcept { return client_; }
+
+ private:
+  s3_client client_;
+  support::blocking_pool pool_;  // declared last: joined first, while client_ still lives
+};
+
+}  // namespace kemas::s3

@@ -1,0 +1,287 @@
+#include "adapters/s3/transport.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+
+namespace kemas::s3::detail {
+namespace {
+
+void global_init_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+      throw std::runtime_error("curl_global_init failed");
+    }
+  });
+}
+
+// One easy handle per thread, reused so that its connection cache keeps connections to the
+// S3 server alive between calls. A call made while the thread's handle is busy (from inside
+// a sink, say) gets a handle of its own.
+struct handle_slot {
+  CURL* handle = nullptr;
+  bool busy = false;
+  ~handle_slot() {
+    if (handle != nullptr) curl_easy_cleanup(handle);
+  }
+};
+thread_local handle_slot slot;
+
+class handle_lease {
+ public:
+  handle_lease() {
+    global_init_once();
+    if (!slot.busy) {
+      if (slot.handle == nullptr) slot.handle = curl_easy_init();
+      handle_ = slot.handle;
+      slot.busy = handle_ != nullptr;
+    } else {
+      handle_ = curl_easy_init();
+      temporary_ = true;
+    }
+    if (handle_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+    curl_easy_reset(handle_);  // options only: connections and DNS cache survive
+  }
+  ~handle_lease() {
+    if (temporary_) curl_easy_cleanup(handle_);
+    else slot.busy = false;
+  }
+  handle_lease(const handle_lease&) = delete;
+  handle_lease& operator=(const handle_lease&) = delete;
+  CURL* get() const { return handle_; }
+
+ private:
+  CURL* handle_ = nullptr;
+  bool temporary_ = false;
+};
+
+struct exchange {
+  request& req;
+  response& res;
+  bool head_final = false;  // the final (non-1xx) head has been read completely
+  std::uint64_t sent = 0;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
+                        s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool success(int status) { return status >= 200 && status < 300; }
+
+std::size_t on_header(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto& ex = *static_cast<exchange*>(user);
+  const std::size_t total = size * count;
+  const std::string_view line(buffer, total);
+  if (line.rfind("HTTP/", 0) == 0) {
+    // A new status line: an interim 100 Continue or the final answer. Start afresh.
+    ex.res.head = {};
+    const std::size_t space = line.find(' ');
+    if (space != std::string_view::npos && space + 4 <= line.size()) {
+      int status = 0;
+      for (std::size_t i = space + 1; i < space + 4; ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(line[i]))) return 0;
+        status = status * 10 + (line[i] - '0');
+      }
+      ex.res.head.status = status;
+    }
+    return total;
+  }
+  if (trim(line).empty()) {
+    if (ex.res.head.status >= 200 && !ex.head_final) {
+      ex.head_final = true;
+      if (success(ex.res.head.status) && ex.req.on_head) {
+        try {
+          if (!ex.req.on_head(ex.res.head)) {
+            ex.res.aborted = true;
+            return 0;
+          }
+        } catch (...) {
+          ex.res.callback_error = std::current_exception();
+          return 0;
+        }
+      }
+    }
+    return total;
+  }
+  const std::size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(trim(line.substr(0, colon)));
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    ex.res.head.headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+  }
+  return total;
+}
+
+std::size_t on_body(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto& ex = *static_cast<exchange*>(user);
+  const std::size_t total = size * count;
+  const std::string_view chunk(buffer, total);
+  if (success(ex.res.head.status) && ex.req.sink) {
+    try {
+      if (!ex.req.sink(chunk)) {
+        ex.res.aborted = true;
+        return 0;  // curl stops with CURLE_WRITE_ERROR
+      }
+    } catch (...) {
+      ex.res.callback_error = std::current_exception();
+      return 0;
+    }
+    return total;
+  }
+  const std::size_t room = ex.req.body_limit - std::min(ex.req.body_limit, ex.res.body.size());
+  ex.res.body.append(chunk.substr(0, room));
+  if (total > room) ex.res.body_truncated = true;
+  return total;  // keep draining so the connection stays reusable
+}
+
+std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
+  auto& ex = *static_cast<exchange*>(user);
+  const std::uint64_t remaining = *ex.req.body_size - ex.sent;
+  if (remaining == 0) return 0;
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(size * count, remaining));
+  std::size_t got = 0;
+  try {
+    got = ex.req.reader(buffer, want);
+  } catch (...) {
+    ex.res.callback_error = std::current_exception();
+    return CURL_READFUNC_ABORT;
+  }
+  if (got == 0 || got > want) {
+    // Ending early would send a request shorter than its Content-Length; a reader that
+    // over-reports is a bug. Both abort the transfer.
+    ex.res.short_body = true;
+    return CURL_READFUNC_ABORT;
+  }
+  ex.sent += got;
+  return got;
+}
+
+// curl rewinds the body when it must resend the request (a kept-alive connection that had
+// died, say). Byte bodies can rewind; streamed bodies only if nothing was read yet.
+int on_seek(void* user, curl_off_t offset, int origin) {
+  auto& ex = *static_cast<exchange*>(user);
+  if (offset != 0 || origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
+  if (ex.sent == 0) return CURL_SEEKFUNC_OK;
+  if (!ex.req.rewind) return CURL_SEEKFUNC_CANTSEEK;
+  try {
+    if (!ex.req.rewind()) return CURL_SEEKFUNC_CANTSEEK;
+  } catch (...) {
+    ex.res.callback_error = std::current_exception();
+    return CURL_SEEKFUNC_FAIL;
+  }
+  ex.sent = 0;
+  return CURL_SEEKFUNC_OK;
+}
+
+struct header_list {
+  curl_slist* list = nullptr;
+  ~header_list() { curl_slist_free_all(list); }
+  void add(const std::string& line) {
+    curl_slist* next = curl_slist_append(list, line.c_str());
+    if (next == nullptr) throw std::bad_alloc();
+    list = next;
+  }
+};
+
+long to_ms(std::chrono::milliseconds ms) { return static_cast<long>(ms.count()); }
+
+}  // namespace
+
+std::string_view response_head::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+bool response::transient_curl_error() const {
+  switch (static_cast<CURLcode>(curl_code)) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SEND_FAIL_REWIND:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+response perform(const transport_config& config, request& req) {
+  response res;
+  handle_lease lease;
+  CURL* h = lease.get();
+  exchange ex{req, res};
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+  const std::string url = config.base_url + req.path_and_query;
+  header_list headers;
+  for (const auto& line : req.headers) headers.add(line);
+  headers.add("x-amz-content-sha256: " + req.payload_sha256);
+
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." and ".." segments
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "kemas-s3/1");
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024L);
+  curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024L);
+  curl_easy_setopt(h, CURLOPT_AWS_SIGV4, config.sigv4.c_str());
+  curl_easy_setopt(h, CURLOPT_USERNAME, config.access_key.c_str());
+  curl_easy_setopt(h, CURLOPT_PASSWORD, config.secret_key.c_str());
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, to_ms(config.connect_timeout));
+  const auto timeout = req.timeout.count() > 0 ? req.timeout : config.timeout;
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, to_ms(timeout));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.list);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
+  if (req.range) curl_easy_setopt(h, CURLOPT_RANGE, req.range->c_str());
+
+  if (req.body_size) {
+    // UPLOAD sends Content-Length from INFILESIZE and no form Content-Type (which POSTFIELDS
+    // would add unsigned); CUSTOMREQUEST turns the PUT into POST where needed.
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(*req.body_size));
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &ex);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, &ex);
+    if (req.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  } else if (req.method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  } else if (req.method != "GET") {
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+
+  const CURLcode code = curl_easy_perform(h);
+  res.curl_code = static_cast<int>(code);
+  if (code != CURLE_OK) {
+    res.curl_message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+  }
+  // Connection reuse: a handle whose transfer failed mid-way is fine to reuse; curl drops
+  // the broken connection itself.
+  return res;
+}
+
+}  // namespace kemas::s3::detail

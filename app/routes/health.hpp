@@ -1,0 +1,26 @@
+#pragma once
+// GET /healthz (the process answers), GET /readyz (every backend answers in time),
+// GET /metrics (Prometheus text).
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "app/server/router.hpp"
+
+namespace kemas::metrics {
+class registry;
+}
+
+namespace kemas::http {
+
+struct readiness_check {
+  std::string name;                                    // "postgres", "redis", ...
+  std::function<boost::asio::awaitable<bool>()> probe;  // true when the backend answered
+};
+
+void add_health_routes(router& routes, std::vector<readiness_check> checks, std::chrono::milliseconds timeout,
+                       const metrics::registry& registry);
+
+}  // namespace kemas::http

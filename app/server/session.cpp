@@ -1,0 +1,259 @@
+// One HTTP/1.1 connection: a coroutine on the connection's strand that reads a request
+// header under a deadline, routes it, lets the handler pull the body in bounded chunks,
+// writes the response and loops while keep-alive allows.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <array>
+#include <chrono>
+#include <optional>
+
+#include "adapters/log/logging.hpp"
+#include "adapters/metrics/registry.hpp"
+#include "app/server/error_response.hpp"
+#include "app/server/request_id.hpp"
+#include "app/server/response_headers.hpp"
+#include "app/server/router.hpp"
+#include "app/server/server_state.hpp"
+
+namespace kemas::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t chunk_size = 64 * 1024;
+
+// The body of the current request, read lazily in chunks when a handler asks.
+class session_body_reader final : public body_reader {
+ public:
+  session_body_reader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                      bhttp::request_parser<bhttp::empty_body>& header, std::array<char, chunk_size>& chunk,
+                      steady_clock::time_point deadline)
+      : stream_(stream), buffer_(buffer), header_(header), chunk_(chunk), deadline_(deadline) {}
+
+  asio::awaitable<result<std::string_view>> next_chunk(std::uint64_t limit) override {
+    if (done_) co_return std::string_view{};
+    if (!parser_) {
+      if (header_.is_done()) {  // no body at all
+        done_ = true;
+        co_return std::string_view{};
+      }
+      const bool expect_continue = beast::iequals(header_.get()[bhttp::field::expect], "100-continue");
+      parser_.emplace(std::move(header_));
+      parser_->body_limit(boost::none);  // the limit is the caller's, enforced below
+      if (expect_continue) {
+        static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream_.expires_at(deadline_);
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
+        if (ec) co_return make_error(errc::bad_request, "connection lost");
+      }
+    }
+    for (;;) {
+      if (parser_->is_done()) {
+        done_ = true;
+        co_return std::string_view{};
+      }
+      parser_->get().body().data = chunk_.data();
+      parser_->get().body().size = chunk_.size();
+      stream_.expires_at(deadline_);
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, use_tuple);
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec == beast::error::timeout) co_return make_error(errc::request_timeout, "request body not received in time");
+      if (ec) co_return make_error(errc::bad_request, "request body incomplete or malformed: " + ec.message());
+      const std::size_t produced = chunk_.size() - parser_->get().body().size;
+      received_ += produced;
+      if (received_ > limit) {
+        co_return make_error(errc::payload_too_large, "request body exceeds " + std::to_string(limit) + " bytes");
+      }
+      if (produced > 0) co_return std::string_view(chunk_.data(), produced);
+    }
+  }
+
+  bool complete() const noexcept override { return done_ || (!parser_ && header_.is_done()); }
+
+ private:
+  beast::tcp_stream& stream_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::empty_body>& header_;
+  std::array<char, chunk_size>& chunk_;
+  steady_clock::time_point deadline_;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
+  std::uint64_t received_ = 0;
+  bool done_ = false;
+};
+
+std::vector<header_field> copy_headers(const bhttp::request_header<>& h) {
+  std::vector<header_field> out;
+  for (const auto& f : h) out.push_back({std::string(f.name_string()), std::string(f.value())});
+  return out;
+}
+
+// Runs the matched handler; maps domain errors and lost backends to responses.
+asio::awaitable<response> dispatch(const route_match& match, request_context& ctx) {
+  switch (match.outcome) {
+    case route_match::kind::not_found:
+      co_return error_response(errc::not_found, "no such route", ctx.request_id());
+    case route_match::kind::method_not_allowed: {
+      std::string allow;
+      for (auto m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(method_name(m));
+      auto r = error_response(errc::method_not_allowed, "method not allowed", ctx.request_id());
+      r.headers.push_back({"Allow", allow});
+      co_return r;
+    }
+    case route_match::kind::found:
+      break;
+  }
+  ctx.set_path_params(match.params);
+  std::optional<response> failed;
+  try {
+    co_return co_await match.matched->handle(ctx);
+  } catch (const error_exception& e) {
+    failed = error_response(e.err(), ctx.request_id());
+  } catch (const backend_unavailable& e) {
+    log::warn("backend unavailable", {{"request_id", ctx.request_id()}, {"backend", e.backend()}, {"detail", e.what()}});
+    failed = error_response(errc::backend_unavailable, e.backend() + " is unavailable", ctx.request_id());
+  } catch (const std::exception& e) {
+    log::error("handler failed", {{"request_id", ctx.request_id()}, {"route", match.matched->pattern}, {"error", e.what()}});
+    failed = error_response(errc::internal, "internal error", ctx.request_id());
+  }
+  co_return std::move(*failed);
+}
+
+// Answers a request whose header could not be read, then the connection closes.
+asio::awaitable<void> write_early_error(beast::tcp_stream& stream, errc code, std::string_view message,
+                                        const server_state& state) {
+  const auto rid = new_request_id();
+  auto r = error_response(code, message, rid);
+  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+  res.set(bhttp::field::content_type, r.content_type);
+  apply_common_headers(res.base(), rid, state.env);
+  res.keep_alive(false);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  stream.expires_after(std::chrono::seconds(5));
+  co_await bhttp::async_write(stream, res, use_tuple);
+  log::info("http request", {{"request_id", rid}, {"route", "(unparsed)"}, {"status", static_cast<std::int64_t>(r.status)}});
+}
+
+}  // namespace
+
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared_ptr<server_state> state) {
+  const auto& limits = state->settings;
+  beast::tcp_stream stream(std::move(socket));
+  boost::system::error_code peer_ec;
+  const auto peer = stream.socket().remote_endpoint(peer_ec);
+  const std::string peer_ip = peer_ec ? std::string("unknown") : peer.address().to_string();
+
+  const auto id = state->connections.add(co_await asio::this_coro::executor, &stream);
+  state->metrics.connection_opened();
+  struct cleanup {
+    server_state& s;
+    std::uint64_t id;
+    ~cleanup() {
+      s.metrics.connection_closed();
+      s.connections.remove(id);
+    }
+  } on_exit{*state, id};
+
+  // The read buffer holds at most one header (plus what pipelined clients send after it).
+  beast::flat_buffer buffer(limits.header_limit + 4096);
+  std::array<char, chunk_size> chunk;
+  bool first = true;
+
+  for (;;) {
+    if (state->connections.draining()) break;
+    if (buffer.size() == 0) {
+      // Wait for the next request: the first one gets the header timeout, later ones the
+      // keep-alive idle timeout. Shutdown closes connections parked here at once.
+      state->connections.set_idle(id, true);
+      stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
+      auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
+      state->connections.set_idle(id, false);
+      if (ec) break;
+      buffer.commit(n);
+    }
+    first = false;
+
+    bhttp::request_parser<bhttp::empty_body> header;
+    header.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+    stream.expires_after(limits.header_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, header, use_tuple);
+    if (ec) {
+      if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
+        co_await write_early_error(stream, errc::header_too_large, "request header too large", *state);
+      } else if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream &&
+                 ec != asio::error::operation_aborted && ec != asio::error::eof &&
+                 ec != asio::error::connection_reset && ec != asio::error::bad_descriptor) {
+        co_await write_early_error(stream, errc::bad_request, "malformed request: " + ec.message(), *state);
+      }
+      break;  // slow or broken clients are cut here
+    }
+
+    const auto started = steady_clock::now();
+    const auto& req = header.get();
+    const auto verb = parse_method(req.method_string());
+    const std::string request_id = request_id_for(req[bhttp::field::x_request_id]);
+    const bool client_keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    session_body_reader body(stream, buffer, header, chunk, started + limits.request_timeout);
+    request_context ctx(verb, std::string(req.method_string()), std::string(req.target()), copy_headers(req),
+                        request_id, peer_ip, body);
+
+    const auto match = state->routes.match(verb, ctx.path());
+    const std::string_view route_label = match.matched ? std::string_view(match.matched->pattern) : "(unmatched)";
+    response r;
+    ctx.set_body_limit(limits.body_limit);
+    const bool streams_body = match.matched && match.matched->streams_body;
+    if (auto length = ctx.content_length(); length && *length > limits.body_limit && !streams_body) {
+      r = error_response(errc::payload_too_large, "request body too large", request_id);
+    } else {
+      r = co_await dispatch(match, ctx);
+    }
+
+    // A body the handler did not read leaves the stream mid-request: close after answering.
+    const bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&
+                            !state->connections.draining();
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+    for (auto& h : r.headers) res.insert(h.name, h.value);
+    apply_common_headers(res.base(), request_id, state->env);
+    res.keep_alive(keep_alive);
+    const auto body_size = r.body.size();
+    if (verb != method::head) res.body() = std::move(r.body);
+    res.prepare_payload();
+    if (verb == method::head) res.content_length(body_size);
+
+    stream.expires_after(limits.request_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
+
+    const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
+    state->metrics.observe(route_label, ctx.method_text(), r.status, seconds);
+    log::info("http request", {{"request_id", request_id},
+                               {"method", ctx.method_text()},
+                               {"route", route_label},
+                               {"status", static_cast<std::int64_t>(r.status)},
+                               {"duration_ms", seconds * 1000.0},
+                               {"peer", peer_ip}});
+    if (write_ec || !keep_alive) break;
+  }
+
+  boost::system::error_code ignored;
+  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+}  // namespace kemas::http

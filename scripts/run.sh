@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The one command that runs kemas locally: installs what is missing, builds, starts the
+# servers on loopback, applies migrations, then runs kemas-api, a command worker and the
+# scheduler in the foreground with their logs interleaved. Ctrl-C stops everything.
+#
+# KEMAS_LOG_FORMAT=json for machine-readable logs (default here: text, for people);
+# KEEP_SERVICES=1 leaves PostgreSQL/Redis/RabbitMQ/S3 running after Ctrl-C.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${KEMAS_BUILD_DIR:-$root/build}"
+cd "$root"
+
+"$root/scripts/deps.sh"
+"$root/scripts/build.sh" --target kemas-api kemas-worker kemas-admin
+"$root/scripts/services.sh" up
+
+set -a
+# shellcheck disable=SC1091
+. "$root/.run/env"
+set +a
+export KEMAS_LOG_FORMAT="${KEMAS_LOG_FORMAT:-text}"
+export KEMAS_CONFIG="${KEMAS_CONFIG:-$root/conf/kemas.toml}"
+
+"$build/app/admin/kemas-admin" migrate
+
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  echo "run.sh: stopping kemas processes"
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  if [[ ${KEEP_SERVICES:-0} != 1 ]]; then "$root/scripts/services.sh" down; fi
+}
+trap stop_all INT TERM EXIT
+
+# Each process's lines are prefixed with its name.
+start() {
+  local name=$1; shift
+  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+  pids+=($!)
+}
+start api "$build/app/kemas-api"
+start worker "$build/workers/kemas-worker" --role commands
+start scheduler "$build/workers/kemas-worker" --role scheduler
+
+port="${KEMAS_HTTP_PORT:-8081}"
+cat <<INFO
+
+  kemas API          http://127.0.0.1:$port   (try: curl http://127.0.0.1:$port/readyz)
+  metrics            http://127.0.0.1:$port/metrics
+  RabbitMQ UI        ${KEMAS_AMQP_MANAGEMENT_URL}   login ${KEMAS_AMQP_USER} / ${KEMAS_AMQP_PASSWORD}
+  Ctrl-C stops everything.
+
+INFO
+wait -n "${pids[@]}" || true
+echo "run.sh: a process exited; stopping the rest"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one command that tests kemas from a fresh Debian 12 machine:
+# installs what is missing, builds, starts the servers on loopback, runs every test
+# (unit + integration, through CTest), stops the servers (also on failure) and exits with
+# the tests' status. Extra arguments go to ctest (e.g. -L unit, -R readyz).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${KEMAS_BUILD_DIR:-$root/build}"
+cd "$root"
+
+started=$SECONDS
+stamp() { printf 'test.sh: %s (%ds)\n' "$*" $((SECONDS - started)); }
+
+"$root/scripts/deps.sh"
+stamp "dependencies ready"
+"$root/scripts/build.sh"
+stamp "build done"
+
+# Stop what we start, whatever happens next.
+trap '"$root/scripts/services.sh" down || true' EXIT
+"$root/scripts/services.sh" up
+stamp "servers up"
+
+set -a
+# shellcheck disable=SC1091
+. "$root/.run/env"
+set +a
+
+status=0
+ctest --test-dir "$build" --output-on-failure --timeout 600 "$@" || status=$?
+stamp "tests finished with status $status"
+exit "$status"

@@ -1,0 +1,44 @@
+#pragma once
+// A deliberately dumb blocking HTTP/1.1 client over a raw socket, so tests control every
+// byte (slow headers, lying Content-Length, pipelining) and see exactly what the server sent.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kemas::test {
+
+struct raw_response {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+  std::optional<std::string> header(const std::string& lower_name) const;
+};
+
+class raw_connection {
+ public:
+  raw_connection(const std::string& host, std::uint16_t port);
+  ~raw_connection();
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+
+  void send(std::string_view bytes);
+  // Reads one response (Content-Length or chunked body). Throws on timeout or close.
+  raw_response read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // True if the peer closed the connection (EOF or reset) within `timeout`.
+  bool closed_within(std::chrono::milliseconds timeout);
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point deadline);
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// One request on a fresh connection.
+raw_response http_request(std::uint16_t port, std::string_view method, std::string_view target,
+                          std::string_view body = {}, std::string_view extra_headers = {});
+
+}  // namespace kemas::test
