@@ -1,5 +1,7 @@
 #include "domain/command.hpp"
 
+#include "domain/uuid.hpp"
+
 namespace kemas::domain {
 
 std::string_view to_string(command_type type) noexcept {
@@ -20,18 +22,7 @@ std::optional<command_type> command_type_from_string(std::string_view name) noex
   return std::nullopt;
 }
 
-bool is_uuid_text(std::string_view text) noexcept {
-  if (text.size() != 36) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      return false;
-    }
-  }
-  return true;
-}
+bool is_uuid_text(std::string_view text) noexcept { return uuid::parse(text).has_value(); }
 
 bool is_valid_request_id(std::string_view text) noexcept {
   if (text.empty() || text.size() > 128) return false;

@@ -6,6 +6,9 @@
 
 #include <sys/time.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <string>
 
 namespace kemas::amqp {
@@ -82,10 +85,16 @@ connection::connection(const connection_options& options)
     amqp_socket_t* socket = amqp_tcp_socket_new(state_);
     if (socket == nullptr) throw amqp_failure("amqp: cannot create a TCP socket", true);
     const timeval timeout = to_timeval(options.timeout);
+    errno = 0;
     const int status =
         amqp_socket_open_noblock(socket, options.host.c_str(), options.port, &timeout);
     if (status != AMQP_STATUS_OK) {
-      throw amqp_failure("amqp connect " + endpoint_ + ": " + amqp_error_string2(status), true);
+      const int error = errno;
+      std::string why = amqp_error_string2(status);
+      if (status == AMQP_STATUS_SOCKET_ERROR && error != 0) {
+        why += std::string(" (") + std::strerror(error) + ")";
+      }
+      throw amqp_failure("amqp connect " + endpoint_ + ": " + why, true);
     }
     amqp_set_handshake_timeout(state_, &timeout);
     amqp_set_rpc_timeout(state_, &timeout);

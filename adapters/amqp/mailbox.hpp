@@ -33,8 +33,8 @@ void wait_for_activity(int socket_fd, int mail_fd, std::chrono::milliseconds tim
 template <class T>
 class mailbox {
  public:
-  // Thread-safe. Returns false (and drops the item) once the mailbox is closed.
-  bool push(T item) {
+  // Thread-safe. Returns false, leaving `item` untouched, once the mailbox is closed.
+  bool push(T&& item) {
     {
       std::lock_guard lock(mutex_);
       if (closed_) return false;
@@ -43,6 +43,9 @@ class mailbox {
     wakeup_.notify();
     return true;
   }
+
+  // Wakes the actor without mail (it re-checks its flags).
+  void wake() noexcept { wakeup_.notify(); }
 
   // Actor thread: everything pushed so far, oldest first.
   std::deque<T> take_all() {

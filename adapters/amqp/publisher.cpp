@@ -6,13 +6,13 @@
 #include "adapters/amqp/mailbox.hpp"
 #include "adapters/amqp/properties.hpp"
 #include "adapters/config/settings.hpp"
+#include "adapters/log/logging.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <future>
@@ -118,18 +118,21 @@ class amqp_publisher::actor {
       tracker_.reset();
       backoff_.reset();
       connected_.store(true);
-      spdlog::info("amqp publisher '{}' connected to {}", options_.name, endpoint());
+      log::info("amqp publisher connected",
+                {{"connection", options_.name}, {"broker", endpoint()}});
       return true;
     } catch (const amqp_failure& e) {
       last_error_ = e.what();
-      spdlog::warn("amqp publisher '{}': {}", options_.name, last_error_);
+      log::warn("amqp publisher cannot connect",
+                {{"connection", options_.name}, {"error", last_error_}});
       return false;
     }
   }
 
   void drop(const std::string& why) {
     last_error_ = why;
-    spdlog::warn("amqp publisher '{}' lost its connection: {}", options_.name, why);
+    log::warn("amqp publisher lost its connection",
+              {{"connection", options_.name}, {"error", why}});
     connected_.store(false);
     if (conn_) conn_->mark_broken();
     conn_.reset();
@@ -205,7 +208,8 @@ class amqp_publisher::actor {
             describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
         conn_->acknowledge_channel_close(frame.channel);
         run_all(tracker_.fail_all(publish_error::connection_lost, why));
-        spdlog::warn("amqp publisher '{}': {}", options_.name, why);
+        log::warn("amqp publisher: channel closed; reopening",
+                  {{"connection", options_.name}, {"error", why}});
         reopen_channel(why);
         break;
       }

@@ -17,7 +17,8 @@ using std::chrono::milliseconds;
 
 bool has_space(std::string_view text) {
   for (char c : text) {
-    if (std::isspace(static_cast<unsigned char>(c))) return true;
+    if (std::isspace(static_cast<unsigned char>(c)))
+      return true;
   }
   return false;
 }
@@ -32,14 +33,16 @@ std::string check_postgres_url(std::string& value) {
   // Never echo the value: it may carry a password.
   if (!value.starts_with("postgresql://") && !value.starts_with("postgres://"))
     return "expected a postgresql:// URL (postgresql://user@host:port/database)";
-  if (has_space(value)) return "must not contain spaces";
+  if (has_space(value))
+    return "must not contain spaces";
   return {};
 }
 
 std::string check_http_url(std::string& value) {
   if (!value.starts_with("http://") && !value.starts_with("https://"))
     return "expected an http:// or https:// URL, got \"" + redact_url(value) + "\"";
-  if (has_space(value)) return "must not contain spaces";
+  if (has_space(value))
+    return "must not contain spaces";
   return {};
 }
 
@@ -62,24 +65,29 @@ std::string check_bucket(std::string& value) {
           std::isalnum(static_cast<unsigned char>(value.back()));
   if (!valid)
     return "expected an S3 bucket name (3-63 of a-z 0-9 . -, starting and ending with a letter "
-           "or digit), got \"" + value + "\"";
+           "or digit), got \"" +
+           value + "\"";
   return {};
 }
 
 std::string check_no_space(std::string& value) {
-  if (has_space(value)) return "must not contain spaces";
+  if (has_space(value))
+    return "must not contain spaces";
   return {};
 }
 
 std::string check_origin(std::string& value) {
   // Browsers send Origin without a trailing slash; a copied URL often has one.
-  if (value == "*") return {};
-  if (value.size() > 1 && value.back() == '/') value.pop_back();
+  if (value == "*")
+    return {};
+  if (value.size() > 1 && value.back() == '/')
+    value.pop_back();
   auto scheme_end = value.find("://");
   bool valid = (value.starts_with("http://") || value.starts_with("https://")) &&
                value.size() > scheme_end + 3 &&
                value.find_first_of("/?#", scheme_end + 3) == std::string::npos && !has_space(value);
-  if (!valid) return "expected an origin like https://app.example.com[:port] or *, got \"" + value + "\"";
+  if (!valid)
+    return "expected an origin like https://app.example.com[:port] or *, got \"" + value + "\"";
   return {};
 }
 
@@ -89,8 +97,10 @@ std::string check_address_or_network(std::string& value) {
   std::string address = value.substr(0, slash);
   unsigned char buffer[16];
   int max_prefix = 0;
-  if (inet_pton(AF_INET, address.c_str(), buffer) == 1) max_prefix = 32;
-  if (inet_pton(AF_INET6, address.c_str(), buffer) == 1) max_prefix = 128;
+  if (inet_pton(AF_INET, address.c_str(), buffer) == 1)
+    max_prefix = 32;
+  if (inet_pton(AF_INET6, address.c_str(), buffer) == 1)
+    max_prefix = 128;
   bool valid = max_prefix != 0;
   if (valid && slash != std::string::npos) {
     auto prefix = value.substr(slash + 1);
@@ -98,7 +108,8 @@ std::string check_address_or_network(std::string& value) {
             prefix.find_first_not_of("0123456789") == std::string::npos &&
             std::stoi(prefix) <= max_prefix;
   }
-  if (!valid) return "expected an IP address or network (10.0.0.0/8), got \"" + value + "\"";
+  if (!valid)
+    return "expected an IP address or network (10.0.0.0/8), got \"" + value + "\"";
   return {};
 }
 
@@ -106,7 +117,8 @@ std::string check_address_or_network(std::string& value) {
 
 template <class T, class Target>
 std::string store(parsed<T> result, Target& target) {
-  if (!result.value) return std::move(result.error);
+  if (!result.value)
+    return std::move(result.error);
   target = static_cast<Target>(std::move(*result.value));
   return {};
 }
@@ -132,10 +144,12 @@ field bind(std::string_view section, std::string_view key, Kind kind, Access acc
 
 // The TOML key is the member name, so the file, the variables and the struct cannot drift.
 #define KEMAS_FIELD(section, key, kind) \
-  bind(#section, #key, kind, [](auto& s) -> auto& { return s.section.key; })
-#define KEMAS_SECRET(section, key)                            \
-  bind(#section, #key, string_kind{.allow_empty = true}, \
-       [](auto& s) -> auto& { return s.section.key; }, true)
+  bind(                                 \
+      #section, #key, kind, [](auto& s) -> auto& { return s.section.key; })
+#define KEMAS_SECRET(section, key)                      \
+  bind(                                                 \
+      #section, #key, string_kind{.allow_empty = true}, \
+      [](auto& s) -> auto& { return s.section.key; }, true)
 
 std::vector<field> make_fields() {
   const string_kind text{};
@@ -148,7 +162,8 @@ std::vector<field> make_fields() {
   constexpr std::uint64_t gib = 1024 * mib;
 
   std::vector<field> fields;
-  fields.push_back(bind("", "env", environment_kind{}, [](auto& s) -> auto& { return s.env; }));
+  fields.push_back(bind(
+      "", "env", environment_kind{}, [](auto& s) -> auto& { return s.env; }));
 
   fields.push_back(KEMAS_FIELD(http, host, host));
   fields.push_back(KEMAS_FIELD(http, port, port));
@@ -212,9 +227,10 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));
 
-  fields.push_back(KEMAS_FIELD(log, level,
-      (choice_kind{{"trace", "debug", "info", "warn", "error", "critical", "off"},
-                   {{"warning", "warn"}, {"err", "error"}, {"fatal", "critical"}}})));
+  fields.push_back(
+      KEMAS_FIELD(log, level,
+                  (choice_kind{{"trace", "debug", "info", "warn", "error", "critical", "off"},
+                               {{"warning", "warn"}, {"err", "error"}, {"fatal", "critical"}}})));
   fields.push_back(KEMAS_FIELD(log, format, (choice_kind{{"json", "text"}, {}})));
 
   fields.push_back(KEMAS_SECRET(internal, token));
@@ -227,12 +243,14 @@ std::vector<field> make_fields() {
 }  // namespace
 
 std::string field::full_key() const {
-  if (section.empty()) return std::string(key);
+  if (section.empty())
+    return std::string(key);
   return std::string(section) + "." + std::string(key);
 }
 
 std::string field::env_name() const {
-  if (section.empty()) return "KEMAS_" + to_upper(key);
+  if (section.empty())
+    return "KEMAS_" + to_upper(key);
   return "KEMAS_" + to_upper(section) + "_" + to_upper(key);
 }
 
@@ -243,15 +261,18 @@ const std::vector<field>& all_fields() {
 
 const field* find_field(std::string_view section, std::string_view key) {
   for (const auto& f : all_fields()) {
-    if (f.section == section && f.key == key) return &f;
+    if (f.section == section && f.key == key)
+      return &f;
   }
   return nullptr;
 }
 
 bool is_section(std::string_view name) {
-  if (name.empty()) return false;
+  if (name.empty())
+    return false;
   for (const auto& f : all_fields()) {
-    if (f.section == name) return true;
+    if (f.section == name)
+      return true;
   }
   return false;
 }
@@ -268,7 +289,8 @@ std::vector<std::string_view> section_names() {
 std::vector<std::string_view> keys_of(std::string_view section) {
   std::vector<std::string_view> keys;
   for (const auto& f : all_fields()) {
-    if (f.section == section) keys.push_back(f.key);
+    if (f.section == section)
+      keys.push_back(f.key);
   }
   return keys;
 }

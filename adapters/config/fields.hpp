@@ -18,7 +18,7 @@ namespace kemas::config::detail {
 struct field {
   std::string_view section;  // "" for top-level keys (only "env")
   std::string_view key;
-  bool secret = false;       // never read from the file; redacted by describe()
+  bool secret = false;  // never read from the file; redacted by describe()
   // Each setter validates and stores; it returns "" on success, else what is wrong. On
   // failure the settings are unchanged.
   std::function<std::string(settings&, const toml::node&)> set_from_toml;

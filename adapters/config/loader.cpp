@@ -136,12 +136,14 @@ void loader::apply_file(std::string_view text) {
 
 void loader::apply_file_value(const field& f, const toml::node& node) {
   if (f.secret) {
-    add(f.full_key(), "is a secret and must come from the environment (" + f.env_name() + "), not the file",
+    add(f.full_key(),
+        "is a secret and must come from the environment (" + f.env_name() + "), not the file",
         where(node));
     return;
   }
   if (auto problem = f.set_from_toml(settings_, node); !problem.empty()) {
-    if (f.section.empty()) env_failed_ = true;
+    if (f.section.empty())
+      env_failed_ = true;
     add(f.full_key(), std::move(problem), where(node));
     return;
   }
@@ -150,7 +152,8 @@ void loader::apply_file_value(const field& f, const toml::node& node) {
 
 void loader::apply_text(const field& f, std::string_view variable, std::string_view value) {
   if (auto problem = f.set_from_text(settings_, value); !problem.empty()) {
-    if (f.section.empty()) env_failed_ = true;
+    if (f.section.empty())
+      env_failed_ = true;
     add(f.full_key(), std::move(problem), "environment " + std::string(variable));
     return;
   }
@@ -161,10 +164,12 @@ void loader::apply_environment() {
   for (const auto& seed : seed_variables) {
     auto value = env_.get(seed.name);
     // Empty seed variables are common in compose files ("DB_URL=") and mean "not set".
-    if (value && !value->empty()) apply_text(*find_field(seed.section, seed.key), seed.name, *value);
+    if (value && !value->empty())
+      apply_text(*find_field(seed.section, seed.key), seed.name, *value);
   }
   for (const auto& [name, value] : env_.all()) {
-    if (!name.starts_with(kemas_prefix)) continue;
+    if (!name.starts_with(kemas_prefix))
+      continue;
     std::string rest = detail::to_lower(std::string_view(name).substr(kemas_prefix.size()));
     if (const field* top = find_field("", rest)) {
       apply_text(*top, name, value);
@@ -172,7 +177,8 @@ void loader::apply_environment() {
     }
     auto underscore = rest.find('_');
     std::string section = rest.substr(0, underscore);
-    if (!detail::is_section(section)) continue;  // KEMAS_CONFIG, KEMAS_SVC_*: not settings
+    if (!detail::is_section(section))
+      continue;  // KEMAS_CONFIG, KEMAS_SVC_*: not settings
     std::string key = underscore == std::string::npos ? std::string{} : rest.substr(underscore + 1);
     if (const field* f = find_field(section, key)) {
       apply_text(*f, name, value);
@@ -183,13 +189,14 @@ void loader::apply_environment() {
                            ? std::string{}
                            : " (did you mean " + find_field(section, suggestion)->env_name() + "?)";
     add(name, "unknown setting: section [" + section + "] has no key \"" + key + "\"" + hint,
-        "environment " + name);
+        "environment");
   }
 }
 
 void loader::move_url_password() {
   auto parts = detail::split_url_password(settings_.postgres.url);
-  if (parts.url == settings_.postgres.url) return;
+  if (parts.url == settings_.postgres.url)
+    return;
   auto url_origin = origin_.find("postgres.url");
   bool from_file = url_origin != origin_.end() && url_origin->second == "file";
   if (from_file && parts.password) {
@@ -209,10 +216,12 @@ void loader::apply_secret_rules() {
     std::string& value = rule.get(settings_);
     const field& f = *find_field(rule.section, rule.key);
     if (development) {
-      if (value.empty()) value = std::string(rule.development_value);
+      if (value.empty())
+        value = std::string(rule.development_value);
       continue;
     }
-    if (env_failed_) continue;  // the env error says it all; no list of follow-on complaints
+    if (env_failed_)
+      continue;  // the env error says it all; no list of follow-on complaints
     if (value.empty() && rule.required_in_production) {
       add(f.full_key(),
           "is required when env = \"production\": set " + f.env_name() + std::string(rule.also),
@@ -259,14 +268,16 @@ load_result loader::finish() {
 std::string to_string(const config_error& error) {
   std::string out = error.key.empty() ? std::string("config") : error.key;
   out += ": " + error.message;
-  if (!error.source.empty()) out += " (" + error.source + ")";
+  if (!error.source.empty())
+    out += " (" + error.source + ")";
   return out;
 }
 
 std::string load_result::error_text() const {
   std::string out;
   for (const auto& error : errors) {
-    if (!out.empty()) out += "\n";
+    if (!out.empty())
+      out += "\n";
     out += to_string(error);
   }
   return out;
@@ -286,8 +297,9 @@ load_result load_settings(const std::filesystem::path& toml_path, const environm
     int saved = errno;
     load_result result;
     result.errors.push_back(
-        {"", fmt::format("cannot read config file {}: {} (set KEMAS_CONFIG or pass --config)",
-                         toml_path.string(), std::strerror(saved)),
+        {"",
+         fmt::format("cannot read config file {}: {} (set KEMAS_CONFIG or pass --config)",
+                     toml_path.string(), std::strerror(saved)),
          toml_path.string()});
     return result;
   }
@@ -298,20 +310,23 @@ load_result load_settings(const std::filesystem::path& toml_path, const environm
 
 std::filesystem::path default_config_path(const environment_view& env) {
   auto path = env.get("KEMAS_CONFIG");
-  if (path && !path->empty()) return std::filesystem::path(*path);
+  if (path && !path->empty())
+    return std::filesystem::path(*path);
   return "conf/kemas.toml";
 }
 
 std::filesystem::path default_config_path() {
   const char* path = std::getenv("KEMAS_CONFIG");
-  if (path != nullptr && *path != '\0') return path;
+  if (path != nullptr && *path != '\0')
+    return path;
   return "conf/kemas.toml";
 }
 
 std::string describe(const settings& s) {
   std::string out;
   for (const auto& f : detail::all_fields()) {
-    if (!out.empty()) out += ' ';
+    if (!out.empty())
+      out += ' ';
     out += f.full_key() + "=";
     if (f.secret) {
       // Every secret field is a string: show() prints it, so test emptiness through it.

@@ -47,7 +47,7 @@ struct config_error {
 std::string to_string(const config_error& error);
 
 struct load_result {
-  std::optional<settings> value;    // set exactly when errors is empty
+  std::optional<settings> value;  // set exactly when errors is empty
   std::vector<config_error> errors;
 
   bool ok() const noexcept { return value.has_value(); }

@@ -26,6 +26,7 @@ struct http_settings {
   milliseconds idle_timeout{60'000};             // keep-alive idle between requests
   milliseconds request_timeout{300'000};         // whole request incl. body, non-upload
   milliseconds shutdown_grace{10'000};           // in-flight requests get this long on SIGTERM
+  milliseconds readiness_timeout{2'000};         // each /readyz backend probe
   std::vector<std::string> trusted_proxies;      // peers allowed to set X-Forwarded-For
 };
 

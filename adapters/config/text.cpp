@@ -9,8 +9,10 @@ namespace {
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   // Optimal string alignment: Levenshtein plus adjacent transpositions (the common typo).
   std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (std::size_t i = 0; i <= a.size(); ++i)
+    d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
@@ -23,9 +25,12 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -48,24 +53,28 @@ std::string percent_decode(std::string_view text) {
 }
 
 struct userinfo_position {
-  std::size_t start = 0;   // first character of the userinfo
-  std::size_t colon = 0;   // the ':' before the password
-  std::size_t at = 0;      // the '@' ending the userinfo
+  std::size_t start = 0;  // first character of the userinfo
+  std::size_t colon = 0;  // the ':' before the password
+  std::size_t at = 0;     // the '@' ending the userinfo
   bool has_password = false;
 };
 
 userinfo_position find_userinfo(std::string_view url) {
   userinfo_position pos;
   auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return pos;
+  if (scheme_end == std::string_view::npos)
+    return pos;
   pos.start = scheme_end + 3;
   auto authority_end = url.find_first_of("/?#", pos.start);
-  if (authority_end == std::string_view::npos) authority_end = url.size();
+  if (authority_end == std::string_view::npos)
+    authority_end = url.size();
   auto authority = url.substr(pos.start, authority_end - pos.start);
   auto at = authority.rfind('@');
-  if (at == std::string_view::npos) return pos;
+  if (at == std::string_view::npos)
+    return pos;
   auto colon = authority.substr(0, at).find(':');
-  if (colon == std::string_view::npos) return pos;
+  if (colon == std::string_view::npos)
+    return pos;
   pos.colon = pos.start + colon;
   pos.at = pos.start + at;
   pos.has_password = true;
@@ -76,20 +85,24 @@ userinfo_position find_userinfo(std::string_view url) {
 
 std::string_view trim(std::string_view text) {
   auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  while (!text.empty() && is_space(text.front()))
+    text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back()))
+    text.remove_suffix(1);
   return text;
 }
 
 std::string to_lower(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 std::string to_upper(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : out)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -109,22 +122,26 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
   auto match = closest_match(word, candidates);
-  if (match.empty()) return {};
+  if (match.empty())
+    return {};
   return " (did you mean \"" + match + "\"?)";
 }
 
 url_without_password split_url_password(std::string_view url) {
   auto pos = find_userinfo(url);
-  if (!pos.has_password) return {std::string(url), std::nullopt};
+  if (!pos.has_password)
+    return {std::string(url), std::nullopt};
   std::string stripped = std::string(url.substr(0, pos.colon)) + std::string(url.substr(pos.at));
   auto password = percent_decode(url.substr(pos.colon + 1, pos.at - pos.colon - 1));
-  if (password.empty()) return {std::move(stripped), std::nullopt};
+  if (password.empty())
+    return {std::move(stripped), std::nullopt};
   return {std::move(stripped), std::move(password)};
 }
 
 std::string redact_url(std::string_view url) {
   auto pos = find_userinfo(url);
-  if (!pos.has_password) return std::string(url);
+  if (!pos.has_password)
+    return std::string(url);
   return std::string(url.substr(0, pos.colon + 1)) + "***" + std::string(url.substr(pos.at));
 }
 

@@ -15,7 +15,8 @@ namespace kemas::log {
 inline std::size_t utf8_sequence_length(std::string_view text, std::size_t i) noexcept {
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
   unsigned char first = byte(i);
-  if (first < 0x80) return 1;
+  if (first < 0x80)
+    return 1;
   std::size_t length = 0;
   unsigned char low = 0x80;  // allowed range of the second byte
   unsigned char high = 0xBF;
@@ -23,19 +24,26 @@ inline std::size_t utf8_sequence_length(std::string_view text, std::size_t i) no
     length = 2;
   } else if (first >= 0xE0 && first <= 0xEF) {
     length = 3;
-    if (first == 0xE0) low = 0xA0;   // overlong
-    if (first == 0xED) high = 0x9F;  // UTF-16 surrogates
+    if (first == 0xE0)
+      low = 0xA0;  // overlong
+    if (first == 0xED)
+      high = 0x9F;  // UTF-16 surrogates
   } else if (first >= 0xF0 && first <= 0xF4) {
     length = 4;
-    if (first == 0xF0) low = 0x90;   // overlong
-    if (first == 0xF4) high = 0x8F;  // above U+10FFFF
+    if (first == 0xF0)
+      low = 0x90;  // overlong
+    if (first == 0xF4)
+      high = 0x8F;  // above U+10FFFF
   } else {
     return 0;
   }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < low || byte(i + 1) > high) return 0;
+  if (i + length > text.size())
+    return 0;
+  if (byte(i + 1) < low || byte(i + 1) > high)
+    return 0;
   for (std::size_t k = 2; k < length; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+    if ((byte(i + k) & 0xC0) != 0x80)
+      return 0;
   }
   return length;
 }
@@ -60,13 +68,27 @@ void append_json_string(Buffer& out, std::string_view text) {
     }
     put(text.substr(clean_from, i - clean_from));
     switch (c) {
-      case '"': put("\\\""); break;
-      case '\\': put("\\\\"); break;
-      case '\n': put("\\n"); break;
-      case '\r': put("\\r"); break;
-      case '\t': put("\\t"); break;
-      case '\b': put("\\b"); break;
-      case '\f': put("\\f"); break;
+      case '"':
+        put("\\\"");
+        break;
+      case '\\':
+        put("\\\\");
+        break;
+      case '\n':
+        put("\\n");
+        break;
+      case '\r':
+        put("\\r");
+        break;
+      case '\t':
+        put("\\t");
+        break;
+      case '\b':
+        put("\\b");
+        break;
+      case '\f':
+        put("\\f");
+        break;
       default:
         if (c < 0x20) {
           put("\\u00");

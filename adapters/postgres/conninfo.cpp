@@ -17,7 +17,8 @@ option_map parse_url(const std::string& url) {
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
   if (options == nullptr) {
     std::string message = error != nullptr ? error : "out of memory";
-    if (error != nullptr) PQfreemem(error);
+    if (error != nullptr)
+      PQfreemem(error);
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
       message.pop_back();
     }
@@ -26,34 +27,59 @@ option_map parse_url(const std::string& url) {
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> guard(options, &PQconninfoFree);
   option_map result;
   for (auto* option = options; option->keyword != nullptr; ++option) {
-    if (option->val != nullptr && option->val[0] != '\0') result[option->keyword] = option->val;
+    if (option->val != nullptr && option->val[0] != '\0')
+      result[option->keyword] = option->val;
   }
   return result;
 }
 
-// libpq keyword/value syntax: single quotes around the value, backslash escapes ' and \.
+// The string goes through SOCI 4.0's postgresql factory before libpq sees it, and that
+// factory re-tokenises it: it splits on blanks (or takes "double-quoted" values whole) and
+// re-joins key=value WITHOUT quotes. So values are written in libpq's unquoted syntax,
+// where a backslash escapes the next character (blanks, quotes, backslashes), and wrapped
+// in double quotes for SOCI when they contain a blank. Only a value with both a blank and
+// a double quote cannot be carried; that is refused.
 void append_option(std::string& out, std::string_view key, std::string_view value) {
-  if (!out.empty()) out += ' ';
-  out.append(key);
-  out += "='";
+  std::string escaped;
+  bool has_blank = false;
   for (char c : value) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
+    const bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+    has_blank = has_blank || blank;
+    // '"' too: SOCI would take a value starting with it for a quoted one.
+    if (blank || c == '\\' || c == '\'' || c == '"')
+      escaped += '\\';
+    escaped += c;
   }
-  out += '\'';
+  if (has_blank && value.find('"') != std::string_view::npos) {
+    throw std::invalid_argument("postgres " + std::string(key) +
+                                " contains both a blank and a double quote, which SOCI 4.0 "
+                                "cannot pass to libpq");
+  }
+  if (!out.empty())
+    out += ' ';
+  out.append(key);
+  out += '=';
+  if (has_blank) {
+    out += '"' + escaped + '"';
+  } else {
+    out += escaped;
+  }
 }
 
 std::string build(const config::postgres_settings& settings, option_map options,
                   std::string_view application_name) {
-  if (!settings.password.empty()) options["password"] = settings.password;
+  if (!settings.password.empty())
+    options["password"] = settings.password;
   // libpq takes whole seconds; round up so a sub-second setting never means "wait forever" (0).
   auto ms = settings.connect_timeout.count();
-  if (ms > 0) options["connect_timeout"] = std::to_string((ms + 999) / 1000);
+  if (ms > 0)
+    options["connect_timeout"] = std::to_string((ms + 999) / 1000);
   if (!options.contains("application_name") && !application_name.empty()) {
     options["application_name"] = std::string(application_name);
   }
   std::string out;
-  for (const auto& [key, value] : options) append_option(out, key, value);
+  for (const auto& [key, value] : options)
+    append_option(out, key, value);
   return out;
 }
 

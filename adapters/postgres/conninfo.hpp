@@ -3,8 +3,10 @@
 //
 // settings.url may be a libpq URI (postgresql://user@host:port/db?opt=v) or a keyword/value
 // string (host=... dbname=...); both are parsed by libpq itself (PQconninfoParse), then
-// re-emitted as a quoted keyword/value string with the password (a secret that lives outside
-// the URL) and connect_timeout added. The result is what pg_pool hands to PQconnectdb.
+// re-emitted as a keyword/value string with the password (a secret that lives outside the
+// URL) and connect_timeout added. The values are escaped so that they survive SOCI 4.0's
+// postgresql factory, which re-tokenises the string before PQconnectdb sees it (see the .cpp).
+// The result is what pg_pool hands to soci::session::open(soci::postgresql, ...).
 
 #include "adapters/config/settings.hpp"
 

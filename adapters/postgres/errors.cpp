@@ -11,26 +11,36 @@ namespace kemas::postgres {
 
 std::string_view to_string(pg_error_kind kind) {
   switch (kind) {
-    case pg_error_kind::connection: return "connection";
-    case pg_error_kind::timeout: return "timeout";
-    case pg_error_kind::retryable: return "retryable";
-    case pg_error_kind::unique_violation: return "unique_violation";
-    case pg_error_kind::constraint_violation: return "constraint_violation";
-    case pg_error_kind::invalid_input: return "invalid_input";
-    case pg_error_kind::other: return "other";
+    case pg_error_kind::connection:
+      return "connection";
+    case pg_error_kind::timeout:
+      return "timeout";
+    case pg_error_kind::retryable:
+      return "retryable";
+    case pg_error_kind::unique_violation:
+      return "unique_violation";
+    case pg_error_kind::constraint_violation:
+      return "constraint_violation";
+    case pg_error_kind::invalid_input:
+      return "invalid_input";
+    case pg_error_kind::other:
+      return "other";
   }
   return "other";
 }
 
 std::string sqlstate(const std::exception& error) {
-  if (const auto* script = dynamic_cast<const pg_sql_error*>(&error)) return script->sqlstate();
+  if (const auto* script = dynamic_cast<const pg_sql_error*>(&error))
+    return script->sqlstate();
   if (const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&error)) {
     std::string state = pg->sqlstate();
     // SOCI fills in five blanks when the server sent no code (lost connection); only a
     // real code counts.
     bool valid = state.size() == 5;
-    for (char c : state) valid = valid && std::isalnum(static_cast<unsigned char>(c)) != 0;
-    if (valid) return state;
+    for (char c : state)
+      valid = valid && std::isalnum(static_cast<unsigned char>(c)) != 0;
+    if (valid)
+      return state;
   }
   return {};
 }
@@ -47,18 +57,26 @@ pg_error_kind classify(const std::exception& error) noexcept {
           state == "53300") {
         return pg_error_kind::connection;
       }
-      if (state == "57014" || state == "55P03") return pg_error_kind::timeout;
-      if (state == "40001" || state == "40P01") return pg_error_kind::retryable;
-      if (state == "23505") return pg_error_kind::unique_violation;
-      if (cls == "23") return pg_error_kind::constraint_violation;
-      if (cls == "22") return pg_error_kind::invalid_input;
+      if (state == "57014" || state == "55P03")
+        return pg_error_kind::timeout;
+      if (state == "40001" || state == "40P01")
+        return pg_error_kind::retryable;
+      if (state == "23505")
+        return pg_error_kind::unique_violation;
+      if (cls == "23")
+        return pg_error_kind::constraint_violation;
+      if (cls == "22")
+        return pg_error_kind::invalid_input;
       return pg_error_kind::other;
     }
     if (const auto* soci_error = dynamic_cast<const soci::soci_error*>(&error)) {
       switch (soci_error->get_error_category()) {
-        case soci::soci_error::connection_error: return pg_error_kind::connection;
-        case soci::soci_error::constraint_violation: return pg_error_kind::constraint_violation;
-        default: break;
+        case soci::soci_error::connection_error:
+          return pg_error_kind::connection;
+        case soci::soci_error::constraint_violation:
+          return pg_error_kind::constraint_violation;
+        default:
+          break;
       }
     }
   } catch (...) {
@@ -77,10 +95,12 @@ std::string constraint_name(const std::exception& error) {
   const std::string_view message = error.what();
   const std::string_view marker = "constraint \"";
   const auto start = message.find(marker);
-  if (start == std::string_view::npos) return {};
+  if (start == std::string_view::npos)
+    return {};
   const auto begin = start + marker.size();
   const auto end = message.find('"', begin);
-  if (end == std::string_view::npos) return {};
+  if (end == std::string_view::npos)
+    return {};
   return std::string(message.substr(begin, end - begin));
 }
 

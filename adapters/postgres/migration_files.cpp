@@ -35,7 +35,12 @@ std::string pad4(int version) {
 
 }  // namespace
 
-std::string migration::label() const { return pad4(version) + "_" + name; }
+std::string migration::label() const {
+  return pad4(version) + "_" + name;
+}
+std::string applied_migration::label() const {
+  return pad4(version) + "_" + name;
+}
 
 migration_result<std::vector<migration>> load_migrations(const std::filesystem::path& dir) {
   std::error_code ec;
@@ -47,7 +52,8 @@ migration_result<std::vector<migration>> load_migrations(const std::filesystem::
   std::map<int, migration> by_version;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string file = entry.path().filename().string();
-    if (!entry.is_regular_file() || entry.path().extension() != ".sql") continue;
+    if (!entry.is_regular_file() || entry.path().extension() != ".sql")
+      continue;
     std::smatch match;
     if (!std::regex_match(file, match, pattern)) {
       return migration_error{"migration file " + file +
@@ -57,7 +63,8 @@ migration_result<std::vector<migration>> load_migrations(const std::filesystem::
     m.version = std::stoi(match[1].str());
     m.name = match[2].str();
     m.path = entry.path();
-    if (m.version == 0) return migration_error{"migration file " + file + ": numbering starts at 0001"};
+    if (m.version == 0)
+      return migration_error{"migration file " + file + ": numbering starts at 0001"};
     if (auto it = by_version.find(m.version); it != by_version.end()) {
       return migration_error{"migrations " + it->second.path.filename().string() + " and " + file +
                              " share the number " + pad4(m.version)};
@@ -65,13 +72,16 @@ migration_result<std::vector<migration>> load_migrations(const std::filesystem::
     std::ifstream in(m.path, std::ios::binary);
     std::ostringstream content;
     content << in.rdbuf();
-    if (!in) return migration_error{"cannot read migration file " + m.path.string()};
+    if (!in)
+      return migration_error{"cannot read migration file " + m.path.string()};
     m.sql = std::move(content).str();
     m.checksum = sha256_hex(m.sql);
     by_version.emplace(m.version, std::move(m));
   }
-  if (ec) return migration_error{"cannot list " + dir.string() + ": " + ec.message()};
-  if (by_version.empty()) return migration_error{"no NNNN_name.sql files in " + dir.string()};
+  if (ec)
+    return migration_error{"cannot list " + dir.string() + ": " + ec.message()};
+  if (by_version.empty())
+    return migration_error{"no NNNN_name.sql files in " + dir.string()};
 
   std::vector<migration> ordered;
   int expected = 1;

@@ -5,7 +5,7 @@
 
 #include "adapters/postgres/native.hpp"
 
-#include <spdlog/spdlog.h>
+#include "adapters/log/logging.hpp"
 
 #include <algorithm>
 #include <map>
@@ -30,14 +30,16 @@ using result_ptr = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
 result_ptr query(PGconn* conn, const char* sql, const std::vector<std::string>& params = {}) {
   std::vector<const char*> values;
-  for (const auto& p : params) values.push_back(p.c_str());
-  result_ptr result(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr,
-                                 values.data(), nullptr, nullptr, 0),
+  for (const auto& p : params)
+    values.push_back(p.c_str());
+  result_ptr result(PQexecParams(conn, sql, static_cast<int>(values.size()), nullptr, values.data(),
+                                 nullptr, nullptr, 0),
                     &PQclear);
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     std::string message = result ? PQresultErrorMessage(result.get()) : PQerrorMessage(conn);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
+    while (!message.empty() && message.back() == '\n')
+      message.pop_back();
     const char* state = result ? PQresultErrorField(result.get(), PG_DIAG_SQLSTATE) : nullptr;
     throw pg_sql_error(message, state != nullptr ? state : "", 0);
   }
@@ -63,12 +65,14 @@ class migration_lock {
   }
   ~migration_lock() {
     try {
-      if (PQtransactionStatus(conn_) != PQTRANS_IDLE) query(conn_, "ROLLBACK");
-      if (locked_) query(conn_, (std::string("SELECT pg_advisory_unlock(") + lock_key + ")").c_str());
+      if (PQtransactionStatus(conn_) != PQTRANS_IDLE)
+        query(conn_, "ROLLBACK");
+      if (locked_)
+        query(conn_, (std::string("SELECT pg_advisory_unlock(") + lock_key + ")").c_str());
       restore_timeout();
     } catch (const std::exception& e) {
       // The lock dies with the connection, which is what breaks these calls.
-      spdlog::warn("releasing the migration lock failed: {}", e.what());
+      log::warn("releasing the migration lock failed", {{"error", e.what()}});
     }
   }
   migration_lock(const migration_lock&) = delete;
@@ -79,7 +83,7 @@ class migration_lock {
     try {
       query(conn_, "SELECT set_config('statement_timeout', $1, false)", {previous_timeout_});
     } catch (const std::exception& e) {
-      spdlog::warn("restoring statement_timeout failed: {}", e.what());
+      log::warn("restoring statement_timeout failed", {{"error", e.what()}});
     }
   }
 
@@ -117,13 +121,13 @@ std::optional<migration_error> check_recorded(const std::map<int, recorded>& app
     }
     const auto& m = *file;
     if (m.name != row.name) {
-      return migration_error{"migration " + m.label() + " was applied under the name '" +
-                             row.name + "': do not rename applied migrations"};
+      return migration_error{"migration " + m.label() + " was applied under the name '" + row.name +
+                             "': do not rename applied migrations"};
     }
     if (m.checksum != row.checksum) {
       return migration_error{"migration " + m.label() +
-                             " was changed after it was applied (recorded sha256 " +
-                             row.checksum + ", file has " + m.checksum +
+                             " was changed after it was applied (recorded sha256 " + row.checksum +
+                             ", file has " + m.checksum +
                              "): add a new migration instead of editing an applied one"};
     }
   }
@@ -157,13 +161,14 @@ std::optional<migration_error> apply(PGconn* conn, const migration& m,
     return std::nullopt;
   } catch (const pg_sql_error& e) {
     try {
-      if (PQtransactionStatus(conn) != PQTRANS_IDLE) query(conn, "ROLLBACK");
+      if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        query(conn, "ROLLBACK");
     } catch (const std::exception&) {
       // Connection gone: the server rolled back for us.
     }
     std::string where = in_script && e.line() > 0 ? " at line " + std::to_string(e.line()) : "";
-    return migration_error{"migration " + m.label() + " failed" + where + " and was rolled back: " +
-                           e.what()};
+    return migration_error{"migration " + m.label() + " failed" + where +
+                           " and was rolled back: " + e.what()};
   }
 }
 
@@ -184,23 +189,27 @@ migration_result<migration_report> migrate(soci::session& sql,
     try {
       lock.emplace(conn, options.lock_timeout);
     } catch (const pg_sql_error& e) {
-      if (e.sqlstate() != "57014") throw;
+      if (e.sqlstate() != "57014")
+        throw;
       return migration_error{"another migrate run has held the migration lock for more than " +
                              std::to_string(options.lock_timeout.count() / 1000) + " s"};
     }
     query(conn, create_table_sql);
     const auto applied = read_recorded(conn);
-    if (auto mismatch = check_recorded(applied, migrations)) return *mismatch;
+    if (auto mismatch = check_recorded(applied, migrations))
+      return *mismatch;
 
     migration_report report;
     report.current_version = applied.empty() ? 0 : applied.rbegin()->first;
     for (const auto& m : migrations) {
-      if (applied.contains(m.version)) continue;
+      if (applied.contains(m.version))
+        continue;
       const auto start = std::chrono::steady_clock::now();
-      if (auto failure = apply(conn, m, options)) return *failure;
+      if (auto failure = apply(conn, m, options))
+        return *failure;
       const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::chrono::steady_clock::now() - start);
-      spdlog::info("applied migration {} in {} ms", m.label(), took.count());
+      log::info("applied migration", {{"migration", m.label()}, {"duration_ms", took.count()}});
       report.applied.push_back({m.version, m.name, took});
       report.current_version = m.version;
     }
@@ -213,7 +222,8 @@ migration_result<migration_report> migrate(soci::session& sql,
 migration_result<migration_report> migrate(soci::session& sql, const std::filesystem::path& dir,
                                            const migrate_options& options) {
   auto migrations = load_migrations(dir);
-  if (!migrations) return migrations.error();
+  if (!migrations)
+    return migrations.error();
   return migrate(sql, *migrations, options);
 }
 

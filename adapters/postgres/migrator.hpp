@@ -31,21 +31,22 @@ namespace kemas::postgres {
 
 struct migration {
   int version = 0;
-  std::string name;          // "initial" for 0001_initial.sql
+  std::string name;  // "initial" for 0001_initial.sql
   std::filesystem::path path;
   std::string sql;
-  std::string checksum;      // lowercase hex sha256 of the file's bytes
-  std::string label() const; // "0001_initial"
+  std::string checksum;       // lowercase hex sha256 of the file's bytes
+  std::string label() const;  // "0001_initial"
 };
 
 struct migration_error {
-  std::string message;       // names the migration and says what to do
+  std::string message;  // names the migration and says what to do
 };
 
 struct applied_migration {
   int version = 0;
   std::string name;
   std::chrono::milliseconds duration{0};
+  std::string label() const;  // "0001_initial"
 };
 
 struct migration_report {

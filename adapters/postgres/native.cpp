@@ -1,6 +1,6 @@
 #include "adapters/postgres/native.hpp"
 
-#include <spdlog/spdlog.h>
+#include "adapters/log/logging.hpp"
 
 #include <cstdlib>
 #include <memory>
@@ -15,22 +15,26 @@ void log_notice(void*, const PGresult* result) {
   const std::string_view level = severity != nullptr ? severity : "NOTICE";
   const std::string_view message = text != nullptr ? text : "";
   if (level == "WARNING" || level == "FATAL" || level == "PANIC" || level == "ERROR") {
-    spdlog::warn("postgres {}: {}", level, message);
+    log::warn("postgres notice", {{"severity", level}, {"message", message}});
   } else {
-    spdlog::debug("postgres {}: {}", level, message);
+    log::debug("postgres notice", {{"severity", level}, {"message", message}});
   }
 }
 
 // PG_DIAG_STATEMENT_POSITION counts characters from 1; turn it into a line number.
 int line_of(const std::string& sql, const char* position) {
-  if (position == nullptr) return 0;
+  if (position == nullptr)
+    return 0;
   long remaining = std::strtol(position, nullptr, 10);
   int line = 1;
   for (char c : sql) {
     // UTF-8 continuation bytes do not start a character.
-    if ((static_cast<unsigned char>(c) & 0xC0) == 0x80) continue;
-    if (--remaining <= 0) break;
-    if (c == '\n') ++line;
+    if ((static_cast<unsigned char>(c) & 0xC0) == 0x80)
+      continue;
+    if (--remaining <= 0)
+      break;
+    if (c == '\n')
+      ++line;
   }
   return line;
 }
@@ -38,12 +42,18 @@ int line_of(const std::string& sql, const char* position) {
 }  // namespace
 
 PGconn* native_handle(soci::session& session) noexcept {
-  auto* backend = dynamic_cast<soci::postgresql_session_backend*>(session.get_backend());
-  return backend != nullptr ? backend->conn_ : nullptr;
+  // libsoci_postgresql exports neither the backend's typeinfo nor its constructor, so no
+  // dynamic_cast: check the backend's name (a virtual call), then static_cast, which needs
+  // only the class layout from the header.
+  auto* backend = session.get_backend();
+  if (backend == nullptr || backend->get_backend_name() != "postgresql")
+    return nullptr;
+  return static_cast<soci::postgresql_session_backend*>(backend)->conn_;
 }
 
 void install_notice_logger(PGconn* conn) noexcept {
-  if (conn != nullptr) PQsetNoticeReceiver(conn, &log_notice, nullptr);
+  if (conn != nullptr)
+    PQsetNoticeReceiver(conn, &log_notice, nullptr);
 }
 
 void exec_script(PGconn* conn, const std::string& sql) {
@@ -52,9 +62,11 @@ void exec_script(PGconn* conn, const std::string& sql) {
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
     return;
   }
-  if (!result) throw pg_sql_error(PQerrorMessage(conn), {}, 0);
+  if (!result)
+    throw pg_sql_error(PQerrorMessage(conn), {}, 0);
   std::string message = PQresultErrorMessage(result.get());
-  while (!message.empty() && message.back() == '\n') message.pop_back();
+  while (!message.empty() && message.back() == '\n')
+    message.pop_back();
   const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
   throw pg_sql_error(message, state != nullptr ? state : "",
                      line_of(sql, PQresultErrorField(result.get(), PG_DIAG_STATEMENT_POSITION)));

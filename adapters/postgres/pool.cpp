@@ -4,7 +4,7 @@
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/native.hpp"
 
-#include <spdlog/spdlog.h>
+#include "adapters/log/logging.hpp"
 
 #include <poll.h>
 
@@ -18,27 +18,20 @@
 namespace kemas::postgres {
 namespace {
 
-// SOCI 4.0's own postgresql factory re-tokenises the connection string, which mangles
-// URIs and quoted values (a password with a space). This one passes it to PQconnectdb as is.
-struct direct_factory final : soci::backend_factory {
-  soci::details::session_backend* make_session(
-      const soci::connection_parameters& parameters) const override {
-    return new soci::postgresql_session_backend(parameters, false);
-  }
-};
-
-const direct_factory factory;
-
 // A connection that died while idle has the server's FATAL message and/or EOF waiting in
 // its socket; an idle healthy one has nothing to read. Reading what is there lets libpq
 // mark the connection bad without a round trip.
 bool idle_connection_alive(PGconn* conn) {
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (PQstatus(conn) != CONNECTION_OK) return false;
+    if (PQstatus(conn) != CONNECTION_OK)
+      return false;
     pollfd fd{PQsocket(conn), POLLIN, 0};
-    if (fd.fd < 0) return false;
-    if (::poll(&fd, 1, 0) <= 0) return true;
-    if (PQconsumeInput(conn) == 0) return false;
+    if (fd.fd < 0)
+      return false;
+    if (::poll(&fd, 1, 0) <= 0)
+      return true;
+    if (PQconsumeInput(conn) == 0)
+      return false;
   }
   return PQstatus(conn) == CONNECTION_OK;
 }
@@ -72,7 +65,8 @@ struct pg_pool::impl {
 
 pg_pool::pg_pool(config::postgres_settings settings, std::string application_name)
     : impl_(std::make_unique<impl>()) {
-  if (settings.pool_size == 0) throw std::invalid_argument("postgres.pool_size must be at least 1");
+  if (settings.pool_size == 0)
+    throw std::invalid_argument("postgres.pool_size must be at least 1");
   impl_->conninfo = build_conninfo(settings, application_name);
   impl_->target = describe_target(settings);
   impl_->settings = std::move(settings);
@@ -82,9 +76,13 @@ pg_pool::pg_pool(config::postgres_settings settings, std::string application_nam
   }
 }
 
-pg_pool::~pg_pool() { stop(); }
+pg_pool::~pg_pool() {
+  stop();
+}
 
-unsigned pg_pool::size() const noexcept { return impl_->settings.pool_size; }
+unsigned pg_pool::size() const noexcept {
+  return impl_->settings.pool_size;
+}
 
 void pg_pool::submit(std::unique_ptr<job> work) {
   {
@@ -101,12 +99,14 @@ void pg_pool::submit(std::unique_ptr<job> work) {
 void pg_pool::stop() {
   {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->stopping && impl_->threads.empty()) return;
+    if (impl_->stopping && impl_->threads.empty())
+      return;
     impl_->stopping = true;
   }
   impl_->wake.notify_all();
   for (auto& thread : impl_->threads) {
-    if (thread.joinable()) thread.join();
+    if (thread.joinable())
+      thread.join();
   }
   impl_->threads.clear();
 }
@@ -119,7 +119,7 @@ boost::asio::awaitable<bool> pg_pool::ping() {
       return one == 1;
     });
   } catch (const std::exception& e) {
-    spdlog::debug("postgres ping failed: {}", e.what());
+    log::debug("postgres ping failed", {{"error", e.what()}});
   }
   co_return false;
 }
@@ -131,17 +131,20 @@ void pg_pool::impl::worker(unsigned index) {
     {
       std::unique_lock lock(mutex);
       wake.wait(lock, [this] { return stopping || !queue.empty(); });
-      if (queue.empty()) break;  // stopping, and the queue is drained
+      if (queue.empty())
+        break;  // stopping, and the queue is drained
       work = std::move(queue.front());
       queue.pop_front();
     }
     std::exception_ptr error;
     try {
       if (PGconn* conn = native_handle(session); conn != nullptr && !idle_connection_alive(conn)) {
-        spdlog::warn("postgres connection {} to {} was lost while idle; reconnecting", index, target);
+        log::warn("postgres connection lost while idle; reconnecting",
+                  {{"connection", index}, {"target", target}});
         session.close();
       }
-      if (native_handle(session) == nullptr) connect(session, index);
+      if (native_handle(session) == nullptr)
+        connect(session, index);
       work->invoke(session);
     } catch (...) {
       error = std::current_exception();
@@ -151,7 +154,7 @@ void pg_pool::impl::worker(unsigned index) {
       work->complete(error);
     } catch (const std::exception& e) {
       // Only a failing allocation or promise misuse gets here; the caller is lost either way.
-      spdlog::error("postgres pool could not deliver a result: {}", e.what());
+      log::error("postgres pool could not deliver a result", {{"error", e.what()}});
     }
   }
   session.close();
@@ -160,16 +163,17 @@ void pg_pool::impl::worker(unsigned index) {
 void pg_pool::impl::connect(soci::session& session, unsigned index) const {
   try {
     session.close();
-    session.open(factory, conninfo);
+    session.open(soci::postgresql, conninfo);
     install_notice_logger(native_handle(session));
     session << "SET statement_timeout = " + std::to_string(settings.statement_timeout.count());
   } catch (const std::exception& e) {
     session.close();
     std::string message = e.what();
-    while (!message.empty() && message.back() == '\n') message.pop_back();
+    while (!message.empty() && message.back() == '\n')
+      message.pop_back();
     throw pg_connection_error("cannot connect to postgres at " + target + ": " + message);
   }
-  spdlog::debug("postgres connection {} opened to {}", index, target);
+  log::debug("postgres connection opened", {{"connection", index}, {"target", target}});
 }
 
 // Leaves the session clean for the next caller, and turns a failure caused by a lost
@@ -177,21 +181,24 @@ void pg_pool::impl::connect(soci::session& session, unsigned index) const {
 void pg_pool::impl::after_call(soci::session& session, std::exception_ptr& error,
                                unsigned index) const {
   PGconn* conn = native_handle(session);
-  if (conn == nullptr) return;  // connect failed; already reported
+  if (conn == nullptr)
+    return;  // connect failed; already reported
   if (PQstatus(conn) != CONNECTION_OK) {
-    spdlog::warn("postgres connection {} to {} broke during a call", index, target);
+    log::warn("postgres connection broke during a call",
+              {{"connection", index}, {"target", target}});
     if (error) {
-      error = std::make_exception_ptr(pg_connection_error(
-          "postgres connection to " + target + " lost: " + exception_text(error)));
+      error = std::make_exception_ptr(pg_connection_error("postgres connection to " + target +
+                                                          " lost: " + exception_text(error)));
     }
     session.close();
     return;
   }
   const auto status = PQtransactionStatus(conn);
   if (status == PQTRANS_INTRANS || status == PQTRANS_INERROR) {
-    spdlog::warn("postgres call left a transaction open; rolling it back");
+    log::warn("postgres call left a transaction open; rolling it back", {{"connection", index}});
     std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn, "ROLLBACK"), &PQclear);
-    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK) session.close();
+    if (PQresultStatus(result.get()) != PGRES_COMMAND_OK)
+      session.close();
   } else if (status != PQTRANS_IDLE) {
     session.close();  // a result still pending or an unknown state: start over
   }

@@ -24,6 +24,9 @@
 //    gets `SET statement_timeout` from the settings.
 //  - fn should leave no transaction open (use soci::transaction); if it does, the pool rolls
 //    it back and logs a warning, so the next caller starts clean.
+//  - run() does not react to cancellation (awaitable operators, timers): a queued or running
+//    call completes, and its coroutine resumes only then. Put a deadline around it by
+//    running it detached (as /readyz does) if the caller must not wait.
 //  - stop() refuses new calls (they fail with pg_connection_error), lets queued calls run,
 //    closes the sessions and joins the threads. The destructor calls stop().
 
@@ -66,7 +69,8 @@ class pg_pool {
     if constexpr (std::is_void_v<result>) {
       co_await async_submit<result>(std::move(fn), boost::asio::use_awaitable);
     } else {
-      co_return std::move(*co_await async_submit<result>(std::move(fn), boost::asio::use_awaitable));
+      co_return std::move(
+          *co_await async_submit<result>(std::move(fn), boost::asio::use_awaitable));
     }
   }
 
@@ -91,8 +95,8 @@ class pg_pool {
  private:
   struct job {
     virtual ~job() = default;
-    virtual void invoke(soci::session& session) = 0;          // on a pool thread; may throw
-    virtual void complete(std::exception_ptr error) = 0;      // exactly once, after invoke
+    virtual void invoke(soci::session& session) = 0;      // on a pool thread; may throw
+    virtual void complete(std::exception_ptr error) = 0;  // exactly once, after invoke
   };
 
   template <class R>
@@ -101,7 +105,8 @@ class pg_pool {
   template <class R, class F, class Handler>
   struct async_job final : job {
     async_job(F f, Handler h)
-        : fn(std::move(f)), handler(std::move(h)),
+        : fn(std::move(f)),
+          handler(std::move(h)),
           work(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
     void invoke(soci::session& session) override {
       if constexpr (std::is_void_v<R>) {

@@ -27,8 +27,9 @@
 //    may not have run on the server.
 //  - close() (also run by the destructor): in-flight and later commands complete with
 //    `closed`; the connection is freed on the strand. The client must be destroyed before
-//    its execution context. Outstanding co_awaits keep the internals alive, not the client:
-//    destroying the client while commands wait is safe (they complete with `closed`).
+//    its execution context. The awaitables returned here hold the internals, not the
+//    client: destroying the client while commands wait (or before a returned awaitable is
+//    started) is safe — they complete with `closed`. Arguments are copied at the call.
 //  - Not supported: SUBSCRIBE/MONITOR (replies would not be one per command), RESP3, TLS.
 //    Cancelling the awaiting coroutine does not abort the command (it ends by its timeout).
 //  - hiredis writes with write(2): the constructor makes the process ignore SIGPIPE if

@@ -61,7 +61,7 @@ void redis_client::impl::enqueue(pending_op op) {
   pending_.push_back(std::move(op));
   arm_timer(pending_.back().deadline);
   if (link_ != nullptr) {
-    if (!send(pending_.back())) {
+    if (!link_->send(pending_.back().args, pending_.back().tag)) {
       drop_link(redis_errc::connection_lost, redis_errc::connection_lost,
                 "hiredis refused the command: " + link_->error_text());
     }
@@ -76,7 +76,9 @@ void redis_client::impl::start_connect() {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(settings_.host, ec);
   if (!ec) {
-    open_link(address.to_string());
+    addresses_.assign(1, address.to_string());
+    next_address_ = 0;
+    try_next_address("no address");
     return;
   }
   // hiredis would resolve a name with a blocking getaddrinfo on this I/O thread; Asio's
@@ -102,16 +104,29 @@ void redis_client::impl::on_resolved(const boost::system::error_code& ec,
                   (ec ? ec.message() : std::string("no address")));
     return;
   }
-  open_link(results.begin()->endpoint().address().to_string());
+  // "localhost" may give ::1 first while Redis listens on 127.0.0.1 only: keep them all
+  // and try the next one when a connect is refused.
+  addresses_.clear();
+  for (const auto& entry : results) {
+    auto ip = entry.endpoint().address().to_string();
+    if (std::find(addresses_.begin(), addresses_.end(), ip) == addresses_.end()) {
+      addresses_.push_back(std::move(ip));
+    }
+  }
+  next_address_ = 0;
+  try_next_address("no address");
 }
 
-void redis_client::impl::open_link(const std::string& ip) {
-  std::string error;
-  auto link = detail::hiredis_link::connect(strand_, ip, settings_.port, *this, error);
-  if (link == nullptr) {
-    drop_link(redis_errc::connect_failed, redis_errc::connect_failed, error);
-    return;
+void redis_client::impl::try_next_address(std::string last_error) {
+  while (next_address_ < addresses_.size()) {
+    if (open_link(addresses_[next_address_++], last_error)) return;
   }
+  drop_link(redis_errc::connect_failed, redis_errc::connect_failed, last_error);
+}
+
+bool redis_client::impl::open_link(const std::string& ip, std::string& error) {
+  auto link = detail::hiredis_link::connect(strand_, ip, settings_.port, *this, error);
+  if (link == nullptr) return false;
   link_ = std::move(link);
   // The handshake goes first; hiredis buffers it all until the TCP connect completes.
   if (settings_.database != 0) {
@@ -124,18 +139,42 @@ void redis_client::impl::open_link(const std::string& ip) {
                                    connect_deadline_, nullptr});
   }
   for (auto& op : pending_) {
-    if (!send(op)) {
-      drop_link(redis_errc::connect_failed, redis_errc::connect_failed,
-                "hiredis refused the command: " + link_->error_text());
-      return;
+    if (!link_->send(op.args, op.tag)) {
+      error = "hiredis refused the command: " + link_->error_text();
+      retire_link();
+      strip_handshake();
+      return false;
     }
   }
+  return true;
 }
 
-bool redis_client::impl::send(pending_op& op) {
-  if (!link_->send(op.args, op.tag)) return false;
-  std::vector<std::string>().swap(op.args);  // hiredis holds its own copy now
-  return true;
+void redis_client::impl::retire_link() {
+  if (link_ != nullptr && link_->alive()) {
+    // We may be inside a hiredis callback, where freeing the context is not allowed:
+    // free it from a fresh strand turn. Its late callbacks are ignored (it is not link_).
+    asio::post(strand_, [self = shared_from_this(), link = link_] { link->close(); });
+  }
+  link_ = nullptr;
+}
+
+void redis_client::impl::strip_handshake() {
+  pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
+                                [](const pending_op& op) { return op.kind != op_kind::user; }),
+                 pending_.end());
+}
+
+void redis_client::impl::link_failed(std::string reason) {
+  if (!link_->connected() && next_address_ < addresses_.size() &&
+      clock::now() < connect_deadline_) {
+    // Nothing was answered yet: the commands can go to the next address unchanged.
+    retire_link();
+    strip_handshake();
+    try_next_address(std::move(reason));
+    return;
+  }
+  const auto code = link_->connected() ? redis_errc::connection_lost : redis_errc::connect_failed;
+  drop_link(code, code, reason);
 }
 
 void redis_client::impl::on_link_connected(detail::hiredis_link& link) {
@@ -145,8 +184,7 @@ void redis_client::impl::on_link_connected(detail::hiredis_link& link) {
 
 void redis_client::impl::on_link_down(detail::hiredis_link& link, std::string reason) {
   if (&link != link_.get()) return;  // a link we already gave up on
-  const auto code = link.connected() ? redis_errc::connection_lost : redis_errc::connect_failed;
-  drop_link(code, code, reason);
+  link_failed(std::move(reason));
 }
 
 void redis_client::impl::on_link_reply(detail::hiredis_link& link, std::uint64_t tag,
@@ -158,10 +196,8 @@ void redis_client::impl::on_link_reply(detail::hiredis_link& link, std::uint64_t
     return;
   }
   if (reply == nullptr) {
-    const auto code =
-        link.connected() ? redis_errc::connection_lost : redis_errc::connect_failed;
     const auto text = link.error_text();
-    drop_link(code, code, text.empty() ? "connection closed" : text);
+    link_failed(text.empty() ? "connection closed" : text);
     return;
   }
   pending_op op = std::move(pending_.front());
@@ -181,8 +217,7 @@ void redis_client::impl::on_link_reply(detail::hiredis_link& link, std::uint64_t
 
 void redis_client::impl::drop_link(redis_errc expired_code, redis_errc other_code,
                                    const std::string& reason) {
-  auto link = std::move(link_);
-  link_ = nullptr;
+  retire_link();
   if (resolving_) {
     resolving_ = false;
     ++resolve_generation_;
@@ -194,11 +229,6 @@ void redis_client::impl::drop_link(redis_errc expired_code, redis_errc other_cod
   const auto now = clock::now();
   for (auto& op : ops) {
     complete(op, redis_result(make_error_code(op.deadline <= now ? expired_code : other_code)));
-  }
-  if (link != nullptr && link->alive()) {
-    // We may be inside a hiredis callback, where freeing the context is not allowed:
-    // free it from a fresh strand turn. Its late callbacks are ignored (not link_).
-    asio::post(strand_, [self = shared_from_this(), link = std::move(link)] { link->close(); });
   }
 }
 
@@ -228,7 +258,8 @@ void redis_client::impl::on_timer(std::uint64_t generation) {
                          [now](const pending_op& op) { return op.deadline <= now; })) {
     // Replies are ordered: one missing reply blocks all behind it, so the connection is
     // useless now. Reconnect on the next command.
-    drop_link(redis_errc::timeout, redis_errc::connection_lost, "no reply in time");
+    drop_link(redis_errc::timeout, redis_errc::connection_lost,
+              "a command got no reply in time; the connection is reset");
   }
   if (pending_.empty()) return;
   auto next = std::min_element(pending_.begin(), pending_.end(),

@@ -66,7 +66,7 @@ class redis_client::impl final : public detail::link_listener,
   struct pending_op {
     std::uint64_t tag = 0;
     op_kind kind = op_kind::user;
-    std::vector<std::string> args;  // emptied once sent
+    std::vector<std::string> args;  // kept until answered: a connect may move to the next address
     clock::time_point deadline;
     std::unique_ptr<detail::waiter> done;  // nullptr for AUTH/SELECT
   };
@@ -81,14 +81,23 @@ class redis_client::impl final : public detail::link_listener,
   void start_connect();
   void on_resolved(const boost::system::error_code& ec,
                    const boost::asio::ip::tcp::resolver::results_type& results);
-  void open_link(const std::string& ip);
-  bool send(pending_op& op);
-  // Forgets the current link (freed later, outside hiredis) and fails every pending
-  // command: those past their deadline with `timeout`, the others with `code`.
-  void drop_link(redis_errc code, const std::string& reason);
+  // Tries addresses_ from next_address_ on; all failed -> drop_link(connect_failed).
+  void try_next_address(std::string last_error);
+  // Creates link_ and sends the handshake and every pending command on it.
+  bool open_link(const std::string& ip, std::string& error);
+  // The current link failed: try the next address if it never connected, else drop it.
+  void link_failed(std::string reason);
+  // Forgets link_; its context is freed on a later strand turn.
+  void retire_link();
+  void strip_handshake();
+  // Forgets the current link (freed later, outside hiredis; a resolve in progress is
+  // abandoned) and fails every pending command: those past their deadline with
+  // `expired_code`, the others with `other_code`.
+  void drop_link(redis_errc expired_code, redis_errc other_code, const std::string& reason);
   void arm_timer(clock::time_point at);
   void on_timer(std::uint64_t generation);
   void note_failure(redis_errc code, const std::string& reason);
+  void note_healthy();
   static void complete(pending_op& op, redis_result result);
 
   boost::asio::strand<boost::asio::any_io_executor> strand_;
@@ -97,7 +106,10 @@ class redis_client::impl final : public detail::link_listener,
   boost::asio::ip::tcp::resolver resolver_;
   std::shared_ptr<detail::hiredis_link> link_;
   std::deque<pending_op> pending_;
+  std::vector<std::string> addresses_;  // numeric addresses of settings_.host
+  std::size_t next_address_ = 0;
   bool resolving_ = false;
+  std::uint64_t resolve_generation_ = 0;  // bumped when a resolve is abandoned
   bool closed_ = false;
   bool healthy_ = true;  // last state logged: log transitions only, not every failure
   clock::time_point connect_deadline_{};

@@ -14,8 +14,8 @@ constexpr char hex_upper[] = "0123456789ABCDEF";
 constexpr char hex_lower[] = "0123456789abcdef";
 
 bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
 }
 
 }  // namespace
@@ -57,7 +57,8 @@ std::string canonical_query(const query_params& params) {
   std::sort(encoded.begin(), encoded.end());
   std::string out;
   for (const auto& [name, value] : encoded) {
-    if (!out.empty()) out += '&';
+    if (!out.empty())
+      out += '&';
     out += name;
     out += '=';
     out += value;

@@ -38,7 +38,7 @@ using body_sink = detail::body_sink;
 
 struct object_info {
   std::uint64_t size = 0;
-  std::string etag;           // as the server sent it, quotes included ("\"9b2c...\"")
+  std::string etag;  // as the server sent it, quotes included ("\"9b2c...\"")
   std::string content_type;
   std::string last_modified;  // HTTP date
 };
@@ -50,10 +50,10 @@ struct byte_range {
 };
 
 struct get_info {
-  int http_status = 0;              // 200 (whole object) or 206 (a range)
-  std::uint64_t content_length = 0; // bytes in this answer's body
-  std::string content_range;        // "bytes 0-9/100" on 206, else ""
-  std::uint64_t object_size = 0;    // size of the whole object
+  int http_status = 0;               // 200 (whole object) or 206 (a range)
+  std::uint64_t content_length = 0;  // bytes in this answer's body
+  std::string content_range;         // "bytes 0-9/100" on 206, else ""
+  std::uint64_t object_size = 0;     // size of the whole object
   std::string etag;
   std::string content_type;
   std::string last_modified;
@@ -92,6 +92,11 @@ class s3_client {
 
   const std::string& bucket() const noexcept { return bucket_; }
 
+  // A copy whose calls each get `timeout` for the whole transfer instead of
+  // settings.timeout: for a download streamed to a slow HTTP client (the sink blocks, so
+  // the transfer lasts as long as the client takes), or a tight budget on small calls.
+  s3_client with_timeout(std::chrono::milliseconds timeout) const;
+
   // PUT streamed from `reader`: exactly `size` bytes, never held whole in memory. The
   // payload is sent as UNSIGNED-PAYLOAD (its hash is not known before sending).
   s3_result<put_info> put_object(std::string_view key, std::string_view content_type,
@@ -115,7 +120,8 @@ class s3_client {
   // HEAD of the bucket: is the server up, the bucket there and our key accepted? `timeout`
   // (0: settings' timeout) bounds the whole call, for readiness probes.
   s3_result<void> head_bucket(std::chrono::milliseconds timeout = {});
-  // Creates the bucket; an existing bucket of ours counts as success.
+  // Creates the bucket; an existing bucket of ours (BucketAlreadyOwnedByYou) counts as
+  // success. conflict: the name is taken — s3rver says so even for a bucket we created.
   s3_result<void> create_bucket();
 
   // ListObjectsV2: up to max_keys (1..1000) keys starting with `prefix`, in key order.

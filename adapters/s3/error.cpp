@@ -6,16 +6,26 @@ namespace kemas::s3 {
 
 std::string_view to_string(s3_errc kind) noexcept {
   switch (kind) {
-    case s3_errc::not_found: return "not_found";
-    case s3_errc::access_denied: return "access_denied";
-    case s3_errc::precondition: return "precondition";
-    case s3_errc::invalid_range: return "invalid_range";
-    case s3_errc::conflict: return "conflict";
-    case s3_errc::invalid: return "invalid";
-    case s3_errc::unsupported: return "unsupported";
-    case s3_errc::transient: return "transient";
-    case s3_errc::aborted: return "aborted";
-    case s3_errc::protocol: return "protocol";
+    case s3_errc::not_found:
+      return "not_found";
+    case s3_errc::access_denied:
+      return "access_denied";
+    case s3_errc::precondition:
+      return "precondition";
+    case s3_errc::invalid_range:
+      return "invalid_range";
+    case s3_errc::conflict:
+      return "conflict";
+    case s3_errc::invalid:
+      return "invalid";
+    case s3_errc::unsupported:
+      return "unsupported";
+    case s3_errc::transient:
+      return "transient";
+    case s3_errc::aborted:
+      return "aborted";
+    case s3_errc::protocol:
+      return "protocol";
   }
   return "unknown";
 }
@@ -49,20 +59,31 @@ s3_errc classify_http(int http_status, std::string_view code) noexcept {
   }
   switch (http_status) {
     case 401:
-    case 403: return s3_errc::access_denied;
-    case 404: return s3_errc::not_found;
+    case 403:
+      return s3_errc::access_denied;
+    case 404:
+      return s3_errc::not_found;
     case 405:
-    case 501: return s3_errc::unsupported;
+    case 501:
+      return s3_errc::unsupported;
     case 408:
-    case 429: return s3_errc::transient;
-    case 409: return s3_errc::conflict;
-    case 412: return s3_errc::precondition;
-    case 416: return s3_errc::invalid_range;
-    default: break;
+    case 429:
+      return s3_errc::transient;
+    case 409:
+      return s3_errc::conflict;
+    case 412:
+      return s3_errc::precondition;
+    case 416:
+      return s3_errc::invalid_range;
+    default:
+      break;
   }
-  if (http_status >= 500) return s3_errc::transient;
-  if (http_status >= 400) return s3_errc::invalid;
-  return s3_errc::protocol;  // 1xx/3xx answers where a result was expected
+  if (http_status >= 500)
+    return s3_errc::transient;
+  // Other 4xx, and 3xx: a redirect means a wrong endpoint or region in our settings.
+  if (http_status >= 300)
+    return s3_errc::invalid;
+  return s3_errc::protocol;  // no final status where a result was expected
 }
 
 void throw_exception_from_error(const s3_error& error, const boost::source_location&) {

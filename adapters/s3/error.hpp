@@ -13,25 +13,25 @@
 namespace kemas::s3 {
 
 enum class s3_errc {
-  not_found,       // 404: no such key / bucket / upload
-  access_denied,   // 401/403: wrong key or secret, signature mismatch, policy
-  precondition,    // 412 (If-Match and friends)
-  invalid_range,   // 416: the range lies outside the object
-  conflict,        // 409: bucket exists elsewhere, concurrent multipart change
-  invalid,         // other 4xx, or a caller error (body shorter than its declared size)
-  unsupported,     // 405/501: the server does not implement this call (s3rver: abort, ListParts)
-  transient,       // connect/timeout/reset, 5xx, 429, 408, SlowDown: retrying may succeed
-  aborted,         // the caller's sink or head callback asked to stop
-  protocol,        // the server answered something this client cannot read
+  not_found,      // 404: no such key / bucket / upload
+  access_denied,  // 401/403: wrong key or secret, signature mismatch, policy
+  precondition,   // 412 (If-Match and friends)
+  invalid_range,  // 416: the range lies outside the object
+  conflict,       // 409: bucket exists elsewhere, concurrent multipart change
+  invalid,        // other 4xx; 3xx (wrong endpoint/region); a caller error (short body)
+  unsupported,    // 405/501: the server does not implement this call (s3rver: abort, ListParts)
+  transient,      // connect/timeout/reset, 5xx, 429, 408, SlowDown: retrying may succeed
+  aborted,        // the caller's sink or head callback asked to stop
+  protocol,       // the server answered something this client cannot read
 };
 
 std::string_view to_string(s3_errc kind) noexcept;
 
 struct s3_error {
   s3_errc kind = s3_errc::protocol;
-  int http_status = 0;   // 0 when no HTTP answer arrived (connection refused, timeout)
-  std::string code;      // S3 error code (NoSuchKey, SignatureDoesNotMatch, ...) or curl's
-  std::string message;   // human readable, for logs
+  int http_status = 0;  // 0 when no HTTP answer arrived (connection refused, timeout)
+  std::string code;     // S3 error code (NoSuchKey, SignatureDoesNotMatch, ...) or curl's
+  std::string message;  // human readable, for logs
 
   bool transient() const noexcept { return kind == s3_errc::transient; }
   bool not_found() const noexcept { return kind == s3_errc::not_found; }

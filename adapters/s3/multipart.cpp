@@ -7,6 +7,7 @@
 #include "adapters/s3/xml.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace kemas::s3 {
 namespace {
@@ -14,8 +15,10 @@ namespace {
 constexpr int max_part_number = 10'000;
 
 std::optional<s3_error> check_upload(std::string_view key, std::string_view upload_id) {
-  if (key.empty()) return detail::invalid_argument("empty object key");
-  if (upload_id.empty()) return detail::invalid_argument("empty upload id");
+  if (key.empty())
+    return detail::invalid_argument("empty object key");
+  if (upload_id.empty())
+    return detail::invalid_argument("empty upload id");
   return std::nullopt;
 }
 
@@ -23,16 +26,19 @@ std::optional<s3_error> check_upload(std::string_view key, std::string_view uplo
 
 s3_result<std::string> s3_client::create_multipart_upload(std::string_view key,
                                                           std::string_view content_type) {
-  if (key.empty()) return detail::invalid_argument("empty object key");
+  if (key.empty())
+    return detail::invalid_argument("empty object key");
   detail::request req;
   req.method = "POST";
   // "uploads=" with its '=': libcurl signs the query as written, and SigV4's canonical
   // query always has one.
   req.path_and_query = path(key) + "?" + canonical_query({{"uploads", ""}});
-  if (!content_type.empty()) req.headers.push_back("Content-Type: " + std::string(content_type));
+  if (!content_type.empty())
+    req.headers.push_back("Content-Type: " + std::string(content_type));
   req.body_size = 0;
   auto res = perform(req);
-  if (auto error = detail::check(res)) return *error;
+  if (auto error = detail::check(res))
+    return *error;
   auto upload_id = xml::first_text(res.body, "UploadId");
   if (!upload_id || upload_id->empty()) {
     return s3_error{s3_errc::protocol, res.head.status, "MissingUploadId",
@@ -43,48 +49,59 @@ s3_result<std::string> s3_client::create_multipart_upload(std::string_view key,
 
 s3_result<std::string> s3_client::upload_part(std::string_view key, std::string_view upload_id,
                                               int part_number, std::string_view bytes) {
-  if (auto bad = check_upload(key, upload_id)) return *bad;
+  if (auto bad = check_upload(key, upload_id))
+    return *bad;
   if (part_number < 1 || part_number > max_part_number) {
     return detail::invalid_argument("part number not in 1..10000");
   }
   detail::request req;
   req.method = "PUT";
-  req.path_and_query = path(key) + "?" + canonical_query({{"partNumber", std::to_string(part_number)},
-                                                          {"uploadId", std::string(upload_id)}});
+  req.path_and_query = path(key) + "?" +
+                       canonical_query({{"partNumber", std::to_string(part_number)},
+                                        {"uploadId", std::string(upload_id)}});
   detail::attach_bytes(req, bytes);
   auto res = perform(req);
-  if (auto error = detail::check(res)) return *error;
+  if (auto error = detail::check(res))
+    return *error;
   return std::string(res.head.header("etag"));
 }
 
 s3_result<std::string> s3_client::upload_part(std::string_view key, std::string_view upload_id,
                                               int part_number, std::uint64_t size,
                                               const body_reader& reader) {
-  if (auto bad = check_upload(key, upload_id)) return *bad;
+  if (auto bad = check_upload(key, upload_id))
+    return *bad;
   if (part_number < 1 || part_number > max_part_number) {
     return detail::invalid_argument("part number not in 1..10000");
   }
-  if (size > 0 && !reader) return detail::invalid_argument("upload_part without a reader");
+  if (size > 0 && !reader)
+    return detail::invalid_argument("upload_part without a reader");
   detail::request req;
   req.method = "PUT";
-  req.path_and_query = path(key) + "?" + canonical_query({{"partNumber", std::to_string(part_number)},
-                                                          {"uploadId", std::string(upload_id)}});
+  req.path_and_query = path(key) + "?" +
+                       canonical_query({{"partNumber", std::to_string(part_number)},
+                                        {"uploadId", std::string(upload_id)}});
   req.payload_sha256 = std::string(unsigned_payload);
   req.body_size = size;
-  req.reader = reader;
+  req.reader = std::cref(reader);
   auto res = perform(req);
-  if (auto error = detail::check(res)) return *error;
+  if (auto error = detail::check(res))
+    return *error;
   return std::string(res.head.header("etag"));
 }
 
-s3_result<put_info> s3_client::complete_multipart_upload(
-    std::string_view key, std::string_view upload_id, const std::vector<completed_part>& parts) {
-  if (auto bad = check_upload(key, upload_id)) return *bad;
-  if (parts.empty()) return detail::invalid_argument("completing an upload without parts");
+s3_result<put_info> s3_client::complete_multipart_upload(std::string_view key,
+                                                         std::string_view upload_id,
+                                                         const std::vector<completed_part>& parts) {
+  if (auto bad = check_upload(key, upload_id))
+    return *bad;
+  if (parts.empty())
+    return detail::invalid_argument("completing an upload without parts");
   const bool ascending = std::is_sorted(
       parts.begin(), parts.end(),
       [](const completed_part& a, const completed_part& b) { return a.number < b.number; });
-  if (!ascending) return detail::invalid_argument("parts must be in ascending number order");
+  if (!ascending)
+    return detail::invalid_argument("parts must be in ascending number order");
 
   std::string body = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   for (const auto& part : parts) {
@@ -99,20 +116,24 @@ s3_result<put_info> s3_client::complete_multipart_upload(
   req.headers.emplace_back("Content-Type: application/xml");
   detail::attach_bytes(req, body);
   auto res = perform(req);
-  if (auto error = detail::check(res)) return *error;
+  if (auto error = detail::check(res))
+    return *error;
   // S3 may answer 200 and report a failure in the body (the work took long).
-  if (auto error = detail::error_in_body(res)) return *error;
+  if (auto error = detail::error_in_body(res))
+    return *error;
   return put_info{xml::first_text(res.body, "ETag").value_or("")};
 }
 
 s3_result<void> s3_client::abort_multipart_upload(std::string_view key,
                                                   std::string_view upload_id) {
-  if (auto bad = check_upload(key, upload_id)) return *bad;
+  if (auto bad = check_upload(key, upload_id))
+    return *bad;
   detail::request req;
   req.method = "DELETE";
   req.path_and_query = path(key) + "?" + canonical_query({{"uploadId", std::string(upload_id)}});
   auto res = perform(req);
-  if (auto error = detail::check(res); error && !error->not_found()) return *error;
+  if (auto error = detail::check(res); error && !error->not_found())
+    return *error;
   return {};
 }
 

@@ -27,7 +27,8 @@ struct handle_slot {
   CURL* handle = nullptr;
   bool busy = false;
   ~handle_slot() {
-    if (handle != nullptr) curl_easy_cleanup(handle);
+    if (handle != nullptr)
+      curl_easy_cleanup(handle);
   }
 };
 thread_local handle_slot slot;
@@ -37,19 +38,23 @@ class handle_lease {
   handle_lease() {
     global_init_once();
     if (!slot.busy) {
-      if (slot.handle == nullptr) slot.handle = curl_easy_init();
+      if (slot.handle == nullptr)
+        slot.handle = curl_easy_init();
       handle_ = slot.handle;
       slot.busy = handle_ != nullptr;
     } else {
       handle_ = curl_easy_init();
       temporary_ = true;
     }
-    if (handle_ == nullptr) throw std::runtime_error("curl_easy_init failed");
+    if (handle_ == nullptr)
+      throw std::runtime_error("curl_easy_init failed");
     curl_easy_reset(handle_);  // options only: connections and DNS cache survive
   }
   ~handle_lease() {
-    if (temporary_) curl_easy_cleanup(handle_);
-    else slot.busy = false;
+    if (temporary_)
+      curl_easy_cleanup(handle_);
+    else
+      slot.busy = false;
   }
   handle_lease(const handle_lease&) = delete;
   handle_lease& operator=(const handle_lease&) = delete;
@@ -68,15 +73,18 @@ struct exchange {
 };
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
 }
 
-bool success(int status) { return status >= 200 && status < 300; }
+bool success(int status) {
+  return status >= 200 && status < 300;
+}
 
 std::size_t on_header(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto& ex = *static_cast<exchange*>(user);
@@ -89,7 +97,8 @@ std::size_t on_header(char* buffer, std::size_t size, std::size_t count, void* u
     if (space != std::string_view::npos && space + 4 <= line.size()) {
       int status = 0;
       for (std::size_t i = space + 1; i < space + 4; ++i) {
-        if (!std::isdigit(static_cast<unsigned char>(line[i]))) return 0;
+        if (!std::isdigit(static_cast<unsigned char>(line[i])))
+          return 0;
         status = status * 10 + (line[i] - '0');
       }
       ex.res.head.status = status;
@@ -141,14 +150,16 @@ std::size_t on_body(char* buffer, std::size_t size, std::size_t count, void* use
   }
   const std::size_t room = ex.req.body_limit - std::min(ex.req.body_limit, ex.res.body.size());
   ex.res.body.append(chunk.substr(0, room));
-  if (total > room) ex.res.body_truncated = true;
+  if (total > room)
+    ex.res.body_truncated = true;
   return total;  // keep draining so the connection stays reusable
 }
 
 std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* user) {
   auto& ex = *static_cast<exchange*>(user);
   const std::uint64_t remaining = *ex.req.body_size - ex.sent;
-  if (remaining == 0) return 0;
+  if (remaining == 0)
+    return 0;
   const std::size_t want =
       static_cast<std::size_t>(std::min<std::uint64_t>(size * count, remaining));
   std::size_t got = 0;
@@ -172,11 +183,15 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
 // died, say). Byte bodies can rewind; streamed bodies only if nothing was read yet.
 int on_seek(void* user, curl_off_t offset, int origin) {
   auto& ex = *static_cast<exchange*>(user);
-  if (offset != 0 || origin != SEEK_SET) return CURL_SEEKFUNC_CANTSEEK;
-  if (ex.sent == 0) return CURL_SEEKFUNC_OK;
-  if (!ex.req.rewind) return CURL_SEEKFUNC_CANTSEEK;
+  if (offset != 0 || origin != SEEK_SET)
+    return CURL_SEEKFUNC_CANTSEEK;
+  if (ex.sent == 0)
+    return CURL_SEEKFUNC_OK;
+  if (!ex.req.rewind)
+    return CURL_SEEKFUNC_CANTSEEK;
   try {
-    if (!ex.req.rewind()) return CURL_SEEKFUNC_CANTSEEK;
+    if (!ex.req.rewind())
+      return CURL_SEEKFUNC_CANTSEEK;
   } catch (...) {
     ex.res.callback_error = std::current_exception();
     return CURL_SEEKFUNC_FAIL;
@@ -190,18 +205,22 @@ struct header_list {
   ~header_list() { curl_slist_free_all(list); }
   void add(const std::string& line) {
     curl_slist* next = curl_slist_append(list, line.c_str());
-    if (next == nullptr) throw std::bad_alloc();
+    if (next == nullptr)
+      throw std::bad_alloc();
     list = next;
   }
 };
 
-long to_ms(std::chrono::milliseconds ms) { return static_cast<long>(ms.count()); }
+long to_ms(std::chrono::milliseconds ms) {
+  return static_cast<long>(ms.count());
+}
 
 }  // namespace
 
 std::string_view response_head::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (key == name) return value;
+    if (key == name)
+      return value;
   }
   return {};
 }
@@ -234,7 +253,8 @@ response perform(const transport_config& config, request& req) {
 
   const std::string url = config.base_url + req.path_and_query;
   header_list headers;
-  for (const auto& line : req.headers) headers.add(line);
+  for (const auto& line : req.headers)
+    headers.add(line);
   headers.add("x-amz-content-sha256: " + req.payload_sha256);
 
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
@@ -256,7 +276,8 @@ response perform(const transport_config& config, request& req) {
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
-  if (req.range) curl_easy_setopt(h, CURLOPT_RANGE, req.range->c_str());
+  if (req.range)
+    curl_easy_setopt(h, CURLOPT_RANGE, req.range->c_str());
 
   if (req.body_size) {
     // UPLOAD sends Content-Length from INFILESIZE and no form Content-Type (which POSTFIELDS
@@ -267,7 +288,8 @@ response perform(const transport_config& config, request& req) {
     curl_easy_setopt(h, CURLOPT_READDATA, &ex);
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
     curl_easy_setopt(h, CURLOPT_SEEKDATA, &ex);
-    if (req.method != "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+    if (req.method != "PUT")
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else if (req.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (req.method != "GET") {

@@ -21,8 +21,8 @@
 namespace kemas::s3::detail {
 
 struct transport_config {
-  std::string base_url;       // "http://host:port" (no trailing slash)
-  std::string sigv4;          // "aws:amz:<region>:s3"
+  std::string base_url;  // "http://host:port" (no trailing slash)
+  std::string sigv4;     // "aws:amz:<region>:s3"
   std::string access_key;
   std::string secret_key;
   std::chrono::milliseconds connect_timeout{3'000};
@@ -41,31 +41,31 @@ using body_reader = std::function<std::size_t(char* buffer, std::size_t max)>;
 using body_sink = std::function<bool(std::string_view chunk)>;
 
 struct request {
-  std::string method = "GET";          // GET HEAD PUT POST DELETE
-  std::string path_and_query;          // canonical: "/bucket/key?a=1&b=" (see canonical.hpp)
-  std::vector<std::string> headers;    // "Name: value"; curl signs every one of them
-  std::string payload_sha256;          // hex, or UNSIGNED-PAYLOAD; sent as x-amz-content-sha256
+  std::string method = "GET";              // GET HEAD PUT POST DELETE
+  std::string path_and_query;              // canonical: "/bucket/key?a=1&b=" (see canonical.hpp)
+  std::vector<std::string> headers;        // "Name: value"; curl signs every one of them
+  std::string payload_sha256;              // hex, or UNSIGNED-PAYLOAD; sent as x-amz-content-sha256
   std::optional<std::uint64_t> body_size;  // set: a body of exactly this many bytes is sent
-  body_reader reader;                  // pulls the body (required when body_size > 0)
+  body_reader reader;                      // pulls the body (required when body_size > 0)
   // Restarts the body from its first byte, for when curl must resend the request; unset
   // or returning false: the body cannot be replayed once reading began.
   std::function<bool()> rewind;
-  std::optional<std::string> range;    // "first-last" or "first-" for the Range header
+  std::optional<std::string> range;  // "first-last" or "first-" for the Range header
   // Called once with the final head of a 2xx answer before any body byte; false aborts.
   std::function<bool(const response_head&)> on_head;
-  body_sink sink;                      // 2xx body goes here when set; else into response.body
+  body_sink sink;  // 2xx body goes here when set; else into response.body
   std::size_t body_limit = 16 * 1024 * 1024;  // cap on a captured body
   std::chrono::milliseconds timeout{0};       // 0: the config's timeout
 };
 
 struct response {
   response_head head;
-  std::string body;               // captured body (error answers always; 2xx without sink)
-  bool body_truncated = false;    // the captured body hit body_limit
-  int curl_code = 0;              // CURLcode; 0 when the exchange completed
-  std::string curl_message;       // curl's error text when curl_code != 0
-  bool aborted = false;           // on_head/sink returned false
-  bool short_body = false;        // the reader ended before body_size bytes
+  std::string body;                   // captured body (error answers always; 2xx without sink)
+  bool body_truncated = false;        // the captured body hit body_limit
+  int curl_code = 0;                  // CURLcode; 0 when the exchange completed
+  std::string curl_message;           // curl's error text when curl_code != 0
+  bool aborted = false;               // on_head/sink returned false
+  bool short_body = false;            // the reader ended before body_size bytes
   std::exception_ptr callback_error;  // a reader/sink/on_head exception, rethrown by caller
   bool transient_curl_error() const;
 };

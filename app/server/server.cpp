@@ -21,7 +21,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 
   impl(asio::io_context& ioc, const config::http_settings& settings, config::environment env,
        const router& routes, metrics::http_metrics& metrics)
-      : state(std::make_shared<server_state>(server_state{ioc, settings, env, routes, metrics, {}})),
+      : state(std::make_shared<server_state>(ioc, settings, env, routes, metrics)),
         acceptor(asio::make_strand(ioc)),
         grace_timer(ioc) {}
 };
@@ -52,8 +52,9 @@ void refuse(tcp::socket& socket) {
 asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
   auto& state = *self->state;
   for (;;) {
-    auto [ec, socket] = co_await self->acceptor.async_accept(asio::make_strand(state.ioc),
-                                                             asio::as_tuple(asio::use_awaitable));
+    auto [ec, accepted] = co_await self->acceptor.async_accept(asio::make_strand(state.ioc),
+                                                               asio::as_tuple(asio::use_awaitable));
+    tcp::socket socket(std::move(accepted));
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) break;
     if (ec) {
       log::warn("accept failed", {{"error", ec.message()}});

@@ -41,8 +41,9 @@ class server {
 
   std::size_t open_connections() const noexcept;
 
+  struct impl;  // public only so the accept loop (server.cpp) can name it
+
  private:
-  struct impl;
   std::shared_ptr<impl> impl_;
 };
 

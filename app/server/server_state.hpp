@@ -61,6 +61,10 @@ class connection_registry {
 };
 
 struct server_state {
+  server_state(boost::asio::io_context& io, const config::http_settings& s, config::environment e,
+               const router& r, metrics::http_metrics& m)
+      : ioc(io), settings(s), env(e), routes(r), metrics(m) {}
+
   boost::asio::io_context& ioc;
   config::http_settings settings;
   config::environment env;

@@ -206,7 +206,7 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
     const auto started = steady_clock::now();
     const auto& req = header.get();
     const auto verb = parse_method(req.method_string());
-    const std::string request_id = request_id_for(req[bhttp::field::x_request_id]);
+    const std::string request_id = request_id_for(req["X-Request-Id"]);
     const bool client_keep_alive = req.keep_alive();
     const unsigned version = req.version();
     session_body_reader body(stream, buffer, header, chunk, started + limits.request_timeout);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <thread>
 
+#include "app/server/error_response.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/test_api_server.hpp"
 
@@ -33,7 +34,7 @@ kemas::config::http_settings small_limits() {
 
 boost::asio::awaitable<http::response> echo(http::request_context& ctx) {
   auto body = co_await ctx.read_body();
-  if (!body) co_return http::response::json(400, "{}");  // not reached in these tests
+  if (!body) co_return http::error_response(body.error(), ctx.request_id());
   co_return http::response::text(200, *body);
 }
 

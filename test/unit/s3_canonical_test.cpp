@@ -32,9 +32,10 @@ TEST_CASE("s3 canonical_key_path encodes each key segment and keeps slashes") {
 TEST_CASE("s3 canonical_query sorts by encoded name and always writes '='") {
   CHECK(canonical_query({}).empty());
   CHECK(canonical_query({{"uploads", ""}}) == "uploads=");
-  CHECK(canonical_query({{"uploadId", "abc"}, {"partNumber", "3"}}) ==
-        "partNumber=3&uploadId=abc");
-  CHECK(canonical_query({{"prefix", "u/42/"}, {"list-type", "2"}, {"max-keys", "1000"},
+  CHECK(canonical_query({{"uploadId", "abc"}, {"partNumber", "3"}}) == "partNumber=3&uploadId=abc");
+  CHECK(canonical_query({{"prefix", "u/42/"},
+                         {"list-type", "2"},
+                         {"max-keys", "1000"},
                          {"continuation-token", "a+b/c=="}}) ==
         "continuation-token=a%2Bb%2Fc%3D%3D&list-type=2&max-keys=1000&prefix=u%2F42%2F");
   // Code-point order: upper case before lower case.
@@ -62,7 +63,9 @@ TEST_CASE("s3 xml reads S3 answers") {
   REQUIRE(contents.size() == 2);
   CHECK(xml::first_text(contents[0], "Key") == "a/x & y");
   CHECK(xml::first_text(contents[0], "ETag") == "\"abc\"");
-  CHECK(xml::first_text(contents[1], "Key") == "a/\xC3\xA9" "A");
+  CHECK(xml::first_text(contents[1], "Key") ==
+        "a/\xC3\xA9"
+        "A");
   CHECK(xml::first_text(contents[1], "Size") == "0");
   CHECK(xml::first_text(list, "NextContinuationToken") == "tok+/=");
   CHECK(xml::first_text(list, "Prefix") == "a/");  // the top-level one comes first
@@ -72,7 +75,7 @@ TEST_CASE("s3 xml reads S3 answers") {
   CHECK(xml::first_text(prefixes[0], "Prefix") == "a/sub/");
 }
 
-TEST_CASE("s3 xml handles errors, prefixes, self-closing and truncated documents") {
+TEST_CASE("s3 xml handles errors and prefixes and self-closing and truncated documents") {
   CHECK(xml::root_name("<Error><Code>NoSuchKey</Code></Error>") == "Error");
   CHECK(xml::root_name("<?xml version=\"1.0\"?><!-- c --><s3:Error/>") == "Error");
   CHECK(xml::first_text("<r><s3:Code>X</s3:Code></r>", "Code") == "X");
@@ -101,6 +104,8 @@ TEST_CASE("s3 classify_http separates transient from permanent errors") {
   CHECK(classify_http(500, "InternalError") == s3_errc::transient);
   CHECK(classify_http(503, "SlowDown") == s3_errc::transient);
   CHECK(classify_http(502, "") == s3_errc::transient);
+  CHECK(classify_http(301, "PermanentRedirect") == s3_errc::invalid);
+  CHECK(classify_http(200, "") == s3_errc::protocol);
 
   const s3_error error{s3_errc::transient, 503, "SlowDown", "Please reduce your request rate."};
   CHECK(error.transient());

@@ -1,0 +1,237 @@
+#include "adapters/log/logging.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <iterator>
+
+#include <fmt/format.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "adapters/log/json_escape.hpp"
+
+namespace kemas::log {
+namespace {
+
+// In JSON mode emit() renders the "msg" and field members itself and hands spdlog a payload
+// starting with this byte; the JSON formatter copies such payloads verbatim and escapes
+// every other payload (plain spdlog calls) into "msg". No text message starts with it.
+constexpr char rendered_marker = '\x1e';
+std::atomic<bool> json_mode{false};
+
+template <class Buffer>
+void put(Buffer& out, std::string_view text) {
+  out.append(text.data(), text.data() + text.size());
+}
+
+spdlog::level::level_enum to_spdlog(level lvl) noexcept {
+  switch (lvl) {
+    case level::trace:
+      return spdlog::level::trace;
+    case level::debug:
+      return spdlog::level::debug;
+    case level::info:
+      return spdlog::level::info;
+    case level::warn:
+      return spdlog::level::warn;
+    case level::error:
+      return spdlog::level::err;
+    case level::critical:
+      return spdlog::level::critical;
+  }
+  return spdlog::level::info;
+}
+
+spdlog::level::level_enum parse_level(std::string_view name) {
+  if (name == "trace")
+    return spdlog::level::trace;
+  if (name == "debug")
+    return spdlog::level::debug;
+  if (name == "warn" || name == "warning")
+    return spdlog::level::warn;
+  if (name == "error")
+    return spdlog::level::err;
+  if (name == "critical")
+    return spdlog::level::critical;
+  if (name == "off")
+    return spdlog::level::off;
+  return spdlog::level::info;
+}
+
+std::string_view level_name(spdlog::level::level_enum lvl) {
+  switch (lvl) {
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "critical";
+    default:
+      return "off";
+  }
+}
+
+void append_number(std::string& out, const value& v) {
+  switch (v.kind()) {
+    case value::type::int64:
+      fmt::format_to(std::back_inserter(out), "{}", v.int64());
+      break;
+    case value::type::uint64:
+      fmt::format_to(std::back_inserter(out), "{}", v.uint64());
+      break;
+    case value::type::real:
+      if (std::isfinite(v.real())) {
+        fmt::format_to(std::back_inserter(out), "{}", v.real());
+      } else {
+        put(out, "null");  // JSON has no NaN or infinity
+      }
+      break;
+    case value::type::boolean:
+      put(out, v.boolean() ? "true" : "false");
+      break;
+    case value::type::string:
+      break;
+  }
+}
+
+// logfmt-style: bare when unambiguous, else a JSON-quoted string.
+void append_text_string(std::string& out, std::string_view text) {
+  bool bare = !text.empty();
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    bare = bare && u > 0x20 && u < 0x7F && c != '"' && c != '=' && c != '\\';
+  }
+  if (bare) {
+    put(out, text);
+  } else {
+    append_json_string(out, text);
+  }
+}
+
+class json_formatter final : public spdlog::formatter {
+ public:
+  explicit json_formatter(std::string process) : process_(std::move(process)) {}
+
+  // Called with the sink's mutex held, so the timestamp cache needs no lock of its own.
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    put(dest, "{\"ts\":\"");
+    append_timestamp(msg.time, dest);
+    put(dest, "\",\"level\":\"");
+    put(dest, level_name(msg.level));
+    put(dest, "\",\"process\":");
+    append_json_string(dest, process_);
+    dest.push_back(',');
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (!payload.empty() && payload.front() == rendered_marker) {
+      put(dest, payload.substr(1));
+    } else {
+      put(dest, "\"msg\":");
+      append_json_string(dest, payload);
+    }
+    put(dest, "}\n");
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<json_formatter>(process_);
+  }
+
+ private:
+  void append_timestamp(spdlog::log_clock::time_point time, spdlog::memory_buf_t& dest) {
+    using namespace std::chrono;
+    auto second = floor<seconds>(time);
+    if (second != cached_second_ || cached_text_.empty()) {
+      std::time_t t = system_clock::to_time_t(second);
+      std::tm utc{};
+      gmtime_r(&t, &utc);
+      cached_text_ = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", utc.tm_year + 1900,
+                                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+      cached_second_ = second;
+    }
+    put(dest, cached_text_);
+    auto millis = duration_cast<milliseconds>(time - second).count();
+    fmt::format_to(std::back_inserter(dest), ".{:03}Z", millis);
+  }
+
+  std::string process_;
+  std::chrono::time_point<spdlog::log_clock, std::chrono::seconds> cached_second_{};
+  std::string cached_text_;
+};
+
+}  // namespace
+
+void init_logging(const config::log_settings& settings, std::string_view process_name,
+                  std::shared_ptr<spdlog::sinks::sink> sink) {
+  bool json = settings.format != "text";
+  if (!sink) {
+    if (json) {
+      sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    } else {
+      sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    }
+  }
+  if (json) {
+    sink->set_formatter(std::make_unique<json_formatter>(std::string(process_name)));
+  } else {
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
+        fmt::format("%Y-%m-%dT%H:%M:%S.%eZ %^%-8l%$ {} %v", process_name),
+        spdlog::pattern_time_type::utc));
+  }
+  auto logger = std::make_shared<spdlog::logger>(std::string(process_name), std::move(sink));
+  logger->set_level(parse_level(settings.level));
+  json_mode.store(json, std::memory_order_relaxed);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+bool enabled(level lvl) noexcept {
+  auto* logger = spdlog::default_logger_raw();
+  return logger != nullptr && logger->should_log(to_spdlog(lvl));
+}
+
+void emit(level lvl, std::string_view message, std::span<const field> fields) {
+  auto* logger = spdlog::default_logger_raw();
+  auto spdlog_level = to_spdlog(lvl);
+  if (logger == nullptr || !logger->should_log(spdlog_level))
+    return;
+  std::string payload;
+  payload.reserve(message.size() + 24 * fields.size() + 16);
+  if (json_mode.load(std::memory_order_relaxed)) {
+    payload.push_back(rendered_marker);
+    put(payload, "\"msg\":");
+    append_json_string(payload, message);
+    for (const auto& f : fields) {
+      payload.push_back(',');
+      append_json_string(payload, f.key);
+      payload.push_back(':');
+      if (f.val.kind() == value::type::string) {
+        append_json_string(payload, f.val.text());
+      } else {
+        append_number(payload, f.val);
+      }
+    }
+  } else {
+    put(payload, message);
+    for (const auto& f : fields) {
+      payload.push_back(' ');
+      append_text_string(payload, f.key);
+      payload.push_back('=');
+      if (f.val.kind() == value::type::string) {
+        append_text_string(payload, f.val.text());
+      } else {
+        append_number(payload, f.val);
+      }
+    }
+  }
+  logger->log(spdlog_level, spdlog::string_view_t(payload.data(), payload.size()));
+}
+
+}  // namespace kemas::log

@@ -1,0 +1,147 @@
+#include "adapters/redis/client.hpp"
+
+#include "adapters/redis/client_impl.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+#include <mutex>
+#include <utility>
+
+namespace kemas::redis {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Completes an Asio handler (here: a coroutine's) on its own executor. The work guard
+// keeps that executor's context alive while the command is in flight, which matters when
+// the caller runs on another io_context than the client.
+template <class Handler>
+class handler_waiter final : public detail::waiter {
+ public:
+  using strand_type = asio::strand<asio::any_io_executor>;
+
+  handler_waiter(Handler handler, const strand_type& fallback)
+      : handler_(std::move(handler)),
+        work_(asio::make_work_guard(asio::get_associated_executor(handler_, fallback))) {}
+
+  void complete(redis_result result) override {
+    auto executor = work_.get_executor();
+    asio::post(executor, [handler = std::move(handler_), result = std::move(result)]() mutable {
+      std::move(handler)(std::move(result));
+    });
+    work_.reset();
+  }
+
+ private:
+  Handler handler_;
+  asio::executor_work_guard<asio::associated_executor_t<Handler, strand_type>> work_;
+};
+
+// hiredis 0.14 writes with write(2), not send(MSG_NOSIGNAL): a reset peer would raise
+// SIGPIPE and kill the process. Ignore it unless the program installed its own handler.
+void ignore_sigpipe_once() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      ::sigaction(SIGPIPE, &ignore, nullptr);
+    }
+  });
+}
+
+}  // namespace
+
+redis_client::redis_client(asio::any_io_executor executor, config::redis_settings settings)
+    : impl_(std::make_shared<impl>(std::move(executor), std::move(settings))) {
+  ignore_sigpipe_once();
+}
+
+redis_client::~redis_client() { impl_->close(); }
+
+void redis_client::close() { impl_->close(); }
+
+const config::redis_settings& redis_client::settings() const noexcept { return impl_->settings(); }
+
+// The public functions below are plain functions that hand the core to these coroutines,
+// so the core is held from the call on, even if the awaitable is started later and the
+// client is gone by then (a coroutine's parameters are copied into its frame at the call).
+namespace {
+
+using core_ptr = std::shared_ptr<redis_client::impl>;
+
+asio::awaitable<redis_result> do_command(core_ptr core, std::vector<std::string> args,
+                                         std::chrono::milliseconds timeout) {
+  // A named local, not a temporary: GCC 12 destroys the captures of a lambda temporary
+  // inside a co_await expression twice (chriskohlhoff/asio#1007) — here a shared_ptr.
+  auto initiation = [core](auto handler, std::vector<std::string> argv,
+                           std::chrono::milliseconds limit) {
+    using handler_type = decltype(handler);
+    core->submit(std::move(argv), limit,
+                 std::make_unique<handler_waiter<handler_type>>(std::move(handler),
+                                                                core->strand()));
+  };
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(redis_result)>(
+      std::move(initiation), asio::use_awaitable, std::move(args), timeout);
+}
+
+asio::awaitable<bool> do_ping(core_ptr core) {
+  std::vector<std::string> argv;  // not a braced list: GCC 12 miscompiles those in coroutines
+  argv.emplace_back("PING");
+  const auto timeout = core->settings().timeout;
+  const auto reply = co_await do_command(std::move(core), std::move(argv), timeout);
+  co_return reply.has_value() && reply->is_status() && reply->str() == "PONG";
+}
+
+asio::awaitable<redis_result> do_eval(core_ptr core, redis_script script,
+                                      std::vector<std::string> keys,
+                                      std::vector<std::string> args) {
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(script.sha1());
+  argv.push_back(std::to_string(keys.size()));
+  for (auto& k : keys) argv.push_back(std::move(k));
+  for (auto& a : args) argv.push_back(std::move(a));
+  const auto timeout = core->settings().timeout;
+  auto first = co_await do_command(core, argv, timeout);
+  if (!first.has_value() || first->error_code() != "NOSCRIPT") co_return first;
+  argv[0] = "EVAL";  // also caches the script on the server for the next EVALSHA
+  argv[1] = script.source();
+  co_return co_await do_command(std::move(core), std::move(argv), timeout);
+}
+
+}  // namespace
+
+asio::awaitable<redis_result> redis_client::command(std::vector<std::string> args) {
+  return do_command(impl_, std::move(args), impl_->settings().timeout);
+}
+
+asio::awaitable<redis_result> redis_client::command(std::vector<std::string> args,
+                                                    std::chrono::milliseconds timeout) {
+  return do_command(impl_, std::move(args), timeout);
+}
+
+asio::awaitable<bool> redis_client::ping() { return do_ping(impl_); }
+
+asio::awaitable<redis_result> redis_client::eval(const redis_script& script,
+                                                 std::vector<std::string> keys,
+                                                 std::vector<std::string> args) {
+  return do_eval(impl_, script, std::move(keys), std::move(args));
+}
+
+asio::awaitable<redis_result> redis_client::eval(std::string_view script,
+                                                 std::vector<std::string> keys,
+                                                 std::vector<std::string> args) {
+  return do_eval(impl_, redis_script(std::string(script)), std::move(keys), std::move(args));
+}
+
+}  // namespace kemas::redis

@@ -1,0 +1,39 @@
+#pragma once
+// kemas-admin subcommands. Each lives in its own file and registers itself on the CLI11 app;
+// main() runs the one that was parsed. Exit codes are shared by all commands:
+// 0 done, 1 failed (message on stderr), 2 usage error (CLI11 prints it).
+
+#include "adapters/config/settings.hpp"
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace kemas::admin {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_usage = 2;
+
+// Options every subcommand shares, filled in by CLI11 before a command runs.
+struct global_options {
+  std::string config_path;  // --config; empty: $KEMAS_CONFIG, else conf/kemas.toml
+};
+
+struct command {
+  CLI::App* cli = nullptr;                        // the subcommand, to see if it was chosen
+  std::function<int(const global_options&)> run;  // returns the exit code; does not throw
+};
+
+// Loads and validates the settings, starts logging. On error prints every problem to stderr
+// and returns nullopt (exit 1).
+std::optional<config::settings> load_admin_settings(const global_options& options);
+
+// One per subcommand file.
+command add_migrate_command(CLI::App& app);
+
+}  // namespace kemas::admin

@@ -1,0 +1,70 @@
+// kemas-api: the HTTP front end. Loads settings, connects the backends, serves until
+// SIGTERM/SIGINT, then drains in-flight requests within http.shutdown_grace.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "adapters/config/loader.hpp"
+#include "adapters/log/logging.hpp"
+#include "adapters/metrics/registry.hpp"
+#include "app/composition/api_backends.hpp"
+#include "app/routes/health.hpp"
+#include "app/server/router.hpp"
+#include "app/server/server.hpp"
+
+namespace asio = boost::asio;
+using namespace kemas;
+
+int main(int argc, char** argv) {
+  CLI::App cli{"kemas-api: the kemas HTTP front end"};
+  std::string config_path = config::default_config_path().string();
+  cli.add_option("--config", config_path, "settings file (default: $KEMAS_CONFIG or conf/kemas.toml)");
+  CLI11_PARSE(cli, argc, argv);
+
+  const auto loaded = config::load_settings(config_path, config::environment_view::from_process());
+  if (!loaded.ok()) {
+    std::cerr << "kemas-api: invalid configuration (" << config_path << "):\n" << loaded.error_text() << '\n';
+    return 1;
+  }
+  const config::settings& settings = *loaded.value;
+  log::init_logging(settings.log, "kemas-api");
+  log::info("starting", {{"settings", config::describe(settings)}});
+
+  try {
+    asio::io_context ioc(static_cast<int>(settings.http.io_threads));
+    metrics::registry registry("kemas-api");
+    metrics::http_metrics http_metrics(registry);
+    app::api_backends backends(ioc, settings);
+
+    http::router routes;
+    http::add_health_routes(routes, backends.readiness_checks(), settings.http.readiness_timeout, registry);
+
+    http::server server(ioc, settings.http, settings.env, routes, http_metrics);
+    server.start();
+
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
+      if (ec) return;
+      log::info("signal received, draining", {{"signal", static_cast<std::int64_t>(signal_number)}});
+      server.shutdown(settings.http.shutdown_grace, [&ioc] { ioc.stop(); });
+    });
+
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < settings.http.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads) t.join();
+    backends.stop();
+    log::info("stopped");
+    return 0;
+  } catch (const std::exception& e) {
+    log::critical("fatal", {{"error", e.what()}});
+    return 1;
+  }
+}

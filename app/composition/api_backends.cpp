@@ -1,0 +1,38 @@
+#include "app/composition/api_backends.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include "adapters/amqp/publisher.hpp"
+#include "adapters/amqp/topology.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "adapters/redis/client.hpp"
+#include "adapters/s3/async_client.hpp"
+
+namespace kemas::app {
+
+api_backends::api_backends(boost::asio::io_context& ioc, const config::settings& settings)
+    : postgres_(std::make_unique<postgres::pg_pool>(settings.postgres, "kemas-api")),
+      redis_(std::make_unique<redis::redis_client>(ioc.get_executor(), settings.redis)),
+      publisher_(std::make_unique<amqp::amqp_publisher>(
+          settings.amqp, amqp::publisher_options{"kemas-api publisher",
+                                                 amqp::kemas_topology(settings.amqp.delivery_limit)})),
+      storage_(std::make_unique<s3::s3_service>(settings.s3)) {}
+
+api_backends::~api_backends() { stop(); }
+
+std::vector<http::readiness_check> api_backends::readiness_checks() {
+  return {
+      {"postgres", [this] { return postgres_->ping(); }},
+      {"redis", [this] { return redis_->ping(); }},
+      {"rabbitmq", [this] { return publisher_->ready(); }},
+      {"s3", [this] { return storage_->ready(); }},
+  };
+}
+
+void api_backends::stop() {
+  if (publisher_) publisher_->stop();
+  if (redis_) redis_->close();
+  if (postgres_) postgres_->stop();
+}
+
+}  // namespace kemas::app

@@ -1,0 +1,162 @@
+#include "test/support/pg_fixture.hpp"
+
+#include "adapters/postgres/pool.hpp"
+
+#include <openssl/rand.h>
+#include <soci/soci.h>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace kemas::test {
+namespace {
+
+// KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
+std::map<std::string, std::string> read_run_env() {
+  std::map<std::string, std::string> values;
+  std::ifstream in(std::string(KEMAS_SOURCE_DIR) + "/.run/env");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("export ", 0) == 0)
+      line.erase(0, 7);
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos)
+      continue;
+    std::string value = line.substr(eq + 1);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    values[line.substr(0, eq)] = value;
+  }
+  return values;
+}
+
+std::string lookup(const std::map<std::string, std::string>& file, const char* name) {
+  if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
+    return value;
+  if (auto it = file.find(name); it != file.end() && !it->second.empty())
+    return it->second;
+  throw std::runtime_error(std::string(name) +
+                           " is not set: run `scripts/services.sh up` and load .run/env");
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> buffer(bytes);
+  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : buffer) {
+    out += hex[b >> 4];
+    out += hex[b & 0xf];
+  }
+  return out;
+}
+
+// Every row of a one-text-column query, in order.
+void append_rows(soci::session& sql, const std::string& query, std::ostringstream& out) {
+  soci::rowset<std::string> rows = sql.prepare << query;
+  for (const auto& row : rows)
+    out << row << '\n';
+}
+
+}  // namespace
+
+config::postgres_settings pg_settings_from_env() {
+  const auto file = read_run_env();
+  config::postgres_settings settings;
+  settings.url = lookup(file, "KEMAS_POSTGRES_URL");
+  settings.password = lookup(file, "KEMAS_POSTGRES_PASSWORD");
+  settings.pool_size = 2;
+  settings.connect_timeout = std::chrono::seconds(3);
+  settings.statement_timeout = std::chrono::seconds(30);
+  return settings;
+}
+
+std::string pg_url_for_database(const std::string& url, const std::string& dbname) {
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed)
+      throw std::runtime_error("not a URI: " + url);
+    boost::urls::url rewritten(*parsed);
+    rewritten.set_path("/" + dbname);
+    return std::string(rewritten.buffer());
+  }
+  return url + " dbname=" + dbname;  // keyword/value: the last occurrence wins
+}
+
+void pg_exec_admin(const std::string& statement) {
+  auto settings = pg_settings_from_env();
+  settings.pool_size = 1;
+  postgres::pg_pool pool(settings, "kemas-it-admin");
+  pool.with_session([&](soci::session& sql) { sql << statement; });
+}
+
+scratch_database::scratch_database(std::string_view tag)
+    : base_(pg_settings_from_env()), name_("kemas_it_" + std::string(tag) + "_" + random_hex(6)) {
+  pg_exec_admin("CREATE DATABASE " + name_);
+}
+
+scratch_database::~scratch_database() {
+  try {
+    pg_exec_admin("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+  } catch (const std::exception&) {
+    // A test already failing on a dead server must not terminate here; the name is unique.
+  }
+}
+
+config::postgres_settings scratch_database::settings() const {
+  auto settings = base_;
+  settings.url = pg_url_for_database(base_.url, name_);
+  return settings;
+}
+
+std::string pg_schema_dump(soci::session& sql) {
+  std::ostringstream out;
+  append_rows(sql, R"(
+    SELECT concat_ws(' | ', 'column', table_name, column_name, data_type, udt_name,
+                     is_nullable, coalesce(column_default, ''), ordinal_position::text)
+    FROM information_schema.columns WHERE table_schema = 'public'
+    ORDER BY table_name, ordinal_position)",
+              out);
+  append_rows(sql, R"(
+    SELECT concat_ws(' | ', 'constraint', conrelid::regclass::text, conname, contype::text,
+                     pg_get_constraintdef(oid))
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+    ORDER BY conrelid::regclass::text, conname)",
+              out);
+  append_rows(sql, R"(
+    SELECT concat_ws(' | ', 'index', tablename, indexname, indexdef)
+    FROM pg_indexes WHERE schemaname = 'public' ORDER BY tablename, indexname)",
+              out);
+  append_rows(sql, R"(
+    SELECT concat_ws(' | ', 'trigger', tgrelid::regclass::text, tgname, pg_get_triggerdef(oid))
+    FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgrelid::regclass::text, tgname)",
+              out);
+  append_rows(sql, R"(
+    SELECT concat_ws(' | ', 'function', p.oid::regprocedure::text, md5(p.prosrc))
+    FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace
+    ORDER BY p.oid::regprocedure::text)",
+              out);
+  return out.str();
+}
+
+pg_io_threads::pg_io_threads(unsigned threads) : work_(context_.get_executor()) {
+  for (unsigned i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] { context_.run(); });
+  }
+}
+
+pg_io_threads::~pg_io_threads() {
+  work_.reset();
+  for (auto& t : threads_)
+    t.join();
+}
+
+}  // namespace kemas::test

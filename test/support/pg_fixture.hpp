@@ -1,0 +1,89 @@
+#pragma once
+// Test helpers for PostgreSQL: settings from the KEMAS_POSTGRES_* environment written by
+// scripts/services.sh (.run/env), throw-away databases, a schema dump for comparing
+// schemas, and an io_context on a few threads for driving pg_pool coroutines.
+
+#include "adapters/config/settings.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <chrono>
+#include <future>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace soci {
+class session;
+}
+
+namespace kemas::test {
+
+// KEMAS_POSTGRES_URL and KEMAS_POSTGRES_PASSWORD from the environment, else from
+// <source dir>/.run/env; pool_size 2, short timeouts. Throws std::runtime_error naming a
+// missing variable.
+config::postgres_settings pg_settings_from_env();
+
+// `url` (a libpq URI or keyword/value string) pointed at database `dbname`.
+std::string pg_url_for_database(const std::string& url, const std::string& dbname);
+
+// Creates a database with a unique name ("kemas_it_<tag>_<hex>") on construction and drops
+// it (WITH (FORCE): lingering connections are cut) on destruction.
+class scratch_database {
+ public:
+  explicit scratch_database(std::string_view tag);
+  ~scratch_database();
+  scratch_database(const scratch_database&) = delete;
+  scratch_database& operator=(const scratch_database&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+  // Settings whose url points at this database.
+  config::postgres_settings settings() const;
+
+ private:
+  config::postgres_settings base_;
+  std::string name_;
+};
+
+// Runs `sql` on the server's default database (from pg_settings_from_env) on a connection of
+// its own; for CREATE/DROP DATABASE and pg_terminate_backend. Throws on failure.
+void pg_exec_admin(const std::string& sql);
+
+// Tables with their columns (type, nullability, default), constraints, indexes, triggers
+// and functions of the public schema, one per line, sorted: equal dumps, equal schemas.
+std::string pg_schema_dump(soci::session& sql);
+
+// An io_context run by `threads` threads until destruction.
+class pg_io_threads {
+ public:
+  explicit pg_io_threads(unsigned threads);
+  ~pg_io_threads();
+  pg_io_threads(const pg_io_threads&) = delete;
+  pg_io_threads& operator=(const pg_io_threads&) = delete;
+
+  boost::asio::io_context& context() noexcept { return context_; }
+
+  // Runs a coroutine on the context, blocks for its result, rethrows its exception.
+  template <class T>
+  T run(boost::asio::awaitable<T> coroutine,
+        std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+    auto future = boost::asio::co_spawn(context_, std::move(coroutine), boost::asio::use_future);
+    if (future.wait_for(limit) != std::future_status::ready) {
+      throw std::runtime_error("coroutine did not finish in time");
+    }
+    return future.get();
+  }
+
+ private:
+  boost::asio::io_context context_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace kemas::test

@@ -1,0 +1,137 @@
+#include "test/support/s3_fixture.hpp"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <stdexcept>
+
+namespace kemas::test {
+namespace {
+
+// KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
+std::map<std::string, std::string> read_run_env() {
+  std::map<std::string, std::string> values;
+  std::ifstream in(std::string(KEMAS_SOURCE_DIR) + "/.run/env");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("export ", 0) == 0)
+      line.erase(0, 7);
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] == '#' || eq == std::string::npos)
+      continue;
+    std::string value = line.substr(eq + 1);
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    values[line.substr(0, eq)] = value;
+  }
+  return values;
+}
+
+std::string lookup(const std::map<std::string, std::string>& file, const char* name,
+                   bool required) {
+  if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
+    return value;
+  if (auto it = file.find(name); it != file.end() && !it->second.empty())
+    return it->second;
+  if (required) {
+    throw std::runtime_error(std::string(name) +
+                             " is not set: run `scripts/services.sh up` and load .run/env");
+  }
+  return {};
+}
+
+}  // namespace
+
+config::s3_settings s3_settings_from_env() {
+  const auto file = read_run_env();
+  config::s3_settings settings;
+  settings.endpoint = lookup(file, "KEMAS_S3_ENDPOINT", true);
+  settings.access_key = lookup(file, "KEMAS_S3_ACCESS_KEY", true);
+  settings.secret_key = lookup(file, "KEMAS_S3_SECRET_KEY", true);
+  settings.bucket = lookup(file, "KEMAS_S3_BUCKET", true);
+  if (auto region = lookup(file, "KEMAS_S3_REGION", false); !region.empty()) {
+    settings.region = region;
+  }
+  settings.timeout = std::chrono::seconds(60);
+  return settings;
+}
+
+void ensure_s3_bucket(s3::s3_client& client) {
+  auto head = client.head_bucket();
+  if (head)
+    return;
+  if (!head.error().not_found())
+    throw s3::s3_exception(head.error());
+  client.create_bucket().value();
+}
+
+std::string unique_s3_prefix(std::string_view tag) {
+  unsigned char random[8];
+  if (RAND_bytes(random, sizeof random) != 1)
+    throw std::runtime_error("RAND_bytes failed");
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "it/" + std::string(tag) + "/";
+  for (unsigned char b : random) {
+    out += hex[b >> 4];
+    out += hex[b & 0x0f];
+  }
+  return out + "/";
+}
+
+void byte_stream::fill(char* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (left_ == 0) {
+      // splitmix64: cheap, good enough to make every byte value appear.
+      state_ += 0x9E3779B97F4A7C15ull;
+      std::uint64_t z = state_;
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      word_ = z ^ (z >> 31);
+      left_ = 8;
+    }
+    out[i] = static_cast<char>(word_ & 0xff);
+    word_ >>= 8;
+    --left_;
+  }
+}
+
+struct sha256_stream::state {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~state() { EVP_MD_CTX_free(ctx); }
+};
+
+sha256_stream::sha256_stream() : state_(std::make_unique<state>()) {
+  if (state_->ctx == nullptr || EVP_DigestInit_ex(state_->ctx, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("EVP_DigestInit_ex failed");
+  }
+}
+
+sha256_stream::~sha256_stream() = default;
+
+void sha256_stream::update(std::string_view bytes) {
+  if (EVP_DigestUpdate(state_->ctx, bytes.data(), bytes.size()) != 1) {
+    throw std::runtime_error("EVP_DigestUpdate failed");
+  }
+}
+
+std::string sha256_stream::hex_digest() {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(state_->ctx, digest, &length) != 1) {
+    throw std::runtime_error("EVP_DigestFinal_ex failed");
+  }
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < length; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 0x0f];
+  }
+  return out;
+}
+
+}  // namespace kemas::test

@@ -1,0 +1,141 @@
+// Structured logging: JSON lines that parse, typed fields, escaping, text format, levels.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "adapters/log/json_escape.hpp"
+#include "adapters/log/logging.hpp"
+
+namespace {
+
+namespace json = boost::json;
+
+// Routes the default logger into a string for one test; restores stderr text logging after,
+// so a failing test cannot leave a dangling stream behind.
+class captured_log {
+ public:
+  explicit captured_log(std::string format, std::string level = "info") {
+    kemas::config::log_settings settings;
+    settings.format = std::move(format);
+    settings.level = std::move(level);
+    kemas::log::init_logging(settings, "kemas-test",
+                             std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
+  }
+  ~captured_log() {
+    kemas::config::log_settings settings;
+    settings.format = "text";
+    kemas::log::init_logging(settings, "kemas_unit_tests");
+  }
+  captured_log(const captured_log&) = delete;
+  captured_log& operator=(const captured_log&) = delete;
+
+  std::vector<std::string> lines() const {
+    std::vector<std::string> result;
+    std::istringstream in(out_.str());
+    for (std::string line; std::getline(in, line);)
+      result.push_back(line);
+    return result;
+  }
+
+ private:
+  std::ostringstream out_;
+};
+
+std::string escaped(std::string_view text) {
+  std::string out;
+  kemas::log::append_json_string(out, text);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("json lines carry ts, level, process, msg and typed fields") {
+  captured_log log("json");
+  std::string id = "req-42";
+  kemas::log::info("request done", {{"request_id", id},
+                                    {"status", 200},
+                                    {"bytes", std::size_t{1} << 40},
+                                    {"duration_ms", 1.5},
+                                    {"cached", false},
+                                    {"delta", -3}});
+  auto lines = log.lines();
+  REQUIRE(lines.size() == 1);
+  auto object = json::parse(lines[0]).as_object();
+  auto ts = json::value_to<std::string>(object.at("ts"));
+  CHECK(ts.size() == 24);  // 2026-11-21T08:50:01.123Z
+  CHECK(ts[10] == 'T');
+  CHECK(ts.back() == 'Z');
+  CHECK(object.at("level") == "info");
+  CHECK(object.at("process") == "kemas-test");
+  CHECK(object.at("msg") == "request done");
+  CHECK(object.at("request_id") == "req-42");
+  CHECK(object.at("status").as_int64() == 200);
+  CHECK(object.at("bytes").to_number<std::uint64_t>() == (std::uint64_t{1} << 40));
+  CHECK(object.at("duration_ms").as_double() == 1.5);
+  CHECK(object.at("cached").as_bool() == false);
+  CHECK(object.at("delta").as_int64() == -3);
+}
+
+TEST_CASE("json lines stay valid with quotes, control characters and invalid UTF-8") {
+  captured_log log("json");
+  std::string nasty = "a \"quoted\" \\ path\nnext\tline \x01 caf\xc3\xa9 bad\xff\xfe end";
+  kemas::log::warn(nasty, {{"name", nasty}, {"nan", std::numeric_limits<double>::quiet_NaN()}});
+  spdlog::error("plain spdlog {} with \"quotes\"", 7);
+  auto lines = log.lines();
+  REQUIRE(lines.size() == 2);
+  auto first = json::parse(lines[0]).as_object();
+  CHECK(first.at("level") == "warn");
+  auto msg = json::value_to<std::string>(first.at("msg"));
+  CHECK(msg.starts_with("a \"quoted\" \\ path\nnext\tline \x01 caf\xc3\xa9 bad"));
+  CHECK(msg.find("\xef\xbf\xbd\xef\xbf\xbd") != std::string::npos);  // two U+FFFD
+  CHECK(first.at("name") == first.at("msg"));
+  CHECK(first.at("nan").is_null());
+  auto second = json::parse(lines[1]).as_object();
+  CHECK(second.at("level") == "error");
+  CHECK(second.at("msg") == "plain spdlog 7 with \"quotes\"");
+}
+
+TEST_CASE("levels below the configured one are not written") {
+  captured_log log("json", "warn");
+  CHECK_FALSE(kemas::log::enabled(kemas::log::level::info));
+  CHECK(kemas::log::enabled(kemas::log::level::error));
+  kemas::log::info("hidden");
+  kemas::log::debug("hidden");
+  kemas::log::error("shown");
+  auto lines = log.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(json::parse(lines[0]).at("msg") == "shown");
+}
+
+TEST_CASE("text format is readable key=value") {
+  captured_log log("text");
+  kemas::log::info("request done",
+                   {{"request_id", "abc"}, {"status", 200}, {"route", "GET /a b"}, {"ok", true}});
+  auto lines = log.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("kemas-test request done request_id=abc status=200 "
+                      "route=\"GET /a b\" ok=true") != std::string::npos);
+  CHECK(lines[0].find("info") != std::string::npos);
+  CHECK(lines[0].find('{') == std::string::npos);
+}
+
+TEST_CASE("append_json_string escapes exactly what JSON requires") {
+  CHECK(escaped("") == "\"\"");
+  CHECK(escaped("plain") == "\"plain\"");
+  CHECK(escaped("q\"b\\") == "\"q\\\"b\\\\\"");
+  CHECK(escaped("\n\r\t\b\f") == "\"\\n\\r\\t\\b\\f\"");
+  CHECK(escaped(std::string_view("\x00\x1f", 2)) == "\"\\u0000\\u001f\"");
+  CHECK(escaped("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+  CHECK(escaped("\xc0\xaf") == "\"\\ufffd\\ufffd\"");                        // overlong '/'
+  CHECK(escaped("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");             // surrogate
+  CHECK(escaped("\xe2\x82") == "\"\\ufffd\\ufffd\"");                        // truncated
+  CHECK(escaped("\xf4\x90\x80\x80") == "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // > U+10FFFF
+}

@@ -1,0 +1,102 @@
+// kemas-worker's decisions, without a broker: which deliveries reach a handler, which are
+// dead-lettered and why, and how a handler's result settles the message.
+
+#include "adapters/amqp/envelope_codec.hpp"
+#include "workers/audit_consumer.hpp"
+#include "workers/command_dispatcher.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace kemas;
+using worker::handler_result;
+using worker::settlement;
+
+namespace {
+
+struct counting_handler final : worker::command_handler {
+  int calls = 0;
+  handler_result handle(const domain::command_envelope&) override {
+    ++calls;
+    return handler_result::done();
+  }
+};
+
+amqp::delivery delivery_of(domain::command_type type) {
+  domain::command_envelope e;
+  e.id = "0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b";
+  e.type = type;
+  e.request_id = "req-1";
+  amqp::delivery d;
+  d.body = amqp::encode_envelope(e);
+  d.queue = amqp::command_queue(type);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("plan_dispatch: malformed and unhandled commands are dead-lettered with a reason") {
+  worker::handler_registry registry;
+  auto upload = std::make_shared<counting_handler>();
+  registry.add(domain::command_type::upload, upload);
+  CHECK_THROWS_AS(registry.add(domain::command_type::upload, upload), std::logic_error);
+
+  amqp::delivery garbage;
+  garbage.body = "\x01garbage";
+  auto plan = worker::plan_dispatch(garbage, registry);
+  CHECK(plan.handler == nullptr);
+  CHECK(plan.dead_letter_reason.find("malformed command (not_json)") == 0);
+
+  plan = worker::plan_dispatch(delivery_of(domain::command_type::expire), registry);
+  CHECK(plan.handler == nullptr);
+  CHECK(plan.dead_letter_reason == "no handler for command type 'expire' in this worker");
+
+  plan = worker::plan_dispatch(delivery_of(domain::command_type::upload), registry);
+  CHECK(plan.handler == upload.get());
+  REQUIRE(plan.command);
+  CHECK(plan.command->request_id == "req-1");
+}
+
+TEST_CASE("settle_after: ack only when done; retries end with the reason kept") {
+  CHECK(worker::settle_after(handler_result::done(), 0, 5).what == settlement::action::ack);
+
+  auto rejected = worker::settle_after(handler_result::reject("quota exceeded"), 0, 5);
+  CHECK(rejected.what == settlement::action::dead_letter);
+  CHECK(rejected.reason == "rejected by the handler: quota exceeded");
+
+  CHECK(worker::settle_after(handler_result::retry("db down"), 0, 5).what ==
+        settlement::action::requeue);
+  CHECK(worker::settle_after(handler_result::retry("db down"), 4, 5).what ==
+        settlement::action::requeue);
+  auto last = worker::settle_after(handler_result::retry("db down"), 5, 5);
+  CHECK(last.what == settlement::action::dead_letter);
+  CHECK(last.reason.find("db down") != std::string::npos);
+}
+
+TEST_CASE("command_dispatcher runs handlers through the poster") {
+  worker::handler_registry registry;
+  auto upload = std::make_shared<counting_handler>();
+  registry.add(domain::command_type::upload, upload);
+  std::vector<std::function<void()>> posted;
+  worker::command_dispatcher dispatcher(
+      registry, [&posted](std::function<void()> task) { posted.push_back(std::move(task)); }, 5);
+
+  // A default delivery_handle settles nothing: enough to see the handler run off-thread.
+  dispatcher.on_delivery(delivery_of(domain::command_type::upload), {});
+  CHECK(upload->calls == 0);
+  CHECK(dispatcher.running() == 1);
+  REQUIRE(posted.size() == 1);
+  posted.front()();
+  CHECK(upload->calls == 1);
+  CHECK(dispatcher.running() == 0);
+}
+
+TEST_CASE("audit events are checked before they are acknowledged") {
+  CHECK_FALSE(worker::check_audit_event(
+      R"({"id":"0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b","type":"file.uploaded"})"));
+  CHECK(worker::check_audit_event("nope")->find("not valid JSON") != std::string::npos);
+  CHECK(worker::check_audit_event(R"({"id":"x","type":"t"})")->find("'id'") !=
+        std::string::npos);
+  CHECK(worker::check_audit_event(
+            R"({"id":"0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b"})")->find("'type'") !=
+        std::string::npos);
+}

@@ -1,0 +1,41 @@
+#pragma once
+// The roles of kemas-worker (`--role`). start_role() starts one; the caller waits for
+// SIGTERM/SIGINT and then calls stop(), which drains in-flight work within the deadline.
+//
+//   commands   consumes every kemas.commands.<type> queue and dispatches by envelope type
+//   audit      consumes kemas.events.audit (step 1: validates and logs each event, then acks;
+//              storing into audit_log comes later)
+//   scheduler  step 1: declares the topology and idles (expiry sweeps come in step 4)
+//   mailer     step 1: declares the topology and idles (e-mail on events comes later)
+// Every role declares the RabbitMQ topology on each (re)connect.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace kemas::config {
+struct settings;
+}
+
+namespace kemas::worker {
+
+enum class role { commands, audit, scheduler, mailer };
+
+std::optional<role> role_from_string(std::string_view name) noexcept;
+std::string_view to_string(role r) noexcept;
+
+class running_role {
+ public:
+  virtual ~running_role() = default;
+  // Stops taking work, lets in-flight work finish until `drain` passed. Returns true when
+  // everything finished in time; false when handlers are still running (their messages go
+  // back to the broker when the connection closes).
+  virtual bool stop(std::chrono::milliseconds drain) = 0;
+};
+
+// `settings` must outlive the returned role. Connection problems are not fatal: the actors
+// retry with backoff and log.
+std::unique_ptr<running_role> start_role(role r, const config::settings& settings);
+
+}  // namespace kemas::worker
