@@ -175,6 +175,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(http, idle_timeout, duration(1ms, 24h)));
   fields.push_back(KEMAS_FIELD(http, request_timeout, duration(1ms, 24h)));
   fields.push_back(KEMAS_FIELD(http, shutdown_grace, duration(0ms, 1h)));
+  fields.push_back(KEMAS_FIELD(http, readiness_timeout, duration(1ms, 1min)));
   fields.push_back(KEMAS_FIELD(http, trusted_proxies, list_kind{check_address_or_network}));
 
   fields.push_back(KEMAS_FIELD(postgres, url, (string_kind{.check = check_postgres_url})));
