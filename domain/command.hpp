@@ -15,8 +15,8 @@ namespace kemas::domain {
 enum class command_type { upload, delete_file, upgrade, expire, expire_sweep };
 
 inline constexpr std::array<command_type, 5> all_command_types{
-    command_type::upload, command_type::delete_file, command_type::upgrade,
-    command_type::expire, command_type::expire_sweep};
+    command_type::upload, command_type::delete_file, command_type::upgrade, command_type::expire,
+    command_type::expire_sweep};
 
 // The wire name: "upload", "delete", "upgrade", "expire", "expire-sweep". It is the envelope's
 // `type`, the AMQP `type` property and the routing key on `kemas.commands`.

@@ -119,9 +119,10 @@ redis_start() {
 
 redis_stop() {
   pid_alive "$redis_dir/redis.pid" || return 0
+  local pid; pid=$(cat "$redis_dir/redis.pid")
   redis-cli -h 127.0.0.1 -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-  wait_for "redis stop" 10 bash -c "! kill -0 $(cat "$redis_dir/redis.pid" 2>/dev/null || echo 0)" || true
-  kill_pidfile "$redis_dir/redis.pid" 5
+  wait_for "redis stop" 10 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$redis_dir/redis.pid"
   log "redis stopped"
 }
 

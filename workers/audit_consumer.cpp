@@ -20,13 +20,16 @@ std::string_view string_field(const json::object& object, std::string_view key) 
 }  // namespace
 
 std::optional<std::string> check_audit_event(const std::string& body) {
-  if (body.size() > max_event_bytes) return "event larger than 1 MiB";
+  if (body.size() > max_event_bytes)
+    return "event larger than 1 MiB";
   json::parse_options options;
   options.max_depth = 32;
   boost::system::error_code ec;
   const json::value root = json::parse(body, ec, {}, options);
-  if (ec) return "malformed event: not valid JSON: " + ec.message();
-  if (!root.is_object()) return std::string("malformed event: not a JSON object");
+  if (ec)
+    return "malformed event: not valid JSON: " + ec.message();
+  if (!root.is_object())
+    return std::string("malformed event: not a JSON object");
   const json::object& event = root.get_object();
   if (!domain::is_uuid_text(string_field(event, "id"))) {
     return std::string("malformed event: field 'id' missing or not a UUID");

@@ -11,8 +11,10 @@ namespace {
 // The request id to log for a message that may not even be an envelope.
 std::string_view request_id_of(const amqp::delivery& message,
                                const std::optional<domain::command_envelope>& command) {
-  if (command) return command->request_id;
-  if (domain::is_valid_request_id(message.correlation_id)) return message.correlation_id;
+  if (command)
+    return command->request_id;
+  if (domain::is_valid_request_id(message.correlation_id))
+    return message.correlation_id;
   return {};
 }
 
@@ -52,9 +54,9 @@ settlement settle_after(const handler_result& result, std::int64_t delivery_coun
       // times, and then only with reason "delivery_limit". On the last attempt we
       // dead-letter it ourselves so that the handler's reason is kept.
       if (delivery_count >= static_cast<std::int64_t>(delivery_limit)) {
-        return {settlement::action::dead_letter,
-                "gave up after " + std::to_string(delivery_count + 1) +
-                    " deliveries; last error: " + result.reason};
+        return {settlement::action::dead_letter, "gave up after " +
+                                                     std::to_string(delivery_count + 1) +
+                                                     " deliveries; last error: " + result.reason};
       }
       return {settlement::action::requeue, result.reason};
   }
@@ -63,7 +65,9 @@ settlement settle_after(const handler_result& result, std::int64_t delivery_coun
 
 command_dispatcher::command_dispatcher(const handler_registry& registry, poster post,
                                        unsigned delivery_limit, amqp::decode_limits limits)
-    : registry_(registry), post_(std::move(post)), delivery_limit_(delivery_limit),
+    : registry_(registry),
+      post_(std::move(post)),
+      delivery_limit_(delivery_limit),
       limits_(limits) {}
 
 void command_dispatcher::on_delivery(amqp::delivery message, amqp::delivery_handle handle) {
@@ -81,9 +85,10 @@ void command_dispatcher::process(const amqp::delivery& message,
   const std::string_view request_id = request_id_of(message, plan.command);
   const std::string_view command_id = plan.command ? plan.command->id : message.message_id;
   if (plan.handler == nullptr) {
-    log::warn("command dead-lettered",
-              {{"request_id", request_id}, {"command_id", command_id}, {"queue", message.queue},
-               {"reason", plan.dead_letter_reason}});
+    log::warn("command dead-lettered", {{"request_id", request_id},
+                                        {"command_id", command_id},
+                                        {"queue", message.queue},
+                                        {"reason", plan.dead_letter_reason}});
     handle.dead_letter(plan.dead_letter_reason);
     return;
   }
@@ -99,24 +104,29 @@ void command_dispatcher::process(const amqp::delivery& message,
     result = handler_result::retry("handler threw a non-standard exception");
   }
   const settlement next = settle_after(result, message.delivery_count, delivery_limit_);
-  const double duration_ms = std::chrono::duration<double, std::milli>(
-                                 std::chrono::steady_clock::now() - started).count();
+  const double duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
   switch (next.what) {
     case settlement::action::ack:
       handle.ack();
-      log::info("command done", {{"request_id", request_id}, {"command_id", command_id},
-                                 {"type", type}, {"duration_ms", duration_ms}});
+      log::info("command done", {{"request_id", request_id},
+                                 {"command_id", command_id},
+                                 {"type", type},
+                                 {"duration_ms", duration_ms}});
       break;
     case settlement::action::requeue:
       handle.requeue();
-      log::warn("command will be retried",
-                {{"request_id", request_id}, {"command_id", command_id}, {"type", type},
-                 {"delivery_count", message.delivery_count}, {"reason", next.reason}});
+      log::warn("command will be retried", {{"request_id", request_id},
+                                            {"command_id", command_id},
+                                            {"type", type},
+                                            {"delivery_count", message.delivery_count},
+                                            {"reason", next.reason}});
       break;
     case settlement::action::dead_letter:
       handle.dead_letter(next.reason);
       log::error("command dead-lettered", {{"request_id", request_id},
-                                           {"command_id", command_id}, {"type", type},
+                                           {"command_id", command_id},
+                                           {"type", type},
                                            {"reason", next.reason}});
       break;
   }

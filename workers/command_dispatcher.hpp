@@ -26,7 +26,7 @@ namespace kemas::worker {
 struct dispatch_plan {
   std::optional<domain::command_envelope> command;  // set when `handler` is set
   command_handler* handler = nullptr;
-  std::string dead_letter_reason;                   // set when `handler` is null
+  std::string dead_letter_reason;  // set when `handler` is null
 };
 
 dispatch_plan plan_dispatch(const amqp::delivery& message, const handler_registry& registry,

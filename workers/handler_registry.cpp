@@ -5,7 +5,8 @@
 namespace kemas::worker {
 
 void handler_registry::add(domain::command_type type, std::shared_ptr<command_handler> handler) {
-  if (!handler) throw std::logic_error("null handler for " + std::string(to_string(type)));
+  if (!handler)
+    throw std::logic_error("null handler for " + std::string(to_string(type)));
   if (!handlers_.emplace(type, std::move(handler)).second) {
     throw std::logic_error("two handlers for command type " + std::string(to_string(type)));
   }

@@ -7,13 +7,13 @@
 #include "adapters/log/logging.hpp"
 #include "workers/roles.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <pthread.h>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <pthread.h>
 
 using namespace kemas;
 
@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(cli, argc, argv);
 
   const auto env = config::environment_view::from_process();
-  if (config_path.empty()) config_path = config::default_config_path(env).string();
+  if (config_path.empty())
+    config_path = config::default_config_path(env).string();
   const auto loaded = config::load_settings(config_path, env);
   if (!loaded.ok()) {
     std::cerr << "kemas-worker: invalid configuration (" << config_path << "):\n"
@@ -67,9 +68,10 @@ int main(int argc, char** argv) {
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
-  log::info("signal received, draining",
-            {{"signal", signal_number},
-             {"drain_timeout_ms", static_cast<std::int64_t>(settings.worker.drain_timeout.count())}});
+  log::info(
+      "signal received, draining",
+      {{"signal", signal_number},
+       {"drain_timeout_ms", static_cast<std::int64_t>(settings.worker.drain_timeout.count())}});
   const bool clean = running->stop(settings.worker.drain_timeout);
   if (!clean) {
     // A handler is stuck past the deadline: its message returns to the queue when our

@@ -10,8 +10,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include <thread>
 #include <unistd.h>
+#include <thread>
 
 namespace kemas::worker {
 namespace {
@@ -26,7 +26,8 @@ std::string connection_name(role r) {
 template <class Predicate>
 bool wait_until(clock::time_point deadline, Predicate done) {
   while (!done()) {
-    if (clock::now() >= deadline) return false;
+    if (clock::now() >= deadline)
+      return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return true;
@@ -37,9 +38,10 @@ class commands_role final : public running_role {
   explicit commands_role(const config::settings& settings)
       : registry_(make_command_handlers(settings)),
         pool_(std::max(1u, settings.worker.handler_threads)),
-        dispatcher_(registry_,
-                    [this](std::function<void()> task) { boost::asio::post(pool_, std::move(task)); },
-                    settings.amqp.delivery_limit),
+        dispatcher_(
+            registry_,
+            [this](std::function<void()> task) { boost::asio::post(pool_, std::move(task)); },
+            settings.amqp.delivery_limit),
         consumer_(settings.amqp, consumer_options(settings),
                   [this](amqp::delivery d, amqp::delivery_handle h) {
                     dispatcher_.on_delivery(std::move(d), std::move(h));
@@ -53,7 +55,8 @@ class commands_role final : public running_role {
     const std::size_t unsettled = consumer_.stop(drain);
     // Settled messages may still have a handler thread finishing its log line.
     const bool finished = wait_until(deadline, [this] { return dispatcher_.running() == 0; });
-    if (finished) pool_.join();
+    if (finished)
+      pool_.join();
     return unsettled == 0 && finished;
   }
 
@@ -128,27 +131,35 @@ class idle_role final : public running_role {
 
 std::optional<role> role_from_string(std::string_view name) noexcept {
   for (role r : {role::commands, role::audit, role::scheduler, role::mailer}) {
-    if (to_string(r) == name) return r;
+    if (to_string(r) == name)
+      return r;
   }
   return std::nullopt;
 }
 
 std::string_view to_string(role r) noexcept {
   switch (r) {
-    case role::commands: return "commands";
-    case role::audit: return "audit";
-    case role::scheduler: return "scheduler";
-    case role::mailer: return "mailer";
+    case role::commands:
+      return "commands";
+    case role::audit:
+      return "audit";
+    case role::scheduler:
+      return "scheduler";
+    case role::mailer:
+      return "mailer";
   }
   return "unknown";
 }
 
 std::unique_ptr<running_role> start_role(role r, const config::settings& settings) {
   switch (r) {
-    case role::commands: return std::make_unique<commands_role>(settings);
-    case role::audit: return std::make_unique<audit_role>(settings);
+    case role::commands:
+      return std::make_unique<commands_role>(settings);
+    case role::audit:
+      return std::make_unique<audit_role>(settings);
     case role::scheduler:
-    case role::mailer: return std::make_unique<idle_role>(r, settings);
+    case role::mailer:
+      return std::make_unique<idle_role>(r, settings);
   }
   return nullptr;
 }

@@ -11,8 +11,10 @@ namespace kemas::amqp {
 class backoff {
  public:
   backoff(std::chrono::milliseconds min, std::chrono::milliseconds max)
-      : min_(std::max(min, std::chrono::milliseconds(1))), max_(std::max(max, min_)),
-        current_(min_), random_(std::random_device{}()) {}
+      : min_(std::max(min, std::chrono::milliseconds(1))),
+        max_(std::max(max, min_)),
+        current_(min_),
+        random_(std::random_device{}()) {}
 
   std::chrono::milliseconds next() {
     const auto ceiling = current_;

@@ -41,7 +41,8 @@ std::vector<confirm_tracker::finished> confirm_tracker::settle(std::uint64_t tag
   };
   if (multiple) {
     auto end = outstanding_.upper_bound(tag);
-    for (auto it = outstanding_.begin(); it != end; ++it) complete(it->second);
+    for (auto it = outstanding_.begin(); it != end; ++it)
+      complete(it->second);
     outstanding_.erase(outstanding_.begin(), end);
   } else if (auto it = outstanding_.find(tag); it != outstanding_.end()) {
     complete(it->second);
@@ -68,7 +69,8 @@ std::vector<confirm_tracker::finished> confirm_tracker::fail_all(publish_error e
                                                                  const std::string& detail) {
   std::vector<finished> out;
   out.reserve(outstanding_.size());
-  for (auto& [tag, item] : outstanding_) out.push_back({std::move(item.done), {error, detail}});
+  for (auto& [tag, item] : outstanding_)
+    out.push_back({std::move(item.done), {error, detail}});
   outstanding_.clear();
   return out;
 }
@@ -76,7 +78,8 @@ std::vector<confirm_tracker::finished> confirm_tracker::fail_all(publish_error e
 std::optional<confirm_tracker::clock::time_point> confirm_tracker::next_deadline() const {
   std::optional<clock::time_point> earliest;
   for (const auto& [tag, item] : outstanding_) {
-    if (!earliest || item.deadline < *earliest) earliest = item.deadline;
+    if (!earliest || item.deadline < *earliest)
+      earliest = item.deadline;
   }
   return earliest;
 }

@@ -45,7 +45,8 @@ std::string describe_reply(const amqp_rpc_reply_t& reply) {
 }  // namespace
 
 std::string_view as_string_view(amqp_bytes_t bytes) noexcept {
-  if (bytes.len == 0 || bytes.bytes == nullptr) return {};
+  if (bytes.len == 0 || bytes.bytes == nullptr)
+    return {};
   return {static_cast<const char*>(bytes.bytes), bytes.len};
 }
 
@@ -78,12 +79,13 @@ connection_options make_connection_options(const config::amqp_settings& settings
 }
 
 connection::connection(const connection_options& options)
-    : state_(amqp_new_connection()),
-      endpoint_(options.host + ":" + std::to_string(options.port)) {
-  if (state_ == nullptr) throw amqp_failure("amqp: out of memory", true);
+    : state_(amqp_new_connection()), endpoint_(options.host + ":" + std::to_string(options.port)) {
+  if (state_ == nullptr)
+    throw amqp_failure("amqp: out of memory", true);
   try {
     amqp_socket_t* socket = amqp_tcp_socket_new(state_);
-    if (socket == nullptr) throw amqp_failure("amqp: cannot create a TCP socket", true);
+    if (socket == nullptr)
+      throw amqp_failure("amqp: cannot create a TCP socket", true);
     const timeval timeout = to_timeval(options.timeout);
     errno = 0;
     const int status =
@@ -124,14 +126,17 @@ connection::connection(const connection_options& options)
 }
 
 connection::~connection() {
-  if (state_ == nullptr) return;
+  if (state_ == nullptr)
+    return;
   if (!broken_) {
     amqp_connection_close(state_, AMQP_REPLY_SUCCESS);
   }
   amqp_destroy_connection(state_);
 }
 
-int connection::socket_fd() const noexcept { return amqp_get_sockfd(state_); }
+int connection::socket_fd() const noexcept {
+  return amqp_get_sockfd(state_);
+}
 
 void connection::open_channel(amqp_channel_t channel) {
   amqp_channel_open(state_, channel);
@@ -139,9 +144,11 @@ void connection::open_channel(amqp_channel_t channel) {
 }
 
 void connection::close_channel(amqp_channel_t channel) noexcept {
-  if (broken_) return;
+  if (broken_)
+    return;
   const amqp_rpc_reply_t reply = amqp_channel_close(state_, channel, AMQP_REPLY_SUCCESS);
-  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) broken_ = true;
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
+    broken_ = true;
 }
 
 void connection::enable_confirms(amqp_channel_t channel) {
@@ -155,7 +162,8 @@ void connection::set_prefetch(amqp_channel_t channel, std::uint16_t count) {
 }
 
 void connection::check(amqp_rpc_reply_t reply, amqp_channel_t channel, std::string_view context) {
-  if (reply.reply_type == AMQP_RESPONSE_NORMAL) return;
+  if (reply.reply_type == AMQP_RESPONSE_NORMAL)
+    return;
   const std::string text = std::string(context) + ": " + describe_reply(reply);
   bool lost = true;
   if (reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
@@ -173,7 +181,8 @@ void connection::check(amqp_rpc_reply_t reply, amqp_channel_t channel, std::stri
 }
 
 void connection::check_status(int status, std::string_view context) {
-  if (status == AMQP_STATUS_OK) return;
+  if (status == AMQP_STATUS_OK)
+    return;
   broken_ = true;
   throw amqp_failure(std::string(context) + ": " + amqp_error_string2(status), true);
 }

@@ -46,8 +46,7 @@ struct connection_options {
   std::string name;  // shown as connection_name in the management UI
 };
 
-connection_options make_connection_options(const config::amqp_settings& settings,
-                                           std::string name);
+connection_options make_connection_options(const config::amqp_settings& settings, std::string name);
 
 class connection {
  public:

@@ -52,30 +52,39 @@ struct delivery_handle::state {
   std::atomic<bool> settled{false};
 
   void settle(settle_action action, std::string reason) {
-    if (settled.exchange(true)) return;
+    if (settled.exchange(true))
+      return;
     box->push({generation, tag, action, std::move(reason)});
   }
 
   ~state() {
-    if (!settled.load()) box->push({generation, tag, settle_action::requeue, {}});
+    if (!settled.load())
+      box->push({generation, tag, settle_action::requeue, {}});
   }
 };
 
 void delivery_handle::ack() const {
-  if (state_) state_->settle(settle_action::ack, {});
+  if (state_)
+    state_->settle(settle_action::ack, {});
 }
 void delivery_handle::requeue() const {
-  if (state_) state_->settle(settle_action::requeue, {});
+  if (state_)
+    state_->settle(settle_action::requeue, {});
 }
 void delivery_handle::dead_letter(std::string reason) const {
-  if (state_) state_->settle(settle_action::dead_letter, std::move(reason));
+  if (state_)
+    state_->settle(settle_action::dead_letter, std::move(reason));
 }
-bool delivery_handle::settled() const noexcept { return !state_ || state_->settled.load(); }
+bool delivery_handle::settled() const noexcept {
+  return !state_ || state_->settled.load();
+}
 
 class amqp_consumer::actor {
  public:
   actor(const config::amqp_settings& settings, consumer_options options, callback on_delivery)
-      : settings_(settings), options_(std::move(options)), on_delivery_(std::move(on_delivery)),
+      : settings_(settings),
+        options_(std::move(options)),
+        on_delivery_(std::move(on_delivery)),
         connection_options_(make_connection_options(settings, options_.name)),
         backoff_(settings.reconnect_min, settings.reconnect_max),
         thread_([this] { run(); }) {}
@@ -83,7 +92,8 @@ class amqp_consumer::actor {
   ~actor() { stop(std::chrono::milliseconds::zero()); }
 
   std::size_t stop(std::chrono::milliseconds drain) {
-    if (!thread_.joinable()) return left_unsettled_;
+    if (!thread_.joinable())
+      return left_unsettled_;
     drain_deadline_ = clock::now() + drain;
     stopping_.store(true);
     box_->wake();
@@ -99,13 +109,17 @@ class amqp_consumer::actor {
     auto next_attempt = clock::now();
     while (true) {
       if (stopping_.load()) {
-        if (!cancelled_) cancel_consumers();
-        if (!conn_ || unsettled_.empty() || clock::now() >= drain_deadline_) break;
+        if (!cancelled_)
+          cancel_consumers();
+        if (!conn_ || unsettled_.empty() || clock::now() >= drain_deadline_)
+          break;
       }
       if (!conn_) {
-        if (stopping_.load()) break;
+        if (stopping_.load())
+          break;
         if (clock::now() >= next_attempt) {
-          if (try_connect()) continue;
+          if (try_connect())
+            continue;
           next_attempt = clock::now() + backoff_.next();
         }
         const auto wait =
@@ -115,14 +129,17 @@ class amqp_consumer::actor {
         continue;
       }
       handle_mail();
-      if (conn_) read_deliveries();
-      if (conn_) finish(dead_letters_.expire(clock::now()));
+      if (conn_)
+        read_deliveries();
+      if (conn_)
+        finish(dead_letters_.expire(clock::now()));
     }
     left_unsettled_ = unsettled_.size();
     if (left_unsettled_ > 0) {
-      log::warn("amqp consumer: deliveries unsettled at the drain deadline; the broker will "
-                "redeliver them",
-                {{"connection", options_.name}, {"unsettled", left_unsettled_}});
+      log::warn(
+          "amqp consumer: deliveries unsettled at the drain deadline; the broker will "
+          "redeliver them",
+          {{"connection", options_.name}, {"unsettled", left_unsettled_}});
     }
     box_->close();  // handles still out there become no-ops
     disconnect(false);
@@ -153,9 +170,9 @@ class amqp_consumer::actor {
       cancelled_ = false;
       backoff_.reset();
       connected_.store(true);
-      log::info("amqp consumer connected",
-                {{"connection", options_.name}, {"broker", conn_->endpoint()},
-                 {"queues", options_.queues.size()}});
+      log::info("amqp consumer connected", {{"connection", options_.name},
+                                            {"broker", conn_->endpoint()},
+                                            {"queues", options_.queues.size()}});
       return true;
     } catch (const amqp_failure& e) {
       log::warn("amqp consumer cannot connect",
@@ -172,7 +189,8 @@ class amqp_consumer::actor {
     unsettled_.clear();
     in_flight_.store(0);
     consumer_tags_.clear();
-    if (conn_ && broken) conn_->mark_broken();
+    if (conn_ && broken)
+      conn_->mark_broken();
     conn_.reset();
   }
 
@@ -183,7 +201,8 @@ class amqp_consumer::actor {
 
   void cancel_consumers() {
     cancelled_ = true;
-    if (!conn_) return;
+    if (!conn_)
+      return;
     for (const auto& [tag, queue] : consumer_tags_) {
       amqp_basic_cancel(conn_->state(), consume_channel, as_bytes(tag));
       try {
@@ -260,13 +279,20 @@ class amqp_consumer::actor {
 
   void handle_mail() {
     for (settle_request& request : box_->take_all()) {
-      if (!conn_) return;
-      if (request.generation != generation_) continue;
+      if (!conn_)
+        return;
+      if (request.generation != generation_)
+        continue;
       auto it = unsettled_.find(request.tag);
-      if (it == unsettled_.end()) continue;
+      if (it == unsettled_.end())
+        continue;
       switch (request.action) {
-        case settle_action::ack: ack(request.tag); break;
-        case settle_action::requeue: nack(request.tag); break;
+        case settle_action::ack:
+          ack(request.tag);
+          break;
+        case settle_action::requeue:
+          nack(request.tag);
+          break;
         case settle_action::dead_letter:
           publish_dead_letter(request.tag, *it->second, request.reason);
           break;
@@ -286,7 +312,8 @@ class amqp_consumer::actor {
   void settle_on_broker(std::uint64_t tag, int status, const char* what) {
     unsettled_.erase(tag);
     in_flight_.store(unsettled_.size());
-    if (status != AMQP_STATUS_OK) drop(std::string(what) + ": " + amqp_error_string2(status));
+    if (status != AMQP_STATUS_OK)
+      drop(std::string(what) + ": " + amqp_error_string2(status));
   }
 
   void publish_dead_letter(std::uint64_t tag, const amqp_envelope_t& envelope,
@@ -314,13 +341,16 @@ class amqp_consumer::actor {
         {exchange, std::string(as_string_view(envelope.routing_key)),
          std::string(message_id_of(envelope.message.properties))},
         [this, generation, tag, reason](publish_result result) {
-          if (generation != generation_ || !conn_) return;
+          if (generation != generation_ || !conn_)
+            return;
           if (result.ok()) {
             ack(tag);
           } else {
             log::error("amqp consumer: dead-lettering failed; requeued the message instead",
-                       {{"connection", options_.name}, {"error", to_string(result.error)},
-                        {"detail", result.detail}, {"reason", reason}});
+                       {{"connection", options_.name},
+                        {"error", to_string(result.error)},
+                        {"detail", result.detail},
+                        {"reason", reason}});
             nack(tag);
           }
         },
@@ -328,11 +358,13 @@ class amqp_consumer::actor {
   }
 
   void finish(std::vector<confirm_tracker::finished> finished) {
-    for (auto& f : finished) f.done(std::move(f.result));
+    for (auto& f : finished)
+      f.done(std::move(f.result));
   }
 
   void handle_frame(const amqp_frame_t& frame) {
-    if (frame.frame_type != AMQP_FRAME_METHOD) return;
+    if (frame.frame_type != AMQP_FRAME_METHOD)
+      return;
     const void* decoded = frame.payload.method.decoded;
     switch (frame.payload.method.id) {
       case AMQP_BASIC_ACK_METHOD: {
@@ -348,7 +380,8 @@ class amqp_consumer::actor {
       case AMQP_BASIC_RETURN_METHOD: {
         const auto* returned = static_cast<const amqp_basic_return_t*>(decoded);
         confirm_key key{std::string(as_string_view(returned->exchange)),
-                        std::string(as_string_view(returned->routing_key)), {}};
+                        std::string(as_string_view(returned->routing_key)),
+                        {}};
         const std::string detail = std::to_string(returned->reply_code) + " " +
                                    std::string(as_string_view(returned->reply_text));
         amqp_message_t message;
@@ -374,8 +407,9 @@ class amqp_consumer::actor {
         break;
       }
       case AMQP_CONNECTION_CLOSE_METHOD: {
-        const std::string why = "connection closed by the broker: " +
-                                describe_close(*static_cast<const amqp_connection_close_t*>(decoded));
+        const std::string why =
+            "connection closed by the broker: " +
+            describe_close(*static_cast<const amqp_connection_close_t*>(decoded));
         conn_->acknowledge_connection_close();
         drop(why);
         break;
@@ -401,7 +435,7 @@ class amqp_consumer::actor {
   std::uint64_t generation_ = 0;
   bool cancelled_ = false;
   std::map<std::string, std::string, std::less<>> consumer_tags_;  // consumer tag -> queue
-  std::map<std::uint64_t, owned_envelope> unsettled_;               // delivery tag -> message
+  std::map<std::uint64_t, owned_envelope> unsettled_;              // delivery tag -> message
   confirm_tracker dead_letters_;
   std::thread thread_;  // last: starts after every member above exists
 };
@@ -412,10 +446,16 @@ amqp_consumer::amqp_consumer(const config::amqp_settings& settings, consumer_opt
 
 amqp_consumer::~amqp_consumer() = default;
 
-std::size_t amqp_consumer::stop(std::chrono::milliseconds drain) { return actor_->stop(drain); }
+std::size_t amqp_consumer::stop(std::chrono::milliseconds drain) {
+  return actor_->stop(drain);
+}
 
-bool amqp_consumer::connected() const noexcept { return actor_->connected(); }
+bool amqp_consumer::connected() const noexcept {
+  return actor_->connected();
+}
 
-std::size_t amqp_consumer::in_flight() const noexcept { return actor_->in_flight(); }
+std::size_t amqp_consumer::in_flight() const noexcept {
+  return actor_->in_flight();
+}
 
 }  // namespace kemas::amqp

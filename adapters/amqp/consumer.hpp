@@ -58,8 +58,8 @@ class delivery_handle {
 };
 
 struct consumer_options {
-  std::string name = "kemas consumer";           // connection_name in the management UI
-  std::vector<std::string> queues;               // consumed with one consumer each
+  std::string name = "kemas consumer";  // connection_name in the management UI
+  std::vector<std::string> queues;      // consumed with one consumer each
   std::optional<topology> declare_on_connect;
 };
 
@@ -77,7 +77,8 @@ class amqp_consumer {
   // Cancels the consumers (basic.cancel; deliveries already on the way are requeued without
   // reaching the callback), keeps executing settles of handed-out deliveries until none is
   // left or `drain` passed, then closes the connection (the broker requeues the rest) and
-  // joins the thread. Returns how many deliveries were left unsettled. Idempotent.
+  // joins the thread. Returns how many deliveries were left unsettled. Idempotent. Never call
+  // it from the delivery callback (it joins the thread that runs the callback).
   std::size_t stop(std::chrono::milliseconds drain);
 
   bool connected() const noexcept;

@@ -20,20 +20,28 @@ envelope_problem problem(envelope_error code, std::string message) {
 // The value as JSON for an error message, cut short so a reason header stays small.
 std::string quoted(const json::value& value) {
   std::string text = json::serialize(value);
-  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  if (text.size() > 80)
+    text = text.substr(0, 77) + "...";
   return text;
 }
 
 const char* kind_name(json::kind kind) {
   switch (kind) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
-    case json::kind::uint64: return "integer";
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::uint64:
+      return "integer";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "value";
 }
@@ -59,7 +67,8 @@ field_result required(const json::object& object, std::string_view name, json::k
 boost::system::result<std::optional<std::string>, envelope_problem> nullable_string(
     const json::object& object, std::string_view name, std::string_view path) {
   const json::value* value = object.if_contains(name);
-  if (value == nullptr || value->is_null()) return std::optional<std::string>();
+  if (value == nullptr || value->is_null())
+    return std::optional<std::string>();
   if (!value->is_string()) {
     return problem(envelope_error::wrong_type, "field '" + std::string(path) +
                                                    "': expected string or null, got " +
@@ -84,23 +93,33 @@ std::optional<envelope_problem> only_known_fields(const json::object& object,
 
 const char* to_string(envelope_error code) noexcept {
   switch (code) {
-    case envelope_error::too_big: return "too_big";
-    case envelope_error::not_json: return "not_json";
-    case envelope_error::not_object: return "not_object";
-    case envelope_error::missing_field: return "missing_field";
-    case envelope_error::wrong_type: return "wrong_type";
-    case envelope_error::unexpected_field: return "unexpected_field";
-    case envelope_error::bad_uuid: return "bad_uuid";
-    case envelope_error::unknown_type: return "unknown_type";
-    case envelope_error::unsupported_version: return "unsupported_version";
-    case envelope_error::bad_timestamp: return "bad_timestamp";
-    case envelope_error::bad_request_id: return "bad_request_id";
+    case envelope_error::too_big:
+      return "too_big";
+    case envelope_error::not_json:
+      return "not_json";
+    case envelope_error::not_object:
+      return "not_object";
+    case envelope_error::missing_field:
+      return "missing_field";
+    case envelope_error::wrong_type:
+      return "wrong_type";
+    case envelope_error::unexpected_field:
+      return "unexpected_field";
+    case envelope_error::bad_uuid:
+      return "bad_uuid";
+    case envelope_error::unknown_type:
+      return "unknown_type";
+    case envelope_error::unsupported_version:
+      return "unsupported_version";
+    case envelope_error::bad_timestamp:
+      return "bad_timestamp";
+    case envelope_error::bad_request_id:
+      return "bad_request_id";
   }
   return "unknown";
 }
 
-void throw_exception_from_error(const envelope_problem& problem,
-                                const boost::source_location&) {
+void throw_exception_from_error(const envelope_problem& problem, const boost::source_location&) {
   throw std::runtime_error(problem.message);
 }
 
@@ -131,33 +150,39 @@ boost::system::result<domain::command_envelope, envelope_problem> decode_envelop
   domain::command_envelope envelope;
 
   auto id = required(object, "id", json::kind::string, "id");
-  if (!id) return id.error();
+  if (!id)
+    return id.error();
   envelope.id = std::string((*id)->get_string());
   if (!domain::is_uuid_text(envelope.id)) {
     return problem(envelope_error::bad_uuid, "field 'id': not a UUID: " + quoted(**id));
   }
 
   auto type = required(object, "type", json::kind::string, "type");
-  if (!type) return type.error();
+  if (!type)
+    return type.error();
   const auto command = domain::command_type_from_string((*type)->get_string());
   if (!command) {
-    return problem(envelope_error::unknown_type, "field 'type': unknown command type " +
-                                                     quoted(**type));
+    return problem(envelope_error::unknown_type,
+                   "field 'type': unknown command type " + quoted(**type));
   }
   envelope.type = *command;
 
   auto version = required(object, "version", json::kind::int64, "version");
-  if (!version) return version.error();
+  if (!version)
+    return version.error();
   const auto number = (*version)->to_number<std::int64_t>(ec);
   if (ec || number != domain::command_envelope_version) {
     return problem(envelope_error::unsupported_version,
-                   "field 'version': " + quoted(**version) + " is not supported (this worker "
-                   "understands " + std::to_string(domain::command_envelope_version) + ")");
+                   "field 'version': " + quoted(**version) +
+                       " is not supported (this worker "
+                       "understands " +
+                       std::to_string(domain::command_envelope_version) + ")");
   }
   envelope.version = static_cast<int>(number);
 
   auto issued_at = required(object, "issued_at", json::kind::string, "issued_at");
-  if (!issued_at) return issued_at.error();
+  if (!issued_at)
+    return issued_at.error();
   const auto when = parse_rfc3339((*issued_at)->get_string());
   if (!when) {
     return problem(envelope_error::bad_timestamp,
@@ -166,30 +191,36 @@ boost::system::result<domain::command_envelope, envelope_problem> decode_envelop
   envelope.issued_at = *when;
 
   auto request_id = required(object, "request_id", json::kind::string, "request_id");
-  if (!request_id) return request_id.error();
+  if (!request_id)
+    return request_id.error();
   envelope.request_id = std::string((*request_id)->get_string());
   if (!domain::is_valid_request_id(envelope.request_id)) {
-    return problem(envelope_error::bad_request_id,
-                   "field 'request_id': must be 1-128 visible ASCII characters: " +
-                       quoted(**request_id));
+    return problem(
+        envelope_error::bad_request_id,
+        "field 'request_id': must be 1-128 visible ASCII characters: " + quoted(**request_id));
   }
 
   auto actor = required(object, "actor", json::kind::object, "actor");
-  if (!actor) return actor.error();
+  if (!actor)
+    return actor.error();
   const json::object& actor_object = (*actor)->get_object();
-  if (auto bad = only_known_fields(actor_object, {"user_id", "ip"}, "actor.")) return *bad;
+  if (auto bad = only_known_fields(actor_object, {"user_id", "ip"}, "actor."))
+    return *bad;
   auto user_id = nullable_string(actor_object, "user_id", "actor.user_id");
-  if (!user_id) return user_id.error();
+  if (!user_id)
+    return user_id.error();
   if (*user_id && !domain::is_uuid_text(**user_id)) {
     return problem(envelope_error::bad_uuid,
                    "field 'actor.user_id': not a UUID: " + quoted(actor_object.at("user_id")));
   }
   auto ip = nullable_string(actor_object, "ip", "actor.ip");
-  if (!ip) return ip.error();
+  if (!ip)
+    return ip.error();
   envelope.actor = {std::move(*user_id), std::move(*ip)};
 
   auto payload = required(object, "payload", json::kind::object, "payload");
-  if (!payload) return payload.error();
+  if (!payload)
+    return payload.error();
   envelope.payload_json = json::serialize(**payload);
   return envelope;
 }

@@ -18,16 +18,16 @@
 namespace kemas::amqp {
 
 enum class envelope_error {
-  too_big,              // larger than max_bytes
-  not_json,             // syntax error (or nested deeper than max_depth)
-  not_object,           // valid JSON but not an object
+  too_big,     // larger than max_bytes
+  not_json,    // syntax error (or nested deeper than max_depth)
+  not_object,  // valid JSON but not an object
   missing_field,
-  wrong_type,           // a field has the wrong JSON type
-  unexpected_field,     // a top-level or actor field the schema does not know
-  bad_uuid,             // id / actor.user_id not a UUID
-  unknown_type,         // type is not a command type
+  wrong_type,        // a field has the wrong JSON type
+  unexpected_field,  // a top-level or actor field the schema does not know
+  bad_uuid,          // id / actor.user_id not a UUID
+  unknown_type,      // type is not a command type
   unsupported_version,
-  bad_timestamp,        // issued_at not RFC 3339
+  bad_timestamp,  // issued_at not RFC 3339
   bad_request_id,
 };
 

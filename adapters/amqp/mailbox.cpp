@@ -10,10 +10,13 @@
 namespace kemas::amqp {
 
 wakeup_fd::wakeup_fd() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  if (fd_ < 0) throw std::runtime_error("eventfd failed");
+  if (fd_ < 0)
+    throw std::runtime_error("eventfd failed");
 }
 
-wakeup_fd::~wakeup_fd() { ::close(fd_); }
+wakeup_fd::~wakeup_fd() {
+  ::close(fd_);
+}
 
 void wakeup_fd::notify() noexcept {
   const std::uint64_t one = 1;

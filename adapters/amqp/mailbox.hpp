@@ -37,7 +37,8 @@ class mailbox {
   bool push(T&& item) {
     {
       std::lock_guard lock(mutex_);
-      if (closed_) return false;
+      if (closed_)
+        return false;
       items_.push_back(std::move(item));
     }
     wakeup_.notify();

@@ -18,15 +18,15 @@ using header_value = std::variant<std::string, std::int64_t>;
 using header_map = std::map<std::string, header_value, std::less<>>;
 
 struct outgoing_message {
-  std::string exchange;          // "" is the default exchange (direct reply-to replies)
+  std::string exchange;  // "" is the default exchange (direct reply-to replies)
   std::string routing_key;
   std::string body;
-  std::string message_id;        // commands: the envelope id
-  std::string type;              // commands: the command type
-  std::string correlation_id;    // commands: the request id
+  std::string message_id;      // commands: the envelope id
+  std::string type;            // commands: the command type
+  std::string correlation_id;  // commands: the request id
   std::string content_type = "application/json";
   header_map headers;
-  bool persistent = true;        // delivery_mode 2
+  bool persistent = true;  // delivery_mode 2
   // Returned (and reported as an error) when no queue takes it. Turn off for replies to
   // amq.rabbitmq.reply-to names: the broker reports NO_ROUTE there even when it delivered.
   bool mandatory = true;
@@ -56,8 +56,8 @@ const char* to_string(publish_error error) noexcept;
 
 // One message handed to a consumer callback.
 struct delivery {
-  std::string queue;             // the queue it was consumed from
-  std::string exchange;          // exchange it was published to
+  std::string queue;     // the queue it was consumed from
+  std::string exchange;  // exchange it was published to
   std::string routing_key;
   std::string body;
   std::string message_id;

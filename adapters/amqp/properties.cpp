@@ -11,7 +11,8 @@ namespace {
 
 void set_text(amqp_basic_properties_t& properties, amqp_flags_t flag, amqp_bytes_t& field,
               const std::string& value) {
-  if (value.empty()) return;
+  if (value.empty())
+    return;
   properties._flags |= flag;
   field = as_bytes(value);
 }
@@ -35,7 +36,8 @@ amqp_table_entry_t to_entry(const std::string& key, const header_value& value) {
 
 std::string text_of(const amqp_basic_properties_t& properties, amqp_flags_t flag,
                     amqp_bytes_t field) {
-  if ((properties._flags & flag) == 0) return {};
+  if ((properties._flags & flag) == 0)
+    return {};
   return std::string(as_string_view(field));
 }
 
@@ -62,7 +64,8 @@ outgoing_properties::outgoing_properties(const outgoing_message& message) {
   }
   if (!message.headers.empty()) {
     entries_.reserve(message.headers.size());
-    for (const auto& [key, value] : message.headers) entries_.push_back(to_entry(key, value));
+    for (const auto& [key, value] : message.headers)
+      entries_.push_back(to_entry(key, value));
     properties_._flags |= AMQP_BASIC_HEADERS_FLAG;
     properties_.headers = {static_cast<int>(entries_.size()), entries_.data()};
   }
@@ -74,10 +77,12 @@ amended_properties::amended_properties(const amqp_basic_properties_t& original,
   if ((original._flags & AMQP_BASIC_HEADERS_FLAG) != 0) {
     for (int i = 0; i < original.headers.num_entries; ++i) {
       const amqp_table_entry_t& entry = original.headers.entries[i];
-      if (extra.find(as_string_view(entry.key)) == extra.end()) entries_.push_back(entry);
+      if (extra.find(as_string_view(entry.key)) == extra.end())
+        entries_.push_back(entry);
     }
   }
-  for (const auto& [key, value] : extra) entries_.push_back(to_entry(key, value));
+  for (const auto& [key, value] : extra)
+    entries_.push_back(to_entry(key, value));
   properties_._flags |= AMQP_BASIC_HEADERS_FLAG;
   properties_.headers = {static_cast<int>(entries_.size()), entries_.data()};
 }
@@ -93,14 +98,30 @@ header_map to_header_map(const amqp_table_t& table) {
       case AMQP_FIELD_KIND_BYTES:
         headers.emplace(std::move(key), std::string(as_string_view(v.value.bytes)));
         break;
-      case AMQP_FIELD_KIND_BOOLEAN: headers.emplace(std::move(key), v.value.boolean ? 1 : 0); break;
-      case AMQP_FIELD_KIND_I8: headers.emplace(std::move(key), v.value.i8); break;
-      case AMQP_FIELD_KIND_U8: headers.emplace(std::move(key), v.value.u8); break;
-      case AMQP_FIELD_KIND_I16: headers.emplace(std::move(key), v.value.i16); break;
-      case AMQP_FIELD_KIND_U16: headers.emplace(std::move(key), v.value.u16); break;
-      case AMQP_FIELD_KIND_I32: headers.emplace(std::move(key), v.value.i32); break;
-      case AMQP_FIELD_KIND_U32: headers.emplace(std::move(key), v.value.u32); break;
-      case AMQP_FIELD_KIND_I64: headers.emplace(std::move(key), v.value.i64); break;
+      case AMQP_FIELD_KIND_BOOLEAN:
+        headers.emplace(std::move(key), v.value.boolean ? 1 : 0);
+        break;
+      case AMQP_FIELD_KIND_I8:
+        headers.emplace(std::move(key), v.value.i8);
+        break;
+      case AMQP_FIELD_KIND_U8:
+        headers.emplace(std::move(key), v.value.u8);
+        break;
+      case AMQP_FIELD_KIND_I16:
+        headers.emplace(std::move(key), v.value.i16);
+        break;
+      case AMQP_FIELD_KIND_U16:
+        headers.emplace(std::move(key), v.value.u16);
+        break;
+      case AMQP_FIELD_KIND_I32:
+        headers.emplace(std::move(key), v.value.i32);
+        break;
+      case AMQP_FIELD_KIND_U32:
+        headers.emplace(std::move(key), v.value.u32);
+        break;
+      case AMQP_FIELD_KIND_I64:
+        headers.emplace(std::move(key), v.value.i64);
+        break;
       case AMQP_FIELD_KIND_U64:
       case AMQP_FIELD_KIND_TIMESTAMP:
         headers.emplace(std::move(key), static_cast<std::int64_t>(v.value.u64));
@@ -126,28 +147,38 @@ delivery to_delivery(const amqp_envelope_t& envelope, std::string queue) {
   if ((p._flags & AMQP_BASIC_REPLY_TO_FLAG) != 0) {
     d.reply_to = std::string(as_string_view(p.reply_to));
   }
-  if ((p._flags & AMQP_BASIC_HEADERS_FLAG) != 0) d.headers = to_header_map(p.headers);
+  if ((p._flags & AMQP_BASIC_HEADERS_FLAG) != 0)
+    d.headers = to_header_map(p.headers);
   d.redelivered = envelope.redelivered != 0;
   if (auto it = d.headers.find("x-delivery-count"); it != d.headers.end()) {
-    if (const auto* count = std::get_if<std::int64_t>(&it->second)) d.delivery_count = *count;
+    if (const auto* count = std::get_if<std::int64_t>(&it->second))
+      d.delivery_count = *count;
   }
   return d;
 }
 
 std::string_view message_id_of(const amqp_basic_properties_t& properties) noexcept {
-  if ((properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) == 0) return {};
+  if ((properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) == 0)
+    return {};
   return as_string_view(properties.message_id);
 }
 
 const char* to_string(publish_error error) noexcept {
   switch (error) {
-    case publish_error::none: return "ok";
-    case publish_error::nacked: return "nacked";
-    case publish_error::returned: return "returned";
-    case publish_error::timeout: return "timeout";
-    case publish_error::not_connected: return "not_connected";
-    case publish_error::connection_lost: return "connection_lost";
-    case publish_error::shut_down: return "shut_down";
+    case publish_error::none:
+      return "ok";
+    case publish_error::nacked:
+      return "nacked";
+    case publish_error::returned:
+      return "returned";
+    case publish_error::timeout:
+      return "timeout";
+    case publish_error::not_connected:
+      return "not_connected";
+    case publish_error::connection_lost:
+      return "connection_lost";
+    case publish_error::shut_down:
+      return "shut_down";
   }
   return "unknown";
 }

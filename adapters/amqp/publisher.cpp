@@ -35,7 +35,8 @@ struct publish_request {
 };
 
 void run_all(std::vector<confirm_tracker::finished> finished) {
-  for (auto& f : finished) f.done(std::move(f.result));
+  for (auto& f : finished)
+    f.done(std::move(f.result));
 }
 
 }  // namespace
@@ -43,7 +44,8 @@ void run_all(std::vector<confirm_tracker::finished> finished) {
 class amqp_publisher::actor {
  public:
   actor(const config::amqp_settings& settings, publisher_options options)
-      : settings_(settings), options_(std::move(options)),
+      : settings_(settings),
+        options_(std::move(options)),
         connection_options_(make_connection_options(settings, options_.name)),
         backoff_(settings.reconnect_min, settings.reconnect_max),
         thread_([this] { run(); }) {}
@@ -61,7 +63,8 @@ class amqp_publisher::actor {
   bool connected() const noexcept { return connected_.load(); }
 
   void stop() {
-    if (!thread_.joinable()) return;
+    if (!thread_.joinable())
+      return;
     stop_deadline_ = clock::now() + settings_.confirm_timeout;
     stopping_.store(true);
     for (auto& request : mailbox_.close()) {
@@ -75,10 +78,12 @@ class amqp_publisher::actor {
     auto next_attempt = clock::now();
     while (true) {
       const bool stopping = stopping_.load();
-      if (stopping && (!conn_ || tracker_.empty() || clock::now() >= stop_deadline_)) break;
+      if (stopping && (!conn_ || tracker_.empty() || clock::now() >= stop_deadline_))
+        break;
       if (!conn_) {
         if (clock::now() >= next_attempt) {
-          if (try_connect()) continue;
+          if (try_connect())
+            continue;
           next_attempt = clock::now() + backoff_.next();
         }
         const auto wait =
@@ -91,10 +96,13 @@ class amqp_publisher::actor {
         continue;
       }
       for (auto& request : mailbox_.take_all()) {
-        if (conn_) publish(request);
-        else request.done({publish_error::connection_lost, last_error_});
+        if (conn_)
+          publish(request);
+        else
+          request.done({publish_error::connection_lost, last_error_});
       }
-      if (conn_) pump_frames();
+      if (conn_)
+        pump_frames();
       run_all(tracker_.expire(clock::now()));
     }
     run_all(tracker_.fail_all(publish_error::shut_down, "the publisher stopped before a confirm"));
@@ -134,7 +142,8 @@ class amqp_publisher::actor {
     log::warn("amqp publisher lost its connection",
               {{"connection", options_.name}, {"error", why}});
     connected_.store(false);
-    if (conn_) conn_->mark_broken();
+    if (conn_)
+      conn_->mark_broken();
     conn_.reset();
     run_all(tracker_.fail_all(publish_error::connection_lost,
                               "connection lost before the confirm: " + why));
@@ -165,18 +174,21 @@ class amqp_publisher::actor {
     if (!amqp_frames_enqueued(state) && !amqp_data_in_buffer(state)) {
       auto wait = idle_wait;
       if (auto deadline = tracker_.next_deadline()) {
-        wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  *deadline - clock::now()) + std::chrono::milliseconds(1));
+        wait = std::min(
+            wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now()) +
+                      std::chrono::milliseconds(1));
       }
       wait_for_activity(conn_->socket_fd(), mailbox_.fd(), wait);
     }
     // Always read (with a zero timeout): this is also where librabbitmq sends heartbeats
     // and notices a silent broker.
     for (int i = 0; i < frames_per_turn && conn_; ++i) {
+      amqp_maybe_release_buffers(state);  // decoded frames live in pools until released
       amqp_frame_t frame;
       const timeval zero{0, 0};
       const int status = amqp_simple_wait_frame_noblock(state, &frame, &zero);
-      if (status == AMQP_STATUS_TIMEOUT) return;
+      if (status == AMQP_STATUS_TIMEOUT)
+        return;
       if (status != AMQP_STATUS_OK) {
         drop(amqp_error_string2(status));
         return;
@@ -186,7 +198,8 @@ class amqp_publisher::actor {
   }
 
   void handle_frame(const amqp_frame_t& frame) {
-    if (frame.frame_type != AMQP_FRAME_METHOD) return;
+    if (frame.frame_type != AMQP_FRAME_METHOD)
+      return;
     const void* decoded = frame.payload.method.decoded;
     switch (frame.payload.method.id) {
       case AMQP_BASIC_ACK_METHOD: {
@@ -203,9 +216,8 @@ class amqp_publisher::actor {
         handle_return(frame.channel, *static_cast<const amqp_basic_return_t*>(decoded));
         break;
       case AMQP_CHANNEL_CLOSE_METHOD: {
-        const std::string why =
-            "channel closed by the broker: " +
-            describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
+        const std::string why = "channel closed by the broker: " +
+                                describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
         conn_->acknowledge_channel_close(frame.channel);
         run_all(tracker_.fail_all(publish_error::connection_lost, why));
         log::warn("amqp publisher: channel closed; reopening",
@@ -228,7 +240,8 @@ class amqp_publisher::actor {
 
   void handle_return(amqp_channel_t channel, const amqp_basic_return_t& returned) {
     confirm_key key{std::string(as_string_view(returned.exchange)),
-                    std::string(as_string_view(returned.routing_key)), {}};
+                    std::string(as_string_view(returned.routing_key)),
+                    {}};
     const std::string detail = std::to_string(returned.reply_code) + " " +
                                std::string(as_string_view(returned.reply_text));
     // The returned message's header and body follow; read them to learn its message id.
@@ -273,11 +286,17 @@ amqp_publisher::amqp_publisher(const config::amqp_settings& settings, publisher_
 
 amqp_publisher::~amqp_publisher() = default;
 
-void amqp_publisher::stop() { actor_->stop(); }
+void amqp_publisher::stop() {
+  actor_->stop();
+}
 
-bool amqp_publisher::connected() const noexcept { return actor_->connected(); }
+bool amqp_publisher::connected() const noexcept {
+  return actor_->connected();
+}
 
-boost::asio::awaitable<bool> amqp_publisher::ready() const { co_return actor_->connected(); }
+boost::asio::awaitable<bool> amqp_publisher::ready() const {
+  co_return actor_->connected();
+}
 
 void amqp_publisher::async_publish(outgoing_message message,
                                    std::function<void(publish_result)> done) {

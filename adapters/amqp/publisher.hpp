@@ -34,7 +34,7 @@ struct amqp_settings;
 namespace kemas::amqp {
 
 struct publisher_options {
-  std::string name = "kemas publisher";      // connection_name in the management UI
+  std::string name = "kemas publisher";        // connection_name in the management UI
   std::optional<topology> declare_on_connect;  // e.g. kemas_topology(settings.delivery_limit)
 };
 
@@ -45,11 +45,13 @@ class amqp_publisher {
   amqp_publisher(const amqp_publisher&) = delete;
   amqp_publisher& operator=(const amqp_publisher&) = delete;
 
-  // Completes on the awaiting coroutine's executor. Never throws for broker problems.
+  // Completes on the awaiting coroutine's executor. Never throws for broker problems. Not
+  // cancellable, but bounded: the confirm deadline (confirm_timeout) starts at this call, so
+  // it completes within about confirm_timeout (or one connection attempt, if longer).
   boost::asio::awaitable<publish_result> publish(outgoing_message message);
 
   // Blocking form for plain threads (worker handler threads). Must not be called on an
-  // io_context thread (it blocks up to confirm_timeout plus a connection attempt).
+  // io_context thread, nor from an async_publish callback (that would deadlock the actor).
   publish_result publish_sync(outgoing_message message);
 
   // Callback form: `done` runs once, on the publisher's thread (keep it short, don't block).

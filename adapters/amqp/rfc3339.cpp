@@ -7,10 +7,12 @@ namespace {
 
 // Reads exactly `count` digits at `pos`.
 bool digits(std::string_view text, std::size_t pos, std::size_t count, int& out) noexcept {
-  if (pos + count > text.size()) return false;
+  if (pos + count > text.size())
+    return false;
   int value = 0;
   for (std::size_t i = pos; i < pos + count; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
+    if (text[i] < '0' || text[i] > '9')
+      return false;
     value = value * 10 + (text[i] - '0');
   }
   out = value;
@@ -45,7 +47,8 @@ std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept {
   }
   const year_month_day date{year(y), month(static_cast<unsigned>(mo)),
                             day(static_cast<unsigned>(d))};
-  if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;  // 60: leap second
+  if (!date.ok() || h > 23 || mi > 59 || s > 60)
+    return std::nullopt;  // 60: leap second
 
   std::size_t pos = 19;
   int millis = 0;
@@ -53,14 +56,18 @@ std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept {
     ++pos;
     const std::size_t start = pos;
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-      if (pos - start < 3) millis = millis * 10 + (text[pos] - '0');
+      if (pos - start < 3)
+        millis = millis * 10 + (text[pos] - '0');
       ++pos;
     }
     const std::size_t count = pos - start;
-    if (count == 0 || count > 9) return std::nullopt;
-    for (std::size_t i = count; i < 3; ++i) millis *= 10;
+    if (count == 0 || count > 9)
+      return std::nullopt;
+    for (std::size_t i = count; i < 3; ++i)
+      millis *= 10;
   }
-  if (pos >= text.size()) return std::nullopt;
+  if (pos >= text.size())
+    return std::nullopt;
   int offset_minutes = 0;
   if (text[pos] == 'Z' || text[pos] == 'z') {
     ++pos;
@@ -75,7 +82,8 @@ std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept {
   } else {
     return std::nullopt;
   }
-  if (pos != text.size()) return std::nullopt;
+  if (pos != text.size())
+    return std::nullopt;
   return sys_days(date) + hours(h) + minutes(mi) + seconds(s) + milliseconds(millis) -
          minutes(offset_minutes);
 }

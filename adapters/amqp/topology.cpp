@@ -9,7 +9,9 @@
 namespace kemas::amqp {
 namespace {
 
-std::string str(std::string_view text) { return std::string(text); }
+std::string str(std::string_view text) {
+  return std::string(text);
+}
 
 // Arguments shared by every queue that dead-letters: at-least-once needs reject-publish, or
 // RabbitMQ silently falls back to at-most-once (FACTS.md).
@@ -38,10 +40,12 @@ std::string delay_exchange(const delay_bucket& bucket) {
 }
 
 std::optional<delay_bucket> pick_delay_bucket(std::chrono::milliseconds remaining) noexcept {
-  if (remaining <= std::chrono::milliseconds::zero()) return std::nullopt;
+  if (remaining <= std::chrono::milliseconds::zero())
+    return std::nullopt;
   std::optional<delay_bucket> best;
   for (const delay_bucket& bucket : delay_buckets) {
-    if (bucket.ttl <= remaining) best = bucket;
+    if (bucket.ttl <= remaining)
+      best = bucket;
   }
   return best ? best : std::optional<delay_bucket>(delay_buckets.front());
 }
@@ -57,8 +61,8 @@ topology kemas_topology(unsigned delivery_limit) {
     queue.arguments.push_back({"x-delivery-limit", static_cast<std::int64_t>(delivery_limit)});
     add_dead_lettering(queue.arguments, names::dead_exchange);
     t.queues.push_back(std::move(queue));
-    t.bindings.push_back({str(names::commands_exchange), command_queue(type),
-                          command_routing_key(type)});
+    t.bindings.push_back(
+        {str(names::commands_exchange), command_queue(type), command_routing_key(type)});
   }
 
   t.queues.push_back(quorum_queue(str(names::dead_letter_queue)));

@@ -14,10 +14,10 @@
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/management_api.hpp"
 
+#include <doctest/doctest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,7 +46,8 @@ class inbox {
   std::optional<std::pair<amqp::delivery, amqp::delivery_handle>> take(
       std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    if (!ready_.wait_for(lock, timeout, [this] { return !items_.empty(); })) return std::nullopt;
+    if (!ready_.wait_for(lock, timeout, [this] { return !items_.empty(); }))
+      return std::nullopt;
     auto item = std::move(items_.front());
     items_.pop_front();
     return item;
@@ -111,8 +112,10 @@ std::uint16_t closed_port() {
 
 std::string header_text(const amqp::delivery& d, const std::string& key) {
   auto it = d.headers.find(key);
-  if (it == d.headers.end()) return "<absent>";
-  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+  if (it == d.headers.end())
+    return "<absent>";
+  if (const auto* s = std::get_if<std::string>(&it->second))
+    return *s;
   return std::to_string(std::get<std::int64_t>(it->second));
 }
 
@@ -190,7 +193,8 @@ TEST_CASE("publisher confirms: a message comes back byte-exact with its properti
   amqp::amqp_publisher publisher(settings, {"kemas test publisher", std::nullopt});
 
   std::string body;
-  for (int i = 0; i < 300'000; ++i) body += static_cast<char>(i * 7 % 256);  // every byte value
+  for (int i = 0; i < 300'000; ++i)
+    body += static_cast<char>(i * 7 % 256);  // every byte value
   auto message = to_queue(queue.name(), body);
   message.type = "upload";
   message.correlation_id = "req-roundtrip";
@@ -428,16 +432,20 @@ TEST_CASE("publisher and consumer reconnect when the broker closes their connect
     const auto connections = api.get_json("/api/connections");
     for (const auto& c : connections.as_array()) {
       const auto* properties = c.as_object().if_contains("client_properties");
-      if (properties == nullptr || !properties->is_object()) continue;
+      if (properties == nullptr || !properties->is_object())
+        continue;
       const auto* name = properties->as_object().if_contains("connection_name");
-      if (name == nullptr || !name->is_string()) continue;
-      if (*name != publisher_name.c_str() && *name != consumer_name.c_str()) continue;
+      if (name == nullptr || !name->is_string())
+        continue;
+      if (*name != publisher_name.c_str() && *name != consumer_name.c_str())
+        continue;
       const auto status =
           api.del("/api/connections/" + test::percent_encode(c.at("name").as_string())).status;
       CHECK(status == 204);
       closed.emplace_back(name->as_string());
     }
-    if (closed.size() < 2) std::this_thread::sleep_for(500ms);
+    if (closed.size() < 2)
+      std::this_thread::sleep_for(500ms);
   }
   REQUIRE(closed.size() == 2);
 
@@ -448,7 +456,8 @@ TEST_CASE("publisher and consumer reconnect when the broker closes their connect
   const auto retry_until = clock_type::now() + 15s;
   do {
     result = publisher.publish_sync(after);
-    if (!result.ok()) std::this_thread::sleep_for(100ms);
+    if (!result.ok())
+      std::this_thread::sleep_for(100ms);
   } while (!result.ok() && clock_type::now() < retry_until);
   REQUIRE_MESSAGE(result.ok(), result.detail);
   auto second = received.take(15s);

@@ -89,7 +89,7 @@ TEST_CASE("SET/GET round trip is binary-safe") {
   CHECK(run(io, client, {"DEL", key})->integer() == 1);
 }
 
-TEST_CASE("integer, nil, error and array replies") {
+TEST_CASE("integer and nil and error and array replies") {
   redis_io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto prefix = kemas::test::unique_redis_prefix("redis");
@@ -164,7 +164,7 @@ TEST_CASE("1000 pipelined commands from concurrent coroutines on two threads") {
   run(io, client, {"DEL", counter});
 }
 
-TEST_CASE("EVAL through EVALSHA, loading the script on NOSCRIPT") {
+TEST_CASE("EVAL goes through EVALSHA and loads the script on NOSCRIPT") {
   redis_io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto prefix = kemas::test::unique_redis_prefix("redis");
@@ -246,7 +246,7 @@ TEST_CASE("a server that never answers: the command times out") {
   }
 }
 
-TEST_CASE("a blocked command times out; the others behind it fail; then it reconnects") {
+TEST_CASE("a blocked command times out and fails the commands behind it and then reconnects") {
   redis_io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto empty_list = kemas::test::unique_redis_prefix("redis") + "empty";
@@ -302,9 +302,9 @@ TEST_CASE("reconnects after the server kills the connection") {
   CHECK(lost <= 1);
 }
 
-TEST_CASE("SELECT chooses the database; a refused AUTH is a connect failure") {
+TEST_CASE("SELECT chooses the database") {
   redis_io_threads io(2);
-  auto settings = kemas::test::redis_settings_from_env();
+  const auto settings = kemas::test::redis_settings_from_env();
   const auto key = kemas::test::unique_redis_prefix("redis") + "db";
   auto db5_settings = settings;
   db5_settings.database = 5;
@@ -315,10 +315,13 @@ TEST_CASE("SELECT chooses the database; a refused AUTH is a connect failure") {
   CHECK(run(io, db5, {"GET", key})->str() == "in five");
   CHECK(run(io, db0, {"GET", key})->is_nil());
   CHECK(run(io, db5, {"DEL", key})->integer() == 1);
+}
 
-  auto bad_settings = settings;
-  bad_settings.password = "not-the-password";
-  redis_client bad(io.executor(), bad_settings);
+TEST_CASE("a refused AUTH is a connect failure") {
+  redis_io_threads io(2);
+  auto settings = kemas::test::redis_settings_from_env();
+  settings.password = "not-the-password";
+  redis_client bad(io.executor(), settings);
   const auto r = run(io, bad, {"PING"});
   REQUIRE(r.has_error());
   CHECK(r.error() == redis_errc::connect_failed);

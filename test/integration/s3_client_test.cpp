@@ -34,6 +34,9 @@ struct s3_env {
   std::string prefix = kemas::test::unique_s3_prefix("s3");
 
   s3_env() { kemas::test::ensure_s3_bucket(client); }
+  // Leaves the shared bucket as it was (s3rver's HEAD bucket lists every object, so
+  // leftovers slow down every later readiness probe). Errors here are not the test's.
+  ~s3_env() { kemas::test::delete_s3_prefix(client, prefix); }
 
   // The object (or a range of it) collected into a string.
   kemas::s3::s3_result<kemas::s3::get_info> get(const std::string& key, std::string& out,

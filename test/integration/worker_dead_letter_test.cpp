@@ -9,8 +9,8 @@
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/child_process.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <csignal>
 #include <map>
@@ -23,16 +23,17 @@ namespace {
 
 std::string header_text(const amqp::delivery& d, const std::string& key) {
   auto it = d.headers.find(key);
-  if (it == d.headers.end()) return "<absent>";
-  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+  if (it == d.headers.end())
+    return "<absent>";
+  if (const auto* s = std::get_if<std::string>(&it->second))
+    return *s;
   return std::to_string(std::get<std::int64_t>(it->second));
 }
 
-test::child_process start_worker(const std::string& log_path) {
+test::child_process start_worker(const std::string& role, const std::string& log_path) {
   test::child_process::options options;
   options.program = std::string(KEMAS_BINARY_DIR) + "/workers/kemas-worker";
-  options.args = {"--role", "commands", "--config",
-                  std::string(KEMAS_SOURCE_DIR) + "/conf/kemas.toml"};
+  options.args = {"--role", role, "--config", std::string(KEMAS_SOURCE_DIR) + "/conf/kemas.toml"};
   options.env = test::run_env_file();
   options.env.emplace_back("KEMAS_WORKER_DRAIN_TIMEOUT", "5s");
   options.stderr_path = log_path;
@@ -55,8 +56,9 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
   const auto settings = test::amqp_settings_from_env();
   const std::string log_path =
       std::string(KEMAS_BINARY_DIR) + "/test/worker_dead_letter_test.worker.log";
-  test::child_process worker = start_worker(log_path);
-  REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s), worker.stderr_text());
+  test::child_process worker = start_worker("commands", log_path);
+  REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
+                  worker.stderr_text());
 
   amqp::amqp_publisher publisher(settings, {"kemas worker test publisher", std::nullopt});
 
@@ -88,7 +90,8 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
       30s);
   REQUIRE_MESSAGE(dead.size() == 3, worker.stderr_text());
   std::map<std::string, const amqp::delivery*> by_id;
-  for (const auto& d : dead) by_id[d.message_id] = &d;
+  for (const auto& d : dead)
+    by_id[d.message_id] = &d;
 
   const auto& g = *by_id.at(garbage.message_id);
   CHECK(g.body == garbage.body);
@@ -134,4 +137,38 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
                 .empty());
     }
   }
+}
+
+TEST_CASE("kemas-worker --role audit logs valid events and dead-letters malformed ones") {
+  const auto settings = test::amqp_settings_from_env();
+  const std::string log_path = std::string(KEMAS_BINARY_DIR) + "/test/worker_audit_test.worker.log";
+  test::child_process worker = start_worker("audit", log_path);
+  REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
+                  worker.stderr_text());
+  amqp::amqp_publisher publisher(settings, {"kemas worker test publisher", std::nullopt});
+
+  const std::string request_id = test::unique_id("req");
+  amqp::outgoing_message event;
+  event.exchange = "kemas.events";
+  event.routing_key = "it.checked";
+  event.message_id = support::random_uuid().to_string();
+  event.body = R"({"id":")" + event.message_id + R"(","type":"it.checked","request_id":")" +
+               request_id + R"("})";
+  amqp::outgoing_message garbage = event;
+  garbage.message_id = test::unique_id("dl-test");
+  garbage.body = "{\"type\": \"it.checked\"";  // cut short
+  REQUIRE(publisher.publish_sync(event).ok());
+  REQUIRE(publisher.publish_sync(garbage).ok());
+
+  CHECK(worker.wait_for_stderr(request_id, 10s));
+  const auto dead = test::take_matching(settings, "kemas.dead-letters",
+                                        test::message_id_in({garbage.message_id}), 1, 20s);
+  REQUIRE_MESSAGE(dead.size() == 1, worker.stderr_text());
+  CHECK(header_text(dead[0], "x-kemas-reason").find("malformed event") == 0);
+  CHECK(header_text(dead[0], "x-kemas-source-queue") == "kemas.events.audit");
+
+  worker.signal(SIGTERM);
+  const auto status = worker.wait_for(10s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
 }

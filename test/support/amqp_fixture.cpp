@@ -19,9 +19,11 @@ std::map<std::string, std::string> read_run_env() {
   std::ifstream in(std::string(KEMAS_SOURCE_DIR) + "/.run/env");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) == 0) line.erase(0, 7);
+    if (line.rfind("export ", 0) == 0)
+      line.erase(0, 7);
     const auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    if (line.empty() || line[0] == '#' || eq == std::string::npos)
+      continue;
     std::string value = line.substr(eq + 1);
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
         value.back() == value.front()) {
@@ -33,8 +35,10 @@ std::map<std::string, std::string> read_run_env() {
 }
 
 std::string lookup(const std::map<std::string, std::string>& file, const char* name) {
-  if (const char* value = std::getenv(name); value != nullptr && *value != '\0') return value;
-  if (auto it = file.find(name); it != file.end() && !it->second.empty()) return it->second;
+  if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
+    return value;
+  if (auto it = file.find(name); it != file.end() && !it->second.empty())
+    return it->second;
   throw std::runtime_error(std::string(name) +
                            " is not set: run `scripts/services.sh up` and load .run/env");
 }

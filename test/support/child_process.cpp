@@ -20,8 +20,10 @@ namespace kemas::test {
 namespace {
 
 int decode_status(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
   return -1;
 }
 
@@ -32,19 +34,24 @@ child_process::child_process(options opts) : options_(std::move(opts)) {
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string_view text(*entry);
     const auto eq = text.find('=');
-    if (eq != std::string_view::npos) env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
+    if (eq != std::string_view::npos)
+      env[std::string(text.substr(0, eq))] = text.substr(eq + 1);
   }
-  for (const auto& [key, value] : options_.env) env[key] = value;
+  for (const auto& [key, value] : options_.env)
+    env[key] = value;
   std::vector<std::string> env_strings;
-  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
+  for (const auto& [key, value] : env)
+    env_strings.push_back(key + "=" + value);
   std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
+  for (auto& s : env_strings)
+    envp.push_back(s.data());
   envp.push_back(nullptr);
 
   std::vector<std::string> arg_strings{options_.program};
   arg_strings.insert(arg_strings.end(), options_.args.begin(), options_.args.end());
   std::vector<char*> argv;
-  for (auto& s : arg_strings) argv.push_back(s.data());
+  for (auto& s : arg_strings)
+    argv.push_back(s.data());
   argv.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
@@ -72,8 +79,8 @@ child_process::child_process(options opts) : options_(std::move(opts)) {
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  const int error = posix_spawn(&pid_, options_.program.c_str(), &actions, &attributes,
-                                argv.data(), envp.data());
+  const int error =
+      posix_spawn(&pid_, options_.program.c_str(), &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (error != 0) {
@@ -91,13 +98,17 @@ child_process::~child_process() {
 }
 
 void child_process::signal(int signal_number) {
-  if (pid_ > 0 && !status_) ::kill(pid_, signal_number);
+  if (pid_ > 0 && !status_)
+    ::kill(pid_, signal_number);
 }
 
-bool child_process::running() { return !wait_for(std::chrono::milliseconds::zero()); }
+bool child_process::running() {
+  return !wait_for(std::chrono::milliseconds::zero());
+}
 
 std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
-  if (status_) return status_;
+  if (status_)
+    return status_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     int status = 0;
@@ -109,13 +120,15 @@ std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
     if (done < 0 && errno != EINTR) {
       throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
     }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
 std::string child_process::stderr_text() const {
-  if (options_.stderr_path.empty()) return {};
+  if (options_.stderr_path.empty())
+    return {};
   std::ifstream in(options_.stderr_path);
   std::ostringstream text;
   text << in.rdbuf();
@@ -126,8 +139,10 @@ bool child_process::wait_for_stderr(std::string_view needle,
                                     std::chrono::milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    if (stderr_text().find(needle) != std::string::npos) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (stderr_text().find(needle) != std::string::npos)
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }

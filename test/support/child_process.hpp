@@ -20,11 +20,11 @@ namespace kemas::test {
 class child_process {
  public:
   struct options {
-    std::string program;                                     // path to the executable
-    std::vector<std::string> args;                           // without argv[0]
-    std::vector<std::pair<std::string, std::string>> env;    // added to / overriding ours
-    std::string stdout_path;                                 // "" = inherit
-    std::string stderr_path;                                 // "" = inherit
+    std::string program;                                   // path to the executable
+    std::vector<std::string> args;                         // without argv[0]
+    std::vector<std::pair<std::string, std::string>> env;  // added to / overriding ours
+    std::string stdout_path;                               // "" = inherit
+    std::string stderr_path;                               // "" = inherit
   };
 
   explicit child_process(options opts);

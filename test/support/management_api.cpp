@@ -2,8 +2,8 @@
 
 #include "test/support/amqp_fixture.hpp"
 
-#include <boost/json/parse.hpp>
 #include <curl/curl.h>
+#include <boost/json/parse.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -36,7 +36,8 @@ std::string percent_encode(std::string_view text) {
 
 management_api::management_api(std::string base_url, std::string user, std::string password)
     : base_url_(std::move(base_url)), user_(std::move(user)), password_(std::move(password)) {
-  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+  while (!base_url_.empty() && base_url_.back() == '/')
+    base_url_.pop_back();
 }
 
 management_api management_api::from_env() {
@@ -44,10 +45,10 @@ management_api management_api::from_env() {
   return management_api(settings.management_url, settings.user, settings.password);
 }
 
-management_api::response management_api::request(const char* method,
-                                                 std::string_view path) const {
+management_api::response management_api::request(const char* method, std::string_view path) const {
   std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) throw std::runtime_error("curl_easy_init failed");
+  if (!curl)
+    throw std::runtime_error("curl_easy_init failed");
   const std::string url = base_url_ + std::string(path);
   response out;
   curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
@@ -87,16 +88,20 @@ boost::json::value management_api::get_json(std::string_view path) const {
 std::optional<boost::json::object> management_api::queue(std::string_view name) const {
   const std::string path = "/api/queues/%2F/" + percent_encode(name);
   const response r = get(path);
-  if (r.status == 404) return std::nullopt;
-  if (r.status != 200) throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(r.status));
+  if (r.status == 404)
+    return std::nullopt;
+  if (r.status != 200)
+    throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(r.status));
   return boost::json::parse(r.body).as_object();
 }
 
 std::optional<boost::json::object> management_api::exchange(std::string_view name) const {
   const std::string path = "/api/exchanges/%2F/" + percent_encode(name);
   const response r = get(path);
-  if (r.status == 404) return std::nullopt;
-  if (r.status != 200) throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(r.status));
+  if (r.status == 404)
+    return std::nullopt;
+  if (r.status != 200)
+    throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(r.status));
   return boost::json::parse(r.body).as_object();
 }
 

@@ -70,6 +70,22 @@ void ensure_s3_bucket(s3::s3_client& client) {
   client.create_bucket().value();
 }
 
+std::size_t delete_s3_prefix(s3::s3_client& client, const std::string& prefix) noexcept {
+  std::size_t failed = 0;
+  std::string token;
+  do {
+    auto page = client.list_objects(prefix, token);
+    if (!page)
+      return failed + 1;
+    for (const auto& entry : page->objects) {
+      if (!client.delete_object(entry.key))
+        ++failed;
+    }
+    token = page->next_continuation.value_or("");
+  } while (!token.empty());
+  return failed;
+}
+
 std::string unique_s3_prefix(std::string_view tag) {
   unsigned char random[8];
   if (RAND_bytes(random, sizeof random) != 1)

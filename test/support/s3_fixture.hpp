@@ -21,6 +21,9 @@ config::s3_settings s3_settings_from_env();
 // Creates the bucket unless it exists; throws s3::s3_exception on failure.
 void ensure_s3_bucket(s3::s3_client& client);
 
+// Deletes every object under `prefix`; returns how many could not be deleted. No throw.
+std::size_t delete_s3_prefix(s3::s3_client& client, const std::string& prefix) noexcept;
+
 // "it/<tag>/<random hex>/": keys under it belong to this run only.
 std::string unique_s3_prefix(std::string_view tag);
 

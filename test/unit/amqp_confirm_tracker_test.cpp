@@ -22,7 +22,8 @@ struct recorder {
 };
 
 void run(std::vector<confirm_tracker::finished> finished) {
-  for (auto& f : finished) f.done(std::move(f.result));
+  for (auto& f : finished)
+    f.done(std::move(f.result));
 }
 
 const auto far = clock_type::now() + 1h;
@@ -44,7 +45,8 @@ TEST_CASE("tags count from 1 and restart after reset") {
 TEST_CASE("out-of-order confirms and multiple ranges") {
   confirm_tracker t;
   recorder r;
-  for (int i = 1; i <= 5; ++i) t.add({"x", "k", std::to_string(i)}, r.for_message(i), far);
+  for (int i = 1; i <= 5; ++i)
+    t.add({"x", "k", std::to_string(i)}, r.for_message(i), far);
 
   run(t.on_nack(4, false));  // a nack for 4 before the ack covering 1..3 (FACTS.md)
   CHECK(r.results.size() == 1);
@@ -52,7 +54,8 @@ TEST_CASE("out-of-order confirms and multiple ranges") {
 
   run(t.on_ack(3, true));
   CHECK(r.results.size() == 4);
-  for (int i = 1; i <= 3; ++i) CHECK(r.results.at(i).ok());
+  for (int i = 1; i <= 3; ++i)
+    CHECK(r.results.at(i).ok());
   CHECK(t.size() == 1);
 
   run(t.on_ack(3, true));  // repeated or stale confirms change nothing

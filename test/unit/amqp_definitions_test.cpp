@@ -5,8 +5,8 @@
 #include "adapters/amqp/topology.hpp"
 #include "adapters/config/settings.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <set>
@@ -29,8 +29,10 @@ boost::json::object load_definitions() {
 boost::json::object arguments_json(const amqp::queue_spec& queue) {
   boost::json::object args;
   for (const auto& a : queue.arguments) {
-    if (const auto* i = std::get_if<std::int64_t>(&a.value)) args[a.key] = *i;
-    else args[a.key] = std::get<std::string>(a.value);
+    if (const auto* i = std::get_if<std::int64_t>(&a.value))
+      args[a.key] = *i;
+    else
+      args[a.key] = std::get<std::string>(a.value);
   }
   return args;
 }
@@ -44,7 +46,8 @@ TEST_CASE("definitions.json mirrors the declared topology") {
 
   SUBCASE("exchanges") {
     std::set<std::tuple<std::string, std::string>> code, file;
-    for (const auto& e : topology.exchanges) code.emplace(e.name, e.type);
+    for (const auto& e : topology.exchanges)
+      code.emplace(e.name, e.type);
     for (const auto& v : definitions.at("exchanges").as_array()) {
       const auto& e = v.as_object();
       CHECK(e.at("vhost") == "/");
@@ -63,7 +66,8 @@ TEST_CASE("definitions.json mirrors the declared topology") {
       CAPTURE(spec.name);
       const boost::json::object* found = nullptr;
       for (const auto& v : queues) {
-        if (v.at("name") == spec.name.c_str()) found = &v.as_object();
+        if (v.at("name") == spec.name.c_str())
+          found = &v.as_object();
       }
       REQUIRE(found != nullptr);
       CHECK(found->at("vhost") == "/");
@@ -78,7 +82,8 @@ TEST_CASE("definitions.json mirrors the declared topology") {
 
   SUBCASE("bindings") {
     std::set<std::tuple<std::string, std::string, std::string>> code, file;
-    for (const auto& b : topology.bindings) code.emplace(b.source, b.destination, b.routing_key);
+    for (const auto& b : topology.bindings)
+      code.emplace(b.source, b.destination, b.routing_key);
     for (const auto& v : definitions.at("bindings").as_array()) {
       const auto& b = v.as_object();
       CHECK(b.at("destination_type") == "queue");
@@ -119,14 +124,15 @@ TEST_CASE("the topology has what DESIGN.md asks for") {
           queue->arguments.end());
     CHECK(std::find(queue->arguments.begin(), queue->arguments.end(), back) !=
           queue->arguments.end());
-    for (const auto& a : queue->arguments) CHECK(a.key != "x-dead-letter-routing-key");
+    for (const auto& a : queue->arguments)
+      CHECK(a.key != "x-dead-letter-routing-key");
   }
 }
 
 TEST_CASE("pick_delay_bucket never delivers early") {
   CHECK_FALSE(amqp::pick_delay_bucket(0ms));
   CHECK_FALSE(amqp::pick_delay_bucket(-5s));
-  CHECK(amqp::pick_delay_bucket(1ms)->name == "1s");    // late by < 1 s rather than early
+  CHECK(amqp::pick_delay_bucket(1ms)->name == "1s");  // late by < 1 s rather than early
   CHECK(amqp::pick_delay_bucket(999ms)->name == "1s");
   CHECK(amqp::pick_delay_bucket(1s)->name == "1s");
   CHECK(amqp::pick_delay_bucket(4999ms)->name == "1s");
@@ -134,14 +140,15 @@ TEST_CASE("pick_delay_bucket never delivers early") {
   CHECK(amqp::pick_delay_bucket(31s)->name == "30s");
   CHECK(amqp::pick_delay_bucket(2min)->name == "2m");
   CHECK(amqp::pick_delay_bucket(59min)->name == "10m");
-  CHECK(amqp::pick_delay_bucket(3h)->name == "1h");     // re-delayed until due
+  CHECK(amqp::pick_delay_bucket(3h)->name == "1h");  // re-delayed until due
   CHECK(amqp::delay_exchange(*amqp::pick_delay_bucket(45s)) == "kemas.delay.30s");
 
   // Re-delaying with the picked buckets reaches any delay >= 1 s without arriving early,
   // and overshoots only by the final sub-second remainder.
   for (auto total : {1500ms, 7s + 300ms, std::chrono::milliseconds(3h + 7min + 12s)}) {
     std::chrono::milliseconds waited{0};
-    while (auto bucket = amqp::pick_delay_bucket(total - waited)) waited += bucket->ttl;
+    while (auto bucket = amqp::pick_delay_bucket(total - waited))
+      waited += bucket->ttl;
     CHECK(waited >= total);
     CHECK(waited - total < 1s);
   }

@@ -5,8 +5,8 @@
 #include "adapters/amqp/rfc3339.hpp"
 #include "domain/command.hpp"
 
-#include <boost/json.hpp>
 #include <doctest/doctest.h>
+#include <boost/json.hpp>
 
 #include <fstream>
 #include <set>
@@ -35,8 +35,8 @@ auto decode_edited(const std::function<void(boost::json::object&)>& change) {
   return amqp::decode_envelope(boost::json::serialize(o));
 }
 
-envelope_error error_of(const boost::system::result<domain::command_envelope,
-                                                    amqp::envelope_problem>& r) {
+envelope_error error_of(
+    const boost::system::result<domain::command_envelope, amqp::envelope_problem>& r) {
   REQUIRE_FALSE(r.has_value());
   return r.error().code;
 }
@@ -149,7 +149,8 @@ TEST_CASE("envelope.schema.json agrees with the code") {
   CHECK(schema.at("$schema") == "https://json-schema.org/draft/2020-12/schema");
 
   std::set<std::string> required;
-  for (const auto& v : schema.at("required").as_array()) required.insert(std::string(v.as_string()));
+  for (const auto& v : schema.at("required").as_array())
+    required.insert(std::string(v.as_string()));
   CHECK(required == std::set<std::string>{"id", "type", "version", "issued_at", "request_id",
                                           "actor", "payload"});
 
@@ -159,7 +160,8 @@ TEST_CASE("envelope.schema.json agrees with the code") {
     types.insert(std::string(v.as_string()));
   }
   std::set<std::string> code_types;
-  for (auto type : domain::all_command_types) code_types.insert(std::string(to_string(type)));
+  for (auto type : domain::all_command_types)
+    code_types.insert(std::string(to_string(type)));
   CHECK(types == code_types);
   CHECK(properties.at("version").at("const") == domain::command_envelope_version);
 }

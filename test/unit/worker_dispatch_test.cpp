@@ -94,9 +94,7 @@ TEST_CASE("audit events are checked before they are acknowledged") {
   CHECK_FALSE(worker::check_audit_event(
       R"({"id":"0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b","type":"file.uploaded"})"));
   CHECK(worker::check_audit_event("nope")->find("not valid JSON") != std::string::npos);
-  CHECK(worker::check_audit_event(R"({"id":"x","type":"t"})")->find("'id'") !=
-        std::string::npos);
-  CHECK(worker::check_audit_event(
-            R"({"id":"0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b"})")->find("'type'") !=
-        std::string::npos);
+  CHECK(worker::check_audit_event(R"({"id":"x","type":"t"})")->find("'id'") != std::string::npos);
+  CHECK(worker::check_audit_event(R"({"id":"0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b"})")
+            ->find("'type'") != std::string::npos);
 }
