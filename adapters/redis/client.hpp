@@ -58,8 +58,8 @@ class redis_client {
   redis_client(const redis_client&) = delete;
   redis_client& operator=(const redis_client&) = delete;
 
-  // Sends one command; args are binary-safe (embedded NULs are fine). An empty args
-  // completes with invalid_command without touching the connection.
+  // Sends one command; args are binary-safe (embedded NULs are fine). An empty args, or a
+  // pub/sub or MONITOR command, completes with invalid_command without being sent.
   boost::asio::awaitable<redis_result> command(std::vector<std::string> args);
   boost::asio::awaitable<redis_result> command(std::vector<std::string> args,
                                                std::chrono::milliseconds timeout);

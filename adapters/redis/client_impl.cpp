@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <string_view>
 #include <utility>
 
 namespace kemas::redis {
@@ -28,9 +30,30 @@ redis_client::impl::~impl() {
   }
 }
 
+namespace {
+
+// hiredis gives these special treatment (subscribe callbacks fire many times, unsubscribe
+// gets no reply slot), which would break the one-reply-per-command order we rely on.
+bool is_push_command(const std::string& name) {
+  static constexpr std::string_view refused[] = {"subscribe",   "psubscribe",   "ssubscribe",
+                                                 "unsubscribe", "punsubscribe", "sunsubscribe",
+                                                 "monitor"};
+  for (const auto word : refused) {
+    if (name.size() == word.size() &&
+        std::equal(name.begin(), name.end(), word.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void redis_client::impl::submit(std::vector<std::string> args, std::chrono::milliseconds timeout,
                                 std::unique_ptr<detail::waiter> done) {
-  if (args.empty()) {
+  if (args.empty() || is_push_command(args.front())) {
     done->complete(redis_result(make_error_code(redis_errc::invalid_command)));
     return;
   }

@@ -15,7 +15,7 @@ class category final : public std::error_category {
       case redis_errc::connection_lost: return "connection to Redis lost";
       case redis_errc::timeout: return "Redis did not answer in time";
       case redis_errc::closed: return "Redis client closed";
-      case redis_errc::invalid_command: return "empty Redis command";
+      case redis_errc::invalid_command: return "Redis command not supported by this client";
     }
     return "unknown Redis client error";
   }

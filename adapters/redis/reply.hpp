@@ -23,7 +23,7 @@ enum class redis_errc {
   connection_lost,     // the connection broke (or was reset) before the reply came
   timeout,             // no reply within the command timeout; the connection is reset
   closed,              // redis_client::close() was called
-  invalid_command,     // empty argument list: nothing was sent
+  invalid_command,     // empty argument list, or (P|S)SUBSCRIBE/UNSUBSCRIBE/MONITOR: not sent
 };
 
 const std::error_category& redis_category() noexcept;

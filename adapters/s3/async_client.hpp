@@ -24,7 +24,8 @@ class s3_service {
   s3_service(const s3_service&) = delete;
   s3_service& operator=(const s3_service&) = delete;
 
-  // Readiness probe for /readyz: true when the bucket answers HEAD within `timeout`.
+  // Readiness probe for /readyz: true when the store answers a signed HEAD (of a key that
+  // does not exist) within `timeout`.
   // Never throws for S3 faults.
   boost::asio::awaitable<bool> ready(std::chrono::milliseconds timeout = std::chrono::seconds(2));
   // The same probe with the reason when it fails.

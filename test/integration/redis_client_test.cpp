@@ -135,6 +135,9 @@ TEST_CASE("integer and nil and error and array replies") {
   const auto nothing = run(io, client, {});
   REQUIRE(nothing.has_error());
   CHECK(nothing.error() == redis_errc::invalid_command);
+  const auto subscribe = run(io, client, {"subscribe", prefix + "channel"});
+  REQUIRE(subscribe.has_error());
+  CHECK(subscribe.error() == redis_errc::invalid_command);
   CHECK(io.run(ping(client)));  // the connection survived all the error replies
 
   run(io, client, {"DEL", prefix + "n", prefix + "s", prefix + "l"});
