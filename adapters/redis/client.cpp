@@ -93,10 +93,9 @@ asio::awaitable<redis_result> do_command(core_ptr core, std::vector<std::string>
       std::move(initiation), asio::use_awaitable, std::move(args), timeout);
 }
 
-asio::awaitable<bool> do_ping(core_ptr core) {
+asio::awaitable<bool> do_ping(core_ptr core, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv;  // not a braced list: GCC 12 miscompiles those in coroutines
   argv.emplace_back("PING");
-  const auto timeout = core->settings().timeout;
   const auto reply = co_await do_command(std::move(core), std::move(argv), timeout);
   co_return reply.has_value() && reply->is_status() && reply->str() == "PONG";
 }
@@ -130,7 +129,11 @@ asio::awaitable<redis_result> redis_client::command(std::vector<std::string> arg
   return do_command(impl_, std::move(args), timeout);
 }
 
-asio::awaitable<bool> redis_client::ping() { return do_ping(impl_); }
+asio::awaitable<bool> redis_client::ping() { return do_ping(impl_, impl_->settings().timeout); }
+
+asio::awaitable<bool> redis_client::ping(std::chrono::milliseconds timeout) {
+  return do_ping(impl_, timeout);
+}
 
 asio::awaitable<redis_result> redis_client::eval(const redis_script& script,
                                                  std::vector<std::string> keys,

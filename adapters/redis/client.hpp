@@ -64,8 +64,10 @@ class redis_client {
   boost::asio::awaitable<redis_result> command(std::vector<std::string> args,
                                                std::chrono::milliseconds timeout);
 
-  // True when Redis answered PONG; false on any failure. For health checks.
+  // True when Redis answered PONG; false on any failure. For health checks; the second
+  // form bounds the wait (e.g. a short /readyz probe) instead of settings.timeout.
   boost::asio::awaitable<bool> ping();
+  boost::asio::awaitable<bool> ping(std::chrono::milliseconds timeout);
 
   // EVALSHA, or EVAL when the server does not have the script cached (NOSCRIPT).
   boost::asio::awaitable<redis_result> eval(const redis_script& script,

@@ -31,13 +31,18 @@ class blocking_pool {
   template <class F>
   auto run(F fn) -> boost::asio::awaitable<std::invoke_result_t<F>> {
     using result = std::invoke_result_t<F>;
+    // The jobs are named before the co_await: GCC 12 destroys the captures of a lambda
+    // created as a temporary inside a co_await expression twice (asio#1007).
     if constexpr (std::is_void_v<result>) {
-      co_await async_run<bool>([f = std::move(fn)]() mutable { f(); return true; },
-                               boost::asio::use_awaitable);
+      auto job = [f = std::move(fn)]() mutable {
+        f();
+        return true;
+      };
+      co_await async_run<bool>(std::move(job), boost::asio::use_awaitable);
     } else {
-      co_return std::move(*co_await async_run<std::optional<result>>(
-          [f = std::move(fn)]() mutable { return std::optional<result>(f()); },
-          boost::asio::use_awaitable));
+      auto job = [f = std::move(fn)]() mutable { return std::optional<result>(f()); };
+      auto value = co_await async_run<std::optional<result>>(std::move(job), boost::asio::use_awaitable);
+      co_return std::move(*value);
     }
   }
 

@@ -278,7 +278,7 @@ TEST_CASE("a publisher without a broker says so quickly") {
   CHECK(clock_type::now() - started < 1s);
 }
 
-TEST_CASE("consumer: requeue redelivers, the delivery limit ends it, dead_letter keeps a reason") {
+TEST_CASE("consumer: requeue redelivers / the delivery limit ends it / dead_letter keeps a reason") {
   const auto settings = test::amqp_settings_from_env();
   // A quorum queue like the command queues, with a delivery limit of 2.
   scratch_queue queue(settings, {{"x-queue-type", std::string("quorum")},

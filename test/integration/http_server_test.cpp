@@ -90,7 +90,7 @@ TEST_CASE_FIXTURE(fixture, "unknown routes and methods get JSON errors") {
   CHECK(wrong.header("allow") == "GET");
 }
 
-TEST_CASE_FIXTURE(fixture, "bodies within the limit are echoed, larger ones get 413") {
+TEST_CASE_FIXTURE(fixture, "bodies within the limit are echoed / larger ones get 413") {
   CHECK(http_request(port, "POST", "/echo", "hello").body == "hello");
 
   // Refused from Content-Length alone, before the body is sent.
@@ -126,7 +126,7 @@ TEST_CASE_FIXTURE(fixture, "a client sending its header too slowly is dropped") 
   CHECK(silent.closed_within(3s));
 }
 
-TEST_CASE_FIXTURE(fixture, "keep-alive serves several requests on one connection, pipelined too") {
+TEST_CASE_FIXTURE(fixture, "keep-alive serves several requests on one connection / pipelined too") {
   raw_connection c("127.0.0.1", port);
   c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(c.read_response().status == 200);

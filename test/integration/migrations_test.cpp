@@ -236,7 +236,7 @@ TEST_CASE("concurrent migrate runs apply each migration once") {
   CHECK(applied == migrations.size());
 }
 
-TEST_CASE("kemas-admin migrate applies, then finds nothing to do, and fails by name") {
+TEST_CASE("kemas-admin migrate applies / then finds nothing to do / and fails by name") {
   kemas::test::scratch_database db("admin");
   const std::string program = std::string(KEMAS_BINARY_DIR) + "/app/admin/kemas-admin";
   REQUIRE_MESSAGE(fs::exists(program), "build the kemas-admin target first: " << program);

@@ -109,7 +109,7 @@ TEST_CASE("run returns each coroutine's own result") {
     CHECK(results[static_cast<std::size_t>(i)].get() == 2 * i);
 }
 
-TEST_CASE("calls run in parallel up to pool_size, not beyond") {
+TEST_CASE("calls run in parallel up to pool_size / not beyond") {
   kemas::test::pg_io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.pool_size = 3;
@@ -261,7 +261,7 @@ int count_active(const std::string& app_name, const std::string& state) {
 
 }  // namespace
 
-TEST_CASE("a call whose connection is killed mid-way fails as connection; the next succeeds") {
+TEST_CASE("a call whose connection is killed mid-way fails as connection / the next succeeds") {
   kemas::test::pg_io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.pool_size = 1;
@@ -301,7 +301,7 @@ TEST_CASE("statement_timeout from the settings applies to every connection") {
   CHECK(io.run(doubled(pool, 4)) == 8);
 }
 
-TEST_CASE("connection strings carry the URL, the password and the timeout") {
+TEST_CASE("connection strings carry the URL / the password and the timeout") {
   kemas::config::postgres_settings settings;
   settings.url = "postgresql://kemas@db.example:6543/kemas?sslmode=require";
   settings.password = "pa ss'w\\rd";

@@ -34,7 +34,7 @@ int services(const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("readyz reports each backend, and names redis while it is down") {
+TEST_CASE("readyz reports each backend / and names redis while it is down") {
   const auto settings = kemas::test::test_settings();
   kemas::test::test_api_server api;
   kemas::app::api_backends backends(api.io(), settings);

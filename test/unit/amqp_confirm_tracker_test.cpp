@@ -67,7 +67,7 @@ TEST_CASE("out-of-order confirms and multiple ranges") {
   CHECK(t.empty());
 }
 
-TEST_CASE("a return marks the matching message, which then fails despite its ack") {
+TEST_CASE("a return marks the matching message / which then fails despite its ack") {
   confirm_tracker t;
   recorder r;
   t.add({"kemas.commands", "upload", "m1"}, r.for_message(1), far);
@@ -84,7 +84,7 @@ TEST_CASE("a return marks the matching message, which then fails despite its ack
   CHECK(r.results.at(3).ok());
 }
 
-TEST_CASE("deadlines expire unconfirmed messages; a late ack is ignored") {
+TEST_CASE("deadlines expire unconfirmed messages / a late ack is ignored") {
   confirm_tracker t;
   recorder r;
   const auto now = clock_type::now();

@@ -86,7 +86,7 @@ TEST_CASE("conf/kemas.toml loads and holds exactly the defaults of settings.hpp"
   }
 }
 
-TEST_CASE("conf/kemas.toml names every non-secret setting, and secrets only in comments") {
+TEST_CASE("conf/kemas.toml names every non-secret setting / and secrets only in comments") {
   std::ifstream in(shipped_config);
   REQUIRE(in);
   std::set<std::string> keys_in_file;
@@ -154,7 +154,7 @@ TEST_CASE("the loader knows every member of every section of settings.hpp") {
   CHECK(described_per_section.size() == 12);  // env + the 11 sections of settings
 }
 
-TEST_CASE("development fills missing secrets; Redis stays without password") {
+TEST_CASE("development fills missing secrets / Redis stays without password") {
   auto result = load_settings(shipped_config, env({{"KEMAS_ENV", "development"}}));
   INFO(result.error_text());
   REQUIRE(result.ok());
@@ -296,7 +296,7 @@ TEST_CASE("KEMAS_ variables override the file and use the same validators") {
   CHECK(find_error(bad, "redis.port") != nullptr);
 }
 
-TEST_CASE("unknown KEMAS_<SECTION>_ variables are errors; other KEMAS_ variables are ignored") {
+TEST_CASE("unknown KEMAS_<SECTION>_ variables are errors / other KEMAS_ variables are ignored") {
   auto result = load_dev("", {{"KEMAS_HTTP_FOO", "1"},
                               {"KEMAS_HTTP_PROT", "1"},
                               {"KEMAS_CONFIG", "x.toml"},
@@ -395,7 +395,7 @@ TEST_CASE("production without secrets fails naming each one and its variable") {
   CHECK(find_error(result, "redis.password") == nullptr);  // optional
 }
 
-TEST_CASE("production: password in DB_URL counts; short JWT secret is refused") {
+TEST_CASE("production: password in DB_URL counts / short JWT secret is refused") {
   auto vars = production_secrets();
   vars.erase("KEMAS_POSTGRES_PASSWORD");
   vars["DB_URL"] = "postgres://kemas:pw@db:5432/kemas";
@@ -433,7 +433,7 @@ TEST_CASE("describe shows effective settings and hides secrets") {
   CHECK_FALSE(contains(text, result.value->auth.jwt_secret));
 }
 
-TEST_CASE("default_config_path: KEMAS_CONFIG, else conf/kemas.toml") {
+TEST_CASE("default_config_path: KEMAS_CONFIG / else conf/kemas.toml") {
   CHECK(default_config_path(env({{"KEMAS_CONFIG", "/etc/kemas.toml"}})) == "/etc/kemas.toml");
   CHECK(default_config_path(env({{"KEMAS_CONFIG", ""}})) == "conf/kemas.toml");
   CHECK(default_config_path(environment_view{}) == "conf/kemas.toml");

@@ -56,7 +56,7 @@ std::string escaped(std::string_view text) {
 
 }  // namespace
 
-TEST_CASE("json lines carry ts, level, process, msg and typed fields") {
+TEST_CASE("json lines carry ts / level / process / msg and typed fields") {
   captured_log log("json");
   std::string id = "req-42";
   kemas::log::info("request done", {{"request_id", id},
@@ -83,7 +83,7 @@ TEST_CASE("json lines carry ts, level, process, msg and typed fields") {
   CHECK(object.at("delta").as_int64() == -3);
 }
 
-TEST_CASE("json lines stay valid with quotes, control characters and invalid UTF-8") {
+TEST_CASE("json lines stay valid with quotes / control characters and invalid UTF-8") {
   captured_log log("json");
   std::string nasty = "a \"quoted\" \\ path\nnext\tline \x01 caf\xc3\xa9 bad\xff\xfe end";
   kemas::log::warn(nasty, {{"name", nasty}, {"nan", std::numeric_limits<double>::quiet_NaN()}});

@@ -20,7 +20,7 @@ TEST_CASE("malformed uuids are refused") {
   CHECK_FALSE(uuid::parse("3f2c1a9e-8d2b-4a51-9b1f-2f8a7c6d5e4b0"));
 }
 
-TEST_CASE("random uuids are version 4, variant 1") {
+TEST_CASE("random uuids are version 4 / variant 1") {
   const auto u = kemas::support::random_uuid();
   CHECK((u.data()[6] >> 4) == 4);
   CHECK((u.data()[8] & 0xC0) == 0x80);

@@ -56,7 +56,7 @@ TEST_CASE("plan_dispatch: malformed and unhandled commands are dead-lettered wit
   CHECK(plan.command->request_id == "req-1");
 }
 
-TEST_CASE("settle_after: ack only when done; retries end with the reason kept") {
+TEST_CASE("settle_after: ack only when done / retries end with the reason kept") {
   CHECK(worker::settle_after(handler_result::done(), 0, 5).what == settlement::action::ack);
 
   auto rejected = worker::settle_after(handler_result::reject("quota exceeded"), 0, 5);
