@@ -1,5 +1,7 @@
 #include "test/support/amqp_fixture.hpp"
 
+#include "test/support/test_settings.hpp"
+
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/properties.hpp"
 #include "adapters/support/random.hpp"
@@ -14,54 +16,16 @@
 namespace kemas::test {
 namespace {
 
-std::map<std::string, std::string> read_run_env() {
-  std::map<std::string, std::string> values;
-  std::ifstream in(std::string(KEMAS_SOURCE_DIR) + "/.run/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) == 0)
-      line.erase(0, 7);
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos)
-      continue;
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    values[line.substr(0, eq)] = value;
-  }
-  return values;
-}
-
-std::string lookup(const std::map<std::string, std::string>& file, const char* name) {
-  if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
-    return value;
-  if (auto it = file.find(name); it != file.end() && !it->second.empty())
-    return it->second;
-  throw std::runtime_error(std::string(name) +
-                           " is not set: run `scripts/services.sh up` and load .run/env");
-}
-
 }  // namespace
 
 config::amqp_settings amqp_settings_from_env() {
-  const auto file = read_run_env();
-  config::amqp_settings settings;
-  settings.host = lookup(file, "KEMAS_AMQP_HOST");
-  settings.port = static_cast<std::uint16_t>(std::stoi(lookup(file, "KEMAS_AMQP_PORT")));
-  settings.user = lookup(file, "KEMAS_AMQP_USER");
-  settings.password = lookup(file, "KEMAS_AMQP_PASSWORD");
-  settings.management_url = lookup(file, "KEMAS_AMQP_MANAGEMENT_URL");
-  settings.reconnect_min = std::chrono::milliseconds(50);
+  auto settings = test_settings().amqp;
+  settings.reconnect_min = std::chrono::milliseconds(50);  // tests force reconnects: be quick
   settings.reconnect_max = std::chrono::milliseconds(500);
   return settings;
 }
 
-std::vector<std::pair<std::string, std::string>> run_env_file() {
-  const auto file = read_run_env();
-  return {file.begin(), file.end()};
-}
+std::vector<std::pair<std::string, std::string>> run_env_file() { return run_env_entries(); }
 
 std::string unique_id(std::string_view tag) {
   return std::string(tag) + "-" + support::random_hex(16);

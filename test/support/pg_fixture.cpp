@@ -1,5 +1,7 @@
 #include "test/support/pg_fixture.hpp"
 
+#include "test/support/test_settings.hpp"
+
 #include "adapters/postgres/pool.hpp"
 
 #include <openssl/rand.h>
@@ -16,35 +18,6 @@ namespace kemas::test {
 namespace {
 
 // KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
-std::map<std::string, std::string> read_run_env() {
-  std::map<std::string, std::string> values;
-  std::ifstream in(std::string(KEMAS_SOURCE_DIR) + "/.run/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) == 0)
-      line.erase(0, 7);
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos)
-      continue;
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    values[line.substr(0, eq)] = value;
-  }
-  return values;
-}
-
-std::string lookup(const std::map<std::string, std::string>& file, const char* name) {
-  if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
-    return value;
-  if (auto it = file.find(name); it != file.end() && !it->second.empty())
-    return it->second;
-  throw std::runtime_error(std::string(name) +
-                           " is not set: run `scripts/services.sh up` and load .run/env");
-}
-
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> buffer(bytes);
   if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
@@ -69,10 +42,7 @@ void append_rows(soci::session& sql, const std::string& query, std::ostringstrea
 }  // namespace
 
 config::postgres_settings pg_settings_from_env() {
-  const auto file = read_run_env();
-  config::postgres_settings settings;
-  settings.url = lookup(file, "KEMAS_POSTGRES_URL");
-  settings.password = lookup(file, "KEMAS_POSTGRES_PASSWORD");
+  auto settings = test_settings().postgres;
   settings.pool_size = 2;
   settings.connect_timeout = std::chrono::seconds(3);
   settings.statement_timeout = std::chrono::seconds(30);

@@ -1,5 +1,7 @@
 #include "test/support/s3_fixture.hpp"
 
+#include "test/support/test_settings.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -12,51 +14,10 @@ namespace kemas::test {
 namespace {
 
 // KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
-std::map<std::string, std::string> read_run_env() {
-  std::map<std::string, std::string> values;
-  std::ifstream in(std::string(KEMAS_SOURCE_DIR) + "/.run/env");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("export ", 0) == 0)
-      line.erase(0, 7);
-    const auto eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string::npos)
-      continue;
-    std::string value = line.substr(eq + 1);
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-        value.back() == value.front()) {
-      value = value.substr(1, value.size() - 2);
-    }
-    values[line.substr(0, eq)] = value;
-  }
-  return values;
-}
-
-std::string lookup(const std::map<std::string, std::string>& file, const char* name,
-                   bool required) {
-  if (const char* value = std::getenv(name); value != nullptr && *value != '\0')
-    return value;
-  if (auto it = file.find(name); it != file.end() && !it->second.empty())
-    return it->second;
-  if (required) {
-    throw std::runtime_error(std::string(name) +
-                             " is not set: run `scripts/services.sh up` and load .run/env");
-  }
-  return {};
-}
-
 }  // namespace
 
 config::s3_settings s3_settings_from_env() {
-  const auto file = read_run_env();
-  config::s3_settings settings;
-  settings.endpoint = lookup(file, "KEMAS_S3_ENDPOINT", true);
-  settings.access_key = lookup(file, "KEMAS_S3_ACCESS_KEY", true);
-  settings.secret_key = lookup(file, "KEMAS_S3_SECRET_KEY", true);
-  settings.bucket = lookup(file, "KEMAS_S3_BUCKET", true);
-  if (auto region = lookup(file, "KEMAS_S3_REGION", false); !region.empty()) {
-    settings.region = region;
-  }
+  auto settings = test_settings().s3;
   settings.timeout = std::chrono::seconds(60);
   return settings;
 }

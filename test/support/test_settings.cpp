@@ -9,15 +9,23 @@ namespace kemas::test {
 
 std::string source_path(const std::string& relative) { return std::string(KEMAS_SOURCE_DIR) + "/" + relative; }
 
-config::environment_view test_environment() {
-  auto variables = config::environment_view::from_process().all();
+std::vector<std::pair<std::string, std::string>> run_env_entries() {
+  std::vector<std::pair<std::string, std::string>> entries;
   std::ifstream file(source_path(".run/env"));
   std::string line;
   while (std::getline(file, line)) {
     if (line.empty() || line[0] == '#') continue;
     const auto eq = line.find('=');
     if (eq == std::string::npos) continue;
-    variables.emplace(line.substr(0, eq), line.substr(eq + 1));  // the process's own value wins
+    entries.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+  }
+  return entries;
+}
+
+config::environment_view test_environment() {
+  auto variables = config::environment_view::from_process().all();
+  for (auto& [name, value] : run_env_entries()) {
+    variables.emplace(std::move(name), std::move(value));  // the process's own value wins
   }
   return config::environment_view(std::move(variables));
 }
