@@ -95,7 +95,7 @@ awaitable<int> slow_backend_pid(pg::pg_pool& pool) {
 }  // namespace
 
 TEST_CASE("run returns each coroutine's own result") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.pool_size = 3;
   pg::pg_pool pool(settings, "kemas-it-pool");
@@ -110,7 +110,7 @@ TEST_CASE("run returns each coroutine's own result") {
 }
 
 TEST_CASE("calls run in parallel up to pool_size / not beyond") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.pool_size = 3;
   pg::pg_pool pool(settings, "kemas-it-pool");
@@ -131,7 +131,7 @@ TEST_CASE("calls run in parallel up to pool_size / not beyond") {
 }
 
 TEST_CASE("exceptions from the call reach the awaiting coroutine") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   pg::pg_pool pool(kemas::test::pg_settings_from_env(), "kemas-it-pool");
 
   SUBCASE("SQL error") {
@@ -166,7 +166,7 @@ TEST_CASE("exceptions from the call reach the awaiting coroutine") {
 }
 
 TEST_CASE("ping tells a reachable server from an unreachable one") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   pg::pg_pool pool(kemas::test::pg_settings_from_env(), "kemas-it-pool");
   CHECK(io.run(ping(pool)));
 
@@ -185,7 +185,7 @@ TEST_CASE("ping tells a reachable server from an unreachable one") {
 }
 
 TEST_CASE("the pool reconnects after the server kills its connections") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.pool_size = 2;
   // A name of its own, so the kill below touches only this test's connections, not those of
@@ -262,7 +262,7 @@ int count_active(const std::string& app_name, const std::string& state) {
 }  // namespace
 
 TEST_CASE("a call whose connection is killed mid-way fails as connection / the next succeeds") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.pool_size = 1;
   const std::string app_name = "kemas-it-midcall-" + std::to_string(::getpid());
@@ -287,7 +287,7 @@ TEST_CASE("a call whose connection is killed mid-way fails as connection / the n
 }
 
 TEST_CASE("statement_timeout from the settings applies to every connection") {
-  kemas::test::pg_io_threads io(2);
+  kemas::test::io_threads io(2);
   auto settings = kemas::test::pg_settings_from_env();
   settings.statement_timeout = 200ms;
   pg::pg_pool pool(settings, "kemas-it-pool");

@@ -24,11 +24,11 @@ using kemas::redis::redis_client;
 using kemas::redis::redis_errc;
 using kemas::redis::redis_reply;
 using kemas::redis::redis_result;
-using kemas::test::redis_io_threads;
+using kemas::test::io_threads;
 using clock_type = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-redis_result run(redis_io_threads& io, redis_client& client, std::vector<std::string> args,
+redis_result run(io_threads& io, redis_client& client, std::vector<std::string> args,
                  milliseconds timeout = milliseconds(5'000)) {
   return io.run(client.command(std::move(args), timeout));
 }
@@ -63,7 +63,7 @@ asio::awaitable<bool> ping(redis_client& client) { co_return co_await client.pin
 }  // namespace
 
 TEST_CASE("SET/GET round trip is binary-safe") {
-  redis_io_threads io(2);
+  io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   std::string key = kemas::test::unique_redis_prefix("redis") + "bin";
   key.push_back('\0');
@@ -90,7 +90,7 @@ TEST_CASE("SET/GET round trip is binary-safe") {
 }
 
 TEST_CASE("integer and nil and error and array replies") {
-  redis_io_threads io(2);
+  io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto prefix = kemas::test::unique_redis_prefix("redis");
 
@@ -144,7 +144,7 @@ TEST_CASE("integer and nil and error and array replies") {
 }
 
 TEST_CASE("1000 pipelined commands from concurrent coroutines on two threads") {
-  redis_io_threads io(2);
+  io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto counter = kemas::test::unique_redis_prefix("redis") + "counter";
 
@@ -168,7 +168,7 @@ TEST_CASE("1000 pipelined commands from concurrent coroutines on two threads") {
 }
 
 TEST_CASE("EVAL goes through EVALSHA and loads the script on NOSCRIPT") {
-  redis_io_threads io(2);
+  io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto prefix = kemas::test::unique_redis_prefix("redis");
   // A comment unique to this run makes a script the server has never seen.
@@ -198,7 +198,7 @@ TEST_CASE("EVAL goes through EVALSHA and loads the script on NOSCRIPT") {
 }
 
 TEST_CASE("nothing listening: commands fail with connect_failed at once") {
-  redis_io_threads io(2);
+  io_threads io(2);
   // A bound socket that does not listen: connecting to it is refused, and nobody else can
   // take the port while the test runs.
   asio::ip::tcp::acceptor holder(io.context());
@@ -229,7 +229,7 @@ TEST_CASE("nothing listening: commands fail with connect_failed at once") {
 }
 
 TEST_CASE("a server that never answers: the command times out") {
-  redis_io_threads io(2);
+  io_threads io(2);
   // Listening but never accepting: the kernel completes the handshake, nobody replies.
   asio::ip::tcp::acceptor silent(io.context(), {asio::ip::make_address("127.0.0.1"), 0});
   auto settings = kemas::test::redis_settings_from_env();
@@ -251,7 +251,7 @@ TEST_CASE("a server that never answers: the command times out") {
 }
 
 TEST_CASE("a blocked command times out and fails the commands behind it and then reconnects") {
-  redis_io_threads io(2);
+  io_threads io(2);
   redis_client client(io.executor(), kemas::test::redis_settings_from_env());
   const auto empty_list = kemas::test::unique_redis_prefix("redis") + "empty";
   REQUIRE(io.run(ping(client)));
@@ -281,7 +281,7 @@ TEST_CASE("a blocked command times out and fails the commands behind it and then
 }
 
 TEST_CASE("reconnects after the server kills the connection") {
-  redis_io_threads io(2);
+  io_threads io(2);
   const auto settings = kemas::test::redis_settings_from_env();
   redis_client client(io.executor(), settings);
   redis_client killer(io.executor(), settings);
@@ -307,7 +307,7 @@ TEST_CASE("reconnects after the server kills the connection") {
 }
 
 TEST_CASE("SELECT chooses the database") {
-  redis_io_threads io(2);
+  io_threads io(2);
   const auto settings = kemas::test::redis_settings_from_env();
   const auto key = kemas::test::unique_redis_prefix("redis") + "db";
   auto db5_settings = settings;
@@ -322,7 +322,7 @@ TEST_CASE("SELECT chooses the database") {
 }
 
 TEST_CASE("a refused AUTH is a connect failure") {
-  redis_io_threads io(2);
+  io_threads io(2);
   auto settings = kemas::test::redis_settings_from_env();
   settings.password = "not-the-password";
   redis_client bad(io.executor(), settings);
@@ -332,7 +332,7 @@ TEST_CASE("a refused AUTH is a connect failure") {
 }
 
 TEST_CASE("a host name is resolved without blocking") {
-  redis_io_threads io(2);
+  io_threads io(2);
   auto settings = kemas::test::redis_settings_from_env();
   if (settings.host != "127.0.0.1") return;  // "localhost" only names the local server
   settings.host = "localhost";
@@ -341,7 +341,7 @@ TEST_CASE("a host name is resolved without blocking") {
 }
 
 TEST_CASE("close() completes waiting commands with `closed`") {
-  redis_io_threads io(2);
+  io_threads io(2);
   auto client = std::make_unique<redis_client>(io.executor(),
                                                kemas::test::redis_settings_from_env());
   const auto empty_list = kemas::test::unique_redis_prefix("redis") + "empty";

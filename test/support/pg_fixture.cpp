@@ -117,16 +117,4 @@ std::string pg_schema_dump(soci::session& sql) {
   return out.str();
 }
 
-pg_io_threads::pg_io_threads(unsigned threads) : work_(context_.get_executor()) {
-  for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { context_.run(); });
-  }
-}
-
-pg_io_threads::~pg_io_threads() {
-  work_.reset();
-  for (auto& t : threads_)
-    t.join();
-}
-
 }  // namespace kemas::test

@@ -3,6 +3,7 @@
 // scripts/services.sh (.run/env), throw-away databases, a schema dump for comparing
 // schemas, and an io_context on a few threads for driving pg_pool coroutines.
 
+#include "test/support/io_threads.hpp"
 #include "adapters/config/settings.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -59,31 +60,5 @@ void pg_exec_admin(const std::string& sql);
 // and functions of the public schema, one per line, sorted: equal dumps, equal schemas.
 std::string pg_schema_dump(soci::session& sql);
 
-// An io_context run by `threads` threads until destruction.
-class pg_io_threads {
- public:
-  explicit pg_io_threads(unsigned threads);
-  ~pg_io_threads();
-  pg_io_threads(const pg_io_threads&) = delete;
-  pg_io_threads& operator=(const pg_io_threads&) = delete;
-
-  boost::asio::io_context& context() noexcept { return context_; }
-
-  // Runs a coroutine on the context, blocks for its result, rethrows its exception.
-  template <class T>
-  T run(boost::asio::awaitable<T> coroutine,
-        std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-    auto future = boost::asio::co_spawn(context_, std::move(coroutine), boost::asio::use_future);
-    if (future.wait_for(limit) != std::future_status::ready) {
-      throw std::runtime_error("coroutine did not finish in time");
-    }
-    return future.get();
-  }
-
- private:
-  boost::asio::io_context context_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-};
 
 }  // namespace kemas::test

@@ -32,15 +32,4 @@ std::string unique_redis_prefix(std::string_view tag) {
   return out + ":";
 }
 
-redis_io_threads::redis_io_threads(unsigned threads) : work_(context_.get_executor()) {
-  for (unsigned i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { context_.run(); });
-  }
-}
-
-redis_io_threads::~redis_io_threads() {
-  work_.reset();  // run() returns once nothing is left to do
-  for (auto& t : threads_) t.join();
-}
-
 }  // namespace kemas::test

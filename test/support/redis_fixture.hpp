@@ -3,6 +3,7 @@
 // scripts/services.sh (.run/env), unique key prefixes, and an io_context running on a few
 // threads that tests drive coroutines on.
 
+#include "test/support/io_threads.hpp"
 #include "adapters/config/settings.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -28,34 +29,5 @@ config::redis_settings redis_settings_from_env();
 // "it:<tag>:<random hex>:" — keys under it belong to this run only.
 std::string unique_redis_prefix(std::string_view tag);
 
-// An io_context run by `threads` threads until destruction. Destroy every I/O object that
-// uses it (redis_client, ...) first: the destructor waits until the context runs out of work.
-class redis_io_threads {
- public:
-  explicit redis_io_threads(unsigned threads);
-  ~redis_io_threads();
-  redis_io_threads(const redis_io_threads&) = delete;
-  redis_io_threads& operator=(const redis_io_threads&) = delete;
-
-  boost::asio::io_context& context() noexcept { return context_; }
-  boost::asio::any_io_executor executor() { return context_.get_executor(); }
-
-  // Runs a coroutine on the context and blocks the calling (test) thread for its result;
-  // rethrows its exception. Throws std::runtime_error if it takes longer than `limit`.
-  template <class T>
-  T run(boost::asio::awaitable<T> coroutine,
-        std::chrono::milliseconds limit = std::chrono::seconds(60)) {
-    auto future = boost::asio::co_spawn(context_, std::move(coroutine), boost::asio::use_future);
-    if (future.wait_for(limit) != std::future_status::ready) {
-      throw std::runtime_error("coroutine did not finish in time");
-    }
-    return future.get();
-  }
-
- private:
-  boost::asio::io_context context_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
-  std::vector<std::thread> threads_;
-};
 
 }  // namespace kemas::test
