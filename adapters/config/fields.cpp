@@ -216,6 +216,23 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_SECRET(auth, jwt_secret));
   fields.push_back(KEMAS_FIELD(auth, access_ttl, (seconds_kind{1s, 24h})));
   fields.push_back(KEMAS_FIELD(auth, refresh_ttl, (seconds_kind{1s, 24h * 365})));
+  fields.push_back(KEMAS_FIELD(auth, argon2_memory_kib, count(8, 4 * 1024 * 1024)));
+  fields.push_back(KEMAS_FIELD(auth, argon2_iterations, count(1, 100)));
+  fields.push_back(KEMAS_FIELD(auth, argon2_parallelism, count(1, 64)));
+  fields.push_back(KEMAS_FIELD(auth, hash_threads, count(1, 256)));
+  fields.push_back(KEMAS_FIELD(auth, login_failure_limit, count(1, 1000)));
+  fields.push_back(KEMAS_FIELD(auth, login_failure_window, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(auth, lockout_duration, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(auth, password_reset_ttl, duration(1min, 24h)));
+  fields.push_back(KEMAS_FIELD(auth, api_key_max_days, count(1, 3650)));
+  fields.push_back(KEMAS_FIELD(auth, cookie_mode, bool_kind{}));
+
+  fields.push_back(KEMAS_FIELD(ratelimit, auth_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(ratelimit, auth_window, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(ratelimit, general_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(ratelimit, general_window, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(ratelimit, apikey_limit, count(1, 100'000'000)));
+  fields.push_back(KEMAS_FIELD(ratelimit, apikey_window, duration(1s, 24h)));
 
   fields.push_back(KEMAS_FIELD(cors, allowed_origins, list_kind{check_origin}));
 

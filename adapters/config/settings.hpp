@@ -77,6 +77,28 @@ struct auth_settings {
   std::string jwt_secret;                        // secret: KEMAS_AUTH_JWT_SECRET / JWT_ACCESS_SECRET
   std::chrono::seconds access_ttl{15 * 60};
   std::chrono::seconds refresh_ttl{7 * 24 * 3600};
+  // Argon2id cost (OWASP 2023 minimum: m=19 MiB, t=2, p=1).
+  unsigned argon2_memory_kib = 19 * 1024;
+  unsigned argon2_iterations = 2;
+  unsigned argon2_parallelism = 1;
+  unsigned hash_threads = 2;                     // threads hashing passwords, off the I/O threads
+  // Brute force: this many failed logins for one account within the window lock it out.
+  unsigned login_failure_limit = 5;
+  milliseconds login_failure_window{15 * 60'000};
+  milliseconds lockout_duration{15 * 60'000};
+  milliseconds password_reset_ttl{30 * 60'000};
+  unsigned api_key_max_days = 365;               // longest expires_in_days for an API key
+  bool cookie_mode = true;                       // browsers may ask for HttpOnly cookies at login
+};
+
+// Sliding-window request limits per class (DESIGN.md "Redis").
+struct ratelimit_settings {
+  unsigned auth_limit = 20;                      // register, login, refresh, reset: per client IP
+  milliseconds auth_window{60'000};
+  unsigned general_limit = 100;                  // authenticated requests: per user
+  milliseconds general_window{60'000};
+  unsigned apikey_limit = 1000;                  // requests with an API key: per key
+  milliseconds apikey_window{3'600'000};
 };
 
 struct cors_settings {
@@ -111,6 +133,7 @@ struct settings {
   amqp_settings amqp;
   s3_settings s3;
   auth_settings auth;
+  ratelimit_settings ratelimit;
   cors_settings cors;
   upload_settings upload;
   worker_settings worker;

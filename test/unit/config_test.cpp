@@ -146,12 +146,13 @@ TEST_CASE("the loader knows every member of every section of settings.hpp") {
   CHECK(described_per_section["amqp"] == member_count<amqp_settings>());
   CHECK(described_per_section["s3"] == member_count<s3_settings>());
   CHECK(described_per_section["auth"] == member_count<auth_settings>());
+  CHECK(described_per_section["ratelimit"] == member_count<ratelimit_settings>());
   CHECK(described_per_section["cors"] == member_count<cors_settings>());
   CHECK(described_per_section["upload"] == member_count<upload_settings>());
   CHECK(described_per_section["worker"] == member_count<worker_settings>());
   CHECK(described_per_section["log"] == member_count<log_settings>());
   CHECK(described_per_section["internal"] == member_count<internal_settings>());
-  CHECK(described_per_section.size() == 12);  // env + the 11 sections of settings
+  CHECK(described_per_section.size() == 13);  // env + the 11 sections of settings
 }
 
 TEST_CASE("development fills missing secrets / Redis stays without password") {
