@@ -1,5 +1,9 @@
 #include "domain/errors.hpp"
 
+#include <ostream>
+
+#include "domain/result.hpp"
+
 namespace kemas {
 
 std::string_view code_name(errc e) noexcept {
@@ -35,6 +39,12 @@ class category final : public std::error_category {
   }
 };
 }  // namespace
+
+std::ostream& operator<<(std::ostream& out, const error& e) {
+  out << code_name(e.code);
+  if (!e.field.empty()) out << '(' << e.field << ')';
+  return out << ": " << e.message;
+}
 
 const std::error_category& kemas_category() noexcept {
   static const category instance;

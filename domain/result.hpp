@@ -5,6 +5,8 @@
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>
 
+#include <cstdint>
+#include <iosfwd>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -17,9 +19,13 @@ struct error {
   errc code = errc::internal;
   std::string message;  // safe to show to the client
   std::string field;    // for validation_failed: the offending field, else empty
+  std::int64_t retry_after_ms = 0;  // for rate_limited / backend_unavailable: when to retry
 
   friend bool operator==(const error&, const error&) = default;
 };
+
+// For test frameworks and logs: "validation_failed(password): too short".
+std::ostream& operator<<(std::ostream& out, const error& e);
 
 inline error make_error(errc code, std::string message, std::string field = {}) {
   return error{code, std::move(message), std::move(field)};

@@ -34,6 +34,8 @@ struct command {
 std::optional<config::settings> load_admin_settings(const global_options& options);
 
 // One per subcommand file.
-command add_migrate_command(CLI::App& app);
+command add_migrate_command(CLI::App& app);       // migrate_command.cpp
+command add_create_admin_command(CLI::App& app);  // create_admin_command.cpp
+command add_user_command(CLI::App& app);          // user_command.cpp: user disable|enable|set-role|end-sessions
 
 }  // namespace kemas::admin

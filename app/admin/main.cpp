@@ -1,4 +1,4 @@
-// kemas-admin: the operator CLI (migrate today; create-admin, expire-sweep, plans, user next).
+// kemas-admin: the operator CLI (migrate, create-admin, user; expire-sweep and plans next).
 #include "app/admin/command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -17,6 +17,8 @@ int main(int argc, char** argv) {
 
   std::vector<command> commands;
   commands.push_back(add_migrate_command(app));
+  commands.push_back(add_create_admin_command(app));
+  commands.push_back(add_user_command(app));
 
   try {
     app.parse(argc, argv);

@@ -43,7 +43,11 @@ std::string error_body(std::string_view code, std::string_view message, std::str
 
 response error_response(const error& e, std::string_view request_id) {
   auto r = response::json(status_of(e.code), error_body(code_name(e.code), e.message, request_id, e.field));
-  if (e.code == errc::backend_unavailable) r.headers.push_back({"Retry-After", "1"});
+  if (e.retry_after_ms > 0) {
+    r.headers.push_back({"Retry-After", std::to_string((e.retry_after_ms + 999) / 1000)});
+  } else if (e.code == errc::backend_unavailable) {
+    r.headers.push_back({"Retry-After", "1"});
+  }
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/principal.hpp"
 #include "domain/result.hpp"
 
 namespace kemas::http {
@@ -85,6 +86,20 @@ class request_context {
   void set_body_limit(std::uint64_t limit) noexcept { body_limit_ = limit; }
   body_reader& body() noexcept { return body_; }
 
+  // Set by the request guard before the handler runs.
+  const std::string& client_ip() const noexcept { return client_ip_.empty() ? peer_ip_ : client_ip_; }
+  void set_client_ip(std::string ip) { client_ip_ = std::move(ip); }
+  // The authenticated caller; present on every route that is not public.
+  const std::optional<kemas::principal>& caller() const noexcept { return caller_; }
+  void set_caller(kemas::principal p) { caller_ = std::move(p); }
+  // Headers the guard wants on the response (rate-limit state), added by request_guard::finish.
+  void add_response_header(std::string name, std::string value) {
+    response_headers_.push_back({std::move(name), std::move(value)});
+  }
+  const std::vector<header_field>& response_headers() const noexcept { return response_headers_; }
+  // Convenience for handlers of non-public routes (the guard guarantees a caller there).
+  const kemas::principal& who() const { return caller_.value(); }
+
  private:
   method method_;
   std::string method_text_;
@@ -97,6 +112,9 @@ class request_context {
   std::vector<std::pair<std::string, std::string>> path_params_;
   body_reader& body_;
   std::uint64_t body_limit_ = 1024 * 1024;
+  std::string client_ip_;
+  std::optional<kemas::principal> caller_;
+  std::vector<header_field> response_headers_;
 };
 
 }  // namespace kemas::http

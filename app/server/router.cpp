@@ -42,6 +42,10 @@ bool segments_match(const route& r, const std::vector<std::string_view>& parts,
 }  // namespace
 
 void router::add(method verb, std::string pattern, handler h) {
+  add(verb, std::move(pattern), route_options{}, std::move(h));
+}
+
+void router::add(method verb, std::string pattern, route_options options, handler h) {
   for (const auto& r : routes_) {
     if (r.verb == verb && r.pattern == pattern) {
       throw std::logic_error("duplicate route " + std::string(method_name(verb)) + " " + pattern);
@@ -49,12 +53,7 @@ void router::add(method verb, std::string pattern, handler h) {
   }
   std::vector<std::string> segments;
   for (auto s : split_path(pattern)) segments.emplace_back(s);
-  routes_.push_back(route{verb, std::move(pattern), std::move(segments), std::move(h)});
-}
-
-void router::add_streaming(method verb, std::string pattern, handler h) {
-  add(verb, std::move(pattern), std::move(h));
-  routes_.back().streams_body = true;
+  routes_.push_back(route{verb, std::move(pattern), std::move(segments), std::move(h), std::move(options)});
 }
 
 route_match router::match(method verb, std::string_view path) const {

@@ -10,17 +10,29 @@
 #include <vector>
 
 #include "app/server/http_types.hpp"
+#include "domain/authorization.hpp"
 
 namespace kemas::http {
 
 using handler = std::function<boost::asio::awaitable<response>(request_context&)>;
+
+// Which rate-limit class a route counts against (DESIGN.md "Redis"): `auth` per client IP
+// (register, login, refresh, reset); authenticated routes count `general` per user, or
+// `apikey` per key when called with an API key; `none` for health and metrics.
+enum class rate_class { none, auth, general };
+
+struct route_options {
+  access_rule access = access_rule::anyone();
+  rate_class limit = rate_class::none;
+  bool streams_body = false;  // reads its body in chunks beyond http.body_limit (uploads)
+};
 
 struct route {
   method verb;
   std::string pattern;
   std::vector<std::string> segments;
   handler handle;
-  bool streams_body = false;  // reads its body in chunks beyond http.body_limit (uploads)
+  route_options options;
 };
 
 struct route_match {
@@ -33,9 +45,9 @@ struct route_match {
 class router {
  public:
   // Registers a route; a duplicate (same method and pattern) throws std::logic_error.
+  // A public route without rate limit (health, metrics).
   void add(method verb, std::string pattern, handler h);
-  // A route whose handler streams a body larger than http.body_limit (it enforces its own).
-  void add_streaming(method verb, std::string pattern, handler h);
+  void add(method verb, std::string pattern, route_options options, handler h);
   route_match match(method verb, std::string_view path) const;
 
  private:

@@ -20,8 +20,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   asio::steady_timer grace_timer;
 
   impl(asio::io_context& ioc, const config::http_settings& settings, config::environment env,
-       const router& routes, metrics::http_metrics& metrics)
-      : state(std::make_shared<server_state>(ioc, settings, env, routes, metrics)),
+       const router& routes, metrics::http_metrics& metrics, request_guard* guard)
+      : state(std::make_shared<server_state>(ioc, settings, env, routes, metrics, guard)),
         acceptor(asio::make_strand(ioc)),
         grace_timer(ioc) {}
 };
@@ -75,8 +75,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
 }  // namespace
 
 server::server(asio::io_context& ioc, const config::http_settings& settings, config::environment env,
-               const router& routes, metrics::http_metrics& metrics)
-    : impl_(std::make_shared<impl>(ioc, settings, env, routes, metrics)) {}
+               const router& routes, metrics::http_metrics& metrics, request_guard* guard)
+    : impl_(std::make_shared<impl>(ioc, settings, env, routes, metrics, guard)) {}
 
 server::~server() {
   boost::system::error_code ignored;

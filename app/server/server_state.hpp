@@ -24,6 +24,7 @@ class http_metrics;
 namespace kemas::http {
 
 class router;
+class request_guard;
 
 // Every open connection, so shutdown can close idle ones at once and the rest at the
 // deadline. Entries are added and removed on the connection's own strand; close requests
@@ -62,14 +63,15 @@ class connection_registry {
 
 struct server_state {
   server_state(boost::asio::io_context& io, const config::http_settings& s, config::environment e,
-               const router& r, metrics::http_metrics& m)
-      : ioc(io), settings(s), env(e), routes(r), metrics(m) {}
+               const router& r, metrics::http_metrics& m, request_guard* g)
+      : ioc(io), settings(s), env(e), routes(r), metrics(m), guard(g) {}
 
   boost::asio::io_context& ioc;
   config::http_settings settings;
   config::environment env;
   const router& routes;
   metrics::http_metrics& metrics;
+  request_guard* guard;  // may be null
   connection_registry connections;
 };
 

@@ -21,6 +21,7 @@
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/registry.hpp"
 #include "app/server/error_response.hpp"
+#include "app/server/request_guard.hpp"
 #include "app/server/request_id.hpp"
 #include "app/server/response_headers.hpp"
 #include "app/server/router.hpp"
@@ -103,7 +104,7 @@ std::vector<header_field> copy_headers(const bhttp::request_header<>& h) {
 }
 
 // Runs the matched handler; maps domain errors and lost backends to responses.
-asio::awaitable<response> dispatch(const route_match& match, request_context& ctx) {
+asio::awaitable<response> dispatch(const route_match& match, request_context& ctx, request_guard* guard) {
   switch (match.outcome) {
     case route_match::kind::not_found:
       co_return error_response(errc::not_found, "no such route", ctx.request_id());
@@ -120,6 +121,9 @@ asio::awaitable<response> dispatch(const route_match& match, request_context& ct
   ctx.set_path_params(match.params);
   std::optional<response> failed;
   try {
+    if (guard != nullptr) {
+      if (auto refused = co_await guard->admit(ctx, *match.matched)) co_return std::move(*refused);
+    }
     co_return co_await match.matched->handle(ctx);
   } catch (const error_exception& e) {
     failed = error_response(e.err(), ctx.request_id());
@@ -214,15 +218,21 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
                         request_id, peer_ip, body);
 
     const auto match = state->routes.match(verb, ctx.path());
-    const std::string_view route_label = match.matched ? std::string_view(match.matched->pattern) : "(unmatched)";
+    std::string_view route_label = match.matched ? std::string_view(match.matched->pattern) : "(unmatched)";
     response r;
     ctx.set_body_limit(limits.body_limit);
-    const bool streams_body = match.matched && match.matched->streams_body;
-    if (auto length = ctx.content_length(); length && *length > limits.body_limit && !streams_body) {
+    const bool streams_body = match.matched && match.matched->options.streams_body;
+    std::optional<response> preflight;
+    if (state->guard != nullptr) preflight = state->guard->preflight(ctx);
+    if (preflight) {
+      r = std::move(*preflight);
+      route_label = "(preflight)";
+    } else if (auto length = ctx.content_length(); length && *length > limits.body_limit && !streams_body) {
       r = error_response(errc::payload_too_large, "request body too large", request_id);
     } else {
-      r = co_await dispatch(match, ctx);
+      r = co_await dispatch(match, ctx, state->guard);
     }
+    if (state->guard != nullptr) state->guard->finish(ctx, r);
 
     // A body the handler did not read leaves the stream mid-request: close after answering.
     const bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&

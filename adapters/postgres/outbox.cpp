@@ -1,0 +1,88 @@
+#include "adapters/postgres/outbox.hpp"
+
+#include "adapters/amqp/rfc3339.hpp"
+#include "adapters/support/random.hpp"
+
+#include <soci/soci.h>
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+namespace kemas::postgres {
+namespace {
+
+constexpr const char* insert_event_sql = "INSERT INTO outbox (event) VALUES (CAST(:event AS jsonb))";
+
+// Keep in step with the "type" enum of schemas/events/event.schema.json.
+constexpr std::array<std::string_view, 13> event_types{
+    "auth.login",          "auth.login_failed",
+    "auth.lockout",        "auth.logout",
+    "auth.password_changed", "auth.password_reset_requested",
+    "auth.password_reset", "user.registered",
+    "user.role_changed",   "user.disabled",
+    "user.enabled",        "apikey.created",
+    "apikey.revoked",
+};
+
+constexpr std::array<std::string_view, 3> subject_types{"user", "api_key", "session"};
+
+template <std::size_t N>
+bool listed(const std::array<std::string_view, N>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+std::span<const std::string_view> known_event_types() noexcept {
+  return event_types;
+}
+
+std::span<const std::string_view> known_subject_types() noexcept {
+  return subject_types;
+}
+
+boost::json::object build_event(const event_draft& draft, const uuid& id, event_time occurred_at) {
+  if (!listed(event_types, draft.type))
+    throw std::invalid_argument("unknown event type '" + draft.type + "'");
+  if (!listed(subject_types, draft.subject_type))
+    throw std::invalid_argument("unknown event subject type '" + draft.subject_type + "'");
+  if (draft.subject_id.empty())
+    throw std::invalid_argument("event " + draft.type + " has no subject id");
+
+  const std::string event_id = id.to_string();
+  boost::json::object actor;
+  if (draft.actor_user)
+    actor["user_id"] = draft.actor_user->to_string();
+  else
+    actor["user_id"] = nullptr;
+  if (draft.actor_ip.empty())
+    actor["ip"] = nullptr;
+  else
+    actor["ip"] = draft.actor_ip;
+
+  boost::json::object event;
+  event["id"] = event_id;
+  event["type"] = draft.type;
+  event["version"] = 1;
+  event["occurred_at"] = amqp::format_rfc3339(occurred_at);
+  // Events caused by no request (a CLI run, a sweep) still get a traceable id: their own.
+  event["request_id"] = draft.request_id.empty() ? event_id : draft.request_id;
+  event["actor"] = std::move(actor);
+  event["subject"] = boost::json::object{{"type", draft.subject_type}, {"id", draft.subject_id}};
+  event["data"] = draft.data;
+  return event;
+}
+
+uuid append_event(soci::session& sql, const event_draft& draft) {
+  const uuid id = support::random_uuid();
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now());
+  const std::string text = boost::json::serialize(build_event(draft, id, now));
+  sql << insert_event_sql, soci::use(text, "event");
+  return id;
+}
+
+}  // namespace kemas::postgres

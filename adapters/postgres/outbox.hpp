@@ -1,0 +1,64 @@
+#pragma once
+// Transactional outbox: an event is a row of `outbox`, inserted by the SAME transaction as the
+// change it describes, so the change and its event commit or vanish together. A relay
+// (workers/) publishes unpublished rows in id order to the exchange `kemas.events` and stamps
+// published_at; delivery is therefore at least once, and consumers dedupe by the event id.
+//
+// The row's JSON is schemas/events/event.schema.json:
+//   {"id": uuid, "type": "user.registered", "version": 1,
+//    "occurred_at": "2024-05-01T12:34:56.789Z", "request_id": "...",
+//    "actor": {"user_id": uuid|null, "ip": string|null},
+//    "subject": {"type": "user"|"api_key"|"session", "id": "..."},
+//    "data": {...}}
+//
+// Contract:
+//  - append_event runs one INSERT on the caller's session; it opens no transaction of its own
+//    (the caller's soci::transaction makes it atomic with the change; outside a transaction
+//    it is a standalone event, e.g. auth.login). Call it on a pg_pool thread.
+//  - A type or subject type the schema does not list is a programming error:
+//    std::invalid_argument, before anything is written. Database errors propagate as SOCI
+//    exceptions (classify them with adapters/postgres/errors.hpp).
+//  - data is stored as given. The one event that carries a secret is
+//    auth.password_reset_requested (data.token, for the mailer); audit must redact it.
+
+#include "domain/uuid.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace soci {
+class session;
+}
+
+namespace kemas::postgres {
+
+using event_time = std::chrono::sys_time<std::chrono::milliseconds>;
+
+struct event_draft {
+  std::string type;                // one of known_event_types()
+  std::string request_id;          // the HTTP request's id; empty: the event id is used
+  std::optional<uuid> actor_user;  // who did it; nullopt for the system or an operator CLI
+  std::string actor_ip;            // client address; empty: null in the event
+  std::string subject_type;        // "user" | "api_key" | "session"
+  std::string subject_id;          // repositories fill it in when they create the subject
+  boost::json::object data;        // type-specific details
+};
+
+// Event types of schemas/events/event.schema.json (a test keeps the two lists equal).
+std::span<const std::string_view> known_event_types() noexcept;
+std::span<const std::string_view> known_subject_types() noexcept;
+
+// The event document for `draft` with the given id and time. Pure. Throws
+// std::invalid_argument for an unknown type or subject type, or an empty subject id.
+boost::json::object build_event(const event_draft& draft, const uuid& id, event_time occurred_at);
+
+// Inserts the event (random id, occurred_at = now, UTC ms) into outbox on `sql`, inside the
+// caller's transaction if one is open. Returns the event id.
+uuid append_event(soci::session& sql, const event_draft& draft);
+
+}  // namespace kemas::postgres

@@ -1,0 +1,44 @@
+#pragma once
+// What the repositories share: the time type of their records, and run_query, which runs a
+// function on the pool and states the failure contract all repositories follow:
+//  - failures a caller can cause (a taken e-mail, someone else's key) are kemas::error values
+//    in the function's result;
+//  - PostgreSQL unreachable, connection lost, statement timeout, serialization failure or
+//    deadlock: throws kemas::backend_unavailable("postgres", ...) — the HTTP layer answers 503,
+//    a worker retries later;
+//  - anything else (bad SQL, a missing table: bugs) propagates as the original exception.
+
+#include "adapters/postgres/pool.hpp"
+#include "domain/result.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+namespace soci {
+class session;
+}
+
+namespace kemas::postgres {
+
+using timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
+
+// Rethrows the exception being handled, as backend_unavailable when it is transient
+// (connection, timeout, retryable). Call only inside a catch block.
+[[noreturn]] void rethrow_as_backend_error(const std::exception& error);
+
+template <class F>
+auto run_query(pg_pool& pool, F fn)
+    -> boost::asio::awaitable<std::invoke_result_t<F, soci::session&>> {
+  try {
+    // fn is named (a parameter), not a temporary inside the co_await: GCC 12 (asio#1007).
+    co_return co_await pool.run(std::move(fn));
+  } catch (const std::exception& e) {
+    rethrow_as_backend_error(e);
+  }
+}
+
+}  // namespace kemas::postgres

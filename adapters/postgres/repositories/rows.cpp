@@ -1,0 +1,116 @@
+#include "adapters/postgres/repositories/rows.hpp"
+
+#include "adapters/postgres/errors.hpp"
+#include "domain/errors.hpp"
+
+#include <stdexcept>
+
+namespace kemas::postgres {
+
+void rethrow_as_backend_error(const std::exception& error) {
+  if (is_transient(classify(error)))
+    throw backend_unavailable("postgres", error.what());
+  throw;
+}
+
+namespace rows {
+namespace {
+
+[[noreturn]] void bad_column(const soci::row& row, std::size_t column, std::string_view why) {
+  throw std::runtime_error("column " + std::to_string(column) + " (" +
+                           row.get_properties(column).get_name() + "): " + std::string(why));
+}
+
+void require_value(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) != soci::i_ok)
+    bad_column(row, column, "unexpected NULL");
+}
+
+}  // namespace
+
+std::string text(const soci::row& row, std::size_t column) {
+  require_value(row, column);
+  return row.get<std::string>(column);
+}
+
+long long int64(const soci::row& row, std::size_t column) {
+  require_value(row, column);
+  switch (row.get_properties(column).get_data_type()) {
+    case soci::dt_long_long:
+      return row.get<long long>(column);
+    case soci::dt_integer:
+      return row.get<int>(column);
+    case soci::dt_unsigned_long_long:
+      return static_cast<long long>(row.get<unsigned long long>(column));
+    default:
+      bad_column(row, column, "not an integer");
+  }
+}
+
+bool boolean(const soci::row& row, std::size_t column) {
+  return int64(row, column) != 0;
+}
+
+uuid id(const soci::row& row, std::size_t column) {
+  const auto parsed = uuid::parse(text(row, column));
+  if (!parsed)
+    bad_column(row, column, "not a uuid");
+  return *parsed;
+}
+
+kemas::role role(const soci::row& row, std::size_t column) {
+  const auto parsed = parse_role(text(row, column));
+  if (!parsed)
+    bad_column(row, column, "unknown role");
+  return *parsed;
+}
+
+timestamp time(const soci::row& row, std::size_t column) {
+  return timestamp(std::chrono::milliseconds(int64(row, column)));
+}
+
+std::optional<timestamp> optional_time(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null)
+    return std::nullopt;
+  return time(row, column);
+}
+
+scope_set scopes(const soci::row& row, std::size_t column) {
+  scope_set out;
+  if (row.get_indicator(column) == soci::i_null)
+    return out;
+  const std::string names = row.get<std::string>(column);
+  std::string_view rest = names;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    if (const auto s = parse_scope(rest.substr(0, comma)))
+      out.add(*s);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return out;
+}
+
+std::string scopes_param(scope_set scopes) {
+  std::string out;
+  for (const auto& name : scopes.names()) {
+    if (!out.empty())
+      out += ',';
+    out += name;
+  }
+  return out;
+}
+
+long long epoch_ms(timestamp time) {
+  return time.time_since_epoch().count();
+}
+
+event_draft with_subject(event_draft draft, std::string_view type, const std::string& id) {
+  if (draft.subject_type.empty())
+    draft.subject_type = type;
+  if (draft.subject_id.empty())
+    draft.subject_id = id;
+  return draft;
+}
+
+}  // namespace rows
+}  // namespace kemas::postgres

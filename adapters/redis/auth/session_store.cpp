@@ -1,0 +1,200 @@
+#include "adapters/redis/auth/session_store.hpp"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "adapters/crypto/tokens.hpp"
+#include "adapters/redis/auth/replies.hpp"
+#include "adapters/redis/client.hpp"
+#include "adapters/support/random.hpp"
+#include "domain/credentials.hpp"
+
+namespace kemas::redis {
+
+namespace {
+
+// The scripts name the user-sessions key from the uid they read, and session keys from the
+// set's members: keys not declared in KEYS, fine on one Redis (with or without replicas).
+
+// KEYS[1] session, KEYS[2] user-sessions. ARGV uid, role, rh, ip, ttl_ms, sid.
+constexpr std::string_view create_lua = R"lua(
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'role', ARGV[2], 'rh', ARGV[3],
+           'created_ms', string.format('%d', now_ms), 'ip', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', 'kemas:session:' .. sid) == 0 then redis.call('SREM', KEYS[2], sid) end
+end
+redis.call('SADD', KEYS[2], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+return 1
+)lua";
+
+// KEYS[1] session. ARGV presented hash, new hash, ttl_ms, sid.
+// Returns {0} unknown, {1, uid, role} rotated, {2, uid, role} reused (session deleted).
+constexpr std::string_view rotate_lua = R"lua(
+local s = redis.call('HMGET', KEYS[1], 'uid', 'role', 'rh')
+if not s[1] then return {0} end
+local set = 'kemas:user-sessions:' .. s[1]
+if s[3] ~= ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('SREM', set, ARGV[4])
+  return {2, s[1], s[2] or ''}
+end
+redis.call('HSET', KEYS[1], 'rh', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('SADD', set, ARGV[4])
+redis.call('PEXPIRE', set, ARGV[3])
+return {1, s[1], s[2] or ''}
+)lua";
+
+// KEYS[1] session. ARGV sid. Returns 1 when the session existed.
+constexpr std::string_view revoke_lua = R"lua(
+local uid = redis.call('HGET', KEYS[1], 'uid')
+if not uid then return redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', 'kemas:user-sessions:' .. uid, ARGV[1])
+return 1
+)lua";
+
+// KEYS[1] user-sessions. ARGV sid to keep ('' keeps none). Returns sessions deleted.
+constexpr std::string_view revoke_all_lua = R"lua(
+local n = 0
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if sid ~= ARGV[1] then
+    n = n + redis.call('DEL', 'kemas:session:' .. sid)
+    redis.call('SREM', KEYS[1], sid)
+  end
+end
+return n
+)lua";
+
+// Each made on first use (its SHA-1 computed once).
+const redis_script& create_script() {
+  static const redis_script s{std::string(create_lua)};
+  return s;
+}
+const redis_script& rotate_script() {
+  static const redis_script s{std::string(rotate_lua)};
+  return s;
+}
+const redis_script& revoke_script() {
+  static const redis_script s{std::string(revoke_lua)};
+  return s;
+}
+const redis_script& revoke_all_script() {
+  static const redis_script s{std::string(revoke_all_lua)};
+  return s;
+}
+
+bool valid_session_id(std::string_view sid) {
+  return sid.size() == session_id_length && is_lower_hex(sid);
+}
+
+std::vector<std::string> list(std::string a) {
+  std::vector<std::string> v;
+  v.push_back(std::move(a));
+  return v;
+}
+
+}  // namespace
+
+session_store::session_store(redis_client& redis, const config::auth_settings& auth)
+    : redis_(redis),
+      ttl_(std::max<std::chrono::milliseconds>(auth.refresh_ttl, std::chrono::seconds(1))) {}
+
+boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, kemas::role role,
+                                                                  std::string ip) {
+  new_session s;
+  s.session_id = support::random_hex(session_id_length / 2);
+  const std::string secret = crypto::random_token();
+  s.refresh_token = format_refresh_token(s.session_id, secret);
+  const std::string uid = user_id.to_string();
+
+  std::vector<std::string> keys{detail::session_key(s.session_id), detail::user_sessions_key(uid)};
+  std::vector<std::string> args{uid,
+                                std::string(role_name(role)),
+                                crypto::sha256_hex(secret),
+                                std::move(ip),
+                                std::to_string(ttl_.count()),
+                                s.session_id};
+  const redis_result r =
+      co_await redis_.eval(create_script(), std::move(keys), std::move(args));
+  auto reply = detail::checked(r, "session_store.create");
+  if (!reply) co_return reply.error();
+  co_return s;
+}
+
+boost::asio::awaitable<result<rotate_result>> session_store::rotate(std::string refresh_token) {
+  constexpr std::string_view op = "session_store.rotate";
+  const auto parts = parse_refresh_token(refresh_token);
+  if (!parts) co_return rotate_result{refresh_unknown{}};
+  const std::string sid(parts->session_id);
+  const std::string new_secret = crypto::random_token();
+
+  std::vector<std::string> keys = list(detail::session_key(sid));
+  std::vector<std::string> args{crypto::sha256_hex(parts->secret), crypto::sha256_hex(new_secret),
+                                std::to_string(ttl_.count()), sid};
+  const redis_result r =
+      co_await redis_.eval(rotate_script(), std::move(keys), std::move(args));
+  auto reply = detail::checked(r, op);
+  if (!reply) co_return reply.error();
+
+  const auto outcome = detail::integer_at(*reply, 0);
+  if (outcome == 0) co_return rotate_result{refresh_unknown{}};
+  const auto uid_text = detail::string_at(*reply, 1);
+  const auto role_text = detail::string_at(*reply, 2);
+  const auto uid = uid_text ? uuid::parse(*uid_text) : std::nullopt;
+  if (!outcome || !uid || !role_text) co_return detail::unexpected_reply(op, *reply);
+  if (*outcome == 2) co_return rotate_result{refresh_reused{sid, *uid}};
+  const auto parsed_role = parse_role(*role_text);
+  if (*outcome != 1 || !parsed_role) co_return detail::unexpected_reply(op, *reply);
+  co_return rotate_result{
+      session_rotated{sid, *uid, *parsed_role, format_refresh_token(sid, new_secret)}};
+}
+
+boost::asio::awaitable<result<bool>> session_store::revoke(std::string session_id) {
+  if (!valid_session_id(session_id)) co_return false;
+  std::vector<std::string> keys = list(detail::session_key(session_id));
+  std::vector<std::string> args = list(session_id);
+  const redis_result r =
+      co_await redis_.eval(revoke_script(), std::move(keys), std::move(args));
+  auto reply = detail::checked(r, "session_store.revoke");
+  if (!reply) co_return reply.error();
+  if (!reply->is_integer()) co_return detail::unexpected_reply("session_store.revoke", *reply);
+  co_return reply->integer() > 0;
+}
+
+boost::asio::awaitable<result<std::size_t>> session_store::revoke_all(uuid user_id) {
+  std::string keep_none;  // no session id is empty
+  auto n = co_await revoke_all_except(user_id, std::move(keep_none));
+  co_return n;
+}
+
+boost::asio::awaitable<result<std::size_t>> session_store::revoke_all_except(
+    uuid user_id, std::string keep_session_id) {
+  std::vector<std::string> keys = list(detail::user_sessions_key(user_id.to_string()));
+  std::vector<std::string> args = list(std::move(keep_session_id));
+  const redis_result r =
+      co_await redis_.eval(revoke_all_script(), std::move(keys), std::move(args));
+  auto reply = detail::checked(r, "session_store.revoke_all");
+  if (!reply) co_return reply.error();
+  if (!reply->is_integer() || reply->integer() < 0) {
+    co_return detail::unexpected_reply("session_store.revoke_all", *reply);
+  }
+  co_return static_cast<std::size_t>(reply->integer());
+}
+
+boost::asio::awaitable<result<bool>> session_store::exists(std::string session_id) {
+  if (!valid_session_id(session_id)) co_return false;
+  std::vector<std::string> command{"EXISTS", detail::session_key(session_id)};
+  const redis_result r = co_await redis_.command(std::move(command));
+  auto reply = detail::checked(r, "session_store.exists");
+  if (!reply) co_return reply.error();
+  if (!reply->is_integer()) co_return detail::unexpected_reply("session_store.exists", *reply);
+  co_return reply->integer() == 1;
+}
+
+}  // namespace kemas::redis

@@ -1,0 +1,462 @@
+// Redis-side auth state against the real Redis of scripts/services.sh: the request gate
+// (sliding-window limit + session check in one script), sessions with refresh rotation and
+// reuse detection, the login guard and password-reset tokens. Every key is named from fresh
+// random ids, so runs never collide; waits poll a condition with a deadline.
+
+#include "adapters/crypto/tokens.hpp"
+#include "adapters/redis/auth/login_guard.hpp"
+#include "adapters/redis/auth/request_gate.hpp"
+#include "adapters/redis/auth/reset_tokens.hpp"
+#include "adapters/redis/auth/session_store.hpp"
+#include "adapters/redis/client.hpp"
+#include "adapters/support/random.hpp"
+#include "domain/credentials.hpp"
+#include "domain/rate_limit.hpp"
+#include "test/support/redis_fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using kemas::errc;
+using kemas::uuid;
+using kemas::redis::limit_spec;
+using kemas::redis::redis_client;
+using kemas::redis::redis_reply;
+using std::chrono::milliseconds;
+
+kemas::config::auth_settings test_auth() {
+  kemas::config::auth_settings a;
+  a.refresh_ttl = std::chrono::seconds(3600);
+  a.login_failure_limit = 3;
+  a.login_failure_window = 60s;
+  a.lockout_duration = 300ms;
+  a.password_reset_ttl = 300ms;
+  return a;
+}
+
+struct redis_env {
+  kemas::test::io_threads io{2};
+  redis_client redis{io.executor(), kemas::test::redis_settings_from_env()};
+  kemas::config::auth_settings auth = test_auth();
+  kemas::redis::request_gate gate{redis};
+  kemas::redis::session_store sessions{redis, auth};
+  kemas::redis::login_guard guard{redis, auth};
+  kemas::redis::reset_tokens resets{redis, auth};
+
+  template <class T>
+  T run(asio::awaitable<T> a) {
+    return io.run(std::move(a), 20s);
+  }
+
+  redis_reply cmd(std::vector<std::string> args) {
+    auto r = io.run(redis.command(std::move(args)), 20s);
+    REQUIRE_MESSAGE(r.has_value(), r.error().message());
+    REQUIRE_MESSAGE(!r->is_error(), r->describe());
+    return *r;
+  }
+
+  long long pttl(const std::string& key) { return cmd({"PTTL", key}).integer(); }
+  bool exists(const std::string& key) { return cmd({"EXISTS", key}).integer() == 1; }
+
+  long long server_ms() {
+    const auto t = cmd({"TIME"});
+    return std::stoll(t.elements()[0].str()) * 1000 + std::stoll(t.elements()[1].str()) / 1000;
+  }
+};
+
+// Polls `done` until it holds or `limit` passes.
+bool eventually(const std::function<bool()>& done, milliseconds limit = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+std::string fresh_id(std::string_view tag) { return std::string(tag) + "-" + kemas::support::random_hex(8); }
+
+// A 20-day window: no window boundary falls inside a test (one every 20 days).
+constexpr milliseconds long_window = std::chrono::hours(24 * 20);
+
+}  // namespace
+
+TEST_CASE("gate allows exactly limit requests and refuses limit + 1") {
+  redis_env env;
+  const limit_spec spec{"auth", fresh_id("ip"), 5, long_window};
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    const auto d = env.run(env.gate.hit(spec));
+    REQUIRE_MESSAGE(d.has_value(), d.error().message);
+    CHECK(d->allowed);
+    CHECK(d->limit == 5);
+    CHECK(d->remaining == 4 - i);
+    CHECK(d->retry_after_ms == 0);
+  }
+  const auto refused = env.run(env.gate.hit(spec));
+  REQUIRE(refused.has_value());
+  CHECK_FALSE(refused->allowed);
+  CHECK(refused->remaining == 0);
+  CHECK(refused->reset_after_ms >= 1);
+  CHECK(refused->reset_after_ms <= long_window.count());
+  // The current window alone is full: wait until it has turned into the previous window.
+  CHECK(refused->retry_after_ms == refused->reset_after_ms + 1);
+  // A refused request is not counted; another key is not affected.
+  const auto again = env.run(env.gate.check(std::nullopt, spec));
+  REQUIRE(again.has_value());
+  CHECK(again->counts.current == 5);
+  const limit_spec other{"auth", fresh_id("ip"), 5, long_window};
+  CHECK(env.run(env.gate.hit(other))->allowed);
+}
+
+TEST_CASE("gate with a one-minute window gives sane headers and expiring counters") {
+  redis_env env;
+  const limit_spec spec{"general", fresh_id("user"), 2, 60s};
+  REQUIRE(env.run(env.gate.hit(spec))->allowed);
+  REQUIRE(env.run(env.gate.hit(spec))->allowed);
+  const auto refused = env.run(env.gate.check(std::nullopt, spec));
+  REQUIRE(refused.has_value());
+  if (refused->counts.current == 2) {  // else the window just turned over: nothing to assert
+    CHECK_FALSE(refused->limit.allowed);
+    CHECK(refused->limit.retry_after_ms >= 1);
+    CHECK(refused->limit.retry_after_ms <= 60'001);
+  }
+  CHECK(refused->limit.reset_after_ms >= 1);
+  CHECK(refused->limit.reset_after_ms <= 60'000);
+  // The counter of the current window expires two windows after its last increment.
+  const long long now = env.server_ms();
+  const std::string key = "kemas:rl:general:" + spec.id + ":" + std::to_string(now / 60'000);
+  if (env.exists(key)) {
+    CHECK(env.pttl(key) > 0);
+    CHECK(env.pttl(key) <= 120'000);
+  }
+}
+
+TEST_CASE("gate checks the session in the same call") {
+  redis_env env;
+  const uuid user = kemas::support::random_uuid();
+  const auto created = env.run(env.sessions.create(user, kemas::role::developer, "192.0.2.7"));
+  REQUIRE_MESSAGE(created.has_value(), created.error().message);
+  const limit_spec spec = kemas::redis::limit_for("general", user.to_string(), {});
+  CHECK(spec.limit == 100);
+  CHECK(spec.window == 60s);
+
+  const auto with = env.run(env.gate.check(created->session_id, spec));
+  REQUIRE(with.has_value());
+  REQUIRE(with->session.has_value());
+  CHECK(with->session->user_id == user);
+  CHECK(with->session->role == kemas::role::developer);
+  CHECK(with->limit.allowed);
+
+  // Missing and malformed sessions: no session, but the limit still applies and counts.
+  const auto missing = env.run(env.gate.check(kemas::support::random_hex(16), spec));
+  REQUIRE(missing.has_value());
+  CHECK_FALSE(missing->session.has_value());
+  CHECK(missing->limit.allowed);
+  const auto malformed = env.run(env.gate.check(std::string("not-a-session"), spec));
+  REQUIRE(malformed.has_value());
+  CHECK_FALSE(malformed->session.has_value());
+  const auto none = env.run(env.gate.check(std::nullopt, spec));
+  REQUIRE(none.has_value());
+  CHECK_FALSE(none->session.has_value());
+
+  // Revocation is seen by the very next check.
+  REQUIRE(env.run(env.sessions.revoke(created->session_id)).value());
+  const auto after = env.run(env.gate.check(created->session_id, spec));
+  REQUIRE(after.has_value());
+  CHECK_FALSE(after->session.has_value());
+}
+
+TEST_CASE("gate refuses an invalid limit spec") {
+  redis_env env;
+  CHECK(env.run(env.gate.hit({"auth", "", 5, 60s})).error().code == errc::internal);
+  CHECK(env.run(env.gate.hit({"Auth", "x", 5, 60s})).error().code == errc::internal);
+  CHECK(env.run(env.gate.hit({"auth", "a b", 5, 60s})).error().code == errc::internal);
+  CHECK(env.run(env.gate.hit({"auth", "x", 0, 60s})).error().code == errc::internal);
+  CHECK(env.run(env.gate.hit({"auth", "x", 5, 0ms})).error().code == errc::internal);
+  CHECK(env.run(env.gate.hit(kemas::redis::limit_for("nope", "x", {}))).error().code ==
+        errc::internal);
+}
+
+TEST_CASE("the script decides exactly as domain decide for scripted sequences") {
+  redis_env env;
+  struct sequence {
+    std::uint64_t previous, current;
+    std::uint32_t limit;
+    int hits;
+  };
+  const sequence sequences[] = {{0, 0, 3, 5}, {40, 0, 20, 25}, {7, 2, 10, 12}, {0, 9, 10, 3},
+                                {1'000, 0, 10, 4}, {5, 5, 5, 2}};
+  for (const auto& s : sequences) {
+    const limit_spec spec{"general", fresh_id("seq"), s.limit, long_window};
+    const std::string prefix = "kemas:rl:general:" + spec.id + ":";
+    const long long index = env.server_ms() / long_window.count();
+    env.cmd({"SET", prefix + std::to_string(index - 1), std::to_string(s.previous), "PX", "60000"});
+    env.cmd({"SET", prefix + std::to_string(index), std::to_string(s.current), "PX", "60000"});
+    std::uint64_t expected_current = s.current;
+    for (int i = 0; i < s.hits; ++i) {
+      const auto a = env.run(env.gate.check(std::nullopt, spec));
+      REQUIRE(a.has_value());
+      INFO("previous=" << a->counts.previous << " current=" << a->counts.current
+                       << " elapsed=" << a->counts.elapsed_ms << " limit=" << s.limit);
+      CHECK(a->counts.window_ms == long_window.count());
+      CHECK(a->counts.previous == s.previous);
+      CHECK(a->counts.current == expected_current);
+      CHECK(a->limit == kemas::decide(a->counts, s.limit));
+      if (a->limit.allowed) ++expected_current;
+    }
+  }
+  // A short window over several turnovers: every answer matches decide() on what it read.
+  const limit_spec fast{"apikey", fresh_id("key"), 4, 40ms};
+  int allowed = 0;
+  int refused = 0;
+  for (int i = 0; i < 150; ++i) {
+    const auto a = env.run(env.gate.check(std::nullopt, fast));
+    REQUIRE(a.has_value());
+    INFO("previous=" << a->counts.previous << " current=" << a->counts.current
+                     << " elapsed=" << a->counts.elapsed_ms);
+    CHECK(a->limit == kemas::decide(a->counts, 4));
+    (a->limit.allowed ? allowed : refused) += 1;
+    if (i % 10 == 0) std::this_thread::sleep_for(7ms);
+  }
+  CHECK(allowed > 0);
+  CHECK(refused > 0);
+}
+
+TEST_CASE("sessions are stored with only a hash of the refresh secret") {
+  redis_env env;
+  const uuid user = kemas::support::random_uuid();
+  const auto s = env.run(env.sessions.create(user, kemas::role::user, "203.0.113.9")).value();
+  CHECK(s.session_id.size() == 32);
+  const auto parts = kemas::parse_refresh_token(s.refresh_token);
+  REQUIRE(parts.has_value());
+  CHECK(parts->session_id == s.session_id);
+  const std::string key = "kemas:session:" + s.session_id;
+  CHECK(env.cmd({"HGET", key, "uid"}).str() == user.to_string());
+  CHECK(env.cmd({"HGET", key, "role"}).str() == "user");
+  CHECK(env.cmd({"HGET", key, "ip"}).str() == "203.0.113.9");
+  CHECK(env.cmd({"HGET", key, "rh"}).str() == kemas::crypto::sha256_hex(parts->secret));
+  CHECK(std::stoll(env.cmd({"HGET", key, "created_ms"}).str()) > 1'600'000'000'000LL);
+  CHECK(env.pttl(key) > 3'500'000);
+  CHECK(env.pttl(key) <= 3'600'000);
+  CHECK(env.cmd({"SISMEMBER", "kemas:user-sessions:" + user.to_string(), s.session_id}).integer() == 1);
+  CHECK(env.run(env.sessions.exists(s.session_id)).value());
+  CHECK_FALSE(env.run(env.sessions.exists(kemas::support::random_hex(16))).value());
+  CHECK_FALSE(env.run(env.sessions.exists("../etc")).value());
+}
+
+TEST_CASE("refresh rotation and reuse detection") {
+  redis_env env;
+  const uuid user = kemas::support::random_uuid();
+  const auto s = env.run(env.sessions.create(user, kemas::role::admin, "")).value();
+  const std::string key = "kemas:session:" + s.session_id;
+  env.cmd({"PEXPIRE", key, "1000000"});  // rotation must restore the full TTL
+
+  const auto first = env.run(env.sessions.rotate(s.refresh_token));
+  REQUIRE(first.has_value());
+  REQUIRE(std::holds_alternative<kemas::redis::session_rotated>(*first));
+  const auto rotated = std::get<kemas::redis::session_rotated>(*first);
+  CHECK(rotated.session_id == s.session_id);
+  CHECK(rotated.user_id == user);
+  CHECK(rotated.role == kemas::role::admin);
+  CHECK(rotated.refresh_token != s.refresh_token);
+  CHECK(kemas::parse_refresh_token(rotated.refresh_token)->session_id == s.session_id);
+  CHECK(env.pttl(key) > 3'500'000);
+
+  // The new token rotates again.
+  const auto second = env.run(env.sessions.rotate(rotated.refresh_token));
+  REQUIRE(std::holds_alternative<kemas::redis::session_rotated>(second.value()));
+  const auto newest = std::get<kemas::redis::session_rotated>(*second).refresh_token;
+
+  // Presenting the first (already rotated) token again: reuse, the session is gone.
+  const auto reused = env.run(env.sessions.rotate(s.refresh_token));
+  REQUIRE(reused.has_value());
+  REQUIRE(std::holds_alternative<kemas::redis::refresh_reused>(*reused));
+  CHECK(std::get<kemas::redis::refresh_reused>(*reused).user_id == user);
+  CHECK(std::get<kemas::redis::refresh_reused>(*reused).session_id == s.session_id);
+  CHECK_FALSE(env.run(env.sessions.exists(s.session_id)).value());
+  CHECK(env.cmd({"SISMEMBER", "kemas:user-sessions:" + user.to_string(), s.session_id}).integer() == 0);
+  // Even the latest token is dead now.
+  CHECK(std::holds_alternative<kemas::redis::refresh_unknown>(
+      env.run(env.sessions.rotate(newest)).value()));
+}
+
+TEST_CASE("unknown and malformed refresh tokens") {
+  redis_env env;
+  const std::string unknown =
+      kemas::format_refresh_token(kemas::support::random_hex(16), kemas::crypto::random_token());
+  CHECK(std::holds_alternative<kemas::redis::refresh_unknown>(
+      env.run(env.sessions.rotate(unknown)).value()));
+  const std::vector<std::string> bad_tokens{
+      "", "abc", "x.y", std::string(76, 'a'),
+      kemas::support::random_hex(16) + "." + std::string(43, '*')};
+  for (const auto& bad : bad_tokens) {
+    CHECK(std::holds_alternative<kemas::redis::refresh_unknown>(
+        env.run(env.sessions.rotate(bad)).value()));
+  }
+}
+
+TEST_CASE("revoke_all removes every session of the user and only the user's") {
+  redis_env env;
+  const uuid alice = kemas::support::random_uuid();
+  const uuid bob = kemas::support::random_uuid();
+  std::vector<std::string> alices;
+  for (int i = 0; i < 3; ++i) {
+    alices.push_back(env.run(env.sessions.create(alice, kemas::role::user, "")).value().session_id);
+  }
+  const auto bobs = env.run(env.sessions.create(bob, kemas::role::user, "")).value().session_id;
+
+  CHECK(env.run(env.sessions.revoke_all(alice)).value() == 3);
+  for (const auto& sid : alices) CHECK_FALSE(env.run(env.sessions.exists(sid)).value());
+  CHECK_FALSE(env.exists("kemas:user-sessions:" + alice.to_string()));
+  CHECK(env.run(env.sessions.exists(bobs)).value());
+  CHECK(env.run(env.sessions.revoke_all(alice)).value() == 0);
+
+  // revoke_all_except keeps the one session (a password change from that session).
+  const auto keep = env.run(env.sessions.create(bob, kemas::role::user, "")).value().session_id;
+  const auto other = env.run(env.sessions.create(bob, kemas::role::user, "")).value().session_id;
+  CHECK(env.run(env.sessions.revoke_all_except(bob, keep)).value() == 2);
+  CHECK(env.run(env.sessions.exists(keep)).value());
+  CHECK_FALSE(env.run(env.sessions.exists(other)).value());
+  CHECK_FALSE(env.run(env.sessions.exists(bobs)).value());
+
+  // revoke: once true, then false; malformed ids are simply not there.
+  CHECK(env.run(env.sessions.revoke(keep)).value());
+  CHECK_FALSE(env.run(env.sessions.revoke(keep)).value());
+  CHECK_FALSE(env.run(env.sessions.revoke("nope")).value());
+  CHECK_FALSE(env.exists("kemas:user-sessions:" + bob.to_string()));
+}
+
+TEST_CASE("create forgets sessions that expired on their own") {
+  redis_env env;
+  const uuid user = kemas::support::random_uuid();
+  const auto old = env.run(env.sessions.create(user, kemas::role::user, "")).value().session_id;
+  env.cmd({"DEL", "kemas:session:" + old});  // as if its TTL ran out
+  const auto fresh = env.run(env.sessions.create(user, kemas::role::user, "")).value().session_id;
+  const std::string set = "kemas:user-sessions:" + user.to_string();
+  CHECK(env.cmd({"SCARD", set}).integer() == 1);
+  CHECK(env.cmd({"SISMEMBER", set, fresh}).integer() == 1);
+  CHECK(env.pttl(set) > 3'500'000);
+  CHECK(env.run(env.sessions.revoke_all(user)).value() == 1);
+}
+
+TEST_CASE("login guard locks after N failures and the lock expires") {
+  redis_env env;
+  const std::string account = "u:" + fresh_id("login");
+  CHECK_FALSE(env.run(env.guard.locked(account)).value().has_value());
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK(env.run(env.guard.record_failure(account)).value());  // the 3rd locks
+  const auto left = env.run(env.guard.locked(account)).value();
+  REQUIRE(left.has_value());
+  CHECK(*left > 0ms);
+  CHECK(*left <= 300ms);
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());  // not counted while locked
+  CHECK_FALSE(env.exists("kemas:login-fail:" + account));
+
+  CHECK(eventually([&] { return !env.run(env.guard.locked(account)).value().has_value(); }));
+  // After the lock the count starts again from zero.
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK(env.run(env.guard.record_failure(account)).value());
+  REQUIRE(env.run(env.guard.clear(account)).has_value());
+  CHECK_FALSE(env.run(env.guard.locked(account)).value().has_value());
+}
+
+TEST_CASE("login guard clear forgets failures and counts per account") {
+  redis_env env;
+  const std::string account = kemas::support::random_uuid().to_string();
+  const std::string other = kemas::support::random_uuid().to_string();
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK(env.pttl("kemas:login-fail:" + account) > 0);
+  CHECK(env.pttl("kemas:login-fail:" + account) <= 60'000);
+  REQUIRE(env.run(env.guard.clear(account)).has_value());
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
+  CHECK_FALSE(env.run(env.guard.record_failure(other)).value());
+  CHECK_FALSE(env.run(env.guard.locked(account)).value().has_value());
+  CHECK(env.run(env.guard.record_failure(account)).value());
+  CHECK_FALSE(env.run(env.guard.locked(other)).value().has_value());
+  REQUIRE(env.run(env.guard.clear(account)).has_value());
+  REQUIRE(env.run(env.guard.clear(other)).has_value());
+
+  CHECK(env.run(env.guard.locked("")).error().code == errc::validation_failed);
+  CHECK(env.run(env.guard.record_failure(std::string(600, 'x'))).error().code ==
+        errc::validation_failed);
+}
+
+TEST_CASE("reset tokens are single use and stored hashed") {
+  redis_env env;
+  const uuid user = kemas::support::random_uuid();
+  const auto token = env.run(env.resets.issue(user)).value();
+  CHECK(token.size() == 43);
+  CHECK(kemas::is_base64url(token));
+  const std::string key = "kemas:pwreset:" + kemas::crypto::sha256_hex(token);
+  CHECK(env.cmd({"GET", key}).str() == user.to_string());
+  CHECK(env.pttl(key) > 0);
+  CHECK(env.pttl(key) <= 300);
+
+  CHECK(env.run(env.resets.consume(token)).value() == user);
+  CHECK_FALSE(env.run(env.resets.consume(token)).value().has_value());
+  CHECK_FALSE(env.run(env.resets.consume(kemas::crypto::random_token())).value().has_value());
+  CHECK_FALSE(env.run(env.resets.consume("short")).value().has_value());
+  CHECK_FALSE(env.run(env.resets.consume(std::string(43, '+'))).value().has_value());
+}
+
+TEST_CASE("reset tokens expire") {
+  redis_env env;
+  const auto token = env.run(env.resets.issue(kemas::support::random_uuid())).value();
+  const std::string key = "kemas:pwreset:" + kemas::crypto::sha256_hex(token);
+  CHECK(eventually([&] { return !env.exists(key); }));
+  CHECK_FALSE(env.run(env.resets.consume(token)).value().has_value());
+}
+
+TEST_CASE("redis down gives backend_unavailable values") {
+  // A loopback port nobody listens on: bind one, then close it.
+  unsigned short port = 0;
+  {
+    asio::io_context probe;
+    asio::ip::tcp::acceptor acceptor(probe, {asio::ip::make_address("127.0.0.1"), 0});
+    port = acceptor.local_endpoint().port();
+  }
+  kemas::test::io_threads io(1);
+  auto settings = kemas::test::redis_settings_from_env();
+  settings.host = "127.0.0.1";
+  settings.port = port;
+  settings.timeout = 2s;
+  redis_client dead(io.executor(), settings);
+  const auto auth = test_auth();
+  kemas::redis::request_gate gate(dead);
+  kemas::redis::session_store sessions(dead, auth);
+  kemas::redis::login_guard guard(dead, auth);
+  kemas::redis::reset_tokens resets(dead, auth);
+
+  const auto hit = io.run(gate.hit({"auth", "127.0.0.1", 5, 60s}));
+  REQUIRE_FALSE(hit.has_value());
+  CHECK(hit.error().code == errc::backend_unavailable);
+  CHECK(hit.error().message == "redis is unavailable");
+  CHECK(io.run(sessions.create(kemas::support::random_uuid(), kemas::role::user, "")).error().code ==
+        errc::backend_unavailable);
+  CHECK(io.run(sessions.rotate(kemas::format_refresh_token(kemas::support::random_hex(16),
+                                                           kemas::crypto::random_token())))
+            .error()
+            .code == errc::backend_unavailable);
+  CHECK(io.run(guard.locked("u:x")).error().code == errc::backend_unavailable);
+  CHECK(io.run(guard.record_failure("u:x")).error().code == errc::backend_unavailable);
+  CHECK(io.run(resets.issue(kemas::support::random_uuid())).error().code ==
+        errc::backend_unavailable);
+  // Malformed input is answered without Redis, so even now.
+  CHECK_FALSE(io.run(resets.consume("bad")).value().has_value());
+}
