@@ -21,10 +21,10 @@
 namespace kemas {
 
 struct window_counts {
-  std::uint64_t previous = 0;  // requests counted in the previous fixed window
-  std::uint64_t current = 0;   // requests counted so far in the current fixed window
-  std::int64_t elapsed_ms = 0; // time since the current fixed window began
-  std::int64_t window_ms = 1;  // length of one fixed window
+  std::uint64_t previous = 0;   // requests counted in the previous fixed window
+  std::uint64_t current = 0;    // requests counted so far in the current fixed window
+  std::int64_t elapsed_ms = 0;  // time since the current fixed window began
+  std::int64_t window_ms = 1;   // length of one fixed window
 };
 
 struct limit_decision {

@@ -5,7 +5,7 @@
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/mailbox.hpp"
 #include "adapters/amqp/properties.hpp"
-#include "adapters/amqp/rfc3339.hpp"
+#include "domain/rfc3339.hpp"
 #include "adapters/config/settings.hpp"
 
 #include "adapters/log/logging.hpp"

@@ -1,6 +1,6 @@
 #include "adapters/amqp/envelope_codec.hpp"
 
-#include "adapters/amqp/rfc3339.hpp"
+#include "domain/rfc3339.hpp"
 #include "adapters/amqp/topology.hpp"
 
 #include <boost/json.hpp>

@@ -1,6 +1,6 @@
 #include "adapters/postgres/outbox.hpp"
 
-#include "adapters/amqp/rfc3339.hpp"
+#include "domain/rfc3339.hpp"
 #include "adapters/support/random.hpp"
 
 #include <soci/soci.h>
@@ -14,16 +14,15 @@
 namespace kemas::postgres {
 namespace {
 
-constexpr const char* insert_event_sql = "INSERT INTO outbox (event) VALUES (CAST(:event AS jsonb))";
+constexpr const char* insert_event_sql =
+    "INSERT INTO outbox (event) VALUES (CAST(:event AS jsonb))";
 
 // Keep in step with the "type" enum of schemas/events/event.schema.json.
 constexpr std::array<std::string_view, 13> event_types{
-    "auth.login",          "auth.login_failed",
-    "auth.lockout",        "auth.logout",
-    "auth.password_changed", "auth.password_reset_requested",
-    "auth.password_reset", "user.registered",
-    "user.role_changed",   "user.disabled",
-    "user.enabled",        "apikey.created",
+    "auth.login",          "auth.login_failed",     "auth.lockout",
+    "auth.logout",         "auth.password_changed", "auth.password_reset_requested",
+    "auth.password_reset", "user.registered",       "user.role_changed",
+    "user.disabled",       "user.enabled",          "apikey.created",
     "apikey.revoked",
 };
 
@@ -67,7 +66,7 @@ boost::json::object build_event(const event_draft& draft, const uuid& id, event_
   event["id"] = event_id;
   event["type"] = draft.type;
   event["version"] = 1;
-  event["occurred_at"] = amqp::format_rfc3339(occurred_at);
+  event["occurred_at"] = kemas::format_rfc3339(occurred_at);
   // Events caused by no request (a CLI run, a sweep) still get a traceable id: their own.
   event["request_id"] = draft.request_id.empty() ? event_id : draft.request_id;
   event["actor"] = std::move(actor);
@@ -78,8 +77,8 @@ boost::json::object build_event(const event_draft& draft, const uuid& id, event_
 
 uuid append_event(soci::session& sql, const event_draft& draft) {
   const uuid id = support::random_uuid();
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   const std::string text = boost::json::serialize(build_event(draft, id, now));
   sql << insert_event_sql, soci::use(text, "event");
   return id;

@@ -36,6 +36,7 @@ std::optional<config::settings> load_admin_settings(const global_options& option
 // One per subcommand file.
 command add_migrate_command(CLI::App& app);       // migrate_command.cpp
 command add_create_admin_command(CLI::App& app);  // create_admin_command.cpp
-command add_user_command(CLI::App& app);          // user_command.cpp: user disable|enable|set-role|end-sessions
+command add_user_command(
+    CLI::App& app);  // user_command.cpp: user disable|enable|set-role|end-sessions
 
 }  // namespace kemas::admin

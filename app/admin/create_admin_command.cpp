@@ -49,8 +49,8 @@ bool report_invalid(const result<void>& check) {
 int promote(account_context& context, const postgres::user_record& user,
             const create_admin_options& options) {
   if (user.username != options.username) {
-    std::cout << "note: the account with email " << user.email << " has username "
-              << user.username << "; it is kept\n";
+    std::cout << "note: the account with email " << user.email << " has username " << user.username
+              << "; it is kept\n";
   }
   if (user.disabled)
     std::cout << "note: " << user.email << " is disabled; `kemas-admin user enable` it to log in\n";
@@ -58,9 +58,8 @@ int promote(account_context& context, const postgres::user_record& user,
     std::cout << "already an admin: " << user.email << " (" << user.id.to_string() << ")\n";
     return exit_ok;
   }
-  auto changed =
-      context.run(context.users().set_role(user.id, role::admin,
-                                           context.event("user.role_changed", user.id)));
+  auto changed = context.run(
+      context.users().set_role(user.id, role::admin, context.event("user.role_changed", user.id)));
   if (!changed) {
     std::cerr << "kemas-admin " << name << ": " << changed.error().message << "\n";
     return exit_failure;
@@ -84,8 +83,8 @@ int create(account_context& context, const config::settings& settings,
   const crypto::argon2_params params{settings.auth.argon2_memory_kib,
                                      settings.auth.argon2_iterations,
                                      settings.auth.argon2_parallelism};
-  postgres::new_user user{options.email, options.username,
-                          crypto::hash_password(*password, params), role::admin};
+  postgres::new_user user{options.email, options.username, crypto::hash_password(*password, params),
+                          role::admin};
   // The subject (the new id) is filled in by the repository.
   auto event = context.event("user.registered", std::nullopt);
   event.data["email"] = options.email;
@@ -126,15 +125,15 @@ int run_create_admin(const global_options& global, const create_admin_options& o
 }  // namespace
 
 command add_create_admin_command(CLI::App& app) {
-  auto* sub = app.add_subcommand(
-      name, "create an admin account, or promote the account with that email to admin "
-            "(password from $KEMAS_ADMIN_PASSWORD or stdin)");
+  auto* sub =
+      app.add_subcommand(name,
+                         "create an admin account, or promote the account with that email to admin "
+                         "(password from $KEMAS_ADMIN_PASSWORD or stdin)");
   auto options = std::make_shared<create_admin_options>();
   sub->add_option("--email", options->email, "e-mail address of the admin")->required();
   sub->add_option("--username", options->username, "username of the admin")->required();
-  return {sub, [options](const global_options& global) {
-            return run_create_admin(global, *options);
-          }};
+  return {sub,
+          [options](const global_options& global) { return run_create_admin(global, *options); }};
 }
 
 }  // namespace kemas::admin

@@ -46,8 +46,8 @@ int set_disabled(account_context& context, const postgres::user_record& user, bo
 
 int set_role(account_context& context, const postgres::user_record& user, kemas::role wanted) {
   const std::string command = "user set-role";
-  auto change = context.run(context.users().set_role(user.id, wanted,
-                                                     context.event("user.role_changed", user.id)));
+  auto change = context.run(
+      context.users().set_role(user.id, wanted, context.event("user.role_changed", user.id)));
   if (!change) {
     std::cerr << "kemas-admin " << command << ": " << change.error().message << "\n";
     return exit_failure;
@@ -56,8 +56,8 @@ int set_role(account_context& context, const postgres::user_record& user, kemas:
     std::cout << user.email << " already has role " << role_name(wanted) << "\n";
     return exit_ok;
   }
-  std::cout << "role of " << user.email << " (" << user.id.to_string() << "): "
-            << role_name(user.role) << " -> " << role_name(wanted) << "\n";
+  std::cout << "role of " << user.email << " (" << user.id.to_string()
+            << "): " << role_name(user.role) << " -> " << role_name(wanted) << "\n";
   return end_sessions(context, command, user) ? exit_ok : exit_failure;
 }
 
@@ -106,7 +106,8 @@ command add_user_command(CLI::App& app) {
   options->set_role = sub->add_subcommand("set-role", "change the role; ends the sessions");
   options->end_sessions =
       sub->add_subcommand("end-sessions", "log the account out everywhere (Redis sessions)");
-  for (auto* action : {options->disable, options->enable, options->set_role, options->end_sessions}) {
+  for (auto* action :
+       {options->disable, options->enable, options->set_role, options->end_sessions}) {
     action->add_option("--email", options->email, "e-mail address of the account")->required();
   }
   options->set_role->add_option("--role", options->role, "user, developer or admin")

@@ -103,6 +103,20 @@ std::optional<std::string_view> request_context::header(std::string_view name) c
   return std::nullopt;
 }
 
+std::optional<std::string> request_context::joined_header(std::string_view name) const {
+  std::optional<std::string> out;
+  for (const auto& h : headers_) {
+    if (!iequals(h.name, name)) continue;
+    if (out) {
+      *out += ", ";
+      *out += h.value;
+    } else {
+      out = h.value;
+    }
+  }
+  return out;
+}
+
 std::optional<std::uint64_t> request_context::content_length() const {
   auto value = header("Content-Length");
   if (!value) return std::nullopt;

@@ -69,6 +69,8 @@ class request_context {
   std::optional<std::string> query_param(std::string_view name) const;
   // First header with this name (case-insensitive).
   std::optional<std::string_view> header(std::string_view name) const;
+  // Every header with this name joined by ", " in order (X-Forwarded-For may repeat).
+  std::optional<std::string> joined_header(std::string_view name) const;
   std::optional<std::uint64_t> content_length() const;
   const std::string& request_id() const noexcept { return request_id_; }
   const std::string& peer_ip() const noexcept { return peer_ip_; }

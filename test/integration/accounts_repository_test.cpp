@@ -11,9 +11,9 @@
 #include "test/support/io_threads.hpp"
 #include "test/support/outbox_fixture.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 #include <soci/soci.h>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -117,8 +117,9 @@ TEST_CASE("a taken email or username is a conflict naming the field and leaves n
   accounts_env env;
   const auto alice = env.make_user("alice@example.org", "alice");
 
-  auto same_email = env.await(env.users.create(
-      {"ALICE@example.ORG", "someone", "$argon2id$x", kemas::role::user}, draft("user.registered")));
+  auto same_email =
+      env.await(env.users.create({"ALICE@example.ORG", "someone", "$argon2id$x", kemas::role::user},
+                                 draft("user.registered")));
   REQUIRE_FALSE(same_email.has_value());
   CHECK(same_email.error().code == kemas::errc::conflict);
   CHECK(same_email.error().field == "email");
@@ -166,11 +167,13 @@ TEST_CASE("role and disabled changes write before and after once and report no-o
   accounts_env env;
   const auto carol = env.make_user("carol@example.org", "carol");
 
-  auto promoted = env.await(env.users.set_role(carol.id, kemas::role::admin, draft("user.role_changed")));
+  auto promoted =
+      env.await(env.users.set_role(carol.id, kemas::role::admin, draft("user.role_changed")));
   REQUIRE(promoted.has_value());
   CHECK(promoted->changed);
   CHECK(promoted->user.role == kemas::role::admin);
-  auto again = env.await(env.users.set_role(carol.id, kemas::role::admin, draft("user.role_changed")));
+  auto again =
+      env.await(env.users.set_role(carol.id, kemas::role::admin, draft("user.role_changed")));
   REQUIRE(again.has_value());
   CHECK_FALSE(again->changed);
 
@@ -203,7 +206,8 @@ TEST_CASE("set_password replaces the hash with its event and append_event stands
   accounts_env env;
   const auto dave = env.make_user("dave@example.org", "dave");
 
-  auto changed = env.await(env.users.set_password(dave.id, "$argon2id$new", draft("auth.password_changed")));
+  auto changed =
+      env.await(env.users.set_password(dave.id, "$argon2id$new", draft("auth.password_changed")));
   REQUIRE(changed.has_value());
   CHECK(env.await(env.users.find_by_id(dave.id))->password_hash == "$argon2id$new");
   auto missing = env.await(env.users.set_password(kemas::support::random_uuid(), "$argon2id$x",
@@ -292,16 +296,19 @@ TEST_CASE("api keys are created and listed newest first and revoked only by thei
   CHECK(env.await(env.keys.list_for_user(other.id)).empty());
 
   SUBCASE("someone else's key is not found and stays usable") {
-    auto stolen = env.await(env.keys.revoke(other.id, first->id, draft("apikey.revoked", "api_key")));
+    auto stolen =
+        env.await(env.keys.revoke(other.id, first->id, draft("apikey.revoked", "api_key")));
     REQUIRE_FALSE(stolen.has_value());
     CHECK(stolen.error().code == kemas::errc::not_found);
     CHECK_FALSE(env.await(env.keys.find_by_prefix("aaaaaaaaaaa1"))->key.revoked_at.has_value());
   }
   SUBCASE("the owner revokes once and the event says which key") {
-    auto revoked = env.await(env.keys.revoke(owner.id, first->id, draft("apikey.revoked", "api_key")));
+    auto revoked =
+        env.await(env.keys.revoke(owner.id, first->id, draft("apikey.revoked", "api_key")));
     REQUIRE(revoked.has_value());
     CHECK(revoked->revoked_at.has_value());
-    auto twice = env.await(env.keys.revoke(owner.id, first->id, draft("apikey.revoked", "api_key")));
+    auto twice =
+        env.await(env.keys.revoke(owner.id, first->id, draft("apikey.revoked", "api_key")));
     REQUIRE_FALSE(twice.has_value());
     CHECK(twice.error().code == kemas::errc::not_found);
     const auto events = env.events();
@@ -334,8 +341,9 @@ TEST_CASE("find_by_prefix brings the owner's role and disabled flag") {
   CHECK(found->owner_role == kemas::role::user);
   CHECK_FALSE(found->owner_disabled);
 
-  REQUIRE(env.await(env.users.set_role(owner.id, kemas::role::developer, draft("user.role_changed")))
-              .has_value());
+  REQUIRE(
+      env.await(env.users.set_role(owner.id, kemas::role::developer, draft("user.role_changed")))
+          .has_value());
   REQUIRE(env.await(env.users.set_disabled(owner.id, true, draft("user.disabled"))).has_value());
   found = env.await(env.keys.find_by_prefix("bbbbbbbbbbbb"));
   REQUIRE(found.has_value());

@@ -8,7 +8,7 @@
 #include "adapters/amqp/consumer.hpp"
 #include "adapters/amqp/envelope_codec.hpp"
 #include "adapters/amqp/publisher.hpp"
-#include "adapters/amqp/rfc3339.hpp"
+#include "domain/rfc3339.hpp"
 #include "adapters/amqp/topology.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -327,7 +327,7 @@ TEST_CASE("consumer: requeue redelivers / the delivery limit ends it / dead_lett
     CHECK(header_text(dead[0], "x-kemas-reason") == "test says no");
     CHECK(header_text(dead[0], "x-kemas-source-queue") == queue.name());
     CHECK(header_text(dead[0], "x-app") == "kept");
-    CHECK(amqp::parse_rfc3339(header_text(dead[0], "x-kemas-dead-lettered-at")));
+    CHECK(kemas::parse_rfc3339(header_text(dead[0], "x-kemas-dead-lettered-at")));
     // The original was acked: nothing comes back.
     CHECK_FALSE(received.take(1500ms));
     CHECK(clock_type::now() - before < 10s);

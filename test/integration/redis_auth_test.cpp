@@ -80,13 +80,16 @@ struct redis_env {
 bool eventually(const std::function<bool()>& done, milliseconds limit = 5s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
+    if (done())
+      return true;
     std::this_thread::sleep_for(20ms);
   }
   return done();
 }
 
-std::string fresh_id(std::string_view tag) { return std::string(tag) + "-" + kemas::support::random_hex(8); }
+std::string fresh_id(std::string_view tag) {
+  return std::string(tag) + "-" + kemas::support::random_hex(8);
+}
 
 // A 20-day window: no window boundary falls inside a test (one every 20 days).
 constexpr milliseconds long_window = std::chrono::hours(24 * 20);
@@ -196,8 +199,8 @@ TEST_CASE("the script decides exactly as domain decide for scripted sequences") 
     std::uint32_t limit;
     int hits;
   };
-  const sequence sequences[] = {{0, 0, 3, 5}, {40, 0, 20, 25}, {7, 2, 10, 12}, {0, 9, 10, 3},
-                                {1'000, 0, 10, 4}, {5, 5, 5, 2}};
+  const sequence sequences[] = {{0, 0, 3, 5},  {40, 0, 20, 25},   {7, 2, 10, 12},
+                                {0, 9, 10, 3}, {1'000, 0, 10, 4}, {5, 5, 5, 2}};
   for (const auto& s : sequences) {
     const limit_spec spec{"general", fresh_id("seq"), s.limit, long_window};
     const std::string prefix = "kemas:rl:general:" + spec.id + ":";
@@ -214,7 +217,8 @@ TEST_CASE("the script decides exactly as domain decide for scripted sequences") 
       CHECK(a->counts.previous == s.previous);
       CHECK(a->counts.current == expected_current);
       CHECK(a->limit == kemas::decide(a->counts, s.limit));
-      if (a->limit.allowed) ++expected_current;
+      if (a->limit.allowed)
+        ++expected_current;
     }
   }
   // A short window over several turnovers: every answer matches decide() on what it read.
@@ -228,7 +232,8 @@ TEST_CASE("the script decides exactly as domain decide for scripted sequences") 
                      << " elapsed=" << a->counts.elapsed_ms);
     CHECK(a->limit == kemas::decide(a->counts, 4));
     (a->limit.allowed ? allowed : refused) += 1;
-    if (i % 10 == 0) std::this_thread::sleep_for(7ms);
+    if (i % 10 == 0)
+      std::this_thread::sleep_for(7ms);
   }
   CHECK(allowed > 0);
   CHECK(refused > 0);
@@ -250,7 +255,8 @@ TEST_CASE("sessions are stored with only a hash of the refresh secret") {
   CHECK(std::stoll(env.cmd({"HGET", key, "created_ms"}).str()) > 1'600'000'000'000LL);
   CHECK(env.pttl(key) > 3'500'000);
   CHECK(env.pttl(key) <= 3'600'000);
-  CHECK(env.cmd({"SISMEMBER", "kemas:user-sessions:" + user.to_string(), s.session_id}).integer() == 1);
+  CHECK(env.cmd({"SISMEMBER", "kemas:user-sessions:" + user.to_string(), s.session_id}).integer() ==
+        1);
   CHECK(env.run(env.sessions.exists(s.session_id)).value());
   CHECK_FALSE(env.run(env.sessions.exists(kemas::support::random_hex(16))).value());
   CHECK_FALSE(env.run(env.sessions.exists("../etc")).value());
@@ -286,7 +292,8 @@ TEST_CASE("refresh rotation and reuse detection") {
   CHECK(std::get<kemas::redis::refresh_reused>(*reused).user_id == user);
   CHECK(std::get<kemas::redis::refresh_reused>(*reused).session_id == s.session_id);
   CHECK_FALSE(env.run(env.sessions.exists(s.session_id)).value());
-  CHECK(env.cmd({"SISMEMBER", "kemas:user-sessions:" + user.to_string(), s.session_id}).integer() == 0);
+  CHECK(env.cmd({"SISMEMBER", "kemas:user-sessions:" + user.to_string(), s.session_id}).integer() ==
+        0);
   // Even the latest token is dead now.
   CHECK(std::holds_alternative<kemas::redis::refresh_unknown>(
       env.run(env.sessions.rotate(newest)).value()));
@@ -318,7 +325,8 @@ TEST_CASE("revoke_all removes every session of the user and only the user's") {
   const auto bobs = env.run(env.sessions.create(bob, kemas::role::user, "")).value().session_id;
 
   CHECK(env.run(env.sessions.revoke_all(alice)).value() == 3);
-  for (const auto& sid : alices) CHECK_FALSE(env.run(env.sessions.exists(sid)).value());
+  for (const auto& sid : alices)
+    CHECK_FALSE(env.run(env.sessions.exists(sid)).value());
   CHECK_FALSE(env.exists("kemas:user-sessions:" + alice.to_string()));
   CHECK(env.run(env.sessions.exists(bobs)).value());
   CHECK(env.run(env.sessions.revoke_all(alice)).value() == 0);
@@ -447,8 +455,9 @@ TEST_CASE("redis down gives backend_unavailable values") {
   REQUIRE_FALSE(hit.has_value());
   CHECK(hit.error().code == errc::backend_unavailable);
   CHECK(hit.error().message == "redis is unavailable");
-  CHECK(io.run(sessions.create(kemas::support::random_uuid(), kemas::role::user, "")).error().code ==
-        errc::backend_unavailable);
+  CHECK(
+      io.run(sessions.create(kemas::support::random_uuid(), kemas::role::user, "")).error().code ==
+      errc::backend_unavailable);
   CHECK(io.run(sessions.rotate(kemas::format_refresh_token(kemas::support::random_hex(16),
                                                            kemas::crypto::random_token())))
             .error()

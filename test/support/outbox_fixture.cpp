@@ -3,9 +3,9 @@
 #include "adapters/postgres/migrator.hpp"
 #include "adapters/postgres/pool.hpp"
 
+#include <soci/soci.h>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <soci/soci.h>
 
 #include <fstream>
 #include <regex>
@@ -17,14 +17,21 @@ namespace {
 
 std::string json_type_of(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "boolean";
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "boolean";
     case boost::json::kind::int64:
-    case boost::json::kind::uint64: return "integer";
-    case boost::json::kind::double_: return "number";
-    case boost::json::kind::string: return "string";
-    case boost::json::kind::array: return "array";
-    case boost::json::kind::object: return "object";
+    case boost::json::kind::uint64:
+      return "integer";
+    case boost::json::kind::double_:
+      return "number";
+    case boost::json::kind::string:
+      return "string";
+    case boost::json::kind::array:
+      return "array";
+    case boost::json::kind::object:
+      return "object";
   }
   return "unknown";
 }
@@ -73,9 +80,11 @@ void check(const boost::json::object& schema, const boost::json::value& doc,
       if (!std::regex_search(text, std::regex(std::string(pattern->as_string()))))
         fail("\"" + text + "\" does not match " + std::string(pattern->as_string()));
     }
-    if (const auto* min = schema.if_contains("minLength"); min && utf8_length(text) < min->to_number<std::size_t>())
+    if (const auto* min = schema.if_contains("minLength");
+        min && utf8_length(text) < min->to_number<std::size_t>())
       fail("shorter than minLength");
-    if (const auto* max = schema.if_contains("maxLength"); max && utf8_length(text) > max->to_number<std::size_t>())
+    if (const auto* max = schema.if_contains("maxLength");
+        max && utf8_length(text) > max->to_number<std::size_t>())
       fail("longer than maxLength");
   }
   if (!doc.is_object())

@@ -52,9 +52,12 @@ TEST_CASE("roles have stable names") {
 }
 
 TEST_CASE("authorization decides by role and by API key scope") {
-  principal user{.user_id = {}, .role = role::user};
-  principal admin{.user_id = {}, .role = role::admin};
-  principal reader{.user_id = {}, .role = role::admin, .credential = principal::via::api_key};
+  principal user;
+  principal admin;
+  admin.role = role::admin;
+  principal reader;
+  reader.role = role::admin;
+  reader.credential = principal::via::api_key;
   reader.scopes.add(scope::files_read);
 
   CHECK(authorize(user, access_rule::signed_in()));

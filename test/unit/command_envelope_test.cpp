@@ -2,7 +2,7 @@
 // refusing malformed messages, RFC 3339 handling, and the schema file agreeing with the code.
 
 #include "adapters/amqp/envelope_codec.hpp"
-#include "adapters/amqp/rfc3339.hpp"
+#include "domain/rfc3339.hpp"
 #include "domain/command.hpp"
 
 #include <doctest/doctest.h>
@@ -21,7 +21,7 @@ domain::command_envelope sample() {
   domain::command_envelope e;
   e.id = "0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b";
   e.type = domain::command_type::upload;
-  e.issued_at = *amqp::parse_rfc3339("2024-05-01T12:34:56.789Z");
+  e.issued_at = *kemas::parse_rfc3339("2024-05-01T12:34:56.789Z");
   e.request_id = "req-123";
   e.actor = {std::string("11111111-2222-4333-8444-555555555555"), std::string("203.0.113.9")};
   e.payload_json = R"({"name":"a.txt","size":3})";
@@ -125,18 +125,18 @@ TEST_CASE("malformed envelopes are refused with the reason") {
 
 TEST_CASE("RFC 3339 timestamps") {
   using namespace std::chrono;
-  const auto t = amqp::parse_rfc3339("2024-02-29T23:59:59.5Z");
+  const auto t = kemas::parse_rfc3339("2024-02-29T23:59:59.5Z");
   REQUIRE(t);
-  CHECK(amqp::format_rfc3339(*t) == "2024-02-29T23:59:59.500Z");
-  CHECK(amqp::parse_rfc3339("2024-03-01T06:59:59.500+07:00") == t);
-  CHECK(amqp::parse_rfc3339("2024-02-29T23:59:59.500123456Z") == t);
-  CHECK(amqp::format_rfc3339(*amqp::parse_rfc3339("1970-01-01T00:00:00Z")) ==
+  CHECK(kemas::format_rfc3339(*t) == "2024-02-29T23:59:59.500Z");
+  CHECK(kemas::parse_rfc3339("2024-03-01T06:59:59.500+07:00") == t);
+  CHECK(kemas::parse_rfc3339("2024-02-29T23:59:59.500123456Z") == t);
+  CHECK(kemas::format_rfc3339(*kemas::parse_rfc3339("1970-01-01T00:00:00Z")) ==
         "1970-01-01T00:00:00.000Z");
   for (const char* bad : {"2023-02-29T00:00:00Z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00",
                           "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.Z", "2024-1-01T00:00:00Z",
                           "2024-01-01T00:00:00Zjunk", "2024-01-01T00:00:00+0700"}) {
     CAPTURE(bad);
-    CHECK_FALSE(amqp::parse_rfc3339(bad));
+    CHECK_FALSE(kemas::parse_rfc3339(bad));
   }
 }
 

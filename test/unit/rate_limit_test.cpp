@@ -17,15 +17,18 @@ namespace {
 // The counters as they would be `later` ms after `c` if no request arrived meanwhile.
 window_counts advance(window_counts c, std::int64_t later) {
   const std::int64_t at = c.elapsed_ms + later;
-  if (at < c.window_ms) return {c.previous, c.current, at, c.window_ms};
-  if (at < 2 * c.window_ms) return {c.current, 0, at - c.window_ms, c.window_ms};
+  if (at < c.window_ms)
+    return {c.previous, c.current, at, c.window_ms};
+  if (at < 2 * c.window_ms)
+    return {c.current, 0, at - c.window_ms, c.window_ms};
   return {0, 0, at % c.window_ms, c.window_ms};
 }
 
 // Smallest t >= 1 at which a request would be allowed, by walking millisecond by millisecond.
 std::int64_t brute_force_retry(const window_counts& c, std::uint32_t limit) {
   for (std::int64_t t = 1; t <= 3 * c.window_ms; ++t) {
-    if (decide(advance(c, t), limit).allowed) return t;
+    if (decide(advance(c, t), limit).allowed)
+      return t;
   }
   return -1;
 }
@@ -135,10 +138,9 @@ TEST_CASE("retry_after equals the brute-force answer") {
   for (int i = 0; i < 3'000; ++i) {
     const std::int64_t window = std::uniform_int_distribution<std::int64_t>(1, 400)(rng);
     const std::uint32_t limit = std::uniform_int_distribution<std::uint32_t>(1, 12)(rng);
-    const window_counts c{
-        std::uniform_int_distribution<std::uint64_t>(0, 2 * limit)(rng),
-        std::uniform_int_distribution<std::uint64_t>(0, limit + 2)(rng),
-        std::uniform_int_distribution<std::int64_t>(0, window - 1)(rng), window};
+    const window_counts c{std::uniform_int_distribution<std::uint64_t>(0, 2 * limit)(rng),
+                          std::uniform_int_distribution<std::uint64_t>(0, limit + 2)(rng),
+                          std::uniform_int_distribution<std::int64_t>(0, window - 1)(rng), window};
     const auto d = decide(c, limit);
     CHECK(d.reset_after_ms == window - c.elapsed_ms);
     if (d.allowed) {
@@ -151,7 +153,8 @@ TEST_CASE("retry_after equals the brute-force answer") {
                  << " window=" << window << " limit=" << limit);
     CHECK(d.retry_after_ms == brute_force_retry(c, limit));
     CHECK(d.retry_after_ms >= 1);
-    if (c.current <= limit && c.previous <= limit) CHECK(d.retry_after_ms <= window + 1);
+    if (c.current <= limit && c.previous <= limit)
+      CHECK(d.retry_after_ms <= window + 1);
   }
   CHECK(refused > 500);  // the sample exercised the refusing branch
 }

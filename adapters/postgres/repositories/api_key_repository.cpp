@@ -12,11 +12,11 @@ namespace kemas::postgres {
 namespace {
 
 // Columns of an api_key_record, in the order key_from_row reads them. `k` is api_keys.
-#define KEMAS_KEY_COLUMNS                                                                 \
-  "k.id::text, k.user_id::text, k.name, k.prefix, k.secret_hash, "                         \
-  "array_to_string(k.scopes, ','), (extract(epoch FROM k.created_at) * 1000)::bigint, "    \
-  "(extract(epoch FROM k.last_used_at) * 1000)::bigint, "                                  \
-  "(extract(epoch FROM k.expires_at) * 1000)::bigint, "                                    \
+#define KEMAS_KEY_COLUMNS                                                               \
+  "k.id::text, k.user_id::text, k.name, k.prefix, k.secret_hash, "                      \
+  "array_to_string(k.scopes, ','), (extract(epoch FROM k.created_at) * 1000)::bigint, " \
+  "(extract(epoch FROM k.last_used_at) * 1000)::bigint, "                               \
+  "(extract(epoch FROM k.expires_at) * 1000)::bigint, "                                 \
   "(extract(epoch FROM k.revoked_at) * 1000)::bigint"
 constexpr std::size_t key_column_count = 10;
 
@@ -27,9 +27,9 @@ constexpr const char* insert_key_sql =
     "        timestamptz 'epoch' + CAST(:expires_ms AS bigint) * interval '1 millisecond') "
     "RETURNING " KEMAS_KEY_COLUMNS;
 
-constexpr const char* list_keys_sql =
-    "SELECT " KEMAS_KEY_COLUMNS " FROM api_keys k WHERE k.user_id = CAST(:user_id AS uuid) "
-    "ORDER BY k.created_at DESC, k.id DESC LIMIT :row_limit";
+constexpr const char* list_keys_sql = "SELECT " KEMAS_KEY_COLUMNS
+                                      " FROM api_keys k WHERE k.user_id = CAST(:user_id AS uuid) "
+                                      "ORDER BY k.created_at DESC, k.id DESC LIMIT :row_limit";
 
 // The owner is part of the WHERE: someone else's key id matches nothing.
 constexpr const char* revoke_key_sql =
@@ -38,7 +38,8 @@ constexpr const char* revoke_key_sql =
     "AND k.revoked_at IS NULL RETURNING " KEMAS_KEY_COLUMNS;
 
 constexpr const char* find_by_prefix_sql =
-    "SELECT " KEMAS_KEY_COLUMNS ", u.role, u.disabled::int "
+    "SELECT " KEMAS_KEY_COLUMNS
+    ", u.role, u.disabled::int "
     "FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = :prefix";
 
 // Skips the write when the stamp is fresh: a busy key would otherwise write on every request.
@@ -107,11 +108,11 @@ api_key_record insert_key(soci::session& sql, const key_insert& in) {
 }  // namespace
 
 boost::asio::awaitable<result<api_key_record>> api_key_repository::create(
-    uuid user_id, std::string name, std::string prefix, std::string secret_hash,
-    scope_set scopes, std::optional<timestamp> expires_at, event_draft event) {
-  key_insert in{user_id.to_string(), std::move(name),         std::move(prefix),
-                std::move(secret_hash), rows::scopes_param(scopes), expires_at,
-                std::move(event)};
+    uuid user_id, std::string name, std::string prefix, std::string secret_hash, scope_set scopes,
+    std::optional<timestamp> expires_at, event_draft event) {
+  key_insert in{
+      user_id.to_string(),        std::move(name), std::move(prefix), std::move(secret_hash),
+      rows::scopes_param(scopes), expires_at,      std::move(event)};
   auto job = [in = std::move(in)](soci::session& sql) -> result<api_key_record> {
     try {
       return insert_key(sql, in);
@@ -129,8 +130,8 @@ boost::asio::awaitable<std::vector<api_key_record>> api_key_repository::list_for
   auto job = [key = user_id.to_string()](soci::session& sql) {
     int row_limit = list_limit;
     std::vector<api_key_record> keys;
-    soci::rowset<soci::row> found =
-        (sql.prepare << list_keys_sql, soci::use(key, "user_id"), soci::use(row_limit, "row_limit"));
+    soci::rowset<soci::row> found = (sql.prepare << list_keys_sql, soci::use(key, "user_id"),
+                                     soci::use(row_limit, "row_limit"));
     for (const auto& row : found)
       keys.push_back(key_from_row(row));
     return keys;
@@ -138,8 +139,7 @@ boost::asio::awaitable<std::vector<api_key_record>> api_key_repository::list_for
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<api_key_record>> api_key_repository::revoke(uuid user_id,
-                                                                          uuid key_id,
+boost::asio::awaitable<result<api_key_record>> api_key_repository::revoke(uuid user_id, uuid key_id,
                                                                           event_draft event) {
   auto job = [owner = user_id.to_string(), id = key_id.to_string(),
               event = std::move(event)](soci::session& sql) -> result<api_key_record> {

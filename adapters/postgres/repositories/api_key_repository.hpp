@@ -61,8 +61,8 @@ class api_key_repository {
   // (field "prefix") when the prefix is taken — draw a new one and retry; validation_failed
   // naming "name" or "expires_at" when the database refuses the value.
   boost::asio::awaitable<result<api_key_record>> create(uuid user_id, std::string name,
-                                                        std::string prefix,
-                                                        std::string secret_hash, scope_set scopes,
+                                                        std::string prefix, std::string secret_hash,
+                                                        scope_set scopes,
                                                         std::optional<timestamp> expires_at,
                                                         event_draft event);
 

@@ -11,8 +11,8 @@ namespace kemas::postgres {
 namespace {
 
 // Columns of a user_record, in the order user_from_row reads them. `u` is users, `p` plans.
-#define KEMAS_USER_COLUMNS                                                                    \
-  "u.id::text, u.email, u.username, u.password_hash, u.role, p.name, "                         \
+#define KEMAS_USER_COLUMNS                                                                  \
+  "u.id::text, u.email, u.username, u.password_hash, u.role, p.name, "                      \
   "(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, u.used_bytes, u.disabled::int, " \
   "(extract(epoch FROM u.created_at) * 1000)::bigint"
 
@@ -65,7 +65,8 @@ user_record user_from_row(const soci::row& row) {
   return user;
 }
 
-std::optional<user_record> fetch_user(soci::session& sql, const char* query, const std::string& key) {
+std::optional<user_record> fetch_user(soci::session& sql, const char* query,
+                                      const std::string& key) {
   soci::row row;
   sql << query, soci::use(key, "key"), soci::into(row);
   if (!sql.got_data())
@@ -92,7 +93,8 @@ std::optional<error> create_error(const std::exception& e) {
   if (kind == pg_error_kind::constraint_violation) {
     for (const char* field : {"email", "username"}) {
       if (constraint == std::string("users_") + field + "_check")
-        return make_error(errc::validation_failed, std::string(field) + " is not acceptable", field);
+        return make_error(errc::validation_failed, std::string(field) + " is not acceptable",
+                          field);
     }
   }
   return std::nullopt;
@@ -160,7 +162,8 @@ boost::asio::awaitable<result<user_record>> user_repository::find_by_email(std::
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<user_record>> user_repository::find_by_username(std::string username) {
+boost::asio::awaitable<result<user_record>> user_repository::find_by_username(
+    std::string username) {
   auto job = [username = std::move(username)](soci::session& sql) {
     return found(fetch_user(sql, select_by_username_sql, username));
   };
@@ -181,8 +184,7 @@ boost::asio::awaitable<result<void>> user_repository::set_password(uuid id,
               event = std::move(event)](soci::session& sql) -> result<void> {
     soci::transaction tx(sql);
     std::string updated;
-    sql << update_password_sql, soci::use(hash, "hash"), soci::use(key, "id"),
-        soci::into(updated);
+    sql << update_password_sql, soci::use(hash, "hash"), soci::use(key, "id"), soci::into(updated);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such user");
     postgres::append_event(sql, rows::with_subject(event, "user", key));

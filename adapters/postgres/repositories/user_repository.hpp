@@ -34,11 +34,11 @@ namespace kemas::postgres {
 
 struct user_record {
   uuid id;
-  std::string email;          // as the user typed it
+  std::string email;  // as the user typed it
   std::string username;
   std::string password_hash;  // Argon2id PHC string; secret, never rendered
   kemas::role role = role::user;
-  std::string plan;           // plans.name: "free", "premium", ...
+  std::string plan;  // plans.name: "free", "premium", ...
   std::optional<timestamp> plan_expires_at;
   std::int64_t used_bytes = 0;
   bool disabled = false;

@@ -39,8 +39,12 @@ std::optional<kemas::error> invalid_account(const std::string& account) {
   return std::nullopt;
 }
 
-std::string failures_key(const std::string& account) { return "kemas:login-fail:" + account; }
-std::string lock_key(const std::string& account) { return "kemas:login-lock:" + account; }
+std::string failures_key(const std::string& account) {
+  return "kemas:login-fail:" + account;
+}
+std::string lock_key(const std::string& account) {
+  return "kemas:login-lock:" + account;
+}
 
 }  // namespace
 
@@ -52,26 +56,32 @@ login_guard::login_guard(redis_client& redis, const config::auth_settings& auth)
 
 boost::asio::awaitable<result<std::optional<std::chrono::milliseconds>>> login_guard::locked(
     std::string account) {
-  if (auto e = invalid_account(account)) co_return *e;
+  if (auto e = invalid_account(account))
+    co_return *e;
   std::vector<std::string> command{"PTTL", lock_key(account)};
   const redis_result r = co_await redis_.command(std::move(command));
   auto reply = detail::checked(r, "login_guard.locked");
-  if (!reply) co_return reply.error();
-  if (!reply->is_integer()) co_return detail::unexpected_reply("login_guard.locked", *reply);
+  if (!reply)
+    co_return reply.error();
+  if (!reply->is_integer())
+    co_return detail::unexpected_reply("login_guard.locked", *reply);
   const long long pttl = reply->integer();
-  if (pttl == -2 || pttl == 0) co_return std::nullopt;  // no lock (or it ends right now)
+  if (pttl == -2 || pttl == 0)
+    co_return std::nullopt;  // no lock (or it ends right now)
   // -1: a lock without TTL is never written by us; treat it as a fresh lock, not as "open".
   co_return pttl > 0 ? std::chrono::milliseconds(pttl) : lockout_;
 }
 
 boost::asio::awaitable<result<bool>> login_guard::record_failure(std::string account) {
-  if (auto e = invalid_account(account)) co_return *e;
+  if (auto e = invalid_account(account))
+    co_return *e;
   std::vector<std::string> keys{failures_key(account), lock_key(account)};
   std::vector<std::string> args{std::to_string(limit_), std::to_string(window_.count()),
                                 std::to_string(lockout_.count())};
   const redis_result r = co_await redis_.eval(failure_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, "login_guard.record_failure");
-  if (!reply) co_return reply.error();
+  if (!reply)
+    co_return reply.error();
   if (!reply->is_integer()) {
     co_return detail::unexpected_reply("login_guard.record_failure", *reply);
   }
@@ -79,11 +89,13 @@ boost::asio::awaitable<result<bool>> login_guard::record_failure(std::string acc
 }
 
 boost::asio::awaitable<result<void>> login_guard::clear(std::string account) {
-  if (auto e = invalid_account(account)) co_return *e;
+  if (auto e = invalid_account(account))
+    co_return *e;
   std::vector<std::string> command{"DEL", failures_key(account), lock_key(account)};
   const redis_result r = co_await redis_.command(std::move(command));
   auto reply = detail::checked(r, "login_guard.clear");
-  if (!reply) co_return reply.error();
+  if (!reply)
+    co_return reply.error();
   co_return result<void>{};
 }
 

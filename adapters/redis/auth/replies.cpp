@@ -9,7 +9,8 @@ result<redis_reply> checked(const redis_result& r, std::string_view operation) {
     // Expected when Redis is down: the caller answers 503; logged once per request there.
     return make_error(errc::backend_unavailable, "redis is unavailable");
   }
-  if (r->is_error()) return unexpected_reply(operation, *r);
+  if (r->is_error())
+    return unexpected_reply(operation, *r);
   return *r;
 }
 
@@ -20,16 +21,20 @@ kemas::error unexpected_reply(std::string_view operation, const redis_reply& rep
 }
 
 std::optional<long long> integer_at(const redis_reply& reply, std::size_t i) {
-  if (!reply.is_array() || reply.elements().size() <= i) return std::nullopt;
+  if (!reply.is_array() || reply.elements().size() <= i)
+    return std::nullopt;
   const redis_reply& e = reply.elements()[i];
-  if (!e.is_integer()) return std::nullopt;
+  if (!e.is_integer())
+    return std::nullopt;
   return e.integer();
 }
 
 std::optional<std::string> string_at(const redis_reply& reply, std::size_t i) {
-  if (!reply.is_array() || reply.elements().size() <= i) return std::nullopt;
+  if (!reply.is_array() || reply.elements().size() <= i)
+    return std::nullopt;
   const redis_reply& e = reply.elements()[i];
-  if (!e.is_string()) return std::nullopt;
+  if (!e.is_string())
+    return std::nullopt;
   return e.str();
 }
 

@@ -28,7 +28,7 @@ std::optional<long long> integer_at(const redis_reply& reply, std::size_t i);
 std::optional<std::string> string_at(const redis_reply& reply, std::size_t i);
 
 // Key names (step 2 contract).
-std::string session_key(std::string_view session_id);        // kemas:session:{sid}
-std::string user_sessions_key(std::string_view user_id);     // kemas:user-sessions:{uid}
+std::string session_key(std::string_view session_id);     // kemas:session:{sid}
+std::string user_sessions_key(std::string_view user_id);  // kemas:user-sessions:{uid}
 
 }  // namespace kemas::redis::detail

@@ -70,8 +70,8 @@ bool valid_class(std::string_view cls) {
 
 bool valid_id(std::string_view id) {
   return !id.empty() && id.size() <= 256 && std::ranges::all_of(id, [](char c) {
-           return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
-         });
+    return static_cast<unsigned char>(c) > 0x20 && c != 0x7f;
+  });
 }
 
 bool valid(const limit_spec& s) {
@@ -85,7 +85,8 @@ result<gate_answer> parse(const redis_reply& reply, const limit_spec& spec, bool
   long long v[8] = {};
   for (std::size_t i = 0; i < 8; ++i) {
     const auto n = detail::integer_at(reply, i);
-    if (!n || *n < 0) return detail::unexpected_reply(op, reply);
+    if (!n || *n < 0)
+      return detail::unexpected_reply(op, reply);
     v[i] = *n;
   }
   gate_answer a;
@@ -99,10 +100,12 @@ result<gate_answer> parse(const redis_reply& reply, const limit_spec& spec, bool
   if (asked && v[7] == 1) {
     const auto uid = detail::string_at(reply, 8);
     const auto role_name = detail::string_at(reply, 9);
-    if (!uid || !role_name) return detail::unexpected_reply(op, reply);
+    if (!uid || !role_name)
+      return detail::unexpected_reply(op, reply);
     const auto user_id = uuid::parse(*uid);
     const auto role = parse_role(*role_name);
-    if (user_id && role) a.session = session_view{*user_id, *role};
+    if (user_id && role)
+      a.session = session_view{*user_id, *role};
   }
   return a;
 }
@@ -126,7 +129,8 @@ limit_spec limit_for(std::string_view cls, std::string id, const config::ratelim
 
 boost::asio::awaitable<result<gate_answer>> request_gate::check(
     std::optional<std::string> session_id, limit_spec spec) {
-  if (!valid(spec)) co_return make_error(errc::internal, "invalid rate limit");
+  if (!valid(spec))
+    co_return make_error(errc::internal, "invalid rate limit");
   std::vector<std::string> keys;
   keys.push_back("kemas:rl:" + spec.cls + ":" + spec.id);
   const bool asked = session_id.has_value();
@@ -138,14 +142,16 @@ boost::asio::awaitable<result<gate_answer>> request_gate::check(
   args.push_back(std::to_string(spec.window.count()));
   const redis_result r = co_await redis_.eval(gate_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, "request_gate");
-  if (!reply) co_return reply.error();
+  if (!reply)
+    co_return reply.error();
   co_return parse(*reply, spec, asked);
 }
 
 boost::asio::awaitable<result<limit_decision>> request_gate::hit(limit_spec spec) {
   std::optional<std::string> no_session;
   auto answer = co_await check(std::move(no_session), std::move(spec));
-  if (!answer) co_return answer.error();
+  if (!answer)
+    co_return answer.error();
   co_return answer->limit;
 }
 

@@ -47,8 +47,8 @@ class redis_client;
 // id is 1–256 bytes without control characters or spaces; 1 <= limit <= 1'000'000;
 // 1 ms <= window <= 24 days. (The bounds keep the script's double arithmetic exact.)
 struct limit_spec {
-  std::string cls;   // "auth" | "general" | "apikey"
-  std::string id;    // client IP | user uuid | API key prefix
+  std::string cls;  // "auth" | "general" | "apikey"
+  std::string id;   // client IP | user uuid | API key prefix
   std::uint32_t limit = 0;
   std::chrono::milliseconds window{0};
 };

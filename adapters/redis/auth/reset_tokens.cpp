@@ -29,20 +29,26 @@ boost::asio::awaitable<result<std::string>> reset_tokens::issue(uuid user_id) {
                                    std::to_string(ttl_.count())};
   const redis_result r = co_await redis_.command(std::move(command));
   auto reply = detail::checked(r, "reset_tokens.issue");
-  if (!reply) co_return reply.error();
-  if (!reply->is_status()) co_return detail::unexpected_reply("reset_tokens.issue", *reply);
+  if (!reply)
+    co_return reply.error();
+  if (!reply->is_status())
+    co_return detail::unexpected_reply("reset_tokens.issue", *reply);
   co_return token;
 }
 
 boost::asio::awaitable<result<std::optional<uuid>>> reset_tokens::consume(std::string token) {
-  if (token.size() != secret_length || !is_base64url(token)) co_return std::nullopt;
+  if (token.size() != secret_length || !is_base64url(token))
+    co_return std::nullopt;
   std::vector<std::string> command{"GETDEL", token_key(token)};
   const redis_result r = co_await redis_.command(std::move(command));
   auto reply = detail::checked(r, "reset_tokens.consume");
-  if (!reply) co_return reply.error();
-  if (reply->is_nil()) co_return std::nullopt;
+  if (!reply)
+    co_return reply.error();
+  if (reply->is_nil())
+    co_return std::nullopt;
   const auto user_id = reply->is_string() ? uuid::parse(reply->str()) : std::nullopt;
-  if (!user_id) co_return detail::unexpected_reply("reset_tokens.consume", *reply);
+  if (!user_id)
+    co_return detail::unexpected_reply("reset_tokens.consume", *reply);
   co_return user_id;
 }
 

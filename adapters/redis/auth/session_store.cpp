@@ -114,56 +114,60 @@ boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, 
   const std::string uid = user_id.to_string();
 
   std::vector<std::string> keys{detail::session_key(s.session_id), detail::user_sessions_key(uid)};
-  std::vector<std::string> args{uid,
-                                std::string(role_name(role)),
-                                crypto::sha256_hex(secret),
-                                std::move(ip),
-                                std::to_string(ttl_.count()),
-                                s.session_id};
-  const redis_result r =
-      co_await redis_.eval(create_script(), std::move(keys), std::move(args));
+  std::vector<std::string> args{
+      uid,           std::string(role_name(role)), crypto::sha256_hex(secret),
+      std::move(ip), std::to_string(ttl_.count()), s.session_id};
+  const redis_result r = co_await redis_.eval(create_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.create");
-  if (!reply) co_return reply.error();
+  if (!reply)
+    co_return reply.error();
   co_return s;
 }
 
 boost::asio::awaitable<result<rotate_result>> session_store::rotate(std::string refresh_token) {
   constexpr std::string_view op = "session_store.rotate";
   const auto parts = parse_refresh_token(refresh_token);
-  if (!parts) co_return rotate_result{refresh_unknown{}};
+  if (!parts)
+    co_return rotate_result{refresh_unknown{}};
   const std::string sid(parts->session_id);
   const std::string new_secret = crypto::random_token();
 
   std::vector<std::string> keys = list(detail::session_key(sid));
   std::vector<std::string> args{crypto::sha256_hex(parts->secret), crypto::sha256_hex(new_secret),
                                 std::to_string(ttl_.count()), sid};
-  const redis_result r =
-      co_await redis_.eval(rotate_script(), std::move(keys), std::move(args));
+  const redis_result r = co_await redis_.eval(rotate_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, op);
-  if (!reply) co_return reply.error();
+  if (!reply)
+    co_return reply.error();
 
   const auto outcome = detail::integer_at(*reply, 0);
-  if (outcome == 0) co_return rotate_result{refresh_unknown{}};
+  if (outcome == 0)
+    co_return rotate_result{refresh_unknown{}};
   const auto uid_text = detail::string_at(*reply, 1);
   const auto role_text = detail::string_at(*reply, 2);
   const auto uid = uid_text ? uuid::parse(*uid_text) : std::nullopt;
-  if (!outcome || !uid || !role_text) co_return detail::unexpected_reply(op, *reply);
-  if (*outcome == 2) co_return rotate_result{refresh_reused{sid, *uid}};
+  if (!outcome || !uid || !role_text)
+    co_return detail::unexpected_reply(op, *reply);
+  if (*outcome == 2)
+    co_return rotate_result{refresh_reused{sid, *uid}};
   const auto parsed_role = parse_role(*role_text);
-  if (*outcome != 1 || !parsed_role) co_return detail::unexpected_reply(op, *reply);
+  if (*outcome != 1 || !parsed_role)
+    co_return detail::unexpected_reply(op, *reply);
   co_return rotate_result{
       session_rotated{sid, *uid, *parsed_role, format_refresh_token(sid, new_secret)}};
 }
 
 boost::asio::awaitable<result<bool>> session_store::revoke(std::string session_id) {
-  if (!valid_session_id(session_id)) co_return false;
+  if (!valid_session_id(session_id))
+    co_return false;
   std::vector<std::string> keys = list(detail::session_key(session_id));
   std::vector<std::string> args = list(session_id);
-  const redis_result r =
-      co_await redis_.eval(revoke_script(), std::move(keys), std::move(args));
+  const redis_result r = co_await redis_.eval(revoke_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.revoke");
-  if (!reply) co_return reply.error();
-  if (!reply->is_integer()) co_return detail::unexpected_reply("session_store.revoke", *reply);
+  if (!reply)
+    co_return reply.error();
+  if (!reply->is_integer())
+    co_return detail::unexpected_reply("session_store.revoke", *reply);
   co_return reply->integer() > 0;
 }
 
@@ -180,7 +184,8 @@ boost::asio::awaitable<result<std::size_t>> session_store::revoke_all_except(
   const redis_result r =
       co_await redis_.eval(revoke_all_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.revoke_all");
-  if (!reply) co_return reply.error();
+  if (!reply)
+    co_return reply.error();
   if (!reply->is_integer() || reply->integer() < 0) {
     co_return detail::unexpected_reply("session_store.revoke_all", *reply);
   }
@@ -188,12 +193,15 @@ boost::asio::awaitable<result<std::size_t>> session_store::revoke_all_except(
 }
 
 boost::asio::awaitable<result<bool>> session_store::exists(std::string session_id) {
-  if (!valid_session_id(session_id)) co_return false;
+  if (!valid_session_id(session_id))
+    co_return false;
   std::vector<std::string> command{"EXISTS", detail::session_key(session_id)};
   const redis_result r = co_await redis_.command(std::move(command));
   auto reply = detail::checked(r, "session_store.exists");
-  if (!reply) co_return reply.error();
-  if (!reply->is_integer()) co_return detail::unexpected_reply("session_store.exists", *reply);
+  if (!reply)
+    co_return reply.error();
+  if (!reply->is_integer())
+    co_return detail::unexpected_reply("session_store.exists", *reply);
   co_return reply->integer() == 1;
 }
 

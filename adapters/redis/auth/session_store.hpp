@@ -49,11 +49,11 @@ struct session_rotated {
   kemas::role role = role::user;
   std::string refresh_token;  // the new one; the presented one is now dead
 };
-struct refresh_reused {       // the session existed and has been deleted
+struct refresh_reused {  // the session existed and has been deleted
   std::string session_id;
-  uuid user_id;               // for the audit event
+  uuid user_id;  // for the audit event
 };
-struct refresh_unknown {};    // expired, logged out, revoked, or malformed token
+struct refresh_unknown {};  // expired, logged out, revoked, or malformed token
 using rotate_result = std::variant<session_rotated, refresh_reused, refresh_unknown>;
 
 class session_store {

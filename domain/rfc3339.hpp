@@ -8,11 +8,11 @@
 #include <string>
 #include <string_view>
 
-namespace kemas::amqp {
+namespace kemas {
 
 using millis_time = std::chrono::sys_time<std::chrono::milliseconds>;
 
 std::string format_rfc3339(millis_time time);
 std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept;
 
-}  // namespace kemas::amqp
+}  // namespace kemas

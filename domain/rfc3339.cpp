@@ -1,8 +1,8 @@
-#include "adapters/amqp/rfc3339.hpp"
+#include "domain/rfc3339.hpp"
 
 #include <cstdio>
 
-namespace kemas::amqp {
+namespace kemas {
 namespace {
 
 // Reads exactly `count` digits at `pos`.
@@ -88,4 +88,4 @@ std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept {
          minutes(offset_minutes);
 }
 
-}  // namespace kemas::amqp
+}  // namespace kemas
