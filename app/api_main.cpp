@@ -14,9 +14,7 @@
 #include "adapters/config/loader.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/registry.hpp"
-#include "app/composition/api_backends.hpp"
-#include "app/routes/health.hpp"
-#include "app/server/router.hpp"
+#include "app/composition/api_application.hpp"
 #include "app/server/server.hpp"
 
 namespace asio = boost::asio;
@@ -41,12 +39,10 @@ int main(int argc, char** argv) {
     asio::io_context ioc(static_cast<int>(settings.http.io_threads));
     metrics::registry registry("kemas-api");
     metrics::http_metrics http_metrics(registry);
-    app::api_backends backends(ioc, settings);
+    app::api_application application(ioc, settings, registry);
+    application.warm_up();
 
-    http::router routes;
-    http::add_health_routes(routes, backends.readiness_checks(), settings.http.readiness_timeout, registry);
-
-    http::server server(ioc, settings.http, settings.env, routes, http_metrics);
+    http::server server(ioc, settings.http, settings.env, application.routes(), http_metrics, &application.guard());
     server.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -60,7 +56,7 @@ int main(int argc, char** argv) {
     for (unsigned i = 1; i < settings.http.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
     for (auto& t : threads) t.join();
-    backends.stop();
+    application.stop();
     log::info("stopped");
     return 0;
   } catch (const std::exception& e) {

@@ -1,0 +1,84 @@
+#include "app/composition/api_application.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "adapters/crypto/jwt.hpp"
+#include "adapters/postgres/repositories/api_key_repository.hpp"
+#include "adapters/postgres/repositories/user_repository.hpp"
+#include "adapters/redis/auth/login_guard.hpp"
+#include "adapters/redis/auth/request_gate.hpp"
+#include "adapters/redis/auth/reset_tokens.hpp"
+#include "adapters/redis/auth/session_store.hpp"
+#include "adapters/support/blocking_pool.hpp"
+#include "app/auth/auth_guard.hpp"
+#include "app/composition/api_backends.hpp"
+#include "app/routes/accounts.hpp"
+#include "app/routes/health.hpp"
+#include "app/services/account_service.hpp"
+#include "app/services/api_key_service.hpp"
+
+namespace kemas::app {
+
+// Declaration order is construction order; destruction runs in reverse.
+struct api_application::parts {
+  boost::asio::io_context& ioc;
+  const config::settings& settings;
+  api_backends backends;
+  support::blocking_pool hashing;
+  crypto::jwt_codec jwt;
+  postgres::user_repository users;
+  postgres::api_key_repository keys;
+  redis::request_gate gate;
+  redis::session_store sessions;
+  redis::login_guard login_guard;
+  redis::reset_tokens resets;
+  account_service accounts;
+  api_key_service api_keys;
+  auth_guard guard;
+  http::router routes;
+
+  parts(boost::asio::io_context& io, const config::settings& s)
+      : ioc(io),
+        settings(s),
+        backends(io, s),
+        hashing(s.auth.hash_threads),
+        jwt(s.auth.jwt_secret, s.auth.access_ttl),
+        users(backends.postgres()),
+        keys(backends.postgres()),
+        gate(backends.redis()),
+        sessions(backends.redis(), s.auth),
+        login_guard(backends.redis(), s.auth),
+        resets(backends.redis(), s.auth),
+        accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt),
+        api_keys(s.auth, keys),
+        guard(s, jwt, gate, keys) {}
+};
+
+api_application::api_application(boost::asio::io_context& ioc, const config::settings& settings,
+                                 metrics::registry& registry)
+    : parts_(std::make_unique<parts>(ioc, settings)) {
+  auto& p = *parts_;
+  http::add_health_routes(p.routes, p.backends.readiness_checks(), settings.http.readiness_timeout, registry);
+  http::add_user_routes(p.routes, p.accounts, settings);
+  http::add_auth_routes(p.routes, p.accounts, settings);
+  http::add_key_routes(p.routes, p.api_keys);
+}
+
+api_application::~api_application() { stop(); }
+
+http::router& api_application::routes() noexcept { return parts_->routes; }
+http::request_guard& api_application::guard() noexcept { return parts_->guard; }
+api_backends& api_application::backends() noexcept { return parts_->backends; }
+
+void api_application::warm_up() {
+  boost::asio::co_spawn(parts_->ioc, parts_->accounts.warm_up(), boost::asio::detached);
+}
+
+void api_application::stop() {
+  parts_->backends.stop();
+  parts_->hashing.stop();
+}
+
+}  // namespace kemas::app

@@ -1,0 +1,47 @@
+#pragma once
+// api_application: kemas-api assembled from settings — backends, account services, the
+// auth guard and every route group. kemas-api's main and the HTTP integration tests build
+// the same object, so the tests exercise the real wiring.
+
+#include <memory>
+
+#include "adapters/config/settings.hpp"
+#include "app/server/router.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+namespace kemas::metrics {
+class registry;
+}
+
+namespace kemas::http {
+class request_guard;
+}
+
+namespace kemas::app {
+
+class api_backends;
+
+class api_application {
+ public:
+  api_application(boost::asio::io_context& ioc, const config::settings& settings, metrics::registry& registry);
+  ~api_application();
+  api_application(const api_application&) = delete;
+  api_application& operator=(const api_application&) = delete;
+
+  http::router& routes() noexcept;
+  http::request_guard& guard() noexcept;
+  api_backends& backends() noexcept;
+
+  // Start-up work that must not delay the first request (the dummy password hash).
+  void warm_up();
+  // Completes or fails what is pending and releases the backends; call after the server stopped.
+  void stop();
+
+ private:
+  struct parts;
+  std::unique_ptr<parts> parts_;
+};
+
+}  // namespace kemas::app
