@@ -81,7 +81,9 @@ raw_response raw_connection::read_response(std::chrono::milliseconds timeout) {
     if (colon == std::string::npos) continue;
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
-    r.headers[lower(line.substr(0, colon))] = value;
+    // Repeated headers (Set-Cookie) are kept, joined by "\n".
+    auto& slot = r.headers[lower(line.substr(0, colon))];
+    slot = slot.empty() ? value : slot + "\n" + value;
   }
   if (r.status == 100) return read_response(timeout);  // interim: the real answer follows
   if (auto te = r.header("transfer-encoding"); te && lower(*te).find("chunked") != std::string::npos) {
