@@ -1,20 +1,81 @@
 #pragma once
-// The `audit` role's handling of one event from kemas.events.audit. Step 1: checks that the
-// event is a JSON object with a UUID `id` and a non-empty string `type`, logs it (with its
-// request_id) and acks; anything else is dead-lettered with the reason. Storing events in
-// audit_log (idempotent by event id) comes with the events of steps 2-4.
-// Runs on the consumer thread: it is quick and does no I/O besides the log line.
+// The `audit` role's handling of events from kemas.events.audit: each event becomes one row
+// of audit_log (adapters/postgres/repositories/audit_repository.hpp), then it is acked.
+//
+// Mapping (audit_record_from_event, pure):
+//   id -> event_id, type -> action, occurred_at, request_id, actor.user_id / actor.ip,
+//   subject.type / subject.id -> target_type / target_id,
+//   data.before -> before; data.after -> after, and the other keys of data (the details of
+//   events that are not changes: e-mail of user.registered, name/scopes of apikey.created,
+//   "via" of an operator's change) are merged into after (keys of data.after win), since
+//   audit_log has no column of its own for them. A field that is absent or null stays NULL;
+//   occurred_at absent: the time of storing; version absent: 1.
+// Redaction: secrets never reach audit_log. data.token of auth.password_reset_requested, and
+//   in every event any key named token, password, password_hash, secret, secret_hash,
+//   access_token, refresh_token or api_key (at any depth of data), is stored as "[redacted]".
+// Malformed (dead-lettered with the reason, never stored): not JSON, not an object, over
+//   1 MiB, id not a UUID, type missing/empty/over 100 characters, version other than 1, or a
+//   present field of the wrong shape (occurred_at not RFC 3339, actor.user_id not a UUID,
+//   actor.ip not an IP address, data not an object, ...).
+//
+// Delivery (audit_writer): at least once in, exactly once in audit_log: storing is idempotent
+// by event id (ON CONFLICT DO NOTHING), and the message is acked only after the row is
+// committed. PostgreSQL unreachable or timing out: the same delivery is retried in place with
+// backoff (200 ms .. 5 s, so an outage does not use up the queue's delivery limit) until it
+// succeeds or the role stops (then it is requeued). Other database errors (a bug, a missing
+// table) dead-letter the event with the error as the reason.
 
 #include "adapters/amqp/consumer.hpp"
+#include "adapters/postgres/repositories/audit_repository.hpp"
 
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
+
+namespace kemas::config {
+struct settings;
+}
 
 namespace kemas::worker {
 
-// nullopt when the event is acceptable, else why not (pure; unit-tested).
+inline constexpr std::string_view redacted_value = "[redacted]";
+
+// The row for an event, or why the event is malformed (pure; unit-testable).
+std::variant<postgres::audit_record, std::string> audit_record_from_event(std::string_view body);
+
+// nullopt when the event is acceptable, else why not (audit_record_from_event's verdict).
 std::optional<std::string> check_audit_event(const std::string& body);
 
-void handle_audit_event(const amqp::delivery& message, const amqp::delivery_handle& handle);
+// `data` with secrets replaced by "[redacted]" (the rules above).
+boost::json::object redact_event_data(std::string_view type, boost::json::object data);
+
+// Stores deliveries into audit_log on threads of its own (settings.worker.handler_threads, each
+// with a PostgreSQL connection of settings.postgres). Thread-safe.
+class audit_writer {
+ public:
+  explicit audit_writer(const config::settings& settings);
+  ~audit_writer();
+  audit_writer(const audit_writer&) = delete;
+  audit_writer& operator=(const audit_writer&) = delete;
+
+  // The consumer callback: malformed events are dead-lettered at once; the rest are queued
+  // to the writer threads. Returns without blocking.
+  void on_delivery(amqp::delivery message, amqp::delivery_handle handle);
+
+  // From now on a delivery waiting to retry a failed write is requeued instead.
+  void begin_stop();
+  // Waits until no delivery is being stored or the deadline passed; true when idle.
+  bool wait_idle(std::chrono::steady_clock::time_point deadline);
+  std::size_t running() const noexcept;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 }  // namespace kemas::worker

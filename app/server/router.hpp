@@ -49,6 +49,7 @@ class router {
   void add(method verb, std::string pattern, handler h);
   void add(method verb, std::string pattern, route_options options, handler h);
   route_match match(method verb, std::string_view path) const;
+  const std::vector<route>& all() const noexcept { return routes_; }
 
  private:
   std::vector<route> routes_;

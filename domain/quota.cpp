@@ -1,0 +1,58 @@
+#include "domain/quota.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+namespace kemas {
+namespace {
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
+  return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
+}
+
+}  // namespace
+
+result<void> check_file_size(std::uint64_t size, std::uint64_t max_file_bytes) {
+  if (size <= max_file_bytes) return {};
+  return make_error(errc::payload_too_large,
+                    "file is larger than the plan allows (" + std::to_string(max_file_bytes) + " bytes)", "file");
+}
+
+result<void> check_quota(std::uint64_t used, std::uint64_t incoming, std::uint64_t quota) {
+  if (saturating_add(used, incoming) <= quota) return {};
+  return make_error(errc::quota_exceeded,
+                    "storage quota exceeded: " + std::to_string(remaining_quota(used, quota)) + " of " +
+                        std::to_string(quota) + " bytes left",
+                    "file");
+}
+
+std::uint64_t remaining_quota(std::uint64_t used, std::uint64_t quota) noexcept {
+  return used >= quota ? 0 : quota - used;
+}
+
+lock_changes plan_locks(std::span<const quota_file> files, std::uint64_t quota) {
+  std::vector<const quota_file*> order;
+  order.reserve(files.size());
+  for (const auto& f : files) order.push_back(&f);
+  std::ranges::sort(order, [](const quota_file* a, const quota_file* b) {
+    if (a->created_at != b->created_at) return a->created_at < b->created_at;
+    return a->id < b->id;
+  });
+
+  lock_changes changes;
+  std::uint64_t total = 0;
+  bool fits = true;
+  for (const quota_file* f : order) {
+    if (fits) {
+      total = saturating_add(total, f->size);
+      fits = total <= quota;
+    }
+    if (fits && f->locked) changes.to_unlock.push_back(f->id);
+    if (!fits && !f->locked) changes.to_lock.push_back(f->id);
+  }
+  std::ranges::reverse(changes.to_lock);
+  return changes;
+}
+
+}  // namespace kemas
