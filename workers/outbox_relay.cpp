@@ -66,14 +66,12 @@ class outbox_relay::impl {
   void stop() {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_ && !thread_.joinable())
-        return;
       stopping_ = true;
     }
     wake_.notify_all();
     if (thread_.joinable())
       thread_.join();
-    publisher_.stop();
+    publisher_.stop();  // both idempotent
     pool_.stop();
   }
 
@@ -102,7 +100,8 @@ class outbox_relay::impl {
     for (;;) {
       std::chrono::milliseconds delay = options_.idle_poll;
       if (!publisher_.connected()) {
-        delay = retry.next();  // the publisher reconnects on its own; don't claim rows now
+        // The publisher reconnects on its own (with its own backoff): claim no rows until then.
+        delay = options_.idle_poll;
       } else {
         try {
           auto job = [this](soci::session& sql) {

@@ -6,6 +6,7 @@
 #include "adapters/log/logging.hpp"
 #include "workers/audit_consumer.hpp"
 #include "workers/command_dispatcher.hpp"
+#include "workers/outbox_relay.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -45,13 +46,17 @@ class commands_role final : public running_role {
         consumer_(settings.amqp, consumer_options(settings),
                   [this](amqp::delivery d, amqp::delivery_handle h) {
                     dispatcher_.on_delivery(std::move(d), std::move(h));
-                  }) {
+                  }),
+        relay_(settings, make_relay_options()) {
     log::info("commands role started", {{"handlers", registry_.size()},
                                         {"handler_threads", settings.worker.handler_threads}});
   }
 
   bool stop(std::chrono::milliseconds drain) override {
     const auto deadline = clock::now() + drain;
+    // The relay's batch in flight ends within confirm_timeout; committed events not yet
+    // published wait in the outbox for the next relay.
+    relay_.stop();
     const std::size_t unsettled = consumer_.stop(drain);
     // Settled messages may still have a handler thread finishing its log line.
     const bool finished = wait_until(deadline, [this] { return dispatcher_.running() == 0; });
@@ -76,19 +81,38 @@ class commands_role final : public running_role {
     return options;
   }
 
+  static relay_options make_relay_options() {
+    relay_options options;
+    options.name = "kemas-worker relay pid " + std::to_string(::getpid());
+    return options;
+  }
+
   handler_registry registry_;
   boost::asio::thread_pool pool_;
   command_dispatcher dispatcher_;
-  amqp::amqp_consumer consumer_;  // last: delivers into the members above
+  amqp::amqp_consumer consumer_;  // delivers into the members above
+  outbox_relay relay_;            // independent of the consumer: its own connections
 };
 
+// Stores every event of kemas.events.audit in audit_log (workers/audit_consumer.hpp).
 class audit_role final : public running_role {
  public:
   explicit audit_role(const config::settings& settings)
-      : consumer_(settings.amqp, consumer_options(settings),
-                  [](amqp::delivery d, amqp::delivery_handle h) { handle_audit_event(d, h); }) {}
+      : writer_(settings),
+        consumer_(settings.amqp, consumer_options(settings),
+                  [this](amqp::delivery d, amqp::delivery_handle h) {
+                    writer_.on_delivery(std::move(d), std::move(h));
+                  }) {
+    log::info("audit role started", {{"writer_threads", settings.worker.handler_threads}});
+  }
 
-  bool stop(std::chrono::milliseconds drain) override { return consumer_.stop(drain) == 0; }
+  bool stop(std::chrono::milliseconds drain) override {
+    const auto deadline = clock::now() + drain;
+    // Writes in progress finish; one waiting to retry after a database failure is requeued.
+    writer_.begin_stop();
+    const std::size_t unsettled = consumer_.stop(drain);
+    return writer_.wait_idle(deadline) && unsettled == 0;
+  }
 
  private:
   static amqp::consumer_options consumer_options(const config::settings& settings) {
@@ -99,7 +123,8 @@ class audit_role final : public running_role {
     return options;
   }
 
-  amqp::amqp_consumer consumer_;
+  audit_writer writer_;
+  amqp::amqp_consumer consumer_;  // last: delivers into writer_
 };
 
 // scheduler and mailer in step 1: keep a publisher connection (it declares the topology on

@@ -2,9 +2,11 @@
 // The roles of kemas-worker (`--role`). start_role() starts one; the caller waits for
 // SIGTERM/SIGINT and then calls stop(), which drains in-flight work within the deadline.
 //
-//   commands   consumes every kemas.commands.<type> queue and dispatches by envelope type
-//   audit      consumes kemas.events.audit (step 1: validates and logs each event, then acks;
-//              storing into audit_log comes later)
+//   commands   consumes every kemas.commands.<type> queue and dispatches by envelope type;
+//              also runs an outbox relay (workers/outbox_relay.hpp) publishing the outbox
+//              to kemas.events
+//   audit      consumes kemas.events.audit and stores each event in audit_log, idempotent
+//              by event id (workers/audit_consumer.hpp)
 //   scheduler  step 1: declares the topology and idles (expiry sweeps come in step 4)
 //   mailer     step 1: declares the topology and idles (e-mail on events comes later)
 // Every role declares the RabbitMQ topology on each (re)connect.
