@@ -1,5 +1,6 @@
 #include "domain/multipart.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <utility>
@@ -108,7 +109,7 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
       bytes += v[i];  // take_token already limited these to tchar
       continue;
     }
-    if (i + 2 >= v.size() + 0 && i + 2 > v.size() - 1) return std::nullopt;
+    if (i + 2 >= v.size()) return std::nullopt;
     const int hi = hex_value(v[i + 1]);
     const int lo = hex_value(v[i + 2]);
     if (hi < 0 || lo < 0) return std::nullopt;
@@ -220,6 +221,11 @@ multipart_parser::multipart_parser(std::string_view boundary, multipart_limits l
 
 void multipart_parser::feed(std::string_view chunk) {
   if (finished_) throw std::logic_error("multipart_parser::feed after finish");
+  if (state_ == state::epilogue || state_ == state::failed) {  // nothing more to read: drop it
+    input_ = {};
+    pos_ = 0;
+    return;
+  }
   if (pos_ < input_.size()) throw std::logic_error("multipart_parser::feed before the last chunk was consumed");
   input_ = chunk;
   pos_ = 0;
@@ -249,16 +255,15 @@ multipart_parser::event multipart_parser::next() {
         return event::done;
       case state::preamble:
       case state::body: {
+        // need_more here means: input used up, or the preamble's delimiter was found.
         const auto e = scan_for_delimiter();
-        if (e != event::need_more) return e;  // data, part_end, failed
-        if (pos_ < input_.size() || !carry_.empty() || state_ == state::after_delimiter) continue;
+        if (e != event::need_more) return e;
+        if (state_ == state::after_delimiter) continue;
         return out_of_input();
       }
       case state::headers: {
         const auto e = read_headers();
-        if (e != event::need_more) return e;
-        if (state_ == state::headers && pos_ == input_.size()) return out_of_input();
-        continue;
+        return e == event::need_more ? out_of_input() : e;
       }
       case state::after_delimiter:
       case state::close_dash:
@@ -272,18 +277,27 @@ multipart_parser::event multipart_parser::next() {
     const char c = input_[pos_++];
     switch (state_) {
       case state::after_delimiter:
-        if (c == '-') state_ = state::close_dash;
-        else if (c == '\r') state_ = state::expect_lf;
-        else if (is_ows(c)) state_ = state::padding, padding_ = 1;
-        else return fail("malformed multipart boundary line");
+        if (c == '-') {
+          state_ = state::close_dash;
+        } else if (c == '\r') {
+          state_ = state::expect_lf;
+        } else if (is_ows(c)) {
+          state_ = state::padding;
+          padding_ = 1;
+        } else {
+          return fail("malformed multipart boundary line");
+        }
         break;
       case state::close_dash:
         if (c != '-') return fail("malformed multipart boundary line");
         state_ = state::epilogue;
         return event::done;
       case state::padding:
-        if (c == '\r') state_ = state::expect_lf;
-        else if (!is_ows(c) || ++padding_ > padding_max) return fail("malformed multipart boundary line");
+        if (c == '\r') {
+          state_ = state::expect_lf;
+        } else if (!is_ows(c) || ++padding_ > padding_max) {
+          return fail("malformed multipart boundary line");
+        }
         break;
       case state::expect_lf:
         if (c != '\n') return fail("malformed multipart boundary line");

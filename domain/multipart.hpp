@@ -69,9 +69,9 @@ class multipart_parser {
   explicit multipart_parser(std::string_view boundary, multipart_limits limits = {});
 
   // Gives the next chunk of the body. The chunk must stay alive and unchanged until next()
-  // returns need_more (or done/failed). Call only when next() has returned need_more (or
-  // done: epilogue bytes are ignored); feeding while input is pending, or after finish(),
-  // is a bug and throws std::logic_error.
+  // returns need_more (or done/failed). Call only after next() has returned need_more, done
+  // or failed (after done/failed the chunk is ignored: epilogue); feeding while input is
+  // pending, or after finish(), is a bug and throws std::logic_error.
   void feed(std::string_view chunk);
   // The body has ended: from now on, running out of input before the closing boundary is
   // reported as failed ("multipart body truncated") instead of need_more.

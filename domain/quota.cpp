@@ -1,14 +1,14 @@
 #include "domain/quota.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <string>
 
 namespace kemas {
 namespace {
 
-std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) noexcept {
-  return a > std::numeric_limits<std::uint64_t>::max() - b ? std::numeric_limits<std::uint64_t>::max() : a + b;
+// used + incoming <= quota, without computing a sum that could wrap around.
+bool fits(std::uint64_t used, std::uint64_t incoming, std::uint64_t quota) noexcept {
+  return used <= quota && incoming <= quota - used;
 }
 
 }  // namespace
@@ -20,7 +20,7 @@ result<void> check_file_size(std::uint64_t size, std::uint64_t max_file_bytes) {
 }
 
 result<void> check_quota(std::uint64_t used, std::uint64_t incoming, std::uint64_t quota) {
-  if (saturating_add(used, incoming) <= quota) return {};
+  if (fits(used, incoming, quota)) return {};
   return make_error(errc::quota_exceeded,
                     "storage quota exceeded: " + std::to_string(remaining_quota(used, quota)) + " of " +
                         std::to_string(quota) + " bytes left",
@@ -41,15 +41,16 @@ lock_changes plan_locks(std::span<const quota_file> files, std::uint64_t quota) 
   });
 
   lock_changes changes;
-  std::uint64_t total = 0;
-  bool fits = true;
+  std::uint64_t total = 0;  // of the files kept unlocked so far; always <= quota
+  bool fitting = true;
   for (const quota_file* f : order) {
-    if (fits) {
-      total = saturating_add(total, f->size);
-      fits = total <= quota;
+    if (fitting && fits(total, f->size, quota)) {
+      total += f->size;
+      if (f->locked) changes.to_unlock.push_back(f->id);
+      continue;
     }
-    if (fits && f->locked) changes.to_unlock.push_back(f->id);
-    if (!fits && !f->locked) changes.to_lock.push_back(f->id);
+    fitting = false;
+    if (!f->locked) changes.to_lock.push_back(f->id);
   }
   std::ranges::reverse(changes.to_lock);
   return changes;

@@ -3,7 +3,7 @@
 // decisions on numbers the caller read: the database's conditional UPDATE is what makes a
 // quota exact under concurrency, these functions only say what the answer should be.
 //
-// All sizes are bytes. Arithmetic never overflows: sums saturate at UINT64_MAX.
+// All sizes are bytes. No sum is computed that could wrap around: any value is safe.
 
 #include <cstdint>
 #include <span>

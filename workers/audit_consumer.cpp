@@ -31,8 +31,8 @@ constexpr std::size_t max_action_chars = 100;  // audit_log.action CHECK
 
 // Keys whose values are credentials wherever they appear in an event's data.
 constexpr std::array<std::string_view, 8> secret_keys{
-    "token",         "password",      "password_hash", "secret",
-    "secret_hash",   "access_token",  "refresh_token", "api_key",
+    "token",       "password",     "password_hash", "secret",
+    "secret_hash", "access_token", "refresh_token", "api_key",
 };
 
 using verdict = std::variant<postgres::audit_record, std::string>;
@@ -72,8 +72,8 @@ bool is_inet_text(const std::string& text) {
 void redact_value(json::value& value) {
   if (value.is_object()) {
     for (auto& entry : value.get_object()) {
-      const bool secret = std::find(secret_keys.begin(), secret_keys.end(), entry.key()) !=
-                          secret_keys.end();
+      const bool secret =
+          std::find(secret_keys.begin(), secret_keys.end(), entry.key()) != secret_keys.end();
       if (secret && !entry.value().is_null())
         entry.value() = redacted_value;
       else
@@ -115,8 +115,8 @@ void split_data(const json::object& data, postgres::audit_record& record) {
 verdict map_event(const json::object& event) {
   postgres::audit_record record;
   const json::value* id = present(event, "id");
-  const auto event_id = id != nullptr && id->is_string() ? uuid::parse(id->get_string())
-                                                         : std::nullopt;
+  const auto event_id =
+      id != nullptr && id->is_string() ? uuid::parse(id->get_string()) : std::nullopt;
   if (!event_id)
     return malformed("field 'id' missing or not a UUID");
   record.event_id = *event_id;
@@ -241,7 +241,9 @@ struct audit_writer::impl {
     amqp::backoff retry(std::chrono::milliseconds(200), std::chrono::milliseconds(5000));
     for (;;) {
       try {
-        auto job = [&record](soci::session& sql) { return postgres::insert_audit_record(sql, record); };
+        auto job = [&record](soci::session& sql) {
+          return postgres::insert_audit_record(sql, record);
+        };
         const bool inserted = pool.with_session(std::move(job));
         handle.ack();
         log::info(inserted ? "event stored" : "event already stored",
@@ -250,8 +252,8 @@ struct audit_writer::impl {
       } catch (const std::exception& e) {
         const auto kind = postgres::classify(e);
         if (!postgres::is_transient(kind)) {
-          const std::string reason = "audit store failed (" +
-                                     std::string(postgres::to_string(kind)) + "): " + e.what();
+          const std::string reason =
+              "audit store failed (" + std::string(postgres::to_string(kind)) + "): " + e.what();
           log::error("event dead-lettered", {{"request_id", request_id},
                                              {"event_id", event_id},
                                              {"message_id", message.message_id},
@@ -265,7 +267,9 @@ struct audit_writer::impl {
         }
         const auto delay = retry.next();
         log::warn("audit store failed; retrying",
-                  {{"request_id", request_id}, {"event_id", event_id}, {"error", e.what()},
+                  {{"request_id", request_id},
+                   {"event_id", event_id},
+                   {"error", e.what()},
                    {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
         if (pause(delay)) {
           handle.requeue();
@@ -276,7 +280,7 @@ struct audit_writer::impl {
   }
 
   unsigned threads_count;
-  postgres::pg_pool pool;          // before threads: outlives the tasks using it
+  postgres::pg_pool pool;  // before threads: outlives the tasks using it
   boost::asio::thread_pool threads;
   std::atomic<std::size_t> running{0};
   std::mutex mutex;

@@ -93,9 +93,9 @@ class outbox_relay::impl {
   }
 
   void loop() {
-    log::info("outbox relay started", {{"batch_size", options_.batch_size},
-                                       {"idle_poll_ms", static_cast<std::int64_t>(
-                                                            options_.idle_poll.count())}});
+    log::info("outbox relay started",
+              {{"batch_size", options_.batch_size},
+               {"idle_poll_ms", static_cast<std::int64_t>(options_.idle_poll.count())}});
     amqp::backoff retry(options_.retry_min, options_.retry_max);
     for (;;) {
       std::chrono::milliseconds delay = options_.idle_poll;
@@ -120,8 +120,9 @@ class outbox_relay::impl {
           }
         } catch (const std::exception& e) {
           delay = retry.next();
-          log::warn("outbox relay failed; retrying",
-                    {{"error", e.what()}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
+          log::warn(
+              "outbox relay failed; retrying",
+              {{"error", e.what()}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
         }
       }
       if (pause(delay))

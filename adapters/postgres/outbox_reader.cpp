@@ -64,7 +64,8 @@ std::int64_t count_unpublished(soci::session& sql) {
   return static_cast<std::int64_t>(count);
 }
 
-relay_outcome relay_unpublished(soci::session& sql, std::size_t limit, const publish_rows& publish) {
+relay_outcome relay_unpublished(soci::session& sql, std::size_t limit,
+                                const publish_rows& publish) {
   relay_outcome outcome;
   soci::transaction tx(sql);
   const std::vector<outbox_row> rows = claim_unpublished(sql, limit);

@@ -28,12 +28,25 @@ struct header_field {
   std::string value;
 };
 
+// A response body produced in chunks (downloads). The session pulls chunks and writes them
+// with backpressure, so memory per response stays bounded whatever the size.
+class body_source {
+ public:
+  virtual ~body_source() = default;
+  // Next chunk (valid until the next call); an empty view at the end. An error after the
+  // header was sent can only cut the connection: the client sees a short body.
+  virtual boost::asio::awaitable<result<std::string_view>> next() = 0;
+};
+
 struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<header_field> headers;
   bool close_connection = false;
+  // When set, the body comes from `stream` (exactly `stream_length` bytes) and `body` is unused.
+  std::shared_ptr<body_source> stream;
+  std::uint64_t stream_length = 0;
 
   static response json(unsigned status, std::string body);
   static response text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");

@@ -153,6 +153,48 @@ asio::awaitable<void> write_early_error(beast::tcp_stream& stream, errc code, st
   log::info("http request", {{"request_id", rid}, {"route", "(unparsed)"}, {"status", static_cast<std::int64_t>(r.status)}});
 }
 
+// Writes a response whose body comes from a body_source: the header first, then each chunk
+// as it arrives (buffer_body with more=true), each write under the idle timeout so a client
+// that stops reading is cut. A source failing midway ends the connection.
+asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& stream, response& r, method verb,
+                                                          unsigned version, bool& keep_alive,
+                                                          const std::string& request_id, const server_state& state) {
+  bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(r.status), version};
+  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+  for (auto& h : r.headers) res.insert(h.name, h.value);
+  apply_common_headers(res.base(), request_id, state.env);
+  res.keep_alive(keep_alive);
+  res.content_length(r.stream_length);
+  res.body().data = nullptr;
+  res.body().more = verb != method::head && r.stream_length > 0;
+  bhttp::response_serializer<bhttp::buffer_body> serializer(res);
+  stream.expires_after(state.settings.idle_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
+  if (ec || !res.body().more) co_return ec;
+  std::uint64_t sent = 0;
+  for (;;) {
+    auto chunk = co_await r.stream->next();
+    if (!chunk || chunk->empty()) {
+      if (!chunk || sent != r.stream_length) {
+        keep_alive = false;  // the client got a short body: it must see the connection end
+        co_return chunk ? make_error_code(bhttp::error::partial_message) : make_error_code(asio::error::broken_pipe);
+      }
+      res.body().data = nullptr;
+      res.body().more = false;
+    } else {
+      sent += chunk->size();
+      res.body().data = const_cast<char*>(chunk->data());  // buffer_body takes void*; only read
+      res.body().size = chunk->size();
+      res.body().more = true;
+    }
+    stream.expires_after(state.settings.idle_timeout);
+    auto [wec, written] = co_await bhttp::async_write(stream, serializer, use_tuple);
+    if (wec == bhttp::error::need_buffer) wec = {};
+    if (wec) co_return wec;
+    if (serializer.is_done()) co_return boost::system::error_code{};
+  }
+}
+
 }  // namespace
 
 asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared_ptr<server_state> state) {
@@ -235,20 +277,25 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
     if (state->guard != nullptr) state->guard->finish(ctx, r);
 
     // A body the handler did not read leaves the stream mid-request: close after answering.
-    const bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&
-                            !state->connections.draining();
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-    if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-    for (auto& h : r.headers) res.insert(h.name, h.value);
-    apply_common_headers(res.base(), request_id, state->env);
-    res.keep_alive(keep_alive);
-    const auto body_size = r.body.size();
-    if (verb != method::head) res.body() = std::move(r.body);
-    res.prepare_payload();
-    if (verb == method::head) res.content_length(body_size);
-
-    stream.expires_after(limits.request_timeout);
-    auto [write_ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
+    bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&
+                      !state->connections.draining();
+    boost::system::error_code write_ec;
+    if (r.stream) {
+      write_ec = co_await write_streamed(stream, r, verb, version, keep_alive, request_id, *state);
+    } else {
+      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+      if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
+      for (auto& h : r.headers) res.insert(h.name, h.value);
+      apply_common_headers(res.base(), request_id, state->env);
+      res.keep_alive(keep_alive);
+      const auto body_size = r.body.size();
+      if (verb != method::head) res.body() = std::move(r.body);
+      res.prepare_payload();
+      if (verb == method::head) res.content_length(body_size);
+      stream.expires_after(limits.request_timeout);
+      auto [ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
+      write_ec = ec;
+    }
 
     const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
     state->metrics.observe(route_label, ctx.method_text(), r.status, seconds);

@@ -47,12 +47,41 @@ boost::asio::awaitable<http::response> slow(http::request_context&) {
   co_return http::response::json(200, R"({"slow":true})");
 }
 
+// Streams `chunks` chunks of 64 KiB ('a' + i); fails after `fail_after` chunks if set.
+class counting_source final : public http::body_source {
+ public:
+  counting_source(int chunks, int fail_after) : chunks_(chunks), fail_after_(fail_after) {}
+  boost::asio::awaitable<kemas::result<std::string_view>> next() override {
+    if (sent_ == fail_after_) co_return kemas::make_error(kemas::errc::backend_unavailable, "source failed");
+    if (sent_ == chunks_) co_return std::string_view{};
+    buffer_.assign(64 * 1024, static_cast<char>('a' + sent_));
+    ++sent_;
+    co_return std::string_view(buffer_);
+  }
+
+ private:
+  int chunks_;
+  int fail_after_;
+  int sent_ = 0;
+  std::string buffer_;
+};
+
+boost::asio::awaitable<http::response> streamed(int chunks, int fail_after) {
+  http::response r;
+  r.content_type = "application/octet-stream";
+  r.stream = std::make_shared<counting_source>(chunks, fail_after);
+  r.stream_length = static_cast<std::uint64_t>(chunks) * 64 * 1024;
+  co_return r;
+}
+
 struct fixture {
   kemas::test::test_api_server api{small_limits()};
   std::uint16_t port = 0;
   fixture() {
     api.routes.add(http::method::post, "/echo", [](http::request_context& c) { return echo(c); });
     api.routes.add(http::method::get, "/slow", [](http::request_context& c) { return slow(c); });
+    api.routes.add(http::method::get, "/stream", [](http::request_context&) { return streamed(3, -1); });
+    api.routes.add(http::method::get, "/broken-stream", [](http::request_context&) { return streamed(3, 1); });
     api.routes.add(http::method::get, "/ok", [](http::request_context&) -> boost::asio::awaitable<http::response> {
       co_return http::response::json(200, R"({"ok":true})");
     });
@@ -177,4 +206,28 @@ TEST_CASE_FIXTURE(fixture, "graceful shutdown finishes in-flight requests and cl
   CHECK(r.status == 200);
   CHECK(r.header("connection") == "close");
   CHECK(idle.closed_within(1s));
+}
+
+TEST_CASE_FIXTURE(fixture, "streamed bodies arrive whole with Content-Length and keep-alive") {
+  raw_connection c("127.0.0.1", port);
+  c.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto r = c.read_response();
+  CHECK(r.status == 200);
+  CHECK(r.header("content-length") == std::to_string(3 * 64 * 1024));
+  REQUIRE(r.body.size() == 3 * 64 * 1024);
+  CHECK(r.body[0] == 'a');
+  CHECK(r.body[64 * 1024] == 'b');
+  CHECK(r.body.back() == 'c');
+  c.send("HEAD /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto head = c.read_response(std::chrono::seconds(10), true);
+  CHECK(head.status == 200);
+  CHECK(head.header("content-length") == std::to_string(3 * 64 * 1024));
+  c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");  // the connection is still in step
+  CHECK(c.read_response().body == R"({"ok":true})");
+}
+
+TEST_CASE_FIXTURE(fixture, "a stream failing midway cuts the connection instead of lying") {
+  raw_connection c("127.0.0.1", port);
+  c.send("GET /broken-stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK_THROWS(c.read_response());  // short body, then the connection closes
 }

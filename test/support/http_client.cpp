@@ -61,7 +61,7 @@ bool raw_connection::fill(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
-raw_response raw_connection::read_response(std::chrono::milliseconds timeout) {
+raw_response raw_connection::read_response(std::chrono::milliseconds timeout, bool head_request) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t header_end;
   while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
@@ -85,7 +85,8 @@ raw_response raw_connection::read_response(std::chrono::milliseconds timeout) {
     auto& slot = r.headers[lower(line.substr(0, colon))];
     slot = slot.empty() ? value : slot + "\n" + value;
   }
-  if (r.status == 100) return read_response(timeout);  // interim: the real answer follows
+  if (r.status == 100) return read_response(timeout, head_request);  // interim: the real answer follows
+  if (head_request) return r;
   if (auto te = r.header("transfer-encoding"); te && lower(*te).find("chunked") != std::string::npos) {
     for (;;) {
       std::size_t eol;

@@ -51,17 +51,16 @@ bool insert_audit_record(soci::session& sql, const audit_record& record) {
   nullable_text after = nullable_text::of(record.after);
   nullable_text request_id = nullable_text::of(record.request_id);
 
-  soci::statement insert =
-      (sql.prepare << insert_sql, soci::use(event_id, "event_id"),
-       soci::use(occurred_ms, occurred_indicator, "occurred_ms"),
-       soci::use(actor_id.value, actor_id.indicator, "actor_id"),
-       soci::use(actor_ip.value, actor_ip.indicator, "actor_ip"),
-       soci::use(record.action, "action"),
-       soci::use(target_type.value, target_type.indicator, "target_type"),
-       soci::use(target_id.value, target_id.indicator, "target_id"),
-       soci::use(before.value, before.indicator, "before"),
-       soci::use(after.value, after.indicator, "after"),
-       soci::use(request_id.value, request_id.indicator, "request_id"));
+  soci::statement insert = (sql.prepare << insert_sql, soci::use(event_id, "event_id"),
+                            soci::use(occurred_ms, occurred_indicator, "occurred_ms"),
+                            soci::use(actor_id.value, actor_id.indicator, "actor_id"),
+                            soci::use(actor_ip.value, actor_ip.indicator, "actor_ip"),
+                            soci::use(record.action, "action"),
+                            soci::use(target_type.value, target_type.indicator, "target_type"),
+                            soci::use(target_id.value, target_id.indicator, "target_id"),
+                            soci::use(before.value, before.indicator, "before"),
+                            soci::use(after.value, after.indicator, "after"),
+                            soci::use(request_id.value, request_id.indicator, "request_id"));
   insert.execute(true);
   return insert.get_affected_rows() == 1;
 }
