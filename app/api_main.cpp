@@ -23,12 +23,14 @@ using namespace kemas;
 int main(int argc, char** argv) {
   CLI::App cli{"kemas-api: the kemas HTTP front end"};
   std::string config_path = config::default_config_path().string();
-  cli.add_option("--config", config_path, "settings file (default: $KEMAS_CONFIG or conf/kemas.toml)");
+  cli.add_option("--config", config_path,
+                 "settings file (default: $KEMAS_CONFIG or conf/kemas.toml)");
   CLI11_PARSE(cli, argc, argv);
 
   const auto loaded = config::load_settings(config_path, config::environment_view::from_process());
   if (!loaded.ok()) {
-    std::cerr << "kemas-api: invalid configuration (" << config_path << "):\n" << loaded.error_text() << '\n';
+    std::cerr << "kemas-api: invalid configuration (" << config_path << "):\n"
+              << loaded.error_text() << '\n';
     return 1;
   }
   const config::settings& settings = *loaded.value;
@@ -42,20 +44,25 @@ int main(int argc, char** argv) {
     app::api_application application(ioc, settings, registry);
     application.warm_up();
 
-    http::server server(ioc, settings.http, settings.env, application.routes(), http_metrics, &application.guard());
+    http::server server(ioc, settings.http, settings.env, application.routes(), http_metrics,
+                        &application.guard());
     server.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
-      if (ec) return;
-      log::info("signal received, draining", {{"signal", static_cast<std::int64_t>(signal_number)}});
+      if (ec)
+        return;
+      log::info("signal received, draining",
+                {{"signal", static_cast<std::int64_t>(signal_number)}});
       server.shutdown(settings.http.shutdown_grace, [&ioc] { ioc.stop(); });
     });
 
     std::vector<std::thread> threads;
-    for (unsigned i = 1; i < settings.http.io_threads; ++i) threads.emplace_back([&ioc] { ioc.run(); });
+    for (unsigned i = 1; i < settings.http.io_threads; ++i)
+      threads.emplace_back([&ioc] { ioc.run(); });
     ioc.run();
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+      t.join();
     application.stop();
     log::info("stopped");
     return 0;

@@ -16,54 +16,71 @@ bool is_space_or_control(char c) noexcept {
 
 std::string_view role_name(role r) noexcept {
   switch (r) {
-    case role::user: return "user";
-    case role::developer: return "developer";
-    case role::admin: return "admin";
+    case role::user:
+      return "user";
+    case role::developer:
+      return "developer";
+    case role::admin:
+      return "admin";
   }
   return "user";
 }
 
 std::optional<role> parse_role(std::string_view name) noexcept {
   for (role r : {role::user, role::developer, role::admin}) {
-    if (role_name(r) == name) return r;
+    if (role_name(r) == name)
+      return r;
   }
   return std::nullopt;
 }
 
 result<void> validate_email(std::string_view email) {
-  const auto bad = [](std::string message) { return make_error(errc::validation_failed, std::move(message), "email"); };
-  if (email.empty()) return bad("email is required");
-  if (email.size() > account_limits::email_max) return bad("email is longer than 254 characters");
-  if (std::ranges::any_of(email, is_space_or_control)) return bad("email must not contain spaces or control characters");
+  const auto bad = [](std::string message) {
+    return make_error(errc::validation_failed, std::move(message), "email");
+  };
+  if (email.empty())
+    return bad("email is required");
+  if (email.size() > account_limits::email_max)
+    return bad("email is longer than 254 characters");
+  if (std::ranges::any_of(email, is_space_or_control))
+    return bad("email must not contain spaces or control characters");
   const auto at = email.find('@');
   if (at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) {
     return bad("email must contain exactly one @");
   }
   const auto local = email.substr(0, at);
   const auto domain = email.substr(at + 1);
-  if (local.empty() || local.size() > 64) return bad("email has an invalid local part");
+  if (local.empty() || local.size() > 64)
+    return bad("email has an invalid local part");
   const auto dot = domain.find('.');
-  if (domain.empty() || dot == std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||
-      domain.find("..") != std::string_view::npos) {
+  if (domain.empty() || dot == std::string_view::npos || domain.front() == '.' ||
+      domain.back() == '.' || domain.find("..") != std::string_view::npos) {
     return bad("email has an invalid domain");
   }
   return {};
 }
 
 result<void> validate_username(std::string_view username) {
-  const auto bad = [](std::string message) { return make_error(errc::validation_failed, std::move(message), "username"); };
-  if (username.size() < account_limits::username_min || username.size() > account_limits::username_max) {
+  const auto bad = [](std::string message) {
+    return make_error(errc::validation_failed, std::move(message), "username");
+  };
+  if (username.size() < account_limits::username_min ||
+      username.size() > account_limits::username_max) {
     return bad("username must be 3 to 32 characters");
   }
-  if (!is_ascii_alnum(username.front())) return bad("username must start with a letter or digit");
-  const bool ok = std::ranges::all_of(username, [](char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; });
-  if (!ok) return bad("username may contain only letters, digits, '_', '.' and '-'");
+  if (!is_ascii_alnum(username.front()))
+    return bad("username must start with a letter or digit");
+  const bool ok = std::ranges::all_of(
+      username, [](char c) { return is_ascii_alnum(c) || c == '_' || c == '.' || c == '-'; });
+  if (!ok)
+    return bad("username may contain only letters, digits, '_', '.' and '-'");
   return {};
 }
 
 result<void> validate_password(std::string_view password) {
   if (password.size() < account_limits::password_min) {
-    return make_error(errc::validation_failed, "password must be at least 8 characters", "password");
+    return make_error(errc::validation_failed, "password must be at least 8 characters",
+                      "password");
   }
   if (password.size() > account_limits::password_max) {
     return make_error(errc::validation_failed, "password must be at most 1024 bytes", "password");
@@ -73,7 +90,8 @@ result<void> validate_password(std::string_view password) {
 
 std::string normalize_email(std::string_view email) {
   std::string out(email);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(out, out.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 

@@ -16,7 +16,7 @@ std::string_view role_name(role r) noexcept;
 std::optional<role> parse_role(std::string_view name) noexcept;
 
 struct account_limits {
-  static constexpr std::size_t email_max = 254;      // RFC 5321 path limit
+  static constexpr std::size_t email_max = 254;  // RFC 5321 path limit
   static constexpr std::size_t username_min = 3;
   static constexpr std::size_t username_max = 32;
   static constexpr std::size_t password_min = 8;

@@ -10,10 +10,10 @@
 namespace kemas {
 
 struct access_rule {
-  bool public_route = false;                 // no credentials needed (register, login, plans)
-  kemas::role minimum_role = role::user;     // user < developer < admin
-  bool api_keys_allowed = false;             // may an API key reach this route at all?
-  std::optional<scope> required_scope;       // what the API key must hold (when allowed)
+  bool public_route = false;              // no credentials needed (register, login, plans)
+  kemas::role minimum_role = role::user;  // user < developer < admin
+  bool api_keys_allowed = false;          // may an API key reach this route at all?
+  std::optional<scope> required_scope;    // what the API key must hold (when allowed)
 
   static access_rule anyone() { return access_rule{true, role::user, false, std::nullopt}; }
   static access_rule signed_in() { return access_rule{}; }

@@ -1,7 +1,8 @@
 #pragma once
 // Domain errors are values: every failure a client can cause (or must be told about) is one
 // of these codes, returned through boost::system::result-like types at boundaries. The HTTP
-// front end maps each to one status and a stable machine-readable code (app/server/error_response.hpp).
+// front end maps each to one status and a stable machine-readable code
+// (app/server/error_response.hpp).
 
 #include <string>
 #include <string_view>
@@ -11,23 +12,23 @@ namespace kemas {
 
 enum class errc {
   ok = 0,
-  bad_request,            // malformed syntax (bad JSON, bad header)
-  validation_failed,      // well-formed but a field is invalid
-  unauthenticated,        // missing or invalid credentials
-  forbidden,              // authenticated but not allowed
-  not_found,              // no such resource (or not the caller's)
+  bad_request,        // malformed syntax (bad JSON, bad header)
+  validation_failed,  // well-formed but a field is invalid
+  unauthenticated,    // missing or invalid credentials
+  forbidden,          // authenticated but not allowed
+  not_found,          // no such resource (or not the caller's)
   method_not_allowed,
-  conflict,               // e.g. e-mail or file name taken
-  payload_too_large,      // body over the route's or plan's limit
+  conflict,           // e.g. e-mail or file name taken
+  payload_too_large,  // body over the route's or plan's limit
   header_too_large,
   unsupported_media_type,
-  quota_exceeded,         // the plan's storage is used up
-  file_locked,            // file is over the free quota after a downgrade
+  quota_exceeded,  // the plan's storage is used up
+  file_locked,     // file is over the free quota after a downgrade
   range_not_satisfiable,
   rate_limited,
-  request_timeout,        // client too slow
-  backend_unavailable,    // PostgreSQL, Redis, RabbitMQ or S3 could not be reached
-  internal,               // a bug: never expected
+  request_timeout,      // client too slow
+  backend_unavailable,  // PostgreSQL, Redis, RabbitMQ or S3 could not be reached
+  internal,             // a bug: never expected
 };
 
 // Stable, documented identifier used in JSON error bodies ("validation_failed", ...).

@@ -17,8 +17,8 @@ namespace kemas {
 
 struct error {
   errc code = errc::internal;
-  std::string message;  // safe to show to the client
-  std::string field;    // for validation_failed: the offending field, else empty
+  std::string message;              // safe to show to the client
+  std::string field;                // for validation_failed: the offending field, else empty
   std::int64_t retry_after_ms = 0;  // for rate_limited / backend_unavailable: when to retry
 
   friend bool operator==(const error&, const error&) = default;

@@ -4,15 +4,18 @@ namespace kemas {
 
 std::string_view scope_name(scope s) noexcept {
   switch (s) {
-    case scope::files_read: return "files:read";
-    case scope::files_write: return "files:write";
+    case scope::files_read:
+      return "files:read";
+    case scope::files_write:
+      return "files:write";
   }
   return "";
 }
 
 std::optional<scope> parse_scope(std::string_view name) noexcept {
   for (scope s : {scope::files_read, scope::files_write}) {
-    if (scope_name(s) == name) return s;
+    if (scope_name(s) == name)
+      return s;
   }
   return std::nullopt;
 }
@@ -20,7 +23,8 @@ std::optional<scope> parse_scope(std::string_view name) noexcept {
 std::vector<std::string> scope_set::names() const {
   std::vector<std::string> out;
   for (scope s : {scope::files_read, scope::files_write}) {
-    if (contains(s)) out.emplace_back(scope_name(s));
+    if (contains(s))
+      out.emplace_back(scope_name(s));
   }
   return out;
 }

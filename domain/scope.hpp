@@ -11,7 +11,7 @@ namespace kemas {
 
 enum class scope : std::uint8_t { files_read = 1, files_write = 2 };
 
-std::string_view scope_name(scope s) noexcept;               // "files:read", "files:write"
+std::string_view scope_name(scope s) noexcept;  // "files:read", "files:write"
 std::optional<scope> parse_scope(std::string_view name) noexcept;
 
 // A set of scopes as bits; small and cheap to copy.

@@ -3,9 +3,12 @@
 namespace kemas {
 namespace {
 constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 constexpr bool is_dash_position(std::size_t i) noexcept {
@@ -14,18 +17,21 @@ constexpr bool is_dash_position(std::size_t i) noexcept {
 }  // namespace
 
 std::optional<uuid> uuid::parse(std::string_view text) noexcept {
-  if (text.size() != 36) return std::nullopt;
+  if (text.size() != 36)
+    return std::nullopt;
   bytes out{};
   std::size_t byte = 0;
   for (std::size_t i = 0; i < text.size();) {
     if (is_dash_position(i)) {
-      if (text[i] != '-') return std::nullopt;
+      if (text[i] != '-')
+        return std::nullopt;
       ++i;
       continue;
     }
     const int hi = hex_value(text[i]);
     const int lo = hex_value(text[i + 1]);
-    if (hi < 0 || lo < 0) return std::nullopt;
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
     out[byte++] = static_cast<std::uint8_t>(hi * 16 + lo);
     i += 2;
   }
@@ -43,7 +49,8 @@ std::string uuid::to_string() const {
   std::string out;
   out.reserve(36);
   for (std::size_t i = 0; i < bytes_.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out.push_back('-');
     out.push_back(digits[bytes_[i] >> 4]);
     out.push_back(digits[bytes_[i] & 0x0F]);
   }

@@ -24,7 +24,9 @@ std::string registry::render() const {
   return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
-prometheus::Registry& registry::prometheus_registry() noexcept { return *registry_; }
+prometheus::Registry& registry::prometheus_registry() noexcept {
+  return *registry_;
+}
 
 struct http_metrics::impl {
   prometheus::Family<prometheus::Counter>& requests;
@@ -67,16 +69,24 @@ void http_metrics::observe(std::string_view route, std::string_view method, unsi
                            double seconds) {
   const std::string status_text = std::to_string(status);
   impl_->requests
-      .Add({{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}})
+      .Add(
+          {{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}})
       .Increment();
   impl_->latency
-      .Add({{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}},
-           latency_buckets)
+      .Add(
+          {{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}},
+          latency_buckets)
       .Observe(seconds);
 }
 
-void http_metrics::connection_opened() { impl_->open_connections.Increment(); }
-void http_metrics::connection_closed() { impl_->open_connections.Decrement(); }
-void http_metrics::connection_refused() { impl_->refused_connections.Increment(); }
+void http_metrics::connection_opened() {
+  impl_->open_connections.Increment();
+}
+void http_metrics::connection_closed() {
+  impl_->open_connections.Decrement();
+}
+void http_metrics::connection_refused() {
+  impl_->refused_connections.Increment();
+}
 
 }  // namespace kemas::metrics

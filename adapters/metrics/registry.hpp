@@ -38,8 +38,7 @@ class http_metrics {
   http_metrics(const http_metrics&) = delete;
   http_metrics& operator=(const http_metrics&) = delete;
 
-  void observe(std::string_view route, std::string_view method, unsigned status,
-               double seconds);
+  void observe(std::string_view route, std::string_view method, unsigned status, double seconds);
   void connection_opened();
   void connection_closed();
   void connection_refused();

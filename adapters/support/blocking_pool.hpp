@@ -41,19 +41,20 @@ class blocking_pool {
       co_await async_run<bool>(std::move(job), boost::asio::use_awaitable);
     } else {
       auto job = [f = std::move(fn)]() mutable { return std::optional<result>(f()); };
-      auto value = co_await async_run<std::optional<result>>(std::move(job), boost::asio::use_awaitable);
+      auto value =
+          co_await async_run<std::optional<result>>(std::move(job), boost::asio::use_awaitable);
       co_return std::move(*value);
     }
   }
 
   // Fire-and-forget: fn runs on a pool thread; nobody waits.
   template <class F>
-  void post(F fn) { boost::asio::post(pool_, std::move(fn)); }
+  void post(F fn) {
+    boost::asio::post(pool_, std::move(fn));
+  }
 
   // Waits for queued work to finish and joins the threads.
-  void stop() {
-    pool_.join();
-  }
+  void stop() { pool_.join(); }
 
   boost::asio::thread_pool::executor_type executor() { return pool_.get_executor(); }
 

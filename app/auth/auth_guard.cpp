@@ -34,7 +34,9 @@ struct auth_guard::impl {
 namespace {
 
 std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 response unauthenticated(std::string_view message, const request_context& ctx) {
@@ -47,28 +49,37 @@ response unauthenticated(std::string_view message, const request_context& ctx) {
 void remember_limit(request_context& ctx, const limit_decision& decision) {
   response carrier;
   http::add_rate_limit_headers(carrier, decision);
-  for (auto& h : carrier.headers) ctx.add_response_header(std::move(h.name), std::move(h.value));
+  for (auto& h : carrier.headers)
+    ctx.add_response_header(std::move(h.name), std::move(h.value));
 }
 
-std::optional<std::string_view> credential_after(std::optional<std::string_view> header, std::string_view scheme) {
-  if (!header || header->size() <= scheme.size() + 1) return std::nullopt;
+std::optional<std::string_view> credential_after(std::optional<std::string_view> header,
+                                                 std::string_view scheme) {
+  if (!header || header->size() <= scheme.size() + 1)
+    return std::nullopt;
   const auto head = header->substr(0, scheme.size());
   if (!std::equal(head.begin(), head.end(), scheme.begin(), scheme.end(),
-                  [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b)); }) ||
+                  [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) ==
+                           std::tolower(static_cast<unsigned char>(b));
+                  }) ||
       (*header)[scheme.size()] != ' ') {
     return std::nullopt;
   }
   return header->substr(scheme.size() + 1);
 }
 
-asio::awaitable<result<principal>> session_principal(auth_guard::impl& g, request_context& ctx, std::string_view token) {
+asio::awaitable<result<principal>> session_principal(auth_guard::impl& g, request_context& ctx,
+                                                     std::string_view token) {
   auto claims = g.jwt.verify(token, now_unix());
-  if (!claims) co_return claims.error();
+  if (!claims)
+    co_return claims.error();
   const auto user = claims->user_id;
   auto spec = redis::limit_for("general", user.to_string(), g.limits);
   std::optional<std::string> session_id = claims->session_id;  // named: GCC 12 co_await temporaries
   auto answer = co_await g.gate.check(std::move(session_id), std::move(spec));
-  if (!answer) co_return answer.error();
+  if (!answer)
+    co_return answer.error();
   remember_limit(ctx, answer->limit);
   if (!answer->session || answer->session->user_id != user) {
     co_return make_error(errc::unauthenticated, "session expired or revoked");
@@ -86,20 +97,26 @@ asio::awaitable<result<principal>> session_principal(auth_guard::impl& g, reques
   co_return who;
 }
 
-asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, request_context& ctx, std::string_view key) {
+asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, request_context& ctx,
+                                                     std::string_view key) {
   const auto invalid = make_error(errc::unauthenticated, "invalid API key");
   const auto parts = parse_api_key(key);
-  if (!parts) co_return invalid;
+  if (!parts)
+    co_return invalid;
   std::string prefix(parts->prefix);
   auto found = co_await g.keys.find_by_prefix(prefix);
-  if (!found) co_return invalid;
+  if (!found)
+    co_return invalid;
   auto spec = redis::limit_for("apikey", std::string(parts->prefix), g.limits);
   auto decision = co_await g.gate.hit(std::move(spec));
-  if (!decision) co_return decision.error();
+  if (!decision)
+    co_return decision.error();
   remember_limit(ctx, *decision);
   const auto& record = found->key;
-  const bool secret_matches = crypto::constant_time_equal(crypto::sha256_hex(parts->secret), record.secret_hash);
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const bool secret_matches =
+      crypto::constant_time_equal(crypto::sha256_hex(parts->secret), record.secret_hash);
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   if (!secret_matches || record.revoked_at || (record.expires_at && *record.expires_at <= now) ||
       found->owner_disabled) {
     co_return invalid;
@@ -116,15 +133,19 @@ asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, reques
   who.api_key_id = record.id;
   who.scopes = record.scopes;
   // last_used_at is bookkeeping: never make the request wait for it.
-  asio::co_spawn(co_await asio::this_coro::executor, g.keys.touch_last_used(record.id), asio::detached);
+  asio::co_spawn(co_await asio::this_coro::executor, g.keys.touch_last_used(record.id),
+                 asio::detached);
   co_return who;
 }
 
 asio::awaitable<result<principal>> authenticate(auth_guard::impl& g, request_context& ctx) {
   const auto authorization = ctx.header("Authorization");
-  if (auto bearer = credential_after(authorization, "Bearer")) co_return co_await session_principal(g, ctx, *bearer);
-  if (auto key = credential_after(authorization, "ApiKey")) co_return co_await api_key_principal(g, ctx, *key);
-  if (authorization) co_return make_error(errc::unauthenticated, "unsupported Authorization scheme");
+  if (auto bearer = credential_after(authorization, "Bearer"))
+    co_return co_await session_principal(g, ctx, *bearer);
+  if (auto key = credential_after(authorization, "ApiKey"))
+    co_return co_await api_key_principal(g, ctx, *key);
+  if (authorization)
+    co_return make_error(errc::unauthenticated, "unsupported Authorization scheme");
   if (auto cookie = http::cookie_value(ctx, http::access_cookie)) {
     co_return co_await session_principal(g, ctx, *cookie);
   }
@@ -133,34 +154,41 @@ asio::awaitable<result<principal>> authenticate(auth_guard::impl& g, request_con
 
 }  // namespace
 
-auth_guard::auth_guard(const config::settings& settings, const crypto::jwt_codec& jwt, redis::request_gate& gate,
-                       postgres::api_key_repository& keys)
-    : impl_(std::make_unique<impl>(impl{settings.ratelimit, http::trusted_proxies(settings.http.trusted_proxies),
-                                        http::cors_policy(settings.cors.allowed_origins), jwt, gate, keys})) {}
+auth_guard::auth_guard(const config::settings& settings, const crypto::jwt_codec& jwt,
+                       redis::request_gate& gate, postgres::api_key_repository& keys)
+    : impl_(std::make_unique<impl>(
+          impl{settings.ratelimit, http::trusted_proxies(settings.http.trusted_proxies),
+               http::cors_policy(settings.cors.allowed_origins), jwt, gate, keys})) {}
 
 auth_guard::~auth_guard() = default;
 
 std::optional<response> auth_guard::preflight(request_context& ctx) {
-  ctx.set_client_ip(http::client_ip(ctx.peer_ip(), ctx.joined_header("X-Forwarded-For"), impl_->proxies));
+  ctx.set_client_ip(
+      http::client_ip(ctx.peer_ip(), ctx.joined_header("X-Forwarded-For"), impl_->proxies));
   return impl_->cors.preflight(ctx);
 }
 
-asio::awaitable<std::optional<response>> auth_guard::admit(request_context& ctx, const http::route& r) {
+asio::awaitable<std::optional<response>> auth_guard::admit(request_context& ctx,
+                                                           const http::route& r) {
   auto& g = *impl_;
   const auto& options = r.options;
   if (options.access.public_route) {
-    if (options.limit != http::rate_class::auth) co_return std::nullopt;
+    if (options.limit != http::rate_class::auth)
+      co_return std::nullopt;
     auto spec = redis::limit_for("auth", ctx.client_ip(), g.limits);
     auto decision = co_await g.gate.hit(std::move(spec));
-    if (!decision) co_return http::error_response(decision.error(), ctx.request_id());
+    if (!decision)
+      co_return http::error_response(decision.error(), ctx.request_id());
     remember_limit(ctx, *decision);
-    if (!decision->allowed) co_return http::too_many_requests(*decision, ctx.request_id());
+    if (!decision->allowed)
+      co_return http::too_many_requests(*decision, ctx.request_id());
     co_return std::nullopt;
   }
 
   auto who = co_await authenticate(g, ctx);
   if (!who) {
-    if (who.error().code == errc::unauthenticated) co_return unauthenticated(who.error().message, ctx);
+    if (who.error().code == errc::unauthenticated)
+      co_return unauthenticated(who.error().message, ctx);
     co_return http::error_response(who.error(), ctx.request_id());
   }
   if (auto allowed = authorize(*who, options.access); !allowed) {
@@ -172,8 +200,10 @@ asio::awaitable<std::optional<response>> auth_guard::admit(request_context& ctx,
 
 void auth_guard::finish(const request_context& ctx, response& res) {
   for (const auto& h : ctx.response_headers()) {
-    const bool already = std::ranges::any_of(res.headers, [&](const auto& existing) { return existing.name == h.name; });
-    if (!already) res.headers.push_back(h);
+    const bool already = std::ranges::any_of(
+        res.headers, [&](const auto& existing) { return existing.name == h.name; });
+    if (!already)
+      res.headers.push_back(h);
   }
   impl_->cors.decorate(ctx, res);
 }

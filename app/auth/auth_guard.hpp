@@ -31,8 +31,8 @@ namespace kemas::app {
 
 class auth_guard final : public http::request_guard {
  public:
-  auth_guard(const config::settings& settings, const crypto::jwt_codec& jwt, redis::request_gate& gate,
-             postgres::api_key_repository& keys);
+  auth_guard(const config::settings& settings, const crypto::jwt_codec& jwt,
+             redis::request_gate& gate, postgres::api_key_repository& keys);
   ~auth_guard() override;
 
   std::optional<http::response> preflight(http::request_context& ctx) override;

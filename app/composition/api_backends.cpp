@@ -14,11 +14,14 @@ api_backends::api_backends(boost::asio::io_context& ioc, const config::settings&
     : postgres_(std::make_unique<postgres::pg_pool>(settings.postgres, "kemas-api")),
       redis_(std::make_unique<redis::redis_client>(ioc.get_executor(), settings.redis)),
       publisher_(std::make_unique<amqp::amqp_publisher>(
-          settings.amqp, amqp::publisher_options{"kemas-api publisher",
-                                                 amqp::kemas_topology(settings.amqp.delivery_limit)})),
+          settings.amqp,
+          amqp::publisher_options{"kemas-api publisher",
+                                  amqp::kemas_topology(settings.amqp.delivery_limit)})),
       storage_(std::make_unique<s3::s3_service>(settings.s3)) {}
 
-api_backends::~api_backends() { stop(); }
+api_backends::~api_backends() {
+  stop();
+}
 
 std::vector<http::readiness_check> api_backends::readiness_checks() {
   return {
@@ -30,9 +33,12 @@ std::vector<http::readiness_check> api_backends::readiness_checks() {
 }
 
 void api_backends::stop() {
-  if (publisher_) publisher_->stop();
-  if (redis_) redis_->close();
-  if (postgres_) postgres_->stop();
+  if (publisher_)
+    publisher_->stop();
+  if (redis_)
+    redis_->close();
+  if (postgres_)
+    postgres_->stop();
 }
 
 }  // namespace kemas::app

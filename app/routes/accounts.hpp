@@ -1,8 +1,9 @@
 #pragma once
 // Route groups for accounts:
-//   user.cpp  POST /api/v1/user/register, /user/login, /user/password-reset, /user/password-reset/confirm
-//   auth.cpp  POST /api/v1/auth/refresh, /auth/logout, /auth/logout-all, /auth/password; GET /auth/me
-//   keys.cpp  POST|GET /api/v1/auth/keys, DELETE /api/v1/auth/keys/{id}
+//   user.cpp  POST /api/v1/user/register, /user/login, /user/password-reset,
+//   /user/password-reset/confirm auth.cpp  POST /api/v1/auth/refresh, /auth/logout,
+//   /auth/logout-all, /auth/password; GET /auth/me keys.cpp  POST|GET /api/v1/auth/keys, DELETE
+//   /api/v1/auth/keys/{id}
 
 #include "adapters/config/settings.hpp"
 #include "app/server/router.hpp"
@@ -14,8 +15,10 @@ class api_key_service;
 
 namespace kemas::http {
 
-void add_user_routes(router& routes, app::account_service& accounts, const config::settings& settings);
-void add_auth_routes(router& routes, app::account_service& accounts, const config::settings& settings);
+void add_user_routes(router& routes, app::account_service& accounts,
+                     const config::settings& settings);
+void add_auth_routes(router& routes, app::account_service& accounts,
+                     const config::settings& settings);
 void add_key_routes(router& routes, app::api_key_service& keys);
 
 }  // namespace kemas::http

@@ -17,7 +17,9 @@ namespace {
 const route_options refresh_options{access_rule::anyone(), rate_class::auth, false};
 const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 
-app::request_meta meta_of(const request_context& ctx) { return {ctx.request_id(), ctx.client_ip()}; }
+app::request_meta meta_of(const request_context& ctx) {
+  return {ctx.request_id(), ctx.client_ip()};
+}
 
 asio::awaitable<response> refresh(app::account_service& accounts, const config::settings& settings,
                                   request_context& ctx) {
@@ -26,9 +28,11 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
   bool from_cookie = false;
   if (ctx.header("Content-Type")) {
     auto body = co_await read_json_object(ctx);
-    if (!body) co_return error_response(body.error(), ctx.request_id());
+    if (!body)
+      co_return error_response(body.error(), ctx.request_id());
     auto field = optional_string_field(*body, "refresh_token");
-    if (!field) co_return error_response(field.error(), ctx.request_id());
+    if (!field)
+      co_return error_response(field.error(), ctx.request_id());
     token = std::move(*field);
   }
   if (!token) {
@@ -36,66 +40,83 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
     from_cookie = token.has_value();
   }
   if (!token) {
-    co_return error_response(make_error(errc::validation_failed, "refresh_token is required", "refresh_token"),
-                             ctx.request_id());
+    co_return error_response(
+        make_error(errc::validation_failed, "refresh_token is required", "refresh_token"),
+        ctx.request_id());
   }
   auto tokens = co_await accounts.refresh(std::move(*token), meta_of(ctx));
   if (!tokens) {
     auto res = error_response(tokens.error(), ctx.request_id());
-    if (from_cookie) clear_session_cookies(res, settings);
+    if (from_cookie)
+      clear_session_cookies(res, settings);
     co_return res;
   }
   auto res = json_response(200, token_fields(*tokens, from_cookie));
-  if (from_cookie) set_session_cookies(res, *tokens, settings);
+  if (from_cookie)
+    set_session_cookies(res, *tokens, settings);
   co_return res;
 }
 
 asio::awaitable<response> logout(app::account_service& accounts, const config::settings& settings,
                                  request_context& ctx) {
   auto done = co_await accounts.logout(ctx.who(), meta_of(ctx));
-  if (!done) co_return error_response(done.error(), ctx.request_id());
+  if (!done)
+    co_return error_response(done.error(), ctx.request_id());
   auto res = response::empty(204);
   clear_session_cookies(res, settings);
   co_return res;
 }
 
-asio::awaitable<response> logout_all(app::account_service& accounts, const config::settings& settings,
-                                     request_context& ctx) {
+asio::awaitable<response> logout_all(app::account_service& accounts,
+                                     const config::settings& settings, request_context& ctx) {
   auto ended = co_await accounts.logout_all(ctx.who(), meta_of(ctx));
-  if (!ended) co_return error_response(ended.error(), ctx.request_id());
-  auto res = json_response(200, boost::json::object{{"sessions_ended", static_cast<std::int64_t>(*ended)}});
+  if (!ended)
+    co_return error_response(ended.error(), ctx.request_id());
+  auto res = json_response(
+      200, boost::json::object{{"sessions_ended", static_cast<std::int64_t>(*ended)}});
   clear_session_cookies(res, settings);
   co_return res;
 }
 
 asio::awaitable<response> me(app::account_service& accounts, request_context& ctx) {
   auto user = co_await accounts.me(ctx.who());
-  if (!user) co_return error_response(user.error(), ctx.request_id());
+  if (!user)
+    co_return error_response(user.error(), ctx.request_id());
   co_return json_response(200, boost::json::object{{"user", user_json(*user)}});
 }
 
 asio::awaitable<response> change_password(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body) co_return error_response(body.error(), ctx.request_id());
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
   auto current = string_field(*body, "current_password");
   auto replacement = string_field(*body, "new_password");
-  if (!current) co_return error_response(current.error(), ctx.request_id());
-  if (!replacement) co_return error_response(replacement.error(), ctx.request_id());
-  auto done = co_await accounts.change_password(ctx.who(), std::move(*current), std::move(*replacement), meta_of(ctx));
-  if (!done) co_return error_response(done.error(), ctx.request_id());
+  if (!current)
+    co_return error_response(current.error(), ctx.request_id());
+  if (!replacement)
+    co_return error_response(replacement.error(), ctx.request_id());
+  auto done = co_await accounts.change_password(ctx.who(), std::move(*current),
+                                                std::move(*replacement), meta_of(ctx));
+  if (!done)
+    co_return error_response(done.error(), ctx.request_id());
   co_return response::empty(204);
 }
 
 }  // namespace
 
-void add_auth_routes(router& routes, app::account_service& accounts, const config::settings& settings) {
-  routes.add(method::post, "/api/v1/auth/refresh", refresh_options,
-             [&accounts, &settings](request_context& ctx) { return refresh(accounts, settings, ctx); });
-  routes.add(method::post, "/api/v1/auth/logout", session_only,
-             [&accounts, &settings](request_context& ctx) { return logout(accounts, settings, ctx); });
-  routes.add(method::post, "/api/v1/auth/logout-all", session_only,
-             [&accounts, &settings](request_context& ctx) { return logout_all(accounts, settings, ctx); });
-  routes.add(method::get, "/api/v1/auth/me", session_only, [&accounts](request_context& ctx) { return me(accounts, ctx); });
+void add_auth_routes(router& routes, app::account_service& accounts,
+                     const config::settings& settings) {
+  routes.add(
+      method::post, "/api/v1/auth/refresh", refresh_options,
+      [&accounts, &settings](request_context& ctx) { return refresh(accounts, settings, ctx); });
+  routes.add(
+      method::post, "/api/v1/auth/logout", session_only,
+      [&accounts, &settings](request_context& ctx) { return logout(accounts, settings, ctx); });
+  routes.add(
+      method::post, "/api/v1/auth/logout-all", session_only,
+      [&accounts, &settings](request_context& ctx) { return logout_all(accounts, settings, ctx); });
+  routes.add(method::get, "/api/v1/auth/me", session_only,
+             [&accounts](request_context& ctx) { return me(accounts, ctx); });
   routes.add(method::post, "/api/v1/auth/password", session_only,
              [&accounts](request_context& ctx) { return change_password(accounts, ctx); });
 }

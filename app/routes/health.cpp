@@ -22,20 +22,22 @@ namespace {
 // Results of one /readyz round. Probes run detached so a probe that ignores cancellation
 // (a blocking client stuck in a connect) cannot hold the answer past the timeout.
 struct probe_round {
-  explicit probe_round(asio::any_io_executor ex, std::size_t n) : timer(std::move(ex)), results(n), pending(n) {}
+  explicit probe_round(asio::any_io_executor ex, std::size_t n)
+      : timer(std::move(ex)), results(n), pending(n) {}
   asio::steady_timer timer;
   std::vector<std::optional<bool>> results;
   std::size_t pending;
 };
 
-asio::awaitable<response> readyz(const std::vector<readiness_check>& checks, std::chrono::milliseconds timeout,
-                                 request_context& ctx) {
+asio::awaitable<response> readyz(const std::vector<readiness_check>& checks,
+                                 std::chrono::milliseconds timeout, request_context& ctx) {
   auto ex = co_await asio::this_coro::executor;  // the connection's strand: handlers below run here
   auto round = std::make_shared<probe_round>(ex, checks.size());
   for (std::size_t i = 0; i < checks.size(); ++i) {
     asio::co_spawn(ex, checks[i].probe(), [round, i](std::exception_ptr error, bool ok) {
       round->results[i] = !error && ok;
-      if (--round->pending == 0) round->timer.cancel();
+      if (--round->pending == 0)
+        round->timer.cancel();
     });
   }
   if (round->pending > 0) {
@@ -49,12 +51,14 @@ asio::awaitable<response> readyz(const std::vector<readiness_check>& checks, std
     const auto& r = round->results[i];
     const char* state = !r ? "timeout" : (*r ? "ok" : "unavailable");
     report[checks[i].name] = state;
-    if (!r || !*r) failed += (failed.empty() ? "" : ", ") + checks[i].name;
+    if (!r || !*r)
+      failed += (failed.empty() ? "" : ", ") + checks[i].name;
   }
   boost::json::object body;
   body["status"] = failed.empty() ? "ready" : "unavailable";
   body["checks"] = std::move(report);
-  if (failed.empty()) co_return response::json(200, boost::json::serialize(body));
+  if (failed.empty())
+    co_return response::json(200, boost::json::serialize(body));
   body["error"] = boost::json::object{{"code", "backend_unavailable"},
                                       {"message", "not ready: " + failed},
                                       {"request_id", ctx.request_id()}};
@@ -67,8 +71,8 @@ asio::awaitable<response> metrics_text(const metrics::registry& registry) {
 
 }  // namespace
 
-void add_health_routes(router& routes, std::vector<readiness_check> checks, std::chrono::milliseconds timeout,
-                       const metrics::registry& registry) {
+void add_health_routes(router& routes, std::vector<readiness_check> checks,
+                       std::chrono::milliseconds timeout, const metrics::registry& registry) {
   routes.add(method::get, "/healthz", [](request_context&) -> asio::awaitable<response> {
     co_return response::json(200, R"({"status":"ok"})");
   });
@@ -76,7 +80,8 @@ void add_health_routes(router& routes, std::vector<readiness_check> checks, std:
   routes.add(method::get, "/readyz", [shared_checks, timeout](request_context& ctx) {
     return readyz(*shared_checks, timeout, ctx);
   });
-  routes.add(method::get, "/metrics", [&registry](request_context&) { return metrics_text(registry); });
+  routes.add(method::get, "/metrics",
+             [&registry](request_context&) { return metrics_text(registry); });
 }
 
 }  // namespace kemas::http

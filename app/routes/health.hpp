@@ -16,11 +16,11 @@ class registry;
 namespace kemas::http {
 
 struct readiness_check {
-  std::string name;                                    // "postgres", "redis", ...
+  std::string name;                                     // "postgres", "redis", ...
   std::function<boost::asio::awaitable<bool>()> probe;  // true when the backend answered
 };
 
-void add_health_routes(router& routes, std::vector<readiness_check> checks, std::chrono::milliseconds timeout,
-                       const metrics::registry& registry);
+void add_health_routes(router& routes, std::vector<readiness_check> checks,
+                       std::chrono::milliseconds timeout, const metrics::registry& registry);
 
 }  // namespace kemas::http

@@ -10,7 +10,8 @@ error bad_field(std::string_view name, std::string message) {
   return make_error(errc::validation_failed, std::move(message), std::string(name));
 }
 bool is_json(std::optional<std::string_view> content_type) {
-  if (!content_type) return false;
+  if (!content_type)
+    return false;
   const auto base = content_type->substr(0, content_type->find(';'));
   return base == "application/json" || base.ends_with("+json");
 }
@@ -21,41 +22,55 @@ boost::asio::awaitable<result<boost::json::object>> read_json_object(request_con
     co_return make_error(errc::unsupported_media_type, "Content-Type must be application/json");
   }
   auto text = co_await ctx.read_body();
-  if (!text) co_return text.error();
+  if (!text)
+    co_return text.error();
   boost::json::parse_options options;
   options.max_depth = json_max_depth;
   boost::system::error_code ec;
   auto value = boost::json::parse(*text, ec, {}, options);
-  if (ec) co_return make_error(errc::bad_request, "body is not valid JSON: " + ec.message());
-  if (!value.is_object()) co_return make_error(errc::bad_request, "body must be a JSON object");
+  if (ec)
+    co_return make_error(errc::bad_request, "body is not valid JSON: " + ec.message());
+  if (!value.is_object())
+    co_return make_error(errc::bad_request, "body must be a JSON object");
   co_return std::move(value.as_object());
 }
 
 result<std::string> string_field(const boost::json::object& body, std::string_view name) {
   const auto* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) return bad_field(name, std::string(name) + " is required");
-  if (!v->is_string()) return bad_field(name, std::string(name) + " must be a string");
+  if (v == nullptr || v->is_null())
+    return bad_field(name, std::string(name) + " is required");
+  if (!v->is_string())
+    return bad_field(name, std::string(name) + " must be a string");
   return std::string(v->as_string());
 }
 
-result<std::optional<std::string>> optional_string_field(const boost::json::object& body, std::string_view name) {
+result<std::optional<std::string>> optional_string_field(const boost::json::object& body,
+                                                         std::string_view name) {
   const auto* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) return std::optional<std::string>{};
-  if (!v->is_string()) return bad_field(name, std::string(name) + " must be a string");
+  if (v == nullptr || v->is_null())
+    return std::optional<std::string>{};
+  if (!v->is_string())
+    return bad_field(name, std::string(name) + " must be a string");
   return std::optional<std::string>(std::string(v->as_string()));
 }
 
-result<std::optional<bool>> optional_bool_field(const boost::json::object& body, std::string_view name) {
+result<std::optional<bool>> optional_bool_field(const boost::json::object& body,
+                                                std::string_view name) {
   const auto* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) return std::optional<bool>{};
-  if (!v->is_bool()) return bad_field(name, std::string(name) + " must be true or false");
+  if (v == nullptr || v->is_null())
+    return std::optional<bool>{};
+  if (!v->is_bool())
+    return bad_field(name, std::string(name) + " must be true or false");
   return std::optional<bool>(v->as_bool());
 }
 
-result<std::optional<std::int64_t>> optional_int_field(const boost::json::object& body, std::string_view name) {
+result<std::optional<std::int64_t>> optional_int_field(const boost::json::object& body,
+                                                       std::string_view name) {
   const auto* v = body.if_contains(name);
-  if (v == nullptr || v->is_null()) return std::optional<std::int64_t>{};
-  if (v->is_int64()) return std::optional<std::int64_t>(v->as_int64());
+  if (v == nullptr || v->is_null())
+    return std::optional<std::int64_t>{};
+  if (v->is_int64())
+    return std::optional<std::int64_t>(v->as_int64());
   if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
     return std::optional<std::int64_t>(static_cast<std::int64_t>(v->as_uint64()));
   }

@@ -20,9 +20,12 @@ boost::asio::awaitable<result<boost::json::object>> read_json_object(request_con
 // A required string field; validation_failed naming the field when absent or not a string.
 result<std::string> string_field(const boost::json::object& body, std::string_view name);
 // An optional string field: nullopt when absent or null; an error when of another type.
-result<std::optional<std::string>> optional_string_field(const boost::json::object& body, std::string_view name);
-result<std::optional<bool>> optional_bool_field(const boost::json::object& body, std::string_view name);
-result<std::optional<std::int64_t>> optional_int_field(const boost::json::object& body, std::string_view name);
+result<std::optional<std::string>> optional_string_field(const boost::json::object& body,
+                                                         std::string_view name);
+result<std::optional<bool>> optional_bool_field(const boost::json::object& body,
+                                                std::string_view name);
+result<std::optional<std::int64_t>> optional_int_field(const boost::json::object& body,
+                                                       std::string_view name);
 
 response json_response(unsigned status, const boost::json::value& body);
 

@@ -7,7 +7,8 @@
 namespace kemas::http {
 namespace {
 boost::json::value time_or_null(const std::optional<postgres::timestamp>& t) {
-  if (!t) return nullptr;
+  if (!t)
+    return nullptr;
   return boost::json::string(format_rfc3339(*t));
 }
 }  // namespace

@@ -8,7 +8,8 @@
 
 namespace kemas::http {
 
-void set_session_cookies(response& res, const app::token_pair& tokens, const config::settings& settings);
+void set_session_cookies(response& res, const app::token_pair& tokens,
+                         const config::settings& settings);
 void clear_session_cookies(response& res, const config::settings& settings);
 // The body's fields for a token pair: tokens themselves only when not in cookie mode.
 boost::json::object token_fields(const app::token_pair& tokens, bool cookie_mode);

@@ -15,19 +15,25 @@ namespace {
 
 const route_options public_auth{access_rule::anyone(), rate_class::auth, false};
 
-app::request_meta meta_of(const request_context& ctx) { return {ctx.request_id(), ctx.client_ip()}; }
+app::request_meta meta_of(const request_context& ctx) {
+  return {ctx.request_id(), ctx.client_ip()};
+}
 
 asio::awaitable<response> register_user(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body) co_return error_response(body.error(), ctx.request_id());
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
   auto email = string_field(*body, "email");
   auto username = string_field(*body, "username");
   auto password = string_field(*body, "password");
   for (const auto* field : {&email, &username, &password}) {
-    if (!*field) co_return error_response(field->error(), ctx.request_id());
+    if (!*field)
+      co_return error_response(field->error(), ctx.request_id());
   }
-  auto user = co_await accounts.register_user(std::move(*email), std::move(*username), std::move(*password), meta_of(ctx));
-  if (!user) co_return error_response(user.error(), ctx.request_id());
+  auto user = co_await accounts.register_user(std::move(*email), std::move(*username),
+                                              std::move(*password), meta_of(ctx));
+  if (!user)
+    co_return error_response(user.error(), ctx.request_id());
   boost::json::object out{{"user", user_json(*user)}};
   co_return json_response(201, out).with_header("Location", "/api/v1/auth/me");
 }
@@ -35,60 +41,79 @@ asio::awaitable<response> register_user(app::account_service& accounts, request_
 asio::awaitable<response> login(app::account_service& accounts, const config::settings& settings,
                                 request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body) co_return error_response(body.error(), ctx.request_id());
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
   auto email = optional_string_field(*body, "email");
   auto username = optional_string_field(*body, "username");
   auto password = string_field(*body, "password");
   auto cookies = optional_bool_field(*body, "cookies");
-  if (!email) co_return error_response(email.error(), ctx.request_id());
-  if (!username) co_return error_response(username.error(), ctx.request_id());
-  if (!password) co_return error_response(password.error(), ctx.request_id());
-  if (!cookies) co_return error_response(cookies.error(), ctx.request_id());
+  if (!email)
+    co_return error_response(email.error(), ctx.request_id());
+  if (!username)
+    co_return error_response(username.error(), ctx.request_id());
+  if (!password)
+    co_return error_response(password.error(), ctx.request_id());
+  if (!cookies)
+    co_return error_response(cookies.error(), ctx.request_id());
   const bool cookie_mode = cookies->value_or(false);
   if (cookie_mode && !settings.auth.cookie_mode) {
-    co_return error_response(make_error(errc::validation_failed, "cookie mode is disabled", "cookies"), ctx.request_id());
+    co_return error_response(
+        make_error(errc::validation_failed, "cookie mode is disabled", "cookies"),
+        ctx.request_id());
   }
   std::string name = email->value_or(username->value_or(""));
 
   auto done = co_await accounts.login(std::move(name), std::move(*password), meta_of(ctx));
-  if (!done) co_return error_response(done.error(), ctx.request_id());
+  if (!done)
+    co_return error_response(done.error(), ctx.request_id());
   auto out = token_fields(done->tokens, cookie_mode);
   out["user"] = user_json(done->user);
   auto res = json_response(200, out);
-  if (cookie_mode) set_session_cookies(res, done->tokens, settings);
+  if (cookie_mode)
+    set_session_cookies(res, done->tokens, settings);
   co_return res;
 }
 
 asio::awaitable<response> request_reset(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body) co_return error_response(body.error(), ctx.request_id());
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
   auto email = string_field(*body, "email");
-  if (!email) co_return error_response(email.error(), ctx.request_id());
+  if (!email)
+    co_return error_response(email.error(), ctx.request_id());
   auto accepted = co_await accounts.request_password_reset(std::move(*email), meta_of(ctx));
-  if (!accepted) co_return error_response(accepted.error(), ctx.request_id());
+  if (!accepted)
+    co_return error_response(accepted.error(), ctx.request_id());
   // Same answer whether or not the account exists.
   co_return json_response(202, boost::json::object{{"status", "accepted"}});
 }
 
 asio::awaitable<response> confirm_reset(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body) co_return error_response(body.error(), ctx.request_id());
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
   auto token = string_field(*body, "token");
   auto password = string_field(*body, "password");
-  if (!token) co_return error_response(token.error(), ctx.request_id());
-  if (!password) co_return error_response(password.error(), ctx.request_id());
-  auto done = co_await accounts.confirm_password_reset(std::move(*token), std::move(*password), meta_of(ctx));
-  if (!done) co_return error_response(done.error(), ctx.request_id());
+  if (!token)
+    co_return error_response(token.error(), ctx.request_id());
+  if (!password)
+    co_return error_response(password.error(), ctx.request_id());
+  auto done = co_await accounts.confirm_password_reset(std::move(*token), std::move(*password),
+                                                       meta_of(ctx));
+  if (!done)
+    co_return error_response(done.error(), ctx.request_id());
   co_return response::empty(204);
 }
 
 }  // namespace
 
-void add_user_routes(router& routes, app::account_service& accounts, const config::settings& settings) {
+void add_user_routes(router& routes, app::account_service& accounts,
+                     const config::settings& settings) {
   routes.add(method::post, "/api/v1/user/register", public_auth,
              [&accounts](request_context& ctx) { return register_user(accounts, ctx); });
-  routes.add(method::post, "/api/v1/user/login", public_auth,
-             [&accounts, &settings](request_context& ctx) { return login(accounts, settings, ctx); });
+  routes.add(
+      method::post, "/api/v1/user/login", public_auth,
+      [&accounts, &settings](request_context& ctx) { return login(accounts, settings, ctx); });
   routes.add(method::post, "/api/v1/user/password-reset", public_auth,
              [&accounts](request_context& ctx) { return request_reset(accounts, ctx); });
   routes.add(method::post, "/api/v1/user/password-reset/confirm", public_auth,

@@ -13,17 +13,20 @@ constexpr std::size_t max_address_text = 64;  // longest IPv6 text is 45 charact
 
 // Plain address text only (no brackets, port or zone), through inet_pton.
 std::optional<ip_address> parse_plain(std::string_view text) {
-  if (text.empty() || text.size() > max_address_text) return std::nullopt;
+  if (text.empty() || text.size() > max_address_text)
+    return std::nullopt;
   const std::string z(text);  // inet_pton wants a terminated string
   ip_address out;
   if (text.find(':') == std::string_view::npos) {
-    if (inet_pton(AF_INET, z.c_str(), out.bytes.data() + 12) != 1) return std::nullopt;
+    if (inet_pton(AF_INET, z.c_str(), out.bytes.data() + 12) != 1)
+      return std::nullopt;
     out.bytes[10] = 0xff;
     out.bytes[11] = 0xff;
     out.v4 = true;
     return out;
   }
-  if (inet_pton(AF_INET6, z.c_str(), out.bytes.data()) != 1) return std::nullopt;
+  if (inet_pton(AF_INET6, z.c_str(), out.bytes.data()) != 1)
+    return std::nullopt;
   out.v4 = std::all_of(out.bytes.begin(), out.bytes.begin() + 10, [](auto b) { return b == 0; }) &&
            out.bytes[10] == 0xff && out.bytes[11] == 0xff;
   return out;
@@ -38,29 +41,37 @@ bool is_port(std::string_view text) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
 }  // namespace
 
 std::optional<ip_address> ip_address::parse(std::string_view text) {
-  if (text.size() > max_address_text) return std::nullopt;
+  if (text.size() > max_address_text)
+    return std::nullopt;
   if (text.starts_with('[')) {  // [v6] or [v6]:port
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
+    if (close == std::string_view::npos)
+      return std::nullopt;
     const auto rest = text.substr(close + 1);
-    if (!rest.empty() && !(rest.front() == ':' && is_port(rest.substr(1)))) return std::nullopt;
+    if (!rest.empty() && !(rest.front() == ':' && is_port(rest.substr(1))))
+      return std::nullopt;
     const auto inner = text.substr(1, close - 1);
-    if (inner.find(':') == std::string_view::npos) return std::nullopt;  // [1.2.3.4] is not a form
+    if (inner.find(':') == std::string_view::npos)
+      return std::nullopt;  // [1.2.3.4] is not a form
     return parse_plain(inner);
   }
   if (std::count(text.begin(), text.end(), ':') == 1) {  // v4:port
     const auto colon = text.find(':');
-    if (!is_port(text.substr(colon + 1))) return std::nullopt;
+    if (!is_port(text.substr(colon + 1)))
+      return std::nullopt;
     const auto host = text.substr(0, colon);
-    if (host.find(':') != std::string_view::npos) return std::nullopt;
+    if (host.find(':') != std::string_view::npos)
+      return std::nullopt;
     return parse_plain(host);
   }
   return parse_plain(text);
@@ -90,7 +101,8 @@ trusted_proxies::trusted_proxies(const std::vector<std::string>& entries) {
       valid = !digits.empty() && ec == std::errc{} && ptr == digits.data() + digits.size() &&
               prefix <= (v4_text ? 32u : 128u);
     }
-    if (!valid) throw std::invalid_argument("trusted proxy is not an address or network: " + entry);
+    if (!valid)
+      throw std::invalid_argument("trusted proxy is not an address or network: " + entry);
     network n;
     n.bytes = parsed->bytes;
     n.prefix_bits = v4_text ? prefix + 96 : prefix;
@@ -105,9 +117,11 @@ trusted_proxies::trusted_proxies(const std::vector<std::string>& entries) {
 bool trusted_proxies::contains(const ip_address& ip) const noexcept {
   return std::any_of(networks_.begin(), networks_.end(), [&ip](const network& n) {
     const unsigned whole = n.prefix_bits / 8;
-    if (!std::equal(n.bytes.begin(), n.bytes.begin() + whole, ip.bytes.begin())) return false;
+    if (!std::equal(n.bytes.begin(), n.bytes.begin() + whole, ip.bytes.begin()))
+      return false;
     const unsigned rest = n.prefix_bits % 8;
-    if (rest == 0) return true;
+    if (rest == 0)
+      return true;
     const auto mask = static_cast<std::uint8_t>(0xffu << (8 - rest));
     return (ip.bytes[whole] & mask) == n.bytes[whole];
   });
@@ -123,8 +137,10 @@ std::string client_ip(std::string_view peer_ip, std::optional<std::string_view> 
   // Asio prints a link-local peer with its zone ("fe80::1%2"); the zone names our interface,
   // not the client.
   const auto peer = ip_address::parse(peer_ip.substr(0, peer_ip.find('%')));
-  if (!peer) return std::string(peer_ip);
-  if (!proxies.contains(*peer) || !x_forwarded_for) return peer->to_string();
+  if (!peer)
+    return std::string(peer_ip);
+  if (!proxies.contains(*peer) || !x_forwarded_for)
+    return peer->to_string();
 
   std::string_view rest = *x_forwarded_for;
   std::optional<ip_address> leftmost;
@@ -133,8 +149,10 @@ std::string client_ip(std::string_view peer_ip, std::optional<std::string_view> 
     const auto entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
     const auto hop = ip_address::parse(entry);
-    if (!hop) return peer->to_string();
-    if (!proxies.contains(*hop)) return hop->to_string();
+    if (!hop)
+      return peer->to_string();
+    if (!proxies.contains(*hop))
+      return hop->to_string();
     leftmost = hop;
   }
   return leftmost ? leftmost->to_string() : peer->to_string();

@@ -17,14 +17,17 @@ void connection_registry::remove(std::uint64_t id) {
   {
     std::lock_guard lock(mutex_);
     entries_.erase(id);
-    if (entries_.empty() && on_empty_) done = std::exchange(on_empty_, nullptr);
+    if (entries_.empty() && on_empty_)
+      done = std::exchange(on_empty_, nullptr);
   }
-  if (done) done();
+  if (done)
+    done();
 }
 
 void connection_registry::set_idle(std::uint64_t id, bool idle) {
   std::lock_guard lock(mutex_);
-  if (auto it = entries_.find(id); it != entries_.end()) it->second.idle = idle;
+  if (auto it = entries_.find(id); it != entries_.end())
+    it->second.idle = idle;
 }
 
 std::size_t connection_registry::size() const {
@@ -32,8 +35,12 @@ std::size_t connection_registry::size() const {
   return entries_.size();
 }
 
-void connection_registry::close_idle(std::shared_ptr<const void> owner) { close_matching(true, owner); }
-void connection_registry::close_all(std::shared_ptr<const void> owner) { close_matching(false, owner); }
+void connection_registry::close_idle(std::shared_ptr<const void> owner) {
+  close_matching(true, owner);
+}
+void connection_registry::close_all(std::shared_ptr<const void> owner) {
+  close_matching(false, owner);
+}
 
 void connection_registry::close_matching(bool idle_only, const std::shared_ptr<const void>& owner) {
   std::lock_guard lock(mutex_);
@@ -42,7 +49,8 @@ void connection_registry::close_matching(bool idle_only, const std::shared_ptr<c
     boost::asio::post(e.strand, [this, owner, id = id, idle_only] {
       std::lock_guard inner(mutex_);
       auto it = entries_.find(id);
-      if (it == entries_.end() || (idle_only && !it->second.idle)) return;
+      if (it == entries_.end() || (idle_only && !it->second.idle))
+        return;
       boost::system::error_code ignored;
       it->second.stream->socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
       it->second.stream->socket().close(ignored);

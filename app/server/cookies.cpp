@@ -7,13 +7,16 @@ namespace kemas::http {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool is_token_char(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+    return true;
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
@@ -29,15 +32,17 @@ void check(std::string_view name, std::string_view value, std::string_view path)
   if (!std::ranges::all_of(value, is_cookie_octet))
     throw std::invalid_argument("cookie value has characters a cookie cannot carry");
   const bool path_ok = path.starts_with('/') && std::ranges::all_of(path, [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f && c != ';';
-  });
-  if (!path_ok) throw std::invalid_argument("cookie path is not an absolute path: " + std::string(path));
+                         const auto u = static_cast<unsigned char>(c);
+                         return u >= 0x20 && u < 0x7f && c != ';';
+                       });
+  if (!path_ok)
+    throw std::invalid_argument("cookie path is not an absolute path: " + std::string(path));
 }
 
 std::string attributes(bool secure) {
   std::string out = "; HttpOnly; SameSite=Lax";
-  if (secure) out += "; Secure";
+  if (secure)
+    out += "; Secure";
   return out;
 }
 
@@ -51,10 +56,12 @@ cookie_map parse_cookies(std::string_view header) {
     header = semi == std::string_view::npos ? std::string_view{} : header.substr(semi + 1);
 
     const auto eq = pair.find('=');
-    if (eq == std::string_view::npos) continue;
+    if (eq == std::string_view::npos)
+      continue;
     const auto name = trim(pair.substr(0, eq));
     auto value = trim(pair.substr(eq + 1));
-    if (name.empty()) continue;
+    if (name.empty())
+      continue;
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
@@ -65,17 +72,20 @@ cookie_map parse_cookies(std::string_view header) {
 
 std::optional<std::string> cookie_value(const request_context& req, std::string_view name) {
   const auto header = req.header("Cookie");
-  if (!header) return std::nullopt;
+  if (!header)
+    return std::nullopt;
   auto cookies = parse_cookies(*header);
   const auto it = cookies.find(name);
-  if (it == cookies.end()) return std::nullopt;
+  if (it == cookies.end())
+    return std::nullopt;
   return std::move(it->second);
 }
 
 std::string set_cookie(std::string_view name, std::string_view value, std::int64_t max_age_seconds,
                        bool secure, std::string_view path) {
   check(name, value, path);
-  if (max_age_seconds < 0) throw std::invalid_argument("cookie Max-Age must not be negative");
+  if (max_age_seconds < 0)
+    throw std::invalid_argument("cookie Max-Age must not be negative");
   std::string out;
   out.reserve(name.size() + value.size() + path.size() + 64);
   out.append(name).append("=").append(value);

@@ -16,7 +16,8 @@ constexpr std::string_view max_age = "600";
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 
@@ -26,23 +27,30 @@ std::string normalise_origin(std::string_view origin) {
   std::string out(origin);
   std::ranges::transform(out, out.begin(),
                          [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (out.size() > 1 && out.back() == '/') out.pop_back();
-  if (out.starts_with("https://") && out.ends_with(":443")) out.resize(out.size() - 4);
-  if (out.starts_with("http://") && out.ends_with(":80")) out.resize(out.size() - 3);
+  if (out.size() > 1 && out.back() == '/')
+    out.pop_back();
+  if (out.starts_with("https://") && out.ends_with(":443"))
+    out.resize(out.size() - 4);
+  if (out.starts_with("http://") && out.ends_with(":80"))
+    out.resize(out.size() - 3);
   return out;
 }
 
 // Adds "Origin" to the response's Vary header, creating it if needed, without duplicating.
 void vary_on_origin(response& res) {
   for (auto& h : res.headers) {
-    if (!iequals(h.name, "Vary")) continue;
+    if (!iequals(h.name, "Vary"))
+      continue;
     std::string_view rest = h.value;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
       auto token = rest.substr(0, comma);
-      while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-      while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-      if (token == "*" || iequals(token, "Origin")) return;
+      while (!token.empty() && token.front() == ' ')
+        token.remove_prefix(1);
+      while (!token.empty() && token.back() == ' ')
+        token.remove_suffix(1);
+      if (token == "*" || iequals(token, "Origin"))
+        return;
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
     }
     h.value += h.value.empty() ? "Origin" : ", Origin";
@@ -52,7 +60,8 @@ void vary_on_origin(response& res) {
 }
 
 bool has_header(const response& res, std::string_view name) {
-  return std::ranges::any_of(res.headers, [name](const header_field& h) { return iequals(h.name, name); });
+  return std::ranges::any_of(res.headers,
+                             [name](const header_field& h) { return iequals(h.name, name); });
 }
 
 }  // namespace
@@ -71,19 +80,26 @@ cors_policy::cors_policy(std::vector<std::string> allowed_origins) {
 }
 
 cors_policy::grant cors_policy::grant_for(std::string_view origin) const {
-  if (origin.empty()) return grant::none;
+  if (origin.empty())
+    return grant::none;
   const auto normal = normalise_origin(origin);
-  if (normal == "null") return grant::none;
-  if (std::ranges::find(origins_, normal) != origins_.end()) return grant::credentialed;
+  if (normal == "null")
+    return grant::none;
+  if (std::ranges::find(origins_, normal) != origins_.end())
+    return grant::credentialed;
   return any_origin_ ? grant::wildcard : grant::none;
 }
 
-bool cors_policy::allows(std::string_view origin) const { return grant_for(origin) != grant::none; }
+bool cors_policy::allows(std::string_view origin) const {
+  return grant_for(origin) != grant::none;
+}
 
 std::optional<response> cors_policy::preflight(const request_context& req) const {
-  if (req.verb() != method::options) return std::nullopt;
+  if (req.verb() != method::options)
+    return std::nullopt;
   const auto origin = req.header("Origin");
-  if (!origin || !req.header("Access-Control-Request-Method")) return std::nullopt;
+  if (!origin || !req.header("Access-Control-Request-Method"))
+    return std::nullopt;
 
   auto res = response::empty(204);
   res.headers.push_back({"Vary", "Origin"});
@@ -105,12 +121,15 @@ std::optional<response> cors_policy::preflight(const request_context& req) const
 }
 
 void cors_policy::decorate(const request_context& req, response& res) const {
-  if (origins_.empty() && !any_origin_) return;  // CORS off: nothing depends on Origin
+  if (origins_.empty() && !any_origin_)
+    return;  // CORS off: nothing depends on Origin
   // A preflight answer (or a handler) already decided; decorating again would duplicate.
-  if (has_header(res, "Access-Control-Allow-Origin")) return;
+  if (has_header(res, "Access-Control-Allow-Origin"))
+    return;
   vary_on_origin(res);
   const auto origin = req.header("Origin");
-  if (!origin) return;
+  if (!origin)
+    return;
   switch (grant_for(*origin)) {
     case grant::none:
       return;

@@ -2,8 +2,8 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/decode_view.hpp>
-#include <boost/url/pct_string_view.hpp>
 #include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -13,21 +13,30 @@ namespace kemas::http {
 namespace {
 bool iequals(std::string_view a, std::string_view b) noexcept {
   return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
   });
 }
 }  // namespace
 
 std::string_view method_name(method m) noexcept {
   switch (m) {
-    case method::get: return "GET";
-    case method::head: return "HEAD";
-    case method::post: return "POST";
-    case method::put: return "PUT";
-    case method::patch: return "PATCH";
-    case method::delete_: return "DELETE";
-    case method::options: return "OPTIONS";
-    case method::other: return "OTHER";
+    case method::get:
+      return "GET";
+    case method::head:
+      return "HEAD";
+    case method::post:
+      return "POST";
+    case method::put:
+      return "PUT";
+    case method::patch:
+      return "PATCH";
+    case method::delete_:
+      return "DELETE";
+    case method::options:
+      return "OPTIONS";
+    case method::other:
+      return "OTHER";
   }
   return "OTHER";
 }
@@ -35,7 +44,8 @@ std::string_view method_name(method m) noexcept {
 method parse_method(std::string_view name) noexcept {
   for (method m : {method::get, method::head, method::post, method::put, method::patch,
                    method::delete_, method::options}) {
-    if (name == method_name(m)) return m;
+    if (name == method_name(m))
+      return m;
   }
   return method::other;
 }
@@ -85,10 +95,12 @@ request_context::request_context(method m, std::string method_text, std::string 
 
 std::optional<std::string> request_context::query_param(std::string_view name) const {
   auto params = boost::urls::parse_query(query_);
-  if (!params) return std::nullopt;
+  if (!params)
+    return std::nullopt;
   for (auto param : *params) {
     if (*param.key == name) {
-      if (!param.has_value) return std::string{};
+      if (!param.has_value)
+        return std::string{};
       const auto decoded = *param.value;
       return std::string(decoded.begin(), decoded.end());
     }
@@ -98,7 +110,8 @@ std::optional<std::string> request_context::query_param(std::string_view name) c
 
 std::optional<std::string_view> request_context::header(std::string_view name) const {
   for (const auto& h : headers_) {
-    if (iequals(h.name, name)) return std::string_view(h.value);
+    if (iequals(h.name, name))
+      return std::string_view(h.value);
   }
   return std::nullopt;
 }
@@ -106,7 +119,8 @@ std::optional<std::string_view> request_context::header(std::string_view name) c
 std::optional<std::string> request_context::joined_header(std::string_view name) const {
   std::optional<std::string> out;
   for (const auto& h : headers_) {
-    if (!iequals(h.name, name)) continue;
+    if (!iequals(h.name, name))
+      continue;
     if (out) {
       *out += ", ";
       *out += h.value;
@@ -119,16 +133,19 @@ std::optional<std::string> request_context::joined_header(std::string_view name)
 
 std::optional<std::uint64_t> request_context::content_length() const {
   auto value = header("Content-Length");
-  if (!value) return std::nullopt;
+  if (!value)
+    return std::nullopt;
   std::uint64_t n = 0;
   auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-  if (ec != std::errc{} || end != value->data() + value->size()) return std::nullopt;
+  if (ec != std::errc{} || end != value->data() + value->size())
+    return std::nullopt;
   return n;
 }
 
 std::string_view request_context::path_param(std::string_view name) const {
   for (const auto& [key, value] : path_params_) {
-    if (key == name) return value;
+    if (key == name)
+      return value;
   }
   return {};
 }
@@ -141,8 +158,10 @@ boost::asio::awaitable<result<std::string>> request_context::read_body(std::uint
   std::string body;
   for (;;) {
     auto chunk = co_await body_.next_chunk(limit);
-    if (!chunk) co_return chunk.error();
-    if (chunk->empty()) break;
+    if (!chunk)
+      co_return chunk.error();
+    if (chunk->empty())
+      break;
     body.append(*chunk);
   }
   co_return body;

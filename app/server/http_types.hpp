@@ -49,7 +49,8 @@ struct response {
   std::uint64_t stream_length = 0;
 
   static response json(unsigned status, std::string body);
-  static response text(unsigned status, std::string body, std::string content_type = "text/plain; charset=utf-8");
+  static response text(unsigned status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
   static response empty(unsigned status);
   response& with_header(std::string name, std::string value);
 };
@@ -67,8 +68,9 @@ class body_reader {
 
 class request_context {
  public:
-  request_context(method m, std::string method_text, std::string target, std::vector<header_field> headers,
-                  std::string request_id, std::string peer_ip, body_reader& body);
+  request_context(method m, std::string method_text, std::string target,
+                  std::vector<header_field> headers, std::string request_id, std::string peer_ip,
+                  body_reader& body);
   // path_ and query_ view into target_: not copyable.
   request_context(const request_context&) = delete;
   request_context& operator=(const request_context&) = delete;
@@ -102,7 +104,9 @@ class request_context {
   body_reader& body() noexcept { return body_; }
 
   // Set by the request guard before the handler runs.
-  const std::string& client_ip() const noexcept { return client_ip_.empty() ? peer_ip_ : client_ip_; }
+  const std::string& client_ip() const noexcept {
+    return client_ip_.empty() ? peer_ip_ : client_ip_;
+  }
   void set_client_ip(std::string ip) { client_ip_ = std::move(ip); }
   // The authenticated caller; present on every route that is not public.
   const std::optional<kemas::principal>& caller() const noexcept { return caller_; }

@@ -19,7 +19,8 @@ class request_guard {
 
   // After routing, before the handler: sets the client IP and the caller; returns the
   // response to send instead (401, 403, 429, 503) or nothing to run the handler.
-  virtual boost::asio::awaitable<std::optional<response>> admit(request_context& ctx, const route& r) = 0;
+  virtual boost::asio::awaitable<std::optional<response>> admit(request_context& ctx,
+                                                                const route& r) = 0;
 
   // On every response (also errors): CORS and rate-limit headers.
   virtual void finish(const request_context& ctx, response& res) = 0;

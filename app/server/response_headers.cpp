@@ -11,7 +11,8 @@ void apply_common_headers(bhttp::response_header<>& h, std::string_view request_
   h.set("Referrer-Policy", "no-referrer");
   h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   h.set("Cross-Origin-Resource-Policy", "same-origin");
-  if (h.find(bhttp::field::cache_control) == h.end()) h.set(bhttp::field::cache_control, "no-store");
+  if (h.find(bhttp::field::cache_control) == h.end())
+    h.set(bhttp::field::cache_control, "no-store");
   // HSTS only means something over TLS, which production terminates in front of kemas.
   if (env == config::environment::production) {
     h.set(bhttp::field::strict_transport_security, "max-age=31536000; includeSubDomains");

@@ -12,8 +12,10 @@ std::vector<std::string_view> split_path(std::string_view path) {
   while (start <= path.size()) {
     const auto slash = path.find('/', start);
     const auto end = slash == std::string_view::npos ? path.size() : slash;
-    if (end > start) out.push_back(path.substr(start, end - start));
-    if (slash == std::string_view::npos) break;
+    if (end > start)
+      out.push_back(path.substr(start, end - start));
+    if (slash == std::string_view::npos)
+      break;
     start = slash + 1;
   }
   return out;
@@ -26,7 +28,8 @@ bool is_param(std::string_view segment) {
 // Matches path segments against a pattern, collecting parameters.
 bool segments_match(const route& r, const std::vector<std::string_view>& parts,
                     std::vector<std::pair<std::string, std::string>>& params) {
-  if (r.segments.size() != parts.size()) return false;
+  if (r.segments.size() != parts.size())
+    return false;
   params.clear();
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const std::string& seg = r.segments[i];
@@ -52,8 +55,10 @@ void router::add(method verb, std::string pattern, route_options options, handle
     }
   }
   std::vector<std::string> segments;
-  for (auto s : split_path(pattern)) segments.emplace_back(s);
-  routes_.push_back(route{verb, std::move(pattern), std::move(segments), std::move(h), std::move(options)});
+  for (auto s : split_path(pattern))
+    segments.emplace_back(s);
+  routes_.push_back(
+      route{verb, std::move(pattern), std::move(segments), std::move(h), std::move(options)});
 }
 
 route_match router::match(method verb, std::string_view path) const {
@@ -64,7 +69,8 @@ route_match router::match(method verb, std::string_view path) const {
   const route* best = nullptr;
   std::size_t best_params = 0;
   for (const auto& r : routes_) {
-    if (!segments_match(r, parts, params)) continue;
+    if (!segments_match(r, parts, params))
+      continue;
     if (r.verb != verb && !(verb == method::head && r.verb == method::get)) {
       if (std::ranges::find(result.allowed, r.verb) == result.allowed.end()) {
         result.allowed.push_back(r.verb);

@@ -29,7 +29,8 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 namespace {
 
 void log_session_end(std::exception_ptr error) {
-  if (!error) return;
+  if (!error)
+    return;
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
@@ -42,7 +43,8 @@ void refuse(tcp::socket& socket) {
   static constexpr std::string_view busy =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
       "Retry-After: 1\r\nContent-Length: 89\r\n\r\n"
-      "{\"error\":{\"code\":\"backend_unavailable\",\"message\":\"too many connections\",\"request_id\":\"\"}}";
+      "{\"error\":{\"code\":\"backend_unavailable\",\"message\":\"too many "
+      "connections\",\"request_id\":\"\"}}";
   boost::system::error_code ignored;
   socket.non_blocking(true, ignored);
   socket.write_some(asio::buffer(busy), ignored);
@@ -55,7 +57,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
     auto [ec, accepted] = co_await self->acceptor.async_accept(asio::make_strand(state.ioc),
                                                                asio::as_tuple(asio::use_awaitable));
     tcp::socket socket(std::move(accepted));
-    if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) break;
+    if (ec == asio::error::operation_aborted || !self->acceptor.is_open())
+      break;
     if (ec) {
       log::warn("accept failed", {{"error", ec.message()}});
       continue;  // e.g. EMFILE: keep serving the connections we have
@@ -74,8 +77,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
 
 }  // namespace
 
-server::server(asio::io_context& ioc, const config::http_settings& settings, config::environment env,
-               const router& routes, metrics::http_metrics& metrics, request_guard* guard)
+server::server(asio::io_context& ioc, const config::http_settings& settings,
+               config::environment env, const router& routes, metrics::http_metrics& metrics,
+               request_guard* guard)
     : impl_(std::make_shared<impl>(ioc, settings, env, routes, metrics, guard)) {}
 
 server::~server() {
@@ -109,17 +113,21 @@ void server::shutdown(std::chrono::milliseconds grace, std::function<void()> don
                                 {"grace_ms", static_cast<std::int64_t>(grace.count())}});
     self->grace_timer.expires_after(grace);
     self->grace_timer.async_wait([self](boost::system::error_code ec) {
-      if (!ec) self->state->connections.close_all(self);
+      if (!ec)
+        self->state->connections.close_all(self);
     });
     connections.when_empty([self, done = std::move(done)] {
       asio::post(self->state->ioc, [self, done] {
         self->grace_timer.cancel();
-        if (done) done();
+        if (done)
+          done();
       });
     });
   });
 }
 
-std::size_t server::open_connections() const noexcept { return impl_->state->connections.size(); }
+std::size_t server::open_connections() const noexcept {
+  return impl_->state->connections.size();
+}
 
 }  // namespace kemas::http

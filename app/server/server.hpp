@@ -26,8 +26,9 @@ class request_guard;
 class server {
  public:
   // `guard` (may be null: no CORS, no authentication) must outlive the server.
-  server(boost::asio::io_context& ioc, const config::http_settings& settings, config::environment env,
-         const router& routes, metrics::http_metrics& metrics, request_guard* guard = nullptr);
+  server(boost::asio::io_context& ioc, const config::http_settings& settings,
+         config::environment env, const router& routes, metrics::http_metrics& metrics,
+         request_guard* guard = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;

@@ -42,25 +42,28 @@ constexpr std::size_t chunk_size = 64 * 1024;
 class session_body_reader final : public body_reader {
  public:
   session_body_reader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                      bhttp::request_parser<bhttp::empty_body>& header, std::array<char, chunk_size>& chunk,
-                      steady_clock::time_point deadline)
+                      bhttp::request_parser<bhttp::empty_body>& header,
+                      std::array<char, chunk_size>& chunk, steady_clock::time_point deadline)
       : stream_(stream), buffer_(buffer), header_(header), chunk_(chunk), deadline_(deadline) {}
 
   asio::awaitable<result<std::string_view>> next_chunk(std::uint64_t limit) override {
-    if (done_) co_return std::string_view{};
+    if (done_)
+      co_return std::string_view{};
     if (!parser_) {
       if (header_.is_done()) {  // no body at all
         done_ = true;
         co_return std::string_view{};
       }
-      const bool expect_continue = beast::iequals(header_.get()[bhttp::field::expect], "100-continue");
+      const bool expect_continue =
+          beast::iequals(header_.get()[bhttp::field::expect], "100-continue");
       parser_.emplace(std::move(header_));
       parser_->body_limit(boost::none);  // the limit is the caller's, enforced below
       if (expect_continue) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
         stream_.expires_at(deadline_);
         auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
-        if (ec) co_return make_error(errc::bad_request, "connection lost");
+        if (ec)
+          co_return make_error(errc::bad_request, "connection lost");
       }
     }
     for (;;) {
@@ -72,15 +75,21 @@ class session_body_reader final : public body_reader {
       parser_->get().body().size = chunk_.size();
       stream_.expires_at(deadline_);
       auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, use_tuple);
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec == beast::error::timeout) co_return make_error(errc::request_timeout, "request body not received in time");
-      if (ec) co_return make_error(errc::bad_request, "request body incomplete or malformed: " + ec.message());
+      if (ec == bhttp::error::need_buffer)
+        ec = {};
+      if (ec == beast::error::timeout)
+        co_return make_error(errc::request_timeout, "request body not received in time");
+      if (ec)
+        co_return make_error(errc::bad_request,
+                             "request body incomplete or malformed: " + ec.message());
       const std::size_t produced = chunk_.size() - parser_->get().body().size;
       received_ += produced;
       if (received_ > limit) {
-        co_return make_error(errc::payload_too_large, "request body exceeds " + std::to_string(limit) + " bytes");
+        co_return make_error(errc::payload_too_large,
+                             "request body exceeds " + std::to_string(limit) + " bytes");
       }
-      if (produced > 0) co_return std::string_view(chunk_.data(), produced);
+      if (produced > 0)
+        co_return std::string_view(chunk_.data(), produced);
     }
   }
 
@@ -99,18 +108,21 @@ class session_body_reader final : public body_reader {
 
 std::vector<header_field> copy_headers(const bhttp::request_header<>& h) {
   std::vector<header_field> out;
-  for (const auto& f : h) out.push_back({std::string(f.name_string()), std::string(f.value())});
+  for (const auto& f : h)
+    out.push_back({std::string(f.name_string()), std::string(f.value())});
   return out;
 }
 
 // Runs the matched handler; maps domain errors and lost backends to responses.
-asio::awaitable<response> dispatch(const route_match& match, request_context& ctx, request_guard* guard) {
+asio::awaitable<response> dispatch(const route_match& match, request_context& ctx,
+                                   request_guard* guard) {
   switch (match.outcome) {
     case route_match::kind::not_found:
       co_return error_response(errc::not_found, "no such route", ctx.request_id());
     case route_match::kind::method_not_allowed: {
       std::string allow;
-      for (auto m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(method_name(m));
+      for (auto m : match.allowed)
+        allow += (allow.empty() ? "" : ", ") + std::string(method_name(m));
       auto r = error_response(errc::method_not_allowed, "method not allowed", ctx.request_id());
       r.headers.push_back({"Allow", allow});
       co_return r;
@@ -122,24 +134,29 @@ asio::awaitable<response> dispatch(const route_match& match, request_context& ct
   std::optional<response> failed;
   try {
     if (guard != nullptr) {
-      if (auto refused = co_await guard->admit(ctx, *match.matched)) co_return std::move(*refused);
+      if (auto refused = co_await guard->admit(ctx, *match.matched))
+        co_return std::move(*refused);
     }
     co_return co_await match.matched->handle(ctx);
   } catch (const error_exception& e) {
     failed = error_response(e.err(), ctx.request_id());
   } catch (const backend_unavailable& e) {
-    log::warn("backend unavailable", {{"request_id", ctx.request_id()}, {"backend", e.backend()}, {"detail", e.what()}});
-    failed = error_response(errc::backend_unavailable, e.backend() + " is unavailable", ctx.request_id());
+    log::warn("backend unavailable",
+              {{"request_id", ctx.request_id()}, {"backend", e.backend()}, {"detail", e.what()}});
+    failed = error_response(errc::backend_unavailable, e.backend() + " is unavailable",
+                            ctx.request_id());
   } catch (const std::exception& e) {
-    log::error("handler failed", {{"request_id", ctx.request_id()}, {"route", match.matched->pattern}, {"error", e.what()}});
+    log::error(
+        "handler failed",
+        {{"request_id", ctx.request_id()}, {"route", match.matched->pattern}, {"error", e.what()}});
     failed = error_response(errc::internal, "internal error", ctx.request_id());
   }
   co_return std::move(*failed);
 }
 
 // Answers a request whose header could not be read, then the connection closes.
-asio::awaitable<void> write_early_error(beast::tcp_stream& stream, errc code, std::string_view message,
-                                        const server_state& state) {
+asio::awaitable<void> write_early_error(beast::tcp_stream& stream, errc code,
+                                        std::string_view message, const server_state& state) {
   const auto rid = new_request_id();
   auto r = error_response(code, message, rid);
   bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
@@ -150,18 +167,24 @@ asio::awaitable<void> write_early_error(beast::tcp_stream& stream, errc code, st
   res.prepare_payload();
   stream.expires_after(std::chrono::seconds(5));
   co_await bhttp::async_write(stream, res, use_tuple);
-  log::info("http request", {{"request_id", rid}, {"route", "(unparsed)"}, {"status", static_cast<std::int64_t>(r.status)}});
+  log::info("http request", {{"request_id", rid},
+                             {"route", "(unparsed)"},
+                             {"status", static_cast<std::int64_t>(r.status)}});
 }
 
 // Writes a response whose body comes from a body_source: the header first, then each chunk
 // as it arrives (buffer_body with more=true), each write under the idle timeout so a client
 // that stops reading is cut. A source failing midway ends the connection.
-asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& stream, response& r, method verb,
-                                                          unsigned version, bool& keep_alive,
-                                                          const std::string& request_id, const server_state& state) {
+asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& stream, response& r,
+                                                          method verb, unsigned version,
+                                                          bool& keep_alive,
+                                                          const std::string& request_id,
+                                                          const server_state& state) {
   bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(r.status), version};
-  if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-  for (auto& h : r.headers) res.insert(h.name, h.value);
+  if (!r.content_type.empty())
+    res.set(bhttp::field::content_type, r.content_type);
+  for (auto& h : r.headers)
+    res.insert(h.name, h.value);
   apply_common_headers(res.base(), request_id, state.env);
   res.keep_alive(keep_alive);
   res.content_length(r.stream_length);
@@ -170,14 +193,16 @@ asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& str
   bhttp::response_serializer<bhttp::buffer_body> serializer(res);
   stream.expires_after(state.settings.idle_timeout);
   auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
-  if (ec || !res.body().more) co_return ec;
+  if (ec || !res.body().more)
+    co_return ec;
   std::uint64_t sent = 0;
   for (;;) {
     auto chunk = co_await r.stream->next();
     if (!chunk || chunk->empty()) {
       if (!chunk || sent != r.stream_length) {
         keep_alive = false;  // the client got a short body: it must see the connection end
-        co_return chunk ? make_error_code(bhttp::error::partial_message) : make_error_code(asio::error::broken_pipe);
+        co_return chunk ? make_error_code(bhttp::error::partial_message)
+                        : make_error_code(asio::error::broken_pipe);
       }
       res.body().data = nullptr;
       res.body().more = false;
@@ -189,15 +214,19 @@ asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& str
     }
     stream.expires_after(state.settings.idle_timeout);
     auto [wec, written] = co_await bhttp::async_write(stream, serializer, use_tuple);
-    if (wec == bhttp::error::need_buffer) wec = {};
-    if (wec) co_return wec;
-    if (serializer.is_done()) co_return boost::system::error_code{};
+    if (wec == bhttp::error::need_buffer)
+      wec = {};
+    if (wec)
+      co_return wec;
+    if (serializer.is_done())
+      co_return boost::system::error_code{};
   }
 }
 
 }  // namespace
 
-asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared_ptr<server_state> state) {
+asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
+                                       std::shared_ptr<server_state> state) {
   const auto& limits = state->settings;
   beast::tcp_stream stream(std::move(socket));
   boost::system::error_code peer_ec;
@@ -221,7 +250,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
   bool first = true;
 
   for (;;) {
-    if (state->connections.draining()) break;
+    if (state->connections.draining())
+      break;
     if (buffer.size() == 0) {
       // Wait for the next request: the first one gets the header timeout, later ones the
       // keep-alive idle timeout. Shutdown closes connections parked here at once.
@@ -229,7 +259,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
       stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
       state->connections.set_idle(id, false);
-      if (ec) break;
+      if (ec)
+        break;
       buffer.commit(n);
     }
     first = false;
@@ -240,11 +271,13 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, header, use_tuple);
     if (ec) {
       if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-        co_await write_early_error(stream, errc::header_too_large, "request header too large", *state);
+        co_await write_early_error(stream, errc::header_too_large, "request header too large",
+                                   *state);
       } else if (ec != beast::error::timeout && ec != bhttp::error::end_of_stream &&
                  ec != asio::error::operation_aborted && ec != asio::error::eof &&
                  ec != asio::error::connection_reset && ec != asio::error::bad_descriptor) {
-        co_await write_early_error(stream, errc::bad_request, "malformed request: " + ec.message(), *state);
+        co_await write_early_error(stream, errc::bad_request, "malformed request: " + ec.message(),
+                                   *state);
       }
       break;  // slow or broken clients are cut here
     }
@@ -256,25 +289,29 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
     const bool client_keep_alive = req.keep_alive();
     const unsigned version = req.version();
     session_body_reader body(stream, buffer, header, chunk, started + limits.request_timeout);
-    request_context ctx(verb, std::string(req.method_string()), std::string(req.target()), copy_headers(req),
-                        request_id, peer_ip, body);
+    request_context ctx(verb, std::string(req.method_string()), std::string(req.target()),
+                        copy_headers(req), request_id, peer_ip, body);
 
     const auto match = state->routes.match(verb, ctx.path());
-    std::string_view route_label = match.matched ? std::string_view(match.matched->pattern) : "(unmatched)";
+    std::string_view route_label =
+        match.matched ? std::string_view(match.matched->pattern) : "(unmatched)";
     response r;
     ctx.set_body_limit(limits.body_limit);
     const bool streams_body = match.matched && match.matched->options.streams_body;
     std::optional<response> preflight;
-    if (state->guard != nullptr) preflight = state->guard->preflight(ctx);
+    if (state->guard != nullptr)
+      preflight = state->guard->preflight(ctx);
     if (preflight) {
       r = std::move(*preflight);
       route_label = "(preflight)";
-    } else if (auto length = ctx.content_length(); length && *length > limits.body_limit && !streams_body) {
+    } else if (auto length = ctx.content_length();
+               length && *length > limits.body_limit && !streams_body) {
       r = error_response(errc::payload_too_large, "request body too large", request_id);
     } else {
       r = co_await dispatch(match, ctx, state->guard);
     }
-    if (state->guard != nullptr) state->guard->finish(ctx, r);
+    if (state->guard != nullptr)
+      state->guard->finish(ctx, r);
 
     // A body the handler did not read leaves the stream mid-request: close after answering.
     bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&
@@ -284,14 +321,18 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
       write_ec = co_await write_streamed(stream, r, verb, version, keep_alive, request_id, *state);
     } else {
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-      if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-      for (auto& h : r.headers) res.insert(h.name, h.value);
+      if (!r.content_type.empty())
+        res.set(bhttp::field::content_type, r.content_type);
+      for (auto& h : r.headers)
+        res.insert(h.name, h.value);
       apply_common_headers(res.base(), request_id, state->env);
       res.keep_alive(keep_alive);
       const auto body_size = r.body.size();
-      if (verb != method::head) res.body() = std::move(r.body);
+      if (verb != method::head)
+        res.body() = std::move(r.body);
       res.prepare_payload();
-      if (verb == method::head) res.content_length(body_size);
+      if (verb == method::head)
+        res.content_length(body_size);
       stream.expires_after(limits.request_timeout);
       auto [ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
       write_ec = ec;
@@ -305,7 +346,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket, std::shared
                                {"status", static_cast<std::int64_t>(r.status)},
                                {"duration_ms", seconds * 1000.0},
                                {"peer", peer_ip}});
-    if (write_ec || !keep_alive) break;
+    if (write_ec || !keep_alive)
+      break;
   }
 
   boost::system::error_code ignored;

@@ -21,18 +21,22 @@ using postgres::event_draft;
 
 namespace {
 
-const error invalid_credentials = make_error(errc::unauthenticated, "invalid e-mail/username or password");
+const error invalid_credentials =
+    make_error(errc::unauthenticated, "invalid e-mail/username or password");
 
 crypto::argon2_params argon2_of(const config::auth_settings& auth) {
-  return crypto::argon2_params{auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism};
+  return crypto::argon2_params{auth.argon2_memory_kib, auth.argon2_iterations,
+                               auth.argon2_parallelism};
 }
 
 std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-event_draft user_event(std::string type, const request_meta& meta, std::optional<uuid> actor, const uuid& subject,
-                       boost::json::object data = {}) {
+event_draft user_event(std::string type, const request_meta& meta, std::optional<uuid> actor,
+                       const uuid& subject, boost::json::object data = {}) {
   event_draft e;
   e.type = std::move(type);
   e.request_id = meta.request_id;
@@ -46,13 +50,16 @@ event_draft user_event(std::string type, const request_meta& meta, std::optional
 
 // Brute-force accounting is per account whatever the IP; an unknown login name is an
 // "account" of its own so probing it is throttled too.
-std::string account_key(const std::optional<postgres::user_record>& user, const std::string& login) {
-  if (user) return user->id.to_string();
+std::string account_key(const std::optional<postgres::user_record>& user,
+                        const std::string& login) {
+  if (user)
+    return user->id.to_string();
   return "u:" + normalize_email(login.substr(0, account_limits::email_max));
 }
 
 error locked_error(std::chrono::milliseconds remaining) {
-  auto e = make_error(errc::rate_limited, "too many failed logins for this account; try again later");
+  auto e =
+      make_error(errc::rate_limited, "too many failed logins for this account; try again later");
   e.retry_after_ms = std::max<std::int64_t>(remaining.count(), 1);
   return e;
 }
@@ -61,11 +68,20 @@ error locked_error(std::chrono::milliseconds remaining) {
 
 account_service::account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
                                  postgres::user_repository& users, redis::session_store& sessions,
-                                 redis::login_guard& guard, redis::reset_tokens& resets, const crypto::jwt_codec& jwt)
-    : auth_(auth), hashing_(hashing), users_(users), sessions_(sessions), guard_(guard), resets_(resets), jwt_(jwt) {}
+                                 redis::login_guard& guard, redis::reset_tokens& resets,
+                                 const crypto::jwt_codec& jwt)
+    : auth_(auth),
+      hashing_(hashing),
+      users_(users),
+      sessions_(sessions),
+      guard_(guard),
+      resets_(resets),
+      jwt_(jwt) {}
 
 asio::awaitable<std::string> account_service::hash(std::string password) {
-  auto job = [password = std::move(password), params = argon2_of(auth_)] { return crypto::hash_password(password, params); };
+  auto job = [password = std::move(password), params = argon2_of(auth_)] {
+    return crypto::hash_password(password, params);
+  };
   co_return co_await hashing_.run(std::move(job));
 }
 
@@ -81,11 +97,16 @@ asio::awaitable<void> account_service::warm_up() {
   co_await hashing_.run(std::move(job));
 }
 
-asio::awaitable<result<postgres::user_record>> account_service::register_user(std::string email, std::string username,
-                                                                             std::string password, request_meta meta) {
-  if (auto check = validate_email(email); !check) co_return check.error();
-  if (auto check = validate_username(username); !check) co_return check.error();
-  if (auto check = validate_password(password); !check) co_return check.error();
+asio::awaitable<result<postgres::user_record>> account_service::register_user(std::string email,
+                                                                              std::string username,
+                                                                              std::string password,
+                                                                              request_meta meta) {
+  if (auto check = validate_email(email); !check)
+    co_return check.error();
+  if (auto check = validate_username(username); !check)
+    co_return check.error();
+  if (auto check = validate_password(password); !check)
+    co_return check.error();
   postgres::new_user user;
   user.email = email;
   user.username = username;
@@ -103,7 +124,8 @@ asio::awaitable<result<postgres::user_record>> account_service::register_user(st
 asio::awaitable<result<token_pair>> account_service::open_session(const postgres::user_record& user,
                                                                   const request_meta& meta) {
   auto session = co_await sessions_.create(user.id, user.role, meta.client_ip);
-  if (!session) co_return session.error();
+  if (!session)
+    co_return session.error();
   token_pair tokens;
   tokens.access_token = jwt_.issue(user.id, session->session_id, user.role, now_unix());
   tokens.refresh_token = std::move(session->refresh_token);
@@ -111,11 +133,15 @@ asio::awaitable<result<token_pair>> account_service::open_session(const postgres
   co_return tokens;
 }
 
-asio::awaitable<result<login_success>> account_service::login(std::string login, std::string password,
+asio::awaitable<result<login_success>> account_service::login(std::string login,
+                                                              std::string password,
                                                               request_meta meta) {
-  if (login.empty()) co_return make_error(errc::validation_failed, "email or username is required", "email");
-  if (password.empty()) co_return make_error(errc::validation_failed, "password is required", "password");
-  if (password.size() > account_limits::password_max) co_return invalid_credentials;
+  if (login.empty())
+    co_return make_error(errc::validation_failed, "email or username is required", "email");
+  if (password.empty())
+    co_return make_error(errc::validation_failed, "password is required", "password");
+  if (password.size() > account_limits::password_max)
+    co_return invalid_credentials;
 
   // Plain statements around co_await: GCC 12 miscompiles co_await inside ?: and || (it
   // destroys temporaries twice).
@@ -128,21 +154,26 @@ asio::awaitable<result<login_success>> account_service::login(std::string login,
     } else {
       found = co_await users_.find_by_username(login);
     }
-    if (!found && found.error().code != errc::not_found) co_return found.error();
-    if (found) user = std::move(*found);
+    if (!found && found.error().code != errc::not_found)
+      co_return found.error();
+    if (found)
+      user = std::move(*found);
   }
   const std::string account = account_key(user, login);
 
   auto lock = co_await guard_.locked(account);
-  if (!lock) co_return lock.error();
-  if (*lock) co_return locked_error(**lock);
+  if (!lock)
+    co_return lock.error();
+  if (*lock)
+    co_return locked_error(**lock);
 
   // Unknown accounts verify against a dummy hash: both failures take the same time.
   const std::string& encoded = user ? user->password_hash : crypto::dummy_hash(argon2_of(auth_));
   const bool password_ok = co_await verify(std::move(password), encoded);
   if (!user || !password_ok) {
     auto locked_now = co_await guard_.record_failure(account);
-    if (!locked_now) co_return locked_now.error();
+    if (!locked_now)
+      co_return locked_now.error();
     if (user) {
       auto failed = user_event("auth.login_failed", meta, std::nullopt, user->id);
       co_await users_.append_event(std::move(failed));
@@ -151,24 +182,31 @@ asio::awaitable<result<login_success>> account_service::login(std::string login,
         co_await users_.append_event(std::move(lockout));
       }
     }
-    log::info("login failed", {{"request_id", meta.request_id}, {"ip", meta.client_ip}, {"known_account", user.has_value()},
+    log::info("login failed", {{"request_id", meta.request_id},
+                               {"ip", meta.client_ip},
+                               {"known_account", user.has_value()},
                                {"locked", *locked_now}});
     co_return invalid_credentials;
   }
-  if (user->disabled) co_return make_error(errc::forbidden, "this account is disabled");
+  if (user->disabled)
+    co_return make_error(errc::forbidden, "this account is disabled");
 
   auto cleared = co_await guard_.clear(account);
-  if (!cleared) co_return cleared.error();
+  if (!cleared)
+    co_return cleared.error();
   auto tokens = co_await open_session(*user, meta);
-  if (!tokens) co_return tokens.error();
+  if (!tokens)
+    co_return tokens.error();
   auto logged_in = user_event("auth.login", meta, user->id, user->id);
   co_await users_.append_event(std::move(logged_in));
   co_return login_success{std::move(*user), std::move(*tokens)};
 }
 
-asio::awaitable<result<token_pair>> account_service::refresh(std::string refresh_token, request_meta meta) {
+asio::awaitable<result<token_pair>> account_service::refresh(std::string refresh_token,
+                                                             request_meta meta) {
   auto rotated = co_await sessions_.rotate(std::move(refresh_token));
-  if (!rotated) co_return rotated.error();
+  if (!rotated)
+    co_return rotated.error();
   if (auto* ok = std::get_if<redis::session_rotated>(&*rotated)) {
     token_pair tokens;
     tokens.access_token = jwt_.issue(ok->user_id, ok->session_id, ok->role, now_unix());
@@ -177,28 +215,34 @@ asio::awaitable<result<token_pair>> account_service::refresh(std::string refresh
     co_return tokens;
   }
   if (auto* reused = std::get_if<redis::refresh_reused>(&*rotated)) {
-    log::warn("refresh token reused: session revoked",
-              {{"request_id", meta.request_id}, {"ip", meta.client_ip}, {"user_id", reused->user_id.to_string()}});
-    boost::json::object details{{"reason", "refresh_token_reuse"}, {"session_id", reused->session_id}};
+    log::warn("refresh token reused: session revoked", {{"request_id", meta.request_id},
+                                                        {"ip", meta.client_ip},
+                                                        {"user_id", reused->user_id.to_string()}});
+    boost::json::object details{{"reason", "refresh_token_reuse"},
+                                {"session_id", reused->session_id}};
     auto event = user_event("auth.logout", meta, std::nullopt, reused->user_id, std::move(details));
     co_await users_.append_event(std::move(event));
-    co_return make_error(errc::unauthenticated, "refresh token already used: the session has been revoked");
+    co_return make_error(errc::unauthenticated,
+                         "refresh token already used: the session has been revoked");
   }
   co_return make_error(errc::unauthenticated, "refresh token invalid or expired");
 }
 
 asio::awaitable<result<void>> account_service::logout(const principal& who, request_meta meta) {
   auto revoked = co_await sessions_.revoke(who.session_id);
-  if (!revoked) co_return revoked.error();
+  if (!revoked)
+    co_return revoked.error();
   boost::json::object details{{"sessions", 1}};
   auto event = user_event("auth.logout", meta, who.user_id, who.user_id, std::move(details));
   co_await users_.append_event(std::move(event));
   co_return result<void>{};
 }
 
-asio::awaitable<result<std::size_t>> account_service::logout_all(const principal& who, request_meta meta) {
+asio::awaitable<result<std::size_t>> account_service::logout_all(const principal& who,
+                                                                 request_meta meta) {
   auto revoked = co_await sessions_.revoke_all(who.user_id);
-  if (!revoked) co_return revoked.error();
+  if (!revoked)
+    co_return revoked.error();
   boost::json::object details{{"sessions", static_cast<std::int64_t>(*revoked)}};
   auto event = user_event("auth.logout", meta, who.user_id, who.user_id, std::move(details));
   co_await users_.append_event(std::move(event));
@@ -209,30 +253,41 @@ asio::awaitable<result<postgres::user_record>> account_service::me(const princip
   co_return co_await users_.find_by_id(who.user_id);
 }
 
-asio::awaitable<result<void>> account_service::change_password(const principal& who, std::string current,
-                                                               std::string replacement, request_meta meta) {
-  if (auto check = validate_password(replacement); !check) co_return check.error();
+asio::awaitable<result<void>> account_service::change_password(const principal& who,
+                                                               std::string current,
+                                                               std::string replacement,
+                                                               request_meta meta) {
+  if (auto check = validate_password(replacement); !check)
+    co_return check.error();
   auto user = co_await users_.find_by_id(who.user_id);
-  if (!user) co_return user.error();
+  if (!user)
+    co_return user.error();
   bool current_ok = false;
   if (current.size() <= account_limits::password_max) {
     current_ok = co_await verify(std::move(current), user->password_hash);
   }
-  if (!current_ok) co_return make_error(errc::validation_failed, "current password is incorrect", "current_password");
+  if (!current_ok)
+    co_return make_error(errc::validation_failed, "current password is incorrect",
+                         "current_password");
   auto encoded = co_await hash(std::move(replacement));
   auto changed = user_event("auth.password_changed", meta, who.user_id, who.user_id);
   auto stored = co_await users_.set_password(who.user_id, std::move(encoded), std::move(changed));
-  if (!stored) co_return stored.error();
+  if (!stored)
+    co_return stored.error();
   auto others = co_await sessions_.revoke_all_except(who.user_id, who.session_id);
-  if (!others) co_return others.error();
+  if (!others)
+    co_return others.error();
   co_return result<void>{};
 }
 
-asio::awaitable<result<void>> account_service::request_password_reset(std::string email, request_meta meta) {
-  if (auto check = validate_email(email); !check) co_return check.error();
+asio::awaitable<result<void>> account_service::request_password_reset(std::string email,
+                                                                      request_meta meta) {
+  if (auto check = validate_email(email); !check)
+    co_return check.error();
   asio::co_spawn(co_await asio::this_coro::executor, send_reset(std::move(email), std::move(meta)),
                  [](std::exception_ptr error) {
-                   if (!error) return;
+                   if (!error)
+                     return;
                    try {
                      std::rethrow_exception(error);
                    } catch (const std::exception& e) {
@@ -244,38 +299,50 @@ asio::awaitable<result<void>> account_service::request_password_reset(std::strin
 
 asio::awaitable<void> account_service::send_reset(std::string email, request_meta meta) {
   auto user = co_await users_.find_by_email(email);
-  if (!user || user->disabled) co_return;
+  if (!user || user->disabled)
+    co_return;
   auto token = co_await resets_.issue(user->id);
   if (!token) {
-    log::warn("password reset token not issued", {{"request_id", meta.request_id}, {"error", token.error().message}});
+    log::warn("password reset token not issued",
+              {{"request_id", meta.request_id}, {"error", token.error().message}});
     co_return;
   }
-  const auto expires = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
-                       resets_.ttl();
+  const auto expires =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
+      resets_.ttl();
   // The mailer needs the token to build the link; audit redacts data.token when storing.
   boost::json::object details{{"email", user->email},
                               {"username", user->username},
                               {"token", *token},
                               {"expires_at", format_rfc3339(expires)}};
-  auto event = user_event("auth.password_reset_requested", meta, std::nullopt, user->id, std::move(details));
+  auto event =
+      user_event("auth.password_reset_requested", meta, std::nullopt, user->id, std::move(details));
   co_await users_.append_event(std::move(event));
 }
 
-asio::awaitable<result<void>> account_service::confirm_password_reset(std::string token, std::string password,
+asio::awaitable<result<void>> account_service::confirm_password_reset(std::string token,
+                                                                      std::string password,
                                                                       request_meta meta) {
-  if (auto check = validate_password(password); !check) co_return check.error();
+  if (auto check = validate_password(password); !check)
+    co_return check.error();
   auto user_id = co_await resets_.consume(std::move(token));
-  if (!user_id) co_return user_id.error();
-  if (!*user_id) co_return make_error(errc::validation_failed, "reset token invalid, expired or already used", "token");
+  if (!user_id)
+    co_return user_id.error();
+  if (!*user_id)
+    co_return make_error(errc::validation_failed, "reset token invalid, expired or already used",
+                         "token");
   const uuid id = **user_id;
   auto encoded = co_await hash(std::move(password));
   auto reset = user_event("auth.password_reset", meta, std::nullopt, id);
   auto stored = co_await users_.set_password(id, std::move(encoded), std::move(reset));
-  if (!stored) co_return stored.error();
+  if (!stored)
+    co_return stored.error();
   auto revoked = co_await sessions_.revoke_all(id);
-  if (!revoked) co_return revoked.error();
+  if (!revoked)
+    co_return revoked.error();
   auto cleared = co_await guard_.clear(id.to_string());
-  if (!cleared) co_return cleared.error();
+  if (!cleared)
+    co_return cleared.error();
   co_return result<void>{};
 }
 

@@ -51,14 +51,18 @@ struct login_success {
 
 class account_service {
  public:
-  account_service(const config::auth_settings& auth, support::blocking_pool& hashing, postgres::user_repository& users,
-                  redis::session_store& sessions, redis::login_guard& guard, redis::reset_tokens& resets,
+  account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
+                  postgres::user_repository& users, redis::session_store& sessions,
+                  redis::login_guard& guard, redis::reset_tokens& resets,
                   const crypto::jwt_codec& jwt);
 
-  boost::asio::awaitable<result<postgres::user_record>> register_user(std::string email, std::string username,
-                                                                      std::string password, request_meta meta);
+  boost::asio::awaitable<result<postgres::user_record>> register_user(std::string email,
+                                                                      std::string username,
+                                                                      std::string password,
+                                                                      request_meta meta);
   // `login` is an e-mail address (contains '@') or a username.
-  boost::asio::awaitable<result<login_success>> login(std::string login, std::string password, request_meta meta);
+  boost::asio::awaitable<result<login_success>> login(std::string login, std::string password,
+                                                      request_meta meta);
   // Rotates the refresh token; an already-rotated token ends its whole session.
   boost::asio::awaitable<result<token_pair>> refresh(std::string refresh_token, request_meta meta);
   boost::asio::awaitable<result<void>> logout(const principal& who, request_meta meta);
@@ -69,7 +73,8 @@ class account_service {
                                                        std::string replacement, request_meta meta);
   // Never tells whether the account exists: the work for a real account runs detached.
   boost::asio::awaitable<result<void>> request_password_reset(std::string email, request_meta meta);
-  boost::asio::awaitable<result<void>> confirm_password_reset(std::string token, std::string password,
+  boost::asio::awaitable<result<void>> confirm_password_reset(std::string token,
+                                                              std::string password,
                                                               request_meta meta);
 
   // Computes the dummy hash that unknown-account logins verify against (call once at start).
@@ -78,7 +83,8 @@ class account_service {
  private:
   boost::asio::awaitable<std::string> hash(std::string password);
   boost::asio::awaitable<bool> verify(std::string password, std::string encoded);
-  boost::asio::awaitable<result<token_pair>> open_session(const postgres::user_record& user, const request_meta& meta);
+  boost::asio::awaitable<result<token_pair>> open_session(const postgres::user_record& user,
+                                                          const request_meta& meta);
   boost::asio::awaitable<void> send_reset(std::string email, request_meta meta);
 
   config::auth_settings auth_;

@@ -24,11 +24,12 @@ class api_key_service {
 
   // name: 1..100 characters; scopes: non-empty subset of files:read, files:write;
   // expires_in_days: 1..auth.api_key_max_days (absent: the maximum).
-  boost::asio::awaitable<result<created_api_key>> create(const principal& who, std::string name,
-                                                         std::vector<std::string> scopes,
-                                                         std::optional<std::int64_t> expires_in_days, request_meta meta);
+  boost::asio::awaitable<result<created_api_key>> create(
+      const principal& who, std::string name, std::vector<std::string> scopes,
+      std::optional<std::int64_t> expires_in_days, request_meta meta);
   boost::asio::awaitable<std::vector<postgres::api_key_record>> list(const principal& who);
-  boost::asio::awaitable<result<void>> revoke(const principal& who, std::string key_id, request_meta meta);
+  boost::asio::awaitable<result<void>> revoke(const principal& who, std::string key_id,
+                                              request_meta meta);
 
  private:
   config::auth_settings auth_;

@@ -29,11 +29,16 @@ json::object parse(const raw_response& r) {
   return json::parse(r.body).as_object();
 }
 
-std::string error_code(const raw_response& r) { return std::string(parse(r).at("error").at("code").as_string()); }
+std::string error_code(const raw_response& r) {
+  return std::string(parse(r).at("error").at("code").as_string());
+}
 
-raw_response register_user(const api_fixture& api, const std::string& name, const std::string& password = "correct horse 1") {
-  return api.call("POST", "/api/v1/user/register",
-                  json::serialize(json::object{{"email", name + "@example.com"}, {"username", name}, {"password", password}}));
+raw_response register_user(const api_fixture& api, const std::string& name,
+                           const std::string& password = "correct horse 1") {
+  return api.call(
+      "POST", "/api/v1/user/register",
+      json::serialize(json::object{
+          {"email", name + "@example.com"}, {"username", name}, {"password", password}}));
 }
 
 struct session_tokens {
@@ -41,23 +46,29 @@ struct session_tokens {
   std::string refresh;
 };
 
-session_tokens login(const api_fixture& api, const std::string& name, const std::string& password = "correct horse 1") {
-  auto r = api.call("POST", "/api/v1/user/login",
-                    json::serialize(json::object{{"email", name + "@example.com"}, {"password", password}}));
+session_tokens login(const api_fixture& api, const std::string& name,
+                     const std::string& password = "correct horse 1") {
+  auto r = api.call(
+      "POST", "/api/v1/user/login",
+      json::serialize(json::object{{"email", name + "@example.com"}, {"password", password}}));
   INFO(r.body);
   REQUIRE(r.status == 200);
   auto body = parse(r);
   CHECK(body.at("token_type").as_string() == "Bearer");
   CHECK(body.at("expires_in").as_int64() == 900);
   CHECK_FALSE(body.at("user").as_object().contains("password_hash"));
-  return {std::string(body.at("access_token").as_string()), std::string(body.at("refresh_token").as_string())};
+  return {std::string(body.at("access_token").as_string()),
+          std::string(body.at("refresh_token").as_string())};
 }
 
 raw_response refresh(const api_fixture& api, const std::string& token) {
-  return api.call("POST", "/api/v1/auth/refresh", json::serialize(json::object{{"refresh_token", token}}));
+  return api.call("POST", "/api/v1/auth/refresh",
+                  json::serialize(json::object{{"refresh_token", token}}));
 }
 
-std::string base64url(std::string_view text) { return kemas::crypto::base64url(text.data(), text.size()); }
+std::string base64url(std::string_view text) {
+  return kemas::crypto::base64url(text.data(), text.size());
+}
 
 std::vector<json::object> outbox(api_fixture& api) {
   kemas::postgres::pg_pool pool(api.database().settings(), "kemas-test");
@@ -68,7 +79,8 @@ std::vector<json::object> outbox(api_fixture& api) {
 
 }  // namespace
 
-TEST_CASE("register then login then me then refresh then reuse revokes the session then logout-all") {
+TEST_CASE(
+    "register then login then me then refresh then reuse revokes the session then logout-all") {
   api_fixture api;
   auto created = register_user(api, "ana");
   REQUIRE(created.status == 201);
@@ -128,12 +140,14 @@ TEST_CASE("logout ends one session only") {
 TEST_CASE("a taken e-mail in another case is 409 and validation errors name the field") {
   api_fixture api;
   REQUIRE(register_user(api, "carla").status == 201);
-  auto dup = api.call("POST", "/api/v1/user/register",
-                      R"({"email":"CARLA@Example.COM","username":"carla2","password":"correct horse 1"})");
+  auto dup =
+      api.call("POST", "/api/v1/user/register",
+               R"({"email":"CARLA@Example.COM","username":"carla2","password":"correct horse 1"})");
   CHECK(dup.status == 409);
   CHECK(parse(dup).at("error").at("field").as_string() == "email");
-  auto dup_name = api.call("POST", "/api/v1/user/register",
-                           R"({"email":"other@example.com","username":"CARLA","password":"correct horse 1"})");
+  auto dup_name =
+      api.call("POST", "/api/v1/user/register",
+               R"({"email":"other@example.com","username":"CARLA","password":"correct horse 1"})");
   CHECK(dup_name.status == 409);
   CHECK(parse(dup_name).at("error").at("field").as_string() == "username");
 
@@ -152,9 +166,11 @@ TEST_CASE("a taken e-mail in another case is 409 and validation errors name the 
   }
   CHECK(api.call("POST", "/api/v1/user/register", "{not json").status == 400);
   CHECK(api.call("POST", "/api/v1/user/register", "[1,2]").status == 400);
-  CHECK(api.call("POST", "/api/v1/user/register", std::string(40, '[') + std::string(40, ']')).status == 400);
-  auto wrong_type = kemas::test::http_request(api.port(), "POST", "/api/v1/user/register", "a=b",
-                                              "Content-Type: application/x-www-form-urlencoded\r\n");
+  CHECK(api.call("POST", "/api/v1/user/register", std::string(40, '[') + std::string(40, ']'))
+            .status == 400);
+  auto wrong_type =
+      kemas::test::http_request(api.port(), "POST", "/api/v1/user/register", "a=b",
+                                "Content-Type: application/x-www-form-urlencoded\r\n");
   CHECK(wrong_type.status == 415);
 }
 
@@ -182,11 +198,17 @@ TEST_CASE("tampered / alg none / wrong key / expired access tokens are refused")
   kemas::crypto::jwt_codec other_key(std::string(48, 'x'), 900s);
   const auto sub = *kemas::uuid::parse(std::string(claims.at("sub").as_string()));
   const std::string sid(claims.at("sid").as_string());
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(other_key.issue(sub, sid, kemas::role::user, now))).status == 401);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  CHECK(api.call("GET", "/api/v1/auth/me", {},
+                 bearer(other_key.issue(sub, sid, kemas::role::user, now)))
+            .status == 401);
 
   kemas::crypto::jwt_codec same_key(api.settings().auth.jwt_secret, 900s);
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(same_key.issue(sub, sid, kemas::role::user, now))).status == 200);
+  CHECK(api.call("GET", "/api/v1/auth/me", {},
+                 bearer(same_key.issue(sub, sid, kemas::role::user, now)))
+            .status == 200);
   const auto expired = same_key.issue(sub, sid, kemas::role::user, now - 3600);
   auto r = api.call("GET", "/api/v1/auth/me", {}, bearer(expired));
   CHECK(r.status == 401);
@@ -202,8 +224,9 @@ TEST_CASE("the login rate limit answers 429 exactly at limit+1 with sane headers
     s.auth.login_failure_limit = 100;  // this test is about the per-IP limit, not the lockout
   });
   // A fresh unknown account per run: lockouts live in the shared Redis.
-  const std::string body = json::serialize(json::object{
-      {"email", "nobody-" + kemas::support::random_hex(6) + "@example.com"}, {"password", "whatever 123"}});
+  const std::string body = json::serialize(
+      json::object{{"email", "nobody-" + kemas::support::random_hex(6) + "@example.com"},
+                   {"password", "whatever 123"}});
   for (unsigned i = 1; i <= 5; ++i) {
     auto r = api.call("POST", "/api/v1/user/login", body);
     INFO(i);
@@ -233,16 +256,19 @@ TEST_CASE("an account locks after N failures from different IPs") {
   REQUIRE(register_user(api, "fred").status == 201);
   const std::string wrong = R"({"username":"fred","password":"wrong password"})";
   for (int i = 0; i < 3; ++i) {
-    auto r = api.call("POST", "/api/v1/user/login", wrong, "X-Forwarded-For: 10.200.0." + std::to_string(i + 1) + "\r\n");
+    auto r = api.call("POST", "/api/v1/user/login", wrong,
+                      "X-Forwarded-For: 10.200.0." + std::to_string(i + 1) + "\r\n");
     CHECK(r.status == 401);
   }
   // Even the right password from yet another address is refused during the cool-down.
-  auto locked = api.call("POST", "/api/v1/user/login", R"({"username":"fred","password":"correct horse 1"})",
-                         "X-Forwarded-For: 10.200.0.9\r\n");
+  auto locked =
+      api.call("POST", "/api/v1/user/login", R"({"username":"fred","password":"correct horse 1"})",
+               "X-Forwarded-For: 10.200.0.9\r\n");
   CHECK(locked.status == 429);
   CHECK(locked.header("retry-after"));
   bool lockout_event = false;
-  for (const auto& e : outbox(api)) lockout_event |= e.at("type").as_string() == "auth.lockout";
+  for (const auto& e : outbox(api))
+    lockout_event |= e.at("type").as_string() == "auth.lockout";
   CHECK(lockout_event);
 }
 
@@ -252,9 +278,18 @@ boost::asio::awaitable<kemas::http::response> probe_ok(kemas::http::request_cont
 }
 void add_probe_routes(kemas::app::api_application& app) {
   using kemas::http::method;
-  app.routes().add(method::get, "/test/files-read", {kemas::access_rule::with_scope(kemas::scope::files_read), kemas::http::rate_class::general, false}, probe_ok);
-  app.routes().add(method::post, "/test/files-write", {kemas::access_rule::with_scope(kemas::scope::files_write), kemas::http::rate_class::general, false}, probe_ok);
-  app.routes().add(method::get, "/test/admin", {kemas::access_rule::at_least(kemas::role::admin), kemas::http::rate_class::general, false}, probe_ok);
+  app.routes().add(method::get, "/test/files-read",
+                   {kemas::access_rule::with_scope(kemas::scope::files_read),
+                    kemas::http::rate_class::general, false},
+                   probe_ok);
+  app.routes().add(method::post, "/test/files-write",
+                   {kemas::access_rule::with_scope(kemas::scope::files_write),
+                    kemas::http::rate_class::general, false},
+                   probe_ok);
+  app.routes().add(
+      method::get, "/test/admin",
+      {kemas::access_rule::at_least(kemas::role::admin), kemas::http::rate_class::general, false},
+      probe_ok);
 }
 }  // namespace
 
@@ -262,7 +297,8 @@ TEST_CASE("API keys act within their scopes and never manage keys") {
   api_fixture api({}, add_probe_routes);
   REQUIRE(register_user(api, "gina").status == 201);
   auto t = login(api, "gina");
-  auto created = api.call("POST", "/api/v1/auth/keys", R"({"name":"ci reader","scopes":["files:read"],"expires_in_days":30})",
+  auto created = api.call("POST", "/api/v1/auth/keys",
+                          R"({"name":"ci reader","scopes":["files:read"],"expires_in_days":30})",
                           bearer(t.access));
   REQUIRE(created.status == 201);
   const std::string key(parse(created).at("key").as_string());
@@ -276,7 +312,8 @@ TEST_CASE("API keys act within their scopes and never manage keys") {
   auto write = api.call("POST", "/test/files-write", "{}", with_key);
   CHECK(write.status == 403);
   CHECK(error_code(write) == "forbidden");
-  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":["files:read"]})", with_key).status == 403);
+  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":["files:read"]})", with_key)
+            .status == 403);
   CHECK(api.call("GET", "/api/v1/auth/keys", {}, with_key).status == 403);
   CHECK(api.call("GET", "/test/admin", {}, with_key).status == 403);
   CHECK(api.call("GET", "/test/admin", {}, bearer(t.access)).status == 403);  // a user is no admin
@@ -284,8 +321,10 @@ TEST_CASE("API keys act within their scopes and never manage keys") {
   // A wrong secret with a real prefix, and a mangled key, are refused.
   std::string wrong = key;
   wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
-  CHECK(api.call("GET", "/test/files-read", {}, "Authorization: ApiKey " + wrong + "\r\n").status == 401);
-  CHECK(api.call("GET", "/test/files-read", {}, "Authorization: ApiKey kms_nope\r\n").status == 401);
+  CHECK(api.call("GET", "/test/files-read", {}, "Authorization: ApiKey " + wrong + "\r\n").status ==
+        401);
+  CHECK(api.call("GET", "/test/files-read", {}, "Authorization: ApiKey kms_nope\r\n").status ==
+        401);
 
   auto listed = api.call("GET", "/api/v1/auth/keys", {}, bearer(t.access));
   REQUIRE(listed.status == 200);
@@ -294,10 +333,15 @@ TEST_CASE("API keys act within their scopes and never manage keys") {
   CHECK_FALSE(keys[0].as_object().contains("secret_hash"));
   CHECK(keys[0].at("prefix").as_string() == key.substr(4, 12));
 
-  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":["files:delete"]})", bearer(t.access)).status == 400);
-  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":[]})", bearer(t.access)).status == 400);
-  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":["files:read"],"expires_in_days":100000})",
-                 bearer(t.access)).status == 400);
+  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":["files:delete"]})",
+                 bearer(t.access))
+            .status == 400);
+  CHECK(api.call("POST", "/api/v1/auth/keys", R"({"name":"x","scopes":[]})", bearer(t.access))
+            .status == 400);
+  CHECK(api.call("POST", "/api/v1/auth/keys",
+                 R"({"name":"x","scopes":["files:read"],"expires_in_days":100000})",
+                 bearer(t.access))
+            .status == 400);
 
   // Revoked: refused from then on. Another user cannot revoke it (404).
   REQUIRE(register_user(api, "hank").status == 201);
@@ -308,7 +352,8 @@ TEST_CASE("API keys act within their scopes and never manage keys") {
   CHECK(api.call("DELETE", "/api/v1/auth/keys/" + key_id, {}, bearer(t.access)).status == 404);
 
   bool created_event = false;
-  for (const auto& e : outbox(api)) created_event |= e.at("type").as_string() == "apikey.created";
+  for (const auto& e : outbox(api))
+    created_event |= e.at("type").as_string() == "apikey.created";
   CHECK(created_event);
 }
 
@@ -316,37 +361,45 @@ TEST_CASE("an expired API key is refused") {
   api_fixture api({}, add_probe_routes);
   REQUIRE(register_user(api, "ivy").status == 201);
   auto t = login(api, "ivy");
-  auto created = api.call("POST", "/api/v1/auth/keys", R"({"name":"short","scopes":["files:read","files:write"]})",
-                          bearer(t.access));
+  auto created =
+      api.call("POST", "/api/v1/auth/keys",
+               R"({"name":"short","scopes":["files:read","files:write"]})", bearer(t.access));
   REQUIRE(created.status == 201);
   const std::string key(parse(created).at("key").as_string());
   const std::string with_key = "Authorization: ApiKey " + key + "\r\n";
   CHECK(api.call("POST", "/test/files-write", "{}", with_key).status == 200);
   kemas::postgres::pg_pool pool(api.database().settings(), "kemas-test");
   pool.with_session([&](soci::session& sql) {
-    sql << "UPDATE api_keys SET created_at = now() - interval '2 days', expires_at = now() - interval '1 second'";
+    sql << "UPDATE api_keys SET created_at = now() - interval '2 days', expires_at = now() - "
+           "interval '1 second'";
   });
   pool.stop();
   CHECK(api.call("POST", "/test/files-write", "{}", with_key).status == 401);
 }
 
 TEST_CASE("CORS preflight answers listed origins and says nothing to others") {
-  api_fixture api([](kemas::config::settings& s) { s.cors.allowed_origins = {"https://app.example.com"}; });
-  const std::string ask = "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\n";
-  auto allowed = api.call("OPTIONS", "/api/v1/user/login", {}, "Origin: https://app.example.com\r\n" + ask);
+  api_fixture api(
+      [](kemas::config::settings& s) { s.cors.allowed_origins = {"https://app.example.com"}; });
+  const std::string ask =
+      "Access-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, "
+      "content-type\r\n";
+  auto allowed =
+      api.call("OPTIONS", "/api/v1/user/login", {}, "Origin: https://app.example.com\r\n" + ask);
   CHECK(allowed.status == 204);
   CHECK(allowed.header("access-control-allow-origin") == "https://app.example.com");
   CHECK(allowed.header("access-control-allow-credentials") == "true");
   REQUIRE(allowed.header("access-control-allow-methods"));
   CHECK(allowed.header("access-control-allow-methods")->find("POST") != std::string::npos);
 
-  auto denied = api.call("OPTIONS", "/api/v1/user/login", {}, "Origin: https://evil.example.net\r\n" + ask);
+  auto denied =
+      api.call("OPTIONS", "/api/v1/user/login", {}, "Origin: https://evil.example.net\r\n" + ask);
   CHECK_FALSE(denied.header("access-control-allow-origin"));
   CHECK_FALSE(denied.header("access-control-allow-credentials"));
 
   auto simple = api.call("GET", "/healthz", {}, "Origin: https://app.example.com\r\n");
   CHECK(simple.header("access-control-allow-origin") == "https://app.example.com");
-  CHECK_FALSE(api.call("GET", "/healthz", {}, "Origin: https://evil.example.net\r\n").header("access-control-allow-origin"));
+  CHECK_FALSE(api.call("GET", "/healthz", {}, "Origin: https://evil.example.net\r\n")
+                  .header("access-control-allow-origin"));
 }
 
 TEST_CASE("password reset tokens work once and expire") {
@@ -355,8 +408,11 @@ TEST_CASE("password reset tokens work once and expire") {
   auto session = login(api, "jack");
 
   // Unknown and known accounts get the same answer.
-  CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"nobody@example.com"})").status == 202);
-  CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"jack@example.com"})").status == 202);
+  CHECK(
+      api.call("POST", "/api/v1/user/password-reset", R"({"email":"nobody@example.com"})").status ==
+      202);
+  CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"jack@example.com"})").status ==
+        202);
 
   // The token travels in the auth.password_reset_requested event (for the mailer).
   auto reset_token = [&]() -> std::string {
@@ -364,37 +420,47 @@ TEST_CASE("password reset tokens work once and expire") {
     while (std::chrono::steady_clock::now() < deadline) {
       std::string found;
       for (const auto& e : outbox(api)) {
-        if (e.at("type").as_string() == "auth.password_reset_requested") found = e.at("data").at("token").as_string();
+        if (e.at("type").as_string() == "auth.password_reset_requested")
+          found = e.at("data").at("token").as_string();
       }
-      if (!found.empty()) return found;
+      if (!found.empty())
+        return found;
       std::this_thread::sleep_for(50ms);  // poll until the detached request has written it
     }
     return {};
   };
   const std::string token = reset_token();
   REQUIRE_FALSE(token.empty());
-  const std::string confirm = json::serialize(json::object{{"token", token}, {"password", "brand new pass"}});
+  const std::string confirm =
+      json::serialize(json::object{{"token", token}, {"password", "brand new pass"}});
   CHECK(api.call("POST", "/api/v1/user/password-reset/confirm", confirm).status == 204);
-  CHECK(api.call("POST", "/api/v1/user/password-reset/confirm", confirm).status == 400);  // single use
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(session.access)).status == 401);   // sessions ended
+  CHECK(api.call("POST", "/api/v1/user/password-reset/confirm", confirm).status ==
+        400);  // single use
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(session.access)).status ==
+        401);  // sessions ended
   login(api, "jack", "brand new pass");
 
   // A second token, left to expire.
-  CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"jack@example.com"})").status == 202);
+  CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"jack@example.com"})").status ==
+        202);
   std::string second;
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (second.empty() && std::chrono::steady_clock::now() < deadline) {
     for (const auto& e : outbox(api)) {
-      if (e.at("type").as_string() == "auth.password_reset_requested" && e.at("data").at("token").as_string() != token) {
+      if (e.at("type").as_string() == "auth.password_reset_requested" &&
+          e.at("data").at("token").as_string() != token) {
         second = e.at("data").at("token").as_string();
       }
     }
-    if (second.empty()) std::this_thread::sleep_for(50ms);  // poll until written
+    if (second.empty())
+      std::this_thread::sleep_for(50ms);  // poll until written
   }
   REQUIRE_FALSE(second.empty());
-  std::this_thread::sleep_for(1600ms);  // past password_reset_ttl: expiry is the behaviour under test
-  auto late = api.call("POST", "/api/v1/user/password-reset/confirm",
-                       json::serialize(json::object{{"token", second}, {"password", "another new pass"}}));
+  std::this_thread::sleep_for(
+      1600ms);  // past password_reset_ttl: expiry is the behaviour under test
+  auto late =
+      api.call("POST", "/api/v1/user/password-reset/confirm",
+               json::serialize(json::object{{"token", second}, {"password", "another new pass"}}));
   CHECK(late.status == 400);
   CHECK(parse(late).at("error").at("field").as_string() == "token");
 }
@@ -404,11 +470,14 @@ TEST_CASE("changing the password ends the other sessions and needs the current o
   REQUIRE(register_user(api, "kim").status == 201);
   auto mine = login(api, "kim");
   auto other = login(api, "kim");
-  auto wrong = api.call("POST", "/api/v1/auth/password", R"({"current_password":"nope nope","new_password":"next password"})",
+  auto wrong = api.call("POST", "/api/v1/auth/password",
+                        R"({"current_password":"nope nope","new_password":"next password"})",
                         bearer(mine.access));
   CHECK(wrong.status == 400);
-  CHECK(api.call("POST", "/api/v1/auth/password", R"({"current_password":"correct horse 1","new_password":"next password"})",
-                 bearer(mine.access)).status == 204);
+  CHECK(api.call("POST", "/api/v1/auth/password",
+                 R"({"current_password":"correct horse 1","new_password":"next password"})",
+                 bearer(mine.access))
+            .status == 204);
   CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(mine.access)).status == 200);
   CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(other.access)).status == 401);
   login(api, "kim", "next password");
@@ -417,7 +486,8 @@ TEST_CASE("changing the password ends the other sessions and needs the current o
 TEST_CASE("cookie mode sets HttpOnly cookies and authenticates with them") {
   api_fixture api;
   REQUIRE(register_user(api, "lea").status == 201);
-  auto r = api.call("POST", "/api/v1/user/login", R"({"email":"lea@example.com","password":"correct horse 1","cookies":true})");
+  auto r = api.call("POST", "/api/v1/user/login",
+                    R"({"email":"lea@example.com","password":"correct horse 1","cookies":true})");
   REQUIRE(r.status == 200);
   CHECK_FALSE(parse(r).contains("access_token"));
   REQUIRE(r.header("set-cookie"));
@@ -427,7 +497,9 @@ TEST_CASE("cookie mode sets HttpOnly cookies and authenticates with them") {
   const auto start = cookies.find("kemas_access=");
   REQUIRE(start != std::string::npos);
   const auto value_start = start + std::string("kemas_access=").size();
-  const std::string access = cookies.substr(value_start, cookies.find(';', value_start) - value_start);
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, "Cookie: kemas_access=" + access + "\r\n").status == 200);
+  const std::string access =
+      cookies.substr(value_start, cookies.find(';', value_start) - value_start);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, "Cookie: kemas_access=" + access + "\r\n").status ==
+        200);
   CHECK(api.call("GET", "/api/v1/auth/me", {}, "Cookie: kemas_access=forged\r\n").status == 401);
 }

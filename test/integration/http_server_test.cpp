@@ -34,7 +34,8 @@ kemas::config::http_settings small_limits() {
 
 boost::asio::awaitable<http::response> echo(http::request_context& ctx) {
   auto body = co_await ctx.read_body();
-  if (!body) co_return http::error_response(body.error(), ctx.request_id());
+  if (!body)
+    co_return http::error_response(body.error(), ctx.request_id());
   co_return http::response::text(200, *body);
 }
 
@@ -52,8 +53,10 @@ class counting_source final : public http::body_source {
  public:
   counting_source(int chunks, int fail_after) : chunks_(chunks), fail_after_(fail_after) {}
   boost::asio::awaitable<kemas::result<std::string_view>> next() override {
-    if (sent_ == fail_after_) co_return kemas::make_error(kemas::errc::backend_unavailable, "source failed");
-    if (sent_ == chunks_) co_return std::string_view{};
+    if (sent_ == fail_after_)
+      co_return kemas::make_error(kemas::errc::backend_unavailable, "source failed");
+    if (sent_ == chunks_)
+      co_return std::string_view{};
     buffer_.assign(64 * 1024, static_cast<char>('a' + sent_));
     ++sent_;
     co_return std::string_view(buffer_);
@@ -80,11 +83,14 @@ struct fixture {
   fixture() {
     api.routes.add(http::method::post, "/echo", [](http::request_context& c) { return echo(c); });
     api.routes.add(http::method::get, "/slow", [](http::request_context& c) { return slow(c); });
-    api.routes.add(http::method::get, "/stream", [](http::request_context&) { return streamed(3, -1); });
-    api.routes.add(http::method::get, "/broken-stream", [](http::request_context&) { return streamed(3, 1); });
-    api.routes.add(http::method::get, "/ok", [](http::request_context&) -> boost::asio::awaitable<http::response> {
-      co_return http::response::json(200, R"({"ok":true})");
-    });
+    api.routes.add(http::method::get, "/stream",
+                   [](http::request_context&) { return streamed(3, -1); });
+    api.routes.add(http::method::get, "/broken-stream",
+                   [](http::request_context&) { return streamed(3, 1); });
+    api.routes.add(http::method::get, "/ok",
+                   [](http::request_context&) -> boost::asio::awaitable<http::response> {
+                     co_return http::response::json(200, R"({"ok":true})");
+                   });
     port = api.start();
   }
 };
@@ -132,7 +138,8 @@ TEST_CASE_FIXTURE(fixture, "bodies within the limit are echoed / larger ones get
   // Chunked: no length up front, cut while reading.
   raw_connection chunked("127.0.0.1", port);
   std::string big(1500, 'x');
-  chunked.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5dc\r\n" + big + "\r\n0\r\n\r\n");
+  chunked.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5dc\r\n" + big +
+               "\r\n0\r\n\r\n");
   CHECK(chunked.read_response().status == 413);
 }
 
@@ -159,7 +166,9 @@ TEST_CASE_FIXTURE(fixture, "keep-alive serves several requests on one connection
   raw_connection c("127.0.0.1", port);
   c.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(c.read_response().status == 200);
-  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  c.send(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /ok HTTP/1.1\r\nHost: "
+      "x\r\n\r\n");
   CHECK(c.read_response().body == "abc");
   CHECK(c.read_response().status == 200);
 }
@@ -175,9 +184,10 @@ TEST_CASE("connections over the cap are refused with 503") {
   auto s = small_limits();
   s.max_connections = 2;
   kemas::test::test_api_server api{s};
-  api.routes.add(http::method::get, "/ok", [](http::request_context&) -> boost::asio::awaitable<http::response> {
-    co_return http::response::json(200, "{}");
-  });
+  api.routes.add(http::method::get, "/ok",
+                 [](http::request_context&) -> boost::asio::awaitable<http::response> {
+                   co_return http::response::json(200, "{}");
+                 });
   const auto port = api.start();
   raw_connection a("127.0.0.1", port), b("127.0.0.1", port);
   a.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -188,7 +198,8 @@ TEST_CASE("connections over the cap are refused with 503") {
   CHECK(c.read_response().status == 503);
 }
 
-TEST_CASE_FIXTURE(fixture, "graceful shutdown finishes in-flight requests and closes idle connections") {
+TEST_CASE_FIXTURE(fixture,
+                  "graceful shutdown finishes in-flight requests and closes idle connections") {
   raw_connection idle("127.0.0.1", port);
   idle.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(idle.read_response().status == 200);  // now parked in keep-alive

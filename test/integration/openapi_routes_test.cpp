@@ -26,13 +26,17 @@ std::map<std::string, std::set<std::string>> documented_operations() {
       in_paths = true;
       continue;
     }
-    if (!in_paths) continue;
-    if (!line.empty() && line[0] != ' ') break;  // next top-level key
+    if (!in_paths)
+      continue;
+    if (!line.empty() && line[0] != ' ')
+      break;  // next top-level key
     if (line.starts_with("  /") && line.ends_with(":")) {
       current = line.substr(2, line.size() - 3);
-    } else if (line.size() > 5 && line.starts_with("    ") && line[4] != ' ' && line.ends_with(":")) {
+    } else if (line.size() > 5 && line.starts_with("    ") && line[4] != ' ' &&
+               line.ends_with(":")) {
       std::string verb = line.substr(4, line.size() - 5);
-      std::ranges::transform(verb, verb.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+      std::ranges::transform(verb, verb.begin(),
+                             [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
       out[current].insert(verb);
     }
   }

@@ -18,18 +18,21 @@ using namespace std::chrono_literals;
 namespace {
 
 // Polls /readyz until `accept` holds or the deadline passes; returns the last answer.
-kemas::test::raw_response poll_readyz(std::uint16_t port, std::chrono::seconds within,
-                                      const std::function<bool(const kemas::test::raw_response&)>& accept) {
+kemas::test::raw_response poll_readyz(
+    std::uint16_t port, std::chrono::seconds within,
+    const std::function<bool(const kemas::test::raw_response&)>& accept) {
   const auto deadline = std::chrono::steady_clock::now() + within;
   for (;;) {
     auto r = kemas::test::http_request(port, "GET", "/readyz");
-    if (accept(r) || std::chrono::steady_clock::now() > deadline) return r;
+    if (accept(r) || std::chrono::steady_clock::now() > deadline)
+      return r;
     std::this_thread::sleep_for(100ms);  // poll interval
   }
 }
 
 int services(const std::string& args) {
-  return std::system((kemas::test::source_path("scripts/services.sh") + " " + args + " >/dev/null 2>&1").c_str());
+  return std::system(
+      (kemas::test::source_path("scripts/services.sh") + " " + args + " >/dev/null 2>&1").c_str());
 }
 
 }  // namespace
@@ -47,7 +50,8 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
   INFO(ready.body);
   REQUIRE(ready.status == 200);
   auto checks = boost::json::parse(ready.body).at("checks").as_object();
-  for (const char* name : {"postgres", "redis", "rabbitmq", "s3"}) CHECK(checks.at(name).as_string() == "ok");
+  for (const char* name : {"postgres", "redis", "rabbitmq", "s3"})
+    CHECK(checks.at(name).as_string() == "ok");
 
   REQUIRE(services("stop redis") == 0);
   auto down = poll_readyz(port, 10s, [](auto& r) { return r.status == 503; });
@@ -67,7 +71,9 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
 
   auto metrics = kemas::test::http_request(port, "GET", "/metrics");
   CHECK(metrics.status == 200);
-  CHECK(metrics.body.find("kemas_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"503\"}") != std::string::npos);
+  CHECK(metrics.body.find(
+            "kemas_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"503\"}") !=
+        std::string::npos);
   CHECK(metrics.body.find("kemas_http_request_duration_seconds_bucket") != std::string::npos);
   api.shutdown(1s, 5s);
   backends.stop();

@@ -2,8 +2,8 @@
 
 #include <future>
 
-#include "app/composition/api_application.hpp"
 #include "adapters/support/random.hpp"
+#include "app/composition/api_application.hpp"
 #include "app/server/server.hpp"
 #include "test/support/test_settings.hpp"
 
@@ -21,14 +21,18 @@ api_fixture::api_fixture(const std::function<void(config::settings&)>& tweak,
   settings_.http.trusted_proxies = {"127.0.0.1"};
   unsigned char b[3];
   support::random_bytes(b, sizeof b);
-  client_ip_ = "10." + std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]);
-  if (tweak) tweak(settings_);
+  client_ip_ =
+      "10." + std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]);
+  if (tweak)
+    tweak(settings_);
   app_ = std::make_unique<app::api_application>(ioc_, settings_, registry_);
-  if (extra_routes) extra_routes(*app_);
-  server_ = std::make_unique<http::server>(ioc_, settings_.http, settings_.env, app_->routes(), http_metrics_,
-                                           &app_->guard());
+  if (extra_routes)
+    extra_routes(*app_);
+  server_ = std::make_unique<http::server>(ioc_, settings_.http, settings_.env, app_->routes(),
+                                           http_metrics_, &app_->guard());
   port_ = server_->start();
-  for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 0; i < 2; ++i)
+    threads_.emplace_back([this] { ioc_.run(); });
 }
 
 api_fixture::~api_fixture() {
@@ -38,17 +42,22 @@ api_fixture::~api_fixture() {
   future.wait_for(std::chrono::seconds(5));
   app_->stop();
   ioc_.stop();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
 }
 
-raw_response api_fixture::call(std::string_view method, std::string_view target, std::string_view json,
-                               std::string_view extra_headers) const {
+raw_response api_fixture::call(std::string_view method, std::string_view target,
+                               std::string_view json, std::string_view extra_headers) const {
   std::string headers(extra_headers);
-  if (headers.find("X-Forwarded-For") == std::string::npos) headers += "X-Forwarded-For: " + client_ip_ + "\r\n";
-  if (!json.empty()) headers += "Content-Type: application/json\r\n";
+  if (headers.find("X-Forwarded-For") == std::string::npos)
+    headers += "X-Forwarded-For: " + client_ip_ + "\r\n";
+  if (!json.empty())
+    headers += "Content-Type: application/json\r\n";
   return http_request(port_, method, target, json, headers);
 }
 
-std::string bearer(std::string_view token) { return "Authorization: Bearer " + std::string(token) + "\r\n"; }
+std::string bearer(std::string_view token) {
+  return "Authorization: Bearer " + std::string(token) + "\r\n";
+}
 
 }  // namespace kemas::test

@@ -13,20 +13,23 @@
 namespace kemas::test {
 namespace {
 std::string lower(std::string s) {
-  std::ranges::transform(s, s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::ranges::transform(s, s.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 }  // namespace
 
 std::optional<std::string> raw_response::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
-  if (it == headers.end()) return std::nullopt;
+  if (it == headers.end())
+    return std::nullopt;
   return it->second;
 }
 
 raw_connection::raw_connection(const std::string& host, std::uint16_t port) {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd_ < 0) throw std::runtime_error("socket failed");
+  if (fd_ < 0)
+    throw std::runtime_error("socket failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -38,25 +41,31 @@ raw_connection::raw_connection(const std::string& host, std::uint16_t port) {
 }
 
 raw_connection::~raw_connection() {
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 void raw_connection::send(std::string_view bytes) {
   while (!bytes.empty()) {
     const auto n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n <= 0) throw std::runtime_error("send failed");
+    if (n <= 0)
+      throw std::runtime_error("send failed");
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
 }
 
 bool raw_connection::fill(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-  if (left.count() <= 0) throw std::runtime_error("timed out waiting for the server");
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  if (left.count() <= 0)
+    throw std::runtime_error("timed out waiting for the server");
   pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) throw std::runtime_error("timed out waiting for the server");
+  if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+    throw std::runtime_error("timed out waiting for the server");
   char buf[16384];
   const auto n = ::recv(fd_, buf, sizeof buf, 0);
-  if (n <= 0) return false;
+  if (n <= 0)
+    return false;
   buffer_.append(buf, static_cast<std::size_t>(n));
   return true;
 }
@@ -65,7 +74,8 @@ raw_response raw_connection::read_response(std::chrono::milliseconds timeout, bo
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::size_t header_end;
   while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-    if (!fill(deadline)) throw std::runtime_error("connection closed before a response");
+    if (!fill(deadline))
+      throw std::runtime_error("connection closed before a response");
   }
   raw_response r;
   const std::string head = buffer_.substr(0, header_end);
@@ -76,35 +86,44 @@ raw_response raw_connection::read_response(std::chrono::milliseconds timeout, bo
   while (line_end != std::string::npos) {
     const auto start = line_end + 2;
     line_end = head.find("\r\n", start);
-    const std::string line = head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
+    const std::string line =
+        head.substr(start, line_end == std::string::npos ? std::string::npos : line_end - start);
     const auto colon = line.find(':');
-    if (colon == std::string::npos) continue;
+    if (colon == std::string::npos)
+      continue;
     std::string value = line.substr(colon + 1);
     value.erase(0, value.find_first_not_of(' '));
     // Repeated headers (Set-Cookie) are kept, joined by "\n".
     auto& slot = r.headers[lower(line.substr(0, colon))];
     slot = slot.empty() ? value : slot + "\n" + value;
   }
-  if (r.status == 100) return read_response(timeout, head_request);  // interim: the real answer follows
-  if (head_request) return r;
-  if (auto te = r.header("transfer-encoding"); te && lower(*te).find("chunked") != std::string::npos) {
+  if (r.status == 100)
+    return read_response(timeout, head_request);  // interim: the real answer follows
+  if (head_request)
+    return r;
+  if (auto te = r.header("transfer-encoding");
+      te && lower(*te).find("chunked") != std::string::npos) {
     for (;;) {
       std::size_t eol;
       while ((eol = buffer_.find("\r\n")) == std::string::npos) {
-        if (!fill(deadline)) throw std::runtime_error("closed inside chunked body");
+        if (!fill(deadline))
+          throw std::runtime_error("closed inside chunked body");
       }
       const auto size = std::stoul(buffer_.substr(0, eol), nullptr, 16);
       while (buffer_.size() < eol + 2 + size + 2) {
-        if (!fill(deadline)) throw std::runtime_error("closed inside chunk");
+        if (!fill(deadline))
+          throw std::runtime_error("closed inside chunk");
       }
       r.body.append(buffer_, eol + 2, size);
       buffer_.erase(0, eol + 2 + size + 2);
-      if (size == 0) break;
+      if (size == 0)
+        break;
     }
   } else if (auto cl = r.header("content-length")) {
     const auto size = std::stoul(*cl);
     while (buffer_.size() < size) {
-      if (!fill(deadline)) throw std::runtime_error("closed inside body");
+      if (!fill(deadline))
+        throw std::runtime_error("closed inside body");
     }
     r.body = buffer_.substr(0, size);
     buffer_.erase(0, size);
@@ -126,7 +145,8 @@ bool raw_connection::closed_within(std::chrono::milliseconds timeout) {
 raw_response http_request(std::uint16_t port, std::string_view method, std::string_view target,
                           std::string_view body, std::string_view extra_headers) {
   raw_connection c("127.0.0.1", port);
-  std::string req = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n";
+  std::string req =
+      std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n";
   req += extra_headers;
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";

@@ -28,7 +28,8 @@ class raw_connection {
   void send(std::string_view bytes);
   // Reads one response (Content-Length or chunked body). Throws on timeout or close.
   // For the answer to a HEAD request pass head = true: its Content-Length has no body.
-  raw_response read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10), bool head = false);
+  raw_response read_response(std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                             bool head = false);
   // True if the peer closed the connection (EOF or reset) within `timeout`.
   bool closed_within(std::chrono::milliseconds timeout);
 

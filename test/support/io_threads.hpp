@@ -29,7 +29,8 @@ class io_threads {
   // Runs a coroutine on the context and blocks the calling (test) thread for its result;
   // rethrows its exception. Throws std::runtime_error if it takes longer than `limit`.
   template <class T>
-  T run(boost::asio::awaitable<T> coroutine, std::chrono::milliseconds limit = std::chrono::seconds(60)) {
+  T run(boost::asio::awaitable<T> coroutine,
+        std::chrono::milliseconds limit = std::chrono::seconds(60)) {
     auto future = boost::asio::co_spawn(context_, std::move(coroutine), boost::asio::use_future);
     if (future.wait_for(limit) != std::future_status::ready) {
       throw std::runtime_error("coroutine did not finish in time");

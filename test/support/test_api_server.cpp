@@ -10,15 +10,19 @@ test_api_server::test_api_server(config::http_settings settings) : settings_(std
 }
 
 test_api_server::~test_api_server() {
-  if (!stopped_ && server_) shutdown(std::chrono::milliseconds(100), std::chrono::seconds(5));
+  if (!stopped_ && server_)
+    shutdown(std::chrono::milliseconds(100), std::chrono::seconds(5));
   ioc_.stop();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
 }
 
 std::uint16_t test_api_server::start(unsigned threads) {
-  server_ = std::make_unique<http::server>(ioc_, settings_, config::environment::development, routes, http_metrics);
+  server_ = std::make_unique<http::server>(ioc_, settings_, config::environment::development,
+                                           routes, http_metrics);
   port_ = server_->start();
-  for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (unsigned i = 0; i < threads; ++i)
+    threads_.emplace_back([this] { ioc_.run(); });
   return port_;
 }
 

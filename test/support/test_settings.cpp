@@ -7,16 +7,20 @@
 
 namespace kemas::test {
 
-std::string source_path(const std::string& relative) { return std::string(KEMAS_SOURCE_DIR) + "/" + relative; }
+std::string source_path(const std::string& relative) {
+  return std::string(KEMAS_SOURCE_DIR) + "/" + relative;
+}
 
 std::vector<std::pair<std::string, std::string>> run_env_entries() {
   std::vector<std::pair<std::string, std::string>> entries;
   std::ifstream file(source_path(".run/env"));
   std::string line;
   while (std::getline(file, line)) {
-    if (line.empty() || line[0] == '#') continue;
+    if (line.empty() || line[0] == '#')
+      continue;
     const auto eq = line.find('=');
-    if (eq == std::string::npos) continue;
+    if (eq == std::string::npos)
+      continue;
     entries.emplace_back(line.substr(0, eq), line.substr(eq + 1));
   }
   return entries;
@@ -32,7 +36,8 @@ config::environment_view test_environment() {
 
 config::settings test_settings() {
   auto loaded = config::load_settings(source_path("conf/kemas.toml"), test_environment());
-  if (!loaded.ok()) throw std::runtime_error("test settings do not load:\n" + loaded.error_text());
+  if (!loaded.ok())
+    throw std::runtime_error("test settings do not load:\n" + loaded.error_text());
   return *loaded.value;
 }
 

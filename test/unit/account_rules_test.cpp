@@ -9,8 +9,9 @@ using namespace kemas;
 TEST_CASE("e-mail addresses are checked for shape and named in errors") {
   CHECK(validate_email("ana@example.com"));
   CHECK(validate_email("a.b+tag@sub.example.co.id"));
-  for (const char* bad : {"", "ana", "ana@", "@example.com", "ana@example", "a@@example.com", "ana @example.com",
-                          "ana@example..com", "ana@.example.com", "ana@example.com."}) {
+  for (const char* bad :
+       {"", "ana", "ana@", "@example.com", "ana@example", "a@@example.com", "ana @example.com",
+        "ana@example..com", "ana@.example.com", "ana@example.com."}) {
     auto r = validate_email(bad);
     INFO(bad);
     REQUIRE_FALSE(r);

@@ -13,8 +13,8 @@ namespace asio = boost::asio;
 using kemas::support::blocking_pool;
 
 namespace {
-asio::awaitable<long> use_pool(blocking_pool& pool, std::shared_ptr<int> shared, std::thread::id io_thread,
-                               bool& ran_elsewhere) {
+asio::awaitable<long> use_pool(blocking_pool& pool, std::shared_ptr<int> shared,
+                               std::thread::id io_thread, bool& ran_elsewhere) {
   auto job = [shared, io_thread, &ran_elsewhere] {
     ran_elsewhere = std::this_thread::get_id() != io_thread;
     return static_cast<long>(*shared);
@@ -53,7 +53,8 @@ TEST_CASE("exceptions from blocking work reach the awaiting coroutine") {
   std::string message;
   asio::co_spawn(ioc, throw_through(pool), [&](std::exception_ptr e) {
     try {
-      if (e) std::rethrow_exception(e);
+      if (e)
+        std::rethrow_exception(e);
     } catch (const std::runtime_error& err) {
       message = err.what();
     }

@@ -29,7 +29,8 @@ TEST_CASE("each domain error maps to its HTTP status") {
 }
 
 TEST_CASE("error bodies carry code / message / request id and the field when there is one") {
-  auto r = error_response(kemas::make_error(errc::validation_failed, "too short", "password"), "rid-1");
+  auto r =
+      error_response(kemas::make_error(errc::validation_failed, "too short", "password"), "rid-1");
   CHECK(r.status == 400);
   CHECK(r.content_type == "application/json");
   auto body = boost::json::parse(r.body).as_object();

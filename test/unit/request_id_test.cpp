@@ -30,7 +30,8 @@ TEST_CASE("insane client request ids are replaced by a generated one") {
 
 TEST_CASE("generated request ids are unique uuids") {
   std::set<std::string> seen;
-  for (int i = 0; i < 1000; ++i) seen.insert(request_id_for(std::nullopt));
+  for (int i = 0; i < 1000; ++i)
+    seen.insert(request_id_for(std::nullopt));
   CHECK(seen.size() == 1000);
   CHECK(seen.begin()->at(14) == '4');  // version 4
 }

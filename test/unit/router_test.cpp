@@ -6,7 +6,8 @@ using namespace kemas::http;
 
 namespace {
 handler noop() {
-  return [](request_context&) -> boost::asio::awaitable<response> { co_return response::empty(204); };
+  return
+      [](request_context&) -> boost::asio::awaitable<response> { co_return response::empty(204); };
 }
 }  // namespace
 
