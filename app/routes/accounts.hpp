@@ -7,13 +7,18 @@
 
 #include "adapters/config/settings.hpp"
 #include "app/server/router.hpp"
+#include "app/services/account_service.hpp"
 
 namespace kemas::app {
-class account_service;
 class api_key_service;
 }  // namespace kemas::app
 
 namespace kemas::http {
+
+// Who asked, for the services' events and logs.
+inline app::request_meta meta_of(const request_context& ctx) {
+  return {ctx.request_id(), ctx.client_ip()};
+}
 
 void add_user_routes(router& routes, app::account_service& accounts,
                      const config::settings& settings);

@@ -17,10 +17,6 @@ namespace {
 const route_options refresh_options{access_rule::anyone(), rate_class::auth, false};
 const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 
-app::request_meta meta_of(const request_context& ctx) {
-  return {ctx.request_id(), ctx.client_ip()};
-}
-
 asio::awaitable<response> refresh(app::account_service& accounts, const config::settings& settings,
                                   request_context& ctx) {
   // Browsers in cookie mode send no body: the refresh cookie is the credential.
@@ -44,7 +40,8 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
         make_error(errc::validation_failed, "refresh_token is required", "refresh_token"),
         ctx.request_id());
   }
-  auto tokens = co_await accounts.refresh(std::move(*token), meta_of(ctx));
+  auto meta = meta_of(ctx);
+  auto tokens = co_await accounts.refresh(std::move(*token), std::move(meta));
   if (!tokens) {
     auto res = error_response(tokens.error(), ctx.request_id());
     if (from_cookie)
@@ -59,7 +56,8 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
 
 asio::awaitable<response> logout(app::account_service& accounts, const config::settings& settings,
                                  request_context& ctx) {
-  auto done = co_await accounts.logout(ctx.who(), meta_of(ctx));
+  auto meta = meta_of(ctx);
+  auto done = co_await accounts.logout(ctx.who(), std::move(meta));
   if (!done)
     co_return error_response(done.error(), ctx.request_id());
   auto res = response::empty(204);
@@ -69,7 +67,8 @@ asio::awaitable<response> logout(app::account_service& accounts, const config::s
 
 asio::awaitable<response> logout_all(app::account_service& accounts,
                                      const config::settings& settings, request_context& ctx) {
-  auto ended = co_await accounts.logout_all(ctx.who(), meta_of(ctx));
+  auto meta = meta_of(ctx);
+  auto ended = co_await accounts.logout_all(ctx.who(), std::move(meta));
   if (!ended)
     co_return error_response(ended.error(), ctx.request_id());
   auto res = json_response(
@@ -95,8 +94,9 @@ asio::awaitable<response> change_password(app::account_service& accounts, reques
     co_return error_response(current.error(), ctx.request_id());
   if (!replacement)
     co_return error_response(replacement.error(), ctx.request_id());
+  auto meta = meta_of(ctx);
   auto done = co_await accounts.change_password(ctx.who(), std::move(*current),
-                                                std::move(*replacement), meta_of(ctx));
+                                                std::move(*replacement), std::move(meta));
   if (!done)
     co_return error_response(done.error(), ctx.request_id());
   co_return response::empty(204);

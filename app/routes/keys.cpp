@@ -41,7 +41,7 @@ asio::awaitable<response> create_key(app::api_key_service& keys, request_context
     }
     scopes.emplace_back(s.as_string());
   }
-  app::request_meta meta{ctx.request_id(), ctx.client_ip()};
+  auto meta = meta_of(ctx);
   auto created =
       co_await keys.create(ctx.who(), std::move(*name), std::move(scopes), *days, std::move(meta));
   if (!created)
@@ -59,7 +59,7 @@ asio::awaitable<response> list_keys(app::api_key_service& keys, request_context&
 }
 
 asio::awaitable<response> revoke_key(app::api_key_service& keys, request_context& ctx) {
-  app::request_meta meta{ctx.request_id(), ctx.client_ip()};
+  auto meta = meta_of(ctx);
   std::string id(ctx.path_param("id"));
   auto done = co_await keys.revoke(ctx.who(), std::move(id), std::move(meta));
   if (!done)

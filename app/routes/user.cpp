@@ -15,10 +15,6 @@ namespace {
 
 const route_options public_auth{access_rule::anyone(), rate_class::auth, false};
 
-app::request_meta meta_of(const request_context& ctx) {
-  return {ctx.request_id(), ctx.client_ip()};
-}
-
 asio::awaitable<response> register_user(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
@@ -30,8 +26,9 @@ asio::awaitable<response> register_user(app::account_service& accounts, request_
     if (!*field)
       co_return error_response(field->error(), ctx.request_id());
   }
+  auto meta = meta_of(ctx);
   auto user = co_await accounts.register_user(std::move(*email), std::move(*username),
-                                              std::move(*password), meta_of(ctx));
+                                              std::move(*password), std::move(meta));
   if (!user)
     co_return error_response(user.error(), ctx.request_id());
   boost::json::object out{{"user", user_json(*user)}};
@@ -63,7 +60,8 @@ asio::awaitable<response> login(app::account_service& accounts, const config::se
   }
   std::string name = email->value_or(username->value_or(""));
 
-  auto done = co_await accounts.login(std::move(name), std::move(*password), meta_of(ctx));
+  auto meta = meta_of(ctx);
+  auto done = co_await accounts.login(std::move(name), std::move(*password), std::move(meta));
   if (!done)
     co_return error_response(done.error(), ctx.request_id());
   auto out = token_fields(done->tokens, cookie_mode);
@@ -81,7 +79,8 @@ asio::awaitable<response> request_reset(app::account_service& accounts, request_
   auto email = string_field(*body, "email");
   if (!email)
     co_return error_response(email.error(), ctx.request_id());
-  auto accepted = co_await accounts.request_password_reset(std::move(*email), meta_of(ctx));
+  auto meta = meta_of(ctx);
+  auto accepted = co_await accounts.request_password_reset(std::move(*email), std::move(meta));
   if (!accepted)
     co_return error_response(accepted.error(), ctx.request_id());
   // Same answer whether or not the account exists.
@@ -98,8 +97,9 @@ asio::awaitable<response> confirm_reset(app::account_service& accounts, request_
     co_return error_response(token.error(), ctx.request_id());
   if (!password)
     co_return error_response(password.error(), ctx.request_id());
+  auto meta = meta_of(ctx);
   auto done = co_await accounts.confirm_password_reset(std::move(*token), std::move(*password),
-                                                       meta_of(ctx));
+                                                       std::move(meta));
   if (!done)
     co_return error_response(done.error(), ctx.request_id());
   co_return response::empty(204);
