@@ -10,8 +10,8 @@
 //   reject  -> dead-lettered with the reason: the command can never succeed
 // A handler that throws is treated as `retry` with the exception's text.
 //
-// Step 1 registers no handlers: every command is dead-lettered as "no handler" until the
-// handlers of steps 3-4 (workers/handlers/) are added in make_command_handlers().
+// make_command_handlers() registers upload and delete (workers/handlers/); commands of the
+// other types are dead-lettered as "no handler" until step 4 adds theirs.
 
 #include "domain/command.hpp"
 
@@ -55,7 +55,9 @@ class handler_registry {
   std::map<domain::command_type, std::shared_ptr<command_handler>> handlers_;
 };
 
-// The handlers of this build, wired to their ports. Step 1: none.
+// The handlers of this build, wired to their ports (a PostgreSQL pool and an S3 client,
+// created here; neither connects before the first command). Throws std::invalid_argument
+// for unusable postgres or s3 settings.
 handler_registry make_command_handlers(const config::settings& settings);
 
 }  // namespace kemas::worker

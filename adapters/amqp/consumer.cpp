@@ -419,7 +419,7 @@ class amqp_consumer::actor {
     }
   }
 
-  const config::amqp_settings& settings_;
+  const config::amqp_settings settings_;  // a copy: callers may pass temporaries
   consumer_options options_;
   callback on_delivery_;
   connection_options connection_options_;

@@ -266,7 +266,7 @@ class amqp_publisher::actor {
     }
   }
 
-  const config::amqp_settings& settings_;
+  const config::amqp_settings settings_;  // a copy: callers may pass temporaries
   publisher_options options_;
   connection_options connection_options_;
   backoff backoff_;

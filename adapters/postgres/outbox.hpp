@@ -8,7 +8,7 @@
 //   {"id": uuid, "type": "user.registered", "version": 1,
 //    "occurred_at": "2024-05-01T12:34:56.789Z", "request_id": "...",
 //    "actor": {"user_id": uuid|null, "ip": string|null},
-//    "subject": {"type": "user"|"api_key"|"session", "id": "..."},
+//    "subject": {"type": "user"|"api_key"|"session"|"file"|"upload", "id": "..."},
 //    "data": {...}}
 //
 // Contract:
@@ -44,7 +44,7 @@ struct event_draft {
   std::string request_id;          // the HTTP request's id; empty: the event id is used
   std::optional<uuid> actor_user;  // who did it; nullopt for the system or an operator CLI
   std::string actor_ip;            // client address; empty: null in the event
-  std::string subject_type;        // "user" | "api_key" | "session"
+  std::string subject_type;        // "user" | "api_key" | "session" | "file" | "upload"
   std::string subject_id;          // repositories fill it in when they create the subject
   boost::json::object data;        // type-specific details
 };

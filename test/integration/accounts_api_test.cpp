@@ -12,6 +12,8 @@
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/redis/client.hpp"
+#include "test/support/io_threads.hpp"
 #include "adapters/support/random.hpp"
 #include "app/composition/api_application.hpp"
 #include "test/support/api_fixture.hpp"

@@ -267,7 +267,6 @@ TEST_CASE("a publisher without a broker says so quickly") {
   auto settings = test::amqp_settings_from_env();
   settings.port = closed_port();
   amqp::amqp_publisher publisher(settings, {"kemas test publisher (no broker)", std::nullopt});
-  std::this_thread::sleep_for(100ms);  // let the first connection attempt fail
   const auto started = clock_type::now();
   boost::asio::io_context ioc;
   auto ready = boost::asio::co_spawn(ioc, publisher.ready(), boost::asio::use_future);
@@ -356,7 +355,7 @@ TEST_CASE("consumer stop drains in-flight deliveries until the deadline") {
 
   // One handler acks 300 ms into the drain; the other never settles.
   std::thread late_ack([handle = a->second] {
-    std::this_thread::sleep_for(300ms);
+    std::this_thread::sleep_for(300ms);  // simulated handler work during the drain, not a wait
     handle.ack();
   });
   const auto started = clock_type::now();

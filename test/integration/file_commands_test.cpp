@@ -1,0 +1,459 @@
+// The real kemas-worker (role commands) applying `upload` and `delete` commands against a
+// scratch database, a RabbitMQ vhost of this test's own and the shared S3 server: commits,
+// rejections with their reasons (object_missing, quota_exceeded, name_taken), exact quota
+// under 20 concurrent uploads, idempotency by command id, and delete with its event.
+
+#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/publisher.hpp"
+#include "adapters/crypto/tokens.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "adapters/s3/client.hpp"
+#include "adapters/support/random.hpp"
+#include "test/support/amqp_fixture.hpp"
+#include "test/support/outbox_fixture.hpp"
+#include "test/support/relay_fixture.hpp"
+#include "test/support/s3_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <boost/json.hpp>
+#include <soci/soci.h>
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+
+using namespace kemas;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr long long free_quota = 1073741824;  // plan 'free' of 0001_initial.sql
+
+std::string base64(std::string_view bytes) {
+  std::string text = crypto::base64url(bytes);
+  for (char& c : text) {
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
+  }
+  while (text.size() % 4 != 0)
+    text.push_back('=');
+  return text;
+}
+
+std::string random_bytes(std::size_t n, std::uint64_t seed) {
+  std::string bytes(n, '\0');
+  test::byte_stream(seed).fill(bytes.data(), n);
+  return bytes;
+}
+
+// One planned upload: the uploads row exists (pending), the command is built.
+struct planned_upload {
+  std::string upload_id;
+  std::string file_id;
+  std::string key;
+  std::string bytes;
+  domain::command_envelope command;
+};
+
+struct file_env {
+  test::migrated_database db{"files"};
+  test::scratch_vhost vhost{"files"};
+  config::amqp_settings amqp = vhost.amqp_settings();  // the publisher keeps a reference
+  postgres::pg_pool pool{db.settings(), "kemas-it-files"};
+  s3::s3_client objects{test::s3_settings_from_env()};
+  test::child_process worker;
+  amqp::amqp_publisher publisher;
+
+  file_env()
+      : worker(test::start_worker("commands", db.settings().url, vhost.name(),
+                                  "file_commands_test.worker")),
+        publisher(amqp, {"file commands test publisher", std::nullopt}) {
+    test::ensure_s3_bucket(objects);
+    // The worker declares the topology of the vhost when it connects.
+    REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
+                    worker.stderr_text());
+  }
+
+  template <class F>
+  auto sql(F fn) {
+    return pool.with_session(std::move(fn));
+  }
+
+  std::string make_user(long long used_bytes = 0) {
+    const std::string tag = support::random_hex(6);
+    const std::string email = "u" + tag + "@example.com";
+    const std::string username = "u" + tag;
+    return sql([&](soci::session& s) {
+      std::string id;
+      s << "INSERT INTO users (email, username, password_hash, plan_id, used_bytes) "
+           "SELECT :email, :username, 'x', id, :used FROM plans WHERE name = 'free' "
+           "RETURNING id::text",
+          soci::use(email), soci::use(username), soci::use(used_bytes),
+          soci::into(id);
+      return id;
+    });
+  }
+
+  planned_upload plan_upload(const std::string& owner, const std::string& name, std::string bytes,
+                             bool inline_body) {
+    planned_upload u;
+    u.file_id = support::random_uuid().to_string();
+    u.key = "u/" + owner + "/" + u.file_id;
+    u.bytes = std::move(bytes);
+    u.upload_id = sql([&](soci::session& s) {
+      std::string id;
+      s << "INSERT INTO uploads (owner_id) VALUES (CAST(:o AS uuid)) RETURNING id::text",
+          soci::use(owner), soci::into(id);
+      return id;
+    });
+    boost::json::object payload{{"upload_id", u.upload_id},
+                                {"file_id", u.file_id},
+                                {"name", name},
+                                {"content_type", "application/octet-stream"},
+                                {"size", u.bytes.size()},
+                                {"sha256", crypto::sha256_hex(u.bytes)},
+                                {"object_key", u.key}};
+    if (inline_body)
+      payload["inline_base64"] = base64(u.bytes);
+    u.command = command(domain::command_type::upload, owner, payload);
+    return u;
+  }
+
+  static domain::command_envelope command(domain::command_type type, const std::string& owner,
+                                          const boost::json::object& payload) {
+    domain::command_envelope c;
+    c.id = support::random_uuid().to_string();
+    c.type = type;
+    c.request_id = test::unique_id("req");
+    c.actor.user_id = owner;
+    c.actor.ip = "127.0.0.1";
+    c.payload_json = boost::json::serialize(payload);
+    return c;
+  }
+
+  void publish(const domain::command_envelope& c) {
+    const auto result = publisher.publish_sync(amqp::command_message(c));
+    REQUIRE_MESSAGE(result.ok(), result.detail);
+  }
+
+  void put_object(const planned_upload& u) {
+    auto put = objects.put_object(u.key, u.bytes);
+    REQUIRE_MESSAGE(put.has_value(), put.error().describe());
+  }
+
+  // uploads.state and reason once no longer pending ("" if still pending at the deadline).
+  std::pair<std::string, std::string> settled(const std::string& upload_id,
+                                              std::chrono::milliseconds timeout = 30s) {
+    std::pair<std::string, std::string> out;
+    test::eventually(
+        [&] {
+          out = sql([&](soci::session& s) {
+            std::string state;
+            std::string reason;
+            soci::indicator ind = soci::i_null;
+            s << "SELECT state, reason FROM uploads WHERE id = CAST(:id AS uuid)",
+                soci::use(upload_id), soci::into(state), soci::into(reason, ind);
+            return std::pair{state, ind == soci::i_ok ? reason : std::string()};
+          });
+          return out.first != "pending";
+        },
+        timeout);
+    if (out.first == "pending")
+      out.first.clear();
+    return out;
+  }
+
+  long long used_bytes(const std::string& owner) {
+    return sql([&](soci::session& s) {
+      long long used = -1;
+      s << "SELECT used_bytes FROM users WHERE id = CAST(:id AS uuid)", soci::use(owner),
+          soci::into(used);
+      return used;
+    });
+  }
+
+  long long count(const std::string& query, const std::string& param) {
+    return sql([&](soci::session& s) {
+      long long n = -1;
+      s << query, soci::use(param), soci::into(n);
+      return n;
+    });
+  }
+
+  std::vector<boost::json::object> events_of_type(const std::string& type) {
+    auto all = sql([](soci::session& s) { return test::outbox_events(s); });
+    std::vector<boost::json::object> out;
+    for (auto& e : all) {
+      if (e.at("type").as_string() == type)
+        out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  bool object_exists(const std::string& key) {
+    auto head = objects.head_object(key);
+    if (!head)
+      REQUIRE_MESSAGE(head.error().not_found(), head.error().describe());
+    return head.has_value();
+  }
+
+  std::string get_object(const std::string& key) {
+    std::string body;
+    auto got = objects.get_object(key, std::nullopt, [&](std::string_view chunk) {
+      body.append(chunk);
+      return true;
+    });
+    REQUIRE_MESSAGE(got.has_value(), got.error().describe());
+    return body;
+  }
+
+  // The worker acked `command_id` at least `times` times ("command done" log lines).
+  bool acked(const std::string& command_id, std::size_t times, std::chrono::milliseconds timeout) {
+    return test::eventually(
+        [&] {
+          std::istringstream lines(worker.stderr_text());
+          std::size_t seen = 0;
+          for (std::string line; std::getline(lines, line);) {
+            if (line.find("\"msg\":\"command done\"") != std::string::npos &&
+                line.find(command_id) != std::string::npos)
+              ++seen;
+          }
+          return seen >= times;
+        },
+        timeout);
+  }
+
+  ~file_env() {
+    // Objects of this test's users stay out of the shared bucket.
+    auto owners = sql([](soci::session& s) {
+      std::vector<std::string> ids;
+      soci::rowset<std::string> rows = s.prepare << "SELECT id::text FROM users";
+      for (const auto& id : rows)
+        ids.push_back(id);
+      return ids;
+    });
+    for (const auto& owner : owners)
+      test::delete_s3_prefix(objects, "u/" + owner + "/");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an inline upload commits the file the usage the upload and its event") {
+  file_env env;
+  const std::string owner = env.make_user();
+  auto u = env.plan_upload(owner, "hello world.bin", random_bytes(70'001, 1), true);
+  env.publish(u.command);
+
+  const auto [state, reason] = env.settled(u.upload_id);
+  REQUIRE_MESSAGE(state == "committed", reason, "\n", env.worker.stderr_text());
+  CHECK(env.used_bytes(owner) == 70'001);
+  env.sql([&](soci::session& s) {
+    std::string name, sha, key, file_state, upload_file;
+    long long size = 0;
+    s << "SELECT name, sha256, object_key, state, size_bytes FROM files "
+         "WHERE id = CAST(:id AS uuid)",
+        soci::use(u.file_id), soci::into(name), soci::into(sha), soci::into(key),
+        soci::into(file_state), soci::into(size);
+    CHECK(name == "hello world.bin");
+    CHECK(sha == crypto::sha256_hex(u.bytes));
+    CHECK(key == u.key);
+    CHECK(file_state == "active");
+    CHECK(size == 70'001);
+    s << "SELECT file_id::text FROM uploads WHERE id = CAST(:id AS uuid)", soci::use(u.upload_id),
+        soci::into(upload_file);
+    CHECK(upload_file == u.file_id);
+    std::string outcome;
+    s << "SELECT outcome FROM processed_commands WHERE command_id = CAST(:id AS uuid)",
+        soci::use(u.command.id), soci::into(outcome);
+    CHECK(outcome == "committed");
+    return true;
+  });
+  const auto events = env.events_of_type("file.uploaded");
+  REQUIRE(events.size() == 1);
+  CHECK(test::event_schema_problems(events[0]) == "");
+  CHECK(events[0].at("subject").at("type") == "file");
+  CHECK(events[0].at("subject").at("id") == u.file_id.c_str());
+  CHECK(events[0].at("request_id") == u.command.request_id.c_str());
+  CHECK(events[0].at("actor").at("user_id") == owner.c_str());
+  CHECK(events[0].at("data").at("size") == 70'001);
+  CHECK(events[0].at("data").at("sha256") == crypto::sha256_hex(u.bytes).c_str());
+  CHECK(env.get_object(u.key) == u.bytes);
+  // The request id of the command reaches the worker's log lines.
+  CHECK(env.worker.wait_for_stderr(u.command.request_id, 5s));
+}
+
+TEST_CASE("a streamed upload commits and one whose object is missing is rejected") {
+  file_env env;
+  const std::string owner = env.make_user();
+  auto present = env.plan_upload(owner, "big.bin", random_bytes(300'000, 2), false);
+  env.put_object(present);
+  auto missing = env.plan_upload(owner, "gone.bin", random_bytes(5'000, 3), false);
+  env.publish(present.command);
+  env.publish(missing.command);
+
+  CHECK(env.settled(present.upload_id).first == "committed");
+  const auto [state, reason] = env.settled(missing.upload_id);
+  CHECK(state == "rejected");
+  CHECK(reason == "object_missing");
+  CHECK(env.used_bytes(owner) == 300'000);
+  CHECK(env.get_object(present.key) == present.bytes);
+  const auto rejected = env.events_of_type("upload.rejected");
+  REQUIRE(rejected.size() == 1);
+  CHECK(test::event_schema_problems(rejected[0]) == "");
+  CHECK(rejected[0].at("data").at("reason") == "object_missing");
+  CHECK(env.count("SELECT count(*) FROM processed_commands WHERE command_id = CAST(:id AS uuid) "
+                  "AND outcome = 'rejected'",
+                  missing.command.id) == 1);
+}
+
+TEST_CASE("twenty concurrent uploads never exceed the quota and rejected objects are deleted") {
+  file_env env;
+  constexpr int uploads = 20;
+  std::vector<std::string> bodies;
+  long long total = 0;
+  for (int i = 0; i < uploads; ++i) {
+    bodies.push_back(random_bytes(4096 + 97 * static_cast<std::size_t>(i), 100 + i));
+    total += static_cast<long long>(bodies.back().size());
+  }
+  // Roughly half of the bytes fit.
+  const long long start = free_quota - total / 2;
+  const std::string owner = env.make_user(start);
+  std::vector<planned_upload> planned;
+  for (int i = 0; i < uploads; ++i) {
+    planned.push_back(env.plan_upload(owner, "part-" + std::to_string(i), bodies[i], false));
+    env.put_object(planned.back());
+  }
+  for (const auto& u : planned)
+    env.publish(u.command);
+
+  long long committed_bytes = 0;
+  int committed = 0;
+  std::set<std::string> committed_keys;
+  for (const auto& u : planned) {
+    const auto [state, reason] = env.settled(u.upload_id);
+    CAPTURE(u.upload_id);
+    REQUIRE_MESSAGE(!state.empty(), env.worker.stderr_text());
+    if (state == "committed") {
+      ++committed;
+      committed_bytes += static_cast<long long>(u.bytes.size());
+      committed_keys.insert(u.key);
+    } else {
+      CHECK(state == "rejected");
+      CHECK(reason == "quota_exceeded");
+    }
+  }
+  MESSAGE(committed, " of ", uploads, " uploads committed");
+  CHECK(committed > 0);
+  CHECK(committed < uploads);
+  const long long used = env.used_bytes(owner);
+  CHECK(used <= free_quota);
+  CHECK(used - start == committed_bytes);
+  CHECK(env.count("SELECT coalesce(sum(size_bytes), 0) FROM files WHERE owner_id = CAST(:o AS "
+                  "uuid) AND state = 'active'",
+                  owner) == committed_bytes);
+
+  // The bucket under the owner's prefix holds exactly the committed files' objects.
+  std::set<std::string> listed;
+  auto page = env.objects.list_objects("u/" + owner + "/");
+  REQUIRE_MESSAGE(page.has_value(), page.error().describe());
+  for (const auto& o : page->objects)
+    listed.insert(o.key);
+  CHECK(listed == committed_keys);
+}
+
+TEST_CASE("the same upload command delivered twice stores one file and counts it once") {
+  file_env env;
+  const std::string owner = env.make_user();
+  auto u = env.plan_upload(owner, "twice.bin", random_bytes(10'000, 4), true);
+  env.publish(u.command);
+  env.publish(u.command);
+  REQUIRE(env.acked(u.command.id, 2, 30s));
+  CHECK(env.settled(u.upload_id).first == "committed");
+  CHECK(env.used_bytes(owner) == 10'000);
+  CHECK(env.count("SELECT count(*) FROM files WHERE owner_id = CAST(:o AS uuid)", owner) == 1);
+  CHECK(env.events_of_type("file.uploaded").size() == 1);
+  CHECK(env.get_object(u.key) == u.bytes);
+}
+
+TEST_CASE("an upload whose name is taken is rejected and its object deleted") {
+  file_env env;
+  const std::string owner = env.make_user();
+  auto first = env.plan_upload(owner, "report.pdf", random_bytes(2'000, 5), true);
+  env.publish(first.command);
+  REQUIRE(env.settled(first.upload_id).first == "committed");
+
+  auto second = env.plan_upload(owner, "report.pdf", random_bytes(3'000, 6), false);
+  env.put_object(second);
+  env.publish(second.command);
+  const auto [state, reason] = env.settled(second.upload_id);
+  CHECK(state == "rejected");
+  CHECK(reason == "name_taken");
+  CHECK(env.used_bytes(owner) == 2'000);
+  CHECK_FALSE(env.object_exists(second.key));
+  CHECK(env.get_object(first.key) == first.bytes);
+}
+
+TEST_CASE("delete lowers usage marks the file deleted removes the object and is idempotent") {
+  file_env env;
+  const std::string owner = env.make_user();
+  auto u = env.plan_upload(owner, "doomed.bin", random_bytes(12'345, 7), true);
+  env.publish(u.command);
+  REQUIRE(env.settled(u.upload_id).first == "committed");
+  REQUIRE(env.used_bytes(owner) == 12'345);
+
+  const boost::json::object payload{{"file_id", u.file_id}};
+  const auto first = file_env::command(domain::command_type::delete_file, owner, payload);
+  env.publish(first);
+  REQUIRE_MESSAGE(env.acked(first.id, 1, 30s), env.worker.stderr_text());
+  CHECK(env.used_bytes(owner) == 0);
+  CHECK(env.count("SELECT count(*) FROM files WHERE id = CAST(:id AS uuid) AND state = "
+                  "'deleted' AND deleted_at IS NOT NULL",
+                  u.file_id) == 1);
+  CHECK_FALSE(env.object_exists(u.key));
+  const auto events = env.events_of_type("file.deleted");
+  REQUIRE(events.size() == 1);
+  CHECK(test::event_schema_problems(events[0]) == "");
+  CHECK(events[0].at("data").at("size") == 12'345);
+  CHECK(events[0].at("data").at("name") == "doomed.bin");
+
+  // Again (a new command) and the same command redelivered: nothing changes.
+  const auto again = file_env::command(domain::command_type::delete_file, owner, payload);
+  env.publish(again);
+  env.publish(first);
+  REQUIRE(env.acked(again.id, 1, 30s));
+  REQUIRE(env.acked(first.id, 2, 30s));
+  CHECK(env.used_bytes(owner) == 0);
+  CHECK(env.events_of_type("file.deleted").size() == 1);
+
+  // Someone else's file id: nothing to do either.
+  const std::string other = env.make_user();
+  auto theirs = env.plan_upload(other, "mine.bin", random_bytes(100, 8), true);
+  env.publish(theirs.command);
+  REQUIRE(env.settled(theirs.upload_id).first == "committed");
+  const auto foreign = file_env::command(domain::command_type::delete_file, owner,
+                                         boost::json::object{{"file_id", theirs.file_id}});
+  env.publish(foreign);
+  REQUIRE(env.acked(foreign.id, 1, 30s));
+  CHECK(env.used_bytes(other) == 100);
+  CHECK(env.object_exists(theirs.key));
+}
+
+TEST_CASE("a malformed upload payload is dead-lettered with the reason") {
+  file_env env;
+  const std::string owner = env.make_user();
+  auto u = env.plan_upload(owner, "x.bin", random_bytes(10, 9), true);
+  auto payload = boost::json::parse(u.command.payload_json).as_object();
+  payload["object_key"] = "u/" + owner + "/somewhere-else";
+  u.command.payload_json = boost::json::serialize(payload);
+  env.publish(u.command);
+  const auto dead = test::take_matching(env.amqp, "kemas.dead-letters",
+                                        test::message_id_in({u.command.id}), 1, 30s);
+  REQUIRE_MESSAGE(dead.size() == 1, env.worker.stderr_text());
+  const auto reason = dead[0].headers.find("x-kemas-reason");
+  REQUIRE(reason != dead[0].headers.end());
+  CHECK(std::get<std::string>(reason->second).find("object_key") != std::string::npos);
+  CHECK(env.settled(u.upload_id, 1s).first.empty());  // still pending: nothing applied
+}
