@@ -182,13 +182,12 @@ int run() {
   const auto port = api.port();
   const unsigned cores = std::thread::hardware_concurrency();
 
-  std::printf("kemas login bench: %u cores, load average %s, %s build\n", cores, load_average().c_str(),
 #ifdef NDEBUG
-              "optimized"
+  const char* build = "optimized";
 #else
-              "debug (assertions on)"
+  const char* build = "debug (assertions on)";
 #endif
-  );
+  std::printf("kemas login bench: %u cores, load average %s, %s build\n", cores, load_average().c_str(), build);
   std::printf("argon2id m=%u KiB t=%u p=%u, auth.hash_threads=%u, http io threads=2 (fixture)\n\n",
               auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism, auth.hash_threads);
 

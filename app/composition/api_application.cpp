@@ -6,6 +6,7 @@
 
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/postgres/repositories/api_key_repository.hpp"
+#include "adapters/postgres/repositories/file_repository.hpp"
 #include "adapters/postgres/repositories/user_repository.hpp"
 #include "adapters/redis/auth/login_guard.hpp"
 #include "adapters/redis/auth/request_gate.hpp"
@@ -15,9 +16,11 @@
 #include "app/auth/auth_guard.hpp"
 #include "app/composition/api_backends.hpp"
 #include "app/routes/accounts.hpp"
+#include "app/routes/files.hpp"
 #include "app/routes/health.hpp"
 #include "app/services/account_service.hpp"
 #include "app/services/api_key_service.hpp"
+#include "app/services/file_service.hpp"
 
 namespace kemas::app {
 
@@ -36,6 +39,8 @@ struct api_application::parts {
   redis::reset_tokens resets;
   account_service accounts;
   api_key_service api_keys;
+  postgres::file_repository file_rows;
+  file_service files;
   auth_guard guard;
   http::router routes;
 
@@ -53,6 +58,8 @@ struct api_application::parts {
         resets(backends.redis(), s.auth),
         accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt),
         api_keys(s.auth, keys),
+        file_rows(backends.postgres()),
+        files(file_rows, backends.storage()),
         guard(s, jwt, gate, keys) {}
 };
 
@@ -64,6 +71,7 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_user_routes(p.routes, p.accounts, settings);
   http::add_auth_routes(p.routes, p.accounts, settings);
   http::add_key_routes(p.routes, p.api_keys);
+  http::add_file_read_routes(p.routes, p.files);
 }
 
 api_application::~api_application() { stop(); }

@@ -94,6 +94,7 @@ request_context::request_context(method m, std::string method_text, std::string 
 }
 
 std::optional<std::string> request_context::query_param(std::string_view name) const {
+  if (query_.empty()) return std::nullopt;  // Boost.URL must not see a null view
   auto params = boost::urls::parse_query(query_);
   if (!params)
     return std::nullopt;

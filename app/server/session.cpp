@@ -334,8 +334,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
       if (verb == method::head)
         res.content_length(body_size);
       stream.expires_after(limits.request_timeout);
-      auto [ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
-      write_ec = ec;
+      auto [plain_ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
+      write_ec = plain_ec;
     }
 
     const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();

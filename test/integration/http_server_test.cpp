@@ -242,3 +242,16 @@ TEST_CASE_FIXTURE(fixture, "a stream failing midway cuts the connection instead 
   c.send("GET /broken-stream HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK_THROWS(c.read_response());  // short body, then the connection closes
 }
+
+TEST_CASE("query parameters are read safely with and without a query string") {
+  kemas::test::test_api_server api{small_limits()};
+  api.routes.add(http::method::get, "/q", [](http::request_context& ctx) -> boost::asio::awaitable<http::response> {
+    auto v = ctx.query_param("name");
+    co_return http::response::text(200, v ? "[" + *v + "]" : "none");
+  });
+  const auto port = api.start();
+  CHECK(http_request(port, "GET", "/q").body == "none");
+  CHECK(http_request(port, "GET", "/q?").body == "none");
+  CHECK(http_request(port, "GET", "/q?name=a%20b&x=1").body == "[a b]");
+  CHECK(http_request(port, "GET", "/q?name").body == "[]");
+}

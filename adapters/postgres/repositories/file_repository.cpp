@@ -1,0 +1,190 @@
+#include "adapters/postgres/repositories/file_repository.hpp"
+
+#include "adapters/postgres/errors.hpp"
+#include "adapters/postgres/repositories/rows.hpp"
+
+#include <soci/soci.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace kemas::postgres {
+namespace {
+
+// Columns of a file_record, in the order file_from_row reads them. Times as microseconds:
+// the cursor must round-trip created_at exactly, or rows of the same millisecond would be
+// skipped or repeated at a page boundary.
+#define KEMAS_FILE_COLUMNS                                                         \
+  "f.id::text, f.owner_id::text, f.name, f.content_type, f.size_bytes, f.sha256, " \
+  "f.object_key, f.state, (extract(epoch FROM f.created_at) * 1000000)::bigint"
+
+constexpr const char* list_head_sql =
+    "SELECT " KEMAS_FILE_COLUMNS
+    " FROM files f WHERE f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted' "
+    "AND starts_with(f.name, :prefix) ";
+// Keyset conditions: strictly after the previous page's last row in the listing order.
+constexpr const char* after_created_sql =
+    "AND (f.created_at, f.id) < (timestamptz 'epoch' + CAST(:after_us AS bigint) * "
+    "interval '1 microsecond', CAST(:after_id AS uuid)) ";
+constexpr const char* after_name_sql =
+    "AND (f.name COLLATE \"C\", f.id) > (CAST(:after_name AS text) COLLATE \"C\", "
+    "CAST(:after_id AS uuid)) ";
+constexpr const char* order_created_sql = "ORDER BY f.created_at DESC, f.id DESC LIMIT :row_limit";
+constexpr const char* order_name_sql = "ORDER BY f.name COLLATE \"C\", f.id LIMIT :row_limit";
+
+constexpr const char* count_sql =
+    "SELECT count(*) FROM files WHERE owner_id = CAST(:owner AS uuid) AND state <> 'deleted'";
+constexpr const char* usage_sql =
+    "SELECT u.used_bytes, p.quota_bytes FROM users u JOIN plans p ON p.id = u.plan_id "
+    "WHERE u.id = CAST(:owner AS uuid)";
+
+constexpr const char* find_sql = "SELECT " KEMAS_FILE_COLUMNS
+                                 " FROM files f WHERE f.id = CAST(:id AS uuid) "
+                                 "AND f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted'";
+
+constexpr const char* rename_sql =
+    "UPDATE files AS f SET name = :name WHERE f.id = CAST(:id AS uuid) "
+    "AND f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted' RETURNING " KEMAS_FILE_COLUMNS;
+
+#undef KEMAS_FILE_COLUMNS
+
+file_state parse_state(const std::string& text) {
+  if (text == "active")
+    return file_state::active;
+  if (text == "locked")
+    return file_state::locked;
+  if (text == "deleted")
+    return file_state::deleted;
+  throw std::runtime_error("files.state: unknown value '" + text + "'");
+}
+
+file_record file_from_row(const soci::row& row) {
+  file_record f;
+  f.id = rows::id(row, 0);
+  f.owner_id = rows::id(row, 1);
+  f.name = rows::text(row, 2);
+  f.content_type = rows::text(row, 3);
+  f.size = static_cast<std::uint64_t>(rows::int64(row, 4));
+  f.sha256 = rows::text(row, 5);
+  f.object_key = rows::text(row, 6);
+  f.state = parse_state(rows::text(row, 7));
+  f.created_us = rows::int64(row, 8);
+  return f;
+}
+
+std::vector<file_record> read_page(soci::session& sql, const file_list_query& q) {
+  const bool by_name = q.sort == file_sort::name_asc;
+  std::string text = list_head_sql;
+  if (q.after)
+    text += by_name ? after_name_sql : after_created_sql;
+  text += by_name ? order_name_sql : order_created_sql;
+
+  const std::string owner = q.owner.to_string();
+  // One row more than asked tells whether another page follows.
+  int row_limit = static_cast<int>(q.limit) + 1;
+  long long after_us = q.after ? q.after->created_us : 0;
+  std::string after_name = q.after ? q.after->name : std::string();
+  std::string after_id = q.after ? q.after->id.to_string() : std::string();
+
+  soci::statement st(sql);
+  soci::row row;
+  st.exchange(soci::use(owner, "owner"));
+  st.exchange(soci::use(q.prefix, "prefix"));
+  if (q.after && by_name)
+    st.exchange(soci::use(after_name, "after_name"));
+  if (q.after && !by_name)
+    st.exchange(soci::use(after_us, "after_us"));
+  if (q.after)
+    st.exchange(soci::use(after_id, "after_id"));
+  st.exchange(soci::use(row_limit, "row_limit"));
+  st.exchange(soci::into(row));
+  st.alloc();
+  st.prepare(text);
+  st.define_and_bind();
+  std::vector<file_record> out;
+  if (st.execute(true)) {
+    do {
+      out.push_back(file_from_row(row));
+    } while (st.fetch());
+  }
+  return out;
+}
+
+file_list list_in_transaction(soci::session& sql, const file_list_query& q) {
+  soci::transaction tx(sql);
+  sql << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  file_list out;
+  out.files = read_page(sql, q);
+  if (out.files.size() > q.limit) {
+    out.files.resize(q.limit);
+    out.more = true;
+  }
+  const std::string owner = q.owner.to_string();
+  long long total = 0;
+  sql << count_sql, soci::use(owner, "owner"), soci::into(total);
+  out.total = total;
+  long long used = 0;
+  long long quota = 0;
+  sql << usage_sql, soci::use(owner, "owner"), soci::into(used), soci::into(quota);
+  out.used_bytes = used;
+  out.quota_bytes = quota;
+  tx.commit();
+  return out;
+}
+
+}  // namespace
+
+std::string_view file_state_name(file_state s) noexcept {
+  switch (s) {
+    case file_state::active:
+      return "active";
+    case file_state::locked:
+      return "locked";
+    case file_state::deleted:
+      return "deleted";
+  }
+  return "active";
+}
+
+boost::asio::awaitable<file_list> file_repository::list(file_list_query query) {
+  auto job = [q = std::move(query)](soci::session& sql) { return list_in_transaction(sql, q); };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<result<file_record>> file_repository::find(uuid owner, uuid file_id) {
+  auto job = [owner = owner.to_string(),
+              id = file_id.to_string()](soci::session& sql) -> result<file_record> {
+    soci::row row;
+    sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
+    if (!sql.got_data())
+      return make_error(errc::not_found, "no such file");
+    return file_from_row(row);
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<result<file_record>> file_repository::rename(uuid owner, uuid file_id,
+                                                                    std::string name) {
+  auto job = [owner = owner.to_string(), id = file_id.to_string(),
+              name = std::move(name)](soci::session& sql) -> result<file_record> {
+    try {
+      soci::row row;
+      sql << rename_sql, soci::use(name, "name"), soci::use(id, "id"), soci::use(owner, "owner"),
+          soci::into(row);
+      if (!sql.got_data())
+        return make_error(errc::not_found, "no such file");
+      return file_from_row(row);
+    } catch (const std::exception& e) {
+      const auto kind = classify(e);
+      if (kind == pg_error_kind::unique_violation &&
+          constraint_name(e) == "files_owner_name_live_key")
+        return make_error(errc::conflict, "a file with this name exists", "name");
+      if (kind == pg_error_kind::constraint_violation && constraint_name(e) == "files_name_check")
+        return make_error(errc::validation_failed, "name must be 1 to 255 bytes", "name");
+      throw;
+    }
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+}  // namespace kemas::postgres

@@ -1,0 +1,201 @@
+// File read routes: list, metadata, rename, download (see files.hpp). Downloads follow RFC
+// 9110: strong ETag = the SHA-256, one Range served as 206 (several: 200 whole), If-Range,
+// If-None-Match (304). The api computes every range itself and asks S3 for exactly those bytes.
+
+#include "app/routes/files.hpp"
+
+#include <boost/json/array.hpp>
+
+#include "app/routes/json_body.hpp"
+#include "app/server/error_response.hpp"
+#include "app/services/file_service.hpp"
+#include "domain/byte_range.hpp"
+#include "domain/content_disposition.hpp"
+#include "domain/rfc3339.hpp"
+
+namespace kemas::http {
+namespace asio = boost::asio;
+
+namespace {
+
+const route_options can_read{access_rule::with_scope(scope::files_read), rate_class::general,
+                             false};
+const route_options can_write{access_rule::with_scope(scope::files_write), rate_class::general,
+                              false};
+
+// A source never read: HEAD answers describe the body without fetching it from S3.
+class no_body final : public body_source {
+ public:
+  asio::awaitable<result<std::string_view>> next() override { co_return std::string_view{}; }
+};
+
+std::string strong_etag(const postgres::file_record& file) {
+  return "\"" + file.sha256 + "\"";
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// If-None-Match uses the weak comparison (RFC 9110 13.1.2): "W/" is ignored on either side.
+bool none_match(std::string_view header, std::string_view etag) {
+  if (trim(header) == "*")
+    return true;
+  while (!header.empty()) {
+    const auto comma = header.find(',');
+    std::string_view tag = trim(header.substr(0, comma));
+    if (tag.starts_with("W/"))
+      tag.remove_prefix(2);
+    if (tag == etag)
+      return true;
+    if (comma == std::string_view::npos)
+      break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+response service_error(const error& e, std::string_view request_id) {
+  // The name for a taken file name; the shared mapping only knows "conflict".
+  if (e.code == errc::conflict && e.field == "name")
+    return response::json(409, error_body("name_taken", e.message, request_id, "name"));
+  return error_response(e, request_id);
+}
+
+asio::awaitable<response> list_files(app::file_service& files, request_context& ctx) {
+  app::file_list_request req;
+  // query_param on an empty query crashes in Boost.URL 1.81 (null data): only ask when there is
+  // one.
+  if (!ctx.query().empty()) {
+    req = {ctx.query_param("limit"), ctx.query_param("cursor"), ctx.query_param("prefix"),
+           ctx.query_param("sort")};
+  }
+  auto page = co_await files.list(ctx.who(), std::move(req));
+  if (!page)
+    co_return service_error(page.error(), ctx.request_id());
+  boost::json::array items;
+  for (const auto& f : page->list.files)
+    items.push_back(file_json(f));
+  boost::json::object out{{"files", std::move(items)},
+                          {"next_cursor", nullptr},
+                          {"total", page->list.total},
+                          {"used_bytes", page->list.used_bytes},
+                          {"quota_bytes", page->list.quota_bytes}};
+  if (page->next_cursor)
+    out["next_cursor"] = *page->next_cursor;
+  co_return json_response(200, out);
+}
+
+asio::awaitable<response> get_file(app::file_service& files, request_context& ctx) {
+  auto found = co_await files.get(ctx.who(), ctx.path_param("id"));
+  if (!found)
+    co_return service_error(found.error(), ctx.request_id());
+  co_return json_response(200, file_json(*found));
+}
+
+asio::awaitable<response> rename_file(app::file_service& files, request_context& ctx) {
+  auto body = co_await read_json_object(ctx);
+  if (!body)
+    co_return service_error(body.error(), ctx.request_id());
+  auto name = string_field(*body, "name");
+  if (!name)
+    co_return service_error(name.error(), ctx.request_id());
+  auto renamed = co_await files.rename(ctx.who(), ctx.path_param("id"), std::move(*name));
+  if (!renamed)
+    co_return service_error(renamed.error(), ctx.request_id());
+  co_return json_response(200, file_json(*renamed));
+}
+
+// The headers every answer about the representation carries (200, 206, 304, 416).
+void describe(response& r, const postgres::file_record& file) {
+  r.with_header("ETag", strong_etag(file));
+  r.with_header("Accept-Ranges", "bytes");
+  r.with_header("Cache-Control", "private, no-cache");
+}
+
+asio::awaitable<response> download_file(app::file_service& files, request_context& ctx) {
+  auto found = co_await files.find_downloadable(ctx.who(), ctx.path_param("fileID"));
+  if (!found)
+    co_return service_error(found.error(), ctx.request_id());
+  const auto& file = *found;
+  const std::string etag = strong_etag(file);
+
+  if (auto inm = ctx.header("If-None-Match"); inm && none_match(*inm, etag)) {
+    auto r = response::empty(304);
+    describe(r, file);
+    co_return r;
+  }
+
+  // If-Range with another validator (or a date: we keep no Last-Modified) means "send all".
+  std::string_view range_header;
+  if (auto range = ctx.header("Range")) {
+    auto if_range = ctx.header("If-Range");
+    if (!if_range || trim(*if_range) == etag)
+      range_header = *range;
+  }
+  const auto selection = select_range(range_header, file.size);
+  if (selection.outcome == range_outcome::unsatisfiable) {
+    auto r = error_response(errc::range_not_satisfiable, "the requested range is not satisfiable",
+                            ctx.request_id());
+    r.with_header("Content-Range", unsatisfied_range_header(file.size));
+    describe(r, file);
+    co_return r;
+  }
+
+  const bool partial = selection.outcome == range_outcome::partial;
+  response r;
+  r.status = partial ? 206 : 200;
+  r.content_type = file.content_type;
+  describe(r, file);
+  r.with_header("Content-Disposition", content_disposition(file.name));
+  if (partial)
+    r.with_header("Content-Range", content_range_header(selection.range, file.size));
+  r.stream_length = partial ? selection.range.length() : file.size;
+
+  if (r.stream_length == 0) {
+    r.body.clear();  // an empty file: nothing to fetch
+    co_return r;
+  }
+  if (ctx.verb() == method::head) {
+    r.stream = std::make_shared<no_body>();
+    co_return r;
+  }
+  std::optional<byte_range> wanted;
+  if (partial)
+    wanted = selection.range;
+  auto source = co_await files.open_object(file, wanted);
+  if (!source)
+    co_return service_error(source.error(), ctx.request_id());
+  r.stream = std::move(*source);
+  co_return r;
+}
+
+}  // namespace
+
+boost::json::object file_json(const postgres::file_record& file) {
+  const millis_time created{std::chrono::milliseconds(file.created_us / 1000)};
+  return boost::json::object{{"id", file.id.to_string()},
+                             {"name", file.name},
+                             {"size", file.size},
+                             {"sha256", file.sha256},
+                             {"content_type", file.content_type},
+                             {"state", postgres::file_state_name(file.state)},
+                             {"created_at", format_rfc3339(created)}};
+}
+
+void add_file_read_routes(router& routes, app::file_service& files) {
+  routes.add(method::get, "/api/v1/auth/files/list", can_read,
+             [&files](request_context& ctx) { return list_files(files, ctx); });
+  routes.add(method::get, "/api/v1/auth/files/{id}", can_read,
+             [&files](request_context& ctx) { return get_file(files, ctx); });
+  routes.add(method::patch, "/api/v1/auth/files/{id}", can_write,
+             [&files](request_context& ctx) { return rename_file(files, ctx); });
+  routes.add(method::get, "/api/v1/auth/files/download/{fileID}", can_read,
+             [&files](request_context& ctx) { return download_file(files, ctx); });
+}
+
+}  // namespace kemas::http

@@ -1,0 +1,26 @@
+#pragma once
+// File read routes (issue 4), answered by the api itself without a command:
+//   GET   /api/v1/auth/files/list                  files:read  (list, paging, totals)
+//   GET   /api/v1/auth/files/{id}                  files:read  (metadata)
+//   PATCH /api/v1/auth/files/{id} {"name"}         files:write (rename)
+//   GET   /api/v1/auth/files/download/{fileID}     files:read  (streamed; Range, ETag; HEAD too)
+// Sessions may do all of them; an API key needs the scope named. Another user's file, a
+// malformed id and a deleted file are 404.
+
+#include <boost/json/object.hpp>
+
+#include "adapters/postgres/repositories/file_repository.hpp"
+#include "app/server/router.hpp"
+
+namespace kemas::app {
+class file_service;
+}
+
+namespace kemas::http {
+
+void add_file_read_routes(router& routes, app::file_service& files);
+
+// {"id","name","size","sha256","content_type","state","created_at"}: the file JSON of the API.
+boost::json::object file_json(const postgres::file_record& file);
+
+}  // namespace kemas::http

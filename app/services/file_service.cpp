@@ -1,0 +1,177 @@
+#include "app/services/file_service.hpp"
+
+#include <charconv>
+
+#include "adapters/crypto/tokens.hpp"
+#include "adapters/log/logging.hpp"
+#include "adapters/s3/object_stream.hpp"
+#include "domain/file_name.hpp"
+
+namespace kemas::app {
+namespace asio = boost::asio;
+using postgres::file_record;
+using postgres::file_sort;
+
+namespace {
+
+// Cursors are base64url of "c:<created_us>:<id>" or "n:<id>:<name>" (the name last: it may
+// hold ':'). Opaque to clients; stable because (sort key, id) is unique and fixed per row.
+std::string encode_cursor(file_sort sort, const file_record& last) {
+  std::string raw = sort == file_sort::name_asc
+                        ? "n:" + last.id.to_string() + ":" + last.name
+                        : "c:" + std::to_string(last.created_us) + ":" + last.id.to_string();
+  return crypto::base64url(raw);
+}
+
+result<postgres::file_position> decode_cursor(file_sort sort, std::string_view text) {
+  const auto bad =
+      make_error(errc::validation_failed, "cursor is not valid for this listing", "cursor");
+  auto raw = crypto::base64url_decode(text);
+  if (!raw || raw->size() < 2 || (*raw)[1] != ':')
+    return bad;
+  const std::string_view body = std::string_view(*raw).substr(2);
+  const auto colon = body.find(':');
+  if (colon == std::string_view::npos)
+    return bad;
+  postgres::file_position pos;
+  if ((*raw)[0] == 'n' && sort == file_sort::name_asc) {
+    auto id = uuid::parse(body.substr(0, colon));
+    if (!id)
+      return bad;
+    pos.id = *id;
+    pos.name = std::string(body.substr(colon + 1));
+    return pos;
+  }
+  if ((*raw)[0] == 'c' && sort == file_sort::created_desc) {
+    const auto us = body.substr(0, colon);
+    auto [end, ec] = std::from_chars(us.data(), us.data() + us.size(), pos.created_us);
+    auto id = uuid::parse(body.substr(colon + 1));
+    if (ec != std::errc{} || end != us.data() + us.size() || !id)
+      return bad;
+    pos.id = *id;
+    return pos;
+  }
+  return bad;
+}
+
+result<unsigned> parse_limit(const std::optional<std::string>& text) {
+  if (!text)
+    return file_list_default_limit;
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size() || value < 1 ||
+      value > file_list_max_limit) {
+    return make_error(errc::validation_failed,
+                      "limit must be an integer from 1 to " + std::to_string(file_list_max_limit),
+                      "limit");
+  }
+  return value;
+}
+
+result<file_sort> parse_sort(const std::optional<std::string>& text) {
+  if (!text || *text == "created_at")
+    return file_sort::created_desc;
+  if (*text == "name")
+    return file_sort::name_asc;
+  return make_error(errc::validation_failed, "sort must be created_at or name", "sort");
+}
+
+result<uuid> parse_file_id(std::string_view text) {
+  auto id = uuid::parse(text);
+  if (!id)
+    return make_error(errc::not_found, "no such file");
+  return *id;
+}
+
+}  // namespace
+
+file_service::file_service(postgres::file_repository& files, s3::s3_service& storage)
+    : files_(files), storage_(storage) {}
+
+asio::awaitable<result<file_page>> file_service::list(const principal& who,
+                                                      file_list_request request) {
+  auto limit = parse_limit(request.limit);
+  if (!limit)
+    co_return limit.error();
+  auto sort = parse_sort(request.sort);
+  if (!sort)
+    co_return sort.error();
+  postgres::file_list_query query;
+  query.owner = who.user_id;
+  query.sort = *sort;
+  query.limit = *limit;
+  query.prefix = request.prefix.value_or(std::string());
+  if (request.cursor && !request.cursor->empty()) {
+    auto after = decode_cursor(*sort, *request.cursor);
+    if (!after)
+      co_return after.error();
+    query.after = std::move(*after);
+  }
+  file_page page;
+  page.list = co_await files_.list(std::move(query));
+  if (page.list.more && !page.list.files.empty())
+    page.next_cursor = encode_cursor(*sort, page.list.files.back());
+  co_return page;
+}
+
+asio::awaitable<result<file_record>> file_service::get(const principal& who,
+                                                       std::string_view file_id) {
+  auto id = parse_file_id(file_id);
+  if (!id)
+    co_return id.error();
+  co_return co_await files_.find(who.user_id, *id);
+}
+
+asio::awaitable<result<file_record>> file_service::rename(const principal& who,
+                                                          std::string_view file_id,
+                                                          std::string name) {
+  auto id = parse_file_id(file_id);
+  if (!id)
+    co_return id.error();
+  auto valid = validate_file_name(name);
+  if (!valid)
+    co_return valid.error();
+  auto current = co_await files_.find(who.user_id, *id);
+  if (!current || current->name == name)
+    co_return current;
+  co_return co_await files_.rename(who.user_id, *id, std::move(name));
+}
+
+asio::awaitable<result<file_record>> file_service::find_downloadable(const principal& who,
+                                                                     std::string_view file_id) {
+  auto found = co_await get(who, file_id);
+  if (found && found->state == postgres::file_state::locked) {
+    co_return make_error(errc::file_locked,
+                         "this file is locked: the account is over its plan's quota");
+  }
+  co_return found;
+}
+
+asio::awaitable<result<std::shared_ptr<http::body_source>>> file_service::open_object(
+    const file_record& file, std::optional<byte_range> range) {
+  std::optional<s3::byte_range> wanted;
+  std::uint64_t expected = file.size;
+  if (range) {
+    wanted = s3::byte_range{range->first, range->last};
+    expected = range->length();
+  }
+  auto opened = co_await s3::object_stream::open(storage_, file.object_key, wanted);
+  if (!opened) {
+    log::error("download could not start", {{"file_id", file.id.to_string()},
+                                            {"object_key", file.object_key},
+                                            {"error", opened.error().describe()}});
+    co_return make_error(errc::backend_unavailable, "the file's content is unavailable");
+  }
+  // A store that answers another length than asked would make the response lie about its
+  // Content-Length: refuse rather than send a corrupt body.
+  if ((*opened)->info().content_length != expected) {
+    log::error("download length mismatch",
+               {{"file_id", file.id.to_string()},
+                {"expected", static_cast<std::int64_t>(expected)},
+                {"got", static_cast<std::int64_t>((*opened)->info().content_length)}});
+    co_return make_error(errc::backend_unavailable, "the file's content is unavailable");
+  }
+  co_return std::shared_ptr<http::body_source>(std::move(*opened));
+}
+
+}  // namespace kemas::app
