@@ -444,7 +444,7 @@ TEST_CASE("publisher and consumer reconnect when the broker closes their connect
       closed.emplace_back(name->as_string());
     }
     if (closed.size() < 2)
-      std::this_thread::sleep_for(500ms);
+      std::this_thread::sleep_for(500ms);  // poll interval until both connections are listed
   }
   REQUIRE(closed.size() == 2);
 
