@@ -220,6 +220,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(auth, argon2_iterations, count(1, 100)));
   fields.push_back(KEMAS_FIELD(auth, argon2_parallelism, count(1, 64)));
   fields.push_back(KEMAS_FIELD(auth, hash_threads, count(1, 256)));
+  fields.push_back(KEMAS_FIELD(auth, hash_nice, count(0, 19)));
   fields.push_back(KEMAS_FIELD(auth, login_failure_limit, count(1, 1000)));
   fields.push_back(KEMAS_FIELD(auth, login_failure_window, duration(1s, 24h)));
   fields.push_back(KEMAS_FIELD(auth, lockout_duration, duration(1s, 24h)));

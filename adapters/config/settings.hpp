@@ -82,6 +82,7 @@ struct auth_settings {
   unsigned argon2_iterations = 2;
   unsigned argon2_parallelism = 1;
   unsigned hash_threads = 2;                     // threads hashing passwords, off the I/O threads
+  unsigned hash_nice = 0;                        // their niceness (0 = normal priority)
   // Brute force: this many failed logins for one account within the window lock it out.
   unsigned login_failure_limit = 5;
   milliseconds login_failure_window{15 * 60'000};

@@ -10,19 +10,23 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <exception>
 #include <optional>
+#include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace kemas::support {
 
 class blocking_pool {
  public:
-  explicit blocking_pool(unsigned threads) : pool_(threads) {}
+  // `nice` > 0 lowers the threads' scheduling priority (Linux, per thread): CPU-bound work
+  // such as password hashing then yields to the I/O threads when cores are scarce.
+  explicit blocking_pool(unsigned threads, int nice = 0);
   ~blocking_pool() { stop(); }
   blocking_pool(const blocking_pool&) = delete;
   blocking_pool& operator=(const blocking_pool&) = delete;
@@ -50,13 +54,13 @@ class blocking_pool {
   // Fire-and-forget: fn runs on a pool thread; nobody waits.
   template <class F>
   void post(F fn) {
-    boost::asio::post(pool_, std::move(fn));
+    boost::asio::post(context_, std::move(fn));
   }
 
-  // Waits for queued work to finish and joins the threads.
-  void stop() { pool_.join(); }
+  // Waits for queued work to finish and joins the threads. Idempotent.
+  void stop();
 
-  boost::asio::thread_pool::executor_type executor() { return pool_.get_executor(); }
+  boost::asio::io_context::executor_type executor() { return context_.get_executor(); }
 
  private:
   template <class R, class F, class Token>
@@ -64,7 +68,7 @@ class blocking_pool {
     return boost::asio::async_initiate<Token, void(std::exception_ptr, R)>(
         [this](auto handler, F f) {
           auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-          boost::asio::post(pool_, [h = std::move(handler), f = std::move(f),
+          boost::asio::post(context_, [h = std::move(handler), f = std::move(f),
                                     w = std::move(work)]() mutable {
             std::exception_ptr error;
             R value{};
@@ -82,7 +86,9 @@ class blocking_pool {
         token, std::move(fn));
   }
 
-  boost::asio::thread_pool pool_;
+  boost::asio::io_context context_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace kemas::support

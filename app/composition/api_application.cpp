@@ -48,7 +48,9 @@ struct api_application::parts {
       : ioc(io),
         settings(s),
         backends(io, s),
-        hashing(s.auth.hash_threads),
+        // Hash threads run at auth.hash_nice: under a login flood they yield to the I/O
+        // threads (measured in bench/login_bench).
+        hashing(s.auth.hash_threads, static_cast<int>(s.auth.hash_nice)),
         jwt(s.auth.jwt_secret, s.auth.access_ttl),
         users(backends.postgres()),
         keys(backends.postgres()),
