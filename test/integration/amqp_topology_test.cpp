@@ -456,7 +456,7 @@ TEST_CASE("publisher and consumer reconnect when the broker closes their connect
   do {
     result = publisher.publish_sync(after);
     if (!result.ok())
-      std::this_thread::sleep_for(100ms);
+      std::this_thread::sleep_for(100ms);  // retry interval until the deadline
   } while (!result.ok() && clock_type::now() < retry_until);
   REQUIRE_MESSAGE(result.ok(), result.detail);
   auto second = received.take(15s);

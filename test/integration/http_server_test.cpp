@@ -209,7 +209,7 @@ TEST_CASE_FIXTURE(fixture,
   // Shut down only once the request is inside its handler (poll with a deadline).
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (slow_requests_entered.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
+    std::this_thread::sleep_for(5ms);  // poll interval until the deadline
   }
   REQUIRE(slow_requests_entered.load() > 0);
   CHECK(api.shutdown(3s, 5s));
