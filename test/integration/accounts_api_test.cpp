@@ -21,6 +21,7 @@
 using namespace std::chrono_literals;
 using kemas::test::api_fixture;
 using kemas::test::bearer;
+using kemas::test::error_code;
 using kemas::test::raw_response;
 namespace json = boost::json;
 
@@ -28,11 +29,7 @@ namespace {
 
 json::object parse(const raw_response& r) {
   INFO(r.body);
-  return json::parse(r.body).as_object();
-}
-
-std::string error_code(const raw_response& r) {
-  return std::string(parse(r).at("error").at("code").as_string());
+  return kemas::test::json_body(r);
 }
 
 raw_response register_user(const api_fixture& api, const std::string& name,

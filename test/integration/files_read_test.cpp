@@ -19,6 +19,7 @@
 
 using kemas::test::api_fixture;
 using kemas::test::bearer;
+using kemas::test::error_code;
 using kemas::test::raw_response;
 namespace json = boost::json;
 
@@ -26,11 +27,7 @@ namespace {
 
 json::object parse(const raw_response& r) {
   INFO(r.body);
-  return json::parse(r.body).as_object();
-}
-
-std::string error_code(const raw_response& r) {
-  return std::string(parse(r).at("error").at("code").as_string());
+  return kemas::test::json_body(r);
 }
 
 struct account {

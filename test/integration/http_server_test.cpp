@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/server/error_response.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/test_api_server.hpp"
 
@@ -207,11 +208,7 @@ TEST_CASE_FIXTURE(fixture,
   raw_connection busy("127.0.0.1", port);
   busy.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
   // Shut down only once the request is inside its handler (poll with a deadline).
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (slow_requests_entered.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);  // poll interval until the deadline
-  }
-  REQUIRE(slow_requests_entered.load() > 0);
+  REQUIRE(kemas::test::eventually([] { return slow_requests_entered.load() > 0; }, 5s, 5ms));
   CHECK(api.shutdown(3s, 5s));
   auto r = busy.read_response();
   CHECK(r.status == 200);

@@ -5,6 +5,7 @@
 #include "adapters/postgres/conninfo.hpp"
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/pg_fixture.hpp"
 
 #include <doctest/doctest.h>
@@ -269,10 +270,7 @@ TEST_CASE("a call whose connection is killed mid-way fails as connection / the n
   pg::pg_pool pool(settings, app_name);
   auto call = boost::asio::co_spawn(io.context(), long_sleep(pool), boost::asio::use_future);
 
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (count_active(app_name, "active") == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(20ms);
-  }
+  REQUIRE(kemas::test::eventually([&] { return count_active(app_name, "active") > 0; }));
   kemas::test::pg_exec_admin(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
       app_name + "'");

@@ -16,6 +16,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test/support/eventually.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
@@ -24,6 +26,8 @@
 #include <thread>
 #include <variant>
 #include <vector>
+
+using kemas::test::eventually;
 
 namespace {
 
@@ -75,17 +79,6 @@ struct redis_env {
     return std::stoll(t.elements()[0].str()) * 1000 + std::stoll(t.elements()[1].str()) / 1000;
   }
 };
-
-// Polls `done` until it holds or `limit` passes.
-bool eventually(const std::function<bool()>& done, milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 std::string fresh_id(std::string_view tag) {
   return std::string(tag) + "-" + kemas::support::random_hex(8);

@@ -1,5 +1,7 @@
 #include "test/support/api_fixture.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <future>
 
 #include "adapters/support/random.hpp"
@@ -54,6 +56,12 @@ raw_response api_fixture::call(std::string_view method, std::string_view target,
   if (!json.empty())
     headers += "Content-Type: application/json\r\n";
   return http_request(port_, method, target, json, headers);
+}
+
+boost::json::object json_body(const raw_response& r) { return boost::json::parse(r.body).as_object(); }
+
+std::string error_code(const raw_response& r) {
+  return std::string(json_body(r).at("error").at("code").as_string());
 }
 
 std::string bearer(std::string_view token) {

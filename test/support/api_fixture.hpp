@@ -4,6 +4,7 @@
 // fixture and the shared Redis/RabbitMQ/S3 of scripts/services.sh.
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
 
 #include <functional>
 #include <memory>
@@ -60,5 +61,9 @@ class api_fixture {
 
 // "Authorization: Bearer <token>\r\n"
 std::string bearer(std::string_view token);
+// A response's JSON body as an object (throws when it is not one).
+boost::json::object json_body(const raw_response& r);
+// error.code of a JSON error response.
+std::string error_code(const raw_response& r);
 
 }  // namespace kemas::test
