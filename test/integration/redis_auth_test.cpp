@@ -226,7 +226,7 @@ TEST_CASE("the script decides exactly as domain decide for scripted sequences") 
     CHECK(a->limit == kemas::decide(a->counts, 4));
     (a->limit.allowed ? allowed : refused) += 1;
     if (i % 10 == 0)
-      std::this_thread::sleep_for(7ms);
+      std::this_thread::sleep_for(7ms);  // let time advance across the 40 ms windows under test
   }
   CHECK(allowed > 0);
   CHECK(refused > 0);

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "test/support/eventually.hpp"
+
 namespace kemas::test {
 
 // Creates vhost "kemas-it-<tag>-<hex>" through the management API and grants the test user
@@ -47,7 +49,5 @@ child_process start_worker(const std::string& role, const std::string& postgres_
                            const std::string& vhost, const std::string& log_name,
                            std::vector<std::pair<std::string, std::string>> extra_env = {});
 
-// Calls `done` every 50 ms until it returns true or `timeout` passed; returns its last answer.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 }  // namespace kemas::test
