@@ -79,6 +79,17 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
+std::string base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  if (bytes.empty())
+    return out;
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(bytes.data()),
+                                      static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(written));
+  return out;
+}
+
 std::string sha256_hex(std::string_view data) {
   static constexpr char digits[] = "0123456789abcdef";
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};

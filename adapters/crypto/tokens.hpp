@@ -18,6 +18,9 @@ std::string random_token();
 std::string base64url(const void* data, std::size_t size);
 inline std::string base64url(std::string_view bytes) { return base64url(bytes.data(), bytes.size()); }
 
+// RFC 4648 §4 base64 with '=' padding (the inline body of an `upload` command).
+std::string base64(std::string_view bytes);
+
 // Strict inverse of base64url(): refuses padding, characters outside the alphabet, an
 // impossible length (size % 4 == 1) and non-zero unused trailing bits (so every byte string
 // has exactly one accepted encoding).

@@ -7,6 +7,7 @@
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/postgres/repositories/api_key_repository.hpp"
 #include "adapters/postgres/repositories/file_repository.hpp"
+#include "adapters/postgres/repositories/upload_repository.hpp"
 #include "adapters/postgres/repositories/user_repository.hpp"
 #include "adapters/redis/auth/login_guard.hpp"
 #include "adapters/redis/auth/request_gate.hpp"
@@ -20,7 +21,10 @@
 #include "app/routes/health.hpp"
 #include "app/services/account_service.hpp"
 #include "app/services/api_key_service.hpp"
+#include "app/services/command_sender.hpp"
+#include "app/services/delete_service.hpp"
 #include "app/services/file_service.hpp"
+#include "app/services/upload_service.hpp"
 
 namespace kemas::app {
 
@@ -41,6 +45,10 @@ struct api_application::parts {
   api_key_service api_keys;
   postgres::file_repository file_rows;
   file_service files;
+  postgres::upload_repository upload_rows;
+  command_sender commands;
+  upload_service uploads;
+  delete_service deletes;
   auth_guard guard;
   http::router routes;
 
@@ -62,6 +70,10 @@ struct api_application::parts {
         api_keys(s.auth, keys),
         file_rows(backends.postgres()),
         files(file_rows, backends.storage()),
+        upload_rows(backends.postgres()),
+        commands(backends.publisher()),
+        uploads(upload_rows, file_rows, backends.storage(), commands, s.upload),
+        deletes(file_rows, commands, s.upload.wait),
         guard(s, jwt, gate, keys) {}
 };
 
@@ -74,6 +86,7 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_auth_routes(p.routes, p.accounts, settings);
   http::add_key_routes(p.routes, p.api_keys);
   http::add_file_read_routes(p.routes, p.files);
+  http::add_file_command_routes(p.routes, p.uploads, p.deletes);
 }
 
 api_application::~api_application() { stop(); }

@@ -59,13 +59,6 @@ bool none_match(std::string_view header, std::string_view etag) {
   return false;
 }
 
-response service_error(const error& e, std::string_view request_id) {
-  // The name for a taken file name; the shared mapping only knows "conflict".
-  if (e.code == errc::conflict && e.field == "name")
-    return response::json(409, error_body("name_taken", e.message, request_id, "name"));
-  return error_response(e, request_id);
-}
-
 asio::awaitable<response> list_files(app::file_service& files, request_context& ctx) {
   app::file_list_request req;
   // query_param on an empty query crashes in Boost.URL 1.81 (null data): only ask when there is
@@ -76,7 +69,7 @@ asio::awaitable<response> list_files(app::file_service& files, request_context& 
   }
   auto page = co_await files.list(ctx.who(), std::move(req));
   if (!page)
-    co_return service_error(page.error(), ctx.request_id());
+    co_return file_error(page.error(), ctx.request_id());
   boost::json::array items;
   for (const auto& f : page->list.files)
     items.push_back(file_json(f));
@@ -93,20 +86,20 @@ asio::awaitable<response> list_files(app::file_service& files, request_context& 
 asio::awaitable<response> get_file(app::file_service& files, request_context& ctx) {
   auto found = co_await files.get(ctx.who(), ctx.path_param("id"));
   if (!found)
-    co_return service_error(found.error(), ctx.request_id());
+    co_return file_error(found.error(), ctx.request_id());
   co_return json_response(200, file_json(*found));
 }
 
 asio::awaitable<response> rename_file(app::file_service& files, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return service_error(body.error(), ctx.request_id());
+    co_return file_error(body.error(), ctx.request_id());
   auto name = string_field(*body, "name");
   if (!name)
-    co_return service_error(name.error(), ctx.request_id());
+    co_return file_error(name.error(), ctx.request_id());
   auto renamed = co_await files.rename(ctx.who(), ctx.path_param("id"), std::move(*name));
   if (!renamed)
-    co_return service_error(renamed.error(), ctx.request_id());
+    co_return file_error(renamed.error(), ctx.request_id());
   co_return json_response(200, file_json(*renamed));
 }
 
@@ -120,7 +113,7 @@ void describe(response& r, const postgres::file_record& file) {
 asio::awaitable<response> download_file(app::file_service& files, request_context& ctx) {
   auto found = co_await files.find_downloadable(ctx.who(), ctx.path_param("fileID"));
   if (!found)
-    co_return service_error(found.error(), ctx.request_id());
+    co_return file_error(found.error(), ctx.request_id());
   const auto& file = *found;
   const std::string etag = strong_etag(file);
 
@@ -169,12 +162,18 @@ asio::awaitable<response> download_file(app::file_service& files, request_contex
     wanted = selection.range;
   auto source = co_await files.open_object(file, wanted);
   if (!source)
-    co_return service_error(source.error(), ctx.request_id());
+    co_return file_error(source.error(), ctx.request_id());
   r.stream = std::move(*source);
   co_return r;
 }
 
 }  // namespace
+
+response file_error(const error& e, std::string_view request_id) {
+  if (e.code == errc::conflict && e.field == "name")
+    return response::json(409, error_body("name_taken", e.message, request_id, "name"));
+  return error_response(e, request_id);
+}
 
 boost::json::object file_json(const postgres::file_record& file) {
   const millis_time created{std::chrono::milliseconds(file.created_us / 1000)};

@@ -14,11 +14,20 @@
 
 namespace kemas::app {
 class file_service;
+class upload_service;
+class delete_service;
 }
 
 namespace kemas::http {
 
 void add_file_read_routes(router& routes, app::file_service& files);
+// Upload, upload status and delete (uploads.cpp): commands for the workers.
+void add_file_command_routes(router& routes, app::upload_service& uploads,
+                             app::delete_service& deletes);
+
+// The error answer of the file routes: as error_response, but a taken name is 409 with the
+// code `name_taken` (the name for it) rather than the generic `conflict`.
+response file_error(const error& e, std::string_view request_id);
 
 // {"id","name","size","sha256","content_type","state","created_at"}: the file JSON of the API.
 boost::json::object file_json(const postgres::file_record& file);

@@ -267,6 +267,9 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
 
     bhttp::request_parser<bhttp::empty_body> header;
     header.header_limit(static_cast<std::uint32_t>(limits.header_limit));
+    // Beast refuses a Content-Length over its default 1 MB body limit while parsing the
+    // header; body limits are ours (per route, checked below and while reading).
+    header.body_limit(boost::none);
     stream.expires_after(limits.header_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, header, use_tuple);
     if (ec) {

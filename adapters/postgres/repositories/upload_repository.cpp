@@ -1,0 +1,130 @@
+#include "adapters/postgres/repositories/upload_repository.hpp"
+
+#include "adapters/postgres/repositories/rows.hpp"
+
+#include <soci/soci.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace kemas::postgres {
+namespace {
+
+constexpr const char* limits_sql =
+    "SELECT u.used_bytes, p.quota_bytes, p.max_file_bytes FROM users u "
+    "JOIN plans p ON p.id = u.plan_id WHERE u.id = CAST(:owner AS uuid)";
+
+constexpr const char* name_in_use_sql =
+    "SELECT count(*) FROM files WHERE owner_id = CAST(:owner AS uuid) AND name = :name "
+    "AND state <> 'deleted'";
+
+constexpr const char* insert_sql =
+    "INSERT INTO uploads (id, owner_id) VALUES (CAST(:id AS uuid), CAST(:owner AS uuid))";
+
+#define KEMAS_UPLOAD_COLUMNS \
+  "id::text, state, coalesce(reason, ''), coalesce(file_id::text, ''), " \
+  "(extract(epoch FROM created_at) * 1000)::bigint"
+
+constexpr const char* find_sql = "SELECT " KEMAS_UPLOAD_COLUMNS
+                                 " FROM uploads WHERE id = CAST(:id AS uuid) "
+                                 "AND owner_id = CAST(:owner AS uuid)";
+
+constexpr const char* reject_sql =
+    "UPDATE uploads SET state = 'rejected', reason = :reason "
+    "WHERE id = CAST(:id AS uuid) AND owner_id = CAST(:owner AS uuid) AND state = 'pending'";
+
+#undef KEMAS_UPLOAD_COLUMNS
+
+upload_state parse_state(const std::string& text) {
+  if (text == "pending")
+    return upload_state::pending;
+  if (text == "committed")
+    return upload_state::committed;
+  if (text == "rejected")
+    return upload_state::rejected;
+  throw std::runtime_error("uploads.state: unknown value '" + text + "'");
+}
+
+upload_record upload_from_row(const soci::row& row) {
+  upload_record u;
+  u.id = rows::id(row, 0);
+  u.state = parse_state(rows::text(row, 1));
+  u.reason = rows::text(row, 2);
+  if (auto file = rows::text(row, 3); !file.empty())
+    u.file_id = uuid::parse(file);
+  u.created_at = rows::time(row, 4);
+  return u;
+}
+
+result<upload_record> find_upload(soci::session& sql, const std::string& owner,
+                                  const std::string& id) {
+  soci::row row;
+  sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
+  if (!sql.got_data())
+    return make_error(errc::not_found, "no such upload");
+  return upload_from_row(row);
+}
+
+}  // namespace
+
+std::string_view upload_state_name(upload_state s) noexcept {
+  switch (s) {
+    case upload_state::pending:
+      return "pending";
+    case upload_state::committed:
+      return "committed";
+    case upload_state::rejected:
+      return "rejected";
+  }
+  return "pending";
+}
+
+boost::asio::awaitable<result<storage_limits>> upload_repository::limits(uuid owner) {
+  auto job = [owner = owner.to_string()](soci::session& sql) -> result<storage_limits> {
+    long long used = 0;
+    long long quota = 0;
+    long long max_file = 0;
+    sql << limits_sql, soci::use(owner, "owner"), soci::into(used), soci::into(quota),
+        soci::into(max_file);
+    if (!sql.got_data())
+      return make_error(errc::not_found, "no such user");
+    return storage_limits{static_cast<std::uint64_t>(used), static_cast<std::uint64_t>(quota),
+                          static_cast<std::uint64_t>(max_file)};
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<bool> upload_repository::name_in_use(uuid owner, std::string name) {
+  auto job = [owner = owner.to_string(), name = std::move(name)](soci::session& sql) {
+    long long count = 0;
+    sql << name_in_use_sql, soci::use(owner, "owner"), soci::use(name, "name"), soci::into(count);
+    return count > 0;
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<void> upload_repository::create_pending(uuid owner, uuid upload_id) {
+  auto job = [owner = owner.to_string(), id = upload_id.to_string()](soci::session& sql) {
+    sql << insert_sql, soci::use(id, "id"), soci::use(owner, "owner");
+  };
+  co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<result<upload_record>> upload_repository::find(uuid owner, uuid upload_id) {
+  auto job = [owner = owner.to_string(), id = upload_id.to_string()](soci::session& sql) {
+    return find_upload(sql, owner, id);
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<result<upload_record>> upload_repository::reject_if_pending(
+    uuid owner, uuid upload_id, std::string reason) {
+  auto job = [owner = owner.to_string(), id = upload_id.to_string(),
+              reason = std::move(reason)](soci::session& sql) {
+    sql << reject_sql, soci::use(reason, "reason"), soci::use(id, "id"), soci::use(owner, "owner");
+    return find_upload(sql, owner, id);
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+}  // namespace kemas::postgres

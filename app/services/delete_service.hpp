@@ -1,0 +1,41 @@
+#pragma once
+// delete_service: DELETE /files/{id} (issue 4). The api checks the file is the caller's
+// (another user's id is not_found, as everywhere), publishes a `delete` command and waits up
+// to upload.wait for the worker to commit it: the worker soft-deletes the row, lowers
+// used_bytes, emits file.deleted, and removes the object after the commit.
+//
+// Threading: awaitables on the request's executor; PostgreSQL unreachable throws
+// backend_unavailable, RabbitMQ unavailable is a backend_unavailable error.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <string_view>
+
+#include "adapters/postgres/repositories/file_repository.hpp"
+#include "app/services/command_sender.hpp"
+#include "domain/principal.hpp"
+#include "domain/result.hpp"
+
+namespace kemas::app {
+
+enum class deletion { committed, pending };
+
+class delete_service {
+ public:
+  delete_service(postgres::file_repository& files, command_sender& commands,
+                 std::chrono::milliseconds wait)
+      : files_(files), commands_(commands), wait_(wait) {}
+
+  // committed: the file is gone (204); pending: accepted, the worker has not committed
+  // within the wait or the caller asked not to wait (202).
+  boost::asio::awaitable<result<deletion>> remove(const principal& who, std::string_view file_id,
+                                                  bool respond_async, command_origin origin);
+
+ private:
+  postgres::file_repository& files_;
+  command_sender& commands_;
+  std::chrono::milliseconds wait_;
+};
+
+}  // namespace kemas::app

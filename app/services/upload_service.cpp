@@ -1,0 +1,234 @@
+#include "app/services/upload_service.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "adapters/crypto/tokens.hpp"
+#include "adapters/log/logging.hpp"
+#include "adapters/support/random.hpp"
+#include "app/services/object_upload.hpp"
+#include "app/services/settle_wait.hpp"
+#include "domain/file_name.hpp"
+#include "domain/media_type.hpp"
+#include "domain/quota.hpp"
+
+namespace kemas::app {
+namespace asio = boost::asio;
+using postgres::upload_record;
+using postgres::upload_state;
+
+namespace {
+
+error file_too_large(std::uint64_t max_bytes) {
+  return make_error(errc::payload_too_large,
+                    "the file exceeds your plan's maximum file size of " +
+                        std::to_string(max_bytes) + " bytes",
+                    "file");
+}
+
+error over_quota(std::uint64_t remaining) {
+  return make_error(errc::quota_exceeded,
+                    "the file does not fit in your remaining storage of " +
+                        std::to_string(remaining) + " bytes",
+                    "file");
+}
+
+std::string object_key_for(const uuid& owner, const uuid& file_id) {
+  return "u/" + owner.to_string() + "/" + file_id.to_string();
+}
+
+std::string upload_payload(const uuid& upload_id, const uuid& file_id,
+                           const upload_admission& admission, const std::string& object_key,
+                           const stored_body& body) {
+  boost::json::object payload{{"upload_id", upload_id.to_string()},
+                              {"file_id", file_id.to_string()},
+                              {"name", admission.name},
+                              {"content_type", admission.content_type},
+                              {"size", body.size},
+                              {"sha256", body.sha256},
+                              {"object_key", object_key}};
+  if (body.inline_bytes)
+    payload["inline_base64"] = crypto::base64(*body.inline_bytes);
+  return boost::json::serialize(payload);
+}
+
+}  // namespace
+
+upload_service::upload_service(postgres::upload_repository& uploads,
+                               postgres::file_repository& files, s3::s3_service& storage,
+                               command_sender& commands, const config::upload_settings& settings)
+    : uploads_(uploads), files_(files), storage_(storage), commands_(commands), settings_(settings) {}
+
+error upload_service::rejection_error(std::string_view reason) {
+  if (reason == "quota_exceeded")
+    return make_error(errc::quota_exceeded, "the file does not fit in your storage quota", "file");
+  if (reason == "too_large")
+    return make_error(errc::payload_too_large,
+                      "the file exceeds your plan's maximum file size", "file");
+  if (reason == "name_taken")
+    return make_error(errc::conflict, "a file with this name exists", "name");
+  if (reason == "not_queued")
+    return make_error(errc::backend_unavailable, "the command queue is unavailable");
+  return make_error(errc::internal, "the upload could not be stored (" + std::string(reason) + ")");
+}
+
+asio::awaitable<result<upload_admission>> upload_service::admit(const principal& who,
+                                                                upload_request request) {
+  if (auto valid = validate_file_name(request.name); !valid)
+    co_return valid.error();
+  auto content_type = normalize_media_type(request.content_type);
+  if (!content_type)
+    co_return content_type.error();
+
+  auto limits = co_await uploads_.limits(who.user_id);
+  if (!limits)
+    co_return limits.error();
+  upload_admission admission;
+  admission.name = std::move(request.name);
+  admission.content_type = std::move(*content_type);
+  admission.max_bytes = limits->max_file_bytes;
+  admission.remaining_bytes = remaining_quota(limits->used_bytes, limits->quota_bytes);
+
+  if (request.declared_size) {
+    if (auto fits = check_file_size(*request.declared_size, admission.max_bytes); !fits)
+      co_return file_too_large(admission.max_bytes);
+    if (auto fits = check_quota(limits->used_bytes, *request.declared_size, limits->quota_bytes);
+        !fits)
+      co_return over_quota(admission.remaining_bytes);
+  } else if (auto fits = check_quota(limits->used_bytes, 0, limits->quota_bytes); !fits) {
+    co_return over_quota(0);  // over quota after a downgrade: not even an empty file
+  }
+
+  const bool taken = co_await uploads_.name_in_use(who.user_id, admission.name);
+  if (taken)
+    co_return make_error(errc::conflict, "a file with this name exists", "name");
+  co_return admission;
+}
+
+asio::awaitable<result<upload_view>> upload_service::receive(const principal& who,
+                                                             const upload_request& request,
+                                                             const upload_admission& admission,
+                                                             http::body_source& body) {
+  const uuid file_id = support::random_uuid();
+  object_upload sink(storage_, object_key_for(who.user_id, file_id), admission.content_type,
+                     settings_);
+  std::optional<error> failed;
+  for (;;) {
+    auto chunk = co_await body.next();
+    if (!chunk) {
+      failed = chunk.error();
+      break;
+    }
+    if (chunk->empty())
+      break;
+    const std::uint64_t after = sink.size() + chunk->size();
+    if (after > admission.max_bytes) {
+      failed = file_too_large(admission.max_bytes);
+      break;
+    }
+    if (after > admission.remaining_bytes) {
+      failed = over_quota(admission.remaining_bytes);
+      break;
+    }
+    auto written = co_await sink.write(*chunk);
+    if (!written) {
+      failed = written.error();
+      break;
+    }
+  }
+  std::optional<stored_body> stored;
+  if (!failed) {
+    auto finished = co_await sink.finish();
+    if (finished)
+      stored = std::move(*finished);
+    else
+      failed = finished.error();
+  }
+  if (failed) {
+    co_await sink.abandon();
+    co_return *failed;
+  }
+  co_return co_await submit(who, request, admission, file_id, sink, std::move(*stored));
+}
+
+asio::awaitable<result<upload_view>> upload_service::submit(const principal& who,
+                                                            const upload_request& request,
+                                                            const upload_admission& admission,
+                                                            const uuid& file_id,
+                                                            object_upload& sink,
+                                                            stored_body body) {
+  const uuid upload_id = support::random_uuid();
+  bool recorded = false;
+  try {
+    co_await uploads_.create_pending(who.user_id, upload_id);
+    recorded = true;
+  } catch (const backend_unavailable&) {
+  }
+  if (!recorded) {
+    co_await sink.abandon();
+    co_return make_error(errc::backend_unavailable, "the database is unavailable");
+  }
+
+  std::string payload =
+      upload_payload(upload_id, file_id, admission, object_key_for(who.user_id, file_id), body);
+  body.inline_bytes.reset();  // the message holds it now; free it before waiting
+  auto sent = co_await commands_.send(domain::command_type::upload, request.origin,
+                                      std::move(payload));
+  payload.clear();
+  if (!sent) {
+    // Not confirmed. If a worker settled it anyway, the command did arrive: report that.
+    auto after = co_await uploads_.reject_if_pending(who.user_id, upload_id, "not_queued");
+    if (!after || after->state == upload_state::rejected) {
+      co_await sink.abandon();
+      co_return sent.error();
+    }
+  }
+  log::info("upload submitted", {{"request_id", request.origin.request_id},
+                                 {"upload_id", upload_id.to_string()},
+                                 {"file_id", file_id.to_string()},
+                                 {"size", body.size},
+                                 {"inline", body.size <= settings_.inline_max}});
+
+  // The latest state read; a worker's decision ends the wait.
+  upload_record latest;
+  latest.id = upload_id;
+  latest.created_at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto wait = request.respond_async ? std::chrono::milliseconds(0) : settings_.wait;
+  auto check = [&]() -> asio::awaitable<bool> {
+    auto current = co_await uploads_.find(who.user_id, upload_id);
+    if (current)
+      latest = std::move(*current);
+    co_return latest.state != upload_state::pending;
+  };
+  const bool settled = co_await wait_until_settled(wait, check);
+  if (!settled)
+    co_return upload_view{std::move(latest), std::nullopt};
+  if (latest.state == upload_state::rejected)
+    co_return rejection_error(latest.reason);
+  co_return co_await view_of(who, std::move(latest));
+}
+
+asio::awaitable<result<upload_view>> upload_service::view_of(const principal& who,
+                                                             upload_record upload) {
+  upload_view view{std::move(upload), std::nullopt};
+  if (view.upload.state == upload_state::committed && view.upload.file_id) {
+    auto file = co_await files_.find(who.user_id, *view.upload.file_id);
+    if (file)
+      view.file = std::move(*file);  // absent when the file was deleted since
+  }
+  co_return view;
+}
+
+asio::awaitable<result<upload_view>> upload_service::status(const principal& who,
+                                                            std::string_view upload_id) {
+  const auto id = uuid::parse(upload_id);
+  if (!id)
+    co_return make_error(errc::not_found, "no such upload");
+  auto found = co_await uploads_.find(who.user_id, *id);
+  if (!found)
+    co_return found.error();
+  co_return co_await view_of(who, std::move(*found));
+}
+
+}  // namespace kemas::app

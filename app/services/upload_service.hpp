@@ -1,0 +1,105 @@
+#pragma once
+// upload_service: POST /files/upload and GET /uploads/{id} (issue 4). An upload is
+//   1. admitted before its body is read: the name (domain/file_name.hpp) and content type
+//      are valid, no live file of the caller has the name (409), and a declared size fits
+//      the plan's max file size (413) and the remaining quota (507);
+//   2. received: the body streams through object_upload (inline up to upload.inline_max,
+//      else to S3 at its generated key u/{owner}/{file_id}) and is cut off as soon as it
+//      passes the file size limit or the remaining quota;
+//   3. submitted: the uploads row is created pending, the `upload` command published
+//      (confirmed), then the request waits up to upload.wait for the worker's decision.
+// The worker's check is the one that counts: steps 1-2 only refuse early what cannot fit.
+// Whatever fails before the command is confirmed leaves nothing behind (object removed,
+// upload rejected); once confirmed, the upload is the worker's to settle.
+//
+// Threading: awaitables on the request's executor. PostgreSQL unreachable throws
+// backend_unavailable (503); S3 and RabbitMQ faults are backend_unavailable errors.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "adapters/config/settings.hpp"
+#include "adapters/postgres/repositories/file_repository.hpp"
+#include "adapters/postgres/repositories/upload_repository.hpp"
+#include "app/server/http_types.hpp"
+#include "app/services/command_sender.hpp"
+#include "domain/principal.hpp"
+#include "domain/result.hpp"
+
+namespace kemas::s3 {
+class s3_service;
+}
+
+namespace kemas::app {
+
+class object_upload;
+struct stored_body;
+
+struct upload_request {
+  std::string name;          // as sent; validated by admit()
+  std::string content_type;  // as sent; empty means application/octet-stream
+  // The file's exact size when the client declared it (raw body with Content-Length).
+  std::optional<std::uint64_t> declared_size;
+  bool respond_async = false;  // Prefer: respond-async: answer 202 without waiting
+  command_origin origin;
+};
+
+// What the body may bring, decided by admit().
+struct upload_admission {
+  std::string name;
+  std::string content_type;
+  std::uint64_t max_bytes = 0;       // the plan's max file size
+  std::uint64_t remaining_bytes = 0;  // quota left when the upload started
+};
+
+// An upload as the client sees it: its row and, once committed, its file.
+struct upload_view {
+  postgres::upload_record upload;
+  std::optional<postgres::file_record> file;
+};
+
+class upload_service {
+ public:
+  upload_service(postgres::upload_repository& uploads, postgres::file_repository& files,
+                 s3::s3_service& storage, command_sender& commands,
+                 const config::upload_settings& settings);
+
+  boost::asio::awaitable<result<upload_admission>> admit(const principal& who,
+                                                         upload_request request);
+
+  // Streams `body` (the file's bytes; an empty chunk at the end), stores it and submits the
+  // command. Committed: the view has the file. Still pending when the wait ends (or
+  // respond_async): the view's upload is pending. Rejected by the worker: the error for its
+  // reason (409 name_taken, 413, 507 quota_exceeded).
+  boost::asio::awaitable<result<upload_view>> receive(const principal& who,
+                                                      const upload_request& request,
+                                                      const upload_admission& admission,
+                                                      http::body_source& body);
+
+  // GET /uploads/{id}: not_found for a malformed id or another user's upload.
+  boost::asio::awaitable<result<upload_view>> status(const principal& who,
+                                                     std::string_view upload_id);
+
+  // The client-facing error for a worker's rejection reason.
+  static error rejection_error(std::string_view reason);
+
+ private:
+  boost::asio::awaitable<result<upload_view>> submit(const principal& who,
+                                                     const upload_request& request,
+                                                     const upload_admission& admission,
+                                                     const uuid& file_id, object_upload& sink,
+                                                     stored_body body);
+  boost::asio::awaitable<result<upload_view>> view_of(const principal& who,
+                                                      postgres::upload_record upload);
+
+  postgres::upload_repository& uploads_;
+  postgres::file_repository& files_;
+  s3::s3_service& storage_;
+  command_sender& commands_;
+  const config::upload_settings& settings_;
+};
+
+}  // namespace kemas::app
