@@ -40,14 +40,16 @@ start() {
   pids+=($!)
 }
 start api "$build/app/kemas-api"
-start worker "$build/workers/kemas-worker" --role commands
-start scheduler "$build/workers/kemas-worker" --role scheduler
+KEMAS_WORKER_METRICS_HOST=127.0.0.1 KEMAS_WORKER_METRICS_PORT=9464 \
+  start worker "$build/workers/kemas-worker" --role commands
+KEMAS_WORKER_METRICS_HOST=127.0.0.1 KEMAS_WORKER_METRICS_PORT=9465 \
+  start scheduler "$build/workers/kemas-worker" --role scheduler
 
 port="${KEMAS_HTTP_PORT:-8081}"
 cat <<INFO
 
   kemas API          http://127.0.0.1:$port   (try: curl http://127.0.0.1:$port/readyz)
-  metrics            http://127.0.0.1:$port/metrics
+  metrics            http://127.0.0.1:$port/metrics (api), :9464/metrics (worker), :9465/metrics (scheduler)
   RabbitMQ UI        ${KEMAS_AMQP_MANAGEMENT_URL}   login ${KEMAS_AMQP_USER} / ${KEMAS_AMQP_PASSWORD}
   Ctrl-C stops everything.
 

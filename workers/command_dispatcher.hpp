@@ -3,24 +3,43 @@
 // (adapters/amqp/envelope_codec.hpp) and run by the handler registered for its type on the
 // handler pool — never on the consumer's thread. Then it is settled:
 //   malformed message / no handler / handler rejects   -> dead-lettered with a precise reason
-//   handler asks to retry or throws                     -> requeued, except on the last
-//                                                          delivery the queue allows: then
-//                                                          dead-lettered with the reason
 //   handler done                                        -> acked
-// Nothing is acked that is not done; nothing is dropped silently. Log lines carry the
-// command's request_id.
+//   handler asks to retry or throws                     -> delayed retry, below
+// Delayed retry: the same message (body, message_id, type, correlation_id, reply_to, our own
+// headers; persistent, mandatory) is republished with publisher confirms to the delay exchange
+// kemas.delay.<bucket> (adapters/amqp/topology.hpp), whose queue hands it back to
+// kemas.commands with the command type as routing key when its TTL ends. The copy carries
+// x-kemas-attempt = the number of the handler run it will get (the first delivery, without
+// the header, is attempt 1) and x-kemas-retry-reason. The original is acked ONLY after the
+// broker confirmed the copy; if the copy fails (nack, unroutable, timeout, connection lost),
+// the original is requeued at once instead (x-delivery-limit bounds that), or, on the last
+// delivery the queue allows, dead-lettered with the reason. Attempt `retry_attempts` that
+// still asks to retry is dead-lettered with the handler's last reason.
+// Backoff after failed attempt n = 1, 2, 3, ...: 1s, 5s, 30s, 2m, 10m, 1h (the delay buckets
+// in order), each capped at max_delay (the largest bucket not above it).
+// Nothing is acked that is not done; nothing is dropped silently; a command may run again
+// after a crash or a failed settle (handlers are idempotent by command id). Log lines carry
+// the command's request_id.
 
 #include "adapters/amqp/consumer.hpp"
 #include "adapters/amqp/envelope_codec.hpp"
 #include "workers/handler_registry.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace kemas::worker {
+
+class worker_metrics;
+
+// Application headers of a delayed retry.
+inline constexpr std::string_view attempt_header = "x-kemas-attempt";
+inline constexpr std::string_view retry_reason_header = "x-kemas-retry-reason";
 
 // What to do with a delivery before any handler runs (pure; unit-tested).
 struct dispatch_plan {
@@ -32,37 +51,88 @@ struct dispatch_plan {
 dispatch_plan plan_dispatch(const amqp::delivery& message, const handler_registry& registry,
                             const amqp::decode_limits& limits = {});
 
-// How to settle after the handler ran (pure; unit-tested). `delivery_count` is the
-// x-delivery-count of the delivery (0 on the first); `delivery_limit` the queue's limit.
-struct settlement {
-  enum class action { ack, requeue, dead_letter };
-  action what = action::ack;
-  std::string reason;
+struct retry_policy {
+  unsigned max_attempts = 8;                                      // worker.retry_attempts
+  std::chrono::milliseconds max_delay{std::chrono::minutes(10)};  // worker.retry_max_delay
+  unsigned delivery_limit = 5;  // amqp.delivery_limit: requeues the queue allows
 };
 
-settlement settle_after(const handler_result& result, std::int64_t delivery_count,
-                        unsigned delivery_limit);
+// Where a delivery stands: its attempt (x-kemas-attempt, 1 when absent) and how often this
+// copy was requeued (x-delivery-count, 0 on its first delivery).
+struct delivery_state {
+  unsigned attempt = 1;
+  std::int64_t delivery_count = 0;
+};
+
+// x-kemas-attempt of a delivery: an integer >= 1 (or its decimal text), else 1 (pure).
+unsigned attempt_of(const amqp::delivery& message) noexcept;
+
+// The delay bucket after handler run `failed_attempt` (1-based) asked to retry (pure).
+amqp::delay_bucket retry_bucket(unsigned failed_attempt,
+                                std::chrono::milliseconds max_delay) noexcept;
+
+// How to settle after the handler ran (pure; unit-tested).
+struct settlement {
+  enum class action { ack, delay, requeue, dead_letter };
+  action what = action::ack;
+  std::string reason;                        // requeue, delay, dead_letter
+  std::optional<amqp::delay_bucket> bucket;  // delay: through which delay exchange
+  unsigned next_attempt = 0;                 // delay: x-kemas-attempt of the copy
+};
+
+settlement settle_after(const handler_result& result, const delivery_state& state,
+                        const retry_policy& policy);
+
+// The settlement when the delayed copy of `planned` (action delay) was not confirmed: requeue,
+// or dead_letter on the last delivery the queue allows (requeuing it then would let the broker
+// dead-letter it without our reason).
+settlement settle_after_failed_delay(const settlement& planned, const delivery_state& state,
+                                     const retry_policy& policy, std::string_view problem);
+
+// The message to publish for a `delay` settlement (pure): `message` as received, to
+// delay_exchange(*planned.bucket) with routing key `type` and the retry headers set; broker
+// headers (x-delivery-count, x-death, ...) are left out.
+amqp::outgoing_message delayed_copy(const amqp::delivery& message, domain::command_type type,
+                                    const settlement& planned);
 
 class command_dispatcher {
  public:
   // Runs a task on the handler pool.
   using poster = std::function<void(std::function<void()>)>;
+  // Publishes with confirms and calls `done` once with the outcome, from any thread; `done`
+  // must not block (amqp_publisher::async_publish fits). Empty: retries are requeued at once.
+  using republisher =
+      std::function<void(amqp::outgoing_message, std::function<void(amqp::publish_result)>)>;
 
-  command_dispatcher(const handler_registry& registry, poster post, unsigned delivery_limit,
+  // `registry` and `metrics` (may be null) must outlive the dispatcher, and the dispatcher
+  // every `done` it handed to `republish` (stop the publisher before destroying it).
+  command_dispatcher(const handler_registry& registry, poster post, republisher republish,
+                     retry_policy policy, worker_metrics* metrics = nullptr,
                      amqp::decode_limits limits = {});
 
   // The amqp_consumer callback: returns at once, the work runs on the pool.
   void on_delivery(amqp::delivery message, amqp::delivery_handle handle);
 
-  // Tasks posted and not finished yet (for the drain on shutdown).
+  // Deliveries taken and not settled yet: handlers running, or delayed copies awaiting their
+  // confirm (for the drain on shutdown).
   std::size_t running() const noexcept { return running_.load(); }
 
  private:
+  struct context;  // what the settling code logs and counts (command_dispatcher.cpp)
+
   void process(const amqp::delivery& message, const amqp::delivery_handle& handle);
+  void settle(const settlement& next, const amqp::delivery_handle& handle,
+              const context& about) const;
+  // Publishes the delayed copy; settles `handle` once the broker answered.
+  void publish_delayed(const amqp::delivery& message, domain::command_type type,
+                       const amqp::delivery_handle& handle, const settlement& planned,
+                       const delivery_state& state, context about);
 
   const handler_registry& registry_;
   poster post_;
-  unsigned delivery_limit_;
+  republisher republish_;
+  retry_policy policy_;
+  worker_metrics* metrics_;
   amqp::decode_limits limits_;
   std::atomic<std::size_t> running_{0};
 };

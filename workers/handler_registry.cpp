@@ -1,8 +1,14 @@
 #include "workers/handler_registry.hpp"
 
+#include "adapters/amqp/publisher.hpp"
 #include "adapters/config/settings.hpp"
 #include "workers/handlers/delete_handler.hpp"
+#include "workers/handlers/expire_handler.hpp"
+#include "workers/handlers/sweep_handler.hpp"
+#include "workers/handlers/upgrade_handler.hpp"
 #include "workers/handlers/upload_handler.hpp"
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -22,18 +28,34 @@ command_handler* handler_registry::find(domain::command_type type) const noexcep
   return it == handlers_.end() ? nullptr : it->second.get();
 }
 
-handler_registry make_command_handlers(const config::settings& settings) {
-  // One pool and one S3 client for all file handlers: both are shared safely across the
-  // handler threads. The pool has no more sessions than there are handler threads to use them.
+handler_registry make_command_handlers(const config::settings& settings,
+                                       worker_metrics* metrics) {
+  // One pool and one S3 client for all handlers: both are shared safely across the handler
+  // threads. The pool has no more sessions than there are handler threads to use them.
   config::postgres_settings db_settings = settings.postgres;
   db_settings.pool_size = std::max(1u, std::min(db_settings.pool_size,
                                                 std::max(1u, settings.worker.handler_threads)));
-  file_ports ports{std::make_shared<postgres::pg_pool>(db_settings, "kemas-worker"),
-                   std::make_shared<s3::s3_client>(settings.s3)};
+  auto db = std::make_shared<postgres::pg_pool>(db_settings, "kemas-worker");
+  file_ports ports{db, std::make_shared<s3::s3_client>(settings.s3)};
+
+  // The plan handlers publish expire commands from handler threads (publish_sync): a
+  // connection of their own, so a long sweep never queues behind the dispatcher's retries.
+  amqp::publisher_options scheduling;
+  scheduling.name = "kemas-worker scheduling pid " + std::to_string(::getpid());
+  scheduling.declare_on_connect = amqp::kemas_topology(settings.amqp.delivery_limit);
+  plan_ports plans;
+  plans.db = db;
+  plans.scheduler = std::make_shared<amqp_command_scheduler>(
+      std::make_shared<amqp::amqp_publisher>(settings.amqp, std::move(scheduling)));
+  plans.payments = billing::make_payment_provider(settings.billing.provider);
+  plans.metrics = metrics;
+
   handler_registry registry;
   registry.add(domain::command_type::upload, std::make_shared<upload_handler>(ports));
   registry.add(domain::command_type::delete_file, std::make_shared<delete_handler>(ports));
-  // upgrade, expire and expire-sweep arrive with step 4.
+  registry.add(domain::command_type::upgrade, std::make_shared<upgrade_handler>(plans));
+  registry.add(domain::command_type::expire, std::make_shared<expire_handler>(plans));
+  registry.add(domain::command_type::expire_sweep, std::make_shared<sweep_handler>(plans));
   return registry;
 }
 

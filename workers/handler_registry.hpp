@@ -5,13 +5,14 @@
 // command in one PostgreSQL transaction and is idempotent by the command id. Its result
 // decides what happens to the message:
 //   done    -> acked (only after the commit)
-//   retry   -> requeued: a transient fault (database or S3 unavailable); the queue's delivery
-//              limit ends endless loops (the last attempt is dead-lettered with the reason)
+//   retry   -> a transient fault (database or S3 unavailable): retried later through the
+//              delay queues with a growing delay; after worker.retry_attempts runs it is
+//              dead-lettered with the reason (command_dispatcher.hpp)
 //   reject  -> dead-lettered with the reason: the command can never succeed
 // A handler that throws is treated as `retry` with the exception's text.
 //
-// make_command_handlers() registers upload and delete (workers/handlers/); commands of the
-// other types are dead-lettered as "no handler" until step 4 adds theirs.
+// make_command_handlers() registers upload, delete, upgrade, expire and expire-sweep
+// (workers/handlers/).
 
 #include "domain/command.hpp"
 
@@ -24,6 +25,8 @@ struct settings;
 }
 
 namespace kemas::worker {
+
+class worker_metrics;
 
 struct handler_result {
   enum class outcome { done, retry, reject };
@@ -55,9 +58,13 @@ class handler_registry {
   std::map<domain::command_type, std::shared_ptr<command_handler>> handlers_;
 };
 
-// The handlers of this build, wired to their ports (a PostgreSQL pool and an S3 client,
-// created here; neither connects before the first command). Throws std::invalid_argument
-// for unusable postgres or s3 settings.
-handler_registry make_command_handlers(const config::settings& settings);
+// The handlers of this build, wired to their ports, created here: a PostgreSQL pool and an
+// S3 client (neither connects before the first command), the payment provider of
+// billing.provider, and an AMQP publisher of its own for the commands handlers schedule
+// (expire; it connects in the background and declares the topology). `metrics` (may be null)
+// must outlive the registry. Throws std::invalid_argument for unusable postgres, s3 or
+// billing settings.
+handler_registry make_command_handlers(const config::settings& settings,
+                                       worker_metrics* metrics = nullptr);
 
 }  // namespace kemas::worker

@@ -4,9 +4,13 @@
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/metrics/exposer.hpp"
+#include "adapters/metrics/registry.hpp"
 #include "workers/audit_consumer.hpp"
 #include "workers/command_dispatcher.hpp"
 #include "workers/outbox_relay.hpp"
+#include "workers/sweep_scheduler.hpp"
+#include "workers/worker_metrics.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -36,13 +40,17 @@ bool wait_until(clock::time_point deadline, Predicate done) {
 
 class commands_role final : public running_role {
  public:
-  explicit commands_role(const config::settings& settings)
-      : registry_(make_command_handlers(settings)),
+  commands_role(const config::settings& settings, worker_metrics& metrics)
+      : registry_(make_command_handlers(settings, &metrics)),
         pool_(std::max(1u, settings.worker.handler_threads)),
         dispatcher_(
             registry_,
             [this](std::function<void()> task) { boost::asio::post(pool_, std::move(task)); },
-            settings.amqp.delivery_limit),
+            [this](amqp::outgoing_message message, std::function<void(amqp::publish_result)> done) {
+              retries_.async_publish(std::move(message), std::move(done));
+            },
+            retry_policy_of(settings), &metrics),
+        retries_(settings.amqp, retry_publisher_options(settings)),
         consumer_(settings.amqp, consumer_options(settings),
                   [this](amqp::delivery d, amqp::delivery_handle h) {
                     dispatcher_.on_delivery(std::move(d), std::move(h));
@@ -57,11 +65,14 @@ class commands_role final : public running_role {
     // The relay's batch in flight ends within confirm_timeout; committed events not yet
     // published wait in the outbox for the next relay.
     relay_.stop();
+    // Waits for handlers and for delayed copies awaiting their confirm (both settle through
+    // the consumer), so the retry publisher stops only after them.
     const std::size_t unsettled = consumer_.stop(drain);
     // Settled messages may still have a handler thread finishing its log line.
     const bool finished = wait_until(deadline, [this] { return dispatcher_.running() == 0; });
     if (finished)
       pool_.join();
+    retries_.stop();  // fails what is still pending: those originals are back in their queue
     return unsettled == 0 && finished;
   }
 
@@ -81,6 +92,21 @@ class commands_role final : public running_role {
     return options;
   }
 
+  static retry_policy retry_policy_of(const config::settings& settings) {
+    retry_policy policy;
+    policy.max_attempts = settings.worker.retry_attempts;
+    policy.max_delay = settings.worker.retry_max_delay;
+    policy.delivery_limit = settings.amqp.delivery_limit;
+    return policy;
+  }
+
+  static amqp::publisher_options retry_publisher_options(const config::settings& settings) {
+    amqp::publisher_options options;
+    options.name = "kemas-worker retries pid " + std::to_string(::getpid());
+    options.declare_on_connect = amqp::kemas_topology(settings.amqp.delivery_limit);
+    return options;
+  }
+
   static relay_options make_relay_options() {
     relay_options options;
     options.name = "kemas-worker relay pid " + std::to_string(::getpid());
@@ -90,6 +116,9 @@ class commands_role final : public running_role {
   handler_registry registry_;
   boost::asio::thread_pool pool_;
   command_dispatcher dispatcher_;
+  // Delayed retries (the dispatcher's republisher). Destroyed before the dispatcher: its
+  // confirm callbacks run into it.
+  amqp::amqp_publisher retries_;
   amqp::amqp_consumer consumer_;  // delivers into the members above
   outbox_relay relay_;            // independent of the consumer: its own connections
 };
@@ -127,8 +156,8 @@ class audit_role final : public running_role {
   amqp::amqp_consumer consumer_;  // last: delivers into writer_
 };
 
-// scheduler and mailer in step 1: keep a publisher connection (it declares the topology on
-// every connect) and wait for shutdown. Their jobs (expiry sweeps, e-mail) come later.
+// mailer: keeps a publisher connection (it declares the topology on every connect) and
+// waits for shutdown. Its job (e-mail) comes later. (scheduler: workers/sweep_scheduler.hpp)
 class idle_role final : public running_role {
  public:
   idle_role(role r, const config::settings& settings)
@@ -176,17 +205,59 @@ std::string_view to_string(role r) noexcept {
   return "unknown";
 }
 
-std::unique_ptr<running_role> start_role(role r, const config::settings& settings) {
+namespace {
+
+std::unique_ptr<running_role> make_role(role r, const config::settings& settings,
+                                        worker_metrics& metrics) {
   switch (r) {
     case role::commands:
-      return std::make_unique<commands_role>(settings);
+      return std::make_unique<commands_role>(settings, metrics);
     case role::audit:
       return std::make_unique<audit_role>(settings);
     case role::scheduler:
+      return make_scheduler_role(settings, metrics);
     case role::mailer:
       return std::make_unique<idle_role>(r, settings);
   }
   return nullptr;
+}
+
+// Any role with its metrics: the registry, the /metrics listener when worker.metrics_port is
+// set (started first, so a taken port stops start-up before any connection), then the role.
+class observed_role final : public running_role {
+ public:
+  observed_role(role r, const config::settings& settings)
+      : registry_("kemas-worker-" + std::string(to_string(r))),
+        metrics_(registry_),
+        exposer_(make_exposer(settings)),
+        role_(make_role(r, settings, metrics_)) {}
+
+  bool stop(std::chrono::milliseconds drain) override { return role_->stop(drain); }
+
+  std::uint16_t metrics_port() const noexcept override { return exposer_ ? exposer_->port() : 0; }
+
+ private:
+  std::unique_ptr<metrics::exposer> make_exposer(const config::settings& settings) {
+    if (settings.worker.metrics_port == 0)
+      return nullptr;
+    auto listener = std::make_unique<metrics::exposer>(registry_, settings.worker.metrics_host,
+                                                       settings.worker.metrics_port);
+    log::info(
+        "serving metrics",
+        {{"host", settings.worker.metrics_host}, {"port", listener->port()}, {"path", "/metrics"}});
+    return listener;
+  }
+
+  metrics::registry registry_;
+  worker_metrics metrics_;
+  std::unique_ptr<metrics::exposer> exposer_;
+  std::unique_ptr<running_role> role_;  // last: destroyed first, it reports into metrics_
+};
+
+}  // namespace
+
+std::unique_ptr<running_role> start_role(role r, const config::settings& settings) {
+  return std::make_unique<observed_role>(r, settings);
 }
 
 }  // namespace kemas::worker

@@ -7,11 +7,16 @@
 //              to kemas.events
 //   audit      consumes kemas.events.audit and stores each event in audit_log, idempotent
 //              by event id (workers/audit_consumer.hpp)
-//   scheduler  step 1: declares the topology and idles (expiry sweeps come in step 4)
+//   scheduler  publishes one expire-sweep per expiry.sweep_interval across all schedulers
+//              (a slot claimed in sweep_slots) and samples queue depths into
+//              kemas_queue_messages (workers/sweep_scheduler.hpp)
 //   mailer     step 1: declares the topology and idles (e-mail on events comes later)
-// Every role declares the RabbitMQ topology on each (re)connect.
+// Every role declares the RabbitMQ topology on each (re)connect, and serves Prometheus
+// metrics on worker.metrics_host:metrics_port (GET /metrics) when that port is not 0; the
+// commands role counts its commands there (workers/worker_metrics.hpp).
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -34,10 +39,13 @@ class running_role {
   // everything finished in time; false when handlers are still running (their messages go
   // back to the broker when the connection closes).
   virtual bool stop(std::chrono::milliseconds drain) = 0;
+  // The port GET /metrics is served on; 0 when worker.metrics_port is 0.
+  virtual std::uint16_t metrics_port() const noexcept { return 0; }
 };
 
 // `settings` must outlive the returned role. Connection problems are not fatal: the actors
-// retry with backoff and log.
+// retry with backoff and log. Throws std::runtime_error when the metrics port cannot be
+// bound, std::invalid_argument for unusable handler settings.
 std::unique_ptr<running_role> start_role(role r, const config::settings& settings);
 
 }  // namespace kemas::worker

@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
+#include <optional>
+#include <utility>
 
 #include "adapters/config/kinds.hpp"
 #include "adapters/config/text.hpp"
@@ -113,6 +116,54 @@ std::string check_address_or_network(std::string& value) {
   return {};
 }
 
+std::string check_currency(std::string& value) {
+  for (auto& c : value)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const bool valid =
+      value.size() == 3 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
+        return std::isupper(c) != 0;
+      });
+  if (!valid)
+    return "expected a three-letter ISO 4217 code such as USD, got \"" + value + "\"";
+  return {};
+}
+
+// A setting that may be left unset ([plans] overrides): "" in the file or the environment
+// means "not set"; anything else is parsed by `inner`.
+template <class Kind>
+struct optional_kind {
+  using value_type = typename decltype(std::declval<const Kind&>().from_text("").value)::value_type;
+  using result_type = parsed<std::optional<value_type>>;
+  Kind inner;
+
+  static result_type unset() {
+    result_type r;
+    r.value.emplace(std::nullopt);
+    return r;
+  }
+  static result_type lift(parsed<value_type> p) {
+    result_type r;
+    if (p.value)
+      r.value.emplace(std::move(*p.value));
+    else
+      r.error = std::move(p.error);
+    return r;
+  }
+  result_type from_toml(const toml::node& node) const {
+    if (const auto* text = node.as_string(); text != nullptr && text->get().empty())
+      return unset();
+    return lift(inner.from_toml(node));
+  }
+  result_type from_text(std::string_view text) const {
+    if (text.find_first_not_of(" \t") == std::string_view::npos)
+      return unset();
+    return lift(inner.from_text(text));
+  }
+  std::string show(const std::optional<value_type>& value) const {
+    return value ? inner.show(*value) : std::string("\"\"");
+  }
+};
+
 // --- binding a kind to a member -----------------------------------------------------------
 
 template <class T, class Target>
@@ -174,6 +225,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(http, header_timeout, duration(1ms, 1h)));
   fields.push_back(KEMAS_FIELD(http, idle_timeout, duration(1ms, 24h)));
   fields.push_back(KEMAS_FIELD(http, request_timeout, duration(1ms, 24h)));
+  fields.push_back(KEMAS_FIELD(http, upload_timeout, duration(1ms, 24h)));
   fields.push_back(KEMAS_FIELD(http, shutdown_grace, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(http, readiness_timeout, duration(1ms, 1min)));
   fields.push_back(KEMAS_FIELD(http, trusted_proxies, list_kind{check_address_or_network}));
@@ -245,6 +297,10 @@ std::vector<field> make_fields() {
 
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));
+  fields.push_back(KEMAS_FIELD(worker, retry_attempts, count(1, 1000)));  // 1 = never retry
+  fields.push_back(KEMAS_FIELD(worker, retry_max_delay, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(worker, metrics_host, host));
+  fields.push_back(KEMAS_FIELD(worker, metrics_port, count(0, 65535)));  // 0 = off
 
   fields.push_back(
       KEMAS_FIELD(log, level,
@@ -253,6 +309,27 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(log, format, (choice_kind{{"json", "text"}, {}})));
 
   fields.push_back(KEMAS_SECRET(internal, token));
+
+  // Plan overrides: unset ("") keeps the database's value; see settings.hpp plans_settings.
+  constexpr std::uint64_t pib = 1024 * 1024 * gib;
+  const optional_kind<size_kind> plan_quota{size_kind{0, pib}};
+  const optional_kind<size_kind> plan_file_size{size_kind{1, pib}};  // max_file_bytes > 0
+  fields.push_back(KEMAS_FIELD(plans, free_quota, plan_quota));
+  fields.push_back(KEMAS_FIELD(plans, free_max_file_size, plan_file_size));
+  fields.push_back(KEMAS_FIELD(plans, premium_quota, plan_quota));
+  fields.push_back(KEMAS_FIELD(plans, premium_max_file_size, plan_file_size));
+  fields.push_back(KEMAS_FIELD(plans, premium_price_cents,
+                               (optional_kind<integer_kind>{integer_kind{0, 100'000'000'000}})));
+  fields.push_back(KEMAS_FIELD(plans, premium_currency,
+                               (string_kind{.allow_empty = true, .check = check_currency})));
+  fields.push_back(KEMAS_FIELD(plans, premium_duration,
+                               (optional_kind<seconds_kind>{seconds_kind{1s, 24h * 3650}})));
+
+  // Payment provider of the worker's `upgrade` handler; "demo" confirms every payment at once.
+  fields.push_back(KEMAS_FIELD(billing, provider, (choice_kind{{"demo"}, {}})));
+
+  // Sweep slots are floor(epoch time / interval): at least a second keeps them few.
+  fields.push_back(KEMAS_FIELD(expiry, sweep_interval, duration(1s, 24h)));
   return fields;
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct http_settings {
   milliseconds header_timeout{10'000};           // to receive the complete header
   milliseconds idle_timeout{60'000};             // keep-alive idle between requests
   milliseconds request_timeout{300'000};         // whole request incl. body, non-upload
+  milliseconds upload_timeout{3'600'000};        // whole upload request incl. its body
   milliseconds shutdown_grace{10'000};           // in-flight requests get this long on SIGTERM
   milliseconds readiness_timeout{2'000};         // each /readyz backend probe
   std::vector<std::string> trusted_proxies;      // peers allowed to set X-Forwarded-For
@@ -115,11 +117,41 @@ struct upload_settings {
 struct worker_settings {
   milliseconds drain_timeout{30'000};
   unsigned handler_threads = 4;
+  // A handler's `retry` goes through the delay queues with a growing delay (1s, 5s, 30s, 2m,
+  // 10m, 1h, capped at retry_max_delay); after retry_attempts runs it is dead-lettered.
+  unsigned retry_attempts = 8;
+  milliseconds retry_max_delay{600'000};
+  std::string metrics_host = "0.0.0.0";          // GET /metrics listener of every role
+  std::uint16_t metrics_port = 0;                // 0 = no metrics listener
 };
 
 struct log_settings {
   std::string level = "info";                    // trace debug info warn error critical off
   std::string format = "json";                   // json | text
+};
+
+// Overrides of the built-in plans' numbers (step 4), written to the plans table by
+// `kemas-admin migrate` only where they differ. Unset (nullopt, or "" for the currency)
+// keeps what the database holds: the seed of 0001_initial.sql or an admin's change.
+struct plans_settings {
+  std::optional<std::uint64_t> free_quota;            // bytes
+  std::optional<std::uint64_t> free_max_file_size;    // bytes
+  std::optional<std::uint64_t> premium_quota;         // bytes
+  std::optional<std::uint64_t> premium_max_file_size; // bytes
+  std::optional<std::int64_t> premium_price_cents;
+  std::string premium_currency;                       // ISO 4217 ("USD"); "" = keep
+  std::optional<std::chrono::seconds> premium_duration;  // down to seconds for demos ("2m")
+};
+
+struct billing_settings {
+  std::string provider = "demo";                 // payment provider; demo confirms at once
+};
+
+// Expiry of paid plans (step 4): the scheduler role's safety-net sweep.
+struct expiry_settings {
+  // `kemas-worker --role scheduler` publishes one expire-sweep per interval (however many
+  // schedulers run: each interval is claimed once in sweep_slots).
+  milliseconds sweep_interval{60'000};
 };
 
 struct internal_settings {
@@ -140,6 +172,9 @@ struct settings {
   worker_settings worker;
   log_settings log;
   internal_settings internal;
+  plans_settings plans;
+  billing_settings billing;
+  expiry_settings expiry;
 };
 
 }  // namespace kemas::config

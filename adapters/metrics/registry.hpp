@@ -24,6 +24,10 @@ class registry {
   std::string render() const;
 
   prometheus::Registry& prometheus_registry() noexcept;
+  // For listeners that must not keep the registry alive (adapters/metrics/exposer.hpp).
+  std::weak_ptr<prometheus::Registry> weak_prometheus_registry() const noexcept {
+    return registry_;
+  }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;

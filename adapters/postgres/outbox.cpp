@@ -18,17 +18,19 @@ constexpr const char* insert_event_sql =
     "INSERT INTO outbox (event) VALUES (CAST(:event AS jsonb))";
 
 // Keep in step with the "type" enum of schemas/events/event.schema.json.
-constexpr std::array<std::string_view, 16> event_types{
+constexpr std::array<std::string_view, 22> event_types{
     "auth.login",          "auth.login_failed",     "auth.lockout",
     "auth.logout",         "auth.password_changed", "auth.password_reset_requested",
     "auth.password_reset", "user.registered",       "user.role_changed",
     "user.disabled",       "user.enabled",          "apikey.created",
     "apikey.revoked",      "file.uploaded",         "file.deleted",
-    "upload.rejected",
+    "upload.rejected",     "plan.created",          "plan.updated",
+    "plan.deleted",        "plan.upgraded",         "plan.expired",
+    "order.failed",
 };
 
-constexpr std::array<std::string_view, 5> subject_types{"user", "api_key", "session", "file",
-                                                       "upload"};
+constexpr std::array<std::string_view, 7> subject_types{"user", "api_key", "session", "file",
+                                                       "upload", "plan",   "order"};
 
 template <std::size_t N>
 bool listed(const std::array<std::string_view, N>& names, std::string_view name) {

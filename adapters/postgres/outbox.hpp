@@ -44,7 +44,8 @@ struct event_draft {
   std::string request_id;          // the HTTP request's id; empty: the event id is used
   std::optional<uuid> actor_user;  // who did it; nullopt for the system or an operator CLI
   std::string actor_ip;            // client address; empty: null in the event
-  std::string subject_type;        // "user" | "api_key" | "session" | "file" | "upload"
+  std::string subject_type;        // "user" | "api_key" | "session" | "file" | "upload" |
+                                   // "plan" | "order"
   std::string subject_id;          // repositories fill it in when they create the subject
   boost::json::object data;        // type-specific details
 };

@@ -1,7 +1,10 @@
-// kemas-admin migrate: applies schemas/migrations/NNNN_*.sql that the database lacks.
+// kemas-admin migrate: applies schemas/migrations/NNNN_*.sql that the database lacks, then
+// the [plans] overrides of the settings (only values that differ are written, so a second
+// run changes nothing).
 #include "adapters/postgres/conninfo.hpp"
 #include "adapters/postgres/migrator.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/postgres/repositories/plan_repository.hpp"
 #include "app/admin/command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -39,6 +42,11 @@ int run_migrate(const global_options& options, const std::string& dir) {
     }
     std::cout << (result->applied.empty() ? "up to date" : "migrated") << ": " << target
               << " is at version " << result->current_version << "\n";
+    const auto changes = pool.with_session([&](soci::session& sql) {
+      return postgres::apply_plan_settings(sql, settings->plans);
+    });
+    for (const auto& change : changes)
+      std::cout << "plan " << change << " (from [plans])\n";
     return exit_ok;
   } catch (const std::exception& e) {
     std::cerr << "kemas-admin migrate: " << e.what() << "\n";

@@ -5,7 +5,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include "adapters/crypto/jwt.hpp"
+#include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/postgres/repositories/api_key_repository.hpp"
+#include "adapters/postgres/repositories/billing_repository.hpp"
+#include "adapters/postgres/repositories/plan_repository.hpp"
 #include "adapters/postgres/repositories/file_repository.hpp"
 #include "adapters/postgres/repositories/upload_repository.hpp"
 #include "adapters/postgres/repositories/user_repository.hpp"
@@ -17,13 +20,16 @@
 #include "app/auth/auth_guard.hpp"
 #include "app/composition/api_backends.hpp"
 #include "app/routes/accounts.hpp"
+#include "app/routes/billing.hpp"
 #include "app/routes/files.hpp"
 #include "app/routes/health.hpp"
 #include "app/services/account_service.hpp"
 #include "app/services/api_key_service.hpp"
+#include "app/services/billing_service.hpp"
 #include "app/services/command_sender.hpp"
 #include "app/services/delete_service.hpp"
 #include "app/services/file_service.hpp"
+#include "app/services/plan_service.hpp"
 #include "app/services/upload_service.hpp"
 
 namespace kemas::app {
@@ -43,16 +49,21 @@ struct api_application::parts {
   redis::reset_tokens resets;
   account_service accounts;
   api_key_service api_keys;
+  metrics::transfer_metrics transfers;
   postgres::file_repository file_rows;
   file_service files;
   postgres::upload_repository upload_rows;
   command_sender commands;
   upload_service uploads;
   delete_service deletes;
+  postgres::plan_repository plan_rows;
+  postgres::billing_repository billing_rows;
+  plan_service plans;
+  billing_service billing;
   auth_guard guard;
   http::router routes;
 
-  parts(boost::asio::io_context& io, const config::settings& s)
+  parts(boost::asio::io_context& io, const config::settings& s, metrics::registry& registry)
       : ioc(io),
         settings(s),
         backends(io, s),
@@ -68,18 +79,23 @@ struct api_application::parts {
         resets(backends.redis(), s.auth),
         accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt),
         api_keys(s.auth, keys),
+        transfers(registry),
         file_rows(backends.postgres()),
-        files(file_rows, backends.storage()),
+        files(file_rows, backends.storage(), transfers),
         upload_rows(backends.postgres()),
         commands(backends.publisher()),
-        uploads(upload_rows, file_rows, backends.storage(), commands, s.upload),
+        uploads(upload_rows, file_rows, backends.storage(), commands, s.upload, transfers),
         deletes(file_rows, commands, s.upload.wait),
+        plan_rows(backends.postgres()),
+        billing_rows(backends.postgres()),
+        plans(plan_rows),
+        billing(plan_rows, billing_rows, commands, backends.publisher(), s.upload.wait),
         guard(s, jwt, gate, keys) {}
 };
 
 api_application::api_application(boost::asio::io_context& ioc, const config::settings& settings,
                                  metrics::registry& registry)
-    : parts_(std::make_unique<parts>(ioc, settings)) {
+    : parts_(std::make_unique<parts>(ioc, settings, registry)) {
   auto& p = *parts_;
   http::add_health_routes(p.routes, p.backends.readiness_checks(), settings.http.readiness_timeout, registry);
   http::add_user_routes(p.routes, p.accounts, settings);
@@ -87,6 +103,9 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_key_routes(p.routes, p.api_keys);
   http::add_file_read_routes(p.routes, p.files);
   http::add_file_command_routes(p.routes, p.uploads, p.deletes);
+  http::add_plan_routes(p.routes, p.plans);
+  http::add_billing_routes(p.routes, p.billing);
+  http::add_internal_routes(p.routes, p.billing, settings.internal);
 }
 
 api_application::~api_application() { stop(); }

@@ -14,6 +14,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -43,8 +44,17 @@ class session_body_reader final : public body_reader {
  public:
   session_body_reader(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                       bhttp::request_parser<bhttp::empty_body>& header,
-                      std::array<char, chunk_size>& chunk, steady_clock::time_point deadline)
-      : stream_(stream), buffer_(buffer), header_(header), chunk_(chunk), deadline_(deadline) {}
+                      std::array<char, chunk_size>& chunk, steady_clock::time_point deadline,
+                      steady_clock::duration stall_limit)
+      : stream_(stream),
+        buffer_(buffer),
+        header_(header),
+        chunk_(chunk),
+        deadline_(deadline),
+        stall_limit_(stall_limit) {}
+
+  // Uploads get a longer budget than other requests, known once the route is matched.
+  void set_deadline(steady_clock::time_point deadline) noexcept { deadline_ = deadline; }
 
   asio::awaitable<result<std::string_view>> next_chunk(std::uint64_t limit) override {
     if (done_)
@@ -60,7 +70,7 @@ class session_body_reader final : public body_reader {
       parser_->body_limit(boost::none);  // the limit is the caller's, enforced below
       if (expect_continue) {
         static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
-        stream_.expires_at(deadline_);
+        stream_.expires_at(read_deadline());
         auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(go_on), use_tuple);
         if (ec)
           co_return make_error(errc::bad_request, "connection lost");
@@ -73,7 +83,7 @@ class session_body_reader final : public body_reader {
       }
       parser_->get().body().data = chunk_.data();
       parser_->get().body().size = chunk_.size();
-      stream_.expires_at(deadline_);
+      stream_.expires_at(read_deadline());
       auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, *parser_, use_tuple);
       if (ec == bhttp::error::need_buffer)
         ec = {};
@@ -96,11 +106,18 @@ class session_body_reader final : public body_reader {
   bool complete() const noexcept override { return done_ || (!parser_ && header_.is_done()); }
 
  private:
+  // The request's budget, but never longer than one stall: a client that stops sending
+  // mid-body is cut after the idle timeout, not after an upload's hour.
+  steady_clock::time_point read_deadline() const {
+    return std::min(deadline_, steady_clock::now() + stall_limit_);
+  }
+
   beast::tcp_stream& stream_;
   beast::flat_buffer& buffer_;
   bhttp::request_parser<bhttp::empty_body>& header_;
   std::array<char, chunk_size>& chunk_;
   steady_clock::time_point deadline_;
+  steady_clock::duration stall_limit_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
   std::uint64_t received_ = 0;
   bool done_ = false;
@@ -291,7 +308,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
     const std::string request_id = request_id_for(req["X-Request-Id"]);
     const bool client_keep_alive = req.keep_alive();
     const unsigned version = req.version();
-    session_body_reader body(stream, buffer, header, chunk, started + limits.request_timeout);
+    session_body_reader body(stream, buffer, header, chunk, started + limits.request_timeout,
+                             limits.idle_timeout);
     request_context ctx(verb, std::string(req.method_string()), std::string(req.target()),
                         copy_headers(req), request_id, peer_ip, body);
 
@@ -301,6 +319,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
     response r;
     ctx.set_body_limit(limits.body_limit);
     const bool streams_body = match.matched && match.matched->options.streams_body;
+    if (streams_body)
+      body.set_deadline(started + limits.upload_timeout);
     std::optional<response> preflight;
     if (state->guard != nullptr)
       preflight = state->guard->preflight(ctx);

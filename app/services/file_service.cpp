@@ -1,11 +1,14 @@
 #include "app/services/file_service.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/s3/object_stream.hpp"
 #include "domain/file_name.hpp"
+#include "domain/quota.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -13,6 +16,37 @@ using postgres::file_record;
 using postgres::file_sort;
 
 namespace {
+
+// Counts a download's bytes and reports it once: completed when the end was reached,
+// aborted when the response was dropped before (client gone, S3 failed mid-way).
+class metered_source final : public http::body_source {
+ public:
+  metered_source(std::shared_ptr<http::body_source> inner, metrics::transfer_metrics& metrics)
+      : inner_(std::move(inner)), metrics_(metrics) {}
+  ~metered_source() override {
+    if (!reported_)
+      metrics_.download_finished(metrics::download_outcome::aborted, sent_);
+  }
+  metered_source(const metered_source&) = delete;
+  metered_source& operator=(const metered_source&) = delete;
+
+  asio::awaitable<result<std::string_view>> next() override {
+    auto chunk = co_await inner_->next();
+    if (chunk && chunk->empty() && !reported_) {
+      reported_ = true;
+      metrics_.download_finished(metrics::download_outcome::completed, sent_);
+    } else if (chunk) {
+      sent_ += chunk->size();
+    }
+    co_return chunk;
+  }
+
+ private:
+  std::shared_ptr<http::body_source> inner_;
+  metrics::transfer_metrics& metrics_;
+  std::uint64_t sent_ = 0;
+  bool reported_ = false;
+};
 
 // Cursors are base64url of "c:<created_us>:<id>" or "n:<id>:<name>" (the name last: it may
 // hold ':'). Opaque to clients; stable because (sort key, id) is unique and fixed per row.
@@ -85,8 +119,9 @@ result<uuid> parse_file_id(std::string_view text) {
 
 }  // namespace
 
-file_service::file_service(postgres::file_repository& files, s3::s3_service& storage)
-    : files_(files), storage_(storage) {}
+file_service::file_service(postgres::file_repository& files, s3::s3_service& storage,
+                           metrics::transfer_metrics& transfers)
+    : files_(files), storage_(storage), transfers_(transfers) {}
 
 asio::awaitable<result<file_page>> file_service::list(const principal& who,
                                                       file_list_request request) {
@@ -144,6 +179,19 @@ asio::awaitable<result<file_record>> file_service::find_downloadable(const princ
     co_return make_error(errc::file_locked,
                          "this file is locked: the account is over its plan's quota");
   }
+  if (!found)
+    co_return found;
+  // Real-time enforcement: a paid plan past due counts as free before the worker's `expire`
+  // locked anything, so the files that expiry WILL lock (newest first) are refused already.
+  auto past_due = co_await files_.past_due(who.user_id);
+  if (past_due) {
+    const auto changes = plan_locks(past_due->files, past_due->quota_bytes);
+    if (std::ranges::find(changes.to_lock, found->id) != changes.to_lock.end()) {
+      co_return make_error(errc::file_locked,
+                           "this file is locked: the plan expired and the account is over the "
+                           "free plan's quota");
+    }
+  }
   co_return found;
 }
 
@@ -171,7 +219,8 @@ asio::awaitable<result<std::shared_ptr<http::body_source>>> file_service::open_o
                 {"got", static_cast<std::int64_t>((*opened)->info().content_length)}});
     co_return make_error(errc::backend_unavailable, "the file's content is unavailable");
   }
-  co_return std::shared_ptr<http::body_source>(std::move(*opened));
+  std::shared_ptr<http::body_source> source = std::move(*opened);
+  co_return std::make_shared<metered_source>(std::move(source), transfers_);
 }
 
 }  // namespace kemas::app

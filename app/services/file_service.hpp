@@ -20,6 +20,9 @@
 namespace kemas::s3 {
 class s3_service;
 }
+namespace kemas::metrics {
+class transfer_metrics;
+}
 
 namespace kemas::app {
 
@@ -41,7 +44,9 @@ struct file_page {
 
 class file_service {
  public:
-  file_service(postgres::file_repository& files, s3::s3_service& storage);
+  // `transfers` counts download bodies (completed or aborted) and their bytes.
+  file_service(postgres::file_repository& files, s3::s3_service& storage,
+               metrics::transfer_metrics& transfers);
 
   // validation_failed naming "limit", "cursor" or "sort" on bad parameters. A cursor is
   // bound to the sort it was made for (and to nothing else: prefix may change between pages).
@@ -71,6 +76,7 @@ class file_service {
  private:
   postgres::file_repository& files_;
   s3::s3_service& storage_;
+  metrics::transfer_metrics& transfers_;
 };
 
 }  // namespace kemas::app

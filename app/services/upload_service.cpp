@@ -5,6 +5,7 @@
 
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/support/random.hpp"
 #include "app/services/object_upload.hpp"
 #include "app/services/settle_wait.hpp"
@@ -56,8 +57,14 @@ std::string upload_payload(const uuid& upload_id, const uuid& file_id,
 
 upload_service::upload_service(postgres::upload_repository& uploads,
                                postgres::file_repository& files, s3::s3_service& storage,
-                               command_sender& commands, const config::upload_settings& settings)
-    : uploads_(uploads), files_(files), storage_(storage), commands_(commands), settings_(settings) {}
+                               command_sender& commands, const config::upload_settings& settings,
+                               metrics::transfer_metrics& transfers)
+    : uploads_(uploads),
+      files_(files),
+      storage_(storage),
+      commands_(commands),
+      settings_(settings),
+      transfers_(transfers) {}
 
 error upload_service::rejection_error(std::string_view reason) {
   if (reason == "quota_exceeded")
@@ -109,6 +116,25 @@ asio::awaitable<result<upload_view>> upload_service::receive(const principal& wh
                                                              const upload_request& request,
                                                              const upload_admission& admission,
                                                              http::body_source& body) {
+  std::optional<std::uint64_t> stored_bytes;  // set once the whole body is stored
+  auto outcome = co_await store_and_submit(who, request, admission, body, stored_bytes);
+  using metrics::upload_outcome;
+  upload_outcome counted = upload_outcome::committed;
+  if (outcome) {
+    counted = outcome->file ? upload_outcome::committed : upload_outcome::accepted;
+  } else if (outcome.error().code == errc::backend_unavailable ||
+             outcome.error().code == errc::internal) {
+    counted = upload_outcome::failed;
+  } else {
+    counted = stored_bytes ? upload_outcome::rejected : upload_outcome::refused;
+  }
+  transfers_.upload_finished(counted, stored_bytes.value_or(0));
+  co_return outcome;
+}
+
+asio::awaitable<result<upload_view>> upload_service::store_and_submit(
+    const principal& who, const upload_request& request, const upload_admission& admission,
+    http::body_source& body, std::optional<std::uint64_t>& stored_bytes) {
   const uuid file_id = support::random_uuid();
   object_upload sink(storage_, object_key_for(who.user_id, file_id), admission.content_type,
                      settings_);
@@ -148,6 +174,7 @@ asio::awaitable<result<upload_view>> upload_service::receive(const principal& wh
     co_await sink.abandon();
     co_return *failed;
   }
+  stored_bytes = stored->size;
   co_return co_await submit(who, request, admission, file_id, sink, std::move(*stored));
 }
 

@@ -32,6 +32,9 @@
 namespace kemas::s3 {
 class s3_service;
 }
+namespace kemas::metrics {
+class transfer_metrics;
+}
 
 namespace kemas::app {
 
@@ -65,7 +68,7 @@ class upload_service {
  public:
   upload_service(postgres::upload_repository& uploads, postgres::file_repository& files,
                  s3::s3_service& storage, command_sender& commands,
-                 const config::upload_settings& settings);
+                 const config::upload_settings& settings, metrics::transfer_metrics& transfers);
 
   boost::asio::awaitable<result<upload_admission>> admit(const principal& who,
                                                          upload_request request);
@@ -87,6 +90,11 @@ class upload_service {
   static error rejection_error(std::string_view reason);
 
  private:
+  boost::asio::awaitable<result<upload_view>> store_and_submit(const principal& who,
+                                                               const upload_request& request,
+                                                               const upload_admission& admission,
+                                                               http::body_source& body,
+                                                               std::optional<std::uint64_t>& stored_bytes);
   boost::asio::awaitable<result<upload_view>> submit(const principal& who,
                                                      const upload_request& request,
                                                      const upload_admission& admission,
@@ -100,6 +108,7 @@ class upload_service {
   s3::s3_service& storage_;
   command_sender& commands_;
   const config::upload_settings& settings_;
+  metrics::transfer_metrics& transfers_;
 };
 
 }  // namespace kemas::app

@@ -62,6 +62,15 @@ struct admin_run {
   std::string err;
 };
 
+// The number the next migration file would take ("0003" while the project has two).
+int next_version() {
+  return static_cast<int>(project_migrations().size()) + 1;
+}
+std::string next_label(const std::string& name) {
+  std::string digits = std::to_string(next_version());
+  return std::string(4 - digits.size(), '0') + digits + "_" + name;
+}
+
 std::string error_of(const pg::migration_result<pg::migration_report>& result) {
   return result ? std::string("<no error>") : result.error().message;
 }
@@ -147,16 +156,18 @@ TEST_CASE("migrations apply once and running them again changes nothing") {
 
   SUBCASE("a failing migration is rolled back and named with its line") {
     migration_dir dir;
-    dir.write("0002_broken.sql", "CREATE TABLE it_half_done (x int);\n\nSELEC 1;\n");
+    dir.write(next_label("broken") + ".sql", "CREATE TABLE it_half_done (x int);\n\nSELEC 1;\n");
     auto result =
         pool.with_session([&](soci::session& sql) { return pg::migrate(sql, dir.path()); });
     REQUIRE_FALSE(result.has_value());
-    CHECK(result.error().message.find("0002_broken") != std::string::npos);
+    CHECK(result.error().message.find(next_label("broken")) != std::string::npos);
     CHECK(result.error().message.find("line 3") != std::string::npos);
-    const auto leftovers = pool.with_session([](soci::session& sql) {
+    const int version = next_version();
+    const auto leftovers = pool.with_session([&](soci::session& sql) {
       int tables = 0, rows = 0;
       sql << "SELECT count(*) FROM pg_tables WHERE tablename = 'it_half_done'", soci::into(tables);
-      sql << "SELECT count(*) FROM schema_migrations WHERE version = 2", soci::into(rows);
+      sql << "SELECT count(*) FROM schema_migrations WHERE version = :v", soci::use(version),
+          soci::into(rows);
       return tables + rows;
     });
     CHECK(leftovers == 0);
@@ -164,13 +175,14 @@ TEST_CASE("migrations apply once and running them again changes nothing") {
 
   SUBCASE("a new migration is applied on top, alone") {
     migration_dir dir;
-    dir.write("0002_more.sql", "CREATE TABLE it_more (x int);\nCREATE INDEX ON it_more (x);\n");
+    dir.write(next_label("more") + ".sql",
+              "CREATE TABLE it_more (x int);\nCREATE INDEX ON it_more (x);\n");
     auto result =
         pool.with_session([&](soci::session& sql) { return pg::migrate(sql, dir.path()); });
     REQUIRE_MESSAGE(result.has_value(), error_of(result));
     REQUIRE(result->applied.size() == 1);
-    CHECK(result->applied[0].label() == "0002_more");
-    CHECK(result->current_version == 2);
+    CHECK(result->applied[0].label() == next_label("more"));
+    CHECK(result->current_version == next_version());
   }
 }
 

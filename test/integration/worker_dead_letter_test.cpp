@@ -72,7 +72,7 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
   auto json = boost::json::parse(amqp::encode_envelope(envelope)).as_object();
   json["type"] = "launch-rockets";
   const auto unknown_type = raw_command("upload", boost::json::serialize(json));
-  // (3) a well-formed command whose type has no handler in step 1
+  // (3) a well-formed envelope whose payload its handler cannot use (no user_id)
   domain::command_envelope expire;
   expire.id = support::random_uuid().to_string();
   expire.type = domain::command_type::expire;
@@ -104,7 +104,8 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
   CHECK(header_text(u, "x-kemas-reason").find("launch-rockets") != std::string::npos);
 
   const auto& h = *by_id.at(unhandled.message_id);
-  CHECK(header_text(h, "x-kemas-reason") == "no handler for command type 'expire' in this worker");
+  CHECK(header_text(h, "x-kemas-reason") ==
+        "rejected by the handler: expire payload: field 'user_id' is missing");
   CHECK(header_text(h, "x-kemas-source-queue") == "kemas.commands.expire");
   CHECK(h.correlation_id == expire.request_id);
   CHECK(h.type == "expire");

@@ -152,7 +152,10 @@ TEST_CASE("the loader knows every member of every section of settings.hpp") {
   CHECK(described_per_section["worker"] == member_count<worker_settings>());
   CHECK(described_per_section["log"] == member_count<log_settings>());
   CHECK(described_per_section["internal"] == member_count<internal_settings>());
-  CHECK(described_per_section.size() == 13);  // env + the 11 sections of settings
+  CHECK(described_per_section["expiry"] == member_count<expiry_settings>());
+  CHECK(described_per_section["plans"] == member_count<plans_settings>());
+  CHECK(described_per_section["billing"] == member_count<billing_settings>());
+  CHECK(described_per_section.size() == 16);  // env + the 15 sections of settings
 }
 
 TEST_CASE("development fills missing secrets / Redis stays without password") {

@@ -9,7 +9,6 @@
 
 using namespace kemas;
 using worker::handler_result;
-using worker::settlement;
 
 namespace {
 
@@ -56,39 +55,7 @@ TEST_CASE("plan_dispatch: malformed and unhandled commands are dead-lettered wit
   CHECK(plan.command->request_id == "req-1");
 }
 
-TEST_CASE("settle_after: ack only when done / retries end with the reason kept") {
-  CHECK(worker::settle_after(handler_result::done(), 0, 5).what == settlement::action::ack);
-
-  auto rejected = worker::settle_after(handler_result::reject("quota exceeded"), 0, 5);
-  CHECK(rejected.what == settlement::action::dead_letter);
-  CHECK(rejected.reason == "rejected by the handler: quota exceeded");
-
-  CHECK(worker::settle_after(handler_result::retry("db down"), 0, 5).what ==
-        settlement::action::requeue);
-  CHECK(worker::settle_after(handler_result::retry("db down"), 4, 5).what ==
-        settlement::action::requeue);
-  auto last = worker::settle_after(handler_result::retry("db down"), 5, 5);
-  CHECK(last.what == settlement::action::dead_letter);
-  CHECK(last.reason.find("db down") != std::string::npos);
-}
-
-TEST_CASE("command_dispatcher runs handlers through the poster") {
-  worker::handler_registry registry;
-  auto upload = std::make_shared<counting_handler>();
-  registry.add(domain::command_type::upload, upload);
-  std::vector<std::function<void()>> posted;
-  worker::command_dispatcher dispatcher(
-      registry, [&posted](std::function<void()> task) { posted.push_back(std::move(task)); }, 5);
-
-  // A default delivery_handle settles nothing: enough to see the handler run off-thread.
-  dispatcher.on_delivery(delivery_of(domain::command_type::upload), {});
-  CHECK(upload->calls == 0);
-  CHECK(dispatcher.running() == 1);
-  REQUIRE(posted.size() == 1);
-  posted.front()();
-  CHECK(upload->calls == 1);
-  CHECK(dispatcher.running() == 0);
-}
+// settle_after and command_dispatcher itself: test/unit/command_dispatcher_test.cpp.
 
 TEST_CASE("audit events are checked before they are acknowledged") {
   CHECK_FALSE(worker::check_audit_event(

@@ -2,6 +2,7 @@
 
 #include "adapters/postgres/outbox.hpp"
 #include "domain/uuid.hpp"
+#include "workers/handlers/plan_store_tx.hpp"
 
 #include <soci/soci.h>
 
@@ -12,9 +13,14 @@ namespace {
 constexpr const char* lock_upload_sql =
     "SELECT state, owner_id::text FROM uploads WHERE id = CAST(:upload_id AS uuid) FOR UPDATE";
 
+// The limits of the plan in force now (user_limits: a paid plan past its plan_expires_at
+// counts as free at once, before any expire ran). The owner's row is locked here, before the
+// file row exists: an expire or upgrade of the owner (which lock the same row) runs wholly
+// before or after this commit, so the files it locks or unlocks are the files that exist,
+// and the quota below (read by a later statement, after the lock) is the one in force.
 constexpr const char* plan_limits_sql =
-    "SELECT p.max_file_bytes FROM users u JOIN plans p ON p.id = u.plan_id "
-    "WHERE u.id = CAST(:owner_id AS uuid)";
+    "SELECT l.max_file_bytes FROM users u JOIN user_limits l ON l.user_id = u.id "
+    "WHERE u.id = CAST(:owner_id AS uuid) FOR UPDATE OF u";
 
 // The partial unique index files_owner_name_live_key decides name_taken without an error
 // (an error would abort the whole transaction).
@@ -28,8 +34,8 @@ constexpr const char* insert_file_sql =
 // concurrent uploads of one owner and the condition is re-evaluated on the locked row.
 constexpr const char* add_usage_sql =
     "UPDATE users u SET used_bytes = u.used_bytes + :added "
-    "FROM plans p WHERE u.id = CAST(:owner_id AS uuid) AND p.id = u.plan_id "
-    "AND u.used_bytes + :added_again <= p.quota_bytes RETURNING u.used_bytes";
+    "FROM user_limits l WHERE u.id = CAST(:owner_id AS uuid) AND l.user_id = u.id "
+    "AND u.used_bytes + :added_again <= l.quota_bytes RETURNING u.used_bytes";
 
 constexpr const char* commit_upload_sql =
     "UPDATE uploads SET state = 'committed', reason = NULL, file_id = CAST(:file_id AS uuid) "
@@ -177,9 +183,11 @@ file_deletion delete_file(soci::session& sql, const domain::command_envelope& co
     return out;
   }
   sql << remove_usage_sql, soci::use(size), soci::use(request.owner_id);
+  // Step 4: freeing space unlocks the owner's locked files that fit again (oldest first).
+  const lock_refresh locks = refresh_plan_locks(sql, request.owner_id);
   record_command(sql, command.id, "deleted");
   auto event = draft_for(command, "file.deleted", "file", request.file_id, request.owner_id);
-  event.data = {{"name", out.name}, {"size", size}};
+  event.data = {{"name", out.name}, {"size", size}, {"unlocked", locks.unlocked}};
   postgres::append_event(sql, event);
   tx.commit();
   out.deleted = true;

@@ -35,8 +35,15 @@ constexpr const char* order_name_sql = "ORDER BY f.name COLLATE \"C\", f.id LIMI
 constexpr const char* count_sql =
     "SELECT count(*) FROM files WHERE owner_id = CAST(:owner AS uuid) AND state <> 'deleted'";
 constexpr const char* usage_sql =
-    "SELECT u.used_bytes, p.quota_bytes FROM users u JOIN plans p ON p.id = u.plan_id "
-    "WHERE u.id = CAST(:owner AS uuid)";
+    "SELECT used_bytes, quota_bytes FROM user_limits WHERE user_id = CAST(:owner AS uuid)";
+
+// Real-time enforcement of an expired plan (0002_plans_billing.sql, view user_limits).
+constexpr const char* expired_quota_sql =
+    "SELECT expired::int, quota_bytes FROM user_limits WHERE user_id = CAST(:owner AS uuid)";
+constexpr const char* quota_files_sql =
+    "SELECT id::text, size_bytes, (extract(epoch FROM created_at) * 1000)::bigint, "
+    "(state = 'locked')::int FROM files WHERE owner_id = CAST(:owner AS uuid) "
+    "AND state <> 'deleted'";
 
 constexpr const char* find_sql = "SELECT " KEMAS_FILE_COLUMNS
                                  " FROM files f WHERE f.id = CAST(:id AS uuid) "
@@ -132,6 +139,40 @@ file_list list_in_transaction(soci::session& sql, const file_list_query& q) {
   return out;
 }
 
+bool plan_expired(soci::session& sql, const std::string& owner, long long& quota) {
+  int expired = 0;
+  sql << expired_quota_sql, soci::use(owner, "owner"), soci::into(expired), soci::into(quota);
+  return sql.got_data() && expired != 0;
+}
+
+std::optional<past_due_storage> read_past_due(soci::session& sql, const std::string& owner) {
+  long long quota = 0;
+  // The common case (plan in force) costs one statement, without a transaction.
+  if (!plan_expired(sql, owner, quota))
+    return std::nullopt;
+  soci::transaction tx(sql);
+  sql << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+  // Again inside the snapshot: a worker may have downgraded the account meanwhile (then its
+  // locks are in the rows and the state check of the caller is enough).
+  if (!plan_expired(sql, owner, quota)) {
+    tx.commit();
+    return std::nullopt;
+  }
+  past_due_storage out;
+  out.quota_bytes = static_cast<std::uint64_t>(quota);
+  soci::rowset<soci::row> rs = (sql.prepare << quota_files_sql, soci::use(owner, "owner"));
+  for (const auto& row : rs) {
+    quota_file f;
+    f.id = rows::id(row, 0);
+    f.size = static_cast<std::uint64_t>(rows::int64(row, 1));
+    f.created_at = rows::time(row, 2);
+    f.locked = rows::boolean(row, 3);
+    out.files.push_back(f);
+  }
+  tx.commit();
+  return out;
+}
+
 }  // namespace
 
 std::string_view file_state_name(file_state s) noexcept {
@@ -184,6 +225,11 @@ boost::asio::awaitable<result<file_record>> file_repository::rename(uuid owner, 
       throw;
     }
   };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<std::optional<past_due_storage>> file_repository::past_due(uuid owner) {
+  auto job = [owner = owner.to_string()](soci::session& sql) { return read_past_due(sql, owner); };
   co_return co_await run_query(pool_, std::move(job));
 }
 

@@ -13,6 +13,7 @@
 //    is inserted or deleted meanwhile.
 
 #include "adapters/postgres/repositories/query.hpp"
+#include "domain/quota.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
 
@@ -67,7 +68,14 @@ struct file_list {
   bool more = false;               // another page follows the last row
   std::int64_t total = 0;          // the owner's active + locked files (ignores prefix)
   std::int64_t used_bytes = 0;     // users.used_bytes
-  std::int64_t quota_bytes = 0;    // the owner's plan quota
+  std::int64_t quota_bytes = 0;    // the quota of the plan in force now (user_limits)
+};
+
+// An account whose paid plan is past due but not yet downgraded by the `expire` command:
+// the quota in force (the free plan's) and every non-deleted file, for plan_locks().
+struct past_due_storage {
+  std::uint64_t quota_bytes = 0;
+  std::vector<quota_file> files;
 };
 
 class file_repository {
@@ -85,6 +93,10 @@ class file_repository {
   // another of the owner's live files has that name; validation_failed (field "name") when
   // the database refuses it. The caller validates the name first (domain/file_name.hpp).
   boost::asio::awaitable<result<file_record>> rename(uuid owner, uuid file_id, std::string name);
+
+  // nullopt while the owner's plan is in force (the common case: one indexed read); else the
+  // owner's files with the free quota, read in one REPEATABLE READ transaction.
+  boost::asio::awaitable<std::optional<past_due_storage>> past_due(uuid owner);
 
  private:
   pg_pool& pool_;

@@ -10,9 +10,10 @@
 namespace kemas::postgres {
 namespace {
 
+// The plan in force now (user_limits): a past-due premium counts as free at once.
 constexpr const char* limits_sql =
-    "SELECT u.used_bytes, p.quota_bytes, p.max_file_bytes FROM users u "
-    "JOIN plans p ON p.id = u.plan_id WHERE u.id = CAST(:owner AS uuid)";
+    "SELECT used_bytes, quota_bytes, max_file_bytes FROM user_limits "
+    "WHERE user_id = CAST(:owner AS uuid)";
 
 constexpr const char* name_in_use_sql =
     "SELECT count(*) FROM files WHERE owner_id = CAST(:owner AS uuid) AND name = :name "

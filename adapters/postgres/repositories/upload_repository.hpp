@@ -20,7 +20,8 @@
 
 namespace kemas::postgres {
 
-// The owner's usage and the limits of the plan in force.
+// The owner's usage and the limits of the plan in force now (view user_limits: a paid plan
+// past its expiry already counts as free).
 struct storage_limits {
   std::uint64_t used_bytes = 0;
   std::uint64_t quota_bytes = 0;

@@ -1,0 +1,40 @@
+#pragma once
+// File transfer metrics of the api (issue 4): uploads and downloads by outcome, and the
+// bytes that went in and out. Thread-safe (prometheus-cpp counters are atomic).
+//
+//   kemas_uploads_total{outcome}      committed (201) | accepted (202, not committed yet) |
+//                                     rejected (the worker refused it) | refused (the api
+//                                     refused it: name, size, quota, malformed body) |
+//                                     failed (a backend fault)
+//   kemas_upload_bytes_total          bytes of uploads handed to the workers
+//   kemas_downloads_total{outcome}    completed | aborted (the client or S3 stopped early)
+//   kemas_download_bytes_total        bytes sent to clients
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace kemas::metrics {
+
+class registry;
+
+enum class upload_outcome { committed, accepted, rejected, refused, failed };
+enum class download_outcome { completed, aborted };
+
+class transfer_metrics {
+ public:
+  explicit transfer_metrics(registry& r);
+  ~transfer_metrics();
+  transfer_metrics(const transfer_metrics&) = delete;
+  transfer_metrics& operator=(const transfer_metrics&) = delete;
+
+  // `bytes`: what reached storage (0 for uploads refused before the command).
+  void upload_finished(upload_outcome outcome, std::uint64_t bytes);
+  void download_finished(download_outcome outcome, std::uint64_t bytes);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kemas::metrics

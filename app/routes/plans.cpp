@@ -1,0 +1,173 @@
+// The plan catalog (see billing.hpp): the public list, and the admins' plan management.
+// Admin routes take sessions of role admin only (an API key never reaches them); a body
+// field the API does not know is refused (400 naming it) rather than silently ignored.
+
+#include <boost/json/array.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include "app/routes/accounts.hpp"
+#include "app/routes/billing.hpp"
+#include "app/routes/json_body.hpp"
+#include "app/server/error_response.hpp"
+#include "app/services/plan_service.hpp"
+#include "domain/rfc3339.hpp"
+
+namespace kemas::http {
+namespace asio = boost::asio;
+
+namespace {
+
+// Public and cheap: no rate-limit class (a CDN or browser cache absorbs repeats: max-age=60).
+const route_options catalog_access{access_rule::anyone(), rate_class::none, false};
+const route_options admin_only{access_rule::at_least(role::admin), rate_class::general, false};
+
+constexpr std::array<std::string_view, 8> plan_body_fields{
+    "name",        "display_name", "quota_bytes",      "max_file_bytes",
+    "price_cents", "currency",     "duration_seconds", "public"};
+
+result<app::plan_input> plan_input_from(const boost::json::object& body) {
+  for (const auto& [key, value] : body) {
+    if (std::find(plan_body_fields.begin(), plan_body_fields.end(), key) == plan_body_fields.end())
+      return make_error(errc::validation_failed, "unknown field " + std::string(key),
+                        std::string(key));
+  }
+  app::plan_input in;
+  auto name = optional_string_field(body, "name");
+  if (!name)
+    return name.error();
+  auto display_name = optional_string_field(body, "display_name");
+  if (!display_name)
+    return display_name.error();
+  auto quota = optional_int_field(body, "quota_bytes");
+  if (!quota)
+    return quota.error();
+  auto max_file = optional_int_field(body, "max_file_bytes");
+  if (!max_file)
+    return max_file.error();
+  auto price = optional_int_field(body, "price_cents");
+  if (!price)
+    return price.error();
+  auto currency = optional_string_field(body, "currency");
+  if (!currency)
+    return currency.error();
+  auto duration = optional_int_field(body, "duration_seconds");
+  if (!duration)
+    return duration.error();
+  auto is_public = optional_bool_field(body, "public");
+  if (!is_public)
+    return is_public.error();
+  in.name = std::move(*name);
+  in.display_name = std::move(*display_name);
+  in.quota_bytes = *quota;
+  in.max_file_bytes = *max_file;
+  in.price_cents = *price;
+  in.currency = std::move(*currency);
+  in.duration_given = body.contains("duration_seconds");
+  in.duration_seconds = *duration;
+  in.is_public = *is_public;
+  return in;
+}
+
+asio::awaitable<response> list_catalog(app::plan_service& plans, request_context&) {
+  auto all = co_await plans.catalog();
+  boost::json::array items;
+  for (const auto& p : all)
+    items.push_back(plan_json(p, false));
+  auto r = json_response(200, boost::json::object{{"plans", std::move(items)}});
+  r.with_header("Cache-Control", "public, max-age=60");
+  co_return r;
+}
+
+asio::awaitable<response> list_all(app::plan_service& plans, request_context&) {
+  auto all = co_await plans.all();
+  boost::json::array items;
+  for (const auto& p : all)
+    items.push_back(plan_json(p, true));
+  co_return json_response(200, boost::json::object{{"plans", std::move(items)}});
+}
+
+asio::awaitable<response> get_plan(app::plan_service& plans, request_context& ctx) {
+  auto found = co_await plans.get(ctx.path_param("id"));
+  if (!found)
+    co_return error_response(found.error(), ctx.request_id());
+  co_return json_response(200, plan_json(*found, true));
+}
+
+asio::awaitable<response> create_plan(app::plan_service& plans, request_context& ctx) {
+  auto body = co_await read_json_object(ctx);
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
+  auto input = plan_input_from(*body);
+  if (!input)
+    co_return error_response(input.error(), ctx.request_id());
+  auto meta = meta_of(ctx);
+  auto created = co_await plans.create(ctx.who(), std::move(*input), std::move(meta));
+  if (!created)
+    co_return error_response(created.error(), ctx.request_id());
+  auto r = json_response(201, plan_json(*created, true));
+  r.with_header("Location", "/api/v1/admin/plans/" + std::to_string(created->id));
+  co_return r;
+}
+
+asio::awaitable<response> update_plan(app::plan_service& plans, request_context& ctx) {
+  auto body = co_await read_json_object(ctx);
+  if (!body)
+    co_return error_response(body.error(), ctx.request_id());
+  auto input = plan_input_from(*body);
+  if (!input)
+    co_return error_response(input.error(), ctx.request_id());
+  auto meta = meta_of(ctx);
+  auto updated =
+      co_await plans.update(ctx.who(), ctx.path_param("id"), std::move(*input), std::move(meta));
+  if (!updated)
+    co_return error_response(updated.error(), ctx.request_id());
+  co_return json_response(200, plan_json(*updated, true));
+}
+
+asio::awaitable<response> delete_plan(app::plan_service& plans, request_context& ctx) {
+  auto meta = meta_of(ctx);
+  auto done = co_await plans.remove(ctx.who(), ctx.path_param("id"), std::move(meta));
+  if (!done)
+    co_return error_response(done.error(), ctx.request_id());
+  co_return response::empty(204);
+}
+
+}  // namespace
+
+boost::json::object plan_json(const postgres::plan_record& plan, bool with_admin_fields) {
+  boost::json::object out{{"id", plan.id},
+                          {"name", plan.name},
+                          {"display_name", plan.display_name},
+                          {"quota_bytes", plan.quota_bytes},
+                          {"max_file_bytes", plan.max_file_bytes},
+                          {"price_cents", plan.price_cents},
+                          {"currency", plan.currency},
+                          {"duration_seconds", nullptr}};
+  if (plan.duration_seconds)
+    out["duration_seconds"] = *plan.duration_seconds;
+  if (with_admin_fields) {
+    out["public"] = plan.is_public;
+    out["created_at"] = format_rfc3339(plan.created_at);
+    out["updated_at"] = format_rfc3339(plan.updated_at);
+  }
+  return out;
+}
+
+void add_plan_routes(router& routes, app::plan_service& plans) {
+  routes.add(method::get, "/api/v1/plans", catalog_access,
+             [&plans](request_context& ctx) { return list_catalog(plans, ctx); });
+  routes.add(method::get, "/api/v1/admin/plans", admin_only,
+             [&plans](request_context& ctx) { return list_all(plans, ctx); });
+  routes.add(method::post, "/api/v1/admin/plans", admin_only,
+             [&plans](request_context& ctx) { return create_plan(plans, ctx); });
+  routes.add(method::get, "/api/v1/admin/plans/{id}", admin_only,
+             [&plans](request_context& ctx) { return get_plan(plans, ctx); });
+  routes.add(method::patch, "/api/v1/admin/plans/{id}", admin_only,
+             [&plans](request_context& ctx) { return update_plan(plans, ctx); });
+  routes.add(method::delete_, "/api/v1/admin/plans/{id}", admin_only,
+             [&plans](request_context& ctx) { return delete_plan(plans, ctx); });
+}
+
+}  // namespace kemas::http

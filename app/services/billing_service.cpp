@@ -1,0 +1,165 @@
+#include "app/services/billing_service.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <charconv>
+
+#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/publisher.hpp"
+#include "adapters/crypto/tokens.hpp"
+#include "adapters/log/logging.hpp"
+#include "adapters/support/random.hpp"
+#include "app/services/settle_wait.hpp"
+
+namespace kemas::app {
+namespace asio = boost::asio;
+using postgres::order_record;
+
+namespace {
+
+// Cursors are base64url of "<created_us>:<id>" of the previous page's last order.
+std::string encode_cursor(const order_record& last) {
+  return crypto::base64url(std::to_string(last.created_us) + ":" + last.id.to_string());
+}
+
+result<postgres::order_position> decode_cursor(std::string_view text) {
+  const auto bad = make_error(errc::validation_failed, "cursor is not valid", "cursor");
+  auto raw = crypto::base64url_decode(text);
+  if (!raw)
+    return bad;
+  const std::string_view body(*raw);
+  const auto colon = body.find(':');
+  if (colon == std::string_view::npos)
+    return bad;
+  postgres::order_position pos;
+  const auto us = body.substr(0, colon);
+  auto [end, ec] = std::from_chars(us.data(), us.data() + us.size(), pos.created_us);
+  auto id = uuid::parse(body.substr(colon + 1));
+  if (ec != std::errc{} || end != us.data() + us.size() || !id)
+    return bad;
+  pos.id = *id;
+  return pos;
+}
+
+result<unsigned> parse_limit(const std::optional<std::string>& text) {
+  if (!text)
+    return order_list_default_limit;
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc{} || end != text->data() + text->size() || value < 1 ||
+      value > order_list_max_limit) {
+    return make_error(errc::validation_failed,
+                      "limit must be an integer from 1 to " + std::to_string(order_list_max_limit),
+                      "limit");
+  }
+  return value;
+}
+
+bool settled(const order_record& order) {
+  return order.state != "pending";
+}
+
+}  // namespace
+
+billing_service::billing_service(postgres::plan_repository& plans,
+                                 postgres::billing_repository& billing, command_sender& commands,
+                                 amqp::amqp_publisher& publisher, std::chrono::milliseconds wait)
+    : plans_(plans), billing_(billing), commands_(commands), publisher_(publisher), wait_(wait) {}
+
+asio::awaitable<result<postgres::subscription_record>> billing_service::subscription(
+    const principal& who) {
+  co_return co_await billing_.subscription(who.user_id);
+}
+
+asio::awaitable<result<order_list_page>> billing_service::orders(
+    const principal& who, std::optional<std::string> limit, std::optional<std::string> cursor) {
+  auto rows = parse_limit(limit);
+  if (!rows)
+    co_return rows.error();
+  std::optional<postgres::order_position> after;
+  if (cursor && !cursor->empty()) {
+    auto pos = decode_cursor(*cursor);
+    if (!pos)
+      co_return pos.error();
+    after = *pos;
+  }
+  auto page = co_await billing_.list_orders(who.user_id, *rows, after);
+  order_list_page out;
+  if (page.more && !page.orders.empty())
+    out.next_cursor = encode_cursor(page.orders.back());
+  out.orders = std::move(page.orders);
+  co_return out;
+}
+
+asio::awaitable<result<order_record>> billing_service::order(const principal& who,
+                                                             std::string_view order_id) {
+  const auto id = uuid::parse(order_id);
+  if (!id)
+    co_return make_error(errc::not_found, "no such order");
+  co_return co_await billing_.find_order(who.user_id, *id);
+}
+
+asio::awaitable<result<upgrade_outcome>> billing_service::upgrade(const principal& who,
+                                                                  std::string package,
+                                                                  bool respond_async,
+                                                                  command_origin origin) {
+  std::string name = package;  // named: GCC 12 co_await temporaries
+  auto plan = co_await plans_.find_by_name(std::move(name));
+  if (!plan || !plan->is_public)
+    co_return make_error(errc::not_found, "no plan named '" + package + "' can be bought",
+                         "package");
+  if (plan->name == postgres::fallback_plan_name || !plan->duration_seconds) {
+    co_return make_error(errc::validation_failed,
+                         "the plan '" + plan->name + "' cannot be bought: it never expires",
+                         "package");
+  }
+
+  upgrade_outcome outcome;
+  outcome.order_id = support::random_uuid();
+  std::string payload = boost::json::serialize(
+      boost::json::object{{"order_id", outcome.order_id.to_string()}, {"plan", plan->name}});
+  auto sent = co_await commands_.send(domain::command_type::upgrade, origin, std::move(payload));
+  if (!sent)
+    co_return sent.error();
+
+  const auto wait = respond_async ? std::chrono::milliseconds(0) : wait_;
+  auto committed = [&]() -> asio::awaitable<bool> {
+    auto found = co_await billing_.find_order(who.user_id, outcome.order_id);
+    if (found && settled(*found))
+      outcome.order = std::move(*found);
+    co_return outcome.order.has_value();
+  };
+  const bool done = co_await wait_until_settled(wait, committed);
+  if (done) {
+    auto now = co_await billing_.subscription(who.user_id);
+    if (now)
+      outcome.subscription = std::move(*now);
+  }
+  co_return outcome;
+}
+
+asio::awaitable<result<std::string>> billing_service::request_sweep(std::string request_id,
+                                                                    std::string client_ip) {
+  domain::command_envelope envelope;
+  envelope.id = support::random_uuid().to_string();
+  envelope.type = domain::command_type::expire_sweep;
+  envelope.issued_at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  envelope.request_id = std::move(request_id);
+  if (!client_ip.empty())
+    envelope.actor.ip = std::move(client_ip);
+  envelope.payload_json = "{}";
+  amqp::outgoing_message message = amqp::command_message(envelope);
+  const amqp::publish_result published = co_await publisher_.publish(std::move(message));
+  if (!published.ok()) {
+    log::warn("expire-sweep not published", {{"request_id", envelope.request_id},
+                                             {"command_id", envelope.id},
+                                             {"error", amqp::to_string(published.error)},
+                                             {"detail", published.detail}});
+    co_return make_error(errc::backend_unavailable, "the command queue is unavailable");
+  }
+  co_return envelope.id;
+}
+
+}  // namespace kemas::app

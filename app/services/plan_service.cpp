@@ -1,0 +1,155 @@
+#include "app/services/plan_service.hpp"
+
+#include <charconv>
+#include <regex>
+
+namespace kemas::app {
+namespace asio = boost::asio;
+using postgres::plan_record;
+
+namespace {
+
+// Ten years: a longer "duration" is a typo, and keeps now() + duration far from overflow.
+constexpr std::int64_t max_duration_seconds = 10LL * 366 * 24 * 3600;
+
+std::size_t utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  for (unsigned char c : text)
+    count += (c & 0xC0) != 0x80 ? 1 : 0;
+  return count;
+}
+
+error invalid(std::string field, std::string message) {
+  return make_error(errc::validation_failed, std::move(message), std::move(field));
+}
+
+result<std::int32_t> parse_plan_id(std::string_view text) {
+  std::int32_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || end != text.data() + text.size() || id <= 0)
+    return make_error(errc::not_found, "no such plan");
+  return id;
+}
+
+postgres::event_draft plan_event(std::string type, const principal& admin,
+                                 const request_meta& meta) {
+  postgres::event_draft e;
+  e.type = std::move(type);
+  e.request_id = meta.request_id;
+  e.actor_user = admin.user_id;
+  e.actor_ip = meta.client_ip;
+  return e;
+}
+
+}  // namespace
+
+result<void> validate_plan_input(const plan_input& in) {
+  static const std::regex name_pattern("^[a-z][a-z0-9_-]{0,31}$");
+  if (in.name && !std::regex_match(*in.name, name_pattern)) {
+    return invalid("name",
+                   "name must be 1-32 characters of a-z, 0-9, '_' or '-', starting with a letter");
+  }
+  if (in.display_name) {
+    const auto length = utf8_length(*in.display_name);
+    if (length < 1 || length > 100)
+      return invalid("display_name", "display_name must be 1 to 100 characters");
+  }
+  if (in.quota_bytes && *in.quota_bytes < 0)
+    return invalid("quota_bytes", "quota_bytes must not be negative");
+  if (in.max_file_bytes && *in.max_file_bytes <= 0)
+    return invalid("max_file_bytes", "max_file_bytes must be positive");
+  if (in.price_cents && *in.price_cents < 0)
+    return invalid("price_cents", "price_cents must not be negative");
+  if (in.currency) {
+    static const std::regex currency_pattern("^[A-Z]{3}$");
+    if (!std::regex_match(*in.currency, currency_pattern))
+      return invalid("currency", "currency must be a three-letter ISO 4217 code such as USD");
+  }
+  if (in.duration_seconds &&
+      (*in.duration_seconds <= 0 || *in.duration_seconds > max_duration_seconds)) {
+    return invalid("duration_seconds",
+                   "duration_seconds must be null (never expires) or 1 second to 10 years");
+  }
+  return {};
+}
+
+asio::awaitable<std::vector<plan_record>> plan_service::catalog() {
+  co_return co_await plans_.list(true);
+}
+
+asio::awaitable<std::vector<plan_record>> plan_service::all() {
+  co_return co_await plans_.list(false);
+}
+
+asio::awaitable<result<plan_record>> plan_service::get(std::string_view id) {
+  auto key = parse_plan_id(id);
+  if (!key)
+    co_return key.error();
+  co_return co_await plans_.find(*key);
+}
+
+asio::awaitable<result<plan_record>> plan_service::create(const principal& admin, plan_input in,
+                                                          request_meta meta) {
+  if (auto valid = validate_plan_input(in); !valid)
+    co_return valid.error();
+  for (const auto& [given, field] : {std::pair{in.name.has_value(), "name"},
+                                     std::pair{in.display_name.has_value(), "display_name"},
+                                     std::pair{in.quota_bytes.has_value(), "quota_bytes"},
+                                     std::pair{in.max_file_bytes.has_value(), "max_file_bytes"}}) {
+    if (!given)
+      co_return invalid(field, std::string(field) + " is required");
+  }
+  if (*in.name == postgres::fallback_plan_name && in.duration_seconds)
+    co_return invalid("duration_seconds", "the free plan never expires");
+  postgres::plan_fields fields;
+  fields.name = std::move(*in.name);
+  fields.display_name = std::move(*in.display_name);
+  fields.quota_bytes = *in.quota_bytes;
+  fields.max_file_bytes = *in.max_file_bytes;
+  fields.price_cents = in.price_cents.value_or(0);
+  fields.currency = in.currency.value_or("USD");
+  fields.duration_seconds = in.duration_seconds;
+  fields.is_public = in.is_public.value_or(true);
+  auto event = plan_event("plan.created", admin, meta);
+  co_return co_await plans_.create(std::move(fields), std::move(event));
+}
+
+asio::awaitable<result<plan_record>> plan_service::update(const principal& admin,
+                                                          std::string_view id, plan_input in,
+                                                          request_meta meta) {
+  auto key = parse_plan_id(id);
+  if (!key)
+    co_return key.error();
+  if (auto valid = validate_plan_input(in); !valid)
+    co_return valid.error();
+  if (in.name) {
+    // Renaming would re-point every {"package": ...} and past order; a same-name echo is fine.
+    auto current = co_await plans_.find(*key);
+    if (!current)
+      co_return current.error();
+    if (current->name != *in.name)
+      co_return invalid("name", "a plan's name cannot change; create a new plan instead");
+  }
+  postgres::plan_patch patch;
+  patch.display_name = std::move(in.display_name);
+  patch.quota_bytes = in.quota_bytes;
+  patch.max_file_bytes = in.max_file_bytes;
+  patch.price_cents = in.price_cents;
+  patch.currency = std::move(in.currency);
+  if (in.duration_given)
+    patch.duration_seconds.emplace(in.duration_seconds);
+  patch.is_public = in.is_public;
+  auto event = plan_event("plan.updated", admin, meta);
+  co_return co_await plans_.update(*key, std::move(patch), std::move(event));
+}
+
+asio::awaitable<result<void>> plan_service::remove(const principal& admin, std::string_view id,
+                                                   request_meta meta) {
+  auto key = parse_plan_id(id);
+  if (!key)
+    co_return key.error();
+  auto event = plan_event("plan.deleted", admin, meta);
+  co_return co_await plans_.remove(*key, std::move(event));
+}
+
+}  // namespace kemas::app

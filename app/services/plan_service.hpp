@@ -1,0 +1,69 @@
+#pragma once
+// plan_service: the plan catalog — the public list anyone may read, and the admins' changes
+// (create, update, delete). Input is validated here, field by field, so a bad request is a
+// 400 naming the field before the database sees it; the repository maps what a CHECK still
+// refuses. Admin changes emit plan.created / plan.updated / plan.deleted (actor = the admin).
+//
+// Authorization is the router's (access_rule at_least(admin), no API keys): this service
+// trusts its caller. Threading: awaitables on the request's executor; PostgreSQL unreachable
+// throws backend_unavailable (503).
+
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/postgres/repositories/plan_repository.hpp"
+#include "app/services/account_service.hpp"
+#include "domain/principal.hpp"
+#include "domain/result.hpp"
+
+namespace kemas::app {
+
+// A plan as sent by an admin: every member optional so one type serves create (where the
+// service requires name, display_name, quota_bytes and max_file_bytes) and PATCH.
+struct plan_input {
+  std::optional<std::string> name;
+  std::optional<std::string> display_name;
+  std::optional<std::int64_t> quota_bytes;
+  std::optional<std::int64_t> max_file_bytes;
+  std::optional<std::int64_t> price_cents;
+  std::optional<std::string> currency;
+  bool duration_given = false;                   // duration_seconds was in the body
+  std::optional<std::int64_t> duration_seconds;  // given and null: never expires
+  std::optional<bool> is_public;
+};
+
+class plan_service {
+ public:
+  explicit plan_service(postgres::plan_repository& plans) : plans_(plans) {}
+
+  boost::asio::awaitable<std::vector<postgres::plan_record>> catalog();
+  boost::asio::awaitable<std::vector<postgres::plan_record>> all();
+  // Ids are the catalog's integers; anything else is not_found.
+  boost::asio::awaitable<result<postgres::plan_record>> get(std::string_view id);
+
+  boost::asio::awaitable<result<postgres::plan_record>> create(const principal& admin,
+                                                               plan_input input, request_meta meta);
+  // validation_failed (field "name") when the body tries to rename: names are immutable.
+  boost::asio::awaitable<result<postgres::plan_record>> update(const principal& admin,
+                                                               std::string_view id,
+                                                               plan_input input, request_meta meta);
+  // conflict (409) for 'free' and for a plan in use.
+  boost::asio::awaitable<result<void>> remove(const principal& admin, std::string_view id,
+                                              request_meta meta);
+
+ private:
+  postgres::plan_repository& plans_;
+};
+
+// Field rules shared by create and update (the same as the plans table's CHECKs):
+// name ^[a-z][a-z0-9_-]{0,31}$; display_name 1-100 characters; quota_bytes >= 0;
+// max_file_bytes > 0; price_cents >= 0; currency three letters A-Z; duration_seconds null or
+// 1..10 years. validation_failed naming the first bad field.
+result<void> validate_plan_input(const plan_input& input);
+
+}  // namespace kemas::app

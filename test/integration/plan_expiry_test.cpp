@@ -1,0 +1,263 @@
+// The `expire` and `expire-sweep` handlers against a scratch database, called directly (what
+// they would publish is recorded by the test's scheduler): a due account goes free with its
+// newest files locked until the rest fit and plan.expired with the counts; renewed or free
+// accounts are left alone; an early arrival is re-delayed; nothing happens twice; the sweep
+// finds every due account in keyset pages and issues the same expire ids as the delay path;
+// deleting files (the delete transaction) unlocks the locked ones that fit again, in order.
+
+#include "adapters/metrics/registry.hpp"
+#include "domain/rfc3339.hpp"
+#include "test/support/amqp_fixture.hpp"
+#include "test/support/plan_fixture.hpp"
+#include "workers/handlers/plan_commands.hpp"
+#include "workers/handlers/expire_handler.hpp"
+#include "workers/handlers/file_store_tx.hpp"
+#include "workers/handlers/sweep_handler.hpp"
+#include "workers/worker_metrics.hpp"
+
+#include <doctest/doctest.h>
+#include <boost/json.hpp>
+#include <soci/soci.h>
+
+#include <set>
+
+using namespace kemas;
+using namespace std::chrono_literals;
+using outcome = worker::handler_result::outcome;
+
+namespace {
+
+struct expiry_env {
+  test::plan_database db{"expiry"};
+  std::shared_ptr<test::recording_scheduler> scheduler = std::make_shared<test::recording_scheduler>();
+  metrics::registry registry{"kemas-it-expiry"};
+  worker::worker_metrics metrics{registry};
+  worker::plan_ports ports;
+
+  expiry_env() {
+    db.set_plan("free", 1000, std::nullopt);
+    ports.db = db.pool();
+    ports.scheduler = scheduler;
+    ports.payments = std::make_shared<worker::billing::demo_provider>();
+    ports.metrics = &metrics;
+  }
+
+  worker::handler_result expire(const domain::command_envelope& command) {
+    return worker::expire_handler(ports).handle(command);
+  }
+
+  // The expire the delay path would deliver for the account's stored expiry.
+  domain::command_envelope expire_of(const std::string& user) {
+    const auto due = db.account_of(user).expires_at;
+    REQUIRE(due);
+    return worker::make_expire_command(user, *due, test::unique_id("req"));
+  }
+
+  std::string metric(const std::string& outcome_label) {
+    const std::string text = registry.render();
+    const std::string key = "kemas_plan_expiries_total{outcome=\"" + outcome_label + "\"} ";
+    const auto at = text.find(key);
+    return at == std::string::npos ? "absent" : text.substr(at + key.size(), text.find('\n', at) - at - key.size());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a due expire downgrades and locks the newest files until the rest fit") {
+  expiry_env env;
+  const std::string user = env.db.make_user("premium", "now() - interval '1 second'");
+  const auto oldest = env.db.add_file(user, "1.bin", 400, 40);
+  const auto second = env.db.add_file(user, "2.bin", 400, 30);
+  const auto third = env.db.add_file(user, "3.bin", 400, 20);   // 1,200 > 1,000 from here
+  const auto newest = env.db.add_file(user, "4.bin", 100, 10);  // would fit alone: locked too
+
+  const auto command = env.expire_of(user);
+  const auto result = env.expire(command);
+  REQUIRE_MESSAGE(result.what == outcome::done, result.reason);
+
+  const auto account = env.db.account_of(user);
+  CHECK(account.plan == "free");
+  CHECK_FALSE(account.expires_at);
+  CHECK(account.used_bytes == 1300);  // nothing deleted
+  const auto states = env.db.file_states(user);
+  CHECK(states.at(oldest) == "active");
+  CHECK(states.at(second) == "active");
+  CHECK(states.at(third) == "locked");
+  CHECK(states.at(newest) == "locked");
+
+  const auto events = env.db.events_of_type("plan.expired");
+  REQUIRE(events.size() == 1);
+  CHECK(test::event_schema_problems(events[0]) == "");
+  const auto& data = events[0].at("data").as_object();
+  CHECK(data.at("from_plan").as_string() == "premium");
+  CHECK(data.at("locked").to_number<long long>() == 2);
+  CHECK(data.at("unlocked").to_number<long long>() == 0);
+  CHECK(data.at("used_bytes").to_number<long long>() == 1300);
+  CHECK(data.at("quota_bytes").to_number<long long>() == 1000);
+  CHECK(events[0].at("actor").at("user_id").is_null());
+  CHECK(events[0].at("subject").at("id").as_string() == user);
+  CHECK(env.metric("downgraded") == "1");
+
+  SUBCASE("the same command again does nothing") {
+    REQUIRE(env.expire(command).what == outcome::done);
+    CHECK(env.db.events_of_type("plan.expired").size() == 1);
+    CHECK(env.metric("downgraded") == "1");
+  }
+  SUBCASE("a copy under another id finds the account free") {
+    auto copy = command;
+    copy.id = worker::derived_command_id("another copy " + user);
+    REQUIRE(env.expire(copy).what == outcome::done);
+    CHECK(env.db.events_of_type("plan.expired").size() == 1);
+    CHECK(env.metric("already_free") == "1");
+    CHECK(env.db.file_states(user) == states);
+  }
+  CHECK(env.scheduler->taken().empty());
+}
+
+TEST_CASE("an expire that finds the plan renewed changes nothing") {
+  expiry_env env;
+  const std::string user = env.db.make_user("premium", "now() + interval '1 hour'");
+  env.db.add_file(user, "big.bin", 5000, 10);
+  // Scheduled by the first upgrade for an end that a renewal has since moved.
+  const auto stale = worker::make_expire_command(user, test::now_ms() - 2s, "req-old");
+  REQUIRE(env.expire(stale).what == outcome::done);
+  const auto account = env.db.account_of(user);
+  CHECK(account.plan == "premium");
+  CHECK(account.expires_at);
+  CHECK(env.db.file_states(user).begin()->second == "active");
+  CHECK(env.db.events_of_type("plan.expired").empty());
+  CHECK(env.metric("renewed") == "1");
+  CHECK(env.db.count("SELECT count(*) FROM processed_commands WHERE command_id = CAST(:c AS uuid)",
+                     stale.id) == 1);
+  CHECK(env.scheduler->taken().empty());
+}
+
+TEST_CASE("an expire that arrives early is re-delayed unchanged") {
+  expiry_env env;
+  const std::string user = env.db.make_user("premium", "now() + interval '1 hour'");
+  const auto command = env.expire_of(user);
+  REQUIRE(env.expire(command).what == outcome::done);
+  CHECK(env.db.account_of(user).plan == "premium");
+  auto scheduled = env.scheduler->taken();
+  REQUIRE(scheduled.size() == 1);
+  CHECK(scheduled[0].command == command);
+  CHECK(scheduled[0].due_at == *env.db.account_of(user).expires_at);
+  CHECK(env.metric("not_due") == "1");
+  CHECK(env.db.count("SELECT count(*) FROM processed_commands WHERE command_id = CAST(:c AS uuid)",
+                     command.id) == 0);
+
+  SUBCASE("the worker's clock ahead of the database's: re-delayed for the database's rest") {
+    const auto worker_now = *env.db.account_of(user).expires_at + 1s;
+    env.ports.now = [worker_now] { return worker_now; };
+    REQUIRE(env.expire(command).what == outcome::done);
+    CHECK(env.db.account_of(user).plan == "premium");
+    scheduled = env.scheduler->taken();
+    REQUIRE(scheduled.size() == 2);
+    CHECK(scheduled[1].command == command);
+    // About an hour from the worker's (fake) now: what the database says is left.
+    CHECK(scheduled[1].due_at > worker_now + 59min);
+    CHECK(scheduled[1].due_at <= worker_now + 60min);
+  }
+  SUBCASE("a failed re-delay asks for a retry") {
+    env.scheduler->answer({amqp::publish_error::connection_lost, "gone (test)"});
+    CHECK(env.expire(command).what == outcome::retry);
+  }
+}
+
+TEST_CASE("an expire for a free account or a malformed one") {
+  expiry_env env;
+  const std::string user = env.db.make_user();
+  const auto command = worker::make_expire_command(user, test::now_ms() - 1s, "r");
+  REQUIRE(env.expire(command).what == outcome::done);
+  CHECK(env.metric("already_free") == "1");
+  auto broken = command;
+  broken.payload_json = R"({"user_id":"nope"})";
+  CHECK(env.expire(broken).what == outcome::reject);
+}
+
+TEST_CASE("the sweep publishes one expire per due account across pages") {
+  expiry_env env;
+  std::set<std::string> due;
+  for (int i = 0; i < 7; ++i)
+    due.insert(env.db.make_user("premium", "now() - interval '" + std::to_string(i + 1) + " minutes'"));
+  // Same expiry time for two accounts: the keyset must not skip one.
+  const auto same_a = env.db.make_user("premium", "date_trunc('second', now()) - interval '1 hour'");
+  const auto same_b = env.db.make_user("premium", "date_trunc('second', now()) - interval '1 hour'");
+  due.insert(same_a);
+  due.insert(same_b);
+  env.db.make_user("premium", "now() + interval '1 hour'");  // not due
+  env.db.make_user();                                         // free
+
+  domain::command_envelope sweep;
+  sweep.id = worker::derived_command_id(test::unique_id("manual sweep"));
+  sweep.type = domain::command_type::expire_sweep;
+  sweep.request_id = "req-sweep";
+  sweep.payload_json = "{}";
+  const auto result = worker::sweep_handler(env.ports, 3).handle(sweep);
+  REQUIRE_MESSAGE(result.what == outcome::done, result.reason);
+
+  const auto scheduled = env.scheduler->taken();
+  std::set<std::string> swept;
+  for (const auto& item : scheduled) {
+    const auto payload = worker::parse_expire_payload(item.command);
+    REQUIRE(payload.has_value());
+    swept.insert(payload->user_id);
+    // The id the delay path uses for the same account and expiry.
+    CHECK(item.command.id ==
+          worker::make_expire_command(payload->user_id, payload->due_at, "x").id);
+    CHECK(item.due_at == *env.db.account_of(payload->user_id).expires_at);
+    CHECK(item.command.request_id == "req-sweep");
+  }
+  CHECK(scheduled.size() == due.size());
+  CHECK(swept == due);
+
+  // The swept commands do the work.
+  for (const auto& item : scheduled)
+    REQUIRE(env.expire(item.command).what == outcome::done);
+  for (const auto& user : due)
+    CHECK(env.db.account_of(user).plan == "free");
+  CHECK(env.metric("downgraded") == std::to_string(due.size()));
+
+  // The same sweep command again does nothing; a new sweep finds nobody due.
+  REQUIRE(worker::sweep_handler(env.ports, 3).handle(sweep).what == outcome::done);
+  auto again = sweep;
+  again.id = worker::derived_command_id(test::unique_id("second sweep"));
+  REQUIRE(worker::sweep_handler(env.ports, 3).handle(again).what == outcome::done);
+  CHECK(env.scheduler->taken().size() == scheduled.size());
+}
+
+TEST_CASE("deleting files until usage fits unlocks the locked files oldest first") {
+  expiry_env env;
+  const std::string user = env.db.make_user();  // free: 1,000 bytes
+  const auto first = env.db.add_file(user, "1.bin", 400, 40);
+  const auto second = env.db.add_file(user, "2.bin", 400, 30);
+  const auto third = env.db.add_file(user, "3.bin", 400, 20, "locked");
+  const auto fourth = env.db.add_file(user, "4.bin", 300, 10, "locked");
+
+  auto remove = [&](const std::string& file_id) {
+    domain::command_envelope command;
+    command.id = worker::derived_command_id(test::unique_id("delete"));
+    command.type = domain::command_type::delete_file;
+    command.request_id = "req-delete";
+    command.actor.user_id = user;
+    return env.db.sql([&](soci::session& s) {
+      return worker::delete_file(s, command, worker::delete_payload{user, file_id});
+    });
+  };
+
+  REQUIRE(remove(second).deleted);  // 1,100 left: the third fits again, the fourth not yet
+  auto states = env.db.file_states(user);
+  CHECK(states.at(first) == "active");
+  CHECK(states.at(third) == "active");
+  CHECK(states.at(fourth) == "locked");
+  REQUIRE(remove(first).deleted);  // 700 left: everything fits
+  states = env.db.file_states(user);
+  CHECK(states.at(third) == "active");
+  CHECK(states.at(fourth) == "active");
+  CHECK(env.db.account_of(user).used_bytes == 700);
+  const auto events = env.db.events_of_type("file.deleted");
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].at("data").at("unlocked").to_number<long long>() == 1);
+  CHECK(events[1].at("data").at("unlocked").to_number<long long>() == 1);
+  CHECK(test::event_schema_problems(events[1]) == "");
+}

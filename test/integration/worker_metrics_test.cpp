@@ -1,0 +1,154 @@
+// kemas-worker's Prometheus endpoint: the real binary with worker.metrics_port set serves
+// GET /metrics; the commands role's counters move when it processes commands (a delete of a
+// file that does not exist: done; garbage: dead_lettered), with the handler time and the
+// publish-to-commit latency observed. Every role serves it, and a port already taken stops
+// start-up with a message naming it.
+
+#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/publisher.hpp"
+#include "adapters/support/random.hpp"
+#include "test/support/amqp_fixture.hpp"
+#include "test/support/eventually.hpp"
+#include "test/support/http_client.hpp"
+#include "test/support/outbox_fixture.hpp"
+#include "test/support/relay_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <boost/json.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+
+using namespace kemas;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A loopback port free right now (bound, then closed again).
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::vector<std::pair<std::string, std::string>> metrics_env(std::uint16_t port) {
+  return {{"KEMAS_WORKER_METRICS_HOST", "127.0.0.1"},
+          {"KEMAS_WORKER_METRICS_PORT", std::to_string(port)}};
+}
+
+std::string scrape(std::uint16_t port) {
+  const auto response = test::http_request(port, "GET", "/metrics");
+  REQUIRE(response.status == 200);
+  CHECK(response.header("content-type").value_or("").starts_with("text/plain"));
+  return response.body;
+}
+
+// The value of one sample line ("name{labels} value"), or -1 when the line is absent.
+double sample(const std::string& text, const std::string& series) {
+  const std::string prefix = series + " ";
+  std::size_t at = 0;
+  while ((at = text.find(prefix, at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n')
+      return std::stod(text.substr(at + prefix.size()));
+    at += prefix.size();
+  }
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("kemas-worker --role commands serves /metrics and counts its commands") {
+  test::migrated_database db("worker_metrics");
+  test::scratch_vhost vhost("metrics");
+  const config::amqp_settings amqp = vhost.amqp_settings();
+  const std::uint16_t port = free_port();
+  test::child_process worker = test::start_worker("commands", db.settings().url, vhost.name(),
+                                                  "worker_metrics_test.worker", metrics_env(port));
+  REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
+                  worker.stderr_text());
+  CHECK(worker.stderr_text().find("\"msg\":\"serving metrics\"") != std::string::npos);
+
+  const std::string done_delete = R"(kemas_commands_processed_total{outcome="done",type="delete"})";
+  const std::string dead_invalid =
+      R"(kemas_commands_processed_total{outcome="dead_lettered",type="invalid"})";
+  const std::string before = scrape(port);
+  CHECK(sample(before, R"(kemas_process_info{process="kemas-worker-commands"})") == 1);
+  CHECK(sample(before, done_delete) == 0);
+  CHECK(sample(before, dead_invalid) == 0);
+  CHECK(sample(before, R"(kemas_commands_processed_total{outcome="retry",type="upload"})") == 0);
+
+  // A delete of a file nobody has: the handler commits "nothing to do" and the command is done.
+  domain::command_envelope command;
+  command.id = support::random_uuid().to_string();
+  command.type = domain::command_type::delete_file;
+  command.issued_at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  command.request_id = test::unique_id("req");
+  command.actor.user_id = support::random_uuid().to_string();
+  command.payload_json =
+      boost::json::serialize(boost::json::object{{"file_id", support::random_uuid().to_string()}});
+  amqp::outgoing_message garbage = amqp::command_message(command);
+  garbage.message_id = test::unique_id("garbage");
+  garbage.body = "not a command";
+
+  amqp::amqp_publisher publisher(amqp, {"worker metrics test publisher", std::nullopt});
+  REQUIRE(publisher.publish_sync(amqp::command_message(command)).ok());
+  REQUIRE(publisher.publish_sync(garbage).ok());
+
+  std::string after;
+  const bool moved = test::eventually(
+      [&] {
+        after = scrape(port);
+        return sample(after, done_delete) == 1 && sample(after, dead_invalid) == 1;
+      },
+      15s, 100ms);  // poll interval: one scrape each
+  REQUIRE_MESSAGE(moved, after, "\n", worker.stderr_text());
+  CHECK(sample(after, R"(kemas_command_handler_seconds_count{type="delete"})") == 1);
+  CHECK(sample(after, R"(kemas_command_latency_seconds_count{type="delete"})") == 1);
+  const double latency = sample(after, R"(kemas_command_latency_seconds_sum{type="delete"})");
+  CHECK(latency >= 0);
+  CHECK(latency < 15);
+  CHECK(sample(after, R"(kemas_commands_processed_total{outcome="rejected",type="delete"})") == 0);
+  CHECK(test::http_request(port, "GET", "/other").status == 404);
+
+  worker.signal(SIGTERM);
+  const auto status = worker.wait_for(10s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}
+
+TEST_CASE("every kemas-worker role serves /metrics and a taken port stops start-up") {
+  test::scratch_vhost vhost("metrics-roles");
+  const std::uint16_t port = free_port();
+  test::child_process scheduler =
+      test::start_worker("scheduler", "postgresql://kemas@127.0.0.1:1/unused", vhost.name(),
+                         "worker_metrics_test.scheduler", metrics_env(port));
+  REQUIRE_MESSAGE(scheduler.wait_for_stderr("\"msg\":\"serving metrics\"", 10s),
+                  scheduler.stderr_text());
+  CHECK(sample(scrape(port), R"(kemas_process_info{process="kemas-worker-scheduler"})") == 1);
+
+  // A second worker asking for the same port: exit 1, saying which address.
+  test::child_process second =
+      test::start_worker("audit", "postgresql://kemas@127.0.0.1:1/unused", vhost.name(),
+                         "worker_metrics_test.audit", metrics_env(port));
+  const auto second_status = second.wait_for(10s);
+  REQUIRE(second_status.has_value());
+  CHECK(*second_status == 1);
+  CHECK(second.stderr_text().find("cannot serve metrics on 127.0.0.1:" + std::to_string(port)) !=
+        std::string::npos);
+
+  scheduler.signal(SIGTERM);
+  const auto status = scheduler.wait_for(10s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}

@@ -1,0 +1,158 @@
+#include "test/support/plan_fixture.hpp"
+
+#include "adapters/support/random.hpp"
+#include "test/support/amqp_fixture.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <soci/soci.h>
+
+namespace kemas::test {
+
+amqp::publish_result recording_scheduler::schedule(const domain::command_envelope& command,
+                                                   domain::timestamp due_at) {
+  std::lock_guard lock(mutex_);
+  taken_.push_back({command, due_at});
+  return answer_;
+}
+
+worker::batch_result recording_scheduler::schedule_all(
+    std::span<const worker::scheduled_command> commands) {
+  std::lock_guard lock(mutex_);
+  taken_.insert(taken_.end(), commands.begin(), commands.end());
+  return {commands.size(), 0, {}};
+}
+
+std::vector<worker::scheduled_command> recording_scheduler::taken() const {
+  std::lock_guard lock(mutex_);
+  return taken_;
+}
+
+void recording_scheduler::answer(amqp::publish_result result) {
+  std::lock_guard lock(mutex_);
+  answer_ = std::move(result);
+}
+
+domain::timestamp now_ms() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+plan_database::plan_database(std::string_view tag)
+    : db_(tag), pool_(std::make_shared<postgres::pg_pool>(db_.settings(), "kemas-it-plans")) {}
+
+void plan_database::set_plan(const std::string& plan, std::optional<long long> quota_bytes,
+                             std::optional<long long> duration_seconds) {
+  sql([&](soci::session& s) {
+    if (quota_bytes) {
+      s << "UPDATE plans SET quota_bytes = :q WHERE name = :n", soci::use(*quota_bytes),
+          soci::use(plan);
+    }
+    if (duration_seconds) {
+      s << "UPDATE plans SET duration_seconds = :d WHERE name = :n",
+          soci::use(*duration_seconds), soci::use(plan);
+    }
+  });
+}
+
+std::string plan_database::make_user(const std::string& plan, const std::string& expires_sql) {
+  const std::string tag = support::random_hex(6);
+  const std::string email = "p" + tag + "@example.com";
+  const std::string username = "p" + tag;
+  const std::string expires = expires_sql.empty() ? "NULL" : expires_sql;
+  return sql([&](soci::session& s) {
+    std::string id;
+    s << "INSERT INTO users (email, username, password_hash, plan_id, plan_expires_at) "
+         "SELECT :email, :username, 'x', id, " + expires + " FROM plans WHERE name = :plan "
+         "RETURNING id::text",
+        soci::use(email), soci::use(username), soci::use(plan), soci::into(id);
+    return id;
+  });
+}
+
+std::string plan_database::add_file(const std::string& owner, const std::string& name,
+                                    long long size, int seconds_ago, const std::string& state) {
+  return sql([&](soci::session& s) {
+    soci::transaction tx(s);
+    const std::string id = support::random_uuid().to_string();
+    const std::string key = "u/" + owner + "/" + id;
+    const std::string sha(64, 'a');
+    s << "INSERT INTO files (id, owner_id, name, size_bytes, sha256, object_key, state, "
+         "created_at) VALUES (CAST(:id AS uuid), CAST(:o AS uuid), :n, :s, :sha, :k, :st, "
+         "now() - CAST(:ago AS integer) * interval '1 second')",
+        soci::use(id), soci::use(owner), soci::use(name), soci::use(size), soci::use(sha),
+        soci::use(key), soci::use(state), soci::use(seconds_ago);
+    s << "UPDATE users SET used_bytes = used_bytes + :s WHERE id = CAST(:o AS uuid)",
+        soci::use(size), soci::use(owner);
+    tx.commit();
+    return id;
+  });
+}
+
+plan_database::account plan_database::account_of(const std::string& user) {
+  return sql([&](soci::session& s) {
+    account out;
+    long long expires_ms = 0;
+    soci::indicator has_expiry = soci::i_null;
+    s << "SELECT p.name, ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, "
+         "u.used_bytes FROM users u JOIN plans p ON p.id = u.plan_id "
+         "WHERE u.id = CAST(:u AS uuid)",
+        soci::use(user), soci::into(out.plan), soci::into(expires_ms, has_expiry),
+        soci::into(out.used_bytes);
+    if (has_expiry == soci::i_ok)
+      out.expires_at = domain::timestamp(std::chrono::milliseconds(expires_ms));
+    return out;
+  });
+}
+
+std::map<std::string, std::string> plan_database::file_states(const std::string& owner) {
+  return sql([&](soci::session& s) {
+    std::map<std::string, std::string> out;
+    soci::rowset<soci::row> rows =
+        (s.prepare << "SELECT id::text, state FROM files WHERE owner_id = CAST(:o AS uuid) "
+                      "AND state <> 'deleted'",
+         soci::use(owner));
+    for (const soci::row& row : rows)
+      out[row.get<std::string>(0)] = row.get<std::string>(1);
+    return out;
+  });
+}
+
+std::vector<boost::json::object> plan_database::events_of_type(const std::string& type) {
+  auto all = sql([](soci::session& s) { return outbox_events(s); });
+  std::vector<boost::json::object> out;
+  for (auto& e : all) {
+    if (e.at("type").as_string() == type)
+      out.push_back(std::move(e));
+  }
+  return out;
+}
+
+long long plan_database::count(const std::string& query, const std::string& param) {
+  return sql([&](soci::session& s) {
+    long long n = -1;
+    s << query, soci::use(param), soci::into(n);
+    return n;
+  });
+}
+
+domain::command_envelope upgrade_command(const std::string& user, const std::string& plan,
+                                         const std::string& order_id) {
+  domain::command_envelope c;
+  c.id = support::random_uuid().to_string();
+  c.type = domain::command_type::upgrade;
+  c.issued_at = now_ms();
+  c.request_id = unique_id("req");
+  c.actor.user_id = user;
+  c.actor.ip = "127.0.0.1";
+  boost::json::object payload{
+      {"order_id", order_id.empty() ? support::random_uuid().to_string() : order_id},
+      {"plan", plan}};
+  c.payload_json = boost::json::serialize(payload);
+  return c;
+}
+
+std::string order_of(const domain::command_envelope& upgrade) {
+  return std::string(boost::json::parse(upgrade.payload_json).at("order_id").as_string());
+}
+
+}  // namespace kemas::test

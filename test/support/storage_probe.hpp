@@ -1,0 +1,56 @@
+#pragma once
+// storage_probe: what an api_fixture's uploads left behind, seen directly in its scratch
+// database and in the shared S3 bucket, for tests that must prove "nothing stored, no orphan
+// object, usage unchanged" without trusting the API's own answers. It also adjusts plans
+// (quota, max file size) in that database to set up limit cases.
+//
+// On destruction it deletes every object under u/<user id>/ of the database's users, so the
+// shared bucket does not collect test files.
+//
+// Threading: one test thread. Database failures throw (soci::soci_error or
+// backend_unavailable); S3 listing failures throw std::runtime_error.
+
+#include <set>
+#include <string>
+
+#include "adapters/postgres/pool.hpp"
+#include "adapters/s3/client.hpp"
+#include "test/support/api_fixture.hpp"
+
+namespace kemas::test {
+
+class storage_probe {
+ public:
+  explicit storage_probe(const api_fixture& api);
+  ~storage_probe();
+  storage_probe(const storage_probe&) = delete;
+  storage_probe& operator=(const storage_probe&) = delete;
+
+  long long used_bytes(const std::string& user_id);
+  // Active (or locked) files of the user: how many, and their summed size.
+  long long live_files(const std::string& user_id);
+  long long live_bytes(const std::string& user_id);
+  // uploads rows of the user in `state` (pending, committed, rejected); "" = any state.
+  long long uploads(const std::string& user_id, const std::string& state = {});
+
+  // Every object key under u/<user id>/ in the bucket (all pages).
+  std::set<std::string> objects_of(const std::string& user_id);
+  // object_key of the user's live files.
+  std::set<std::string> live_keys(const std::string& user_id);
+
+  // UPDATE plans ... WHERE name = `plan`.
+  void set_plan_limits(const std::string& plan, long long quota_bytes, long long max_file_bytes);
+  void set_used_bytes(const std::string& user_id, long long used);
+
+  postgres::pg_pool& pool() noexcept { return pool_; }
+  s3::s3_client& objects() noexcept { return s3_; }
+
+ private:
+  long long scalar(const std::string& query, const std::string& param,
+                   const std::string& param2 = {});
+
+  postgres::pg_pool pool_;
+  s3::s3_client s3_;
+};
+
+}  // namespace kemas::test

@@ -1,0 +1,89 @@
+#include "workers/handlers/expire_handler.hpp"
+
+#include "adapters/amqp/message.hpp"
+#include "adapters/log/logging.hpp"
+#include "domain/rfc3339.hpp"
+#include "workers/handlers/file_ports.hpp"
+#include "workers/handlers/plan_store_tx.hpp"
+#include "workers/worker_metrics.hpp"
+
+namespace kemas::worker {
+
+void expire_handler::count(std::string_view outcome) const {
+  if (ports_.metrics != nullptr)
+    ports_.metrics->plan_expiry(outcome);
+}
+
+handler_result expire_handler::redelay(const domain::command_envelope& command,
+                                       domain::timestamp due_at, domain::timestamp now) const {
+  const amqp::publish_result published = ports_.scheduler->schedule(command, due_at);
+  if (!published.ok()) {
+    return handler_result::retry("expire: re-delaying failed: " +
+                                 std::string(amqp::to_string(published.error)) + ": " +
+                                 published.detail);
+  }
+  count("not_due");
+  log::debug("expire not due yet; re-delayed",
+             {{"request_id", command.request_id},
+              {"command_id", command.id},
+              {"due_at", format_rfc3339(due_at)},
+              {"remaining_ms", static_cast<std::int64_t>((due_at - now).count())}});
+  return handler_result::done();
+}
+
+handler_result expire_handler::handle(const domain::command_envelope& command) {
+  auto parsed = parse_expire_payload(command);
+  if (!parsed)
+    return handler_result::reject(parsed.error().reason);
+  const expire_payload& expire = *parsed;
+
+  const domain::timestamp now = ports_.now();
+  if (now < expire.due_at)
+    return redelay(command, expire.due_at, now);
+
+  expiry_commit commit;
+  auto apply = [&](soci::session& sql) { commit = apply_expiry(sql, command, expire); };
+  if (auto failed = run_transaction(*ports_.db, apply, "expire: commit"))
+    return *failed;
+
+  const std::string_view request_id = command.request_id;
+  switch (commit.what) {
+    case expiry_commit::kind::no_user:
+      log::warn("expire for an account that does not exist; nothing to do",
+                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id}});
+      return handler_result::done();
+    case expiry_commit::kind::already_processed:
+      log::info("expire already processed", {{"request_id", request_id}, {"command_id", command.id}});
+      return handler_result::done();
+    case expiry_commit::kind::decided:
+      break;
+  }
+  switch (commit.decision.action) {
+    case expiry_action::not_yet:
+      return redelay(command, now + commit.decision.remaining, now);
+    case expiry_action::renewed:
+      count("renewed");
+      log::info("expire: renewed meanwhile; nothing to do",
+                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id}});
+      return handler_result::done();
+    case expiry_action::already_free:
+      count("already_free");
+      log::info("expire: account already free; nothing to do",
+                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id}});
+      return handler_result::done();
+    case expiry_action::downgrade:
+      break;
+  }
+  count("downgraded");
+  log::info("plan expired; account downgraded to free", {{"request_id", request_id},
+                                                         {"command_id", command.id},
+                                                         {"user_id", expire.user_id},
+                                                         {"from_plan", commit.from_plan},
+                                                         {"locked", commit.locked},
+                                                         {"unlocked", commit.unlocked},
+                                                         {"used_bytes", commit.used_bytes},
+                                                         {"quota_bytes", commit.quota_bytes}});
+  return handler_result::done();
+}
+
+}  // namespace kemas::worker

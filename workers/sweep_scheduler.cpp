@@ -1,0 +1,185 @@
+#include "workers/sweep_scheduler.hpp"
+
+#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/publisher.hpp"
+#include "adapters/config/settings.hpp"
+#include "adapters/log/logging.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "workers/handlers/plan_commands.hpp"
+#include "workers/queue_probe.hpp"
+#include "workers/worker_metrics.hpp"
+
+#include <soci/soci.h>
+
+#include <unistd.h>
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace kemas::worker {
+namespace {
+
+using sys_clock = std::chrono::system_clock;
+using std::chrono::milliseconds;
+
+// The row is the claim: whoever inserts it publishes the slot's sweep.
+constexpr const char* claim_slot_sql =
+    "INSERT INTO sweep_slots (slot, claimed_by) VALUES (:slot, :claimed_by) "
+    "ON CONFLICT (slot) DO NOTHING RETURNING slot";
+
+// Claims are only looked up by the INSERT's key; a week of them is history for operators.
+constexpr const char* prune_slots_sql =
+    "DELETE FROM sweep_slots WHERE claimed_at < now() - interval '7 days'";
+
+constexpr milliseconds retry_after{1'000};
+constexpr milliseconds max_probe_interval{10'000};
+
+enum class claim_result { published, taken, failed };
+
+domain::timestamp now_ms() {
+  return std::chrono::time_point_cast<milliseconds>(sys_clock::now());
+}
+
+std::string scheduler_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0)
+    host[0] = '\0';
+  return std::string(host) + " pid " + std::to_string(::getpid());
+}
+
+class scheduler_role final : public running_role {
+ public:
+  scheduler_role(const config::settings& settings, worker_metrics& metrics)
+      : interval_(settings.expiry.sweep_interval),
+        metrics_(metrics),
+        publisher_(settings.amqp, publisher_options(settings)),
+        db_(db_settings(settings), "kemas-worker scheduler"),
+        probe_(settings.amqp, kemas_queue_names()),
+        name_(scheduler_name()),
+        thread_([this] { run(); }) {
+    log::info("scheduler role started",
+              {{"sweep_interval_ms", static_cast<std::int64_t>(interval_.count())},
+               {"scheduler", name_}});
+  }
+
+  ~scheduler_role() override { stop(milliseconds(0)); }
+
+  bool stop(milliseconds) override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+      thread_.join();
+    publisher_.stop();
+    db_.stop();
+    return true;
+  }
+
+ private:
+  static amqp::publisher_options publisher_options(const config::settings& settings) {
+    amqp::publisher_options options;
+    options.name = "kemas-worker scheduler pid " + std::to_string(::getpid());
+    options.declare_on_connect = amqp::kemas_topology(settings.amqp.delivery_limit);
+    return options;
+  }
+
+  static config::postgres_settings db_settings(const config::settings& settings) {
+    config::postgres_settings db = settings.postgres;
+    db.pool_size = 1;
+    return db;
+  }
+
+  std::int64_t slot_of(sys_clock::time_point t) const {
+    return std::chrono::duration_cast<milliseconds>(t.time_since_epoch()).count() /
+           interval_.count();
+  }
+
+  sys_clock::time_point slot_start(std::int64_t slot) const {
+    return sys_clock::time_point(std::chrono::duration_cast<sys_clock::duration>(interval_ * slot));
+  }
+
+  // False when stop() was called meanwhile.
+  bool sleep_until(sys_clock::time_point t) {
+    std::unique_lock lock(mutex_);
+    return !wake_.wait_until(lock, t, [this] { return stopping_; });
+  }
+
+  void run() {
+    const milliseconds probe_interval = std::min(interval_, max_probe_interval);
+    std::int64_t settled_slot = -1;  // published by us or taken by another scheduler
+    auto next_probe = sys_clock::now();
+    for (;;) {
+      const auto now = sys_clock::now();
+      const std::int64_t slot = slot_of(now);
+      auto wake_at = slot_start(slot + 1);
+      if (slot != settled_slot) {
+        if (claim_and_publish(slot) == claim_result::failed)
+          wake_at = std::min(wake_at, now + retry_after);
+        else
+          settled_slot = slot;
+      }
+      if (now >= next_probe) {
+        for (const auto& [queue, ready] : probe_.sample())
+          metrics_.queue_messages(queue, static_cast<double>(ready));
+        next_probe = now + probe_interval;
+      }
+      if (!sleep_until(std::min(wake_at, next_probe)))
+        return;
+    }
+  }
+
+  claim_result claim_and_publish(std::int64_t slot) {
+    try {
+      return db_.with_session([&](soci::session& sql) {
+        soci::transaction tx(sql);
+        const long long wanted = slot;
+        long long claimed = 0;
+        sql << claim_slot_sql, soci::use(wanted), soci::use(name_), soci::into(claimed);
+        if (!sql.got_data())
+          return claim_result::taken;
+        // Published while the claim is uncommitted: a competitor's INSERT waits for it, and
+        // sees the row only if the sweep is really out.
+        const auto sweep = make_sweep_command(slot, interval_, now_ms());
+        const amqp::publish_result published = publisher_.publish_sync(amqp::command_message(sweep));
+        if (!published.ok()) {
+          log::warn("expire-sweep not published; releasing the slot",
+                    {{"slot", slot},
+                     {"error", amqp::to_string(published.error)},
+                     {"detail", published.detail}});
+          return claim_result::failed;  // rolled back
+        }
+        sql << prune_slots_sql;
+        tx.commit();
+        metrics_.sweep_published();
+        log::info("expire-sweep published", {{"slot", slot}, {"command_id", sweep.id}});
+        return claim_result::published;
+      });
+    } catch (const std::exception& e) {
+      log::warn("sweep slot claim failed", {{"slot", slot}, {"error", e.what()}});
+      return claim_result::failed;
+    }
+  }
+
+  const milliseconds interval_;
+  worker_metrics& metrics_;
+  amqp::amqp_publisher publisher_;
+  postgres::pg_pool db_;
+  queue_probe probe_;  // used on thread_ only
+  const std::string name_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once everything above exists
+};
+
+}  // namespace
+
+std::unique_ptr<running_role> make_scheduler_role(const config::settings& settings,
+                                                  worker_metrics& metrics) {
+  return std::make_unique<scheduler_role>(settings, metrics);
+}
+
+}  // namespace kemas::worker

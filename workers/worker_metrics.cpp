@@ -1,0 +1,126 @@
+#include "workers/worker_metrics.hpp"
+
+#include "adapters/metrics/registry.hpp"
+#include "domain/command.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <array>
+#include <string>
+
+namespace kemas::worker {
+namespace {
+
+constexpr std::array<command_outcome, 4> all_outcomes{command_outcome::done, command_outcome::retry,
+                                                      command_outcome::rejected,
+                                                      command_outcome::dead_lettered};
+
+// Publish -> commit includes the broker queue, and retries through the delay queues (up to an
+// hour per step): the upper buckets are that long.
+const prometheus::Histogram::BucketBoundaries latency_buckets{
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600};
+const prometheus::Histogram::BucketBoundaries handler_buckets{
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+}  // namespace
+
+std::string_view to_string(command_outcome outcome) noexcept {
+  switch (outcome) {
+    case command_outcome::done:
+      return "done";
+    case command_outcome::retry:
+      return "retry";
+    case command_outcome::rejected:
+      return "rejected";
+    case command_outcome::dead_lettered:
+      return "dead_lettered";
+  }
+  return "unknown";
+}
+
+struct worker_metrics::impl {
+  prometheus::Family<prometheus::Counter>& processed;
+  prometheus::Family<prometheus::Histogram>& latency;
+  prometheus::Family<prometheus::Histogram>& handler;
+  prometheus::Family<prometheus::Counter>* expiries = nullptr;
+  prometheus::Counter* sweeps = nullptr;
+  prometheus::Family<prometheus::Gauge>* queue_messages = nullptr;
+};
+
+worker_metrics::worker_metrics(metrics::registry& registry) {
+  auto& reg = registry.prometheus_registry();
+  auto& processed = prometheus::BuildCounter()
+                        .Name("kemas_commands_processed_total")
+                        .Help(
+                            "Command deliveries settled, by command type and outcome "
+                            "(done, retry, rejected, dead_lettered)")
+                        .Register(reg);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("kemas_command_latency_seconds")
+                      .Help(
+                          "From the command's issued_at (published by the api) to its "
+                          "handler's commit, retries included")
+                      .Register(reg);
+  auto& handler = prometheus::BuildHistogram()
+                      .Name("kemas_command_handler_seconds")
+                      .Help("Time one handler run took, whatever its result")
+                      .Register(reg);
+  impl_ = std::make_unique<impl>(impl{processed, latency, handler});
+  for (domain::command_type type : domain::all_command_types) {
+    const std::string name(domain::to_string(type));
+    for (command_outcome outcome : all_outcomes)
+      processed.Add({{"type", name}, {"outcome", std::string(to_string(outcome))}});
+  }
+  processed.Add({{"type", std::string(invalid_command_type)},
+                 {"outcome", std::string(to_string(command_outcome::dead_lettered))}});
+
+  impl_->expiries = &prometheus::BuildCounter()
+                         .Name("kemas_plan_expiries_total")
+                         .Help("expire commands by outcome (downgraded, not_due, renewed, "
+                               "already_free)")
+                         .Register(reg);
+  for (const char* outcome : {"downgraded", "not_due", "renewed", "already_free"})
+    impl_->expiries->Add({{"outcome", outcome}});
+  impl_->sweeps = &prometheus::BuildCounter()
+                       .Name("kemas_sweeps_published_total")
+                       .Help("expire-sweep commands published by this scheduler")
+                       .Register(reg)
+                       .Add({});
+  impl_->queue_messages = &prometheus::BuildGauge()
+                               .Name("kemas_queue_messages")
+                               .Help("Ready messages in a kemas queue, sampled by the scheduler")
+                               .Register(reg);
+}
+
+worker_metrics::~worker_metrics() = default;
+
+void worker_metrics::processed(std::string_view type, command_outcome outcome) {
+  impl_->processed.Add({{"type", std::string(type)}, {"outcome", std::string(to_string(outcome))}})
+      .Increment();
+}
+
+void worker_metrics::handler_ran(std::string_view type, double seconds) {
+  impl_->handler.Add({{"type", std::string(type)}}, handler_buckets)
+      .Observe(std::max(0.0, seconds));
+}
+
+void worker_metrics::committed(std::string_view type, double seconds_since_issued) {
+  impl_->latency.Add({{"type", std::string(type)}}, latency_buckets)
+      .Observe(std::max(0.0, seconds_since_issued));
+}
+
+void worker_metrics::plan_expiry(std::string_view outcome) {
+  impl_->expiries->Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void worker_metrics::sweep_published() { impl_->sweeps->Increment(); }
+
+void worker_metrics::queue_messages(std::string_view queue, double ready) {
+  impl_->queue_messages->Add({{"queue", std::string(queue)}}).Set(ready);
+}
+
+}  // namespace kemas::worker

@@ -1,0 +1,65 @@
+#pragma once
+// Prometheus metrics of kemas-worker's command processing (DESIGN.md "Observability"):
+//
+//   kemas_commands_processed_total{type, outcome}  how each delivery ended:
+//       done           the handler finished and the message was acked
+//       retry          the handler asked to retry: republished through a delay queue (or
+//                      requeued when that copy could not be published)
+//       rejected       the handler refused it for good: dead-lettered with its reason
+//       dead_lettered  malformed, no handler here, or out of retry attempts
+//   kemas_command_latency_seconds{type}   envelope issued_at (the api's publish) -> handler
+//       done (its commit), across every retry; the wall clocks of api and worker host differ
+//       by their skew, and a negative difference counts as 0
+//   kemas_command_handler_seconds{type}   one handler run, whatever its result
+//
+// `type` is the command type ("upload", "delete", ...) or "invalid" for a message that is not
+// a command envelope, so the label set stays bounded. The counters of every type and outcome
+// exist from the start at 0, so rate() works from the first scrape.
+//
+// Plans (step 4):
+//   kemas_plan_expiries_total{outcome}  what `expire` commands did: downgraded, not_due
+//       (re-delayed: not due yet), renewed (a later expiry replaced it), already_free
+//   kemas_sweeps_published_total        expire-sweep commands this scheduler published (one
+//       per interval across all schedulers: sum it over them)
+//   kemas_queue_messages{queue}         ready messages per kemas queue (commands, delay
+//       buckets, dead letters), sampled by the scheduler role
+//
+// Thread-safe (prometheus-cpp locks internally); the registry must outlive this object.
+
+#include <memory>
+#include <string_view>
+
+namespace kemas::metrics {
+class registry;
+}
+
+namespace kemas::worker {
+
+enum class command_outcome { done, retry, rejected, dead_lettered };
+
+std::string_view to_string(command_outcome outcome) noexcept;
+
+// The `type` label of a delivery that is not a valid command envelope.
+inline constexpr std::string_view invalid_command_type = "invalid";
+
+class worker_metrics {
+ public:
+  explicit worker_metrics(metrics::registry& registry);
+  ~worker_metrics();
+  worker_metrics(const worker_metrics&) = delete;
+  worker_metrics& operator=(const worker_metrics&) = delete;
+
+  void processed(std::string_view type, command_outcome outcome);
+  void handler_ran(std::string_view type, double seconds);
+  void committed(std::string_view type, double seconds_since_issued);
+  // `outcome`: downgraded | not_due | renewed | already_free.
+  void plan_expiry(std::string_view outcome);
+  void sweep_published();
+  void queue_messages(std::string_view queue, double ready);
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kemas::worker
