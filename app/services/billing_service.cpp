@@ -3,13 +3,12 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <charconv>
-
 #include "adapters/amqp/envelope_codec.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/support/random.hpp"
+#include "app/services/paging.hpp"
 #include "app/services/settle_wait.hpp"
 
 namespace kemas::app {
@@ -20,7 +19,7 @@ namespace {
 
 // Cursors are base64url of "<created_us>:<id>" of the previous page's last order.
 std::string encode_cursor(const order_record& last) {
-  return crypto::base64url(std::to_string(last.created_us) + ":" + last.id.to_string());
+  return crypto::base64url(format_time_position(last.created_us, last.id));
 }
 
 result<postgres::order_position> decode_cursor(std::string_view text) {
@@ -28,32 +27,13 @@ result<postgres::order_position> decode_cursor(std::string_view text) {
   auto raw = crypto::base64url_decode(text);
   if (!raw)
     return bad;
-  const std::string_view body(*raw);
-  const auto colon = body.find(':');
-  if (colon == std::string_view::npos)
+  auto at = parse_time_position(*raw);
+  if (!at)
     return bad;
   postgres::order_position pos;
-  const auto us = body.substr(0, colon);
-  auto [end, ec] = std::from_chars(us.data(), us.data() + us.size(), pos.created_us);
-  auto id = uuid::parse(body.substr(colon + 1));
-  if (ec != std::errc{} || end != us.data() + us.size() || !id)
-    return bad;
-  pos.id = *id;
+  pos.created_us = at->created_us;
+  pos.id = at->id;
   return pos;
-}
-
-result<unsigned> parse_limit(const std::optional<std::string>& text) {
-  if (!text)
-    return order_list_default_limit;
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size() || value < 1 ||
-      value > order_list_max_limit) {
-    return make_error(errc::validation_failed,
-                      "limit must be an integer from 1 to " + std::to_string(order_list_max_limit),
-                      "limit");
-  }
-  return value;
 }
 
 bool settled(const order_record& order) {
@@ -74,7 +54,7 @@ asio::awaitable<result<postgres::subscription_record>> billing_service::subscrip
 
 asio::awaitable<result<order_list_page>> billing_service::orders(
     const principal& who, std::optional<std::string> limit, std::optional<std::string> cursor) {
-  auto rows = parse_limit(limit);
+  auto rows = parse_page_limit(limit, order_list_default_limit, order_list_max_limit);
   if (!rows)
     co_return rows.error();
   std::optional<postgres::order_position> after;

@@ -1,12 +1,12 @@
 #include "app/services/file_service.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/s3/object_stream.hpp"
+#include "app/services/paging.hpp"
 #include "domain/file_name.hpp"
 #include "domain/quota.hpp"
 
@@ -53,7 +53,7 @@ class metered_source final : public http::body_source {
 std::string encode_cursor(file_sort sort, const file_record& last) {
   std::string raw = sort == file_sort::name_asc
                         ? "n:" + last.id.to_string() + ":" + last.name
-                        : "c:" + std::to_string(last.created_us) + ":" + last.id.to_string();
+                        : "c:" + format_time_position(last.created_us, last.id);
   return crypto::base64url(raw);
 }
 
@@ -77,30 +77,16 @@ result<postgres::file_position> decode_cursor(file_sort sort, std::string_view t
     return pos;
   }
   if ((*raw)[0] == 'c' && sort == file_sort::created_desc) {
-    const auto us = body.substr(0, colon);
-    auto [end, ec] = std::from_chars(us.data(), us.data() + us.size(), pos.created_us);
-    auto id = uuid::parse(body.substr(colon + 1));
-    if (ec != std::errc{} || end != us.data() + us.size() || !id)
+    auto at = parse_time_position(body);
+    if (!at)
       return bad;
-    pos.id = *id;
+    pos.created_us = at->created_us;
+    pos.id = at->id;
     return pos;
   }
   return bad;
 }
 
-result<unsigned> parse_limit(const std::optional<std::string>& text) {
-  if (!text)
-    return file_list_default_limit;
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc{} || end != text->data() + text->size() || value < 1 ||
-      value > file_list_max_limit) {
-    return make_error(errc::validation_failed,
-                      "limit must be an integer from 1 to " + std::to_string(file_list_max_limit),
-                      "limit");
-  }
-  return value;
-}
 
 result<file_sort> parse_sort(const std::optional<std::string>& text) {
   if (!text || *text == "created_at")
@@ -125,7 +111,7 @@ file_service::file_service(postgres::file_repository& files, s3::s3_service& sto
 
 asio::awaitable<result<file_page>> file_service::list(const principal& who,
                                                       file_list_request request) {
-  auto limit = parse_limit(request.limit);
+  auto limit = parse_page_limit(request.limit, file_list_default_limit, file_list_max_limit);
   if (!limit)
     co_return limit.error();
   auto sort = parse_sort(request.sort);

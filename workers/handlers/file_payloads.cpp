@@ -3,63 +3,16 @@
 #include "adapters/crypto/tokens.hpp"
 #include "domain/file_name.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
-
 #include <algorithm>
 #include <cctype>
 
 namespace kemas::worker {
 namespace {
 
-using text_result = boost::system::result<std::string, payload_problem>;
-
-payload_problem fail(std::string reason) {
-  return payload_problem{std::move(reason)};
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-boost::system::result<boost::json::object, payload_problem> payload_object(
-    std::string_view what, const std::string& json) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(json, ec);
-  if (ec)
-    return fail(std::string(what) + " payload: not JSON: " + ec.message());
-  if (!value.is_object())
-    return fail(std::string(what) + " payload: not a JSON object");
-  return std::move(value.as_object());
-}
-
-text_result string_field(const boost::json::object& payload, std::string_view what,
-                         std::string_view key) {
-  const auto* v = payload.if_contains(key);
-  if (v == nullptr)
-    return fail(std::string(what) + " payload: field '" + std::string(key) + "' is missing");
-  if (!v->is_string())
-    return fail(std::string(what) + " payload: field '" + std::string(key) + "' is not a string");
-  return text_result(boost::system::in_place_value, std::string(v->as_string()));
-}
-
-text_result uuid_field(const boost::json::object& payload, std::string_view what,
-                       std::string_view key) {
-  auto text = string_field(payload, what, key);
-  if (!text)
-    return text;
-  if (!domain::is_uuid_text(*text))
-    return fail(std::string(what) + " payload: field '" + std::string(key) + "' is not a uuid");
-  return text_result(boost::system::in_place_value, lower(std::move(*text)));
-}
-
-text_result owner_of(const domain::command_envelope& command, std::string_view what) {
-  if (!command.actor.user_id || !domain::is_uuid_text(*command.actor.user_id))
-    return fail(std::string(what) + " command: actor.user_id (the owner) is missing");
-  return text_result(boost::system::in_place_value, lower(*command.actor.user_id));
-}
+using payload::fail;
+using payload::string_field;
+using payload::text_result;
+using payload::uuid_field;
 
 bool is_lower_hex64(std::string_view text) {
   return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
@@ -95,12 +48,12 @@ std::optional<std::string> decode_base64(std::string_view text) {
 boost::system::result<upload_payload, payload_problem> parse_upload_payload(
     const domain::command_envelope& command) {
   constexpr std::string_view what = "upload";
-  auto object = payload_object(what, command.payload_json);
+  auto object = payload::object_of(what, command.payload_json);
   if (!object)
     return object.error();
   const auto& p = *object;
   upload_payload out;
-  auto owner = owner_of(command, what);
+  auto owner = payload::actor_user(command, what, "the owner");
   auto upload_id = uuid_field(p, what, "upload_id");
   auto file_id = uuid_field(p, what, "file_id");
   auto name = string_field(p, what, "name");
@@ -121,33 +74,33 @@ boost::system::result<upload_payload, payload_problem> parse_upload_payload(
   out.object_key = *object_key;
 
   if (auto valid = validate_file_name(out.name); !valid)
-    return fail("upload payload: field 'name': " + valid.error().message);
+    return fail(what, "field 'name': " + valid.error().message);
   if (out.content_type.empty() || out.content_type.size() > 255)
-    return fail(std::string("upload payload: field 'content_type' must be 1 to 255 characters"));
+    return fail(what, "field 'content_type' must be 1 to 255 characters");
   if (!is_lower_hex64(out.sha256))
-    return fail(std::string("upload payload: field 'sha256' is not 64 lower-case hex digits"));
+    return fail(what, "field 'sha256' is not 64 lower-case hex digits");
   // Keys are generated from ids: a command naming any other key could touch another file.
   if (out.object_key != object_key_for(out.owner_id, out.file_id))
-    return fail(std::string("upload payload: field 'object_key' is not u/{owner}/{file_id}"));
+    return fail(what, "field 'object_key' is not u/{owner}/{file_id}");
 
   const auto* size = p.if_contains("size");
   if (size == nullptr)
-    return fail(std::string("upload payload: field 'size' is missing"));
+    return fail(what, "field 'size' is missing");
   if (size->is_uint64())
     out.size = size->as_uint64();
   else if (size->is_int64() && size->as_int64() >= 0)
     out.size = static_cast<std::uint64_t>(size->as_int64());
   else
-    return fail(std::string("upload payload: field 'size' is not a non-negative integer"));
+    return fail(what, "field 'size' is not a non-negative integer");
   if (out.size > static_cast<std::uint64_t>(INT64_MAX))
-    return fail(std::string("upload payload: field 'size' is too large"));
+    return fail(what, "field 'size' is too large");
 
   if (const auto* body = p.if_contains("inline_base64")) {
     if (!body->is_string())
-      return fail(std::string("upload payload: field 'inline_base64' is not a string"));
+      return fail(what, "field 'inline_base64' is not a string");
     auto bytes = decode_base64(body->as_string());
     if (!bytes)
-      return fail(std::string("upload payload: field 'inline_base64' is not valid base64"));
+      return fail(what, "field 'inline_base64' is not valid base64");
     out.inline_body = std::move(*bytes);
   }
   return out;
@@ -156,10 +109,10 @@ boost::system::result<upload_payload, payload_problem> parse_upload_payload(
 boost::system::result<delete_payload, payload_problem> parse_delete_payload(
     const domain::command_envelope& command) {
   constexpr std::string_view what = "delete";
-  auto object = payload_object(what, command.payload_json);
+  auto object = payload::object_of(what, command.payload_json);
   if (!object)
     return object.error();
-  auto owner = owner_of(command, what);
+  auto owner = payload::actor_user(command, what, "the owner");
   if (!owner)
     return owner.error();
   auto file_id = uuid_field(*object, what, "file_id");

@@ -12,6 +12,7 @@
 // Pure functions, thread-safe.
 
 #include "domain/command.hpp"
+#include "workers/handlers/payload_fields.hpp"
 
 #include <boost/system/result.hpp>
 
@@ -37,11 +38,6 @@ struct upload_payload {
 struct delete_payload {
   std::string owner_id;
   std::string file_id;
-};
-
-// Why a payload is unusable, for the dead-letter reason ("upload payload: field 'size': ...").
-struct payload_problem {
-  std::string reason;
 };
 
 boost::system::result<upload_payload, payload_problem> parse_upload_payload(

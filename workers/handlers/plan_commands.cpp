@@ -14,48 +14,10 @@
 namespace kemas::worker {
 namespace {
 
-using text_result = boost::system::result<std::string, payload_problem>;
-using object_result = boost::system::result<boost::json::object, payload_problem>;
-
-payload_problem fail(std::string_view what, std::string_view problem) {
-  return payload_problem{std::string(what) + " payload: " + std::string(problem)};
-}
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
-object_result payload_object(std::string_view what, const std::string& json) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(json, ec);
-  if (ec)
-    return fail(what, "not JSON: " + ec.message());
-  if (!value.is_object())
-    return fail(what, "not a JSON object");
-  return std::move(value.as_object());
-}
-
-text_result string_field(const boost::json::object& payload, std::string_view what,
-                         std::string_view key) {
-  const auto* v = payload.if_contains(key);
-  if (v == nullptr)
-    return fail(what, "field '" + std::string(key) + "' is missing");
-  if (!v->is_string())
-    return fail(what, "field '" + std::string(key) + "' is not a string");
-  return text_result(boost::system::in_place_value, std::string(v->as_string()));
-}
-
-text_result uuid_field(const boost::json::object& payload, std::string_view what,
-                       std::string_view key) {
-  auto text = string_field(payload, what, key);
-  if (!text)
-    return text;
-  if (!domain::is_uuid_text(*text))
-    return fail(what, "field '" + std::string(key) + "' is not a uuid");
-  return text_result(boost::system::in_place_value, lower(std::move(*text)));
-}
+using payload::fail;
+using payload::lower;
+using payload::string_field;
+using payload::uuid_field;
 
 // The plan names of 0001_initial.sql's CHECK: the handler looks them up, nothing else.
 bool is_plan_name(std::string_view name) {
@@ -71,11 +33,12 @@ bool is_plan_name(std::string_view name) {
 boost::system::result<upgrade_payload, payload_problem> parse_upgrade_payload(
     const domain::command_envelope& command) {
   constexpr std::string_view what = "upgrade";
-  auto object = payload_object(what, command.payload_json);
+  auto object = payload::object_of(what, command.payload_json);
   if (!object)
     return object.error();
-  if (!command.actor.user_id || !domain::is_uuid_text(*command.actor.user_id))
-    return fail("upgrade command", "actor.user_id (the buyer) is missing");
+  auto buyer = payload::actor_user(command, what, "the buyer");
+  if (!buyer)
+    return buyer.error();
   auto order_id = uuid_field(*object, what, "order_id");
   if (!order_id)
     return order_id.error();
@@ -84,13 +47,13 @@ boost::system::result<upgrade_payload, payload_problem> parse_upgrade_payload(
     return plan.error();
   if (!is_plan_name(*plan))
     return fail(what, "field 'plan' is not a plan name");
-  return upgrade_payload{lower(*command.actor.user_id), *order_id, *plan};
+  return upgrade_payload{*buyer, *order_id, *plan};
 }
 
 boost::system::result<expire_payload, payload_problem> parse_expire_payload(
     const domain::command_envelope& command) {
   constexpr std::string_view what = "expire";
-  auto object = payload_object(what, command.payload_json);
+  auto object = payload::object_of(what, command.payload_json);
   if (!object)
     return object.error();
   auto user_id = uuid_field(*object, what, "user_id");
@@ -108,7 +71,7 @@ boost::system::result<expire_payload, payload_problem> parse_expire_payload(
 boost::system::result<sweep_payload, payload_problem> parse_sweep_payload(
     const domain::command_envelope& command) {
   constexpr std::string_view what = "expire-sweep";
-  auto object = payload_object(what, command.payload_json);
+  auto object = payload::object_of(what, command.payload_json);
   if (!object)
     return object.error();
   sweep_payload out;
