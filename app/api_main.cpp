@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <malloc.h>
+
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -21,6 +23,11 @@ namespace asio = boost::asio;
 using namespace kemas;
 
 int main(int argc, char** argv) {
+  // Upload parts (upload.part_size, MiBs each) are allocated and freed on any I/O thread.
+  // glibc's adaptive mmap threshold would soon serve them from per-thread arenas that keep
+  // the freed memory resident (measured: ~5 parts of RSS per upload instead of 2); a fixed
+  // 1 MiB threshold gives them back to the system as soon as a part has been sent.
+  mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   CLI::App cli{"kemas-api: the kemas HTTP front end"};
   std::string config_path = config::default_config_path().string();
   cli.add_option("--config", config_path,

@@ -7,6 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <exception>
 
 #include "adapters/log/logging.hpp"
@@ -72,10 +73,20 @@ error object_upload::storage_failed(std::string_view step, const s3::s3_error& f
 asio::awaitable<result<void>> object_upload::write(std::string_view bytes) {
   hash_.update(bytes);
   size_ += bytes.size();
-  buffer_.append(bytes);
-  if (buffer_.size() < part_size_)
-    co_return result<void>{};
-  co_return co_await send_part();
+  while (!bytes.empty()) {
+    // Parts are cut at exactly part_size, so the buffer never outgrows the one allocation
+    // it gets once the body is too large to ride inline.
+    const std::size_t take = std::min(part_size_ - buffer_.size(), bytes.size());
+    if (buffer_.size() + take > inline_max_ && buffer_.capacity() < part_size_)
+      buffer_.reserve(part_size_);
+    buffer_.append(bytes.substr(0, take));
+    bytes.remove_prefix(take);
+    if (buffer_.size() == part_size_) {
+      if (auto sent = co_await send_part(); !sent)
+        co_return sent;
+    }
+  }
+  co_return result<void>{};
 }
 
 // Starts sending the buffer as the next part, after the previous part has arrived.

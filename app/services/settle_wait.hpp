@@ -2,8 +2,8 @@
 // How a request waits for a worker: it polls the row the worker settles (an upload, a
 // deleted file) until it is settled or the configured wait is over. Polling the database
 // works with any number of api instances and needs no reply queue; the interval starts at
-// a few milliseconds (small commits are quick) and backs off to 200 ms, so a waiting
-// request costs at most five cheap queries a second.
+// 2 ms (a small upload commits in a few) and grows by half each time up to 200 ms, so a
+// waiting request costs at most five cheap queries a second once the wait is long.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,7 +21,7 @@ template <class Check>
 boost::asio::awaitable<bool> wait_until_settled(std::chrono::milliseconds wait, Check settled) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + wait;
-  auto interval = std::chrono::milliseconds(5);
+  auto interval = std::chrono::microseconds(2000);
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
   for (;;) {
     const bool done = co_await settled();
@@ -32,7 +32,7 @@ boost::asio::awaitable<bool> wait_until_settled(std::chrono::milliseconds wait, 
       co_return false;
     timer.expires_at(std::min(deadline, now + interval));
     co_await timer.async_wait(boost::asio::use_awaitable);
-    interval = std::min(interval * 2, std::chrono::milliseconds(200));
+    interval = std::min(interval * 3 / 2, std::chrono::microseconds(200'000));
   }
 }
 
