@@ -70,22 +70,29 @@ result<app::plan_input> plan_input_from(const boost::json::object& body) {
   return in;
 }
 
-asio::awaitable<response> list_catalog(app::plan_service& plans, request_context&) {
-  auto all = co_await plans.catalog();
-  boost::json::array items;
-  for (const auto& p : all)
-    items.push_back(plan_json(p, false));
-  auto r = json_response(200, boost::json::object{{"plans", std::move(items)}});
-  r.with_header("Cache-Control", "public, max-age=60");
-  co_return r;
+// The JSON body of a create or update, read and checked field by field.
+asio::awaitable<result<app::plan_input>> read_plan_input(request_context& ctx) {
+  auto body = co_await read_json_object(ctx);
+  if (!body)
+    co_return body.error();
+  co_return plan_input_from(*body);
 }
 
-asio::awaitable<response> list_all(app::plan_service& plans, request_context&) {
-  auto all = co_await plans.all();
+asio::awaitable<response> list_plans(app::plan_service& plans, bool everything,
+                                     request_context&) {
+  // Two statements, not `?:` around co_await (GCC 12 destroys such temporaries twice).
+  std::vector<postgres::plan_record> all;
+  if (everything)
+    all = co_await plans.all();
+  else
+    all = co_await plans.catalog();
   boost::json::array items;
   for (const auto& p : all)
-    items.push_back(plan_json(p, true));
-  co_return json_response(200, boost::json::object{{"plans", std::move(items)}});
+    items.push_back(plan_json(p, everything));
+  auto r = json_response(200, boost::json::object{{"plans", std::move(items)}});
+  if (!everything)
+    r.with_header("Cache-Control", "public, max-age=60");
+  co_return r;
 }
 
 asio::awaitable<response> get_plan(app::plan_service& plans, request_context& ctx) {
@@ -96,10 +103,7 @@ asio::awaitable<response> get_plan(app::plan_service& plans, request_context& ct
 }
 
 asio::awaitable<response> create_plan(app::plan_service& plans, request_context& ctx) {
-  auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return error_response(body.error(), ctx.request_id());
-  auto input = plan_input_from(*body);
+  auto input = co_await read_plan_input(ctx);
   if (!input)
     co_return error_response(input.error(), ctx.request_id());
   auto meta = meta_of(ctx);
@@ -112,10 +116,7 @@ asio::awaitable<response> create_plan(app::plan_service& plans, request_context&
 }
 
 asio::awaitable<response> update_plan(app::plan_service& plans, request_context& ctx) {
-  auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return error_response(body.error(), ctx.request_id());
-  auto input = plan_input_from(*body);
+  auto input = co_await read_plan_input(ctx);
   if (!input)
     co_return error_response(input.error(), ctx.request_id());
   auto meta = meta_of(ctx);
@@ -157,9 +158,9 @@ boost::json::object plan_json(const postgres::plan_record& plan, bool with_admin
 
 void add_plan_routes(router& routes, app::plan_service& plans) {
   routes.add(method::get, "/api/v1/plans", catalog_access,
-             [&plans](request_context& ctx) { return list_catalog(plans, ctx); });
+             [&plans](request_context& ctx) { return list_plans(plans, false, ctx); });
   routes.add(method::get, "/api/v1/admin/plans", admin_only,
-             [&plans](request_context& ctx) { return list_all(plans, ctx); });
+             [&plans](request_context& ctx) { return list_plans(plans, true, ctx); });
   routes.add(method::post, "/api/v1/admin/plans", admin_only,
              [&plans](request_context& ctx) { return create_plan(plans, ctx); });
   routes.add(method::get, "/api/v1/admin/plans/{id}", admin_only,
