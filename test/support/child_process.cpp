@@ -122,7 +122,8 @@ std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
     }
     if (std::chrono::steady_clock::now() >= deadline)
       return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // poll interval of waitpid(WNOHANG) until the deadline
+    // Poll interval of waitpid(WNOHANG) until the deadline.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
