@@ -8,6 +8,7 @@
 #include <boost/json/array.hpp>
 
 #include "app/routes/billing.hpp"
+#include "app/routes/command_requests.hpp"
 #include "app/routes/json_body.hpp"
 #include "app/server/error_response.hpp"
 #include "app/services/billing_service.hpp"
@@ -24,17 +25,6 @@ boost::json::value time_or_null(const std::optional<postgres::timestamp>& t) {
   if (!t)
     return nullptr;
   return boost::json::string(format_rfc3339(*t));
-}
-
-// RFC 7240: any Prefer header that asks for respond-async.
-bool prefers_async(const request_context& ctx) {
-  auto prefer = ctx.joined_header("Prefer");
-  if (!prefer)
-    return false;
-  std::string lower(*prefer);
-  for (auto& c : lower)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower.find("respond-async") != std::string::npos;
 }
 
 std::string order_location(const uuid& id) {
@@ -57,7 +47,7 @@ asio::awaitable<response> upgrade(app::billing_service& billing, request_context
   if (!package)
     co_return error_response(package.error(), ctx.request_id());
   const bool respond_async = prefers_async(ctx);
-  app::command_origin origin{ctx.request_id(), ctx.who().user_id, ctx.client_ip()};
+  app::command_origin origin = origin_of(ctx);
   auto outcome =
       co_await billing.upgrade(ctx.who(), std::move(*package), respond_async, std::move(origin));
   if (!outcome)

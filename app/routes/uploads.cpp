@@ -8,6 +8,7 @@
 
 #include "app/routes/files.hpp"
 
+#include "app/routes/command_requests.hpp"
 #include "app/routes/json_body.hpp"
 #include "app/routes/upload_body.hpp"
 #include "app/server/error_response.hpp"
@@ -39,21 +40,6 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
       return false;
   }
   return true;
-}
-
-// RFC 7240: any Prefer header that asks for respond-async.
-bool prefers_async(const request_context& ctx) {
-  auto prefer = ctx.joined_header("Prefer");
-  if (!prefer)
-    return false;
-  std::string lower(*prefer);
-  for (auto& c : lower)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower.find("respond-async") != std::string::npos;
-}
-
-app::command_origin origin_of(const request_context& ctx) {
-  return {ctx.request_id(), ctx.who().user_id, ctx.client_ip()};
 }
 
 boost::json::object upload_json(const app::upload_view& view) {
