@@ -24,15 +24,18 @@
 #include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/api_fixture.hpp"
+#include "test/support/upload_client.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/relay_fixture.hpp"
 #include "test/support/s3_fixture.hpp"
 #include "test/support/worker_fixture.hpp"
 
+using kemas::test::account;
 using kemas::test::api_fixture;
 using kemas::test::bearer;
 using kemas::test::error_code;
 using kemas::test::raw_response;
+using kemas::test::sign_up;
 namespace json = boost::json;
 namespace pg = kemas::postgres;
 
@@ -41,26 +44,6 @@ namespace {
 json::object parse(const raw_response& r) {
   INFO(r.body);
   return kemas::test::json_body(r);
-}
-
-struct account {
-  std::string id;
-  std::string auth;  // "Authorization: Bearer ...\r\n"
-};
-
-account sign_up(const api_fixture& api, const std::string& name) {
-  const std::string email = name + "@example.com";
-  auto reg = api.call("POST", "/api/v1/user/register",
-                      json::serialize(json::object{
-                          {"email", email}, {"username", name}, {"password", "correct horse 1"}}));
-  REQUIRE(reg.status == 201);
-  auto r =
-      api.call("POST", "/api/v1/user/login",
-               json::serialize(json::object{{"email", email}, {"password", "correct horse 1"}}));
-  REQUIRE(r.status == 200);
-  auto body = parse(r);
-  return {std::string(body.at("user").at("id").as_string()),
-          bearer(std::string(body.at("access_token").as_string()))};
 }
 
 // The api on the vhost; `wait` is upload.wait (how long an upgrade waits for its order).
