@@ -32,19 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A loopback port free right now (bound, then closed again).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 long long count_all(test::plan_database& db, const std::string& query) {
   return db.sql([&](soci::session& s) {
     long long n = -1;
@@ -59,7 +46,7 @@ TEST_CASE("two schedulers publish one sweep per interval between them") {
   test::plan_database db("two_schedulers");
   test::scratch_vhost vhost("schedulers");
   const config::amqp_settings amqp = vhost.amqp_settings();
-  const std::uint16_t metrics_port = free_port();
+  const std::uint16_t metrics_port = test::free_loopback_port();
   std::vector<std::pair<std::string, std::string>> env{{"KEMAS_EXPIRY_SWEEP_INTERVAL", "1s"}};
   auto with_metrics = env;
   with_metrics.emplace_back("KEMAS_WORKER_METRICS_HOST", "127.0.0.1");

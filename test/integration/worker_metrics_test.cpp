@@ -28,19 +28,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A loopback port free right now (bound, then closed again).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
 std::vector<std::pair<std::string, std::string>> metrics_env(std::uint16_t port) {
   return {{"KEMAS_WORKER_METRICS_HOST", "127.0.0.1"},
           {"KEMAS_WORKER_METRICS_PORT", std::to_string(port)}};
@@ -71,7 +58,7 @@ TEST_CASE("kemas-worker --role commands serves /metrics and counts its commands"
   test::migrated_database db("worker_metrics");
   test::scratch_vhost vhost("metrics");
   const config::amqp_settings amqp = vhost.amqp_settings();
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = test::free_loopback_port();
   test::child_process worker = test::start_worker("commands", db.settings().url, vhost.name(),
                                                   "worker_metrics_test.worker", metrics_env(port));
   REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
@@ -129,7 +116,7 @@ TEST_CASE("kemas-worker --role commands serves /metrics and counts its commands"
 
 TEST_CASE("every kemas-worker role serves /metrics and a taken port stops start-up") {
   test::scratch_vhost vhost("metrics-roles");
-  const std::uint16_t port = free_port();
+  const std::uint16_t port = test::free_loopback_port();
   test::child_process scheduler =
       test::start_worker("scheduler", "postgresql://kemas@127.0.0.1:1/unused", vhost.name(),
                          "worker_metrics_test.scheduler", metrics_env(port));

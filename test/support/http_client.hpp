@@ -40,6 +40,10 @@ class raw_connection {
 };
 
 // One request on a fresh connection.
+// A loopback TCP port free right now (bound, then closed again), for a child process's
+// listener. Throws std::runtime_error when no socket can be bound.
+std::uint16_t free_loopback_port();
+
 raw_response http_request(std::uint16_t port, std::string_view method, std::string_view target,
                           std::string_view body = {}, std::string_view extra_headers = {});
 
