@@ -1,6 +1,7 @@
 #include "adapters/amqp/consumer.hpp"
 
 #include "adapters/amqp/backoff.hpp"
+#include "adapters/amqp/confirm_frames.hpp"
 #include "adapters/amqp/confirm_tracker.hpp"
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/mailbox.hpp"
@@ -363,38 +364,19 @@ class amqp_consumer::actor {
   }
 
   void handle_frame(const amqp_frame_t& frame) {
+    auto confirm = apply_confirm_frame(conn_->state(), frame, dead_letters_);
+    if (confirm.failure) {
+      drop(*confirm.failure);
+      return;
+    }
+    if (confirm.handled) {
+      finish(std::move(confirm.finished));
+      return;
+    }
     if (frame.frame_type != AMQP_FRAME_METHOD)
       return;
     const void* decoded = frame.payload.method.decoded;
     switch (frame.payload.method.id) {
-      case AMQP_BASIC_ACK_METHOD: {
-        const auto* ack = static_cast<const amqp_basic_ack_t*>(decoded);
-        finish(dead_letters_.on_ack(ack->delivery_tag, ack->multiple != 0));
-        break;
-      }
-      case AMQP_BASIC_NACK_METHOD: {
-        const auto* nack = static_cast<const amqp_basic_nack_t*>(decoded);
-        finish(dead_letters_.on_nack(nack->delivery_tag, nack->multiple != 0));
-        break;
-      }
-      case AMQP_BASIC_RETURN_METHOD: {
-        const auto* returned = static_cast<const amqp_basic_return_t*>(decoded);
-        confirm_key key{std::string(as_string_view(returned->exchange)),
-                        std::string(as_string_view(returned->routing_key)),
-                        {}};
-        const std::string detail = std::to_string(returned->reply_code) + " " +
-                                   std::string(as_string_view(returned->reply_text));
-        amqp_message_t message;
-        if (amqp_read_message(conn_->state(), frame.channel, &message, 0).reply_type !=
-            AMQP_RESPONSE_NORMAL) {
-          drop("reading a returned message failed");
-          return;
-        }
-        key.message_id = std::string(message_id_of(message.properties));
-        amqp_destroy_message(&message);
-        dead_letters_.on_return(key, detail);
-        break;
-      }
       case AMQP_BASIC_CANCEL_METHOD:
         // The broker cancelled a consumer (queue deleted?): start over, re-declaring.
         drop("the broker cancelled a consumer");

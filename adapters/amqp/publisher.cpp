@@ -1,6 +1,7 @@
 #include "adapters/amqp/publisher.hpp"
 
 #include "adapters/amqp/backoff.hpp"
+#include "adapters/amqp/confirm_frames.hpp"
 #include "adapters/amqp/confirm_tracker.hpp"
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/mailbox.hpp"
@@ -198,23 +199,19 @@ class amqp_publisher::actor {
   }
 
   void handle_frame(const amqp_frame_t& frame) {
+    auto confirm = apply_confirm_frame(conn_->state(), frame, tracker_);
+    if (confirm.failure) {
+      drop(*confirm.failure);
+      return;
+    }
+    if (confirm.handled) {
+      run_all(std::move(confirm.finished));
+      return;
+    }
     if (frame.frame_type != AMQP_FRAME_METHOD)
       return;
     const void* decoded = frame.payload.method.decoded;
     switch (frame.payload.method.id) {
-      case AMQP_BASIC_ACK_METHOD: {
-        const auto* ack = static_cast<const amqp_basic_ack_t*>(decoded);
-        run_all(tracker_.on_ack(ack->delivery_tag, ack->multiple != 0));
-        break;
-      }
-      case AMQP_BASIC_NACK_METHOD: {
-        const auto* nack = static_cast<const amqp_basic_nack_t*>(decoded);
-        run_all(tracker_.on_nack(nack->delivery_tag, nack->multiple != 0));
-        break;
-      }
-      case AMQP_BASIC_RETURN_METHOD:
-        handle_return(frame.channel, *static_cast<const amqp_basic_return_t*>(decoded));
-        break;
       case AMQP_CHANNEL_CLOSE_METHOD: {
         const std::string why = "channel closed by the broker: " +
                                 describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
@@ -238,23 +235,6 @@ class amqp_publisher::actor {
     }
   }
 
-  void handle_return(amqp_channel_t channel, const amqp_basic_return_t& returned) {
-    confirm_key key{std::string(as_string_view(returned.exchange)),
-                    std::string(as_string_view(returned.routing_key)),
-                    {}};
-    const std::string detail = std::to_string(returned.reply_code) + " " +
-                               std::string(as_string_view(returned.reply_text));
-    // The returned message's header and body follow; read them to learn its message id.
-    amqp_message_t message;
-    const amqp_rpc_reply_t reply = amqp_read_message(conn_->state(), channel, &message, 0);
-    if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
-      drop("reading a returned message failed");
-      return;
-    }
-    key.message_id = std::string(message_id_of(message.properties));
-    amqp_destroy_message(&message);
-    tracker_.on_return(key, detail);
-  }
 
   void reopen_channel(const std::string& why) {
     try {
