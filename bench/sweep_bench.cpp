@@ -25,7 +25,8 @@
 
 #include <soci/soci.h>
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -108,9 +109,9 @@ int run() {
   std::printf("%-34s %9.2f s\n", "insert (one INSERT ... SELECT)", seconds_since(started));
 
   auto role = kemas::worker::start_role(kemas::worker::role::commands, settings);
-  kemas::domain::command_envelope sweep;
+  kemas::commands::envelope sweep;
   sweep.id = kemas::support::random_uuid().to_string();
-  sweep.type = kemas::domain::command_type::expire_sweep;
+  sweep.type = kemas::commands::command_type::expire_sweep;
   sweep.issued_at = std::chrono::time_point_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now());
   sweep.request_id = "sweep-bench";

@@ -31,7 +31,7 @@ std::uint64_t remaining_quota(std::uint64_t used, std::uint64_t quota) noexcept;
 struct quota_file {
   uuid id;
   std::uint64_t size = 0;
-  millis_time created_at{};
+  timestamp created_at{};
   bool locked = false;
 };
 

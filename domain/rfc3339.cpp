@@ -21,7 +21,7 @@ bool digits(std::string_view text, std::size_t pos, std::size_t count, int& out)
 
 }  // namespace
 
-std::string format_rfc3339(millis_time time) {
+std::string format_rfc3339(timestamp time) {
   using namespace std::chrono;
   const auto midnight = floor<days>(time);
   const year_month_day date(midnight);
@@ -36,7 +36,7 @@ std::string format_rfc3339(millis_time time) {
   return buffer;
 }
 
-std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept {
+std::optional<timestamp> parse_rfc3339(std::string_view text) noexcept {
   using namespace std::chrono;
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   if (!digits(text, 0, 4, y) || text.size() < 20 || text[4] != '-' || !digits(text, 5, 2, mo) ||

@@ -10,9 +10,11 @@
 
 namespace kemas {
 
-using millis_time = std::chrono::sys_time<std::chrono::milliseconds>;
+// The one time type of kemas: UTC, millisecond precision (what the envelope, events, records
+// and tokens carry).
+using timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
-std::string format_rfc3339(millis_time time);
-std::optional<millis_time> parse_rfc3339(std::string_view text) noexcept;
+std::string format_rfc3339(timestamp time);
+std::optional<timestamp> parse_rfc3339(std::string_view text) noexcept;
 
 }  // namespace kemas

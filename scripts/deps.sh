@@ -13,6 +13,8 @@ packages=(
   librabbitmq-dev libsoci-dev libpq-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev doctest-dev libjwt-dev libargon2-dev prometheus-cpp-dev
   libcli11-dev libtomlplusplus-dev uuid-dev
+  # test tooling: the JSON Schema validator the command schemas are checked with
+  python3-jsonschema
   # servers run as plain processes by scripts/services.sh
   postgresql redis-server redis-tools rabbitmq-server
   # the S3 test server and script helpers

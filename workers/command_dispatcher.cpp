@@ -14,10 +14,10 @@ namespace {
 
 // The request id to log for a message that may not even be an envelope.
 std::string_view request_id_of(const amqp::delivery& message,
-                               const std::optional<domain::command_envelope>& command) {
+                               const std::optional<commands::envelope>& command) {
   if (command)
     return command->request_id;
-  if (domain::is_valid_request_id(message.correlation_id))
+  if (commands::is_valid_request_id(message.correlation_id))
     return message.correlation_id;
   return {};
 }
@@ -42,14 +42,14 @@ struct command_dispatcher::context {
   std::string command_id;
   std::string type;
   handler_result::outcome result = handler_result::outcome::done;
-  domain::timestamp issued_at{};
+  timestamp issued_at{};
   unsigned attempt = 1;
 };
 
 dispatch_plan plan_dispatch(const amqp::delivery& message, const handler_registry& registry,
-                            const amqp::decode_limits& limits) {
+                            const commands::decode_limits& limits) {
   dispatch_plan plan;
-  auto decoded = amqp::decode_envelope(message.body, limits);
+  auto decoded = commands::decode_envelope(message.body, limits);
   if (!decoded) {
     plan.dead_letter_reason = std::string("malformed command (") + to_string(decoded.error().code) +
                               "): " + decoded.error().message;
@@ -129,7 +129,7 @@ settlement settle_after_failed_delay(const settlement& planned, const delivery_s
   return {settlement::action::requeue, planned.reason, std::nullopt, 0};
 }
 
-amqp::outgoing_message delayed_copy(const amqp::delivery& message, domain::command_type type,
+amqp::outgoing_message delayed_copy(const amqp::delivery& message, commands::command_type type,
                                     const settlement& planned) {
   amqp::outgoing_message copy;
   copy.exchange = amqp::delay_exchange(planned.bucket.value_or(amqp::delay_buckets.front()));
@@ -157,7 +157,7 @@ amqp::outgoing_message delayed_copy(const amqp::delivery& message, domain::comma
 
 command_dispatcher::command_dispatcher(const handler_registry& registry, poster post,
                                        republisher republish, retry_policy policy,
-                                       worker_metrics* metrics, amqp::decode_limits limits)
+                                       worker_metrics* metrics, commands::decode_limits limits)
     : registry_(registry),
       post_(std::move(post)),
       republish_(std::move(republish)),
@@ -186,15 +186,15 @@ void command_dispatcher::process(const amqp::delivery& message,
     handle.dead_letter(plan.dead_letter_reason);
     if (metrics_ != nullptr) {
       const std::string_view type =
-          plan.command ? domain::to_string(plan.command->type) : invalid_command_type;
+          plan.command ? commands::to_string(plan.command->type) : invalid_command_type;
       metrics_->processed(type, command_outcome::dead_lettered);
     }
     return;
   }
-  const domain::command_envelope& command = *plan.command;
+  const commands::envelope& command = *plan.command;
   context about{std::string(request_id),
                 std::string(command_id),
-                std::string(domain::to_string(command.type)),
+                std::string(commands::to_string(command.type)),
                 handler_result::outcome::done,
                 command.issued_at,
                 attempt_of(message)};
@@ -234,7 +234,7 @@ void command_dispatcher::process(const amqp::delivery& message,
   settle(next, handle, about);
 }
 
-void command_dispatcher::publish_delayed(const amqp::delivery& message, domain::command_type type,
+void command_dispatcher::publish_delayed(const amqp::delivery& message, commands::command_type type,
                                          const amqp::delivery_handle& handle,
                                          const settlement& planned, const delivery_state& state,
                                          context about) {
@@ -260,7 +260,7 @@ void command_dispatcher::settle(const settlement& next, const amqp::delivery_han
     case settlement::action::ack:
       handle.ack();
       outcome = command_outcome::done;
-      if (metrics_ != nullptr && about.issued_at != domain::timestamp{}) {
+      if (metrics_ != nullptr && about.issued_at != timestamp{}) {
         const std::chrono::duration<double> latency =
             std::chrono::system_clock::now() - about.issued_at;
         metrics_->committed(about.type, latency.count());

@@ -22,7 +22,8 @@
 // the command's request_id.
 
 #include "adapters/amqp/consumer.hpp"
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "workers/handler_registry.hpp"
 
 #include <atomic>
@@ -43,13 +44,13 @@ inline constexpr std::string_view retry_reason_header = "x-kemas-retry-reason";
 
 // What to do with a delivery before any handler runs (pure; unit-tested).
 struct dispatch_plan {
-  std::optional<domain::command_envelope> command;  // set when `handler` is set
+  std::optional<commands::envelope> command;  // set when `handler` is set
   command_handler* handler = nullptr;
   std::string dead_letter_reason;  // set when `handler` is null
 };
 
 dispatch_plan plan_dispatch(const amqp::delivery& message, const handler_registry& registry,
-                            const amqp::decode_limits& limits = {});
+                            const commands::decode_limits& limits = {});
 
 struct retry_policy {
   unsigned max_attempts = 8;                                      // worker.retry_attempts
@@ -92,7 +93,7 @@ settlement settle_after_failed_delay(const settlement& planned, const delivery_s
 // The message to publish for a `delay` settlement (pure): `message` as received, to
 // delay_exchange(*planned.bucket) with routing key `type` and the retry headers set; broker
 // headers (x-delivery-count, x-death, ...) are left out.
-amqp::outgoing_message delayed_copy(const amqp::delivery& message, domain::command_type type,
+amqp::outgoing_message delayed_copy(const amqp::delivery& message, commands::command_type type,
                                     const settlement& planned);
 
 class command_dispatcher {
@@ -108,7 +109,7 @@ class command_dispatcher {
   // every `done` it handed to `republish` (stop the publisher before destroying it).
   command_dispatcher(const handler_registry& registry, poster post, republisher republish,
                      retry_policy policy, worker_metrics* metrics = nullptr,
-                     amqp::decode_limits limits = {});
+                     commands::decode_limits limits = {});
 
   // The amqp_consumer callback: returns at once, the work runs on the pool.
   void on_delivery(amqp::delivery message, amqp::delivery_handle handle);
@@ -124,7 +125,7 @@ class command_dispatcher {
   void settle(const settlement& next, const amqp::delivery_handle& handle,
               const context& about) const;
   // Publishes the delayed copy; settles `handle` once the broker answered.
-  void publish_delayed(const amqp::delivery& message, domain::command_type type,
+  void publish_delayed(const amqp::delivery& message, commands::command_type type,
                        const amqp::delivery_handle& handle, const settlement& planned,
                        const delivery_state& state, context about);
 
@@ -133,7 +134,7 @@ class command_dispatcher {
   republisher republish_;
   retry_policy policy_;
   worker_metrics* metrics_;
-  amqp::decode_limits limits_;
+  commands::decode_limits limits_;
   std::atomic<std::size_t> running_{0};
 };
 

@@ -1,7 +1,15 @@
 #include "workers/handler_registry.hpp"
 
+#include "adapters/amqp/command_scheduler.hpp"
 #include "adapters/amqp/publisher.hpp"
+#include "adapters/amqp/topology.hpp"
+#include "adapters/billing/demo_provider.hpp"
 #include "adapters/config/settings.hpp"
+#include "adapters/postgres/commands/file_command_store.hpp"
+#include "adapters/postgres/commands/plan_command_store.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "adapters/s3/client.hpp"
+#include "adapters/s3/object_store.hpp"
 #include "workers/handlers/delete_handler.hpp"
 #include "workers/handlers/expire_handler.hpp"
 #include "workers/handlers/sweep_handler.hpp"
@@ -15,7 +23,7 @@
 
 namespace kemas::worker {
 
-void handler_registry::add(domain::command_type type, std::shared_ptr<command_handler> handler) {
+void handler_registry::add(commands::command_type type, std::shared_ptr<command_handler> handler) {
   if (!handler)
     throw std::logic_error("null handler for " + std::string(to_string(type)));
   if (!handlers_.emplace(type, std::move(handler)).second) {
@@ -23,7 +31,7 @@ void handler_registry::add(domain::command_type type, std::shared_ptr<command_ha
   }
 }
 
-command_handler* handler_registry::find(domain::command_type type) const noexcept {
+command_handler* handler_registry::find(commands::command_type type) const noexcept {
   auto it = handlers_.find(type);
   return it == handlers_.end() ? nullptr : it->second.get();
 }
@@ -36,7 +44,8 @@ handler_registry make_command_handlers(const config::settings& settings,
   db_settings.pool_size = std::max(1u, std::min(db_settings.pool_size,
                                                 std::max(1u, settings.worker.handler_threads)));
   auto db = std::make_shared<postgres::pg_pool>(db_settings, "kemas-worker");
-  file_ports ports{db, std::make_shared<s3::s3_client>(settings.s3)};
+  file_ports ports{std::make_shared<postgres::file_command_store>(db),
+                   std::make_shared<s3::s3_object_store>(std::make_shared<s3::s3_client>(settings.s3))};
 
   // The plan handlers publish expire commands from handler threads (publish_sync): a
   // connection of their own, so a long sweep never queues behind the dispatcher's retries.
@@ -44,18 +53,18 @@ handler_registry make_command_handlers(const config::settings& settings,
   scheduling.name = "kemas-worker scheduling pid " + std::to_string(::getpid());
   scheduling.declare_on_connect = amqp::kemas_topology(settings.amqp.delivery_limit);
   plan_ports plans;
-  plans.db = db;
-  plans.scheduler = std::make_shared<amqp_command_scheduler>(
+  plans.store = std::make_shared<postgres::plan_command_store>(db);
+  plans.scheduler = std::make_shared<amqp::amqp_command_scheduler>(
       std::make_shared<amqp::amqp_publisher>(settings.amqp, std::move(scheduling)));
   plans.payments = billing::make_payment_provider(settings.billing.provider);
   plans.metrics = metrics;
 
   handler_registry registry;
-  registry.add(domain::command_type::upload, std::make_shared<upload_handler>(ports));
-  registry.add(domain::command_type::delete_file, std::make_shared<delete_handler>(ports));
-  registry.add(domain::command_type::upgrade, std::make_shared<upgrade_handler>(plans));
-  registry.add(domain::command_type::expire, std::make_shared<expire_handler>(plans));
-  registry.add(domain::command_type::expire_sweep, std::make_shared<sweep_handler>(plans));
+  registry.add(commands::command_type::upload, std::make_shared<upload_handler>(ports));
+  registry.add(commands::command_type::delete_file, std::make_shared<delete_handler>(ports));
+  registry.add(commands::command_type::upgrade, std::make_shared<upgrade_handler>(plans));
+  registry.add(commands::command_type::expire, std::make_shared<expire_handler>(plans));
+  registry.add(commands::command_type::expire_sweep, std::make_shared<sweep_handler>(plans));
   return registry;
 }
 

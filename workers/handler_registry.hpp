@@ -14,7 +14,7 @@
 // make_command_handlers() registers upload, delete, upgrade, expire and expire-sweep
 // (workers/handlers/).
 
-#include "domain/command.hpp"
+#include "domain/commands/envelope.hpp"
 
 #include <map>
 #include <memory>
@@ -43,25 +43,43 @@ class command_handler {
   virtual ~command_handler() = default;
   // Called concurrently from several handler threads: implementations keep no unguarded
   // mutable state.
-  virtual handler_result handle(const domain::command_envelope& command) = 0;
+  virtual handler_result handle(const commands::envelope& command) = 0;
+};
+
+// A handler of one command type: the envelope's payload is decoded by the type's codec
+// (domain/commands/<type>.hpp) before apply() sees it; a payload the codec refuses is
+// rejected (dead-lettered) with the codec's reason.
+template <class Command>
+class typed_handler : public command_handler {
+ public:
+  handler_result handle(const commands::envelope& command) final {
+    auto decoded = commands::decode_as<Command>(command);
+    if (!decoded)
+      return handler_result::reject(decoded.error().reason);
+    return apply(command, *decoded);
+  }
+
+ protected:
+  virtual handler_result apply(const commands::envelope& envelope, const Command& command) = 0;
 };
 
 class handler_registry {
  public:
   // Throws std::logic_error when `type` already has a handler.
-  void add(domain::command_type type, std::shared_ptr<command_handler> handler);
+  void add(commands::command_type type, std::shared_ptr<command_handler> handler);
   // nullptr when no handler is registered for `type`.
-  command_handler* find(domain::command_type type) const noexcept;
+  command_handler* find(commands::command_type type) const noexcept;
   std::size_t size() const noexcept { return handlers_.size(); }
 
  private:
-  std::map<domain::command_type, std::shared_ptr<command_handler>> handlers_;
+  std::map<commands::command_type, std::shared_ptr<command_handler>> handlers_;
 };
 
-// The handlers of this build, wired to their ports, created here: a PostgreSQL pool and an
-// S3 client (neither connects before the first command), the payment provider of
-// billing.provider, and an AMQP publisher of its own for the commands handlers schedule
-// (expire; it connects in the background and declares the topology). `metrics` (may be null)
+// The handlers of this build, wired to their ports, created here: the PostgreSQL stores on one
+// pool and the S3 object store (neither connects before the first command), the payment
+// provider of billing.provider, and a command scheduler with an AMQP publisher of its own for
+// the commands handlers schedule (expire; it connects in the background and declares the
+// topology). `metrics` (may be null)
 // must outlive the registry. Throws std::invalid_argument for unusable postgres, s3 or
 // billing settings.
 handler_registry make_command_handlers(const config::settings& settings,

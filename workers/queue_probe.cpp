@@ -15,7 +15,7 @@ constexpr amqp_channel_t probe_channel = 1;
 
 std::vector<std::string> kemas_queue_names() {
   std::vector<std::string> names;
-  for (domain::command_type type : domain::all_command_types)
+  for (commands::command_type type : commands::all_command_types)
     names.push_back(amqp::command_queue(type));
   for (const amqp::delay_bucket& bucket : amqp::delay_buckets)
     names.push_back(amqp::delay_exchange(bucket));  // each bucket's queue has its name

@@ -85,7 +85,7 @@ class commands_role final : public running_role {
   static amqp::consumer_options consumer_options(const config::settings& settings) {
     amqp::consumer_options options;
     options.name = connection_name(role::commands);
-    for (domain::command_type type : domain::all_command_types) {
+    for (commands::command_type type : commands::all_command_types) {
       options.queues.push_back(amqp::command_queue(type));
     }
     options.declare_on_connect = amqp::kemas_topology(settings.amqp.delivery_limit);

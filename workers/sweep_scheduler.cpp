@@ -1,15 +1,16 @@
 #include "workers/sweep_scheduler.hpp"
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
+#include "adapters/amqp/command_scheduler.hpp"
 #include "adapters/amqp/publisher.hpp"
+#include "adapters/amqp/topology.hpp"
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/postgres/commands/sweep_slots.hpp"
 #include "adapters/postgres/pool.hpp"
-#include "workers/handlers/plan_commands.hpp"
 #include "workers/queue_probe.hpp"
+#include "workers/scheduled_commands.hpp"
 #include "workers/worker_metrics.hpp"
-
-#include <soci/soci.h>
 
 #include <unistd.h>
 #include <algorithm>
@@ -23,21 +24,10 @@ namespace {
 using sys_clock = std::chrono::system_clock;
 using std::chrono::milliseconds;
 
-// The row is the claim: whoever inserts it publishes the slot's sweep.
-constexpr const char* claim_slot_sql =
-    "INSERT INTO sweep_slots (slot, claimed_by) VALUES (:slot, :claimed_by) "
-    "ON CONFLICT (slot) DO NOTHING RETURNING slot";
-
-// Claims are only looked up by the INSERT's key; a week of them is history for operators.
-constexpr const char* prune_slots_sql =
-    "DELETE FROM sweep_slots WHERE claimed_at < now() - interval '7 days'";
-
 constexpr milliseconds retry_after{1'000};
 constexpr milliseconds max_probe_interval{10'000};
 
-enum class claim_result { published, taken, failed };
-
-domain::timestamp now_ms() {
+timestamp now_ms() {
   return std::chrono::time_point_cast<milliseconds>(sys_clock::now());
 }
 
@@ -54,7 +44,8 @@ class scheduler_role final : public running_role {
       : interval_(settings.expiry.sweep_interval),
         metrics_(metrics),
         publisher_(settings.amqp, publisher_options(settings)),
-        db_(db_settings(settings), "kemas-worker scheduler"),
+        db_(std::make_shared<postgres::pg_pool>(db_settings(settings), "kemas-worker scheduler")),
+        slots_(db_),
         probe_(settings.amqp, kemas_queue_names()),
         name_(scheduler_name()),
         thread_([this] { run(); }) {
@@ -74,7 +65,7 @@ class scheduler_role final : public running_role {
     if (thread_.joinable())
       thread_.join();
     publisher_.stop();
-    db_.stop();
+    db_->stop();
     return true;
   }
 
@@ -116,7 +107,7 @@ class scheduler_role final : public running_role {
       const std::int64_t slot = slot_of(now);
       auto wake_at = slot_start(slot + 1);
       if (slot != settled_slot) {
-        if (claim_and_publish(slot) == claim_result::failed)
+        if (claim_and_publish(slot) == ports::slot_claim::failed)
           wake_at = std::min(wake_at, now + retry_after);
         else
           settled_slot = slot;
@@ -131,42 +122,29 @@ class scheduler_role final : public running_role {
     }
   }
 
-  claim_result claim_and_publish(std::int64_t slot) {
-    try {
-      return db_.with_session([&](soci::session& sql) {
-        soci::transaction tx(sql);
-        const long long wanted = slot;
-        long long claimed = 0;
-        sql << claim_slot_sql, soci::use(wanted), soci::use(name_), soci::into(claimed);
-        if (!sql.got_data())
-          return claim_result::taken;
-        // Published while the claim is uncommitted: a competitor's INSERT waits for it, and
-        // sees the row only if the sweep is really out.
-        const auto sweep = make_sweep_command(slot, interval_, now_ms());
-        const amqp::publish_result published = publisher_.publish_sync(amqp::command_message(sweep));
-        if (!published.ok()) {
-          log::warn("expire-sweep not published; releasing the slot",
-                    {{"slot", slot},
-                     {"error", amqp::to_string(published.error)},
-                     {"detail", published.detail}});
-          return claim_result::failed;  // rolled back
-        }
-        sql << prune_slots_sql;
-        tx.commit();
-        metrics_.sweep_published();
-        log::info("expire-sweep published", {{"slot", slot}, {"command_id", sweep.id}});
-        return claim_result::published;
-      });
-    } catch (const std::exception& e) {
-      log::warn("sweep slot claim failed", {{"slot", slot}, {"error", e.what()}});
-      return claim_result::failed;
+  ports::slot_claim claim_and_publish(std::int64_t slot) {
+    const auto sweep = make_sweep_command(slot, interval_, now_ms());
+    auto publish = [&] {
+      const amqp::publish_result published = publisher_.publish_sync(amqp::command_message(sweep));
+      if (!published.ok()) {
+        log::warn("expire-sweep not published; releasing the slot",
+                  {{"slot", slot}, {"error", amqp::describe(published)}});
+      }
+      return published.ok();
+    };
+    const ports::slot_claim claim = slots_.claim(slot, name_, publish);
+    if (claim == ports::slot_claim::published) {
+      metrics_.sweep_published();
+      log::info("expire-sweep published", {{"slot", slot}, {"command_id", sweep.id}});
     }
+    return claim;
   }
 
   const milliseconds interval_;
   worker_metrics& metrics_;
   amqp::amqp_publisher publisher_;
-  postgres::pg_pool db_;
+  std::shared_ptr<postgres::pg_pool> db_;
+  postgres::sweep_slots slots_;
   queue_probe probe_;  // used on thread_ only
   const std::string name_;
   std::mutex mutex_;

@@ -1,7 +1,7 @@
 #include "workers/worker_metrics.hpp"
 
 #include "adapters/metrics/registry.hpp"
-#include "domain/command.hpp"
+#include "domain/commands/envelope.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -70,8 +70,8 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
                       .Help("Time one handler run took, whatever its result")
                       .Register(reg);
   impl_ = std::make_unique<impl>(impl{processed, latency, handler});
-  for (domain::command_type type : domain::all_command_types) {
-    const std::string name(domain::to_string(type));
+  for (commands::command_type type : commands::all_command_types) {
+    const std::string name(commands::to_string(type));
     for (command_outcome outcome : all_outcomes)
       processed.Add({{"type", name}, {"outcome", std::string(to_string(outcome))}});
   }

@@ -27,12 +27,12 @@ queue_spec quorum_queue(std::string name) {
 
 }  // namespace
 
-std::string command_queue(domain::command_type type) {
-  return str(names::commands_exchange) + "." + str(domain::to_string(type));
+std::string command_queue(commands::command_type type) {
+  return str(names::commands_exchange) + "." + str(commands::to_string(type));
 }
 
-std::string command_routing_key(domain::command_type type) {
-  return str(domain::to_string(type));
+std::string command_routing_key(commands::command_type type) {
+  return str(commands::to_string(type));
 }
 
 std::string delay_exchange(const delay_bucket& bucket) {
@@ -56,7 +56,7 @@ topology kemas_topology(unsigned delivery_limit) {
   t.exchanges.push_back({str(names::dead_exchange), "fanout"});
   t.exchanges.push_back({str(names::events_exchange), "topic"});
 
-  for (domain::command_type type : domain::all_command_types) {
+  for (commands::command_type type : commands::all_command_types) {
     queue_spec queue = quorum_queue(command_queue(type));
     queue.arguments.push_back({"x-delivery-limit", static_cast<std::int64_t>(delivery_limit)});
     add_dead_lettering(queue.arguments, names::dead_exchange);

@@ -11,7 +11,7 @@
 //                                                               to kemas.commands keeping the
 //                                                               routing key (= command type)
 
-#include "domain/command.hpp"
+#include "domain/commands/envelope.hpp"
 
 #include <array>
 #include <chrono>
@@ -41,8 +41,8 @@ inline constexpr std::string_view dead_lettered_at_header = "x-kemas-dead-letter
 }  // namespace names
 
 // "kemas.commands.<type>"
-std::string command_queue(domain::command_type type);
-std::string command_routing_key(domain::command_type type);
+std::string command_queue(commands::command_type type);
+std::string command_routing_key(commands::command_type type);
 
 struct delay_bucket {
   std::string_view name;  // "1s", "5s", "30s", "2m", "10m", "1h"

@@ -17,6 +17,7 @@
 
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/support/random.hpp"
+#include "domain/base64.hpp"
 #include "domain/credentials.hpp"
 
 namespace kemas::crypto {

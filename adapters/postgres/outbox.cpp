@@ -47,7 +47,7 @@ std::span<const std::string_view> known_subject_types() noexcept {
   return subject_types;
 }
 
-boost::json::object build_event(const event_draft& draft, const uuid& id, event_time occurred_at) {
+boost::json::object build_event(const event_draft& draft, const uuid& id, timestamp occurred_at) {
   if (!listed(event_types, draft.type))
     throw std::invalid_argument("unknown event type '" + draft.type + "'");
   if (!listed(subject_types, draft.subject_type))

@@ -21,6 +21,7 @@
 //  - data is stored as given. The one event that carries a secret is
 //    auth.password_reset_requested (data.token, for the mailer); audit must redact it.
 
+#include "domain/rfc3339.hpp"
 #include "domain/uuid.hpp"
 
 #include <boost/json/object.hpp>
@@ -37,7 +38,6 @@ class session;
 
 namespace kemas::postgres {
 
-using event_time = std::chrono::sys_time<std::chrono::milliseconds>;
 
 struct event_draft {
   std::string type;                // one of known_event_types()
@@ -56,7 +56,7 @@ std::span<const std::string_view> known_subject_types() noexcept;
 
 // The event document for `draft` with the given id and time. Pure. Throws
 // std::invalid_argument for an unknown type or subject type, or an empty subject id.
-boost::json::object build_event(const event_draft& draft, const uuid& id, event_time occurred_at);
+boost::json::object build_event(const event_draft& draft, const uuid& id, timestamp occurred_at);
 
 // Inserts the event (random id, occurred_at = now, UTC ms) into outbox on `sql`, inside the
 // caller's transaction if one is open. Returns the event id.

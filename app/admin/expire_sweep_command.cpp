@@ -2,11 +2,12 @@
 // publisher-confirmed, and prints its id. A commands worker then finds every account whose
 // paid plan is past due and publishes one `expire` each — the same as the scheduler role's
 // periodic sweep and POST /api/v1/internal/scheduler/check-expired-packages.
-#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/amqp/topology.hpp"
 #include "adapters/support/random.hpp"
 #include "app/admin/command.hpp"
+#include "domain/commands/expire_sweep.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -21,13 +22,11 @@ int run_expire_sweep(const global_options& options) {
   if (!settings)
     return exit_failure;
 
-  domain::command_envelope envelope;
-  envelope.id = support::random_uuid().to_string();
-  envelope.type = domain::command_type::expire_sweep;
-  envelope.issued_at =
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  envelope.request_id = "kemas-admin-" + envelope.id;
-  envelope.payload_json = "{}";
+  const std::string id = support::random_uuid().to_string();
+  const auto envelope = commands::make_envelope(
+      commands::expire_sweep{},
+      {id, std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()),
+       "kemas-admin-" + id, {}});
 
   // Declaring the topology first means the sweep's queue exists even on a fresh broker.
   amqp::amqp_publisher publisher(

@@ -89,7 +89,7 @@ struct api_application::parts {
         plan_rows(backends.postgres()),
         billing_rows(backends.postgres()),
         plans(plan_rows),
-        billing(plan_rows, billing_rows, commands, backends.publisher(), s.upload.wait),
+        billing(plan_rows, billing_rows, commands, s.upload.wait),
         guard(s, jwt, gate, keys) {}
 };
 

@@ -21,7 +21,7 @@ namespace {
 
 const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 
-boost::json::value time_or_null(const std::optional<postgres::timestamp>& t) {
+boost::json::value time_or_null(const std::optional<timestamp>& t) {
   if (!t)
     return nullptr;
   return boost::json::string(format_rfc3339(*t));
@@ -124,7 +124,7 @@ boost::json::object subscription_json(const postgres::subscription_record& s) {
 }
 
 boost::json::object order_json(const postgres::order_record& order) {
-  const millis_time created{std::chrono::milliseconds(order.created_us / 1000)};
+  const timestamp created{std::chrono::milliseconds(order.created_us / 1000)};
   boost::json::object out{{"id", order.id.to_string()},
                           {"plan", order.plan},
                           {"amount_cents", order.amount_cents},

@@ -176,7 +176,7 @@ response file_error(const error& e, std::string_view request_id) {
 }
 
 boost::json::object file_json(const postgres::file_record& file) {
-  const millis_time created{std::chrono::milliseconds(file.created_us / 1000)};
+  const timestamp created{std::chrono::milliseconds(file.created_us / 1000)};
   return boost::json::object{{"id", file.id.to_string()},
                              {"name", file.name},
                              {"size", file.size},

@@ -6,7 +6,7 @@
 
 namespace kemas::http {
 namespace {
-boost::json::value time_or_null(const std::optional<postgres::timestamp>& t) {
+boost::json::value time_or_null(const std::optional<timestamp>& t) {
   if (!t)
     return nullptr;
   return boost::json::string(format_rfc3339(*t));

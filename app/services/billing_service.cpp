@@ -1,15 +1,12 @@
 #include "app/services/billing_service.hpp"
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
-#include "adapters/amqp/envelope_codec.hpp"
-#include "adapters/amqp/publisher.hpp"
-#include "adapters/crypto/tokens.hpp"
-#include "adapters/log/logging.hpp"
 #include "adapters/support/random.hpp"
 #include "app/services/paging.hpp"
 #include "app/services/settle_wait.hpp"
+#include "domain/base64.hpp"
+#include "domain/commands/expire_sweep.hpp"
+#include "domain/commands/upgrade.hpp"
+#include "domain/model/plan.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -19,12 +16,12 @@ namespace {
 
 // Cursors are base64url of "<created_us>:<id>" of the previous page's last order.
 std::string encode_cursor(const order_record& last) {
-  return crypto::base64url(format_time_position(last.created_us, last.id));
+  return base64url(format_time_position(last.created_us, last.id));
 }
 
 result<postgres::order_position> decode_cursor(std::string_view text) {
   const auto bad = make_error(errc::validation_failed, "cursor is not valid", "cursor");
-  auto raw = crypto::base64url_decode(text);
+  auto raw = base64url_decode(text);
   if (!raw)
     return bad;
   auto at = parse_time_position(*raw);
@@ -44,8 +41,8 @@ bool settled(const order_record& order) {
 
 billing_service::billing_service(postgres::plan_repository& plans,
                                  postgres::billing_repository& billing, command_sender& commands,
-                                 amqp::amqp_publisher& publisher, std::chrono::milliseconds wait)
-    : plans_(plans), billing_(billing), commands_(commands), publisher_(publisher), wait_(wait) {}
+                                 std::chrono::milliseconds wait)
+    : plans_(plans), billing_(billing), commands_(commands), wait_(wait) {}
 
 asio::awaitable<result<postgres::subscription_record>> billing_service::subscription(
     const principal& who) {
@@ -89,7 +86,7 @@ asio::awaitable<result<upgrade_outcome>> billing_service::upgrade(const principa
   if (!plan || !plan->is_public)
     co_return make_error(errc::not_found, "no plan named '" + package + "' can be bought",
                          "package");
-  if (plan->name == postgres::fallback_plan_name || !plan->duration_seconds) {
+  if (!model::is_purchasable(plan->name, plan->duration_seconds)) {
     co_return make_error(errc::validation_failed,
                          "the plan '" + plan->name + "' cannot be bought: it never expires",
                          "package");
@@ -97,9 +94,9 @@ asio::awaitable<result<upgrade_outcome>> billing_service::upgrade(const principa
 
   upgrade_outcome outcome;
   outcome.order_id = support::random_uuid();
-  std::string payload = boost::json::serialize(
-      boost::json::object{{"order_id", outcome.order_id.to_string()}, {"plan", plan->name}});
-  auto sent = co_await commands_.send(domain::command_type::upgrade, origin, std::move(payload));
+  // Named, not a temporary inside the co_await: GCC 12 destroys those twice.
+  const commands::upgrade command{who.user_id, outcome.order_id, plan->name};
+  auto sent = co_await commands_.send(command, origin);
   if (!sent)
     co_return sent.error();
 
@@ -121,25 +118,10 @@ asio::awaitable<result<upgrade_outcome>> billing_service::upgrade(const principa
 
 asio::awaitable<result<std::string>> billing_service::request_sweep(std::string request_id,
                                                                     std::string client_ip) {
-  domain::command_envelope envelope;
-  envelope.id = support::random_uuid().to_string();
-  envelope.type = domain::command_type::expire_sweep;
-  envelope.issued_at =
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  envelope.request_id = std::move(request_id);
-  if (!client_ip.empty())
-    envelope.actor.ip = std::move(client_ip);
-  envelope.payload_json = "{}";
-  amqp::outgoing_message message = amqp::command_message(envelope);
-  const amqp::publish_result published = co_await publisher_.publish(std::move(message));
-  if (!published.ok()) {
-    log::warn("expire-sweep not published", {{"request_id", envelope.request_id},
-                                             {"command_id", envelope.id},
-                                             {"error", amqp::to_string(published.error)},
-                                             {"detail", published.detail}});
-    co_return make_error(errc::backend_unavailable, "the command queue is unavailable");
-  }
-  co_return envelope.id;
+  // Named, not temporaries inside the co_await: GCC 12 destroys those twice.
+  const commands::expire_sweep command;
+  const command_origin origin{std::move(request_id), std::nullopt, std::move(client_ip)};
+  co_return co_await commands_.send(command, origin);
 }
 
 }  // namespace kemas::app

@@ -30,10 +30,6 @@
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
-namespace kemas::amqp {
-class amqp_publisher;
-}
-
 namespace kemas::app {
 
 inline constexpr unsigned order_list_default_limit = 20;
@@ -54,8 +50,7 @@ struct order_list_page {
 class billing_service {
  public:
   billing_service(postgres::plan_repository& plans, postgres::billing_repository& billing,
-                  command_sender& commands, amqp::amqp_publisher& publisher,
-                  std::chrono::milliseconds wait);
+                  command_sender& commands, std::chrono::milliseconds wait);
 
   boost::asio::awaitable<result<postgres::subscription_record>> subscription(const principal& who);
 
@@ -81,7 +76,6 @@ class billing_service {
   postgres::plan_repository& plans_;
   postgres::billing_repository& billing_;
   command_sender& commands_;
-  amqp::amqp_publisher& publisher_;
   std::chrono::milliseconds wait_;
 };
 

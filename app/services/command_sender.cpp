@@ -2,38 +2,41 @@
 
 #include <chrono>
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/support/random.hpp"
 
 namespace kemas::app {
 
-boost::asio::awaitable<result<std::string>> command_sender::send(domain::command_type type,
-                                                                 const command_origin& origin,
-                                                                 std::string payload_json) {
-  domain::command_envelope envelope;
-  envelope.id = support::random_uuid().to_string();
-  envelope.type = type;
-  envelope.issued_at =
+commands::envelope_header command_sender::header_for(const command_origin& origin) {
+  commands::envelope_header header;
+  header.id = support::random_uuid().to_string();
+  header.issued_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  envelope.request_id = origin.request_id;
-  envelope.actor.user_id = origin.user.to_string();
+  header.request_id = origin.request_id;
+  if (origin.user)
+    header.actor.user_id = origin.user->to_string();
   if (!origin.client_ip.empty())
-    envelope.actor.ip = origin.client_ip;
-  envelope.payload_json = std::move(payload_json);
+    header.actor.ip = origin.client_ip;
+  return header;
+}
 
-  amqp::outgoing_message message = amqp::command_message(envelope);
+boost::asio::awaitable<result<std::string>> command_sender::publish(commands::envelope envelope) {
+  const std::string id = envelope.id;
+  const std::string request_id = envelope.request_id;
+  const commands::command_type type = envelope.type;
+  amqp::outgoing_message message = amqp::command_message(std::move(envelope));
   const amqp::publish_result published = co_await publisher_.publish(std::move(message));
   if (!published.ok()) {
-    log::warn("command not published", {{"request_id", origin.request_id},
-                                         {"command_id", envelope.id},
-                                         {"type", std::string(to_string(type))},
+    log::warn("command not published", {{"request_id", request_id},
+                                         {"command_id", id},
+                                         {"type", std::string(commands::to_string(type))},
                                          {"error", amqp::to_string(published.error)},
                                          {"detail", published.detail}});
     co_return make_error(errc::backend_unavailable, "the command queue is unavailable");
   }
-  co_return envelope.id;
+  co_return id;
 }
 
 }  // namespace kemas::app

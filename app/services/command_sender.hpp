@@ -1,17 +1,19 @@
 #pragma once
-// command_sender: how the api hands work to the workers. Builds the envelope (a fresh
-// command id, issued now, the request id and the caller for the worker's log lines and
-// events) and publishes it persistent and publisher-confirmed (adapters/amqp). Success means
-// the broker has stored the command; anything else is backend_unavailable, and the caller
-// must assume the command may still arrive (a confirm timeout does not prove the opposite).
+// command_sender: how the api hands work to the workers. Wraps a typed command
+// (domain/commands/<type>.hpp) in its envelope — a fresh command id, issued now, the request
+// id and the caller for the worker's log lines and events — and publishes it persistent and
+// publisher-confirmed (adapters/amqp). Success means the broker has stored the command;
+// anything else is backend_unavailable, and the caller must assume the command may still
+// arrive (a confirm timeout does not prove the opposite).
 //
 // Threading: awaitables on the caller's executor; the publisher is an actor.
 
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
 #include <string>
 
-#include "domain/command.hpp"
+#include "domain/commands/envelope.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
 
@@ -24,7 +26,7 @@ namespace kemas::app {
 // Who asked, carried into the envelope.
 struct command_origin {
   std::string request_id;
-  uuid user;
+  std::optional<uuid> user;  // nullopt: an operator or the internal route
   std::string client_ip;
 };
 
@@ -32,12 +34,18 @@ class command_sender {
  public:
   explicit command_sender(amqp::amqp_publisher& publisher) : publisher_(publisher) {}
 
-  // `payload_json` is the serialized payload object. Returns the command id.
-  boost::asio::awaitable<result<std::string>> send(domain::command_type type,
-                                                   const command_origin& origin,
-                                                   std::string payload_json);
+  // Returns the command id.
+  template <class Command>
+  boost::asio::awaitable<result<std::string>> send(const Command& command,
+                                                   const command_origin& origin) {
+    commands::envelope envelope = commands::make_envelope(command, header_for(origin));
+    co_return co_await publish(std::move(envelope));
+  }
 
  private:
+  static commands::envelope_header header_for(const command_origin& origin);
+  boost::asio::awaitable<result<std::string>> publish(commands::envelope envelope);
+
   amqp::amqp_publisher& publisher_;
 };
 

@@ -1,9 +1,7 @@
 #include "app/services/delete_service.hpp"
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
 #include "app/services/settle_wait.hpp"
+#include "domain/commands/delete_file.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -19,9 +17,8 @@ asio::awaitable<result<deletion>> delete_service::remove(const principal& who,
   if (!file)
     co_return file.error();
 
-  std::string payload = boost::json::serialize(boost::json::object{{"file_id", id->to_string()}});
-  auto sent = co_await commands_.send(domain::command_type::delete_file, origin,
-                                      std::move(payload));
+  const commands::delete_file command{who.user_id, *id};  // named: GCC 12 co_await temporaries
+  auto sent = co_await commands_.send(command, origin);
   if (!sent)
     co_return sent.error();
 

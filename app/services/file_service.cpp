@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "adapters/crypto/tokens.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/s3/object_stream.hpp"
 #include "app/services/paging.hpp"
+#include "domain/base64.hpp"
 #include "domain/file_name.hpp"
 #include "domain/quota.hpp"
 
@@ -54,13 +54,13 @@ std::string encode_cursor(file_sort sort, const file_record& last) {
   std::string raw = sort == file_sort::name_asc
                         ? "n:" + last.id.to_string() + ":" + last.name
                         : "c:" + format_time_position(last.created_us, last.id);
-  return crypto::base64url(raw);
+  return base64url(raw);
 }
 
 result<postgres::file_position> decode_cursor(file_sort sort, std::string_view text) {
   const auto bad =
       make_error(errc::validation_failed, "cursor is not valid for this listing", "cursor");
-  auto raw = crypto::base64url_decode(text);
+  auto raw = base64url_decode(text);
   if (!raw || raw->size() < 2 || (*raw)[1] != ':')
     return bad;
   const std::string_view body = std::string_view(*raw).substr(2);

@@ -1,7 +1,9 @@
 #include "app/services/plan_service.hpp"
 
+#include <algorithm>
 #include <charconv>
-#include <regex>
+
+#include "domain/model/plan.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -44,8 +46,7 @@ postgres::event_draft plan_event(std::string type, const principal& admin,
 }  // namespace
 
 result<void> validate_plan_input(const plan_input& in) {
-  static const std::regex name_pattern("^[a-z][a-z0-9_-]{0,31}$");
-  if (in.name && !std::regex_match(*in.name, name_pattern)) {
+  if (in.name && !model::is_plan_name(*in.name)) {
     return invalid("name",
                    "name must be 1-32 characters of a-z, 0-9, '_' or '-', starting with a letter");
   }
@@ -61,8 +62,8 @@ result<void> validate_plan_input(const plan_input& in) {
   if (in.price_cents && *in.price_cents < 0)
     return invalid("price_cents", "price_cents must not be negative");
   if (in.currency) {
-    static const std::regex currency_pattern("^[A-Z]{3}$");
-    if (!std::regex_match(*in.currency, currency_pattern))
+    const std::string& c = *in.currency;
+    if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; }))
       return invalid("currency", "currency must be a three-letter ISO 4217 code such as USD");
   }
   if (in.duration_seconds &&
@@ -99,7 +100,7 @@ asio::awaitable<result<plan_record>> plan_service::create(const principal& admin
     if (!given)
       co_return invalid(field, std::string(field) + " is required");
   }
-  if (*in.name == postgres::fallback_plan_name && in.duration_seconds)
+  if (*in.name == model::fallback_plan_name && in.duration_seconds)
     co_return invalid("duration_seconds", "the free plan never expires");
   postgres::plan_fields fields;
   fields.name = std::move(*in.name);

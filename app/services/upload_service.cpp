@@ -1,16 +1,15 @@
 #include "app/services/upload_service.hpp"
 
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
-
-#include "adapters/crypto/tokens.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/support/random.hpp"
 #include "app/services/object_upload.hpp"
 #include "app/services/settle_wait.hpp"
+#include "domain/commands/upload.hpp"
 #include "domain/file_name.hpp"
 #include "domain/media_type.hpp"
+#include "domain/model/object_key.hpp"
+#include "domain/model/upload.hpp"
 #include "domain/quota.hpp"
 
 namespace kemas::app {
@@ -34,25 +33,6 @@ error over_quota(std::uint64_t remaining) {
                     "file");
 }
 
-std::string object_key_for(const uuid& owner, const uuid& file_id) {
-  return "u/" + owner.to_string() + "/" + file_id.to_string();
-}
-
-std::string upload_payload(const uuid& upload_id, const uuid& file_id,
-                           const upload_admission& admission, const std::string& object_key,
-                           const stored_body& body) {
-  boost::json::object payload{{"upload_id", upload_id.to_string()},
-                              {"file_id", file_id.to_string()},
-                              {"name", admission.name},
-                              {"content_type", admission.content_type},
-                              {"size", body.size},
-                              {"sha256", body.sha256},
-                              {"object_key", object_key}};
-  if (body.inline_bytes)
-    payload["inline_base64"] = crypto::base64(*body.inline_bytes);
-  return boost::json::serialize(payload);
-}
-
 }  // namespace
 
 upload_service::upload_service(postgres::upload_repository& uploads,
@@ -65,19 +45,6 @@ upload_service::upload_service(postgres::upload_repository& uploads,
       commands_(commands),
       settings_(settings),
       transfers_(transfers) {}
-
-error upload_service::rejection_error(std::string_view reason) {
-  if (reason == "quota_exceeded")
-    return make_error(errc::quota_exceeded, "the file does not fit in your storage quota", "file");
-  if (reason == "too_large")
-    return make_error(errc::payload_too_large,
-                      "the file exceeds your plan's maximum file size", "file");
-  if (reason == "name_taken")
-    return make_error(errc::conflict, "a file with this name exists", "name");
-  if (reason == "not_queued")
-    return make_error(errc::backend_unavailable, "the command queue is unavailable");
-  return make_error(errc::internal, "the upload could not be stored (" + std::string(reason) + ")");
-}
 
 asio::awaitable<result<upload_admission>> upload_service::admit(const principal& who,
                                                                 upload_request request) {
@@ -136,8 +103,8 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
     const principal& who, const upload_request& request, const upload_admission& admission,
     http::body_source& body, std::optional<std::uint64_t>& stored_bytes) {
   const uuid file_id = support::random_uuid();
-  object_upload sink(storage_, object_key_for(who.user_id, file_id), admission.content_type,
-                     settings_);
+  object_upload sink(storage_, model::object_key_for(who.user_id, file_id),
+                     admission.content_type, settings_);
   std::optional<error> failed;
   for (;;) {
     auto chunk = co_await body.next();
@@ -178,6 +145,24 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
   co_return co_await submit(who, request, admission, file_id, sink, std::move(*stored));
 }
 
+asio::awaitable<result<std::string>> upload_service::send_command(const upload_request& request,
+                                                                  const upload_admission& admission,
+                                                                  const uuid& upload_id,
+                                                                  const uuid& file_id,
+                                                                  stored_body body) {
+  const uuid& owner = *request.origin.user;
+  commands::upload command{owner,
+                           upload_id,
+                           file_id,
+                           admission.name,
+                           admission.content_type,
+                           body.size,
+                           std::move(body.sha256),
+                           model::object_key_for(owner, file_id),
+                           std::move(body.inline_bytes)};
+  co_return co_await commands_.send(command, request.origin);
+}
+
 asio::awaitable<result<upload_view>> upload_service::submit(const principal& who,
                                                             const upload_request& request,
                                                             const upload_admission& admission,
@@ -196,15 +181,13 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
     co_return make_error(errc::backend_unavailable, "the database is unavailable");
   }
 
-  std::string payload =
-      upload_payload(upload_id, file_id, admission, object_key_for(who.user_id, file_id), body);
-  body.inline_bytes.reset();  // the message holds it now; free it before waiting
-  auto sent = co_await commands_.send(domain::command_type::upload, request.origin,
-                                      std::move(payload));
-  payload.clear();
+  const std::uint64_t size = body.size;
+  // The command takes the inline body along: it is freed before the wait below.
+  auto sent = co_await send_command(request, admission, upload_id, file_id, std::move(body));
   if (!sent) {
     // Not confirmed. If a worker settled it anyway, the command did arrive: report that.
-    auto after = co_await uploads_.reject_if_pending(who.user_id, upload_id, "not_queued");
+    auto after = co_await uploads_.reject_if_pending(
+        who.user_id, upload_id, std::string(model::to_string(model::rejection_reason::not_queued)));
     if (!after || after->state == upload_state::rejected) {
       co_await sink.abandon();
       co_return sent.error();
@@ -213,8 +196,8 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
   log::info("upload submitted", {{"request_id", request.origin.request_id},
                                  {"upload_id", upload_id.to_string()},
                                  {"file_id", file_id.to_string()},
-                                 {"size", body.size},
-                                 {"inline", body.size <= settings_.inline_max}});
+                                 {"size", size},
+                                 {"inline", size <= settings_.inline_max}});
 
   // The latest state read; a worker's decision ends the wait.
   upload_record latest;
@@ -232,7 +215,7 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
   if (!settled)
     co_return upload_view{std::move(latest), std::nullopt};
   if (latest.state == upload_state::rejected)
-    co_return rejection_error(latest.reason);
+    co_return model::rejection_error(model::rejection_reason_from(latest.reason));
   co_return co_await view_of(who, std::move(latest));
 }
 

@@ -86,9 +86,6 @@ class upload_service {
   boost::asio::awaitable<result<upload_view>> status(const principal& who,
                                                      std::string_view upload_id);
 
-  // The client-facing error for a worker's rejection reason.
-  static error rejection_error(std::string_view reason);
-
  private:
   boost::asio::awaitable<result<upload_view>> store_and_submit(const principal& who,
                                                                const upload_request& request,
@@ -100,6 +97,10 @@ class upload_service {
                                                      const upload_admission& admission,
                                                      const uuid& file_id, object_upload& sink,
                                                      stored_body body);
+  boost::asio::awaitable<result<std::string>> send_command(const upload_request& request,
+                                                          const upload_admission& admission,
+                                                          const uuid& upload_id,
+                                                          const uuid& file_id, stored_body body);
   boost::asio::awaitable<result<upload_view>> view_of(const principal& who,
                                                       postgres::upload_record upload);
 

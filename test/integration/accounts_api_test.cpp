@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "domain/base64.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -66,7 +67,7 @@ raw_response refresh(const api_fixture& api, const std::string& token) {
 }
 
 std::string base64url(std::string_view text) {
-  return kemas::crypto::base64url(text.data(), text.size());
+  return kemas::base64url(text.data(), text.size());
 }
 
 std::vector<json::object> outbox(api_fixture& api) {
@@ -186,7 +187,7 @@ TEST_CASE("tampered / alg none / wrong key / expired access tokens are refused")
   const std::string signature = t.access.substr(dot2 + 1);
 
   // Tampered payload: a different role, same signature.
-  auto claims = json::parse(*kemas::crypto::base64url_decode(payload)).as_object();
+  auto claims = json::parse(*kemas::base64url_decode(payload)).as_object();
   claims["role"] = "admin";
   const std::string forged = header + "." + base64url(json::serialize(claims)) + "." + signature;
   CHECK(api.call("GET", "/api/v1/auth/me", {}, bearer(forged)).status == 401);

@@ -25,7 +25,7 @@ namespace {
 namespace pg = kemas::postgres;
 using namespace std::chrono_literals;
 
-pg::timestamp now_ms() {
+kemas::timestamp now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 

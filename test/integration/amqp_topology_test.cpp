@@ -6,7 +6,8 @@
 
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/consumer.hpp"
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "domain/rfc3339.hpp"
 #include "adapters/amqp/topology.hpp"
@@ -385,9 +386,9 @@ TEST_CASE("a command published to kemas.delay.1s arrives in its queue at least 1
   const auto settings = test::amqp_settings_from_env();
   amqp::amqp_publisher publisher(
       settings, {"kemas test publisher", amqp::kemas_topology(settings.delivery_limit)});
-  domain::command_envelope command;
+  commands::envelope command;
   command.id = support::random_uuid().to_string();
-  command.type = domain::command_type::expire;
+  command.type = commands::command_type::expire;
   command.request_id = test::unique_id("req");
   auto message = amqp::command_message(command);
   message.exchange = amqp::delay_exchange(*amqp::pick_delay_bucket(1s));
@@ -403,7 +404,7 @@ TEST_CASE("a command published to kemas.delay.1s arrives in its queue at least 1
   CHECK(took >= 1s);
   CHECK(arrived[0].routing_key == "expire");
   CHECK(arrived[0].type == "expire");
-  CHECK(amqp::decode_envelope(arrived[0].body).value() == command);
+  CHECK(commands::decode_envelope(arrived[0].body).value() == command);
 }
 
 TEST_CASE("publisher and consumer reconnect when the broker closes their connections") {

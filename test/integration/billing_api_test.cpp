@@ -13,7 +13,8 @@
 #include <future>
 #include <set>
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -57,14 +58,14 @@ std::function<void(kemas::config::settings&)> on_vhost(const kemas::test::scratc
 }
 
 // The command of this type the api published, decoded (waits up to 5 s for it).
-kemas::domain::command_envelope take_command(const kemas::test::scratch_vhost& vhost,
+kemas::commands::envelope take_command(const kemas::test::scratch_vhost& vhost,
                                              const std::string& type) {
   auto taken = kemas::test::take_matching(
       vhost.amqp_settings(), "kemas.commands." + type, [](const auto&) { return true; }, 1,
       std::chrono::seconds(5));
   REQUIRE(taken.size() == 1);
   CHECK(taken[0].type == type);
-  auto envelope = kemas::amqp::decode_envelope(taken[0].body);
+  auto envelope = kemas::commands::decode_envelope(taken[0].body);
   REQUIRE(envelope.has_value());
   return *envelope;
 }
@@ -142,7 +143,7 @@ TEST_CASE("upgrade publishes the command and answers 202 / then 200 once the ord
     const auto command = take_command(vhost, "upgrade");
     CHECK(command.actor.user_id == ana.id);
     CHECK(command.actor.ip == api.client_address());
-    const auto payload = json::parse(command.payload_json).as_object();
+    const auto& payload = command.payload;
     CHECK(payload.at("order_id").as_string() == order_id);
     CHECK(payload.at("plan").as_string() == "premium");
     CHECK(payload.size() == 2);
@@ -154,7 +155,7 @@ TEST_CASE("upgrade publishes the command and answers 202 / then 200 once the ord
     // A stand-in for the worker's upgrade transaction: order paid, plan and expiry set.
     auto worker = std::async(std::launch::async, [&] {
       const auto command = take_command(vhost, "upgrade");
-      const auto payload = json::parse(command.payload_json).as_object();
+      const auto& payload = command.payload;
       const std::string order_id(payload.at("order_id").as_string());
       // One transaction, as the worker's: the api must never see the order without the plan.
       exec(api,
@@ -200,7 +201,7 @@ TEST_CASE("upgrade publishes the command and answers 202 / then 200 once the ord
   SUBCASE("a failed order is 402 order_failed with its reason") {
     auto worker = std::async(std::launch::async, [&] {
       const auto command = take_command(vhost, "upgrade");
-      const auto payload = json::parse(command.payload_json).as_object();
+      const auto& payload = command.payload;
       exec(api,
            "INSERT INTO orders (id, user_id, plan_id, amount_cents, currency, state, reason) "
            "SELECT '" +
@@ -294,7 +295,7 @@ TEST_CASE("the internal sweep route takes only the internal token") {
   const auto command = take_command(vhost, "expire-sweep");
   CHECK(command.id == parse(accepted).at("command_id").as_string());
   CHECK_FALSE(command.actor.user_id.has_value());
-  CHECK(command.payload_json == "{}");
+  CHECK(command.payload.empty());
   CHECK(api.call("POST", route, {}, "Authorization: Bearer " + token + "\r\n").status == 202);
   take_command(vhost, "expire-sweep");
 }

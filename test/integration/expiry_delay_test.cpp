@@ -8,13 +8,14 @@
 //   - renewal before expiry: the first expire arrives, finds the plan renewed and changes
 //     nothing; the renewal's own expire downgrades later.
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/plan_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
-#include "workers/handlers/plan_commands.hpp"
+#include "workers/scheduled_commands.hpp"
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>
@@ -41,7 +42,7 @@ struct delay_env {
   }
 
   // Publishes an upgrade of `user` and waits for its paid order; returns what it bought.
-  domain::timestamp upgrade(const std::string& user) {
+  timestamp upgrade(const std::string& user) {
     const auto command = test::upgrade_command(user, "premium");
     const auto result = publisher.publish_sync(amqp::command_message(command));
     REQUIRE_MESSAGE(result.ok(), result.detail);
@@ -59,19 +60,19 @@ struct delay_env {
       s << "SELECT ceil(extract(epoch FROM expires_at) * 1000)::bigint FROM orders "
            "WHERE id = CAST(:o AS uuid)",
           soci::use(order), soci::into(ms);
-      return std::optional(domain::timestamp(std::chrono::milliseconds(ms)));
+      return std::optional(timestamp(std::chrono::milliseconds(ms)));
     });
   }
 
   struct processed {
     std::string outcome;
-    domain::timestamp at{};
+    timestamp at{};
   };
 
   // The processed_commands row of the expire of `user` due at `due`, once it exists.
-  std::optional<processed> expire_processed(const std::string& user, domain::timestamp due,
+  std::optional<processed> expire_processed(const std::string& user, timestamp due,
                                             std::chrono::milliseconds timeout) {
-    const std::string id = worker::make_expire_command(user, due, "x").id;
+    const std::string id = worker::make_expire_command(*uuid::parse(user), due, "x").id;
     std::optional<processed> out;
     test::eventually(
         [&] {
@@ -83,7 +84,7 @@ struct delay_env {
                 soci::use(id), soci::into(p.outcome), soci::into(ms);
             if (!s.got_data())
               return std::nullopt;
-            p.at = domain::timestamp(std::chrono::milliseconds(ms));
+            p.at = timestamp(std::chrono::milliseconds(ms));
             return p;
           });
           return out.has_value();

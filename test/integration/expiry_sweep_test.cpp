@@ -7,7 +7,8 @@
 //     expire-sweep through the real commands worker downgrades every one (the time is
 //     printed).
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -95,10 +96,10 @@ TEST_CASE("two schedulers publish one sweep per interval between them") {
   std::set<long long> published_slots;
   for (const auto& sweep : sweeps) {
     ids.insert(sweep.message_id);
-    const auto envelope = amqp::decode_envelope(sweep.body);
+    const auto envelope = commands::decode_envelope(sweep.body);
     REQUIRE(envelope.has_value());
     published_slots.insert(
-        boost::json::parse(envelope->payload_json).at("slot").to_number<long long>());
+        envelope->payload.at("slot").to_number<long long>());
   }
   CHECK(ids.size() == sweeps.size());
   CHECK(published_slots.size() == sweeps.size());
@@ -126,9 +127,9 @@ TEST_CASE("one sweep downgrades 10000 past-due accounts") {
   });
   REQUIRE(count_all(db, "SELECT count(*) FROM user_limits WHERE expired") == accounts);
 
-  domain::command_envelope sweep;
+  commands::envelope sweep;
   sweep.id = support::random_uuid().to_string();
-  sweep.type = domain::command_type::expire_sweep;
+  sweep.type = commands::command_type::expire_sweep;
   sweep.issued_at = test::now_ms();
   sweep.request_id = test::unique_id("sweep");
   amqp::amqp_publisher publisher(amqp, {"expiry sweep test publisher", std::nullopt});

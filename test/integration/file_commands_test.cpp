@@ -3,7 +3,8 @@
 // rejections with their reasons (object_missing, quota_exceeded, name_taken), exact quota
 // under 20 concurrent uploads, idempotency by command id, and delete with its event.
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/base64.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/postgres/pool.hpp"
@@ -29,19 +30,6 @@ namespace {
 
 constexpr long long free_quota = 1073741824;  // plan 'free' of 0001_initial.sql
 
-std::string base64(std::string_view bytes) {
-  std::string text = crypto::base64url(bytes);
-  for (char& c : text) {
-    if (c == '-')
-      c = '+';
-    else if (c == '_')
-      c = '/';
-  }
-  while (text.size() % 4 != 0)
-    text.push_back('=');
-  return text;
-}
-
 std::string random_bytes(std::size_t n, std::uint64_t seed) {
   std::string bytes(n, '\0');
   test::byte_stream(seed).fill(bytes.data(), n);
@@ -54,7 +42,7 @@ struct planned_upload {
   std::string file_id;
   std::string key;
   std::string bytes;
-  domain::command_envelope command;
+  commands::envelope command;
 };
 
 struct file_env {
@@ -117,23 +105,23 @@ struct file_env {
                                 {"object_key", u.key}};
     if (inline_body)
       payload["inline_base64"] = base64(u.bytes);
-    u.command = command(domain::command_type::upload, owner, payload);
+    u.command = command(commands::command_type::upload, owner, payload);
     return u;
   }
 
-  static domain::command_envelope command(domain::command_type type, const std::string& owner,
+  static commands::envelope command(commands::command_type type, const std::string& owner,
                                           const boost::json::object& payload) {
-    domain::command_envelope c;
+    commands::envelope c;
     c.id = support::random_uuid().to_string();
     c.type = type;
     c.request_id = test::unique_id("req");
     c.actor.user_id = owner;
     c.actor.ip = "127.0.0.1";
-    c.payload_json = boost::json::serialize(payload);
+    c.payload = payload;
     return c;
   }
 
-  void publish(const domain::command_envelope& c) {
+  void publish(const commands::envelope& c) {
     const auto result = publisher.publish_sync(amqp::command_message(c));
     REQUIRE_MESSAGE(result.ok(), result.detail);
   }
@@ -405,7 +393,7 @@ TEST_CASE("delete lowers usage marks the file deleted removes the object and is 
   REQUIRE(env.used_bytes(owner) == 12'345);
 
   const boost::json::object payload{{"file_id", u.file_id}};
-  const auto first = file_env::command(domain::command_type::delete_file, owner, payload);
+  const auto first = file_env::command(commands::command_type::delete_file, owner, payload);
   env.publish(first);
   REQUIRE_MESSAGE(env.acked(first.id, 1, 30s), env.worker.stderr_text());
   CHECK(env.used_bytes(owner) == 0);
@@ -420,7 +408,7 @@ TEST_CASE("delete lowers usage marks the file deleted removes the object and is 
   CHECK(events[0].at("data").at("name") == "doomed.bin");
 
   // Again (a new command) and the same command redelivered: nothing changes.
-  const auto again = file_env::command(domain::command_type::delete_file, owner, payload);
+  const auto again = file_env::command(commands::command_type::delete_file, owner, payload);
   env.publish(again);
   env.publish(first);
   REQUIRE(env.acked(again.id, 1, 30s));
@@ -433,7 +421,7 @@ TEST_CASE("delete lowers usage marks the file deleted removes the object and is 
   auto theirs = env.plan_upload(other, "mine.bin", random_bytes(100, 8), true);
   env.publish(theirs.command);
   REQUIRE(env.settled(theirs.upload_id).first == "committed");
-  const auto foreign = file_env::command(domain::command_type::delete_file, owner,
+  const auto foreign = file_env::command(commands::command_type::delete_file, owner,
                                          boost::json::object{{"file_id", theirs.file_id}});
   env.publish(foreign);
   REQUIRE(env.acked(foreign.id, 1, 30s));
@@ -445,9 +433,7 @@ TEST_CASE("a malformed upload payload is dead-lettered with the reason") {
   file_env env;
   const std::string owner = env.make_user();
   auto u = env.plan_upload(owner, "x.bin", random_bytes(10, 9), true);
-  auto payload = boost::json::parse(u.command.payload_json).as_object();
-  payload["object_key"] = "u/" + owner + "/somewhere-else";
-  u.command.payload_json = boost::json::serialize(payload);
+  u.command.payload["object_key"] = "u/" + owner + "/somewhere-else";
   env.publish(u.command);
   const auto dead = test::take_matching(env.amqp, "kemas.dead-letters",
                                         test::message_id_in({u.command.id}), 1, 30s);

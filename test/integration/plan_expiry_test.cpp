@@ -9,10 +9,14 @@
 #include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/plan_fixture.hpp"
-#include "workers/handlers/plan_commands.hpp"
+#include "adapters/billing/demo_provider.hpp"
+#include "adapters/postgres/commands/file_command_store.hpp"
+#include "adapters/postgres/commands/plan_command_store.hpp"
+#include "domain/commands/delete_file.hpp"
+#include "domain/commands/expire.hpp"
 #include "workers/handlers/expire_handler.hpp"
-#include "workers/handlers/file_store_tx.hpp"
 #include "workers/handlers/sweep_handler.hpp"
+#include "workers/scheduled_commands.hpp"
 #include "workers/worker_metrics.hpp"
 
 #include <doctest/doctest.h>
@@ -36,21 +40,21 @@ struct expiry_env {
 
   expiry_env() {
     db.set_plan("free", 1000, std::nullopt);
-    ports.db = db.pool();
+    ports.store = std::make_shared<postgres::plan_command_store>(db.pool());
     ports.scheduler = scheduler;
-    ports.payments = std::make_shared<worker::billing::demo_provider>();
+    ports.payments = std::make_shared<billing::demo_provider>();
     ports.metrics = &metrics;
   }
 
-  worker::handler_result expire(const domain::command_envelope& command) {
+  worker::handler_result expire(const commands::envelope& command) {
     return worker::expire_handler(ports).handle(command);
   }
 
   // The expire the delay path would deliver for the account's stored expiry.
-  domain::command_envelope expire_of(const std::string& user) {
+  commands::envelope expire_of(const std::string& user) {
     const auto due = db.account_of(user).expires_at;
     REQUIRE(due);
-    return worker::make_expire_command(user, *due, test::unique_id("req"));
+    return worker::make_expire_command(test::uuid_of(user), *due, test::unique_id("req"));
   }
 
   std::string metric(const std::string& outcome_label) {
@@ -119,7 +123,7 @@ TEST_CASE("an expire that finds the plan renewed changes nothing") {
   const std::string user = env.db.make_user("premium", "now() + interval '1 hour'");
   env.db.add_file(user, "big.bin", 5000, 10);
   // Scheduled by the first upgrade for an end that a renewal has since moved.
-  const auto stale = worker::make_expire_command(user, test::now_ms() - 2s, "req-old");
+  const auto stale = worker::make_expire_command(test::uuid_of(user), test::now_ms() - 2s, "req-old");
   REQUIRE(env.expire(stale).what == outcome::done);
   const auto account = env.db.account_of(user);
   CHECK(account.plan == "premium");
@@ -159,7 +163,7 @@ TEST_CASE("an expire that arrives early is re-delayed unchanged") {
     CHECK(scheduled[1].due_at <= worker_now + 60min);
   }
   SUBCASE("a failed re-delay asks for a retry") {
-    env.scheduler->answer({amqp::publish_error::connection_lost, "gone (test)"});
+    env.scheduler->answer({false, "connection_lost: gone (test)"});
     CHECK(env.expire(command).what == outcome::retry);
   }
 }
@@ -167,11 +171,11 @@ TEST_CASE("an expire that arrives early is re-delayed unchanged") {
 TEST_CASE("an expire for a free account or a malformed one") {
   expiry_env env;
   const std::string user = env.db.make_user();
-  const auto command = worker::make_expire_command(user, test::now_ms() - 1s, "r");
+  const auto command = worker::make_expire_command(test::uuid_of(user), test::now_ms() - 1s, "r");
   REQUIRE(env.expire(command).what == outcome::done);
   CHECK(env.metric("already_free") == "1");
   auto broken = command;
-  broken.payload_json = R"({"user_id":"nope"})";
+  broken.payload = {{"user_id", "nope"}};
   CHECK(env.expire(broken).what == outcome::reject);
 }
 
@@ -188,24 +192,22 @@ TEST_CASE("the sweep publishes one expire per due account across pages") {
   env.db.make_user("premium", "now() + interval '1 hour'");  // not due
   env.db.make_user();                                         // free
 
-  domain::command_envelope sweep;
-  sweep.id = worker::derived_command_id(test::unique_id("manual sweep"));
-  sweep.type = domain::command_type::expire_sweep;
-  sweep.request_id = "req-sweep";
-  sweep.payload_json = "{}";
+  const auto sweep = commands::make_envelope(
+      commands::expire_sweep{},
+      {worker::derived_command_id(test::unique_id("manual sweep")), test::now_ms(), "req-sweep", {}});
   const auto result = worker::sweep_handler(env.ports, 3).handle(sweep);
   REQUIRE_MESSAGE(result.what == outcome::done, result.reason);
 
   const auto scheduled = env.scheduler->taken();
   std::set<std::string> swept;
   for (const auto& item : scheduled) {
-    const auto payload = worker::parse_expire_payload(item.command);
+    const auto payload = commands::decode_as<commands::expire>(item.command);
     REQUIRE(payload.has_value());
-    swept.insert(payload->user_id);
+    swept.insert(payload->user_id.to_string());
     // The id the delay path uses for the same account and expiry.
     CHECK(item.command.id ==
           worker::make_expire_command(payload->user_id, payload->due_at, "x").id);
-    CHECK(item.due_at == *env.db.account_of(payload->user_id).expires_at);
+    CHECK(item.due_at == *env.db.account_of(payload->user_id.to_string()).expires_at);
     CHECK(item.command.request_id == "req-sweep");
   }
   CHECK(scheduled.size() == due.size());
@@ -235,14 +237,11 @@ TEST_CASE("deleting files until usage fits unlocks the locked files oldest first
   const auto fourth = env.db.add_file(user, "4.bin", 300, 10, "locked");
 
   auto remove = [&](const std::string& file_id) {
-    domain::command_envelope command;
-    command.id = worker::derived_command_id(test::unique_id("delete"));
-    command.type = domain::command_type::delete_file;
-    command.request_id = "req-delete";
-    command.actor.user_id = user;
-    return env.db.sql([&](soci::session& s) {
-      return worker::delete_file(s, command, worker::delete_payload{user, file_id});
-    });
+    const commands::delete_file request{test::uuid_of(user), test::uuid_of(file_id)};
+    const auto command = commands::make_envelope(
+        request,
+        {worker::derived_command_id(test::unique_id("delete")), test::now_ms(), "req-delete", {}});
+    return postgres::file_command_store(env.db.pool()).delete_file(command, request);
   };
 
   REQUIRE(remove(second).deleted);  // 1,100 left: the third fits again, the fourth not yet

@@ -4,12 +4,15 @@
 // expire scheduled again on every redelivery, nothing applied twice; orders that fail; and
 // the worker's upload commit measured against the plan in force now (user_limits).
 
+#include "adapters/billing/demo_provider.hpp"
+#include "adapters/postgres/commands/file_command_store.hpp"
+#include "adapters/postgres/commands/plan_command_store.hpp"
 #include "adapters/support/random.hpp"
+#include "domain/commands/expire.hpp"
+#include "domain/model/object_key.hpp"
 #include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/plan_fixture.hpp"
-#include "workers/handlers/file_store_tx.hpp"
-#include "workers/handlers/plan_commands.hpp"
 #include "workers/handlers/upgrade_handler.hpp"
 
 #include <doctest/doctest.h>
@@ -22,19 +25,6 @@ using outcome = worker::handler_result::outcome;
 
 namespace {
 
-// A provider with a scripted answer.
-class scripted_provider final : public worker::billing::payment_provider {
- public:
-  explicit scripted_provider(worker::billing::payment_outcome answer) : answer_(std::move(answer)) {}
-  std::string_view name() const noexcept override { return "scripted"; }
-  worker::billing::payment_outcome charge(const worker::billing::payment_request&) override {
-    return answer_;
-  }
-
- private:
-  worker::billing::payment_outcome answer_;
-};
-
 struct upgrade_env {
   test::plan_database db{"upgrade"};
   std::shared_ptr<test::recording_scheduler> scheduler = std::make_shared<test::recording_scheduler>();
@@ -44,11 +34,11 @@ struct upgrade_env {
     db.set_plan("premium", 10'000, 3);
   }
 
-  worker::handler_result run(const domain::command_envelope& command,
-                             std::shared_ptr<worker::billing::payment_provider> payments =
-                                 std::make_shared<worker::billing::demo_provider>()) {
+  worker::handler_result run(const commands::envelope& command,
+                             std::shared_ptr<ports::payment_provider> payments =
+                                 std::make_shared<billing::demo_provider>()) {
     worker::plan_ports ports;
-    ports.db = db.pool();
+    ports.store = std::make_shared<postgres::plan_command_store>(db.pool());
     ports.scheduler = scheduler;
     ports.payments = std::move(payments);
     return worker::upgrade_handler(ports).handle(command);
@@ -59,7 +49,7 @@ struct upgrade_env {
     long long amount = 0;
     std::string currency;
     std::string reason;
-    std::optional<domain::timestamp> expires_at;
+    std::optional<timestamp> expires_at;
   };
 
   std::optional<order_row> order(const std::string& id) {
@@ -76,7 +66,7 @@ struct upgrade_env {
       if (!s.got_data())
         return std::nullopt;
       if (has_expiry == soci::i_ok)
-        o.expires_at = domain::timestamp(std::chrono::milliseconds(expires_ms));
+        o.expires_at = timestamp(std::chrono::milliseconds(expires_ms));
       if (has_reason != soci::i_ok)
         o.reason.clear();
       return o;
@@ -131,11 +121,11 @@ TEST_CASE("upgrade pays the order sets plan and expiry unlocks files and schedul
 
   auto scheduled = env.scheduler->taken();
   REQUIRE(scheduled.size() == 1);
-  CHECK(scheduled[0].command.type == domain::command_type::expire);
+  CHECK(scheduled[0].command.type == commands::command_type::expire);
   CHECK(scheduled[0].due_at == *account.expires_at);
-  const auto payload = worker::parse_expire_payload(scheduled[0].command);
+  const auto payload = commands::decode_as<commands::expire>(scheduled[0].command);
   REQUIRE(payload.has_value());
-  CHECK(payload->user_id == user);
+  CHECK(payload->user_id.to_string() == user);
   CHECK(payload->due_at == *account.expires_at);
   CHECK(scheduled[0].command.request_id == command.request_id);
 
@@ -161,7 +151,7 @@ TEST_CASE("a failed schedule retries and the retry schedules without paying twic
   upgrade_env env;
   const std::string user = env.db.make_user();
   const auto command = test::upgrade_command(user, "premium");
-  env.scheduler->answer({amqp::publish_error::timeout, "no confirm (test)"});
+  env.scheduler->answer({false, "timeout: no confirm (test)"});
   const auto first = env.run(command);
   CHECK(first.what == outcome::retry);
   CHECK(first.reason.find("scheduling the expire failed") != std::string::npos);
@@ -213,8 +203,8 @@ TEST_CASE("orders that cannot be paid are recorded as failed and change no plan"
   CHECK(order->reason == "plan_not_purchasable");
 
   const auto declined = test::upgrade_command(user, "premium");
-  REQUIRE(env.run(declined, std::make_shared<scripted_provider>(
-                                worker::billing::payment_outcome::declined("card expired")))
+  REQUIRE(env.run(declined, std::make_shared<test::scripted_payments>(
+                                ports::payment_outcome::declined("card expired")))
               .what == outcome::done);
   order = env.order(test::order_of(declined));
   REQUIRE(order);
@@ -232,8 +222,8 @@ TEST_CASE("orders that cannot be paid are recorded as failed and change no plan"
 
   SUBCASE("a provider that is down leaves nothing behind and retries") {
     const auto later = test::upgrade_command(user, "premium");
-    const auto result = env.run(later, std::make_shared<scripted_provider>(
-                                           worker::billing::payment_outcome::unavailable("503")));
+    const auto result = env.run(later, std::make_shared<test::scripted_payments>(
+                                           ports::payment_outcome::unavailable("503")));
     CHECK(result.what == outcome::retry);
     CHECK_FALSE(env.order(test::order_of(later)));
     CHECK(env.db.account_of(user).plan == "free");
@@ -260,23 +250,24 @@ TEST_CASE("the worker's upload commit measures against the plan in force now") {
           soci::use(user), soci::into(id);
       return id;
     });
-    worker::upload_payload upload{user, upload_id, file_id, name, "application/octet-stream",
-                                  static_cast<std::uint64_t>(size), std::string(64, 'b'),
-                                  worker::object_key_for(user, file_id), std::nullopt};
-    domain::command_envelope command;
-    command.id = support::random_uuid().to_string();
-    command.request_id = "req-upload";
-    return env.db.sql(
-        [&](soci::session& s) { return worker::commit_upload(s, command, upload); });
+    const uuid owner = *uuid::parse(user);
+    const uuid file = *uuid::parse(file_id);
+    const commands::upload upload{owner, *uuid::parse(upload_id), file, name,
+                                  "application/octet-stream", static_cast<std::uint64_t>(size),
+                                  std::string(64, 'b'), model::object_key_for(owner, file),
+                                  std::nullopt};
+    const auto command = commands::make_envelope(
+        upload, {support::random_uuid().to_string(), test::now_ms(), "req-upload", {}});
+    return postgres::file_command_store(env.db.pool()).commit_upload(command, upload);
   };
 
   const auto refused = commit("b.bin", 200);
-  CHECK(refused.what == worker::upload_commit::kind::refused);
-  CHECK(refused.reason == "quota_exceeded");
-  CHECK(commit("c.bin", 100).what == worker::upload_commit::kind::committed);
+  CHECK(refused.what == ports::upload_commit::kind::refused);
+  CHECK(refused.reason == model::rejection_reason::quota_exceeded);
+  CHECK(commit("c.bin", 100).what == ports::upload_commit::kind::committed);
 
   // Renewed: premium's 10,000 is in force again.
   REQUIRE(env.run(test::upgrade_command(user, "premium")).what == outcome::done);
-  CHECK(commit("d.bin", 5000).what == worker::upload_commit::kind::committed);
+  CHECK(commit("d.bin", 5000).what == ports::upload_commit::kind::committed);
   CHECK(env.db.account_of(user).used_bytes == 6000);
 }

@@ -11,7 +11,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/repositories/plan_repository.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -359,11 +360,11 @@ TEST_CASE("kemas-admin expire-sweep publishes one expire-sweep command") {
       vhost.amqp_settings(), "kemas.commands.expire-sweep", [](const auto&) { return true; }, 1,
       std::chrono::seconds(5));
   REQUIRE(taken.size() == 1);
-  auto envelope = kemas::amqp::decode_envelope(taken[0].body);
+  auto envelope = kemas::commands::decode_envelope(taken[0].body);
   REQUIRE(envelope.has_value());
   CHECK(text.find(envelope->id) != std::string::npos);
   CHECK_FALSE(envelope->actor.user_id.has_value());
-  CHECK(envelope->payload_json == "{}");
+  CHECK(envelope->payload.empty());
   std::filesystem::remove(out.string() + ".out");
   std::filesystem::remove(out.string() + ".err");
 }

@@ -76,7 +76,7 @@ class scenario {
   }
 
   // POST billing/upgrade, answered after the worker's commit; returns the new expiry.
-  kemas::millis_time upgrade(const account& who) {
+  kemas::timestamp upgrade(const account& who) {
     const auto r =
         api().call("POST", "/api/v1/auth/billing/upgrade", R"({"package":"premium"})", who.auth);
     INFO(worker_log());
@@ -91,7 +91,7 @@ class scenario {
 
   // Uploads `count` files of file_size, oldest first; each must commit (201) before `due`.
   std::vector<stored> upload_files(const account& who, const std::string& prefix, int count,
-                                   kemas::millis_time due) {
+                                   kemas::timestamp due) {
     std::vector<stored> out;
     for (int i = 0; i < count; ++i) {
       const std::string name = prefix + std::to_string(i) + ".bin";
@@ -163,7 +163,7 @@ class scenario {
   // Waits for the worker's delayed expire (the subscription reads `free` with no expiry left
   // to report: an account only past due reads `expired: true` with its old expiry). Returns
   // how long after `due` that was seen.
-  std::chrono::milliseconds wait_for_downgrade(const account& who, kemas::millis_time due) {
+  std::chrono::milliseconds wait_for_downgrade(const account& who, kemas::timestamp due) {
     const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(
         due - std::chrono::system_clock::now() + 10s);
     json::object last;

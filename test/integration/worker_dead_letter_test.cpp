@@ -3,7 +3,8 @@
 // up in kemas.dead-letters with an x-kemas-reason saying why, nothing stays in the command
 // queues, and SIGTERM ends the worker with exit code 0 within the drain timeout.
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -65,17 +66,17 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
   // (1) not JSON at all
   const auto garbage = raw_command("upload", "\x01\x02 this is not JSON");
   // (2) JSON, but the type is not a command type
-  domain::command_envelope envelope;
+  commands::envelope envelope;
   envelope.id = support::random_uuid().to_string();
-  envelope.type = domain::command_type::upload;
+  envelope.type = commands::command_type::upload;
   envelope.request_id = test::unique_id("req");
-  auto json = boost::json::parse(amqp::encode_envelope(envelope)).as_object();
+  auto json = boost::json::parse(commands::encode_envelope(envelope)).as_object();
   json["type"] = "launch-rockets";
   const auto unknown_type = raw_command("upload", boost::json::serialize(json));
   // (3) a well-formed envelope whose payload its handler cannot use (no user_id)
-  domain::command_envelope expire;
+  commands::envelope expire;
   expire.id = support::random_uuid().to_string();
-  expire.type = domain::command_type::expire;
+  expire.type = commands::command_type::expire;
   expire.request_id = test::unique_id("req");
   const auto unhandled = amqp::command_message(expire);
 
@@ -125,7 +126,7 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
   // Nothing stays behind in the command queues: with the worker gone, anything it had not
   // settled would be back in them. Counted exactly (passive declare); should another test
   // have left messages there, at least none of ours may be among them.
-  for (auto type : domain::all_command_types) {
+  for (auto type : commands::all_command_types) {
     const std::string queue = amqp::command_queue(type);
     CAPTURE(queue);
     const auto depth = test::queue_depth(settings, queue);

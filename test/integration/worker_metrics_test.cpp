@@ -4,7 +4,8 @@
 // publish-to-commit latency observed. Every role serves it, and a port already taken stops
 // start-up with a message naming it.
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -75,15 +76,14 @@ TEST_CASE("kemas-worker --role commands serves /metrics and counts its commands"
   CHECK(sample(before, R"(kemas_commands_processed_total{outcome="retry",type="upload"})") == 0);
 
   // A delete of a file nobody has: the handler commits "nothing to do" and the command is done.
-  domain::command_envelope command;
+  commands::envelope command;
   command.id = support::random_uuid().to_string();
-  command.type = domain::command_type::delete_file;
+  command.type = commands::command_type::delete_file;
   command.issued_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   command.request_id = test::unique_id("req");
   command.actor.user_id = support::random_uuid().to_string();
-  command.payload_json =
-      boost::json::serialize(boost::json::object{{"file_id", support::random_uuid().to_string()}});
+  command.payload = {{"file_id", support::random_uuid().to_string()}};
   amqp::outgoing_message garbage = amqp::command_message(command);
   garbage.message_id = test::unique_id("garbage");
   garbage.body = "not a command";

@@ -11,7 +11,8 @@
 
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/consumer.hpp"
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -41,7 +42,7 @@ class scripted_handler final : public worker::command_handler {
     scripts_[id] = std::move(answers);
   }
 
-  worker::handler_result handle(const domain::command_envelope& command) override {
+  worker::handler_result handle(const commands::envelope& command) override {
     std::lock_guard lock(mutex_);
     auto& runs = runs_[command.id];
     runs.push_back(clock_type::now());
@@ -84,10 +85,10 @@ std::string header_text(const amqp::delivery& d, const std::string& key) {
   return std::to_string(std::get<std::int64_t>(found->second));
 }
 
-domain::command_envelope upload_command() {
-  domain::command_envelope c;
+commands::envelope upload_command() {
+  commands::envelope c;
   c.id = support::random_uuid().to_string();
-  c.type = domain::command_type::upload;
+  c.type = commands::command_type::upload;
   c.request_id = test::unique_id("req");
   return c;
 }
@@ -105,7 +106,7 @@ struct retry_rig {
   std::unique_ptr<amqp::amqp_consumer> consumer;
 
   retry_rig(const config::amqp_settings& amqp, unsigned max_attempts) : settings(amqp) {
-    registry.add(domain::command_type::upload, handler);
+    registry.add(commands::command_type::upload, handler);
     dispatcher = std::make_unique<worker::command_dispatcher>(
         registry, [this](std::function<void()> task) { boost::asio::post(pool, std::move(task)); },
         [this](amqp::outgoing_message m, std::function<void(amqp::publish_result)> done) {
@@ -117,7 +118,7 @@ struct retry_rig {
     consumer = std::make_unique<amqp::amqp_consumer>(
         settings,
         amqp::consumer_options{"kemas retry test consumer",
-                               {amqp::command_queue(domain::command_type::upload)},
+                               {amqp::command_queue(commands::command_type::upload)},
                                std::nullopt},
         [this](amqp::delivery d, amqp::delivery_handle h) {
           dispatcher->on_delivery(std::move(d), std::move(h));
@@ -191,7 +192,7 @@ TEST_CASE("worker retries go through the delay queues and end acked or dead-lett
     REQUIRE(via_1s.size() == 1);
     CHECK(header_text(via_1s[0], "x-kemas-attempt") == "2");
     CHECK(header_text(via_1s[0], "x-kemas-retry-reason") == "db down (flaky)");
-    CHECK(via_1s[0].body == amqp::encode_envelope(flaky));
+    CHECK(via_1s[0].body == commands::encode_envelope(flaky));
     CHECK(via_1s[0].correlation_id == flaky.request_id);
     CHECK(via_1s[0].type == "upload");
     CHECK(via_1s[0].routing_key == "upload");
@@ -210,7 +211,7 @@ TEST_CASE("worker retries go through the delay queues and end acked or dead-lett
           "gave up after 3 attempts; last error: s3 unreachable (hopeless)");
     CHECK(header_text(dead[0], "x-kemas-attempt") == "3");
     CHECK(header_text(dead[0], "x-kemas-source-queue") == "kemas.commands.upload");
-    CHECK(dead[0].body == amqp::encode_envelope(hopeless));
+    CHECK(dead[0].body == commands::encode_envelope(hopeless));
     const auto runs = rig.handler->runs(hopeless.id);
     REQUIRE(runs.size() == 3);
     CHECK(runs[2] - runs[0] >= 6s);  // 1 s + 5 s of delay

@@ -1,6 +1,7 @@
 #include "test/support/plan_fixture.hpp"
 
 #include "adapters/support/random.hpp"
+#include "domain/commands/upgrade.hpp"
 #include "test/support/amqp_fixture.hpp"
 
 #include <boost/json/parse.hpp>
@@ -9,32 +10,15 @@
 
 namespace kemas::test {
 
-amqp::publish_result recording_scheduler::schedule(const domain::command_envelope& command,
-                                                   domain::timestamp due_at) {
-  std::lock_guard lock(mutex_);
-  taken_.push_back({command, due_at});
-  return answer_;
-}
-
-worker::batch_result recording_scheduler::schedule_all(
-    std::span<const worker::scheduled_command> commands) {
-  std::lock_guard lock(mutex_);
-  taken_.insert(taken_.end(), commands.begin(), commands.end());
-  return {commands.size(), 0, {}};
-}
-
-std::vector<worker::scheduled_command> recording_scheduler::taken() const {
-  std::lock_guard lock(mutex_);
-  return taken_;
-}
-
-void recording_scheduler::answer(amqp::publish_result result) {
-  std::lock_guard lock(mutex_);
-  answer_ = std::move(result);
-}
-
-domain::timestamp now_ms() {
+timestamp now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+uuid uuid_of(std::string_view text) {
+  const auto id = uuid::parse(text);
+  if (!id)
+    throw std::invalid_argument("not a uuid: " + std::string(text));
+  return *id;
 }
 
 plan_database::plan_database(std::string_view tag)
@@ -99,7 +83,7 @@ plan_database::account plan_database::account_of(const std::string& user) {
         soci::use(user), soci::into(out.plan), soci::into(expires_ms, has_expiry),
         soci::into(out.used_bytes);
     if (has_expiry == soci::i_ok)
-      out.expires_at = domain::timestamp(std::chrono::milliseconds(expires_ms));
+      out.expires_at = timestamp(std::chrono::milliseconds(expires_ms));
     return out;
   });
 }
@@ -135,24 +119,16 @@ long long plan_database::count(const std::string& query, const std::string& para
   });
 }
 
-domain::command_envelope upgrade_command(const std::string& user, const std::string& plan,
+commands::envelope upgrade_command(const std::string& user, const std::string& plan,
                                          const std::string& order_id) {
-  domain::command_envelope c;
-  c.id = support::random_uuid().to_string();
-  c.type = domain::command_type::upgrade;
-  c.issued_at = now_ms();
-  c.request_id = unique_id("req");
-  c.actor.user_id = user;
-  c.actor.ip = "127.0.0.1";
-  boost::json::object payload{
-      {"order_id", order_id.empty() ? support::random_uuid().to_string() : order_id},
-      {"plan", plan}};
-  c.payload_json = boost::json::serialize(payload);
-  return c;
+  const commands::upgrade upgrade{
+      *uuid::parse(user), order_id.empty() ? support::random_uuid() : *uuid::parse(order_id), plan};
+  return commands::make_envelope(
+      upgrade, {support::random_uuid().to_string(), now_ms(), unique_id("req"), {user, "127.0.0.1"}});
 }
 
-std::string order_of(const domain::command_envelope& upgrade) {
-  return std::string(boost::json::parse(upgrade.payload_json).at("order_id").as_string());
+std::string order_of(const commands::envelope& upgrade) {
+  return std::string(upgrade.payload.at("order_id").as_string());
 }
 
 }  // namespace kemas::test

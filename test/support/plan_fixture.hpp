@@ -1,15 +1,16 @@
 #pragma once
 // Test helpers for the plan commands (issue 5): a migrated scratch database with accounts,
-// files and plans set up by SQL, readers for what the handlers wrote, and a command_scheduler
-// that records what a handler would publish instead of publishing it.
+// files and plans set up by SQL, readers for what the handlers wrote, and the handlers' ports
+// on it (the scheduler that records instead of publishing is memory_ports.hpp's).
 //
-// Threading: one test thread owns a plan_database; recording_scheduler is thread-safe.
+// Threading: one test thread owns a plan_database.
 // Failures throw (SOCI exceptions, std::runtime_error).
 
 #include "adapters/postgres/pool.hpp"
-#include "domain/command.hpp"
+#include "domain/commands/envelope.hpp"
 #include "test/support/outbox_fixture.hpp"
-#include "workers/command_scheduler.hpp"
+#include "domain/uuid.hpp"
+#include "test/support/memory_ports.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -23,25 +24,11 @@
 
 namespace kemas::test {
 
-class recording_scheduler final : public worker::command_scheduler {
- public:
-  amqp::publish_result schedule(const domain::command_envelope& command,
-                                domain::timestamp due_at) override;
-  worker::batch_result schedule_all(std::span<const worker::scheduled_command> commands) override;
-
-  // Everything scheduled so far, in call order.
-  std::vector<worker::scheduled_command> taken() const;
-  // The answer schedule() gives from now on (default: ok).
-  void answer(amqp::publish_result result);
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<worker::scheduled_command> taken_;
-  amqp::publish_result answer_;
-};
-
 // Time as the handlers and the database store it: milliseconds since the epoch.
-domain::timestamp now_ms();
+timestamp now_ms();
+
+// The id in `text` (a uuid the test made); throws std::invalid_argument for anything else.
+uuid uuid_of(std::string_view text);
 
 class plan_database {
  public:
@@ -70,7 +57,7 @@ class plan_database {
 
   struct account {
     std::string plan;
-    std::optional<domain::timestamp> expires_at;  // rounded up to the ms, as handlers read it
+    std::optional<timestamp> expires_at;  // rounded up to the ms, as handlers read it
     long long used_bytes = 0;
   };
   account account_of(const std::string& user);
@@ -87,10 +74,10 @@ class plan_database {
 };
 
 // An `upgrade` command from `user` for `plan`, with a new order id (or `order_id`).
-domain::command_envelope upgrade_command(const std::string& user, const std::string& plan,
+commands::envelope upgrade_command(const std::string& user, const std::string& plan,
                                          const std::string& order_id = "");
 
 // The order id of an upgrade command's payload.
-std::string order_of(const domain::command_envelope& upgrade);
+std::string order_of(const commands::envelope& upgrade);
 
 }  // namespace kemas::test

@@ -97,7 +97,7 @@ TEST_CASE("definitions.json mirrors the declared topology") {
 
 TEST_CASE("the topology has what DESIGN.md asks for") {
   const auto t = amqp::kemas_topology(7);
-  for (auto type : domain::all_command_types) {
+  for (auto type : commands::all_command_types) {
     const std::string name = amqp::command_queue(type);
     CAPTURE(name);
     const auto queue = std::find_if(t.queues.begin(), t.queues.end(),

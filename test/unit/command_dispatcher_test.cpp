@@ -4,7 +4,8 @@
 // the dispatcher's metrics.
 
 #include "workers/command_dispatcher.hpp"
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "adapters/metrics/registry.hpp"
 #include "workers/worker_metrics.hpp"
 
@@ -25,14 +26,14 @@ namespace {
 struct scripted_handler final : worker::command_handler {
   handler_result next = handler_result::done();
   int calls = 0;
-  handler_result handle(const domain::command_envelope&) override {
+  handler_result handle(const commands::envelope&) override {
     ++calls;
     return next;
   }
 };
 
-amqp::delivery delivery_of(domain::command_type type) {
-  domain::command_envelope e;
+amqp::delivery delivery_of(commands::command_type type) {
+  commands::envelope e;
   e.id = "0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b";
   e.type = type;
   e.request_id = "req-1";
@@ -147,7 +148,7 @@ TEST_CASE("attempt_of reads x-kemas-attempt and falls back to 1") {
 }
 
 TEST_CASE("delayed_copy: same message to the delay exchange with the attempt header") {
-  auto d = delivery_of(domain::command_type::upload);
+  auto d = delivery_of(commands::command_type::upload);
   d.reply_to = "amq.rabbitmq.reply-to.abc";
   d.delivery_count = 2;
   d.headers = {{"x-delivery-count", std::int64_t{2}},
@@ -156,7 +157,7 @@ TEST_CASE("delayed_copy: same message to the delay exchange with the attempt hea
                {"traceparent", std::string("00-abc-01")}};
   const auto planned =
       worker::settle_after(handler_result::retry(std::string(600, 'e')), {2, 2}, retry_policy{});
-  const auto copy = worker::delayed_copy(d, domain::command_type::upload, planned);
+  const auto copy = worker::delayed_copy(d, commands::command_type::upload, planned);
   CHECK(copy.exchange == "kemas.delay.5s");
   CHECK(copy.routing_key == "upload");
   CHECK(copy.body == d.body);
@@ -178,7 +179,7 @@ TEST_CASE("command_dispatcher: a retry is republished and settled when the broke
   worker::handler_registry registry;
   auto handler = std::make_shared<scripted_handler>();
   handler->next = handler_result::retry("db down");
-  registry.add(domain::command_type::upload, handler);
+  registry.add(commands::command_type::upload, handler);
   metrics::registry prometheus("test");
   worker::worker_metrics counters(prometheus);
 
@@ -194,7 +195,7 @@ TEST_CASE("command_dispatcher: a retry is republished and settled when the broke
       retry_policy{3, 10min, 5}, &counters);
 
   // A default delivery_handle settles nothing: enough to watch the dispatcher's side.
-  dispatcher.on_delivery(delivery_of(domain::command_type::upload), {});
+  dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   CHECK(handler->calls == 0);  // not on the consumer's thread
   CHECK(dispatcher.running() == 1);
   REQUIRE(posted.size() == 1);
@@ -214,7 +215,7 @@ TEST_CASE("command_dispatcher: a retry is republished and settled when the broke
 
   // Done on a later attempt: acked, counted, and its publish-to-commit latency observed.
   handler->next = handler_result::done();
-  dispatcher.on_delivery(delivery_of(domain::command_type::upload), {});
+  dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   posted.back()();
   CHECK(published.size() == 1);
   CHECK(dispatcher.running() == 0);
@@ -231,7 +232,7 @@ TEST_CASE("command_dispatcher: malformed commands and exhausted retries are coun
   worker::handler_registry registry;
   auto handler = std::make_shared<scripted_handler>();
   handler->next = handler_result::retry("s3 down");
-  registry.add(domain::command_type::upload, handler);
+  registry.add(commands::command_type::upload, handler);
   metrics::registry prometheus("test");
   worker::worker_metrics counters(prometheus);
   int republished = 0;
@@ -247,17 +248,17 @@ TEST_CASE("command_dispatcher: malformed commands and exhausted retries are coun
   garbage.body = "\x01nope";
   dispatcher.on_delivery(garbage, {});
 
-  auto last = delivery_of(domain::command_type::upload);
+  auto last = delivery_of(commands::command_type::upload);
   last.headers.insert_or_assign("x-kemas-attempt", std::int64_t{2});
   dispatcher.on_delivery(last, {});
   CHECK(republished == 0);
 
   // A copy that is not confirmed: requeued (counted as a retry).
-  dispatcher.on_delivery(delivery_of(domain::command_type::upload), {});
+  dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   CHECK(republished == 1);
 
   handler->next = handler_result::reject("name taken");
-  dispatcher.on_delivery(delivery_of(domain::command_type::upload), {});
+  dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   CHECK(dispatcher.running() == 0);
 
   const std::string text = prometheus.render();

@@ -1,9 +1,10 @@
 // The command envelope: domain names, the JSON codec's round trip and its precise reasons for
 // refusing malformed messages, RFC 3339 handling, and the schema file agreeing with the code.
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "domain/rfc3339.hpp"
-#include "domain/command.hpp"
+#include "domain/commands/envelope.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json.hpp>
@@ -13,30 +14,30 @@
 #include <sstream>
 
 using namespace kemas;
-using amqp::envelope_error;
+using commands::envelope_error;
 
 namespace {
 
-domain::command_envelope sample() {
-  domain::command_envelope e;
+commands::envelope sample() {
+  commands::envelope e;
   e.id = "0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b";
-  e.type = domain::command_type::upload;
+  e.type = commands::command_type::upload;
   e.issued_at = *kemas::parse_rfc3339("2024-05-01T12:34:56.789Z");
   e.request_id = "req-123";
   e.actor = {std::string("11111111-2222-4333-8444-555555555555"), std::string("203.0.113.9")};
-  e.payload_json = R"({"name":"a.txt","size":3})";
+  e.payload = {{"name", "a.txt"}, {"size", 3}};
   return e;
 }
 
 // The sample as a JSON object, edited by `change`, then decoded.
 auto decode_edited(const std::function<void(boost::json::object&)>& change) {
-  boost::json::object o = boost::json::parse(amqp::encode_envelope(sample())).as_object();
+  boost::json::object o = boost::json::parse(commands::encode_envelope(sample())).as_object();
   change(o);
-  return amqp::decode_envelope(boost::json::serialize(o));
+  return commands::decode_envelope(boost::json::serialize(o));
 }
 
 envelope_error error_of(
-    const boost::system::result<domain::command_envelope, amqp::envelope_problem>& r) {
+    const boost::system::result<commands::envelope, commands::envelope_problem>& r) {
   REQUIRE_FALSE(r.has_value());
   return r.error().code;
 }
@@ -44,27 +45,27 @@ envelope_error error_of(
 }  // namespace
 
 TEST_CASE("command type names are the wire names and round-trip") {
-  CHECK(domain::to_string(domain::command_type::delete_file) == "delete");
-  CHECK(domain::to_string(domain::command_type::expire_sweep) == "expire-sweep");
-  for (auto type : domain::all_command_types) {
-    CHECK(domain::command_type_from_string(domain::to_string(type)) == type);
+  CHECK(commands::to_string(commands::command_type::delete_file) == "delete");
+  CHECK(commands::to_string(commands::command_type::expire_sweep) == "expire-sweep");
+  for (auto type : commands::all_command_types) {
+    CHECK(commands::command_type_from_string(commands::to_string(type)) == type);
   }
-  CHECK_FALSE(domain::command_type_from_string("Upload"));
-  CHECK_FALSE(domain::command_type_from_string(""));
+  CHECK_FALSE(commands::command_type_from_string("Upload"));
+  CHECK_FALSE(commands::command_type_from_string(""));
 }
 
 TEST_CASE("an envelope survives encode and decode unchanged") {
   const auto original = sample();
-  const auto decoded = amqp::decode_envelope(amqp::encode_envelope(original));
+  const auto decoded = commands::decode_envelope(commands::encode_envelope(original));
   REQUIRE(decoded.has_value());
   CHECK(*decoded == original);
 
   auto system = sample();
   system.actor = {};
-  system.type = domain::command_type::expire_sweep;
-  const auto text = amqp::encode_envelope(system);
+  system.type = commands::command_type::expire_sweep;
+  const auto text = commands::encode_envelope(system);
   CHECK(text.find(R"("actor":{"user_id":null,"ip":null})") != std::string::npos);
-  CHECK(*amqp::decode_envelope(text) == system);
+  CHECK(*commands::decode_envelope(text) == system);
 }
 
 TEST_CASE("command_message sets the AMQP properties of DESIGN.md") {
@@ -79,12 +80,12 @@ TEST_CASE("command_message sets the AMQP properties of DESIGN.md") {
 }
 
 TEST_CASE("malformed envelopes are refused with the reason") {
-  CHECK(error_of(amqp::decode_envelope("this is not json")) == envelope_error::not_json);
-  CHECK(error_of(amqp::decode_envelope("")) == envelope_error::not_json);
-  CHECK(error_of(amqp::decode_envelope("[1,2]")) == envelope_error::not_object);
-  CHECK(error_of(amqp::decode_envelope(std::string(2 * 1024 * 1024, ' '))) ==
+  CHECK(error_of(commands::decode_envelope("this is not json")) == envelope_error::not_json);
+  CHECK(error_of(commands::decode_envelope("")) == envelope_error::not_json);
+  CHECK(error_of(commands::decode_envelope("[1,2]")) == envelope_error::not_object);
+  CHECK(error_of(commands::decode_envelope(std::string(2 * 1024 * 1024, ' '))) ==
         envelope_error::too_big);
-  CHECK(error_of(amqp::decode_envelope(std::string(100, '[') + std::string(100, ']'))) ==
+  CHECK(error_of(commands::decode_envelope(std::string(100, '[') + std::string(100, ']'))) ==
         envelope_error::not_json);  // deeper than max_depth
 
   SUBCASE("missing field names the field") {
@@ -160,8 +161,8 @@ TEST_CASE("envelope.schema.json agrees with the code") {
     types.insert(std::string(v.as_string()));
   }
   std::set<std::string> code_types;
-  for (auto type : domain::all_command_types)
+  for (auto type : commands::all_command_types)
     code_types.insert(std::string(to_string(type)));
   CHECK(types == code_types);
-  CHECK(properties.at("version").at("const") == domain::command_envelope_version);
+  CHECK(properties.at("version").at("const") == commands::envelope_version);
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/base64.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "domain/credentials.hpp"
@@ -20,8 +21,8 @@ using kemas::errc;
 using kemas::role;
 using kemas::uuid;
 using kemas::crypto::access_claims;
-using kemas::crypto::base64url;
-using kemas::crypto::base64url_decode;
+using kemas::base64url;
+using kemas::base64url_decode;
 using kemas::crypto::jwt_codec;
 
 namespace {

@@ -4,11 +4,12 @@
 #include <set>
 #include <string>
 
+#include "domain/base64.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "domain/credentials.hpp"
 
-using kemas::crypto::base64url;
-using kemas::crypto::base64url_decode;
+using kemas::base64url;
+using kemas::base64url_decode;
 using kemas::crypto::constant_time_equal;
 using kemas::crypto::random_token;
 using kemas::crypto::sha256_hex;

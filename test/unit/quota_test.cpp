@@ -21,7 +21,7 @@ uuid id(std::uint8_t n) {
   return uuid(b);
 }
 
-millis_time at(std::int64_t seconds) { return millis_time(std::chrono::seconds(seconds)); }
+timestamp at(std::int64_t seconds) { return timestamp(std::chrono::seconds(seconds)); }
 
 quota_file file(std::uint8_t n, std::uint64_t size, std::int64_t created_s, bool locked = false) {
   return quota_file{id(n), size, at(created_s), locked};

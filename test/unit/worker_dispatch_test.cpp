@@ -1,7 +1,8 @@
 // kemas-worker's decisions, without a broker: which deliveries reach a handler, which are
 // dead-lettered and why, and how a handler's result settles the message.
 
-#include "adapters/amqp/envelope_codec.hpp"
+#include "domain/commands/envelope_codec.hpp"
+#include "adapters/amqp/command_message.hpp"
 #include "workers/audit_consumer.hpp"
 #include "workers/command_dispatcher.hpp"
 
@@ -14,19 +15,19 @@ namespace {
 
 struct counting_handler final : worker::command_handler {
   int calls = 0;
-  handler_result handle(const domain::command_envelope&) override {
+  handler_result handle(const commands::envelope&) override {
     ++calls;
     return handler_result::done();
   }
 };
 
-amqp::delivery delivery_of(domain::command_type type) {
-  domain::command_envelope e;
+amqp::delivery delivery_of(commands::command_type type) {
+  commands::envelope e;
   e.id = "0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b";
   e.type = type;
   e.request_id = "req-1";
   amqp::delivery d;
-  d.body = amqp::encode_envelope(e);
+  d.body = commands::encode_envelope(e);
   d.queue = amqp::command_queue(type);
   return d;
 }
@@ -36,8 +37,8 @@ amqp::delivery delivery_of(domain::command_type type) {
 TEST_CASE("plan_dispatch: malformed and unhandled commands are dead-lettered with a reason") {
   worker::handler_registry registry;
   auto upload = std::make_shared<counting_handler>();
-  registry.add(domain::command_type::upload, upload);
-  CHECK_THROWS_AS(registry.add(domain::command_type::upload, upload), std::logic_error);
+  registry.add(commands::command_type::upload, upload);
+  CHECK_THROWS_AS(registry.add(commands::command_type::upload, upload), std::logic_error);
 
   amqp::delivery garbage;
   garbage.body = "\x01garbage";
@@ -45,11 +46,11 @@ TEST_CASE("plan_dispatch: malformed and unhandled commands are dead-lettered wit
   CHECK(plan.handler == nullptr);
   CHECK(plan.dead_letter_reason.find("malformed command (not_json)") == 0);
 
-  plan = worker::plan_dispatch(delivery_of(domain::command_type::expire), registry);
+  plan = worker::plan_dispatch(delivery_of(commands::command_type::expire), registry);
   CHECK(plan.handler == nullptr);
   CHECK(plan.dead_letter_reason == "no handler for command type 'expire' in this worker");
 
-  plan = worker::plan_dispatch(delivery_of(domain::command_type::upload), registry);
+  plan = worker::plan_dispatch(delivery_of(commands::command_type::upload), registry);
   CHECK(plan.handler == upload.get());
   REQUIRE(plan.command);
   CHECK(plan.command->request_id == "req-1");

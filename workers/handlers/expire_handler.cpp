@@ -1,10 +1,8 @@
 #include "workers/handlers/expire_handler.hpp"
 
-#include "adapters/amqp/message.hpp"
 #include "adapters/log/logging.hpp"
 #include "domain/rfc3339.hpp"
-#include "workers/handlers/file_ports.hpp"
-#include "workers/handlers/plan_store_tx.hpp"
+#include "workers/handlers/handler_steps.hpp"
 #include "workers/worker_metrics.hpp"
 
 namespace kemas::worker {
@@ -14,14 +12,11 @@ void expire_handler::count(std::string_view outcome) const {
     ports_.metrics->plan_expiry(outcome);
 }
 
-handler_result expire_handler::redelay(const domain::command_envelope& command,
-                                       domain::timestamp due_at, domain::timestamp now) const {
-  const amqp::publish_result published = ports_.scheduler->schedule(command, due_at);
-  if (!published.ok()) {
-    return handler_result::retry("expire: re-delaying failed: " +
-                                 std::string(amqp::to_string(published.error)) + ": " +
-                                 published.detail);
-  }
+handler_result expire_handler::redelay(const commands::envelope& command,
+                                       timestamp due_at, timestamp now) const {
+  const ports::publish_outcome published = ports_.scheduler->schedule(command, due_at);
+  if (!published.ok)
+    return handler_result::retry("expire: re-delaying failed: " + published.problem);
   count("not_due");
   log::debug("expire not due yet; re-delayed",
              {{"request_id", command.request_id},
@@ -31,31 +26,27 @@ handler_result expire_handler::redelay(const domain::command_envelope& command,
   return handler_result::done();
 }
 
-handler_result expire_handler::handle(const domain::command_envelope& command) {
-  auto parsed = parse_expire_payload(command);
-  if (!parsed)
-    return handler_result::reject(parsed.error().reason);
-  const expire_payload& expire = *parsed;
-
-  const domain::timestamp now = ports_.now();
+handler_result expire_handler::apply(const commands::envelope& command,
+                                     const commands::expire& expire) {
+  const timestamp now = ports_.now();
   if (now < expire.due_at)
     return redelay(command, expire.due_at, now);
 
-  expiry_commit commit;
-  auto apply = [&](soci::session& sql) { commit = apply_expiry(sql, command, expire); };
-  if (auto failed = run_transaction(*ports_.db, apply, "expire: commit"))
+  ports::expiry_commit commit;
+  if (auto failed = guarded([&] { commit = ports_.store->apply_expiry(command, expire); },
+                            "expire: commit"))
     return *failed;
 
   const std::string_view request_id = command.request_id;
   switch (commit.what) {
-    case expiry_commit::kind::no_user:
+    case ports::expiry_commit::kind::no_user:
       log::warn("expire for an account that does not exist; nothing to do",
-                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id}});
+                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id.to_string()}});
       return handler_result::done();
-    case expiry_commit::kind::already_processed:
+    case ports::expiry_commit::kind::already_processed:
       log::info("expire already processed", {{"request_id", request_id}, {"command_id", command.id}});
       return handler_result::done();
-    case expiry_commit::kind::decided:
+    case ports::expiry_commit::kind::decided:
       break;
   }
   switch (commit.decision.action) {
@@ -64,12 +55,12 @@ handler_result expire_handler::handle(const domain::command_envelope& command) {
     case expiry_action::renewed:
       count("renewed");
       log::info("expire: renewed meanwhile; nothing to do",
-                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id}});
+                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id.to_string()}});
       return handler_result::done();
     case expiry_action::already_free:
       count("already_free");
       log::info("expire: account already free; nothing to do",
-                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id}});
+                {{"request_id", request_id}, {"command_id", command.id}, {"user_id", expire.user_id.to_string()}});
       return handler_result::done();
     case expiry_action::downgrade:
       break;
@@ -77,7 +68,7 @@ handler_result expire_handler::handle(const domain::command_envelope& command) {
   count("downgraded");
   log::info("plan expired; account downgraded to free", {{"request_id", request_id},
                                                          {"command_id", command.id},
-                                                         {"user_id", expire.user_id},
+                                                         {"user_id", expire.user_id.to_string()},
                                                          {"from_plan", commit.from_plan},
                                                          {"locked", commit.locked},
                                                          {"unlocked", commit.unlocked},

@@ -1,9 +1,10 @@
 #pragma once
-// The `expire` command (issue 5 "Queue-triggered expiry"). It arrives through the delay
+// The `expire` command (domain/commands/expire.hpp; issue 5 "Queue-triggered expiry"). It arrives through the delay
 // queues at (or a bounded moment after) its due_at, or at once from a sweep. For each:
 //   1. the worker's clock is before due_at (a long delay is made of several bucket hops):
-//      the same command is re-delayed for the time left (command_scheduler.hpp) and acked;
-//   2. one transaction (plan_store_tx.hpp apply_expiry), under the account's row lock:
+//      the same command is re-delayed for the time left (ports::command_scheduler) and acked;
+//   2. one transaction (plan_command_store::apply_expiry), under the account's row lock,
+//      decide_expiry (domain/expiry_policy.hpp):
 //        due (plan_expires_at <= now(), the user_limits view's test) -> plan 'free',
 //            plan_expires_at NULL, files over the free quota locked newest first
 //            (plan_locks; nothing is deleted), plan.expired with the counts;
@@ -13,26 +14,26 @@
 //        this very expiry but not reached by the DATABASE's clock (clocks disagree) ->
 //            re-delayed like 1., nothing written.
 //      The command id is recorded unless re-delayed, so a copy (a sweep's and the delayed
-//      one share the id: plan_commands.hpp make_expire_command) does nothing twice.
+//      one share the id: scheduled_commands.hpp make_expire_command) does nothing twice.
 // Counts kemas_plan_expiries_total{outcome=downgraded|not_due|renewed|already_free}.
 // Results: done; retry on transient PostgreSQL faults or a failed re-delay; reject
 // (dead-letter) for a malformed payload.
 //
-// Threading: handle() blocks; it runs on worker handler threads, concurrently.
+// Threading: apply() blocks; it runs on worker handler threads, concurrently.
 
 #include "workers/handler_registry.hpp"
 #include "workers/handlers/plan_ports.hpp"
 
 namespace kemas::worker {
 
-class expire_handler final : public command_handler {
+class expire_handler final : public typed_handler<commands::expire> {
  public:
   explicit expire_handler(plan_ports ports) : ports_(std::move(ports)) {}
-  handler_result handle(const domain::command_envelope& command) override;
 
  private:
-  handler_result redelay(const domain::command_envelope& command, domain::timestamp due_at,
-                         domain::timestamp now) const;
+  handler_result apply(const commands::envelope& command, const commands::expire& expire) override;
+  handler_result redelay(const commands::envelope& command, timestamp due_at,
+                         timestamp now) const;
   void count(std::string_view outcome) const;
 
   plan_ports ports_;

@@ -1,6 +1,7 @@
 #pragma once
-// The `expire-sweep` command (issue 5 "Sweep as safety net"): from the scheduler role once per
-// interval ({"slot": n}), from kemas-admin expire-sweep or the internal route ({}).
+// The `expire-sweep` command (domain/commands/expire_sweep.hpp; issue 5 "Sweep as safety
+// net"): from the scheduler role once per interval ({"slot": n}), from kemas-admin
+// expire-sweep or the internal route ({}).
 // It finds every account whose plan_expires_at has passed (as of the sweep's start, so the
 // walk ends even while accounts keep falling due) in keyset pages of `page_size` on
 // users_plan_expires_at_idx, and publishes one `expire` per account, due at its
@@ -12,8 +13,9 @@
 // Results: done; retry on transient PostgreSQL faults or when a publish was not confirmed;
 // reject (dead-letter) for a malformed payload.
 //
-// Threading: handle() blocks; it runs on worker handler threads, concurrently.
+// Threading: apply() blocks; it runs on worker handler threads, concurrently.
 
+#include "domain/commands/expire_sweep.hpp"
 #include "workers/handler_registry.hpp"
 #include "workers/handlers/plan_ports.hpp"
 
@@ -21,13 +23,15 @@
 
 namespace kemas::worker {
 
-class sweep_handler final : public command_handler {
+class sweep_handler final : public typed_handler<commands::expire_sweep> {
  public:
   explicit sweep_handler(plan_ports ports, std::size_t page_size = 1000)
       : ports_(std::move(ports)), page_size_(page_size == 0 ? 1 : page_size) {}
-  handler_result handle(const domain::command_envelope& command) override;
 
  private:
+  handler_result apply(const commands::envelope& command,
+                       const commands::expire_sweep& sweep) override;
+
   plan_ports ports_;
   std::size_t page_size_;
 };

@@ -20,6 +20,7 @@
 #include "adapters/config/settings.hpp"
 #include "adapters/postgres/outbox.hpp"
 #include "adapters/postgres/repositories/query.hpp"
+#include "domain/model/plan.hpp"
 #include "domain/result.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -31,7 +32,7 @@
 
 namespace kemas::postgres {
 
-inline constexpr std::string_view fallback_plan_name = "free";
+using model::fallback_plan_name;
 
 struct plan_record {
   std::int32_t id = 0;

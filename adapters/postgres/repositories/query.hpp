@@ -10,6 +10,7 @@
 
 #include "adapters/postgres/pool.hpp"
 #include "domain/result.hpp"
+#include "domain/rfc3339.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -24,7 +25,6 @@ class session;
 
 namespace kemas::postgres {
 
-using timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
 
 // Rethrows the exception being handled, as backend_unavailable when it is transient
 // (connection, timeout, retryable). Call only inside a catch block.
@@ -36,6 +36,17 @@ auto run_query(pg_pool& pool, F fn)
   try {
     // fn is named (a parameter), not a temporary inside the co_await: GCC 12 (asio#1007).
     co_return co_await pool.run(std::move(fn));
+  } catch (const std::exception& e) {
+    rethrow_as_backend_error(e);
+  }
+}
+
+// The blocking twin of run_query for worker threads (never an I/O thread): runs fn on a pool
+// session and waits, with the same failure contract.
+template <class F>
+auto run_transaction(pg_pool& pool, F fn) -> std::invoke_result_t<F, soci::session&> {
+  try {
+    return pool.with_session(std::move(fn));
   } catch (const std::exception& e) {
     rethrow_as_backend_error(e);
   }

@@ -1,0 +1,113 @@
+#include "adapters/postgres/commands/command_tx.hpp"
+
+#include <soci/soci.h>
+
+#include <vector>
+
+#include "domain/quota.hpp"
+
+namespace kemas::postgres::command_tx {
+namespace {
+
+constexpr const char* record_command_sql =
+    "INSERT INTO processed_commands (command_id, outcome) VALUES (CAST(:command_id AS uuid), "
+    ":outcome) ON CONFLICT (command_id) DO NOTHING";
+
+constexpr const char* command_processed_sql =
+    "SELECT count(*) FROM processed_commands WHERE command_id = CAST(:command_id AS uuid)";
+
+// Same millisecond rounding as the api's reads of created_at, so both sides feed plan_locks
+// the same input and agree on which files are locked.
+constexpr const char* owner_files_sql =
+    "SELECT id::text, size_bytes, (extract(epoch FROM created_at) * 1000)::bigint, state "
+    "FROM files WHERE owner_id = CAST(:owner_id AS uuid) AND state <> 'deleted'";
+
+constexpr const char* lock_files_sql =
+    "UPDATE files SET state = 'locked' WHERE owner_id = CAST(:owner_id AS uuid) "
+    "AND state = 'active' AND id = ANY(CAST(:ids AS uuid[]))";
+
+constexpr const char* unlock_files_sql =
+    "UPDATE files SET state = 'active' WHERE owner_id = CAST(:owner_id AS uuid) "
+    "AND state = 'locked' AND id = ANY(CAST(:ids AS uuid[]))";
+
+constexpr const char* quota_in_force_sql =
+    "SELECT quota_bytes FROM user_limits WHERE user_id = CAST(:owner_id AS uuid)";
+
+// "{id,id}": a uuid[] literal (uuid text has no characters that need quoting).
+std::string uuid_array(const std::vector<uuid>& ids) {
+  std::string text = "{";
+  for (const uuid& id : ids) {
+    if (text.size() > 1)
+      text += ',';
+    text += id.to_string();
+  }
+  return text + "}";
+}
+
+std::size_t update_states(soci::session& sql, const char* statement, const std::string& owner,
+                          const std::vector<uuid>& ids) {
+  if (ids.empty())
+    return 0;
+  const std::string list = uuid_array(ids);
+  soci::statement st = (sql.prepare << statement, soci::use(owner), soci::use(list));
+  st.execute(true);
+  return static_cast<std::size_t>(st.get_affected_rows());
+}
+
+}  // namespace
+
+bool processed(soci::session& sql, const std::string& command_id) {
+  long long count = 0;
+  sql << command_processed_sql, soci::use(command_id), soci::into(count);
+  return count > 0;
+}
+
+void record(soci::session& sql, const std::string& command_id, std::string_view outcome) {
+  const std::string text(outcome);
+  sql << record_command_sql, soci::use(command_id), soci::use(text);
+}
+
+event_draft draft_for(const commands::envelope& envelope, std::string type,
+                      std::string subject_type, std::string subject_id) {
+  event_draft draft;
+  draft.type = std::move(type);
+  draft.request_id = envelope.request_id;
+  if (envelope.actor.user_id)
+    draft.actor_user = uuid::parse(*envelope.actor.user_id);
+  draft.actor_ip = envelope.actor.ip.value_or("");
+  draft.subject_type = std::move(subject_type);
+  draft.subject_id = std::move(subject_id);
+  return draft;
+}
+
+timestamp from_ms(long long ms) {
+  return timestamp(std::chrono::milliseconds(ms));
+}
+
+lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std::uint64_t quota) {
+  const std::string owner_id = owner.to_string();
+  std::vector<quota_file> files;
+  soci::rowset<soci::row> rows = (sql.prepare << owner_files_sql, soci::use(owner_id));
+  for (const soci::row& row : rows) {
+    quota_file f;
+    f.id = uuid::parse(row.get<std::string>(0)).value_or(uuid{});
+    f.size = static_cast<std::uint64_t>(row.get<long long>(1));
+    f.created_at = from_ms(row.get<long long>(2));
+    f.locked = row.get<std::string>(3) == "locked";
+    files.push_back(f);
+  }
+  const lock_changes changes = plan_locks(files, quota);
+  return {update_states(sql, lock_files_sql, owner_id, changes.to_lock),
+          update_states(sql, unlock_files_sql, owner_id, changes.to_unlock)};
+}
+
+lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner) {
+  const std::string owner_id = owner.to_string();
+  long long quota = 0;
+  sql << quota_in_force_sql, soci::use(owner_id), soci::into(quota);
+  if (!sql.got_data())
+    return {};
+  return apply_plan_locks(sql, owner, static_cast<std::uint64_t>(quota));
+}
+
+}  // namespace kemas::postgres::command_tx

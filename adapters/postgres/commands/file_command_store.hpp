@@ -1,0 +1,33 @@
+#pragma once
+// ports::file_command_store over PostgreSQL: the `upload` and `delete` transactions. Every
+// statement is in file_command_store.cpp as a named constant. Each call borrows a pool
+// session and blocks: worker handler threads only. Transient faults throw
+// kemas::backend_unavailable (query.hpp); others propagate as they are.
+
+#include <memory>
+
+#include "domain/ports/file_command_store.hpp"
+
+namespace kemas::postgres {
+
+class pg_pool;
+
+class file_command_store final : public ports::file_command_store {
+ public:
+  explicit file_command_store(std::shared_ptr<pg_pool> pool) : pool_(std::move(pool)) {}
+
+  bool processed(const std::string& command_id) override;
+  ports::upload_commit commit_upload(const commands::envelope& envelope,
+                                     const commands::upload& upload) override;
+  ports::rejection_record record_rejection(const commands::envelope& envelope,
+                                           const commands::upload& upload,
+                                           model::rejection_reason reason) override;
+  bool object_in_use(const std::string& object_key) override;
+  ports::file_deletion delete_file(const commands::envelope& envelope,
+                                   const commands::delete_file& request) override;
+
+ private:
+  std::shared_ptr<pg_pool> pool_;
+};
+
+}  // namespace kemas::postgres

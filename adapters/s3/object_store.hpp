@@ -1,0 +1,26 @@
+#pragma once
+// ports::object_store over the blocking S3 client: what the worker handlers do to the bucket.
+// Shares the client's thread-safety: one instance serves every handler thread.
+
+#include <memory>
+
+#include "domain/ports/object_store.hpp"
+
+namespace kemas::s3 {
+
+class s3_client;
+
+class s3_object_store final : public ports::object_store {
+ public:
+  explicit s3_object_store(std::shared_ptr<s3_client> client) : client_(std::move(client)) {}
+
+  ports::object_result<void> put(const std::string& key, std::string_view bytes,
+                                 const std::string& content_type) override;
+  ports::object_result<std::uint64_t> size_of(const std::string& key) override;
+  ports::object_result<void> remove(const std::string& key) override;
+
+ private:
+  std::shared_ptr<s3_client> client_;
+};
+
+}  // namespace kemas::s3

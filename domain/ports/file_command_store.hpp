@@ -1,0 +1,78 @@
+#pragma once
+// file_command_store: the database side of the `upload` and `delete` commands. Every call is
+// ONE transaction and blocks (handler threads only). Implemented by
+// adapters/postgres/file_command_store (all the SQL) and in memory for unit tests.
+//
+// Exactness: usage changes only inside commit_upload / delete_file, through a conditional
+// update (used + n <= the quota of the plan in force) in the transaction that inserts or
+// deletes the file, so concurrent uploads of one owner can never overshoot the quota.
+// Idempotency: the upload is locked first; a command whose upload is no longer pending, or
+// whose id was processed before, changes nothing.
+//
+// Faults: a transient database fault (unreachable, timeout, serialization) throws
+// kemas::backend_unavailable — retry later; any other exception means the command cannot
+// succeed (or a bug). Either way the transaction was rolled back.
+
+#include <cstdint>
+#include <string>
+
+#include "domain/commands/delete_file.hpp"
+#include "domain/commands/upload.hpp"
+#include "domain/model/upload.hpp"
+
+namespace kemas::ports {
+
+struct upload_commit {
+  enum class kind {
+    committed,        // file row, usage, upload committed, command recorded, file.uploaded
+    refused,          // a rule said no (`reason`); NOTHING was written: record_rejection next
+    already_settled,  // the upload is committed or rejected already (a redelivery)
+    no_upload,        // no upload with that id (or it belongs to someone else)
+  };
+  kind what = kind::committed;
+  model::rejection_reason reason = model::rejection_reason::unknown;  // refused only
+};
+
+struct rejection_record {
+  bool recorded = false;       // false: the upload was settled already (or has no row)
+  bool object_in_use = false;  // a file points at the object key: never delete it
+};
+
+struct file_deletion {
+  bool deleted = false;  // false: nothing to do (already deleted, not the owner's, no file)
+  std::string object_key;
+  std::string name;
+  std::int64_t size = 0;
+  std::size_t unlocked = 0;  // locked files of the owner that fit again
+};
+
+class file_command_store {
+ public:
+  virtual ~file_command_store() = default;
+
+  // True when the command id was processed (committed, rejected or found nothing to do).
+  virtual bool processed(const std::string& command_id) = 0;
+
+  // Under the upload's and the owner's row locks: the plan's max file size (too_large), a
+  // file row (name_taken), the conditional usage update (quota_exceeded), the upload
+  // committed, the command recorded, file.uploaded appended.
+  virtual upload_commit commit_upload(const commands::envelope& envelope,
+                                      const commands::upload& upload) = 0;
+
+  // Marks the upload rejected with `reason` (if still pending), records the command and
+  // appends upload.rejected. Also says whether a file references the object key.
+  virtual rejection_record record_rejection(const commands::envelope& envelope,
+                                            const commands::upload& upload,
+                                            model::rejection_reason reason) = 0;
+
+  // True when a file (in any state) references `object_key`.
+  virtual bool object_in_use(const std::string& object_key) = 0;
+
+  // Soft-deletes the owner's file, lowers usage, unlocks locked files that fit again (oldest
+  // first), records the command and appends file.deleted. Touches no object: the caller
+  // removes it after this returns.
+  virtual file_deletion delete_file(const commands::envelope& envelope,
+                                    const commands::delete_file& request) = 0;
+};
+
+}  // namespace kemas::ports

@@ -1,0 +1,209 @@
+// The upload and delete handlers against in-memory ports (test/support/memory_*): no
+// database, no bucket, no broker. What the handler decides — body checks before the commit,
+// refusals recorded before the object is freed, idempotency, faults turned into retry or
+// reject — is visible in the stores and the bucket. The SQL itself is covered by the
+// integration tests against PostgreSQL (file_commands_test, plan_upgrade_test).
+
+#include "adapters/crypto/tokens.hpp"
+#include "domain/commands/delete_file.hpp"
+#include "domain/commands/upload.hpp"
+#include "domain/model/object_key.hpp"
+#include "test/support/memory_ports.hpp"
+#include "test/support/memory_stores.hpp"
+#include "workers/handlers/delete_handler.hpp"
+#include "workers/handlers/upload_handler.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace kemas;
+using outcome = worker::handler_result::outcome;
+
+namespace {
+
+int sequence = 0;
+
+uuid make_id() {
+  char text[37];
+  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", ++sequence);
+  return *uuid::parse(text);
+}
+
+struct file_env {
+  std::shared_ptr<test::memory_file_commands> store = std::make_shared<test::memory_file_commands>();
+  std::shared_ptr<test::memory_object_store> bucket = std::make_shared<test::memory_object_store>();
+  worker::upload_handler uploads{{store, bucket}};
+  worker::delete_handler deletes{{store, bucket}};
+  uuid owner = make_id();
+
+  file_env() { store->add_account(owner, {0, 1000, 600}); }
+
+  // An upload command whose uploads row is pending; its body inline or already in the bucket.
+  commands::envelope upload(const std::string& name, const std::string& bytes, bool inline_body) {
+    const uuid upload_id = make_id();
+    const uuid file_id = make_id();
+    store->add_pending_upload(upload_id, owner);
+    const commands::upload command{owner,
+                                   upload_id,
+                                   file_id,
+                                   name,
+                                   "text/plain",
+                                   bytes.size(),
+                                   crypto::sha256_hex(bytes),
+                                   model::object_key_for(owner, file_id),
+                                   inline_body ? std::optional(bytes) : std::nullopt};
+    if (!inline_body)
+      bucket->store(command.object_key, bytes);
+    return commands::make_envelope(command, {make_id().to_string(), {}, "req", {}});
+  }
+
+  static commands::upload payload(const commands::envelope& e) {
+    return commands::decode_as<commands::upload>(e).value();
+  }
+  std::optional<model::rejection_reason> reason_of(const commands::envelope& e) const {
+    return store->upload(payload(e).upload_id)->reason;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an inline upload is stored and committed once") {
+  file_env env;
+  const auto command = env.upload("a.txt", "hello", true);
+  const auto u = file_env::payload(command);
+  REQUIRE(env.uploads.handle(command).what == outcome::done);
+  CHECK(env.bucket->object(u.object_key) == std::optional<std::string>("hello"));
+  CHECK(env.store->upload(u.upload_id)->state == model::upload_state::committed);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 5);
+  CHECK(env.store->was_processed(command.id));
+
+  // The same command again: nothing happens twice.
+  REQUIRE(env.uploads.handle(command).what == outcome::done);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 5);
+  CHECK(env.store->events() == std::vector<std::string>{"file.uploaded"});
+}
+
+TEST_CASE("a streamed upload is checked against the object the api stored") {
+  file_env env;
+  const auto ok = env.upload("b.bin", std::string(300, 'x'), false);
+  REQUIRE(env.uploads.handle(ok).what == outcome::done);
+  CHECK(env.store->upload(file_env::payload(ok).upload_id)->state == model::upload_state::committed);
+
+  SUBCASE("missing: rejected as object_missing") {
+    const auto lost = env.upload("c.bin", "data", false);
+    env.bucket->remove(file_env::payload(lost).object_key);
+    REQUIRE(env.uploads.handle(lost).what == outcome::done);
+    CHECK(env.reason_of(lost) == model::rejection_reason::object_missing);
+  }
+  SUBCASE("another size: rejected as object_missing and the object freed") {
+    const auto short_one = env.upload("d.bin", "data", false);
+    env.bucket->store(file_env::payload(short_one).object_key, "dat");
+    REQUIRE(env.uploads.handle(short_one).what == outcome::done);
+    CHECK(env.reason_of(short_one) == model::rejection_reason::object_missing);
+    CHECK_FALSE(env.bucket->object(file_env::payload(short_one).object_key));
+  }
+}
+
+TEST_CASE("refusals are recorded with their reason and the object is freed") {
+  file_env env;
+  SUBCASE("inline bytes that are not what the command says") {
+    auto command = env.upload("a.txt", "hello", true);
+    command.payload["sha256"] = crypto::sha256_hex("other");
+    REQUIRE(env.uploads.handle(command).what == outcome::done);
+    CHECK(env.reason_of(command) == model::rejection_reason::checksum_mismatch);
+    CHECK(env.bucket->size() == 0);
+  }
+  SUBCASE("over the plan's max file size") {
+    const auto big = env.upload("big.bin", std::string(700, 'x'), false);
+    REQUIRE(env.uploads.handle(big).what == outcome::done);
+    CHECK(env.reason_of(big) == model::rejection_reason::too_large);
+    CHECK(env.bucket->size() == 0);
+  }
+  SUBCASE("over the quota, and a taken name") {
+    REQUIRE(env.uploads.handle(env.upload("1.bin", std::string(600, 'x'), false)).what ==
+            outcome::done);
+    const auto over = env.upload("2.bin", std::string(500, 'x'), false);
+    REQUIRE(env.uploads.handle(over).what == outcome::done);
+    CHECK(env.reason_of(over) == model::rejection_reason::quota_exceeded);
+    const auto same = env.upload("1.bin", "y", false);
+    REQUIRE(env.uploads.handle(same).what == outcome::done);
+    CHECK(env.reason_of(same) == model::rejection_reason::name_taken);
+    CHECK(env.bucket->size() == 1);  // only the committed file's object
+    CHECK(env.store->account_of(env.owner)->used_bytes == 600);
+  }
+}
+
+TEST_CASE("faults: transient ones retry and others reject with nothing half done") {
+  file_env env;
+  const auto command = env.upload("a.txt", "hello", true);
+  const auto u = file_env::payload(command);
+
+  env.store->fail_next(1);
+  auto result = env.uploads.handle(command);
+  CHECK(result.what == outcome::retry);
+  CHECK(result.reason.find("upload: idempotency check") == 0);
+
+  env.bucket->fail_next(1);
+  result = env.uploads.handle(command);
+  CHECK(result.what == outcome::retry);
+  CHECK(result.reason.find("s3 put") == 0);
+  CHECK(env.store->upload(u.upload_id)->state == model::upload_state::pending);
+
+  env.store->break_next(1);
+  result = env.uploads.handle(command);
+  CHECK(result.what == outcome::reject);
+  CHECK(result.reason.find("injected constraint violation") != std::string::npos);
+
+  REQUIRE(env.uploads.handle(command).what == outcome::done);
+  CHECK(env.store->upload(u.upload_id)->state == model::upload_state::committed);
+}
+
+TEST_CASE("an upload that is not the actor's or a malformed one is rejected") {
+  file_env env;
+  auto command = env.upload("a.txt", "hello", true);
+  const auto original = file_env::payload(command);
+  // A well-formed command of another user naming this upload: its row is not theirs.
+  const uuid stranger = make_id();
+  command.actor.user_id = stranger.to_string();
+  command.payload["object_key"] = model::object_key_for(stranger, original.file_id);
+  CHECK(env.uploads.handle(command).what == outcome::reject);
+  CHECK(env.store->upload(original.upload_id)->state == model::upload_state::pending);
+
+  command.payload.erase("sha256");
+  const auto malformed = env.uploads.handle(command);
+  CHECK(malformed.what == outcome::reject);
+  CHECK(malformed.reason == "upload payload: field 'sha256' is missing");
+}
+
+TEST_CASE("delete: the row first and the object after the commit and once") {
+  file_env env;
+  const uuid file_id = make_id();
+  const std::string key = model::object_key_for(env.owner, file_id);
+  env.store->add_file(file_id, {env.owner, "a.txt", 100, key});
+  env.bucket->store(key, std::string(100, 'x'));
+  const auto command = commands::make_envelope(commands::delete_file{env.owner, file_id},
+                                               {make_id().to_string(), {}, "req", {}});
+  // The first removal attempt fails transiently; the handler tries again.
+  env.bucket->fail_next(1);
+  REQUIRE(env.deletes.handle(command).what == outcome::done);
+  CHECK(env.store->file(file_id)->deleted);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 0);
+  CHECK_FALSE(env.bucket->object(key));
+  REQUIRE(env.deletes.handle(command).what == outcome::done);
+  CHECK(env.store->events() == std::vector<std::string>{"file.deleted"});
+
+  SUBCASE("someone else's file: nothing") {
+    const uuid theirs = make_id();
+    const uuid stranger = make_id();
+    env.store->add_file(theirs, {stranger, "t.txt", 5, model::object_key_for(stranger, theirs)});
+    const auto foreign = commands::make_envelope(commands::delete_file{env.owner, theirs},
+                                                 {make_id().to_string(), {}, "req", {}});
+    REQUIRE(env.deletes.handle(foreign).what == outcome::done);
+    CHECK_FALSE(env.store->file(theirs)->deleted);
+  }
+  SUBCASE("the database away: retried") {
+    env.store->fail_next(1);
+    const auto later = commands::make_envelope(commands::delete_file{env.owner, make_id()},
+                                               {make_id().to_string(), {}, "req", {}});
+    CHECK(env.deletes.handle(later).what == outcome::retry);
+  }
+}
