@@ -16,6 +16,8 @@
 #include "workers/handlers/upgrade_handler.hpp"
 #include "workers/handlers/upload_handler.hpp"
 
+#include "workers/worker_metrics.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,7 +59,8 @@ handler_registry make_command_handlers(const config::settings& settings,
   plans.scheduler = std::make_shared<amqp::amqp_command_scheduler>(
       std::make_shared<amqp::amqp_publisher>(settings.amqp, std::move(scheduling)));
   plans.payments = billing::make_payment_provider(settings.billing.provider);
-  plans.metrics = metrics;
+  if (metrics != nullptr)
+    plans.count_expiry = [metrics](std::string_view outcome) { metrics->plan_expiry(outcome); };
 
   handler_registry registry;
   registry.add(commands::command_type::upload, std::make_shared<upload_handler>(ports));

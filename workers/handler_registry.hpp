@@ -1,20 +1,10 @@
 #pragma once
-// Command handlers and the registry that maps a command type to its handler.
-//
-// Contract of a handler (DESIGN.md "Rules"): it runs on a worker handler thread, applies the
-// command in one PostgreSQL transaction and is idempotent by the command id. Its result
-// decides what happens to the message:
-//   done    -> acked (only after the commit)
-//   retry   -> a transient fault (database or S3 unavailable): retried later through the
-//              delay queues with a growing delay; after worker.retry_attempts runs it is
-//              dead-lettered with the reason (command_dispatcher.hpp)
-//   reject  -> dead-lettered with the reason: the command can never succeed
-// A handler that throws is treated as `retry` with the exception's text.
-//
-// make_command_handlers() registers upload, delete, upgrade, expire and expire-sweep
+// The registry that maps a command type to its handler (workers/handlers/handler.hpp says
+// what a handler is). make_command_handlers() registers upload, delete, upgrade, expire and expire-sweep
 // (workers/handlers/).
 
 #include "domain/commands/envelope.hpp"
+#include "workers/handlers/handler.hpp"
 
 #include <map>
 #include <memory>
@@ -27,41 +17,6 @@ struct settings;
 namespace kemas::worker {
 
 class worker_metrics;
-
-struct handler_result {
-  enum class outcome { done, retry, reject };
-  outcome what = outcome::done;
-  std::string reason;
-
-  static handler_result done() { return {outcome::done, {}}; }
-  static handler_result retry(std::string why) { return {outcome::retry, std::move(why)}; }
-  static handler_result reject(std::string why) { return {outcome::reject, std::move(why)}; }
-};
-
-class command_handler {
- public:
-  virtual ~command_handler() = default;
-  // Called concurrently from several handler threads: implementations keep no unguarded
-  // mutable state.
-  virtual handler_result handle(const commands::envelope& command) = 0;
-};
-
-// A handler of one command type: the envelope's payload is decoded by the type's codec
-// (domain/commands/<type>.hpp) before apply() sees it; a payload the codec refuses is
-// rejected (dead-lettered) with the codec's reason.
-template <class Command>
-class typed_handler : public command_handler {
- public:
-  handler_result handle(const commands::envelope& command) final {
-    auto decoded = commands::decode_as<Command>(command);
-    if (!decoded)
-      return handler_result::reject(decoded.error().reason);
-    return apply(command, *decoded);
-  }
-
- protected:
-  virtual handler_result apply(const commands::envelope& envelope, const Command& command) = 0;
-};
 
 class handler_registry {
  public:

@@ -9,7 +9,7 @@
 #include "adapters/postgres/commands/sweep_slots.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "workers/queue_probe.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 #include "workers/worker_metrics.hpp"
 
 #include <unistd.h>

@@ -16,7 +16,7 @@
 
 #include "adapters/s3/async_client.hpp"
 #include "adapters/s3/client.hpp"
-#include "app/server/http_types.hpp"
+#include "domain/ports/byte_source.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -36,7 +36,7 @@ struct object_stream_options {
   std::chrono::milliseconds transfer_timeout = std::chrono::hours(6);
 };
 
-class object_stream final : public http::body_source {
+class object_stream final : public ports::byte_source {
  public:
   struct shared;  // state shared with the transfer on the pool (object_stream.cpp)
 

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/ports/byte_source.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
@@ -28,15 +29,10 @@ struct header_field {
   std::string value;
 };
 
-// A response body produced in chunks (downloads). The session pulls chunks and writes them
-// with backpressure, so memory per response stays bounded whatever the size.
-class body_source {
- public:
-  virtual ~body_source() = default;
-  // Next chunk (valid until the next call); an empty view at the end. An error after the
-  // header was sent can only cut the connection: the client sees a short body.
-  virtual boost::asio::awaitable<result<std::string_view>> next() = 0;
-};
+// A response body produced in chunks (downloads): the session pulls chunks and writes them
+// with backpressure, so memory per response stays bounded whatever the size. An error after
+// the header was sent can only cut the connection: the client sees a short body.
+using body_source = ports::byte_source;
 
 struct response {
   unsigned status = 200;

@@ -15,7 +15,7 @@
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/plan_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>

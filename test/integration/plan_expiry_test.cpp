@@ -16,7 +16,7 @@
 #include "domain/commands/expire.hpp"
 #include "workers/handlers/expire_handler.hpp"
 #include "workers/handlers/sweep_handler.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 #include "workers/worker_metrics.hpp"
 
 #include <doctest/doctest.h>
@@ -43,7 +43,7 @@ struct expiry_env {
     ports.store = std::make_shared<postgres::plan_command_store>(db.pool());
     ports.scheduler = scheduler;
     ports.payments = std::make_shared<billing::demo_provider>();
-    ports.metrics = &metrics;
+    ports.count_expiry = [this](std::string_view outcome) { metrics.plan_expiry(outcome); };
   }
 
   worker::handler_result expire(const commands::envelope& command) {

@@ -11,7 +11,7 @@
 #include "workers/handlers/expire_handler.hpp"
 #include "workers/handlers/sweep_handler.hpp"
 #include "workers/handlers/upgrade_handler.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 
 #include <doctest/doctest.h>
 

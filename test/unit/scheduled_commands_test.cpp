@@ -8,7 +8,7 @@
 #include "domain/commands/expire.hpp"
 #include "domain/expiry_policy.hpp"
 #include "domain/rfc3339.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 
 #include <doctest/doctest.h>
 

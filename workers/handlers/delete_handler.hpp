@@ -8,7 +8,7 @@
 //
 // Threading: apply() blocks; it runs on worker handler threads, concurrently.
 
-#include "workers/handler_registry.hpp"
+#include "workers/handlers/handler.hpp"
 #include "workers/handlers/file_ports.hpp"
 
 namespace kemas::worker {

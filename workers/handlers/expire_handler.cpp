@@ -3,13 +3,12 @@
 #include "adapters/log/logging.hpp"
 #include "domain/rfc3339.hpp"
 #include "workers/handlers/handler_steps.hpp"
-#include "workers/worker_metrics.hpp"
 
 namespace kemas::worker {
 
 void expire_handler::count(std::string_view outcome) const {
-  if (ports_.metrics != nullptr)
-    ports_.metrics->plan_expiry(outcome);
+  if (ports_.count_expiry)
+    ports_.count_expiry(outcome);
 }
 
 handler_result expire_handler::redelay(const commands::envelope& command,

@@ -21,7 +21,7 @@
 //
 // Threading: apply() blocks; it runs on worker handler threads, concurrently.
 
-#include "workers/handler_registry.hpp"
+#include "workers/handlers/handler.hpp"
 #include "workers/handlers/plan_ports.hpp"
 
 namespace kemas::worker {

@@ -6,7 +6,7 @@
 // I/O thread).
 
 #include "domain/ports/object_store.hpp"
-#include "workers/handler_registry.hpp"
+#include "workers/handlers/handler.hpp"
 
 #include <functional>
 #include <optional>

@@ -2,7 +2,7 @@
 
 #include "adapters/log/logging.hpp"
 #include "workers/handlers/handler_steps.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 
 #include <vector>
 

@@ -16,7 +16,7 @@
 // Threading: apply() blocks; it runs on worker handler threads, concurrently.
 
 #include "domain/commands/expire_sweep.hpp"
-#include "workers/handler_registry.hpp"
+#include "workers/handlers/handler.hpp"
 #include "workers/handlers/plan_ports.hpp"
 
 #include <cstddef>

@@ -3,7 +3,7 @@
 #include "adapters/log/logging.hpp"
 #include "domain/model/plan.hpp"
 #include "workers/handlers/handler_steps.hpp"
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 
 namespace kemas::worker {
 namespace {

@@ -1,4 +1,4 @@
-#include "workers/scheduled_commands.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 
 #include "adapters/crypto/tokens.hpp"
 #include "domain/commands/expire.hpp"

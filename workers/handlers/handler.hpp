@@ -1,0 +1,56 @@
+#pragma once
+// What a command handler is (DESIGN.md "Rules"): it runs on a worker handler thread, applies
+// the command in one database transaction and is idempotent by the command id. Its result
+// decides what happens to the message:
+//   done    -> acked (only after the commit)
+//   retry   -> a transient fault (database or S3 unavailable): retried later through the
+//              delay queues with a growing delay; after worker.retry_attempts runs it is
+//              dead-lettered with the reason (workers/command_dispatcher.hpp)
+//   reject  -> dead-lettered with the reason: the command can never succeed
+// A handler that throws is treated as `retry` with the exception's text.
+//
+// Handlers (this folder) see only the domain and its ports: the library they are built in,
+// kemas_worker_handlers, links no adapter (workers/handler_registry.cpp wires those in).
+
+#include "domain/commands/envelope.hpp"
+
+#include <string>
+
+namespace kemas::worker {
+
+struct handler_result {
+  enum class outcome { done, retry, reject };
+  outcome what = outcome::done;
+  std::string reason;
+
+  static handler_result done() { return {outcome::done, {}}; }
+  static handler_result retry(std::string why) { return {outcome::retry, std::move(why)}; }
+  static handler_result reject(std::string why) { return {outcome::reject, std::move(why)}; }
+};
+
+class command_handler {
+ public:
+  virtual ~command_handler() = default;
+  // Called concurrently from several handler threads: implementations keep no unguarded
+  // mutable state.
+  virtual handler_result handle(const commands::envelope& command) = 0;
+};
+
+// A handler of one command type: the envelope's payload is decoded by the type's codec
+// (domain/commands/<type>.hpp) before apply() sees it; a payload the codec refuses is
+// rejected (dead-lettered) with the codec's reason.
+template <class Command>
+class typed_handler : public command_handler {
+ public:
+  handler_result handle(const commands::envelope& command) final {
+    auto decoded = commands::decode_as<Command>(command);
+    if (!decoded)
+      return handler_result::reject(decoded.error().reason);
+    return apply(command, *decoded);
+  }
+
+ protected:
+  virtual handler_result apply(const commands::envelope& envelope, const Command& command) = 0;
+};
+
+}  // namespace kemas::worker
