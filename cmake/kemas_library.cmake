@@ -1,7 +1,8 @@
-# kemas_library(<name> <folder> [PUBLIC deps...] [PRIVATE deps...] [SOURCES files...])
+# kemas_library(<name> <folders> [PUBLIC deps...] [PRIVATE deps...] [SOURCES files...])
 #
 # One static library per area of the tree (domain, each adapters/<area>, app, workers, test
-# support). Its sources are every .cpp under <folder> (recursively) unless SOURCES names them.
+# support). <folders> is one folder or a ;-list; its sources are every .cpp under them
+# (recursively) unless SOURCES names them.
 #
 # The layers are enforced by the build, not by a grep: no target has the project root on its
 # include path. Each library gets an include root of its own, ${PROJECT_BINARY_DIR}/layers/
@@ -10,15 +11,19 @@
 # (PUBLIC links pass theirs on), so `#include "app/server/http_types.hpp"` from
 # adapters/s3 fails with "No such file or directory" unless kemas_s3 links kemas_http — and
 # adapters never do.
-function(kemas_library name folder)
+function(kemas_library name folders)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "PUBLIC;PRIVATE;SOURCES")
-  if(arg_SOURCES)
-    set(sources ${arg_SOURCES})
-  else()
-    file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${folder}/*.cpp)
-  endif()
+  set(sources ${arg_SOURCES})
+  foreach(folder ${folders})
+    if(NOT arg_SOURCES)
+      file(GLOB_RECURSE found CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/${folder}/*.cpp)
+      list(APPEND sources ${found})
+    endif()
+  endforeach()
   add_library(${name} STATIC ${sources})
-  kemas_include_root(${name} ${folder})
+  foreach(folder ${folders})
+    kemas_include_root(${name} ${folder})
+  endforeach()
   target_link_libraries(${name} PUBLIC ${arg_PUBLIC} PRIVATE ${arg_PRIVATE} kemas_warnings)
 endfunction()
 

@@ -47,7 +47,7 @@ std::span<const std::string_view> known_subject_types() noexcept {
   return subject_types;
 }
 
-boost::json::object build_event(const event_draft& draft, const uuid& id, timestamp occurred_at) {
+boost::json::object build_event(const model::event_draft& draft, const uuid& id, timestamp occurred_at) {
   if (!listed(event_types, draft.type))
     throw std::invalid_argument("unknown event type '" + draft.type + "'");
   if (!listed(subject_types, draft.subject_type))
@@ -79,7 +79,7 @@ boost::json::object build_event(const event_draft& draft, const uuid& id, timest
   return event;
 }
 
-uuid append_event(soci::session& sql, const event_draft& draft) {
+uuid append_event(soci::session& sql, const model::event_draft& draft) {
   const uuid id = support::random_uuid();
   const auto now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());

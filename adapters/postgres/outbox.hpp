@@ -21,6 +21,7 @@
 //  - data is stored as given. The one event that carries a secret is
 //    auth.password_reset_requested (data.token, for the mailer); audit must redact it.
 
+#include "domain/model/event.hpp"
 #include "domain/rfc3339.hpp"
 #include "domain/uuid.hpp"
 
@@ -39,27 +40,16 @@ class session;
 namespace kemas::postgres {
 
 
-struct event_draft {
-  std::string type;                // one of known_event_types()
-  std::string request_id;          // the HTTP request's id; empty: the event id is used
-  std::optional<uuid> actor_user;  // who did it; nullopt for the system or an operator CLI
-  std::string actor_ip;            // client address; empty: null in the event
-  std::string subject_type;        // "user" | "api_key" | "session" | "file" | "upload" |
-                                   // "plan" | "order"
-  std::string subject_id;          // repositories fill it in when they create the subject
-  boost::json::object data;        // type-specific details
-};
-
 // Event types of schemas/events/event.schema.json (a test keeps the two lists equal).
 std::span<const std::string_view> known_event_types() noexcept;
 std::span<const std::string_view> known_subject_types() noexcept;
 
 // The event document for `draft` with the given id and time. Pure. Throws
 // std::invalid_argument for an unknown type or subject type, or an empty subject id.
-boost::json::object build_event(const event_draft& draft, const uuid& id, timestamp occurred_at);
+boost::json::object build_event(const model::event_draft& draft, const uuid& id, timestamp occurred_at);
 
 // Inserts the event (random id, occurred_at = now, UTC ms) into outbox on `sql`, inside the
 // caller's transaction if one is open. Returns the event id.
-uuid append_event(soci::session& sql, const event_draft& draft);
+uuid append_event(soci::session& sql, const model::event_draft& draft);
 
 }  // namespace kemas::postgres

@@ -21,8 +21,8 @@ account_context::account_context(const config::settings& settings)
       redis_(io_.get_executor(), settings.redis),
       sessions_(redis_, settings.auth) {}
 
-postgres::event_draft account_context::event(std::string type, std::optional<uuid> user) const {
-  postgres::event_draft draft;
+model::event_draft account_context::event(std::string type, std::optional<uuid> user) const {
+  model::event_draft draft;
   draft.type = std::move(type);
   draft.request_id = request_id_;
   draft.subject_type = "user";
@@ -32,7 +32,7 @@ postgres::event_draft account_context::event(std::string type, std::optional<uui
   return draft;
 }
 
-std::optional<postgres::user_record> find_user_or_report(account_context& context,
+std::optional<model::user> find_user_or_report(account_context& context,
                                                          const std::string& command,
                                                          const std::string& email) {
   auto found = context.run(context.users().find_by_email(email));
@@ -47,7 +47,7 @@ std::optional<postgres::user_record> find_user_or_report(account_context& contex
 }
 
 bool end_sessions(account_context& context, const std::string& command,
-                  const postgres::user_record& user) {
+                  const model::user& user) {
   const auto ended = context.run(context.sessions().revoke_all(user.id));
   if (!ended) {
     std::cerr << "kemas-admin " << command << ": " << user.email

@@ -47,7 +47,7 @@ class account_context {
   // An event caused by this CLI run: no actor (an operator, not an account), the user as
   // subject (left empty for the repository to fill when nullopt), data {"via": "kemas-admin"},
   // and one request id per run so all of a run's events can be found together.
-  postgres::event_draft event(std::string type, std::optional<uuid> user) const;
+  model::event_draft event(std::string type, std::optional<uuid> user) const;
 
  private:
   boost::asio::io_context io_;  // first: outlives the clients below
@@ -60,13 +60,13 @@ class account_context {
 
 // Looks the user up by e-mail; prints "no user with email ..." to stderr when absent.
 // Returns nullopt then (exit 1). Throws what the repository throws.
-std::optional<postgres::user_record> find_user_or_report(account_context& context,
+std::optional<model::user> find_user_or_report(account_context& context,
                                                          const std::string& command,
                                                          const std::string& email);
 
 // Ends every session of the user in Redis. Prints how many, or the failure to stderr; false
 // when Redis could not be reached.
 bool end_sessions(account_context& context, const std::string& command,
-                  const postgres::user_record& user);
+                  const model::user& user);
 
 }  // namespace kemas::admin

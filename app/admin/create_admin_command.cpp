@@ -46,7 +46,7 @@ bool report_invalid(const result<void>& check) {
   return true;
 }
 
-int promote(account_context& context, const postgres::user_record& user,
+int promote(account_context& context, const model::user& user,
             const create_admin_options& options) {
   if (user.username != options.username) {
     std::cout << "note: the account with email " << user.email << " has username " << user.username
@@ -83,7 +83,7 @@ int create(account_context& context, const config::settings& settings,
   const crypto::argon2_params params{settings.auth.argon2_memory_kib,
                                      settings.auth.argon2_iterations,
                                      settings.auth.argon2_parallelism};
-  postgres::new_user user{options.email, options.username, crypto::hash_password(*password, params),
+  ports::new_user user{options.email, options.username, crypto::hash_password(*password, params),
                           role::admin};
   // The subject (the new id) is filled in by the repository.
   auto event = context.event("user.registered", std::nullopt);

@@ -25,7 +25,7 @@ struct user_options {
   std::string role;
 };
 
-int set_disabled(account_context& context, const postgres::user_record& user, bool disabled) {
+int set_disabled(account_context& context, const model::user& user, bool disabled) {
   const std::string command = disabled ? "user disable" : "user enable";
   auto event = context.event(disabled ? "user.disabled" : "user.enabled", user.id);
   auto change = context.run(context.users().set_disabled(user.id, disabled, std::move(event)));
@@ -44,7 +44,7 @@ int set_disabled(account_context& context, const postgres::user_record& user, bo
   return exit_ok;
 }
 
-int set_role(account_context& context, const postgres::user_record& user, kemas::role wanted) {
+int set_role(account_context& context, const model::user& user, kemas::role wanted) {
   const std::string command = "user set-role";
   auto change = context.run(
       context.users().set_role(user.id, wanted, context.event("user.role_changed", user.id)));

@@ -8,8 +8,7 @@
 
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/tokens.hpp"
-#include "adapters/postgres/repositories/api_key_repository.hpp"
-#include "adapters/redis/auth/request_gate.hpp"
+#include "app/auth/rate_classes.hpp"
 #include "app/server/client_ip.hpp"
 #include "app/server/cookies.hpp"
 #include "app/server/cors.hpp"
@@ -27,8 +26,8 @@ struct auth_guard::impl {
   http::trusted_proxies proxies;
   http::cors_policy cors;
   const crypto::jwt_codec& jwt;
-  redis::request_gate& gate;
-  postgres::api_key_repository& keys;
+  ports::request_gate& gate;
+  ports::api_key_store& keys;
 };
 
 namespace {
@@ -75,7 +74,7 @@ asio::awaitable<result<principal>> session_principal(auth_guard::impl& g, reques
   if (!claims)
     co_return claims.error();
   const auto user = claims->user_id;
-  auto spec = redis::limit_for("general", user.to_string(), g.limits);
+  auto spec = limit_for("general", user.to_string(), g.limits);
   std::optional<std::string> session_id = claims->session_id;  // named: GCC 12 co_await temporaries
   auto answer = co_await g.gate.check(std::move(session_id), std::move(spec));
   if (!answer)
@@ -107,7 +106,7 @@ asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, reques
   auto found = co_await g.keys.find_by_prefix(prefix);
   if (!found)
     co_return invalid;
-  auto spec = redis::limit_for("apikey", std::string(parts->prefix), g.limits);
+  auto spec = limit_for("apikey", std::string(parts->prefix), g.limits);
   auto decision = co_await g.gate.hit(std::move(spec));
   if (!decision)
     co_return decision.error();
@@ -155,7 +154,7 @@ asio::awaitable<result<principal>> authenticate(auth_guard::impl& g, request_con
 }  // namespace
 
 auth_guard::auth_guard(const config::settings& settings, const crypto::jwt_codec& jwt,
-                       redis::request_gate& gate, postgres::api_key_repository& keys)
+                       ports::request_gate& gate, ports::api_key_store& keys)
     : impl_(std::make_unique<impl>(
           impl{settings.ratelimit, http::trusted_proxies(settings.http.trusted_proxies),
                http::cors_policy(settings.cors.allowed_origins), jwt, gate, keys})) {}
@@ -175,7 +174,7 @@ asio::awaitable<std::optional<response>> auth_guard::admit(request_context& ctx,
   if (options.access.public_route) {
     if (options.limit != http::rate_class::auth)
       co_return std::nullopt;
-    auto spec = redis::limit_for("auth", ctx.client_ip(), g.limits);
+    auto spec = limit_for("auth", ctx.client_ip(), g.limits);
     auto decision = co_await g.gate.hit(std::move(spec));
     if (!decision)
       co_return http::error_response(decision.error(), ctx.request_id());

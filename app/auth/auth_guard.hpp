@@ -16,15 +16,11 @@
 
 #include "adapters/config/settings.hpp"
 #include "app/server/request_guard.hpp"
+#include "domain/ports/api_key_store.hpp"
+#include "domain/ports/request_gate.hpp"
 
 namespace kemas::crypto {
 class jwt_codec;
-}
-namespace kemas::redis {
-class request_gate;
-}
-namespace kemas::postgres {
-class api_key_repository;
 }
 
 namespace kemas::app {
@@ -32,7 +28,7 @@ namespace kemas::app {
 class auth_guard final : public http::request_guard {
  public:
   auth_guard(const config::settings& settings, const crypto::jwt_codec& jwt,
-             redis::request_gate& gate, postgres::api_key_repository& keys);
+             ports::request_gate& gate, ports::api_key_store& keys);
   ~auth_guard() override;
 
   std::optional<http::response> preflight(http::request_context& ctx) override;

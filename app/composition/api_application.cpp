@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "adapters/amqp/command_bus.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/postgres/repositories/api_key_repository.hpp"
@@ -16,6 +17,7 @@
 #include "adapters/redis/auth/request_gate.hpp"
 #include "adapters/redis/auth/reset_tokens.hpp"
 #include "adapters/redis/auth/session_store.hpp"
+#include "adapters/s3/object_streams.hpp"
 #include "adapters/support/blocking_pool.hpp"
 #include "app/auth/auth_guard.hpp"
 #include "app/composition/api_backends.hpp"
@@ -34,6 +36,9 @@
 
 namespace kemas::app {
 
+// The ports name Asio's coroutine type without including Asio (domain/ports/async.hpp).
+static_assert(std::is_same_v<ports::async<int>, boost::asio::awaitable<int>>);
+
 // Declaration order is construction order; destruction runs in reverse.
 struct api_application::parts {
   boost::asio::io_context& ioc;
@@ -50,9 +55,11 @@ struct api_application::parts {
   account_service accounts;
   api_key_service api_keys;
   metrics::transfer_metrics transfers;
+  s3::s3_object_streams objects;
   postgres::file_repository file_rows;
   file_service files;
   postgres::upload_repository upload_rows;
+  amqp::amqp_command_bus command_bus;
   command_sender commands;
   upload_service uploads;
   delete_service deletes;
@@ -80,11 +87,13 @@ struct api_application::parts {
         accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt),
         api_keys(s.auth, keys),
         transfers(registry),
+        objects(backends.storage(), s.upload),
         file_rows(backends.postgres()),
-        files(file_rows, backends.storage(), transfers),
+        files(file_rows, objects, transfers),
         upload_rows(backends.postgres()),
-        commands(backends.publisher()),
-        uploads(upload_rows, file_rows, backends.storage(), commands, s.upload, transfers),
+        command_bus(backends.publisher()),
+        commands(command_bus),
+        uploads(upload_rows, file_rows, objects, commands, s.upload, transfers),
         deletes(file_rows, commands, s.upload.wait),
         plan_rows(backends.postgres()),
         billing_rows(backends.postgres()),

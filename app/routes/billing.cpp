@@ -113,7 +113,7 @@ asio::awaitable<response> get_order(app::billing_service& billing, request_conte
 
 }  // namespace
 
-boost::json::object subscription_json(const postgres::subscription_record& s) {
+boost::json::object subscription_json(const model::subscription& s) {
   return {{"plan", s.plan},
           {"plan_display_name", s.plan_display_name},
           {"expires_at", time_or_null(s.expires_at)},
@@ -123,7 +123,7 @@ boost::json::object subscription_json(const postgres::subscription_record& s) {
           {"expired", s.expired}};
 }
 
-boost::json::object order_json(const postgres::order_record& order) {
+boost::json::object order_json(const model::order& order) {
   const timestamp created{std::chrono::milliseconds(order.created_us / 1000)};
   boost::json::object out{{"id", order.id.to_string()},
                           {"plan", order.plan},

@@ -11,8 +11,8 @@
 #include <boost/json/object.hpp>
 
 #include "adapters/config/settings.hpp"
-#include "adapters/postgres/repositories/billing_repository.hpp"
-#include "adapters/postgres/repositories/plan_repository.hpp"
+#include "domain/model/order.hpp"
+#include "domain/model/plan.hpp"
 #include "app/server/router.hpp"
 
 namespace kemas::app {
@@ -30,10 +30,10 @@ void add_internal_routes(router& routes, app::billing_service& billing,
 
 // {"id","name","display_name","quota_bytes","max_file_bytes","price_cents","currency",
 //  "duration_seconds"}; with_admin_fields adds "public", "created_at", "updated_at".
-boost::json::object plan_json(const postgres::plan_record& plan, bool with_admin_fields);
+boost::json::object plan_json(const model::plan& plan, bool with_admin_fields);
 // {"plan","plan_display_name","expires_at","used_bytes","quota_bytes","max_file_bytes","expired"}
-boost::json::object subscription_json(const postgres::subscription_record& s);
+boost::json::object subscription_json(const model::subscription& s);
 // {"id","plan","amount_cents","currency","state","reason","expires_at","created_at"}
-boost::json::object order_json(const postgres::order_record& order);
+boost::json::object order_json(const model::order& order);
 
 }  // namespace kemas::http

@@ -29,7 +29,7 @@ class no_body final : public body_source {
   asio::awaitable<result<std::string_view>> next() override { co_return std::string_view{}; }
 };
 
-std::string strong_etag(const postgres::file_record& file) {
+std::string strong_etag(const model::file& file) {
   return "\"" + file.sha256 + "\"";
 }
 
@@ -104,7 +104,7 @@ asio::awaitable<response> rename_file(app::file_service& files, request_context&
 }
 
 // The headers every answer about the representation carries (200, 206, 304, 416).
-void describe(response& r, const postgres::file_record& file) {
+void describe(response& r, const model::file& file) {
   r.with_header("ETag", strong_etag(file));
   r.with_header("Accept-Ranges", "bytes");
   r.with_header("Cache-Control", "private, no-cache");
@@ -175,14 +175,14 @@ response file_error(const error& e, std::string_view request_id) {
   return error_response(e, request_id);
 }
 
-boost::json::object file_json(const postgres::file_record& file) {
+boost::json::object file_json(const model::file& file) {
   const timestamp created{std::chrono::milliseconds(file.created_us / 1000)};
   return boost::json::object{{"id", file.id.to_string()},
                              {"name", file.name},
                              {"size", file.size},
                              {"sha256", file.sha256},
                              {"content_type", file.content_type},
-                             {"state", postgres::file_state_name(file.state)},
+                             {"state", model::to_string(file.state)},
                              {"created_at", format_rfc3339(created)}};
 }
 

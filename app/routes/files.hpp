@@ -9,7 +9,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "adapters/postgres/repositories/file_repository.hpp"
+#include "domain/model/file.hpp"
 #include "app/server/router.hpp"
 
 namespace kemas::app {
@@ -30,6 +30,6 @@ void add_file_command_routes(router& routes, app::upload_service& uploads,
 response file_error(const error& e, std::string_view request_id);
 
 // {"id","name","size","sha256","content_type","state","created_at"}: the file JSON of the API.
-boost::json::object file_json(const postgres::file_record& file);
+boost::json::object file_json(const model::file& file);
 
 }  // namespace kemas::http

@@ -81,7 +81,7 @@ asio::awaitable<result<app::plan_input>> read_plan_input(request_context& ctx) {
 asio::awaitable<response> list_plans(app::plan_service& plans, bool everything,
                                      request_context&) {
   // Two statements, not `?:` around co_await (GCC 12 destroys such temporaries twice).
-  std::vector<postgres::plan_record> all;
+  std::vector<model::plan> all;
   if (everything)
     all = co_await plans.all();
   else
@@ -137,7 +137,7 @@ asio::awaitable<response> delete_plan(app::plan_service& plans, request_context&
 
 }  // namespace
 
-boost::json::object plan_json(const postgres::plan_record& plan, bool with_admin_fields) {
+boost::json::object plan_json(const model::plan& plan, bool with_admin_fields) {
   boost::json::object out{{"id", plan.id},
                           {"name", plan.name},
                           {"display_name", plan.display_name},

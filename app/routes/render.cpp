@@ -13,7 +13,7 @@ boost::json::value time_or_null(const std::optional<timestamp>& t) {
 }
 }  // namespace
 
-boost::json::object user_json(const postgres::user_record& user) {
+boost::json::object user_json(const model::user& user) {
   return {{"id", user.id.to_string()},
           {"email", user.email},
           {"username", user.username},
@@ -25,7 +25,7 @@ boost::json::object user_json(const postgres::user_record& user) {
           {"created_at", format_rfc3339(user.created_at)}};
 }
 
-boost::json::object api_key_json(const postgres::api_key_record& key) {
+boost::json::object api_key_json(const model::api_key& key) {
   return {{"id", key.id.to_string()},
           {"name", key.name},
           {"prefix", key.prefix},

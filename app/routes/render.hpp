@@ -3,12 +3,12 @@
 
 #include <boost/json/object.hpp>
 
-#include "adapters/postgres/repositories/api_key_repository.hpp"
-#include "adapters/postgres/repositories/user_repository.hpp"
+#include "domain/model/api_key.hpp"
+#include "domain/model/user.hpp"
 
 namespace kemas::http {
 
-boost::json::object user_json(const postgres::user_record& user);
-boost::json::object api_key_json(const postgres::api_key_record& key);
+boost::json::object user_json(const model::user& user);
+boost::json::object api_key_json(const model::api_key& key);
 
 }  // namespace kemas::http

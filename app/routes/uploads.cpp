@@ -45,10 +45,10 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
 boost::json::object upload_json(const app::upload_view& view) {
   const auto& u = view.upload;
   boost::json::object out{{"id", u.id.to_string()},
-                          {"state", postgres::upload_state_name(u.state)},
+                          {"state", model::to_string(u.state)},
                           {"created_at", format_rfc3339(u.created_at)}};
-  if (!u.reason.empty())
-    out["reason"] = u.reason;
+  if (u.reason)
+    out["reason"] = model::to_string(*u.reason);
   if (u.file_id)
     out["file_id"] = u.file_id->to_string();
   if (view.file)

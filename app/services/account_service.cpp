@@ -8,16 +8,13 @@
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/password_hasher.hpp"
 #include "adapters/log/logging.hpp"
-#include "adapters/redis/auth/login_guard.hpp"
-#include "adapters/redis/auth/reset_tokens.hpp"
-#include "adapters/redis/auth/session_store.hpp"
 #include "adapters/support/blocking_pool.hpp"
 #include "domain/account.hpp"
 #include "domain/rfc3339.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
-using postgres::event_draft;
+using model::event_draft;
 
 namespace {
 
@@ -35,9 +32,9 @@ std::int64_t now_unix() {
       .count();
 }
 
-event_draft user_event(std::string type, const request_meta& meta, std::optional<uuid> actor,
+model::event_draft user_event(std::string type, const request_meta& meta, std::optional<uuid> actor,
                        const uuid& subject, boost::json::object data = {}) {
-  event_draft e;
+  model::event_draft e;
   e.type = std::move(type);
   e.request_id = meta.request_id;
   e.actor_user = actor;
@@ -50,7 +47,7 @@ event_draft user_event(std::string type, const request_meta& meta, std::optional
 
 // Brute-force accounting is per account whatever the IP; an unknown login name is an
 // "account" of its own so probing it is throttled too.
-std::string account_key(const std::optional<postgres::user_record>& user,
+std::string account_key(const std::optional<model::user>& user,
                         const std::string& login) {
   if (user)
     return user->id.to_string();
@@ -67,8 +64,8 @@ error locked_error(std::chrono::milliseconds remaining) {
 }  // namespace
 
 account_service::account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
-                                 postgres::user_repository& users, redis::session_store& sessions,
-                                 redis::login_guard& guard, redis::reset_tokens& resets,
+                                 ports::user_store& users, ports::session_store& sessions,
+                                 ports::login_guard& guard, ports::reset_tokens& resets,
                                  const crypto::jwt_codec& jwt)
     : auth_(auth),
       hashing_(hashing),
@@ -97,7 +94,7 @@ asio::awaitable<void> account_service::warm_up() {
   co_await hashing_.run(std::move(job));
 }
 
-asio::awaitable<result<postgres::user_record>> account_service::register_user(std::string email,
+asio::awaitable<result<model::user>> account_service::register_user(std::string email,
                                                                               std::string username,
                                                                               std::string password,
                                                                               request_meta meta) {
@@ -107,12 +104,12 @@ asio::awaitable<result<postgres::user_record>> account_service::register_user(st
     co_return check.error();
   if (auto check = validate_password(password); !check)
     co_return check.error();
-  postgres::new_user user;
+  ports::new_user user;
   user.email = email;
   user.username = username;
   user.password_hash = co_await hash(std::move(password));
   user.role = role::user;
-  event_draft event;
+  model::event_draft event;
   event.type = "user.registered";
   event.request_id = meta.request_id;
   event.actor_ip = meta.client_ip;
@@ -121,7 +118,7 @@ asio::awaitable<result<postgres::user_record>> account_service::register_user(st
   co_return co_await users_.create(std::move(user), std::move(event));
 }
 
-asio::awaitable<result<token_pair>> account_service::open_session(const postgres::user_record& user,
+asio::awaitable<result<token_pair>> account_service::open_session(const model::user& user,
                                                                   const request_meta& meta) {
   auto session = co_await sessions_.create(user.id, user.role, meta.client_ip);
   if (!session)
@@ -145,10 +142,10 @@ asio::awaitable<result<login_success>> account_service::login(std::string login,
 
   // Plain statements around co_await: GCC 12 miscompiles co_await inside ?: and || (it
   // destroys temporaries twice).
-  std::optional<postgres::user_record> user;
+  std::optional<model::user> user;
   {
     const bool by_email = login.find('@') != std::string::npos;
-    result<postgres::user_record> found = make_error(errc::not_found, "");
+    result<model::user> found = make_error(errc::not_found, "");
     if (by_email) {
       found = co_await users_.find_by_email(login);
     } else {
@@ -207,14 +204,14 @@ asio::awaitable<result<token_pair>> account_service::refresh(std::string refresh
   auto rotated = co_await sessions_.rotate(std::move(refresh_token));
   if (!rotated)
     co_return rotated.error();
-  if (auto* ok = std::get_if<redis::session_rotated>(&*rotated)) {
+  if (auto* ok = std::get_if<ports::session_rotated>(&*rotated)) {
     token_pair tokens;
     tokens.access_token = jwt_.issue(ok->user_id, ok->session_id, ok->role, now_unix());
     tokens.refresh_token = std::move(ok->refresh_token);
     tokens.expires_in = auth_.access_ttl.count();
     co_return tokens;
   }
-  if (auto* reused = std::get_if<redis::refresh_reused>(&*rotated)) {
+  if (auto* reused = std::get_if<ports::refresh_reused>(&*rotated)) {
     log::warn("refresh token reused: session revoked", {{"request_id", meta.request_id},
                                                         {"ip", meta.client_ip},
                                                         {"user_id", reused->user_id.to_string()}});
@@ -249,7 +246,7 @@ asio::awaitable<result<std::size_t>> account_service::logout_all(const principal
   co_return *revoked;
 }
 
-asio::awaitable<result<postgres::user_record>> account_service::me(const principal& who) {
+asio::awaitable<result<model::user>> account_service::me(const principal& who) {
   co_return co_await users_.find_by_id(who.user_id);
 }
 

@@ -14,7 +14,10 @@
 #include <string>
 
 #include "adapters/config/settings.hpp"
-#include "adapters/postgres/repositories/user_repository.hpp"
+#include "domain/ports/login_guard.hpp"
+#include "domain/ports/reset_tokens.hpp"
+#include "domain/ports/session_store.hpp"
+#include "domain/ports/user_store.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
@@ -24,12 +27,6 @@ class blocking_pool;
 namespace kemas::crypto {
 class jwt_codec;
 }
-namespace kemas::redis {
-class session_store;
-class login_guard;
-class reset_tokens;
-}  // namespace kemas::redis
-
 namespace kemas::app {
 
 // Who asked, for events and logs.
@@ -45,18 +42,18 @@ struct token_pair {
 };
 
 struct login_success {
-  postgres::user_record user;
+  model::user user;
   token_pair tokens;
 };
 
 class account_service {
  public:
   account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
-                  postgres::user_repository& users, redis::session_store& sessions,
-                  redis::login_guard& guard, redis::reset_tokens& resets,
+                  ports::user_store& users, ports::session_store& sessions,
+                  ports::login_guard& guard, ports::reset_tokens& resets,
                   const crypto::jwt_codec& jwt);
 
-  boost::asio::awaitable<result<postgres::user_record>> register_user(std::string email,
+  boost::asio::awaitable<result<model::user>> register_user(std::string email,
                                                                       std::string username,
                                                                       std::string password,
                                                                       request_meta meta);
@@ -67,7 +64,7 @@ class account_service {
   boost::asio::awaitable<result<token_pair>> refresh(std::string refresh_token, request_meta meta);
   boost::asio::awaitable<result<void>> logout(const principal& who, request_meta meta);
   boost::asio::awaitable<result<std::size_t>> logout_all(const principal& who, request_meta meta);
-  boost::asio::awaitable<result<postgres::user_record>> me(const principal& who);
+  boost::asio::awaitable<result<model::user>> me(const principal& who);
   // Checks the current password, stores the new one, ends the user's other sessions.
   boost::asio::awaitable<result<void>> change_password(const principal& who, std::string current,
                                                        std::string replacement, request_meta meta);
@@ -83,16 +80,16 @@ class account_service {
  private:
   boost::asio::awaitable<std::string> hash(std::string password);
   boost::asio::awaitable<bool> verify(std::string password, std::string encoded);
-  boost::asio::awaitable<result<token_pair>> open_session(const postgres::user_record& user,
+  boost::asio::awaitable<result<token_pair>> open_session(const model::user& user,
                                                           const request_meta& meta);
   boost::asio::awaitable<void> send_reset(std::string email, request_meta meta);
 
   config::auth_settings auth_;
   support::blocking_pool& hashing_;
-  postgres::user_repository& users_;
-  redis::session_store& sessions_;
-  redis::login_guard& guard_;
-  redis::reset_tokens& resets_;
+  ports::user_store& users_;
+  ports::session_store& sessions_;
+  ports::login_guard& guard_;
+  ports::reset_tokens& resets_;
   const crypto::jwt_codec& jwt_;
 };
 

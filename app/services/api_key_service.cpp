@@ -11,8 +11,8 @@ namespace {
 constexpr std::size_t name_max = 100;
 constexpr int prefix_attempts = 3;  // a 48-bit prefix collides about never; retry anyway
 
-postgres::event_draft key_event(std::string type, const principal& who, const request_meta& meta) {
-  postgres::event_draft e;
+model::event_draft key_event(std::string type, const principal& who, const request_meta& meta) {
+  model::event_draft e;
   e.type = std::move(type);
   e.request_id = meta.request_id;
   e.actor_user = who.user_id;
@@ -23,7 +23,7 @@ postgres::event_draft key_event(std::string type, const principal& who, const re
 }  // namespace
 
 api_key_service::api_key_service(const config::auth_settings& auth,
-                                 postgres::api_key_repository& keys)
+                                 ports::api_key_store& keys)
     : auth_(auth), keys_(keys) {}
 
 asio::awaitable<result<created_api_key>> api_key_service::create(
@@ -68,7 +68,7 @@ asio::awaitable<result<created_api_key>> api_key_service::create(
   }
 }
 
-asio::awaitable<std::vector<postgres::api_key_record>> api_key_service::list(const principal& who) {
+asio::awaitable<std::vector<model::api_key>> api_key_service::list(const principal& who) {
   co_return co_await keys_.list_for_user(who.user_id);
 }
 

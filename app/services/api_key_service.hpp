@@ -8,32 +8,32 @@
 #include <vector>
 
 #include "adapters/config/settings.hpp"
-#include "adapters/postgres/repositories/api_key_repository.hpp"
+#include "domain/ports/api_key_store.hpp"
 #include "app/services/account_service.hpp"
 
 namespace kemas::app {
 
 struct created_api_key {
-  postgres::api_key_record record;
+  model::api_key record;
   std::string key;  // the whole key: returned to the client once, never stored
 };
 
 class api_key_service {
  public:
-  api_key_service(const config::auth_settings& auth, postgres::api_key_repository& keys);
+  api_key_service(const config::auth_settings& auth, ports::api_key_store& keys);
 
   // name: 1..100 characters; scopes: non-empty subset of files:read, files:write;
   // expires_in_days: 1..auth.api_key_max_days (absent: the maximum).
   boost::asio::awaitable<result<created_api_key>> create(
       const principal& who, std::string name, std::vector<std::string> scopes,
       std::optional<std::int64_t> expires_in_days, request_meta meta);
-  boost::asio::awaitable<std::vector<postgres::api_key_record>> list(const principal& who);
+  boost::asio::awaitable<std::vector<model::api_key>> list(const principal& who);
   boost::asio::awaitable<result<void>> revoke(const principal& who, std::string key_id,
                                               request_meta meta);
 
  private:
   config::auth_settings auth_;
-  postgres::api_key_repository& keys_;
+  ports::api_key_store& keys_;
 };
 
 }  // namespace kemas::app

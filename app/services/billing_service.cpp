@@ -10,16 +10,16 @@
 
 namespace kemas::app {
 namespace asio = boost::asio;
-using postgres::order_record;
+using model::order;
 
 namespace {
 
 // Cursors are base64url of "<created_us>:<id>" of the previous page's last order.
-std::string encode_cursor(const order_record& last) {
+std::string encode_cursor(const model::order& last) {
   return base64url(format_time_position(last.created_us, last.id));
 }
 
-result<postgres::order_position> decode_cursor(std::string_view text) {
+result<ports::order_position> decode_cursor(std::string_view text) {
   const auto bad = make_error(errc::validation_failed, "cursor is not valid", "cursor");
   auto raw = base64url_decode(text);
   if (!raw)
@@ -27,24 +27,24 @@ result<postgres::order_position> decode_cursor(std::string_view text) {
   auto at = parse_time_position(*raw);
   if (!at)
     return bad;
-  postgres::order_position pos;
+  ports::order_position pos;
   pos.created_us = at->created_us;
   pos.id = at->id;
   return pos;
 }
 
-bool settled(const order_record& order) {
+bool settled(const model::order& order) {
   return order.state != "pending";
 }
 
 }  // namespace
 
-billing_service::billing_service(postgres::plan_repository& plans,
-                                 postgres::billing_repository& billing, command_sender& commands,
+billing_service::billing_service(ports::plan_store& plans,
+                                 ports::billing_store& billing, command_sender& commands,
                                  std::chrono::milliseconds wait)
     : plans_(plans), billing_(billing), commands_(commands), wait_(wait) {}
 
-asio::awaitable<result<postgres::subscription_record>> billing_service::subscription(
+asio::awaitable<result<model::subscription>> billing_service::subscription(
     const principal& who) {
   co_return co_await billing_.subscription(who.user_id);
 }
@@ -54,7 +54,7 @@ asio::awaitable<result<order_list_page>> billing_service::orders(
   auto rows = parse_page_limit(limit, order_list_default_limit, order_list_max_limit);
   if (!rows)
     co_return rows.error();
-  std::optional<postgres::order_position> after;
+  std::optional<ports::order_position> after;
   if (cursor && !cursor->empty()) {
     auto pos = decode_cursor(*cursor);
     if (!pos)
@@ -69,7 +69,7 @@ asio::awaitable<result<order_list_page>> billing_service::orders(
   co_return out;
 }
 
-asio::awaitable<result<order_record>> billing_service::order(const principal& who,
+asio::awaitable<result<model::order>> billing_service::order(const principal& who,
                                                              std::string_view order_id) {
   const auto id = uuid::parse(order_id);
   if (!id)

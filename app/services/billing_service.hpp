@@ -24,8 +24,8 @@
 #include <string>
 #include <string_view>
 
-#include "adapters/postgres/repositories/billing_repository.hpp"
-#include "adapters/postgres/repositories/plan_repository.hpp"
+#include "domain/ports/billing_store.hpp"
+#include "domain/ports/plan_store.hpp"
 #include "app/services/command_sender.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -38,21 +38,21 @@ inline constexpr unsigned order_list_max_limit = 100;
 struct upgrade_outcome {
   uuid order_id;
   // Set once the worker committed within the wait (paid or failed); nullopt: still pending.
-  std::optional<postgres::order_record> order;
-  std::optional<postgres::subscription_record> subscription;  // with a committed order
+  std::optional<model::order> order;
+  std::optional<model::subscription> subscription;  // with a committed order
 };
 
 struct order_list_page {
-  std::vector<postgres::order_record> orders;
+  std::vector<model::order> orders;
   std::optional<std::string> next_cursor;
 };
 
 class billing_service {
  public:
-  billing_service(postgres::plan_repository& plans, postgres::billing_repository& billing,
+  billing_service(ports::plan_store& plans, ports::billing_store& billing,
                   command_sender& commands, std::chrono::milliseconds wait);
 
-  boost::asio::awaitable<result<postgres::subscription_record>> subscription(const principal& who);
+  boost::asio::awaitable<result<model::subscription>> subscription(const principal& who);
 
   // limit 1..100 (default 20); cursor from a previous page. validation_failed naming
   // "limit" or "cursor".
@@ -60,7 +60,7 @@ class billing_service {
                                                          std::optional<std::string> limit,
                                                          std::optional<std::string> cursor);
 
-  boost::asio::awaitable<result<postgres::order_record>> order(const principal& who,
+  boost::asio::awaitable<result<model::order>> order(const principal& who,
                                                                std::string_view order_id);
 
   boost::asio::awaitable<result<upgrade_outcome>> upgrade(const principal& who, std::string package,
@@ -73,8 +73,8 @@ class billing_service {
                                                             std::string client_ip);
 
  private:
-  postgres::plan_repository& plans_;
-  postgres::billing_repository& billing_;
+  ports::plan_store& plans_;
+  ports::billing_store& billing_;
   command_sender& commands_;
   std::chrono::milliseconds wait_;
 };

@@ -1,12 +1,11 @@
 #pragma once
-// command_sender: how the api hands work to the workers. Wraps a typed command
-// (domain/commands/<type>.hpp) in its envelope — a fresh command id, issued now, the request
-// id and the caller for the worker's log lines and events — and publishes it persistent and
-// publisher-confirmed (adapters/amqp). Success means the broker has stored the command;
-// anything else is backend_unavailable, and the caller must assume the command may still
-// arrive (a confirm timeout does not prove the opposite).
+// command_sender: how a service hands a typed command (domain/commands/<type>.hpp) to the
+// workers. It wraps the command in its envelope — a fresh command id, issued now, the
+// request id and the caller for the worker's log lines and events — and publishes it on the
+// command bus (ports::command_bus: success means the broker stored it; backend_unavailable
+// means it may or may not have been, so the caller must not assume either).
 //
-// Threading: awaitables on the caller's executor; the publisher is an actor.
+// Threading: awaitables on the caller's executor.
 
 #include <boost/asio/awaitable.hpp>
 
@@ -14,12 +13,9 @@
 #include <string>
 
 #include "domain/commands/envelope.hpp"
+#include "domain/ports/command_bus.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
-
-namespace kemas::amqp {
-class amqp_publisher;
-}
 
 namespace kemas::app {
 
@@ -32,21 +28,24 @@ struct command_origin {
 
 class command_sender {
  public:
-  explicit command_sender(amqp::amqp_publisher& publisher) : publisher_(publisher) {}
+  explicit command_sender(ports::command_bus& bus) : bus_(bus) {}
 
   // Returns the command id.
   template <class Command>
   boost::asio::awaitable<result<std::string>> send(const Command& command,
                                                    const command_origin& origin) {
     commands::envelope envelope = commands::make_envelope(command, header_for(origin));
-    co_return co_await publish(std::move(envelope));
+    const std::string id = envelope.id;
+    auto published = co_await bus_.publish(std::move(envelope));
+    if (!published)
+      co_return published.error();
+    co_return id;
   }
 
  private:
   static commands::envelope_header header_for(const command_origin& origin);
-  boost::asio::awaitable<result<std::string>> publish(commands::envelope envelope);
 
-  amqp::amqp_publisher& publisher_;
+  ports::command_bus& bus_;
 };
 
 }  // namespace kemas::app

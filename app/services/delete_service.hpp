@@ -12,7 +12,7 @@
 #include <chrono>
 #include <string_view>
 
-#include "adapters/postgres/repositories/file_repository.hpp"
+#include "domain/ports/file_store.hpp"
 #include "app/services/command_sender.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -23,7 +23,7 @@ enum class deletion { committed, pending };
 
 class delete_service {
  public:
-  delete_service(postgres::file_repository& files, command_sender& commands,
+  delete_service(ports::file_store& files, command_sender& commands,
                  std::chrono::milliseconds wait)
       : files_(files), commands_(commands), wait_(wait) {}
 
@@ -33,7 +33,7 @@ class delete_service {
                                                   bool respond_async, command_origin origin);
 
  private:
-  postgres::file_repository& files_;
+  ports::file_store& files_;
   command_sender& commands_;
   std::chrono::milliseconds wait_;
 };

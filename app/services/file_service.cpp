@@ -4,7 +4,6 @@
 
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
-#include "adapters/s3/object_stream.hpp"
 #include "app/services/paging.hpp"
 #include "domain/base64.hpp"
 #include "domain/file_name.hpp"
@@ -12,8 +11,8 @@
 
 namespace kemas::app {
 namespace asio = boost::asio;
-using postgres::file_record;
-using postgres::file_sort;
+using model::file;
+using ports::file_sort;
 
 namespace {
 
@@ -50,14 +49,14 @@ class metered_source final : public http::body_source {
 
 // Cursors are base64url of "c:<created_us>:<id>" or "n:<id>:<name>" (the name last: it may
 // hold ':'). Opaque to clients; stable because (sort key, id) is unique and fixed per row.
-std::string encode_cursor(file_sort sort, const file_record& last) {
-  std::string raw = sort == file_sort::name_asc
+std::string encode_cursor(ports::file_sort sort, const model::file& last) {
+  std::string raw = sort == ports::file_sort::name_asc
                         ? "n:" + last.id.to_string() + ":" + last.name
                         : "c:" + format_time_position(last.created_us, last.id);
   return base64url(raw);
 }
 
-result<postgres::file_position> decode_cursor(file_sort sort, std::string_view text) {
+result<ports::file_position> decode_cursor(ports::file_sort sort, std::string_view text) {
   const auto bad =
       make_error(errc::validation_failed, "cursor is not valid for this listing", "cursor");
   auto raw = base64url_decode(text);
@@ -67,8 +66,8 @@ result<postgres::file_position> decode_cursor(file_sort sort, std::string_view t
   const auto colon = body.find(':');
   if (colon == std::string_view::npos)
     return bad;
-  postgres::file_position pos;
-  if ((*raw)[0] == 'n' && sort == file_sort::name_asc) {
+  ports::file_position pos;
+  if ((*raw)[0] == 'n' && sort == ports::file_sort::name_asc) {
     auto id = uuid::parse(body.substr(0, colon));
     if (!id)
       return bad;
@@ -76,7 +75,7 @@ result<postgres::file_position> decode_cursor(file_sort sort, std::string_view t
     pos.name = std::string(body.substr(colon + 1));
     return pos;
   }
-  if ((*raw)[0] == 'c' && sort == file_sort::created_desc) {
+  if ((*raw)[0] == 'c' && sort == ports::file_sort::created_desc) {
     auto at = parse_time_position(body);
     if (!at)
       return bad;
@@ -88,11 +87,11 @@ result<postgres::file_position> decode_cursor(file_sort sort, std::string_view t
 }
 
 
-result<file_sort> parse_sort(const std::optional<std::string>& text) {
+result<ports::file_sort> parse_sort(const std::optional<std::string>& text) {
   if (!text || *text == "created_at")
-    return file_sort::created_desc;
+    return ports::file_sort::created_desc;
   if (*text == "name")
-    return file_sort::name_asc;
+    return ports::file_sort::name_asc;
   return make_error(errc::validation_failed, "sort must be created_at or name", "sort");
 }
 
@@ -105,9 +104,9 @@ result<uuid> parse_file_id(std::string_view text) {
 
 }  // namespace
 
-file_service::file_service(postgres::file_repository& files, s3::s3_service& storage,
+file_service::file_service(ports::file_store& files, ports::object_streams& objects,
                            metrics::transfer_metrics& transfers)
-    : files_(files), storage_(storage), transfers_(transfers) {}
+    : files_(files), objects_(objects), transfers_(transfers) {}
 
 asio::awaitable<result<file_page>> file_service::list(const principal& who,
                                                       file_list_request request) {
@@ -117,7 +116,7 @@ asio::awaitable<result<file_page>> file_service::list(const principal& who,
   auto sort = parse_sort(request.sort);
   if (!sort)
     co_return sort.error();
-  postgres::file_list_query query;
+  ports::file_list_query query;
   query.owner = who.user_id;
   query.sort = *sort;
   query.limit = *limit;
@@ -135,7 +134,7 @@ asio::awaitable<result<file_page>> file_service::list(const principal& who,
   co_return page;
 }
 
-asio::awaitable<result<file_record>> file_service::get(const principal& who,
+asio::awaitable<result<model::file>> file_service::get(const principal& who,
                                                        std::string_view file_id) {
   auto id = parse_file_id(file_id);
   if (!id)
@@ -143,7 +142,7 @@ asio::awaitable<result<file_record>> file_service::get(const principal& who,
   co_return co_await files_.find(who.user_id, *id);
 }
 
-asio::awaitable<result<file_record>> file_service::rename(const principal& who,
+asio::awaitable<result<model::file>> file_service::rename(const principal& who,
                                                           std::string_view file_id,
                                                           std::string name) {
   auto id = parse_file_id(file_id);
@@ -158,10 +157,10 @@ asio::awaitable<result<file_record>> file_service::rename(const principal& who,
   co_return co_await files_.rename(who.user_id, *id, std::move(name));
 }
 
-asio::awaitable<result<file_record>> file_service::find_downloadable(const principal& who,
+asio::awaitable<result<model::file>> file_service::find_downloadable(const principal& who,
                                                                      std::string_view file_id) {
   auto found = co_await get(who, file_id);
-  if (found && found->state == postgres::file_state::locked) {
+  if (found && found->state == model::file_state::locked) {
     co_return make_error(errc::file_locked,
                          "this file is locked: the account is over its plan's quota");
   }
@@ -182,30 +181,27 @@ asio::awaitable<result<file_record>> file_service::find_downloadable(const princ
 }
 
 asio::awaitable<result<std::shared_ptr<http::body_source>>> file_service::open_object(
-    const file_record& file, std::optional<byte_range> range) {
-  std::optional<s3::byte_range> wanted;
+    const model::file& file, std::optional<byte_range> range) {
   std::uint64_t expected = file.size;
-  if (range) {
-    wanted = s3::byte_range{range->first, range->last};
+  if (range)
     expected = range->length();
-  }
-  auto opened = co_await s3::object_stream::open(storage_, file.object_key, wanted);
+  std::string key = file.object_key;  // named: GCC 12 co_await temporaries
+  auto opened = co_await objects_.open(std::move(key), range);
   if (!opened) {
-    log::error("download could not start", {{"file_id", file.id.to_string()},
-                                            {"object_key", file.object_key},
-                                            {"error", opened.error().describe()}});
-    co_return make_error(errc::backend_unavailable, "the file's content is unavailable");
+    log::error("download could not start",
+               {{"file_id", file.id.to_string()}, {"object_key", file.object_key}});
+    co_return opened.error();
   }
   // A store that answers another length than asked would make the response lie about its
   // Content-Length: refuse rather than send a corrupt body.
-  if ((*opened)->info().content_length != expected) {
+  if (opened->length != expected) {
     log::error("download length mismatch",
                {{"file_id", file.id.to_string()},
                 {"expected", static_cast<std::int64_t>(expected)},
-                {"got", static_cast<std::int64_t>((*opened)->info().content_length)}});
+                {"got", static_cast<std::int64_t>(opened->length)}});
     co_return make_error(errc::backend_unavailable, "the file's content is unavailable");
   }
-  std::shared_ptr<http::body_source> source = std::move(*opened);
+  std::shared_ptr<http::body_source> source = std::move(opened->bytes);
   co_return std::make_shared<metered_source>(std::move(source), transfers_);
 }
 

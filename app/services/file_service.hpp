@@ -11,15 +11,13 @@
 #include <optional>
 #include <string>
 
-#include "adapters/postgres/repositories/file_repository.hpp"
+#include "domain/ports/file_store.hpp"
+#include "domain/ports/object_streams.hpp"
 #include "app/server/http_types.hpp"
 #include "domain/byte_range.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
-namespace kemas::s3 {
-class s3_service;
-}
 namespace kemas::metrics {
 class transfer_metrics;
 }
@@ -38,14 +36,14 @@ struct file_list_request {
 };
 
 struct file_page {
-  postgres::file_list list;
+  ports::file_list list;
   std::optional<std::string> next_cursor;  // set when another page follows
 };
 
 class file_service {
  public:
   // `transfers` counts download bodies (completed or aborted) and their bytes.
-  file_service(postgres::file_repository& files, s3::s3_service& storage,
+  file_service(ports::file_store& files, ports::object_streams& objects,
                metrics::transfer_metrics& transfers);
 
   // validation_failed naming "limit", "cursor" or "sort" on bad parameters. A cursor is
@@ -53,29 +51,29 @@ class file_service {
   boost::asio::awaitable<result<file_page>> list(const principal& who, file_list_request request);
 
   // The caller's non-deleted file (active or locked).
-  boost::asio::awaitable<result<postgres::file_record>> get(const principal& who,
+  boost::asio::awaitable<result<model::file>> get(const principal& who,
                                                             std::string_view file_id);
 
   // Validates the name (domain/file_name.hpp, 400) and renames; conflict (409, field
   // "name") when another live file of the caller has it. Renaming a file to its own name
   // succeeds without a write. Locked files may be renamed (names are not storage).
-  boost::asio::awaitable<result<postgres::file_record>> rename(const principal& who,
+  boost::asio::awaitable<result<model::file>> rename(const principal& who,
                                                                std::string_view file_id,
                                                                std::string name);
 
   // The caller's file, readable for download: file_locked (403) when locked.
-  boost::asio::awaitable<result<postgres::file_record>> find_downloadable(const principal& who,
+  boost::asio::awaitable<result<model::file>> find_downloadable(const principal& who,
                                                                           std::string_view file_id);
 
   // Starts streaming `file`'s object (all of it, or `range`), once S3 answered. The source
   // yields exactly the expected number of bytes or fails; backend_unavailable when S3 cannot
   // deliver (object missing, S3 down, or an answer of the wrong length).
   boost::asio::awaitable<result<std::shared_ptr<http::body_source>>> open_object(
-      const postgres::file_record& file, std::optional<byte_range> range);
+      const model::file& file, std::optional<byte_range> range);
 
  private:
-  postgres::file_repository& files_;
-  s3::s3_service& storage_;
+  ports::file_store& files_;
+  ports::object_streams& objects_;
   metrics::transfer_metrics& transfers_;
 };
 

@@ -7,7 +7,7 @@
 
 namespace kemas::app {
 namespace asio = boost::asio;
-using postgres::plan_record;
+using model::plan;
 
 namespace {
 
@@ -33,9 +33,9 @@ result<std::int32_t> parse_plan_id(std::string_view text) {
   return id;
 }
 
-postgres::event_draft plan_event(std::string type, const principal& admin,
+model::event_draft plan_event(std::string type, const principal& admin,
                                  const request_meta& meta) {
-  postgres::event_draft e;
+  model::event_draft e;
   e.type = std::move(type);
   e.request_id = meta.request_id;
   e.actor_user = admin.user_id;
@@ -74,22 +74,22 @@ result<void> validate_plan_input(const plan_input& in) {
   return {};
 }
 
-asio::awaitable<std::vector<plan_record>> plan_service::catalog() {
+asio::awaitable<std::vector<model::plan>> plan_service::catalog() {
   co_return co_await plans_.list(true);
 }
 
-asio::awaitable<std::vector<plan_record>> plan_service::all() {
+asio::awaitable<std::vector<model::plan>> plan_service::all() {
   co_return co_await plans_.list(false);
 }
 
-asio::awaitable<result<plan_record>> plan_service::get(std::string_view id) {
+asio::awaitable<result<model::plan>> plan_service::get(std::string_view id) {
   auto key = parse_plan_id(id);
   if (!key)
     co_return key.error();
   co_return co_await plans_.find(*key);
 }
 
-asio::awaitable<result<plan_record>> plan_service::create(const principal& admin, plan_input in,
+asio::awaitable<result<model::plan>> plan_service::create(const principal& admin, plan_input in,
                                                           request_meta meta) {
   if (auto valid = validate_plan_input(in); !valid)
     co_return valid.error();
@@ -102,7 +102,7 @@ asio::awaitable<result<plan_record>> plan_service::create(const principal& admin
   }
   if (*in.name == model::fallback_plan_name && in.duration_seconds)
     co_return invalid("duration_seconds", "the free plan never expires");
-  postgres::plan_fields fields;
+  ports::plan_fields fields;
   fields.name = std::move(*in.name);
   fields.display_name = std::move(*in.display_name);
   fields.quota_bytes = *in.quota_bytes;
@@ -115,7 +115,7 @@ asio::awaitable<result<plan_record>> plan_service::create(const principal& admin
   co_return co_await plans_.create(std::move(fields), std::move(event));
 }
 
-asio::awaitable<result<plan_record>> plan_service::update(const principal& admin,
+asio::awaitable<result<model::plan>> plan_service::update(const principal& admin,
                                                           std::string_view id, plan_input in,
                                                           request_meta meta) {
   auto key = parse_plan_id(id);
@@ -131,7 +131,7 @@ asio::awaitable<result<plan_record>> plan_service::update(const principal& admin
     if (current->name != *in.name)
       co_return invalid("name", "a plan's name cannot change; create a new plan instead");
   }
-  postgres::plan_patch patch;
+  ports::plan_patch patch;
   patch.display_name = std::move(in.display_name);
   patch.quota_bytes = in.quota_bytes;
   patch.max_file_bytes = in.max_file_bytes;

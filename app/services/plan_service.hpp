@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/postgres/repositories/plan_repository.hpp"
+#include "domain/ports/plan_store.hpp"
 #include "app/services/account_service.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -39,17 +39,17 @@ struct plan_input {
 
 class plan_service {
  public:
-  explicit plan_service(postgres::plan_repository& plans) : plans_(plans) {}
+  explicit plan_service(ports::plan_store& plans) : plans_(plans) {}
 
-  boost::asio::awaitable<std::vector<postgres::plan_record>> catalog();
-  boost::asio::awaitable<std::vector<postgres::plan_record>> all();
+  boost::asio::awaitable<std::vector<model::plan>> catalog();
+  boost::asio::awaitable<std::vector<model::plan>> all();
   // Ids are the catalog's integers; anything else is not_found.
-  boost::asio::awaitable<result<postgres::plan_record>> get(std::string_view id);
+  boost::asio::awaitable<result<model::plan>> get(std::string_view id);
 
-  boost::asio::awaitable<result<postgres::plan_record>> create(const principal& admin,
+  boost::asio::awaitable<result<model::plan>> create(const principal& admin,
                                                                plan_input input, request_meta meta);
   // validation_failed (field "name") when the body tries to rename: names are immutable.
-  boost::asio::awaitable<result<postgres::plan_record>> update(const principal& admin,
+  boost::asio::awaitable<result<model::plan>> update(const principal& admin,
                                                                std::string_view id,
                                                                plan_input input, request_meta meta);
   // conflict (409) for 'free' and for a plan in use.
@@ -57,7 +57,7 @@ class plan_service {
                                               request_meta meta);
 
  private:
-  postgres::plan_repository& plans_;
+  ports::plan_store& plans_;
 };
 
 // Field rules shared by create and update (the same as the plans table's CHECKs):

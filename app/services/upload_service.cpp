@@ -3,7 +3,6 @@
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/support/random.hpp"
-#include "app/services/object_upload.hpp"
 #include "app/services/settle_wait.hpp"
 #include "domain/commands/upload.hpp"
 #include "domain/file_name.hpp"
@@ -14,8 +13,8 @@
 
 namespace kemas::app {
 namespace asio = boost::asio;
-using postgres::upload_record;
-using postgres::upload_state;
+using model::upload;
+using model::upload_state;
 
 namespace {
 
@@ -35,13 +34,13 @@ error over_quota(std::uint64_t remaining) {
 
 }  // namespace
 
-upload_service::upload_service(postgres::upload_repository& uploads,
-                               postgres::file_repository& files, s3::s3_service& storage,
+upload_service::upload_service(ports::upload_store& uploads,
+                               ports::file_store& files, ports::object_streams& objects,
                                command_sender& commands, const config::upload_settings& settings,
                                metrics::transfer_metrics& transfers)
     : uploads_(uploads),
       files_(files),
-      storage_(storage),
+      objects_(objects),
       commands_(commands),
       settings_(settings),
       transfers_(transfers) {}
@@ -103,8 +102,9 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
     const principal& who, const upload_request& request, const upload_admission& admission,
     http::body_source& body, std::optional<std::uint64_t>& stored_bytes) {
   const uuid file_id = support::random_uuid();
-  object_upload sink(storage_, model::object_key_for(who.user_id, file_id),
-                     admission.content_type, settings_);
+  const std::unique_ptr<ports::object_upload> upload =
+      objects_.upload(model::object_key_for(who.user_id, file_id), admission.content_type);
+  ports::object_upload& sink = *upload;
   std::optional<error> failed;
   for (;;) {
     auto chunk = co_await body.next();
@@ -129,7 +129,7 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
       break;
     }
   }
-  std::optional<stored_body> stored;
+  std::optional<ports::stored_body> stored;
   if (!failed) {
     auto finished = co_await sink.finish();
     if (finished)
@@ -149,7 +149,7 @@ asio::awaitable<result<std::string>> upload_service::send_command(const upload_r
                                                                   const upload_admission& admission,
                                                                   const uuid& upload_id,
                                                                   const uuid& file_id,
-                                                                  stored_body body) {
+                                                                  ports::stored_body body) {
   const uuid& owner = *request.origin.user;
   commands::upload command{owner,
                            upload_id,
@@ -167,8 +167,8 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
                                                             const upload_request& request,
                                                             const upload_admission& admission,
                                                             const uuid& file_id,
-                                                            object_upload& sink,
-                                                            stored_body body) {
+                                                            ports::object_upload& sink,
+                                                            ports::stored_body body) {
   const uuid upload_id = support::random_uuid();
   bool recorded = false;
   try {
@@ -186,9 +186,9 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
   auto sent = co_await send_command(request, admission, upload_id, file_id, std::move(body));
   if (!sent) {
     // Not confirmed. If a worker settled it anyway, the command did arrive: report that.
-    auto after = co_await uploads_.reject_if_pending(
-        who.user_id, upload_id, std::string(model::to_string(model::rejection_reason::not_queued)));
-    if (!after || after->state == upload_state::rejected) {
+    auto after = co_await uploads_.reject_if_pending(who.user_id, upload_id,
+                                                     model::rejection_reason::not_queued);
+    if (!after || after->state == model::upload_state::rejected) {
       co_await sink.abandon();
       co_return sent.error();
     }
@@ -200,7 +200,7 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
                                  {"inline", size <= settings_.inline_max}});
 
   // The latest state read; a worker's decision ends the wait.
-  upload_record latest;
+  model::upload latest;
   latest.id = upload_id;
   latest.created_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
@@ -209,20 +209,20 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
     auto current = co_await uploads_.find(who.user_id, upload_id);
     if (current)
       latest = std::move(*current);
-    co_return latest.state != upload_state::pending;
+    co_return latest.state != model::upload_state::pending;
   };
   const bool settled = co_await wait_until_settled(wait, check);
   if (!settled)
     co_return upload_view{std::move(latest), std::nullopt};
-  if (latest.state == upload_state::rejected)
-    co_return model::rejection_error(model::rejection_reason_from(latest.reason));
+  if (latest.state == model::upload_state::rejected)
+    co_return model::rejection_error(latest.reason.value_or(model::rejection_reason::unknown));
   co_return co_await view_of(who, std::move(latest));
 }
 
 asio::awaitable<result<upload_view>> upload_service::view_of(const principal& who,
-                                                             upload_record upload) {
+                                                             model::upload upload) {
   upload_view view{std::move(upload), std::nullopt};
-  if (view.upload.state == upload_state::committed && view.upload.file_id) {
+  if (view.upload.state == model::upload_state::committed && view.upload.file_id) {
     auto file = co_await files_.find(who.user_id, *view.upload.file_id);
     if (file)
       view.file = std::move(*file);  // absent when the file was deleted since

@@ -22,24 +22,20 @@
 #include <string>
 
 #include "adapters/config/settings.hpp"
-#include "adapters/postgres/repositories/file_repository.hpp"
-#include "adapters/postgres/repositories/upload_repository.hpp"
+#include "domain/ports/file_store.hpp"
+#include "domain/ports/object_streams.hpp"
+#include "domain/ports/upload_store.hpp"
 #include "app/server/http_types.hpp"
 #include "app/services/command_sender.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
-namespace kemas::s3 {
-class s3_service;
-}
 namespace kemas::metrics {
 class transfer_metrics;
 }
 
 namespace kemas::app {
 
-class object_upload;
-struct stored_body;
 
 struct upload_request {
   std::string name;          // as sent; validated by admit()
@@ -60,14 +56,14 @@ struct upload_admission {
 
 // An upload as the client sees it: its row and, once committed, its file.
 struct upload_view {
-  postgres::upload_record upload;
-  std::optional<postgres::file_record> file;
+  model::upload upload;
+  std::optional<model::file> file;
 };
 
 class upload_service {
  public:
-  upload_service(postgres::upload_repository& uploads, postgres::file_repository& files,
-                 s3::s3_service& storage, command_sender& commands,
+  upload_service(ports::upload_store& uploads, ports::file_store& files,
+                 ports::object_streams& objects, command_sender& commands,
                  const config::upload_settings& settings, metrics::transfer_metrics& transfers);
 
   boost::asio::awaitable<result<upload_admission>> admit(const principal& who,
@@ -95,18 +91,18 @@ class upload_service {
   boost::asio::awaitable<result<upload_view>> submit(const principal& who,
                                                      const upload_request& request,
                                                      const upload_admission& admission,
-                                                     const uuid& file_id, object_upload& sink,
-                                                     stored_body body);
+                                                     const uuid& file_id, ports::object_upload& sink,
+                                                     ports::stored_body body);
   boost::asio::awaitable<result<std::string>> send_command(const upload_request& request,
                                                           const upload_admission& admission,
                                                           const uuid& upload_id,
-                                                          const uuid& file_id, stored_body body);
+                                                          const uuid& file_id, ports::stored_body body);
   boost::asio::awaitable<result<upload_view>> view_of(const principal& who,
-                                                      postgres::upload_record upload);
+                                                      model::upload upload);
 
-  postgres::upload_repository& uploads_;
-  postgres::file_repository& files_;
-  s3::s3_service& storage_;
+  ports::upload_store& uploads_;
+  ports::file_store& files_;
+  ports::object_streams& objects_;
   command_sender& commands_;
   const config::upload_settings& settings_;
   metrics::transfer_metrics& transfers_;

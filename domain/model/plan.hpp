@@ -5,7 +5,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include "domain/rfc3339.hpp"
 
 namespace kemas::model {
 
@@ -17,5 +20,27 @@ bool is_plan_name(std::string_view name) noexcept;
 
 // Whether a plan can be bought: not the fallback plan, and it ends (has a duration).
 bool is_purchasable(std::string_view name, std::optional<std::int64_t> duration_seconds) noexcept;
+
+struct plan {
+  std::int32_t id = 0;
+  std::string name;  // the stable key clients buy by ({"package": "premium"})
+  std::string display_name;
+  std::int64_t quota_bytes = 0;
+  std::int64_t max_file_bytes = 0;
+  std::int64_t price_cents = 0;
+  std::string currency;
+  std::optional<std::int64_t> duration_seconds;  // nullopt: never expires (Free)
+  bool is_public = true;
+  timestamp created_at{};
+  timestamp updated_at{};
+};
+
+// An owner's usage and the limits of the plan in force now (a paid plan past its expiry
+// already counts as free).
+struct storage_limits {
+  std::uint64_t used_bytes = 0;
+  std::uint64_t quota_bytes = 0;
+  std::uint64_t max_file_bytes = 0;
+};
 
 }  // namespace kemas::model

@@ -20,6 +20,9 @@
 #include <set>
 #include <stdexcept>
 
+namespace model = kemas::model;
+namespace ports = kemas::ports;
+
 namespace {
 
 namespace pg = kemas::postgres;
@@ -29,8 +32,8 @@ kemas::timestamp now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-pg::event_draft draft(std::string type, std::string subject_type = "user") {
-  pg::event_draft d;
+model::event_draft draft(std::string type, std::string subject_type = "user") {
+  model::event_draft d;
   d.type = std::move(type);
   d.request_id = "it-req-" + kemas::support::random_hex(4);
   d.actor_ip = "203.0.113.7";
@@ -51,8 +54,8 @@ struct accounts_env {
     return io.run(std::move(work));
   }
 
-  pg::user_record make_user(const std::string& email, const std::string& username) {
-    pg::new_user user{email, username, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+  model::user make_user(const std::string& email, const std::string& username) {
+    ports::new_user user{email, username, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
                       kemas::role::user};
     auto created = await(users.create(std::move(user), draft("user.registered")));
     REQUIRE_MESSAGE(created.has_value(), (created ? "" : created.error().message));

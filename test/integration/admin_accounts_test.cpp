@@ -23,6 +23,9 @@
 #include <iterator>
 #include <optional>
 
+namespace model = kemas::model;
+namespace ports = kemas::ports;
+
 namespace {
 
 namespace pg = kemas::postgres;
@@ -87,14 +90,14 @@ struct admin_env {
     return admin_run{status, printed, child.stderr_text()};
   }
 
-  pg::user_record user(const std::string& email) {
+  model::user user(const std::string& email) {
     auto found = await(users.find_by_email(email));
     REQUIRE_MESSAGE(found.has_value(), "no user " << email);
     return *found;
   }
 
-  pg::user_record make_user(const std::string& email, const std::string& username) {
-    pg::event_draft event;
+  model::user make_user(const std::string& email, const std::string& username) {
+    model::event_draft event;
     event.type = "user.registered";
     auto created = await(users.create({email, username, "$argon2id$v=19$kept", kemas::role::user},
                                       std::move(event)));
@@ -102,7 +105,7 @@ struct admin_env {
     return *created;
   }
 
-  std::string open_session(const pg::user_record& user) {
+  std::string open_session(const model::user& user) {
     auto session = await(sessions.create(user.id, user.role, "127.0.0.1"));
     REQUIRE(session.has_value());
     return session->session_id;
@@ -127,7 +130,7 @@ void check_exit(const admin_run& run, int expected) {
 }
 
 void check_admin_event(const boost::json::object& event, std::string_view type,
-                       const pg::user_record& subject) {
+                       const model::user& subject) {
   CAPTURE(boost::json::serialize(event));
   CHECK(kemas::test::event_schema_problems(event) == "");
   CHECK(event.at("type").as_string() == type);

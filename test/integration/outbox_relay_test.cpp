@@ -45,7 +45,7 @@ appended append_events(postgres::pg_pool& pool, std::size_t count) {
     appended out;
     soci::transaction tx(sql);
     for (std::size_t i = 0; i < count; ++i) {
-      postgres::event_draft draft;
+      model::event_draft draft;
       draft.request_id = test::unique_id("req");
       draft.actor_user = support::random_uuid();
       draft.actor_ip = "198.51.100." + std::to_string(i % 250);

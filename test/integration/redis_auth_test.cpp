@@ -6,6 +6,7 @@
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/redis/auth/login_guard.hpp"
 #include "adapters/redis/auth/request_gate.hpp"
+#include "app/auth/rate_classes.hpp"
 #include "adapters/redis/auth/reset_tokens.hpp"
 #include "adapters/redis/auth/session_store.hpp"
 #include "adapters/redis/client.hpp"
@@ -144,7 +145,7 @@ TEST_CASE("gate checks the session in the same call") {
   const uuid user = kemas::support::random_uuid();
   const auto created = env.run(env.sessions.create(user, kemas::role::developer, "192.0.2.7"));
   REQUIRE_MESSAGE(created.has_value(), created.error().message);
-  const limit_spec spec = kemas::redis::limit_for("general", user.to_string(), {});
+  const limit_spec spec = kemas::app::limit_for("general", user.to_string(), {});
   CHECK(spec.limit == 100);
   CHECK(spec.window == 60s);
 
@@ -181,7 +182,7 @@ TEST_CASE("gate refuses an invalid limit spec") {
   CHECK(env.run(env.gate.hit({"auth", "a b", 5, 60s})).error().code == errc::internal);
   CHECK(env.run(env.gate.hit({"auth", "x", 0, 60s})).error().code == errc::internal);
   CHECK(env.run(env.gate.hit({"auth", "x", 5, 0ms})).error().code == errc::internal);
-  CHECK(env.run(env.gate.hit(kemas::redis::limit_for("nope", "x", {}))).error().code ==
+  CHECK(env.run(env.gate.hit(kemas::app::limit_for("nope", "x", {}))).error().code ==
         errc::internal);
 }
 

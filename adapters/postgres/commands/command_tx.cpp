@@ -67,9 +67,9 @@ void record(soci::session& sql, const std::string& command_id, std::string_view 
   sql << record_command_sql, soci::use(command_id), soci::use(text);
 }
 
-event_draft draft_for(const commands::envelope& envelope, std::string type,
+model::event_draft draft_for(const commands::envelope& envelope, std::string type,
                       std::string subject_type, std::string subject_id) {
-  event_draft draft;
+  model::event_draft draft;
   draft.type = std::move(type);
   draft.request_id = envelope.request_id;
   if (envelope.actor.user_id)

@@ -11,7 +11,7 @@
 namespace kemas::postgres {
 namespace {
 
-// Columns of an api_key_record, in the order key_from_row reads them. `k` is api_keys.
+// Columns of an model::api_key, in the order key_from_row reads them. `k` is api_keys.
 #define KEMAS_KEY_COLUMNS                                                               \
   "k.id::text, k.user_id::text, k.name, k.prefix, k.secret_hash, "                      \
   "array_to_string(k.scopes, ','), (extract(epoch FROM k.created_at) * 1000)::bigint, " \
@@ -50,8 +50,8 @@ constexpr const char* touch_key_sql =
 
 #undef KEMAS_KEY_COLUMNS
 
-api_key_record key_from_row(const soci::row& row) {
-  api_key_record key;
+model::api_key key_from_row(const soci::row& row) {
+  model::api_key key;
   key.id = rows::id(row, 0);
   key.user_id = rows::id(row, 1);
   key.name = rows::text(row, 2);
@@ -87,10 +87,10 @@ std::optional<error> create_error(const std::exception& e) {
 struct key_insert {
   std::string user_id, name, prefix, secret_hash, scopes;
   std::optional<timestamp> expires_at;
-  event_draft event;
+  model::event_draft event;
 };
 
-api_key_record insert_key(soci::session& sql, const key_insert& in) {
+model::api_key insert_key(soci::session& sql, const key_insert& in) {
   long long expires_ms = in.expires_at ? rows::epoch_ms(*in.expires_at) : 0;
   soci::indicator expires_ind = in.expires_at ? soci::i_ok : soci::i_null;
   soci::transaction tx(sql);
@@ -99,7 +99,7 @@ api_key_record insert_key(soci::session& sql, const key_insert& in) {
       soci::use(in.prefix, "prefix"), soci::use(in.secret_hash, "hash"),
       soci::use(in.scopes, "scopes"), soci::use(expires_ms, expires_ind, "expires_ms"),
       soci::into(row);
-  api_key_record key = key_from_row(row);
+  model::api_key key = key_from_row(row);
   postgres::append_event(sql, rows::with_subject(in.event, "api_key", key.id.to_string()));
   tx.commit();
   return key;
@@ -107,13 +107,13 @@ api_key_record insert_key(soci::session& sql, const key_insert& in) {
 
 }  // namespace
 
-boost::asio::awaitable<result<api_key_record>> api_key_repository::create(
+boost::asio::awaitable<result<model::api_key>> api_key_repository::create(
     uuid user_id, std::string name, std::string prefix, std::string secret_hash, scope_set scopes,
-    std::optional<timestamp> expires_at, event_draft event) {
+    std::optional<timestamp> expires_at, model::event_draft event) {
   key_insert in{
       user_id.to_string(),        std::move(name), std::move(prefix), std::move(secret_hash),
       rows::scopes_param(scopes), expires_at,      std::move(event)};
-  auto job = [in = std::move(in)](soci::session& sql) -> result<api_key_record> {
+  auto job = [in = std::move(in)](soci::session& sql) -> result<model::api_key> {
     try {
       return insert_key(sql, in);
     } catch (const std::exception& e) {
@@ -125,11 +125,11 @@ boost::asio::awaitable<result<api_key_record>> api_key_repository::create(
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<std::vector<api_key_record>> api_key_repository::list_for_user(
+boost::asio::awaitable<std::vector<model::api_key>> api_key_repository::list_for_user(
     uuid user_id) {
   auto job = [key = user_id.to_string()](soci::session& sql) {
     int row_limit = list_limit;
-    std::vector<api_key_record> keys;
+    std::vector<model::api_key> keys;
     soci::rowset<soci::row> found = (sql.prepare << list_keys_sql, soci::use(key, "user_id"),
                                      soci::use(row_limit, "row_limit"));
     for (const auto& row : found)
@@ -139,16 +139,16 @@ boost::asio::awaitable<std::vector<api_key_record>> api_key_repository::list_for
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<api_key_record>> api_key_repository::revoke(uuid user_id, uuid key_id,
-                                                                          event_draft event) {
+boost::asio::awaitable<result<model::api_key>> api_key_repository::revoke(uuid user_id, uuid key_id,
+                                                                          model::event_draft event) {
   auto job = [owner = user_id.to_string(), id = key_id.to_string(),
-              event = std::move(event)](soci::session& sql) -> result<api_key_record> {
+              event = std::move(event)](soci::session& sql) -> result<model::api_key> {
     soci::transaction tx(sql);
     soci::row row;
     sql << revoke_key_sql, soci::use(id, "id"), soci::use(owner, "user_id"), soci::into(row);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such API key");
-    api_key_record key = key_from_row(row);
+    model::api_key key = key_from_row(row);
     postgres::append_event(sql, rows::with_subject(event, "api_key", id));
     tx.commit();
     return key;
@@ -156,14 +156,14 @@ boost::asio::awaitable<result<api_key_record>> api_key_repository::revoke(uuid u
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<api_key_lookup>> api_key_repository::find_by_prefix(
+boost::asio::awaitable<result<ports::api_key_lookup>> api_key_repository::find_by_prefix(
     std::string prefix) {
-  auto job = [prefix = std::move(prefix)](soci::session& sql) -> result<api_key_lookup> {
+  auto job = [prefix = std::move(prefix)](soci::session& sql) -> result<ports::api_key_lookup> {
     soci::row row;
     sql << find_by_prefix_sql, soci::use(prefix, "prefix"), soci::into(row);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such API key");
-    return api_key_lookup{key_from_row(row), rows::role(row, key_column_count),
+    return ports::api_key_lookup{key_from_row(row), rows::role(row, key_column_count),
                           rows::boolean(row, key_column_count + 1)};
   };
   co_return co_await run_query(pool_, std::move(job));

@@ -9,13 +9,14 @@
 // (except touch_last_used, which never throws); bugs propagate as exceptions.
 //  - Owner scoping: list_for_user and revoke only ever see the given user's keys; another
 //    user's key id is indistinguishable from one that does not exist (not_found).
-//  - api_key_record carries secret_hash so the auth layer can compare it (in constant time).
+//  - model::api_key carries secret_hash so the auth layer can compare it (in constant time).
 //    Code that renders keys (JSON for GET /auth/keys) must leave secret_hash out.
 //  - create and revoke write their event in the same transaction; the subject defaults to
 //    {"api_key", <key id>} when the draft leaves it empty.
 
 #include "adapters/postgres/outbox.hpp"
 #include "adapters/postgres/repositories/query.hpp"
+#include "domain/ports/api_key_store.hpp"
 #include "domain/account.hpp"
 #include "domain/result.hpp"
 #include "domain/scope.hpp"
@@ -29,61 +30,38 @@
 
 namespace kemas::postgres {
 
-struct api_key_record {
-  uuid id;
-  uuid user_id;
-  std::string name;
-  std::string prefix;       // public part of the key: 12 lower-hex characters
-  std::string secret_hash;  // SHA-256(secret) hex; never rendered
-  scope_set scopes;
-  timestamp created_at{};
-  std::optional<timestamp> last_used_at;
-  std::optional<timestamp> expires_at;  // nullopt: never expires
-  std::optional<timestamp> revoked_at;  // set: refused from then on
-};
-
-// find_by_prefix's answer: the key and what authentication needs to know about its owner.
-struct api_key_lookup {
-  api_key_record key;
-  kemas::role owner_role = role::user;
-  bool owner_disabled = false;
-};
-
-class api_key_repository {
+class api_key_repository final : public ports::api_key_store {
  public:
-  // list_for_user returns at most this many keys (the newest).
-  static constexpr int list_limit = 1000;
-
   explicit api_key_repository(pg_pool& pool) : pool_(pool) {}
 
   // Stores the key and emits `event` (apikey.created). name: 1..100 characters; expires_at:
   // in the future, nullopt for never. not_found when the user does not exist; conflict
   // (field "prefix") when the prefix is taken — draw a new one and retry; validation_failed
   // naming "name" or "expires_at" when the database refuses the value.
-  boost::asio::awaitable<result<api_key_record>> create(uuid user_id, std::string name,
+  boost::asio::awaitable<result<model::api_key>> create(uuid user_id, std::string name,
                                                         std::string prefix, std::string secret_hash,
                                                         scope_set scopes,
                                                         std::optional<timestamp> expires_at,
-                                                        event_draft event);
+                                                        model::event_draft event) override;
 
   // The user's keys, newest first, including revoked and expired ones (the caller decides
   // what to show). Empty for an unknown user.
-  boost::asio::awaitable<std::vector<api_key_record>> list_for_user(uuid user_id);
+  boost::asio::awaitable<std::vector<model::api_key>> list_for_user(uuid user_id) override;
 
   // Revokes the user's key and emits `event` (apikey.revoked). not_found when the key does not
   // exist, belongs to someone else, or is already revoked.
-  boost::asio::awaitable<result<api_key_record>> revoke(uuid user_id, uuid key_id,
-                                                        event_draft event);
+  boost::asio::awaitable<result<model::api_key>> revoke(uuid user_id, uuid key_id,
+                                                        model::event_draft event) override;
 
   // The key with this prefix and its owner's role and disabled flag, in one query. Returned
   // whatever the key's state: the caller must check revoked_at, expires_at, owner_disabled
   // and the secret hash. not_found when no key has this prefix.
-  boost::asio::awaitable<result<api_key_lookup>> find_by_prefix(std::string prefix);
+  boost::asio::awaitable<result<ports::api_key_lookup>> find_by_prefix(std::string prefix) override;
 
   // Records that the key was used now. Writes at most once a minute per key, so a busy key
   // costs no write per request. Never throws (a failure is logged): callers may spawn it
   // detached, as long as the repository outlives it. Returns true when the row was written.
-  boost::asio::awaitable<bool> touch_last_used(uuid key_id);
+  boost::asio::awaitable<bool> touch_last_used(uuid key_id) override;
 
  private:
   pg_pool& pool_;

@@ -14,7 +14,7 @@ constexpr const char* subscription_sql =
     "(extract(epoch FROM plan_expires_at) * 1000)::bigint, used_bytes, quota_bytes, "
     "max_file_bytes, expired::int FROM user_limits WHERE user_id = CAST(:user AS uuid)";
 
-// Columns of an order_record, in the order order_from_row reads them.
+// Columns of an model::order, in the order order_from_row reads them.
 #define KEMAS_ORDER_COLUMNS                                                           \
   "o.id::text, p.name, o.amount_cents, o.currency, o.state, coalesce(o.reason, ''), " \
   "(extract(epoch FROM o.expires_at) * 1000)::bigint, "                               \
@@ -39,8 +39,8 @@ constexpr const char* list_after_sql =
 
 #undef KEMAS_ORDER_COLUMNS
 
-order_record order_from_row(const soci::row& row) {
-  order_record o;
+model::order order_from_row(const soci::row& row) {
+  model::order o;
   o.id = rows::id(row, 0);
   o.plan = rows::text(row, 1);
   o.amount_cents = rows::int64(row, 2);
@@ -52,8 +52,8 @@ order_record order_from_row(const soci::row& row) {
   return o;
 }
 
-order_page read_orders(soci::session& sql, const std::string& user, unsigned limit,
-                       const std::optional<order_position>& after) {
+ports::order_page read_orders(soci::session& sql, const std::string& user, unsigned limit,
+                       const std::optional<ports::order_position>& after) {
   int row_limit = static_cast<int>(limit) + 1;  // one more tells whether a page follows
   long long after_us = after ? after->created_us : 0;
   std::string after_id = after ? after->id.to_string() : std::string();
@@ -69,7 +69,7 @@ order_page read_orders(soci::session& sql, const std::string& user, unsigned lim
   st.alloc();
   st.prepare(after ? list_after_sql : list_first_sql);
   st.define_and_bind();
-  order_page page;
+  ports::order_page page;
   if (st.execute(true)) {
     do {
       page.orders.push_back(order_from_row(row));
@@ -84,13 +84,13 @@ order_page read_orders(soci::session& sql, const std::string& user, unsigned lim
 
 }  // namespace
 
-boost::asio::awaitable<result<subscription_record>> billing_repository::subscription(uuid user) {
-  auto job = [user = user.to_string()](soci::session& sql) -> result<subscription_record> {
+boost::asio::awaitable<result<model::subscription>> billing_repository::subscription(uuid user) {
+  auto job = [user = user.to_string()](soci::session& sql) -> result<model::subscription> {
     soci::row row;
     sql << subscription_sql, soci::use(user, "user"), soci::into(row);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such user");
-    subscription_record s;
+    model::subscription s;
     s.plan = rows::text(row, 0);
     s.plan_display_name = rows::text(row, 1);
     s.expires_at = rows::optional_time(row, 2);
@@ -103,10 +103,10 @@ boost::asio::awaitable<result<subscription_record>> billing_repository::subscrip
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<order_record>> billing_repository::find_order(uuid user,
+boost::asio::awaitable<result<model::order>> billing_repository::find_order(uuid user,
                                                                             uuid order_id) {
   auto job = [user = user.to_string(),
-              id = order_id.to_string()](soci::session& sql) -> result<order_record> {
+              id = order_id.to_string()](soci::session& sql) -> result<model::order> {
     soci::row row;
     sql << find_order_sql, soci::use(id, "id"), soci::use(user, "user"), soci::into(row);
     if (!sql.got_data())
@@ -116,8 +116,8 @@ boost::asio::awaitable<result<order_record>> billing_repository::find_order(uuid
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<order_page> billing_repository::list_orders(
-    uuid user, unsigned limit, std::optional<order_position> after) {
+boost::asio::awaitable<ports::order_page> billing_repository::list_orders(
+    uuid user, unsigned limit, std::optional<ports::order_position> after) {
   auto job = [user = user.to_string(), limit, after = std::move(after)](soci::session& sql) {
     return read_orders(sql, user, limit, after);
   };

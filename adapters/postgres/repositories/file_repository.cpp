@@ -11,7 +11,7 @@
 namespace kemas::postgres {
 namespace {
 
-// Columns of a file_record, in the order file_from_row reads them. Times as microseconds:
+// Columns of a model::file, in the order file_from_row reads them. Times as microseconds:
 // the cursor must round-trip created_at exactly, or rows of the same millisecond would be
 // skipped or repeated at a page boundary.
 #define KEMAS_FILE_COLUMNS                                                         \
@@ -55,18 +55,14 @@ constexpr const char* rename_sql =
 
 #undef KEMAS_FILE_COLUMNS
 
-file_state parse_state(const std::string& text) {
-  if (text == "active")
-    return file_state::active;
-  if (text == "locked")
-    return file_state::locked;
-  if (text == "deleted")
-    return file_state::deleted;
+model::file_state parse_state(const std::string& text) {
+  if (const auto state = model::file_state_from(text))
+    return *state;
   throw std::runtime_error("files.state: unknown value '" + text + "'");
 }
 
-file_record file_from_row(const soci::row& row) {
-  file_record f;
+model::file file_from_row(const soci::row& row) {
+  model::file f;
   f.id = rows::id(row, 0);
   f.owner_id = rows::id(row, 1);
   f.name = rows::text(row, 2);
@@ -79,8 +75,8 @@ file_record file_from_row(const soci::row& row) {
   return f;
 }
 
-std::vector<file_record> read_page(soci::session& sql, const file_list_query& q) {
-  const bool by_name = q.sort == file_sort::name_asc;
+std::vector<model::file> read_page(soci::session& sql, const ports::file_list_query& q) {
+  const bool by_name = q.sort == ports::file_sort::name_asc;
   std::string text = list_head_sql;
   if (q.after)
     text += by_name ? after_name_sql : after_created_sql;
@@ -108,7 +104,7 @@ std::vector<file_record> read_page(soci::session& sql, const file_list_query& q)
   st.alloc();
   st.prepare(text);
   st.define_and_bind();
-  std::vector<file_record> out;
+  std::vector<model::file> out;
   if (st.execute(true)) {
     do {
       out.push_back(file_from_row(row));
@@ -117,10 +113,10 @@ std::vector<file_record> read_page(soci::session& sql, const file_list_query& q)
   return out;
 }
 
-file_list list_in_transaction(soci::session& sql, const file_list_query& q) {
+ports::file_list list_in_transaction(soci::session& sql, const ports::file_list_query& q) {
   soci::transaction tx(sql);
   sql << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
-  file_list out;
+  ports::file_list out;
   out.files = read_page(sql, q);
   if (out.files.size() > q.limit) {
     out.files.resize(q.limit);
@@ -145,7 +141,7 @@ bool plan_expired(soci::session& sql, const std::string& owner, long long& quota
   return sql.got_data() && expired != 0;
 }
 
-std::optional<past_due_storage> read_past_due(soci::session& sql, const std::string& owner) {
+std::optional<ports::past_due_storage> read_past_due(soci::session& sql, const std::string& owner) {
   long long quota = 0;
   // The common case (plan in force) costs one statement, without a transaction.
   if (!plan_expired(sql, owner, quota))
@@ -158,7 +154,7 @@ std::optional<past_due_storage> read_past_due(soci::session& sql, const std::str
     tx.commit();
     return std::nullopt;
   }
-  past_due_storage out;
+  ports::past_due_storage out;
   out.quota_bytes = static_cast<std::uint64_t>(quota);
   soci::rowset<soci::row> rs = (sql.prepare << quota_files_sql, soci::use(owner, "owner"));
   for (const auto& row : rs) {
@@ -175,26 +171,15 @@ std::optional<past_due_storage> read_past_due(soci::session& sql, const std::str
 
 }  // namespace
 
-std::string_view file_state_name(file_state s) noexcept {
-  switch (s) {
-    case file_state::active:
-      return "active";
-    case file_state::locked:
-      return "locked";
-    case file_state::deleted:
-      return "deleted";
-  }
-  return "active";
-}
 
-boost::asio::awaitable<file_list> file_repository::list(file_list_query query) {
+boost::asio::awaitable<ports::file_list> file_repository::list(ports::file_list_query query) {
   auto job = [q = std::move(query)](soci::session& sql) { return list_in_transaction(sql, q); };
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<file_record>> file_repository::find(uuid owner, uuid file_id) {
+boost::asio::awaitable<result<model::file>> file_repository::find(uuid owner, uuid file_id) {
   auto job = [owner = owner.to_string(),
-              id = file_id.to_string()](soci::session& sql) -> result<file_record> {
+              id = file_id.to_string()](soci::session& sql) -> result<model::file> {
     soci::row row;
     sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
     if (!sql.got_data())
@@ -204,10 +189,10 @@ boost::asio::awaitable<result<file_record>> file_repository::find(uuid owner, uu
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<file_record>> file_repository::rename(uuid owner, uuid file_id,
+boost::asio::awaitable<result<model::file>> file_repository::rename(uuid owner, uuid file_id,
                                                                     std::string name) {
   auto job = [owner = owner.to_string(), id = file_id.to_string(),
-              name = std::move(name)](soci::session& sql) -> result<file_record> {
+              name = std::move(name)](soci::session& sql) -> result<model::file> {
     try {
       soci::row row;
       sql << rename_sql, soci::use(name, "name"), soci::use(id, "id"), soci::use(owner, "owner"),
@@ -228,7 +213,7 @@ boost::asio::awaitable<result<file_record>> file_repository::rename(uuid owner, 
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<std::optional<past_due_storage>> file_repository::past_due(uuid owner) {
+boost::asio::awaitable<std::optional<ports::past_due_storage>> file_repository::past_due(uuid owner) {
   auto job = [owner = owner.to_string()](soci::session& sql) { return read_past_due(sql, owner); };
   co_return co_await run_query(pool_, std::move(job));
 }

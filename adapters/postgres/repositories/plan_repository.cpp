@@ -13,7 +13,7 @@
 namespace kemas::postgres {
 namespace {
 
-// Columns of a plan_record, in the order plan_from_row reads them.
+// Columns of a model::plan, in the order plan_from_row reads them.
 #define KEMAS_PLAN_COLUMNS                                                         \
   "p.id, p.name, p.display_name, p.quota_bytes, p.max_file_bytes, p.price_cents, " \
   "p.currency, p.duration_seconds, p.public::int, "                                \
@@ -52,8 +52,8 @@ constexpr const char* delete_sql = "DELETE FROM plans WHERE id = :id";
 
 #undef KEMAS_PLAN_COLUMNS
 
-plan_record plan_from_row(const soci::row& row) {
-  plan_record p;
+model::plan plan_from_row(const soci::row& row) {
+  model::plan p;
   p.id = static_cast<std::int32_t>(rows::int64(row, 0));
   p.name = rows::text(row, 1);
   p.display_name = rows::text(row, 2);
@@ -75,7 +75,7 @@ boost::json::value duration_json(const std::optional<std::int64_t>& d) {
   return *d;
 }
 
-boost::json::object plan_event_json(const plan_record& p) {
+boost::json::object plan_event_json(const model::plan& p) {
   return {{"id", p.id},
           {"name", p.name},
           {"display_name", p.display_name},
@@ -87,7 +87,7 @@ boost::json::object plan_event_json(const plan_record& p) {
           {"public", p.is_public}};
 }
 
-std::optional<plan_record> read_plan(soci::session& sql, const char* query, const std::string& key,
+std::optional<model::plan> read_plan(soci::session& sql, const char* query, const std::string& key,
                                      const char* param) {
   soci::row row;
   sql << query, soci::use(key, param), soci::into(row);
@@ -96,7 +96,7 @@ std::optional<plan_record> read_plan(soci::session& sql, const char* query, cons
   return plan_from_row(row);
 }
 
-std::optional<plan_record> read_plan(soci::session& sql, const char* query, std::int32_t id) {
+std::optional<model::plan> read_plan(soci::session& sql, const char* query, std::int32_t id) {
   int key = id;
   soci::row row;
   sql << query, soci::use(key, "id"), soci::into(row);
@@ -121,7 +121,7 @@ std::optional<error> refusal(const std::exception& e) {
 
 // The row after `patch`, and the fields that changed: {"before": {...}, "after": {...}}.
 struct patched {
-  plan_record next;
+  model::plan next;
   boost::json::object before;
   boost::json::object after;
 };
@@ -149,7 +149,7 @@ boost::json::value optional_int_json(const std::optional<std::int64_t>& v) {
   return duration_json(v);
 }
 
-patched patch_plan(const plan_record& current, const plan_patch& patch) {
+patched patch_plan(const model::plan& current, const ports::plan_patch& patch) {
   patched out{current, {}, {}};
   auto& p = out.next;
   apply(patch.display_name, p.display_name, "display_name", out, text_json);
@@ -163,7 +163,7 @@ patched patch_plan(const plan_record& current, const plan_patch& patch) {
 }
 
 // Writes `change` (computed from the locked row) and its event; the caller's transaction.
-plan_record write_patch(soci::session& sql, const patched& change, event_draft event) {
+model::plan write_patch(soci::session& sql, const patched& change, model::event_draft event) {
   const auto& p = change.next;
   int id = p.id;
   long long quota = p.quota_bytes, max_file = p.max_file_bytes, price = p.price_cents;
@@ -175,15 +175,15 @@ plan_record write_patch(soci::session& sql, const patched& change, event_draft e
       soci::use(max_file, "max_file"), soci::use(price, "price"), soci::use(p.currency, "currency"),
       soci::use(duration, duration_ind, "duration"), soci::use(is_public, "public"),
       soci::use(id, "id"), soci::into(row);
-  plan_record updated = plan_from_row(row);
+  model::plan updated = plan_from_row(row);
   event.data["before"] = change.before;
   event.data["after"] = change.after;
   append_event(sql, rows::with_subject(std::move(event), "plan", updated.name));
   return updated;
 }
 
-result<plan_record> update_plan(soci::session& sql, std::int32_t id, const plan_patch& patch,
-                                event_draft event) {
+result<model::plan> update_plan(soci::session& sql, std::int32_t id, const ports::plan_patch& patch,
+                                model::event_draft event) {
   soci::transaction tx(sql);
   auto current = read_plan(sql, lock_sql, id);
   if (!current)
@@ -199,7 +199,7 @@ result<plan_record> update_plan(soci::session& sql, std::int32_t id, const plan_
   return updated;
 }
 
-result<void> remove_plan(soci::session& sql, std::int32_t id, event_draft event) {
+result<void> remove_plan(soci::session& sql, std::int32_t id, model::event_draft event) {
   soci::transaction tx(sql);
   auto current = read_plan(sql, lock_sql, id);
   if (!current)
@@ -220,7 +220,7 @@ result<void> remove_plan(soci::session& sql, std::int32_t id, event_draft event)
   return {};
 }
 
-plan_record insert_plan(soci::session& sql, const plan_fields& f, event_draft event) {
+model::plan insert_plan(soci::session& sql, const ports::plan_fields& f, model::event_draft event) {
   long long quota = f.quota_bytes, max_file = f.max_file_bytes, price = f.price_cents;
   long long duration = f.duration_seconds.value_or(0);
   soci::indicator duration_ind = f.duration_seconds ? soci::i_ok : soci::i_null;
@@ -231,7 +231,7 @@ plan_record insert_plan(soci::session& sql, const plan_fields& f, event_draft ev
       soci::use(quota, "quota"), soci::use(max_file, "max_file"), soci::use(price, "price"),
       soci::use(f.currency, "currency"), soci::use(duration, duration_ind, "duration"),
       soci::use(is_public, "public"), soci::into(row);
-  plan_record created = plan_from_row(row);
+  model::plan created = plan_from_row(row);
   event.data["plan"] = plan_event_json(created);
   append_event(sql, rows::with_subject(std::move(event), "plan", created.name));
   tx.commit();
@@ -240,9 +240,9 @@ plan_record insert_plan(soci::session& sql, const plan_fields& f, event_draft ev
 
 }  // namespace
 
-boost::asio::awaitable<std::vector<plan_record>> plan_repository::list(bool public_only) {
+boost::asio::awaitable<std::vector<model::plan>> plan_repository::list(bool public_only) {
   auto job = [public_only](soci::session& sql) {
-    std::vector<plan_record> out;
+    std::vector<model::plan> out;
     soci::rowset<soci::row> rs = (sql.prepare << (public_only ? list_public_sql : list_all_sql));
     for (const auto& row : rs)
       out.push_back(plan_from_row(row));
@@ -251,8 +251,8 @@ boost::asio::awaitable<std::vector<plan_record>> plan_repository::list(bool publ
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<plan_record>> plan_repository::find(std::int32_t id) {
-  auto job = [id](soci::session& sql) -> result<plan_record> {
+boost::asio::awaitable<result<model::plan>> plan_repository::find(std::int32_t id) {
+  auto job = [id](soci::session& sql) -> result<model::plan> {
     auto found = read_plan(sql, find_sql, id);
     if (!found)
       return make_error(errc::not_found, "no such plan");
@@ -261,8 +261,8 @@ boost::asio::awaitable<result<plan_record>> plan_repository::find(std::int32_t i
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<plan_record>> plan_repository::find_by_name(std::string name) {
-  auto job = [name = std::move(name)](soci::session& sql) -> result<plan_record> {
+boost::asio::awaitable<result<model::plan>> plan_repository::find_by_name(std::string name) {
+  auto job = [name = std::move(name)](soci::session& sql) -> result<model::plan> {
     auto found = read_plan(sql, find_by_name_sql, name, "name");
     if (!found)
       return make_error(errc::not_found, "no such plan");
@@ -271,10 +271,10 @@ boost::asio::awaitable<result<plan_record>> plan_repository::find_by_name(std::s
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<plan_record>> plan_repository::create(plan_fields fields,
-                                                                    event_draft event) {
+boost::asio::awaitable<result<model::plan>> plan_repository::create(ports::plan_fields fields,
+                                                                    model::event_draft event) {
   auto job = [f = std::move(fields),
-              event = std::move(event)](soci::session& sql) -> result<plan_record> {
+              event = std::move(event)](soci::session& sql) -> result<model::plan> {
     try {
       return insert_plan(sql, f, event);
     } catch (const std::exception& e) {
@@ -286,11 +286,11 @@ boost::asio::awaitable<result<plan_record>> plan_repository::create(plan_fields 
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<plan_record>> plan_repository::update(std::int32_t id,
-                                                                    plan_patch patch,
-                                                                    event_draft event) {
+boost::asio::awaitable<result<model::plan>> plan_repository::update(std::int32_t id,
+                                                                    ports::plan_patch patch,
+                                                                    model::event_draft event) {
   auto job = [id, patch = std::move(patch),
-              event = std::move(event)](soci::session& sql) -> result<plan_record> {
+              event = std::move(event)](soci::session& sql) -> result<model::plan> {
     try {
       return update_plan(sql, id, patch, event);
     } catch (const std::exception& e) {
@@ -302,7 +302,7 @@ boost::asio::awaitable<result<plan_record>> plan_repository::update(std::int32_t
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<void>> plan_repository::remove(std::int32_t id, event_draft event) {
+boost::asio::awaitable<result<void>> plan_repository::remove(std::int32_t id, model::event_draft event) {
   auto job = [id, event = std::move(event)](soci::session& sql) -> result<void> {
     try {
       return remove_plan(sql, id, event);
@@ -323,10 +323,10 @@ std::vector<std::string> apply_plan_settings(soci::session& sql,
       return std::nullopt;
     return static_cast<std::int64_t>(*v);
   };
-  plan_patch free_patch;
+  ports::plan_patch free_patch;
   free_patch.quota_bytes = as_int(settings.free_quota);
   free_patch.max_file_bytes = as_int(settings.free_max_file_size);
-  plan_patch premium_patch;
+  ports::plan_patch premium_patch;
   premium_patch.quota_bytes = as_int(settings.premium_quota);
   premium_patch.max_file_bytes = as_int(settings.premium_max_file_size);
   premium_patch.price_cents = settings.premium_price_cents;
@@ -337,7 +337,7 @@ std::vector<std::string> apply_plan_settings(soci::session& sql,
 
   struct target {
     std::string name;
-    const plan_patch& patch;
+    const ports::plan_patch& patch;
   };
   const std::array<target, 2> targets{{{"free", free_patch}, {"premium", premium_patch}}};
   std::vector<std::string> changes;
@@ -354,7 +354,7 @@ std::vector<std::string> apply_plan_settings(soci::session& sql,
                         boost::json::serialize(change.before.at(field)) + " -> " +
                         boost::json::serialize(value));
     }
-    event_draft event;
+    model::event_draft event;
     event.type = "plan.updated";
     event.data["via"] = "config";
     write_patch(sql, change, std::move(event));

@@ -20,6 +20,7 @@
 #include "adapters/config/settings.hpp"
 #include "adapters/postgres/outbox.hpp"
 #include "adapters/postgres/repositories/query.hpp"
+#include "domain/ports/plan_store.hpp"
 #include "domain/model/plan.hpp"
 #include "domain/result.hpp"
 
@@ -34,61 +35,23 @@ namespace kemas::postgres {
 
 using model::fallback_plan_name;
 
-struct plan_record {
-  std::int32_t id = 0;
-  std::string name;  // the stable key clients buy by ({"package": "premium"})
-  std::string display_name;
-  std::int64_t quota_bytes = 0;
-  std::int64_t max_file_bytes = 0;
-  std::int64_t price_cents = 0;
-  std::string currency;
-  std::optional<std::int64_t> duration_seconds;  // nullopt: never expires (Free)
-  bool is_public = true;
-  timestamp created_at{};
-  timestamp updated_at{};
-};
-
-// Every field of a new plan (validated by the caller).
-struct plan_fields {
-  std::string name;
-  std::string display_name;
-  std::int64_t quota_bytes = 0;
-  std::int64_t max_file_bytes = 0;
-  std::int64_t price_cents = 0;
-  std::string currency = "USD";
-  std::optional<std::int64_t> duration_seconds;
-  bool is_public = true;
-};
-
-// What an update changes; an absent member keeps its value. The name is immutable: it is
-// the key of orders, events and the API ({"package": ...}).
-struct plan_patch {
-  std::optional<std::string> display_name;
-  std::optional<std::int64_t> quota_bytes;
-  std::optional<std::int64_t> max_file_bytes;
-  std::optional<std::int64_t> price_cents;
-  std::optional<std::string> currency;
-  std::optional<std::optional<std::int64_t>> duration_seconds;  // inner nullopt: never expires
-  std::optional<bool> is_public;
-};
-
-class plan_repository {
+class plan_repository final : public ports::plan_store {
  public:
   explicit plan_repository(pg_pool& pool) : pool_(pool) {}
 
   // Cheapest first (price, then id). public_only: the catalog anyone may read.
-  boost::asio::awaitable<std::vector<plan_record>> list(bool public_only);
+  boost::asio::awaitable<std::vector<model::plan>> list(bool public_only) override;
 
-  boost::asio::awaitable<result<plan_record>> find(std::int32_t id);
-  boost::asio::awaitable<result<plan_record>> find_by_name(std::string name);
+  boost::asio::awaitable<result<model::plan>> find(std::int32_t id) override;
+  boost::asio::awaitable<result<model::plan>> find_by_name(std::string name) override;
 
   // conflict (field "name") when the name is taken.
-  boost::asio::awaitable<result<plan_record>> create(plan_fields fields, event_draft event);
+  boost::asio::awaitable<result<model::plan>> create(ports::plan_fields fields, model::event_draft event) override;
   // not_found; validation_failed for 'free' with a duration.
-  boost::asio::awaitable<result<plan_record>> update(std::int32_t id, plan_patch patch,
-                                                     event_draft event);
+  boost::asio::awaitable<result<model::plan>> update(std::int32_t id, ports::plan_patch patch,
+                                                     model::event_draft event) override;
   // not_found; conflict for 'free' and for a plan in use.
-  boost::asio::awaitable<result<void>> remove(std::int32_t id, event_draft event);
+  boost::asio::awaitable<result<void>> remove(std::int32_t id, model::event_draft event) override;
 
  private:
   pg_pool& pool_;

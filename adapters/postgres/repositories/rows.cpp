@@ -104,7 +104,7 @@ long long epoch_ms(timestamp time) {
   return time.time_since_epoch().count();
 }
 
-event_draft with_subject(event_draft draft, std::string_view type, const std::string& id) {
+model::event_draft with_subject(model::event_draft draft, std::string_view type, const std::string& id) {
   if (draft.subject_type.empty())
     draft.subject_type = type;
   if (draft.subject_id.empty())

@@ -37,6 +37,6 @@ std::string scopes_param(scope_set scopes);  // "files:read,files:write" for str
 long long epoch_ms(timestamp time);
 
 // `draft` with its subject defaulted: type when empty, id when empty.
-event_draft with_subject(event_draft draft, std::string_view type, const std::string& id);
+model::event_draft with_subject(model::event_draft draft, std::string_view type, const std::string& id);
 
 }  // namespace kemas::postgres::rows

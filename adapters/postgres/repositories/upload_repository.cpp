@@ -36,28 +36,25 @@ constexpr const char* reject_sql =
 
 #undef KEMAS_UPLOAD_COLUMNS
 
-upload_state parse_state(const std::string& text) {
-  if (text == "pending")
-    return upload_state::pending;
-  if (text == "committed")
-    return upload_state::committed;
-  if (text == "rejected")
-    return upload_state::rejected;
+model::upload_state parse_state(const std::string& text) {
+  if (const auto state = model::upload_state_from(text))
+    return *state;
   throw std::runtime_error("uploads.state: unknown value '" + text + "'");
 }
 
-upload_record upload_from_row(const soci::row& row) {
-  upload_record u;
+model::upload upload_from_row(const soci::row& row) {
+  model::upload u;
   u.id = rows::id(row, 0);
   u.state = parse_state(rows::text(row, 1));
-  u.reason = rows::text(row, 2);
+  if (u.state == model::upload_state::rejected)
+    u.reason = model::rejection_reason_from(rows::text(row, 2));
   if (auto file = rows::text(row, 3); !file.empty())
     u.file_id = uuid::parse(file);
   u.created_at = rows::time(row, 4);
   return u;
 }
 
-result<upload_record> find_upload(soci::session& sql, const std::string& owner,
+result<model::upload> find_upload(soci::session& sql, const std::string& owner,
                                   const std::string& id) {
   soci::row row;
   sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
@@ -68,20 +65,8 @@ result<upload_record> find_upload(soci::session& sql, const std::string& owner,
 
 }  // namespace
 
-std::string_view upload_state_name(upload_state s) noexcept {
-  switch (s) {
-    case upload_state::pending:
-      return "pending";
-    case upload_state::committed:
-      return "committed";
-    case upload_state::rejected:
-      return "rejected";
-  }
-  return "pending";
-}
-
-boost::asio::awaitable<result<storage_limits>> upload_repository::limits(uuid owner) {
-  auto job = [owner = owner.to_string()](soci::session& sql) -> result<storage_limits> {
+boost::asio::awaitable<result<model::storage_limits>> upload_repository::limits(uuid owner) {
+  auto job = [owner = owner.to_string()](soci::session& sql) -> result<model::storage_limits> {
     long long used = 0;
     long long quota = 0;
     long long max_file = 0;
@@ -89,7 +74,7 @@ boost::asio::awaitable<result<storage_limits>> upload_repository::limits(uuid ow
         soci::into(max_file);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such user");
-    return storage_limits{static_cast<std::uint64_t>(used), static_cast<std::uint64_t>(quota),
+    return model::storage_limits{static_cast<std::uint64_t>(used), static_cast<std::uint64_t>(quota),
                           static_cast<std::uint64_t>(max_file)};
   };
   co_return co_await run_query(pool_, std::move(job));
@@ -111,17 +96,17 @@ boost::asio::awaitable<void> upload_repository::create_pending(uuid owner, uuid 
   co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<upload_record>> upload_repository::find(uuid owner, uuid upload_id) {
+boost::asio::awaitable<result<model::upload>> upload_repository::find(uuid owner, uuid upload_id) {
   auto job = [owner = owner.to_string(), id = upload_id.to_string()](soci::session& sql) {
     return find_upload(sql, owner, id);
   };
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<upload_record>> upload_repository::reject_if_pending(
-    uuid owner, uuid upload_id, std::string reason) {
+boost::asio::awaitable<result<model::upload>> upload_repository::reject_if_pending(
+    uuid owner, uuid upload_id, model::rejection_reason why) {
   auto job = [owner = owner.to_string(), id = upload_id.to_string(),
-              reason = std::move(reason)](soci::session& sql) {
+              reason = std::string(model::to_string(why))](soci::session& sql) {
     sql << reject_sql, soci::use(reason, "reason"), soci::use(id, "id"), soci::use(owner, "owner");
     return find_upload(sql, owner, id);
   };

@@ -9,6 +9,7 @@
 // kemas::backend_unavailable.
 
 #include "adapters/postgres/repositories/query.hpp"
+#include "domain/ports/upload_store.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
 
@@ -20,45 +21,26 @@
 
 namespace kemas::postgres {
 
-// The owner's usage and the limits of the plan in force now (view user_limits: a paid plan
-// past its expiry already counts as free).
-struct storage_limits {
-  std::uint64_t used_bytes = 0;
-  std::uint64_t quota_bytes = 0;
-  std::uint64_t max_file_bytes = 0;
-};
-
-enum class upload_state { pending, committed, rejected };
-std::string_view upload_state_name(upload_state s) noexcept;  // "pending", ...
-
-struct upload_record {
-  uuid id;
-  upload_state state = upload_state::pending;
-  std::string reason;          // rejected only: quota_exceeded, too_large, name_taken, ...
-  std::optional<uuid> file_id;  // committed only
-  timestamp created_at{};
-};
-
-class upload_repository {
+class upload_repository final : public ports::upload_store {
  public:
   explicit upload_repository(pg_pool& pool) : pool_(pool) {}
 
   // not_found when the user does not exist (deleted meanwhile).
-  boost::asio::awaitable<result<storage_limits>> limits(uuid owner);
+  boost::asio::awaitable<result<model::storage_limits>> limits(uuid owner) override;
 
   // True when one of the owner's live files has this name (an early 409; the worker's
   // unique index is what decides).
-  boost::asio::awaitable<bool> name_in_use(uuid owner, std::string name);
+  boost::asio::awaitable<bool> name_in_use(uuid owner, std::string name) override;
 
   // Inserts the upload as pending. Called once the body is stored, before publishing.
-  boost::asio::awaitable<void> create_pending(uuid owner, uuid upload_id);
+  boost::asio::awaitable<void> create_pending(uuid owner, uuid upload_id) override;
 
-  boost::asio::awaitable<result<upload_record>> find(uuid owner, uuid upload_id);
+  boost::asio::awaitable<result<model::upload>> find(uuid owner, uuid upload_id) override;
 
   // Marks the upload rejected with `reason` if it is still pending. Returns the upload as it
   // is afterwards: a worker that settled it first wins (the command was delivered after all).
-  boost::asio::awaitable<result<upload_record>> reject_if_pending(uuid owner, uuid upload_id,
-                                                                  std::string reason);
+  boost::asio::awaitable<result<model::upload>> reject_if_pending(uuid owner, uuid upload_id,
+                                                                  model::rejection_reason reason) override;
 
  private:
   pg_pool& pool_;

@@ -10,7 +10,7 @@
 namespace kemas::postgres {
 namespace {
 
-// Columns of a user_record, in the order user_from_row reads them. `u` is users, `p` plans.
+// Columns of a model::user, in the order user_from_row reads them. `u` is users, `p` plans.
 #define KEMAS_USER_COLUMNS                                                                  \
   "u.id::text, u.email, u.username, u.password_hash, u.role, p.name, "                      \
   "(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, u.used_bytes, u.disabled::int, " \
@@ -50,8 +50,8 @@ constexpr const char* update_disabled_sql =
 
 #undef KEMAS_USER_COLUMNS
 
-user_record user_from_row(const soci::row& row) {
-  user_record user;
+model::user user_from_row(const soci::row& row) {
+  model::user user;
   user.id = rows::id(row, 0);
   user.email = rows::text(row, 1);
   user.username = rows::text(row, 2);
@@ -65,7 +65,7 @@ user_record user_from_row(const soci::row& row) {
   return user;
 }
 
-std::optional<user_record> fetch_user(soci::session& sql, const char* query,
+std::optional<model::user> fetch_user(soci::session& sql, const char* query,
                                       const std::string& key) {
   soci::row row;
   sql << query, soci::use(key, "key"), soci::into(row);
@@ -74,7 +74,7 @@ std::optional<user_record> fetch_user(soci::session& sql, const char* query,
   return user_from_row(row);
 }
 
-result<user_record> found(std::optional<user_record> user) {
+result<model::user> found(std::optional<model::user> user) {
   if (!user)
     return make_error(errc::not_found, "no such user");
   return std::move(*user);
@@ -100,13 +100,13 @@ std::optional<error> create_error(const std::exception& e) {
   return std::nullopt;
 }
 
-user_record insert_user(soci::session& sql, const new_user& user, const event_draft& event) {
+model::user insert_user(soci::session& sql, const ports::new_user& user, const model::event_draft& event) {
   const std::string role{role_name(user.role)};
   soci::transaction tx(sql);
   soci::row row;
   sql << insert_user_sql, soci::use(user.email, "email"), soci::use(user.username, "username"),
       soci::use(user.password_hash, "hash"), soci::use(role, "role"), soci::into(row);
-  user_record created = user_from_row(row);
+  model::user created = user_from_row(row);
   postgres::append_event(sql, rows::with_subject(event, "user", created.id.to_string()));
   tx.commit();
   return created;
@@ -115,9 +115,9 @@ user_record insert_user(soci::session& sql, const new_user& user, const event_dr
 // set_role / set_disabled: lock the row, compare, update and emit only on a change.
 // `to_json` renders a value for the event's data.before / data.after.
 template <class Value, class ToJson>
-result<user_change> change_user(soci::session& sql, const std::string& id, const char* lock_query,
+result<ports::user_change> change_user(soci::session& sql, const std::string& id, const char* lock_query,
                                 const char* update_query, const char* param, const char* field,
-                                const Value& wanted, ToJson to_json, const event_draft& event) {
+                                const Value& wanted, ToJson to_json, const model::event_draft& event) {
   soci::transaction tx(sql);
   Value current{};
   sql << lock_query, soci::use(id, "id"), soci::into(current);
@@ -135,15 +135,15 @@ result<user_change> change_user(soci::session& sql, const std::string& id, const
   tx.commit();
   if (!user)
     return make_error(errc::not_found, "no such user");
-  return user_change{std::move(*user), changed};
+  return ports::user_change{std::move(*user), changed};
 }
 
 }  // namespace
 
-boost::asio::awaitable<result<user_record>> user_repository::create(new_user user,
-                                                                    event_draft event) {
+boost::asio::awaitable<result<model::user>> user_repository::create(ports::new_user user,
+                                                                    model::event_draft event) {
   auto job = [user = std::move(user),
-              event = std::move(event)](soci::session& sql) -> result<user_record> {
+              event = std::move(event)](soci::session& sql) -> result<model::user> {
     try {
       return insert_user(sql, user, event);
     } catch (const std::exception& e) {
@@ -155,14 +155,14 @@ boost::asio::awaitable<result<user_record>> user_repository::create(new_user use
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<user_record>> user_repository::find_by_email(std::string email) {
+boost::asio::awaitable<result<model::user>> user_repository::find_by_email(std::string email) {
   auto job = [email = std::move(email)](soci::session& sql) {
     return found(fetch_user(sql, select_by_email_sql, email));
   };
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<user_record>> user_repository::find_by_username(
+boost::asio::awaitable<result<model::user>> user_repository::find_by_username(
     std::string username) {
   auto job = [username = std::move(username)](soci::session& sql) {
     return found(fetch_user(sql, select_by_username_sql, username));
@@ -170,7 +170,7 @@ boost::asio::awaitable<result<user_record>> user_repository::find_by_username(
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<user_record>> user_repository::find_by_id(uuid id) {
+boost::asio::awaitable<result<model::user>> user_repository::find_by_id(uuid id) {
   auto job = [key = id.to_string()](soci::session& sql) {
     return found(fetch_user(sql, select_by_id_sql, key));
   };
@@ -179,7 +179,7 @@ boost::asio::awaitable<result<user_record>> user_repository::find_by_id(uuid id)
 
 boost::asio::awaitable<result<void>> user_repository::set_password(uuid id,
                                                                    std::string password_hash,
-                                                                   event_draft event) {
+                                                                   model::event_draft event) {
   auto job = [key = id.to_string(), hash = std::move(password_hash),
               event = std::move(event)](soci::session& sql) -> result<void> {
     soci::transaction tx(sql);
@@ -194,10 +194,10 @@ boost::asio::awaitable<result<void>> user_repository::set_password(uuid id,
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<user_change>> user_repository::set_disabled(uuid id, bool disabled,
-                                                                          event_draft event) {
+boost::asio::awaitable<result<ports::user_change>> user_repository::set_disabled(uuid id, bool disabled,
+                                                                          model::event_draft event) {
   auto job = [key = id.to_string(), disabled,
-              event = std::move(event)](soci::session& sql) -> result<user_change> {
+              event = std::move(event)](soci::session& sql) -> result<ports::user_change> {
     // int, not bool: SOCI 4.0 binds no bool; the event still says true/false.
     const int wanted = disabled ? 1 : 0;
     const auto as_bool = [](int value) { return boost::json::value(value != 0); };
@@ -207,10 +207,10 @@ boost::asio::awaitable<result<user_change>> user_repository::set_disabled(uuid i
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<user_change>> user_repository::set_role(uuid id, kemas::role role,
-                                                                      event_draft event) {
+boost::asio::awaitable<result<ports::user_change>> user_repository::set_role(uuid id, kemas::role role,
+                                                                      model::event_draft event) {
   auto job = [key = id.to_string(), name = std::string(role_name(role)),
-              event = std::move(event)](soci::session& sql) -> result<user_change> {
+              event = std::move(event)](soci::session& sql) -> result<ports::user_change> {
     const auto as_text = [](const std::string& value) { return boost::json::value(value); };
     return change_user(sql, key, lock_role_sql, update_role_sql, "role", "role", name, as_text,
                        event);
@@ -218,7 +218,7 @@ boost::asio::awaitable<result<user_change>> user_repository::set_role(uuid id, k
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<void> user_repository::append_event(event_draft event) {
+boost::asio::awaitable<void> user_repository::append_event(model::event_draft event) {
   auto job = [event = std::move(event)](soci::session& sql) {
     postgres::append_event(sql, event);
     return true;

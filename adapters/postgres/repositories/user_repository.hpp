@@ -16,10 +16,11 @@
 //    fills what only it knows: the event's subject ({"user", <user id>}) when the draft
 //    leaves it empty, and for set_role / set_disabled data.before / data.after with the old
 //    and new value. Everything else in the draft is stored as given.
-//  - A user_record carries password_hash: it is for the login check only; never render it.
+//  - A model::user carries password_hash: it is for the login check only; never render it.
 
 #include "adapters/postgres/outbox.hpp"
 #include "adapters/postgres/repositories/query.hpp"
+#include "domain/ports/user_store.hpp"
 #include "domain/account.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
@@ -32,63 +33,36 @@
 
 namespace kemas::postgres {
 
-struct user_record {
-  uuid id;
-  std::string email;  // as the user typed it
-  std::string username;
-  std::string password_hash;  // Argon2id PHC string; secret, never rendered
-  kemas::role role = role::user;
-  std::string plan;  // plans.name: "free", "premium", ...
-  std::optional<timestamp> plan_expires_at;
-  std::int64_t used_bytes = 0;
-  bool disabled = false;
-  timestamp created_at{};
-};
-
-struct new_user {
-  std::string email;  // validated by the caller (domain/account.hpp)
-  std::string username;
-  std::string password_hash;
-  kemas::role role = role::user;
-};
-
-// The user after set_role / set_disabled; changed is false when it already had that value
-// (then nothing was written and no event was emitted).
-struct user_change {
-  user_record user;
-  bool changed = false;
-};
-
-class user_repository {
+class user_repository final : public ports::user_store {
  public:
   explicit user_repository(pg_pool& pool) : pool_(pool) {}
 
   // New account on the Free plan, plus `event` (typically user.registered).
   // conflict with field "email" or "username" when taken (case-insensitively);
   // validation_failed naming the field when a database CHECK refuses a value.
-  boost::asio::awaitable<result<user_record>> create(new_user user, event_draft event);
+  boost::asio::awaitable<result<model::user>> create(ports::new_user user, model::event_draft event) override;
 
   // not_found when there is no such account (disabled accounts are found: the caller decides).
-  boost::asio::awaitable<result<user_record>> find_by_email(std::string email);
-  boost::asio::awaitable<result<user_record>> find_by_username(std::string username);
-  boost::asio::awaitable<result<user_record>> find_by_id(uuid id);
+  boost::asio::awaitable<result<model::user>> find_by_email(std::string email) override;
+  boost::asio::awaitable<result<model::user>> find_by_username(std::string username) override;
+  boost::asio::awaitable<result<model::user>> find_by_id(uuid id) override;
 
   // Replaces the hash and emits `event` (auth.password_changed, auth.password_reset).
   // not_found when the user does not exist.
   boost::asio::awaitable<result<void>> set_password(uuid id, std::string password_hash,
-                                                    event_draft event);
+                                                    model::event_draft event) override;
 
   // Emit `event` (user.disabled / user.enabled, user.role_changed) only when the value
   // changes. not_found when the user does not exist. Ending the user's sessions is the
   // caller's job (Redis), after this returns.
-  boost::asio::awaitable<result<user_change>> set_disabled(uuid id, bool disabled,
-                                                           event_draft event);
-  boost::asio::awaitable<result<user_change>> set_role(uuid id, kemas::role role,
-                                                       event_draft event);
+  boost::asio::awaitable<result<ports::user_change>> set_disabled(uuid id, bool disabled,
+                                                           model::event_draft event) override;
+  boost::asio::awaitable<result<ports::user_change>> set_role(uuid id, kemas::role role,
+                                                       model::event_draft event) override;
 
   // A standalone event (auth.login, auth.login_failed, ...) in a transaction of its own.
   // The draft must name its subject.
-  boost::asio::awaitable<void> append_event(event_draft event);
+  boost::asio::awaitable<void> append_event(model::event_draft event) override;
 
  private:
   pg_pool& pool_;

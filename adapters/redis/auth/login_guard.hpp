@@ -26,13 +26,14 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "adapters/config/settings.hpp"
+#include "domain/ports/login_guard.hpp"
 #include "domain/result.hpp"
 
 namespace kemas::redis {
 
 class redis_client;
 
-class login_guard {
+class login_guard final : public ports::login_guard {
  public:
   // Uses auth.login_failure_limit (at least 1), login_failure_window, lockout_duration
   // (each at least 1 ms).
@@ -40,12 +41,12 @@ class login_guard {
 
   // Remaining lock time, or nullopt when the account is not locked.
   boost::asio::awaitable<result<std::optional<std::chrono::milliseconds>>> locked(
-      std::string account);
+      std::string account) override;
   // Counts one failed login. True when this failure reached the limit and locked the
   // account. While the account is locked, failures are not counted (false).
-  boost::asio::awaitable<result<bool>> record_failure(std::string account);
+  boost::asio::awaitable<result<bool>> record_failure(std::string account) override;
   // Forgets the account's failures and lifts a lock (successful login, password reset).
-  boost::asio::awaitable<result<void>> clear(std::string account);
+  boost::asio::awaitable<result<void>> clear(std::string account) override;
 
  private:
   redis_client& redis_;

@@ -112,20 +112,6 @@ result<gate_answer> parse(const redis_reply& reply, const limit_spec& spec, bool
 
 }  // namespace
 
-limit_spec limit_for(std::string_view cls, std::string id, const config::ratelimit_settings& s) {
-  limit_spec spec{std::string(cls), std::move(id), 0, std::chrono::milliseconds{0}};
-  if (cls == "auth") {
-    spec.limit = s.auth_limit;
-    spec.window = s.auth_window;
-  } else if (cls == "general") {
-    spec.limit = s.general_limit;
-    spec.window = s.general_window;
-  } else if (cls == "apikey") {
-    spec.limit = s.apikey_limit;
-    spec.window = s.apikey_window;
-  }
-  return spec;
-}
 
 boost::asio::awaitable<result<gate_answer>> request_gate::check(
     std::optional<std::string> session_id, limit_spec spec) {

@@ -4,8 +4,7 @@
 // session still exists. One Lua script, so one round trip and one atomic step:
 //
 //   kemas::redis::request_gate gate(redis);
-//   auto answer = co_await gate.check(claims.sid,
-//       kemas::redis::limit_for("general", user_id.to_string(), settings.ratelimit));
+//   auto answer = co_await gate.check(claims.sid, {"general", user_id.to_string(), 100, 60s});
 //   if (!answer) -> 503 (backend_unavailable) / 500 (internal)
 //   else if (!answer->session) -> 401 (session revoked or expired)
 //   else if (!answer->limit.allowed) -> 429 with Retry-After / RateLimit-* headers
@@ -35,6 +34,7 @@
 
 #include "adapters/config/settings.hpp"
 #include "domain/account.hpp"
+#include "domain/ports/request_gate.hpp"
 #include "domain/rate_limit.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
@@ -43,41 +43,19 @@ namespace kemas::redis {
 
 class redis_client;
 
-// One rate-limit class applied to one key. Valid when: cls is 1–32 characters of [a-z_];
-// id is 1–256 bytes without control characters or spaces; 1 <= limit <= 1'000'000;
-// 1 ms <= window <= 24 days. (The bounds keep the script's double arithmetic exact.)
-struct limit_spec {
-  std::string cls;  // "auth" | "general" | "apikey"
-  std::string id;   // client IP | user uuid | API key prefix
-  std::uint32_t limit = 0;
-  std::chrono::milliseconds window{0};
-};
+using ports::gate_answer;
+using ports::limit_spec;
+using ports::session_view;
 
-// The spec of a configured class: "auth", "general" or "apikey" (anything else: a spec
-// with limit 0, which check() refuses as invalid).
-limit_spec limit_for(std::string_view cls, std::string id, const config::ratelimit_settings& s);
-
-struct session_view {
-  uuid user_id;
-  kemas::role role = role::user;
-};
-
-struct gate_answer {
-  std::optional<session_view> session;  // nullopt: not asked, or no such session
-  limit_decision limit;
-  // What the script read before counting this call (for logs and tests).
-  window_counts counts;
-};
-
-class request_gate {
+class request_gate final : public ports::request_gate {
  public:
   explicit request_gate(redis_client& redis) noexcept : redis_(redis) {}
 
   // Session check (when session_id is given) and rate limit, in one round trip.
   boost::asio::awaitable<result<gate_answer>> check(std::optional<std::string> session_id,
-                                                    limit_spec spec);
+                                                    limit_spec spec) override;
   // Rate limit only, for requests without a session (login, register, API keys).
-  boost::asio::awaitable<result<limit_decision>> hit(limit_spec spec);
+  boost::asio::awaitable<result<limit_decision>> hit(limit_spec spec) override;
 
  private:
   redis_client& redis_;

@@ -20,6 +20,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "adapters/config/settings.hpp"
+#include "domain/ports/reset_tokens.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
 
@@ -27,18 +28,18 @@ namespace kemas::redis {
 
 class redis_client;
 
-class reset_tokens {
+class reset_tokens final : public ports::reset_tokens {
  public:
   // Uses auth.password_reset_ttl (at least 1 ms).
   reset_tokens(redis_client& redis, const config::auth_settings& auth);
 
   // A new token for the user, valid for password_reset_ttl.
-  boost::asio::awaitable<result<std::string>> issue(uuid user_id);
+  boost::asio::awaitable<result<std::string>> issue(uuid user_id) override;
   // The token's user, once: nullopt when the token is malformed (no Redis call), unknown,
   // expired or already used.
-  boost::asio::awaitable<result<std::optional<uuid>>> consume(std::string token);
+  boost::asio::awaitable<result<std::optional<uuid>>> consume(std::string token) override;
 
-  std::chrono::milliseconds ttl() const noexcept { return ttl_; }
+  std::chrono::milliseconds ttl() const noexcept override { return ttl_; }
 
  private:
   redis_client& redis_;

@@ -30,6 +30,7 @@
 
 #include "adapters/config/settings.hpp"
 #include "domain/account.hpp"
+#include "domain/ports/session_store.hpp"
 #include "domain/result.hpp"
 #include "domain/uuid.hpp"
 
@@ -37,26 +38,13 @@ namespace kemas::redis {
 
 class redis_client;
 
-struct new_session {
-  std::string session_id;     // 32 lower-hex: the JWT's sid claim
-  std::string refresh_token;  // "<sid>.<secret>": give to the client, never store
-};
+using ports::new_session;
+using ports::refresh_reused;
+using ports::refresh_unknown;
+using ports::rotate_result;
+using ports::session_rotated;
 
-// rotate() outcomes.
-struct session_rotated {
-  std::string session_id;
-  uuid user_id;
-  kemas::role role = role::user;
-  std::string refresh_token;  // the new one; the presented one is now dead
-};
-struct refresh_reused {  // the session existed and has been deleted
-  std::string session_id;
-  uuid user_id;  // for the audit event
-};
-struct refresh_unknown {};  // expired, logged out, revoked, or malformed token
-using rotate_result = std::variant<session_rotated, refresh_reused, refresh_unknown>;
-
-class session_store {
+class session_store final : public ports::session_store {
  public:
   // Uses auth.refresh_ttl (whole milliseconds; at least 1 s).
   session_store(redis_client& redis, const config::auth_settings& auth);
@@ -64,16 +52,16 @@ class session_store {
   // Starts a session; `ip` is recorded for the user's session list (may be empty). Also
   // forgets the sids of the user's sessions that expired on their own.
   boost::asio::awaitable<result<new_session>> create(uuid user_id, kemas::role role,
-                                                     std::string ip);
-  boost::asio::awaitable<result<rotate_result>> rotate(std::string refresh_token);
+                                                     std::string ip) override;
+  boost::asio::awaitable<result<rotate_result>> rotate(std::string refresh_token) override;
   // Ends one session; true when it existed. Malformed ids: false, no Redis call.
-  boost::asio::awaitable<result<bool>> revoke(std::string session_id);
+  boost::asio::awaitable<result<bool>> revoke(std::string session_id) override;
   // Ends every session of the user; returns how many there were.
-  boost::asio::awaitable<result<std::size_t>> revoke_all(uuid user_id);
+  boost::asio::awaitable<result<std::size_t>> revoke_all(uuid user_id) override;
   // Ends every session of the user except keep_session_id (after a password change).
   boost::asio::awaitable<result<std::size_t>> revoke_all_except(uuid user_id,
-                                                                std::string keep_session_id);
-  boost::asio::awaitable<result<bool>> exists(std::string session_id);
+                                                                std::string keep_session_id) override;
+  boost::asio::awaitable<result<bool>> exists(std::string session_id) override;
 
  private:
   redis_client& redis_;

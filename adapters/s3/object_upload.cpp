@@ -1,4 +1,4 @@
-#include "app/services/object_upload.hpp"
+#include "adapters/s3/object_upload.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,7 +13,7 @@
 #include "adapters/log/logging.hpp"
 #include "adapters/s3/async_client.hpp"
 
-namespace kemas::app {
+namespace kemas::s3 {
 namespace asio = boost::asio;
 
 namespace detail {
@@ -25,7 +25,7 @@ struct part_in_flight {
       : signal(ex, asio::steady_timer::time_point::max()) {}
   int number = 0;
   bool done = false;
-  std::optional<s3::s3_result<std::string>> etag;
+  std::optional<s3_result<std::string>> etag;
   std::exception_ptr thrown;
   asio::steady_timer signal;
 };
@@ -35,11 +35,11 @@ struct part_in_flight {
 namespace {
 
 asio::awaitable<void> transfer_part(std::shared_ptr<detail::part_in_flight> part,
-                                    s3::s3_service& storage, std::string key,
+                                    s3_service& storage, std::string key,
                                     std::string upload_id, std::string bytes) {
   try {
     const int number = part->number;
-    auto job = [&key, &upload_id, number, &bytes](s3::s3_client& client) {
+    auto job = [&key, &upload_id, number, &bytes](s3_client& client) {
       return client.upload_part(key, upload_id, number, bytes);
     };
     auto sent = co_await storage.run(std::move(job));
@@ -53,7 +53,7 @@ asio::awaitable<void> transfer_part(std::shared_ptr<detail::part_in_flight> part
 
 }  // namespace
 
-object_upload::object_upload(s3::s3_service& storage, std::string object_key,
+object_upload::object_upload(s3_service& storage, std::string object_key,
                              std::string content_type, const config::upload_settings& settings)
     : storage_(storage),
       key_(std::move(object_key)),
@@ -63,7 +63,7 @@ object_upload::object_upload(s3::s3_service& storage, std::string object_key,
 
 object_upload::~object_upload() = default;
 
-error object_upload::storage_failed(std::string_view step, const s3::s3_error& failure) const {
+error object_upload::storage_failed(std::string_view step, const s3_error& failure) const {
   log::warn("upload storage failed", {{"object_key", key_},
                                       {"step", std::string(step)},
                                       {"error", failure.describe()}});
@@ -94,7 +94,7 @@ asio::awaitable<result<void>> object_upload::send_part() {
   if (auto previous = co_await wait_for_part(); !previous)
     co_return previous;
   if (!multipart_id_) {
-    auto job = [this](s3::s3_client& client) {
+    auto job = [this](s3_client& client) {
       return client.create_multipart_upload(key_, content_type_);
     };
     auto created = co_await storage_.run(std::move(job));
@@ -130,8 +130,8 @@ asio::awaitable<result<void>> object_upload::wait_for_part() {
   co_return result<void>{};
 }
 
-asio::awaitable<result<stored_body>> object_upload::finish() {
-  stored_body body;
+asio::awaitable<result<ports::stored_body>> object_upload::finish() {
+  ports::stored_body body;
   body.size = size_;
   body.sha256 = hash_.finish_hex();
   if (!multipart_id_ && size_ <= inline_max_) {
@@ -139,7 +139,7 @@ asio::awaitable<result<stored_body>> object_upload::finish() {
     co_return body;
   }
   if (!multipart_id_) {
-    auto job = [this](s3::s3_client& client) {
+    auto job = [this](s3_client& client) {
       return client.put_object(key_, buffer_, content_type_);
     };
     auto put = co_await storage_.run(std::move(job));
@@ -154,7 +154,7 @@ asio::awaitable<result<stored_body>> object_upload::finish() {
   }
   if (auto last = co_await wait_for_part(); !last)
     co_return last.error();
-  auto job = [this](s3::s3_client& client) {
+  auto job = [this](s3_client& client) {
     return client.complete_multipart_upload(key_, *multipart_id_, parts_);
   };
   auto completed = co_await storage_.run(std::move(job));
@@ -171,7 +171,7 @@ asio::awaitable<void> object_upload::abandon() {
   } catch (const std::exception&) {
   }
   if (multipart_id_ && !object_stored_) {
-    auto job = [this](s3::s3_client& client) {
+    auto job = [this](s3_client& client) {
       return client.abort_multipart_upload(key_, *multipart_id_);
     };
     auto aborted = co_await storage_.run(std::move(job));
@@ -180,7 +180,7 @@ asio::awaitable<void> object_upload::abandon() {
                                                  {"error", aborted.error().describe()}});
   }
   if (object_stored_) {
-    auto job = [this](s3::s3_client& client) { return client.delete_object(key_); };
+    auto job = [this](s3_client& client) { return client.delete_object(key_); };
     auto deleted = co_await storage_.run(std::move(job));
     if (!deleted)
       log::error("abandoned upload left an object behind", {{"object_key", key_},
@@ -190,4 +190,4 @@ asio::awaitable<void> object_upload::abandon() {
   buffer_.shrink_to_fit();
 }
 
-}  // namespace kemas::app
+}  // namespace kemas::s3

@@ -1,0 +1,22 @@
+#pragma once
+// command_bus: how the api hands a command to the workers (DESIGN.md "Commands and events").
+// Implemented over RabbitMQ by adapters/amqp (amqp_command_bus: persistent, mandatory,
+// publisher-confirmed) and in memory for unit tests.
+//
+// Success means the broker has stored the command. backend_unavailable means it did not
+// confirm: the command may still arrive (a confirm timeout does not prove the opposite), so
+// the caller must treat it as "maybe sent" (commands are idempotent by id).
+
+#include "domain/commands/envelope.hpp"
+#include "domain/ports/async.hpp"
+#include "domain/result.hpp"
+
+namespace kemas::ports {
+
+class command_bus {
+ public:
+  virtual ~command_bus() = default;
+  virtual async<result<void>> publish(commands::envelope command) = 0;
+};
+
+}  // namespace kemas::ports

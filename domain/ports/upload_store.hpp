@@ -1,0 +1,40 @@
+#pragma once
+// upload_store: the api's side of uploads (DESIGN.md "Data": uploads), and the storage
+// numbers an upload is checked against before its body is read. The worker settles an upload
+// (committed or rejected); the api creates it, reads it while it waits, and rejects it itself
+// only when its command could not be queued. Contract as user_store.hpp, owner scoping on
+// every call. Implemented by adapters/postgres (upload_repository) and in memory.
+
+#include <string>
+
+#include "domain/model/plan.hpp"
+#include "domain/model/upload.hpp"
+#include "domain/ports/async.hpp"
+#include "domain/result.hpp"
+
+namespace kemas::ports {
+
+class upload_store {
+ public:
+  virtual ~upload_store() = default;
+
+  // The owner's usage and the limits of the plan in force now. not_found when the user does
+  // not exist (deleted meanwhile).
+  virtual async<result<model::storage_limits>> limits(uuid owner) = 0;
+
+  // True when one of the owner's live files has this name (an early 409; the worker's check
+  // is what decides).
+  virtual async<bool> name_in_use(uuid owner, std::string name) = 0;
+
+  // Records the upload as pending. Called once the body is stored, before the command.
+  virtual async<void> create_pending(uuid owner, uuid upload_id) = 0;
+
+  virtual async<result<model::upload>> find(uuid owner, uuid upload_id) = 0;
+
+  // Marks the upload rejected for `reason` if it is still pending. Returns it as it is
+  // afterwards: a worker that settled it first wins (the command was delivered after all).
+  virtual async<result<model::upload>> reject_if_pending(uuid owner, uuid upload_id,
+                                                         model::rejection_reason reason) = 0;
+};
+
+}  // namespace kemas::ports
