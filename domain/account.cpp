@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include "domain/enum_names.hpp"
 
 namespace kemas {
 namespace {
@@ -14,24 +15,13 @@ bool is_space_or_control(char c) noexcept {
 }
 }  // namespace
 
-std::string_view role_name(role r) noexcept {
-  switch (r) {
-    case role::user:
-      return "user";
-    case role::developer:
-      return "developer";
-    case role::admin:
-      return "admin";
-  }
-  return "user";
-}
+constexpr enum_names<role, 3> role_names{{
+    {role::user, "user"}, {role::developer, "developer"}, {role::admin, "admin"}}};
+
+std::string_view role_name(role r) noexcept { return name_of(role_names, r, "user"); }
 
 std::optional<role> parse_role(std::string_view name) noexcept {
-  for (role r : {role::user, role::developer, role::admin}) {
-    if (role_name(r) == name)
-      return r;
-  }
-  return std::nullopt;
+  return value_of(role_names, name);
 }
 
 result<void> validate_email(std::string_view email) {

@@ -1,4 +1,5 @@
 #include "domain/byte_range.hpp"
+#include "domain/text.hpp"
 
 #include <limits>
 #include <optional>
@@ -8,23 +9,7 @@ namespace {
 
 constexpr auto u64_max = std::numeric_limits<std::uint64_t>::max();
 
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // 1*DIGIT, saturating at 2^64-1: "99999999999999999999999" is a valid, huge position.
 std::optional<std::uint64_t> parse_digits(std::string_view s) noexcept {
@@ -74,7 +59,7 @@ range_selection select_range(std::string_view header, std::uint64_t size) noexce
   const range_selection whole{};
   header = trim_ows(header);
   const auto eq = header.find('=');
-  if (eq == std::string_view::npos || !iequals_ascii(header.substr(0, eq), "bytes")) return whole;
+  if (eq == std::string_view::npos || !iequals(header.substr(0, eq), "bytes")) return whole;
 
   // range-set = 1#range-spec: a list, so empty elements and OWS around commas are allowed.
   std::string_view only;

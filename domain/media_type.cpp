@@ -1,4 +1,5 @@
 #include "domain/media_type.hpp"
+#include "domain/text.hpp"
 
 namespace kemas {
 namespace {
@@ -33,10 +34,7 @@ error invalid(std::string message) {
 }  // namespace
 
 result<std::string> normalize_media_type(std::string_view sent) {
-  while (!sent.empty() && (sent.front() == ' ' || sent.front() == '\t'))
-    sent.remove_prefix(1);
-  while (!sent.empty() && (sent.back() == ' ' || sent.back() == '\t'))
-    sent.remove_suffix(1);
+  sent = trim_ows(sent);
   if (sent.empty())
     return std::string(default_media_type);
   if (sent.size() > media_type_max_bytes)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "domain/file_name.hpp"
+#include "domain/text.hpp"
 
 namespace kemas {
 namespace {
@@ -15,22 +16,6 @@ constexpr std::size_t boundary_max = 70;  // RFC 2046 section 5.1.1
 constexpr std::size_t padding_max = 256;  // transport-padding after a boundary
 
 using params = std::vector<std::pair<std::string, std::string>>;
-
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool is_tchar(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -51,11 +36,11 @@ std::string_view take_token(std::string_view& s) noexcept {
 // client_file_name() to cut. Duplicate names are refused.
 bool parse_params(std::string_view s, params& out) {
   while (true) {
-    s = trim(s);
+    s = trim_ows(s);
     if (s.empty()) return true;
     if (s.front() != ';') return false;
     s.remove_prefix(1);
-    s = trim(s);
+    s = trim_ows(s);
     if (s.empty() || s.front() == ';') continue;  // tolerate ";;" and a trailing ';'
     const auto name = take_token(s);
     if (name.empty() || s.empty() || s.front() != '=') return false;
@@ -73,7 +58,7 @@ bool parse_params(std::string_view s, params& out) {
       value = take_token(s);
       if (value.empty()) return false;
     }
-    auto key = lowered(name);
+    auto key = ascii_lower(name);
     for (const auto& [k, v] : out) {
       if (k == key) return false;
     }
@@ -102,7 +87,7 @@ std::optional<std::string> decode_ext_value(std::string_view v) {
   if (q1 == std::string_view::npos) return std::nullopt;
   const auto q2 = v.find('\'', q1 + 1);
   if (q2 == std::string_view::npos) return std::nullopt;
-  const auto charset = lowered(v.substr(0, q1));
+  const auto charset = ascii_lower(v.substr(0, q1));
   std::string bytes;
   for (std::size_t i = q2 + 1; i < v.size(); ++i) {
     if (v[i] != '%') {
@@ -159,13 +144,13 @@ result<part_headers> parse_part_headers(std::string_view block) {
     if (!line.empty() && is_ows(line.front())) {  // obsolete line folding: unfold
       if (fields.empty()) return bad("malformed multipart part header");
       fields.back().second += ' ';
-      fields.back().second += trim(line);
+      fields.back().second += trim_ows(line);
       continue;
     }
     auto rest = line;
     const auto name = take_token(rest);
     if (name.empty() || rest.empty() || rest.front() != ':') return bad("malformed multipart part header");
-    fields.emplace_back(lowered(name), std::string(trim(rest.substr(1))));
+    fields.emplace_back(ascii_lower(name), std::string(trim_ows(rest.substr(1))));
   }
 
   part_headers part;
@@ -178,8 +163,8 @@ result<part_headers> parse_part_headers(std::string_view block) {
     *slot = &value;
   }
   if (disposition == nullptr) return bad("multipart part has no Content-Disposition");
-  std::string_view d = trim(*disposition);
-  if (lowered(take_token(d)) != "form-data") return bad("multipart part is not form-data");
+  std::string_view d = trim_ows(*disposition);
+  if (ascii_lower(take_token(d)) != "form-data") return bad("multipart part is not form-data");
   params ps;
   if (!parse_params(d, ps)) return bad("malformed multipart Content-Disposition");
   const auto* name = find_param(ps, "name");
@@ -197,7 +182,7 @@ result<part_headers> parse_part_headers(std::string_view block) {
 
 result<std::string> multipart_boundary(std::string_view content_type) {
   const auto semi = content_type.find(';');
-  const auto media = lowered(trim(content_type.substr(0, semi)));
+  const auto media = ascii_lower(trim_ows(content_type.substr(0, semi)));
   if (media != "multipart/form-data") {
     return make_error(errc::unsupported_media_type, "expected Content-Type multipart/form-data");
   }

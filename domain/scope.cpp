@@ -1,30 +1,24 @@
 #include "domain/scope.hpp"
+#include "domain/enum_names.hpp"
 
 namespace kemas {
 
-std::string_view scope_name(scope s) noexcept {
-  switch (s) {
-    case scope::files_read:
-      return "files:read";
-    case scope::files_write:
-      return "files:write";
-  }
-  return "";
-}
+namespace {
+constexpr enum_names<scope, 2> scope_names{
+    {{scope::files_read, "files:read"}, {scope::files_write, "files:write"}}};
+}  // namespace
+
+std::string_view scope_name(scope s) noexcept { return name_of(scope_names, s, ""); }
 
 std::optional<scope> parse_scope(std::string_view name) noexcept {
-  for (scope s : {scope::files_read, scope::files_write}) {
-    if (scope_name(s) == name)
-      return s;
-  }
-  return std::nullopt;
+  return value_of(scope_names, name);
 }
 
 std::vector<std::string> scope_set::names() const {
   std::vector<std::string> out;
-  for (scope s : {scope::files_read, scope::files_write}) {
+  for (const auto& [s, name] : scope_names) {
     if (contains(s))
-      out.emplace_back(scope_name(s));
+      out.emplace_back(name);
   }
   return out;
 }

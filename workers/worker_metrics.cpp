@@ -1,5 +1,7 @@
 #include "workers/worker_metrics.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include "adapters/metrics/registry.hpp"
 #include "domain/commands/envelope.hpp"
 
@@ -29,17 +31,11 @@ const prometheus::Histogram::BucketBoundaries handler_buckets{
 }  // namespace
 
 std::string_view to_string(command_outcome outcome) noexcept {
-  switch (outcome) {
-    case command_outcome::done:
-      return "done";
-    case command_outcome::retry:
-      return "retry";
-    case command_outcome::rejected:
-      return "rejected";
-    case command_outcome::dead_lettered:
-      return "dead_lettered";
-  }
-  return "unknown";
+  static constexpr enum_names<command_outcome, 4> names{{{command_outcome::done, "done"},
+                                                         {command_outcome::retry, "retry"},
+                                                         {command_outcome::rejected, "rejected"},
+                                                         {command_outcome::dead_lettered, "dead_lettered"}}};
+  return name_of(names, outcome);
 }
 
 struct worker_metrics::impl {

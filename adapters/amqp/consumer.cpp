@@ -1,6 +1,6 @@
 #include "adapters/amqp/consumer.hpp"
 
-#include "adapters/amqp/backoff.hpp"
+#include "adapters/amqp/reconnect.hpp"
 #include "adapters/amqp/confirm_frames.hpp"
 #include "adapters/amqp/confirm_tracker.hpp"
 #include "adapters/amqp/connection.hpp"
@@ -87,7 +87,7 @@ class amqp_consumer::actor {
         options_(std::move(options)),
         on_delivery_(std::move(on_delivery)),
         connection_options_(make_connection_options(settings, options_.name)),
-        backoff_(settings.reconnect_min, settings.reconnect_max),
+        reconnect_(settings.reconnect_min, settings.reconnect_max),
         thread_([this] { run(); }) {}
 
   ~actor() { stop(std::chrono::milliseconds::zero()); }
@@ -107,7 +107,6 @@ class amqp_consumer::actor {
 
  private:
   void run() {
-    auto next_attempt = clock::now();
     while (true) {
       if (stopping_.load()) {
         if (!cancelled_)
@@ -118,14 +117,8 @@ class amqp_consumer::actor {
       if (!conn_) {
         if (stopping_.load())
           break;
-        if (clock::now() >= next_attempt) {
-          if (try_connect())
-            continue;
-          next_attempt = clock::now() + backoff_.next();
-        }
-        const auto wait =
-            std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt - clock::now());
-        wait_for_activity(-1, box_->fd(), std::min(wait, idle_wait));
+        if (reconnect_.turn(box_->fd(), idle_wait, [this] { return try_connect(); }))
+          continue;
         box_->take_all();  // settles of a dead connection: the broker redelivers those
         continue;
       }
@@ -169,7 +162,6 @@ class amqp_consumer::actor {
       dead_letters_.reset();
       ++generation_;
       cancelled_ = false;
-      backoff_.reset();
       connected_.store(true);
       log::info("amqp consumer connected", {{"connection", options_.name},
                                             {"broker", conn_->endpoint()},
@@ -373,31 +365,13 @@ class amqp_consumer::actor {
       finish(std::move(confirm.finished));
       return;
     }
-    if (frame.frame_type != AMQP_FRAME_METHOD)
+    if (const auto closed = take_close(*conn_, frame)) {
+      drop(closed->why);  // either way the consumer starts over, re-declaring
       return;
-    const void* decoded = frame.payload.method.decoded;
-    switch (frame.payload.method.id) {
-      case AMQP_BASIC_CANCEL_METHOD:
-        // The broker cancelled a consumer (queue deleted?): start over, re-declaring.
-        drop("the broker cancelled a consumer");
-        break;
-      case AMQP_CHANNEL_CLOSE_METHOD: {
-        const std::string why = "channel " + std::to_string(frame.channel) + " closed: " +
-                                describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
-        conn_->acknowledge_channel_close(frame.channel);
-        drop(why);
-        break;
-      }
-      case AMQP_CONNECTION_CLOSE_METHOD: {
-        const std::string why =
-            "connection closed by the broker: " +
-            describe_close(*static_cast<const amqp_connection_close_t*>(decoded));
-        conn_->acknowledge_connection_close();
-        drop(why);
-        break;
-      }
-      default:
-        break;
+    }
+    if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_CANCEL_METHOD) {
+      // The broker cancelled a consumer (queue deleted?): start over, re-declaring.
+      drop("the broker cancelled a consumer");
     }
   }
 
@@ -405,7 +379,7 @@ class amqp_consumer::actor {
   consumer_options options_;
   callback on_delivery_;
   connection_options connection_options_;
-  backoff backoff_;
+  reconnect_schedule reconnect_;
   std::shared_ptr<settle_mailbox> box_ = std::make_shared<settle_mailbox>();
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};

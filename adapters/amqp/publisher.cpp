@@ -1,6 +1,6 @@
 #include "adapters/amqp/publisher.hpp"
 
-#include "adapters/amqp/backoff.hpp"
+#include "adapters/amqp/reconnect.hpp"
 #include "adapters/amqp/confirm_frames.hpp"
 #include "adapters/amqp/confirm_tracker.hpp"
 #include "adapters/amqp/connection.hpp"
@@ -48,7 +48,7 @@ class amqp_publisher::actor {
       : settings_(settings),
         options_(std::move(options)),
         connection_options_(make_connection_options(settings, options_.name)),
-        backoff_(settings.reconnect_min, settings.reconnect_max),
+        reconnect_(settings.reconnect_min, settings.reconnect_max),
         thread_([this] { run(); }) {}
 
   ~actor() { stop(); }
@@ -76,20 +76,13 @@ class amqp_publisher::actor {
 
  private:
   void run() {
-    auto next_attempt = clock::now();
     while (true) {
       const bool stopping = stopping_.load();
       if (stopping && (!conn_ || tracker_.empty() || clock::now() >= stop_deadline_))
         break;
       if (!conn_) {
-        if (clock::now() >= next_attempt) {
-          if (try_connect())
-            continue;
-          next_attempt = clock::now() + backoff_.next();
-        }
-        const auto wait =
-            std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt - clock::now());
-        wait_for_activity(-1, mailbox_.fd(), std::min(wait, idle_wait));
+        if (reconnect_.turn(mailbox_.fd(), idle_wait, [this] { return try_connect(); }))
+          continue;
         for (auto& request : mailbox_.take_all()) {
           request.done({publish_error::not_connected,
                         "not connected to RabbitMQ at " + endpoint() + ": " + last_error_});
@@ -125,7 +118,6 @@ class amqp_publisher::actor {
       conn->enable_confirms(publish_channel);
       conn_ = std::move(conn);
       tracker_.reset();
-      backoff_.reset();
       connected_.store(true);
       log::info("amqp publisher connected",
                 {{"connection", options_.name}, {"broker", endpoint()}});
@@ -208,31 +200,17 @@ class amqp_publisher::actor {
       run_all(std::move(confirm.finished));
       return;
     }
-    if (frame.frame_type != AMQP_FRAME_METHOD)
+    const auto closed = take_close(*conn_, frame);
+    if (!closed)
       return;
-    const void* decoded = frame.payload.method.decoded;
-    switch (frame.payload.method.id) {
-      case AMQP_CHANNEL_CLOSE_METHOD: {
-        const std::string why = "channel closed by the broker: " +
-                                describe_close(*static_cast<const amqp_channel_close_t*>(decoded));
-        conn_->acknowledge_channel_close(frame.channel);
-        run_all(tracker_.fail_all(publish_error::connection_lost, why));
-        log::warn("amqp publisher: channel closed; reopening",
-                  {{"connection", options_.name}, {"error", why}});
-        reopen_channel(why);
-        break;
-      }
-      case AMQP_CONNECTION_CLOSE_METHOD: {
-        const std::string why =
-            "connection closed by the broker: " +
-            describe_close(*static_cast<const amqp_connection_close_t*>(decoded));
-        conn_->acknowledge_connection_close();
-        drop(why);
-        break;
-      }
-      default:
-        break;
+    if (closed->whole_connection) {
+      drop(closed->why);
+      return;
     }
+    run_all(tracker_.fail_all(publish_error::connection_lost, closed->why));
+    log::warn("amqp publisher: channel closed; reopening",
+              {{"connection", options_.name}, {"error", closed->why}});
+    reopen_channel(closed->why);
   }
 
 
@@ -249,7 +227,7 @@ class amqp_publisher::actor {
   const config::amqp_settings settings_;  // a copy: callers may pass temporaries
   publisher_options options_;
   connection_options connection_options_;
-  backoff backoff_;
+  reconnect_schedule reconnect_;
   mailbox<publish_request> mailbox_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};

@@ -6,11 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/text.hpp"
+
 namespace kemas::config::detail {
 
-std::string_view trim(std::string_view text);
-std::string to_lower(std::string_view text);
-std::string to_upper(std::string_view text);
+// The ASCII helpers of domain/text.hpp, under the names the loader uses.
+inline std::string_view trim(std::string_view text) { return trim_space(text); }
+inline std::string to_lower(std::string_view text) { return ascii_lower(text); }
+inline std::string to_upper(std::string_view text) { return ascii_upper(text); }
 
 // The candidate closest to `word` (optimal string alignment distance, so "prot" → "port"),
 // or "" when none is within 2 edits (1 for words shorter than 4 characters).

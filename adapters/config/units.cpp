@@ -1,4 +1,5 @@
 #include "adapters/config/units.hpp"
+#include "domain/text.hpp"
 
 #include <array>
 #include <cctype>
@@ -19,16 +20,6 @@ std::size_t read_digits(std::string_view text, std::uint64_t& value) {
   return static_cast<std::size_t>(end - first);
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 bool multiply_checked(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
   if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
@@ -102,7 +93,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     text.remove_prefix(1);
   for (const auto& u : size_units) {
     std::uint64_t bytes = 0;
-    if (equals_ignoring_case(text, u.name)) {
+    if (iequals(text, u.name)) {
       if (!multiply_checked(number, u.factor, bytes))
         return std::nullopt;
       return bytes;

@@ -1,4 +1,5 @@
 #include "adapters/redis/client_impl.hpp"
+#include "domain/text.hpp"
 
 #include <hiredis/hiredis.h>
 
@@ -39,12 +40,8 @@ bool is_push_command(const std::string& name) {
                                                  "unsubscribe", "punsubscribe", "sunsubscribe",
                                                  "monitor"};
   for (const auto word : refused) {
-    if (name.size() == word.size() &&
-        std::equal(name.begin(), name.end(), word.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
+    if (iequals(name, word))
       return true;
-    }
   }
   return false;
 }

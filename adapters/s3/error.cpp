@@ -1,33 +1,24 @@
 #include "adapters/s3/error.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include <utility>
 
 namespace kemas::s3 {
 
 std::string_view to_string(s3_errc kind) noexcept {
-  switch (kind) {
-    case s3_errc::not_found:
-      return "not_found";
-    case s3_errc::access_denied:
-      return "access_denied";
-    case s3_errc::precondition:
-      return "precondition";
-    case s3_errc::invalid_range:
-      return "invalid_range";
-    case s3_errc::conflict:
-      return "conflict";
-    case s3_errc::invalid:
-      return "invalid";
-    case s3_errc::unsupported:
-      return "unsupported";
-    case s3_errc::transient:
-      return "transient";
-    case s3_errc::aborted:
-      return "aborted";
-    case s3_errc::protocol:
-      return "protocol";
-  }
-  return "unknown";
+  static constexpr enum_names<s3_errc, 10> names{{
+      {s3_errc::not_found, "not_found"},
+      {s3_errc::access_denied, "access_denied"},
+      {s3_errc::precondition, "precondition"},
+      {s3_errc::invalid_range, "invalid_range"},
+      {s3_errc::conflict, "conflict"},
+      {s3_errc::invalid, "invalid"},
+      {s3_errc::unsupported, "unsupported"},
+      {s3_errc::transient, "transient"},
+      {s3_errc::aborted, "aborted"},
+      {s3_errc::protocol, "protocol"}}};
+  return name_of(names, kind);
 }
 
 std::string s3_error::describe() const {

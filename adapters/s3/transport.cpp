@@ -1,4 +1,5 @@
 #include "adapters/s3/transport.hpp"
+#include "domain/text.hpp"
 
 #include <curl/curl.h>
 
@@ -72,16 +73,6 @@ struct exchange {
   std::uint64_t sent = 0;
 };
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 bool success(int status) {
   return status >= 200 && status < 300;
 }
@@ -105,7 +96,7 @@ std::size_t on_header(char* buffer, std::size_t size, std::size_t count, void* u
     }
     return total;
   }
-  if (trim(line).empty()) {
+  if (trim_space(line).empty()) {
     if (ex.res.head.status >= 200 && !ex.head_final) {
       ex.head_final = true;
       if (success(ex.res.head.status) && ex.req.on_head) {
@@ -124,10 +115,8 @@ std::size_t on_header(char* buffer, std::size_t size, std::size_t count, void* u
   }
   const std::size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    std::string name(trim(line.substr(0, colon)));
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    ex.res.head.headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+    std::string name = ascii_lower(trim_space(line.substr(0, colon)));
+    ex.res.head.headers.emplace_back(std::move(name), std::string(trim_space(line.substr(colon + 1))));
   }
   return total;
 }

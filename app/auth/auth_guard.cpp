@@ -15,6 +15,7 @@
 #include "app/server/error_response.hpp"
 #include "app/server/rate_limit_headers.hpp"
 #include "domain/credentials.hpp"
+#include "domain/text.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -56,13 +57,7 @@ std::optional<std::string_view> credential_after(std::optional<std::string_view>
                                                  std::string_view scheme) {
   if (!header || header->size() <= scheme.size() + 1)
     return std::nullopt;
-  const auto head = header->substr(0, scheme.size());
-  if (!std::equal(head.begin(), head.end(), scheme.begin(), scheme.end(),
-                  [](char a, char b) {
-                    return std::tolower(static_cast<unsigned char>(a)) ==
-                           std::tolower(static_cast<unsigned char>(b));
-                  }) ||
-      (*header)[scheme.size()] != ' ') {
+  if (!istarts_with(*header, scheme) || (*header)[scheme.size()] != ' ') {
     return std::nullopt;
   }
   return header->substr(scheme.size() + 1);

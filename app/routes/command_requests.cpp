@@ -1,28 +1,10 @@
 #include "app/routes/command_requests.hpp"
+#include "domain/text.hpp"
 
 #include <cctype>
 
 namespace kemas::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -35,7 +17,7 @@ bool prefers_async(const request_context& ctx) {
     const auto comma = rest.find(',');
     std::string_view preference = rest.substr(0, comma);
     // The preference's name ends at its value ('=') or its first parameter (';').
-    preference = trim(preference.substr(0, preference.find_first_of("=;")));
+    preference = trim_ows(preference.substr(0, preference.find_first_of("=;")));
     if (iequals(preference, "respond-async"))
       return true;
     if (comma == std::string_view::npos)

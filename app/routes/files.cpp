@@ -12,6 +12,7 @@
 #include "domain/byte_range.hpp"
 #include "domain/content_disposition.hpp"
 #include "domain/rfc3339.hpp"
+#include "domain/text.hpp"
 
 namespace kemas::http {
 namespace asio = boost::asio;
@@ -33,21 +34,13 @@ std::string strong_etag(const model::file& file) {
   return "\"" + file.sha256 + "\"";
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
 // If-None-Match uses the weak comparison (RFC 9110 13.1.2): "W/" is ignored on either side.
 bool none_match(std::string_view header, std::string_view etag) {
-  if (trim(header) == "*")
+  if (trim_ows(header) == "*")
     return true;
   while (!header.empty()) {
     const auto comma = header.find(',');
-    std::string_view tag = trim(header.substr(0, comma));
+    std::string_view tag = trim_ows(header.substr(0, comma));
     if (tag.starts_with("W/"))
       tag.remove_prefix(2);
     if (tag == etag)
@@ -127,7 +120,7 @@ asio::awaitable<response> download_file(app::file_service& files, request_contex
   std::string_view range_header;
   if (auto range = ctx.header("Range")) {
     auto if_range = ctx.header("If-Range");
-    if (!if_range || trim(*if_range) == etag)
+    if (!if_range || trim_ows(*if_range) == etag)
       range_header = *range;
   }
   const auto selection = select_range(range_header, file.size);

@@ -16,6 +16,7 @@
 #include "app/routes/json_body.hpp"
 #include "app/server/error_response.hpp"
 #include "app/services/billing_service.hpp"
+#include "domain/text.hpp"
 
 namespace kemas::http {
 namespace asio = boost::asio;
@@ -29,12 +30,9 @@ std::optional<std::string_view> presented_token(const request_context& ctx) {
     return *header;
   auto authorization = ctx.header("Authorization");
   constexpr std::string_view scheme = "bearer ";
-  if (!authorization || authorization->size() <= scheme.size())
+  if (!authorization || authorization->size() <= scheme.size() ||
+      !istarts_with(*authorization, scheme))
     return std::nullopt;
-  for (std::size_t i = 0; i < scheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>((*authorization)[i])) != scheme[i])
-      return std::nullopt;
-  }
   return authorization->substr(scheme.size());
 }
 

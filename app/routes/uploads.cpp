@@ -16,6 +16,7 @@
 #include "app/services/upload_service.hpp"
 #include "domain/file_name.hpp"
 #include "domain/rfc3339.hpp"
+#include "domain/text.hpp"
 
 namespace kemas::http {
 namespace asio = boost::asio;
@@ -31,16 +32,6 @@ const route_options can_write{access_rule::with_scope(scope::files_write), rate_
 
 // Room for the form around the file: boundaries, part headers, small extra fields.
 constexpr std::uint64_t form_overhead_max = 64 * 1024;
-
-bool iequals_prefix(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size())
-    return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i])
-      return false;
-  }
-  return true;
-}
 
 boost::json::object upload_json(const app::upload_view& view) {
   const auto& u = view.upload;
@@ -79,7 +70,7 @@ asio::awaitable<response> upload_file(app::upload_service& uploads, request_cont
     name_param = ctx.query_param("name");
 
   std::unique_ptr<form_file_body> form;
-  if (iequals_prefix(content_type, "multipart/")) {
+  if (istarts_with(content_type, "multipart/")) {
     auto boundary = multipart_boundary(content_type);
     if (!boundary)
       co_return file_error(boundary.error(), ctx.request_id());

@@ -1,4 +1,5 @@
 #include "app/server/client_ip.hpp"
+#include "domain/text.hpp"
 
 #include <arpa/inet.h>
 
@@ -38,14 +39,6 @@ bool is_port(std::string_view text) {
   auto [ptr, ec] = std::from_chars(text.data(), end, port);
   return !text.empty() && text.size() <= 5 && ec == std::errc{} && ptr == end && port <= 65535 &&
          text.front() != '+';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -144,9 +137,9 @@ std::string client_ip(std::string_view peer_ip, std::optional<std::string_view> 
 
   std::string_view rest = *x_forwarded_for;
   std::optional<ip_address> leftmost;
-  while (!trim(rest).empty()) {
+  while (!trim_ows(rest).empty()) {
     const auto comma = rest.rfind(',');
-    const auto entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+    const auto entry = trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
     const auto hop = ip_address::parse(entry);
     if (!hop)

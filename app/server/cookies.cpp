@@ -1,18 +1,11 @@
 #include "app/server/cookies.hpp"
+#include "domain/text.hpp"
 
 #include <algorithm>
 #include <stdexcept>
 
 namespace kemas::http {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool is_token_char(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
@@ -58,8 +51,8 @@ cookie_map parse_cookies(std::string_view header) {
     const auto eq = pair.find('=');
     if (eq == std::string_view::npos)
       continue;
-    const auto name = trim(pair.substr(0, eq));
-    auto value = trim(pair.substr(eq + 1));
+    const auto name = trim_ows(pair.substr(0, eq));
+    auto value = trim_ows(pair.substr(eq + 1));
     if (name.empty())
       continue;
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {

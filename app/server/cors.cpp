@@ -1,4 +1,5 @@
 #include "app/server/cors.hpp"
+#include "domain/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,19 +15,10 @@ constexpr std::string_view expose_headers =
     "ETag, Content-Disposition, Content-Range";
 constexpr std::string_view max_age = "600";
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 // An origin has no path, so the whole text is scheme and authority: lower-casing all of it is
 // exact. The default port and a trailing slash are dropped so equal origins compare equal.
 std::string normalise_origin(std::string_view origin) {
-  std::string out(origin);
-  std::ranges::transform(out, out.begin(),
-                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string out = ascii_lower(origin);
   if (out.size() > 1 && out.back() == '/')
     out.pop_back();
   if (out.starts_with("https://") && out.ends_with(":443"))

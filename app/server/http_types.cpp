@@ -1,4 +1,5 @@
 #include "app/server/http_types.hpp"
+#include "domain/text.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/decode_view.hpp>
@@ -10,15 +11,6 @@
 #include <charconv>
 
 namespace kemas::http {
-namespace {
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-}  // namespace
-
 std::string_view method_name(method m) noexcept {
   switch (m) {
     case method::get:

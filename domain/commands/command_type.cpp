@@ -1,29 +1,20 @@
 #include "domain/commands/command_type.hpp"
 
-namespace kemas::commands {
+#include "domain/enum_names.hpp"
 
-std::string_view to_string(command_type type) noexcept {
-  switch (type) {
-    case command_type::upload:
-      return "upload";
-    case command_type::delete_file:
-      return "delete";
-    case command_type::upgrade:
-      return "upgrade";
-    case command_type::expire:
-      return "expire";
-    case command_type::expire_sweep:
-      return "expire-sweep";
-  }
-  return "unknown";
-}
+namespace kemas::commands {
+namespace {
+constexpr enum_names<command_type, 5> type_names{{{command_type::upload, "upload"},
+                                                  {command_type::delete_file, "delete"},
+                                                  {command_type::upgrade, "upgrade"},
+                                                  {command_type::expire, "expire"},
+                                                  {command_type::expire_sweep, "expire-sweep"}}};
+}  // namespace
+
+std::string_view to_string(command_type type) noexcept { return name_of(type_names, type); }
 
 std::optional<command_type> command_type_from_string(std::string_view name) noexcept {
-  for (command_type type : all_command_types) {
-    if (to_string(type) == name)
-      return type;
-  }
-  return std::nullopt;
+  return value_of(type_names, name);
 }
 
 }  // namespace kemas::commands

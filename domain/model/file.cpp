@@ -1,25 +1,18 @@
 #include "domain/model/file.hpp"
 
-namespace kemas::model {
+#include "domain/enum_names.hpp"
 
-std::string_view to_string(file_state state) noexcept {
-  switch (state) {
-    case file_state::active:
-      return "active";
-    case file_state::locked:
-      return "locked";
-    case file_state::deleted:
-      return "deleted";
-  }
-  return "active";
-}
+namespace kemas::model {
+namespace {
+constexpr enum_names<file_state, 3> state_names{{{file_state::active, "active"},
+                                                 {file_state::locked, "locked"},
+                                                 {file_state::deleted, "deleted"}}};
+}  // namespace
+
+std::string_view to_string(file_state state) noexcept { return name_of(state_names, state); }
 
 std::optional<file_state> file_state_from(std::string_view name) noexcept {
-  for (file_state state : {file_state::active, file_state::locked, file_state::deleted}) {
-    if (to_string(state) == name)
-      return state;
-  }
-  return std::nullopt;
+  return value_of(state_names, name);
 }
 
 }  // namespace kemas::model

@@ -1,12 +1,11 @@
 #include "domain/model/upload.hpp"
 
-#include <array>
-#include <utility>
+#include "domain/enum_names.hpp"
 
 namespace kemas::model {
 namespace {
 
-constexpr std::array<std::pair<rejection_reason, std::string_view>, 6> reason_names{{
+constexpr enum_names<rejection_reason, 6> reason_names{{
     {rejection_reason::too_large, "too_large"},
     {rejection_reason::name_taken, "name_taken"},
     {rejection_reason::quota_exceeded, "quota_exceeded"},
@@ -15,7 +14,7 @@ constexpr std::array<std::pair<rejection_reason, std::string_view>, 6> reason_na
     {rejection_reason::not_queued, "not_queued"},
 }};
 
-constexpr std::array<std::pair<upload_state, std::string_view>, 3> state_names{{
+constexpr enum_names<upload_state, 3> state_names{{
     {upload_state::pending, "pending"},
     {upload_state::committed, "committed"},
     {upload_state::rejected, "rejected"},
@@ -23,36 +22,18 @@ constexpr std::array<std::pair<upload_state, std::string_view>, 3> state_names{{
 
 }  // namespace
 
-std::string_view to_string(upload_state state) noexcept {
-  for (const auto& [value, name] : state_names) {
-    if (value == state)
-      return name;
-  }
-  return "pending";
-}
+std::string_view to_string(upload_state state) noexcept { return name_of(state_names, state); }
 
 std::optional<upload_state> upload_state_from(std::string_view name) noexcept {
-  for (const auto& [value, known] : state_names) {
-    if (known == name)
-      return value;
-  }
-  return std::nullopt;
+  return value_of(state_names, name);
 }
 
 std::string_view to_string(rejection_reason reason) noexcept {
-  for (const auto& [value, name] : reason_names) {
-    if (value == reason)
-      return name;
-  }
-  return "unknown";
+  return name_of(reason_names, reason);
 }
 
 rejection_reason rejection_reason_from(std::string_view name) noexcept {
-  for (const auto& [value, known] : reason_names) {
-    if (known == name)
-      return value;
-  }
-  return rejection_reason::unknown;
+  return value_of(reason_names, name).value_or(rejection_reason::unknown);
 }
 
 error rejection_error(rejection_reason reason) {

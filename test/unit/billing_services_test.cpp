@@ -8,6 +8,7 @@
 #include "domain/commands/expire_sweep.hpp"
 #include "domain/commands/upgrade.hpp"
 #include "test/support/io_threads.hpp"
+#include "test/support/ids.hpp"
 #include "test/support/memory_api_ports.hpp"
 
 #include <doctest/doctest.h>
@@ -17,13 +18,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int sequence = 0;
-
-uuid make_id() {
-  char text[37];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", ++sequence);
-  return *uuid::parse(text);
-}
+using test::sequential_id;
 
 struct billing_env {
   test::io_threads io{1};
@@ -37,7 +32,7 @@ struct billing_env {
   app::request_meta meta{"req-admin", "203.0.113.9"};
 
   billing_env() {
-    who.user_id = make_id();
+    who.user_id = sequential_id();
     who.role = role::admin;
     add_plan("free", std::nullopt, 0, true);
     add_plan("premium", 30 * 24 * 3600, 500, true);
@@ -176,7 +171,7 @@ TEST_CASE("upgrade: waits for the worker's order and answers with it and the sub
 TEST_CASE("orders: newest first in pages and another user's order is 404") {
   billing_env env;
   for (int i = 0; i < 5; ++i)
-    env.billing.add_order(env.who.user_id, {make_id(), "premium", 500, "USD", "paid", "",
+    env.billing.add_order(env.who.user_id, {sequential_id(), "premium", 500, "USD", "paid", "",
                                             std::nullopt, 1000 + i});
   std::vector<std::int64_t> seen;
   std::optional<std::string> cursor;
@@ -193,7 +188,7 @@ TEST_CASE("orders: newest first in pages and another user's order is 404") {
             .field == "cursor");
 
   principal stranger;
-  stranger.user_id = make_id();
+  stranger.user_id = sequential_id();
   const auto order_id = env.io.run(env.billing_service.orders(env.who, std::nullopt, std::nullopt))
                             ->orders.at(0)
                             .id.to_string();

@@ -8,6 +8,7 @@
 #include "domain/commands/delete_file.hpp"
 #include "domain/commands/upload.hpp"
 #include "domain/model/object_key.hpp"
+#include "test/support/ids.hpp"
 #include "test/support/memory_ports.hpp"
 #include "test/support/memory_stores.hpp"
 #include "workers/handlers/delete_handler.hpp"
@@ -20,27 +21,21 @@ using outcome = worker::handler_result::outcome;
 
 namespace {
 
-int sequence = 0;
-
-uuid make_id() {
-  char text[37];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", ++sequence);
-  return *uuid::parse(text);
-}
+using test::sequential_id;
 
 struct file_env {
   std::shared_ptr<test::memory_file_commands> store = std::make_shared<test::memory_file_commands>();
   std::shared_ptr<test::memory_object_store> bucket = std::make_shared<test::memory_object_store>();
   worker::upload_handler uploads{{store, bucket}};
   worker::delete_handler deletes{{store, bucket}};
-  uuid owner = make_id();
+  uuid owner = sequential_id();
 
   file_env() { store->add_account(owner, {0, 1000, 600}); }
 
   // An upload command whose uploads row is pending; its body inline or already in the bucket.
   commands::envelope upload(const std::string& name, const std::string& bytes, bool inline_body) {
-    const uuid upload_id = make_id();
-    const uuid file_id = make_id();
+    const uuid upload_id = sequential_id();
+    const uuid file_id = sequential_id();
     store->add_pending_upload(upload_id, owner);
     const commands::upload command{owner,
                                    upload_id,
@@ -53,7 +48,7 @@ struct file_env {
                                    inline_body ? std::optional(bytes) : std::nullopt};
     if (!inline_body)
       bucket->store(command.object_key, bytes);
-    return commands::make_envelope(command, {make_id().to_string(), {}, "req", {}});
+    return commands::make_envelope(command, {sequential_id().to_string(), {}, "req", {}});
   }
 
   static commands::upload payload(const commands::envelope& e) {
@@ -162,7 +157,7 @@ TEST_CASE("an upload that is not the actor's or a malformed one is rejected") {
   auto command = env.upload("a.txt", "hello", true);
   const auto original = file_env::payload(command);
   // A well-formed command of another user naming this upload: its row is not theirs.
-  const uuid stranger = make_id();
+  const uuid stranger = sequential_id();
   command.actor.user_id = stranger.to_string();
   command.payload["object_key"] = model::object_key_for(stranger, original.file_id);
   CHECK(env.uploads.handle(command).what == outcome::reject);
@@ -176,12 +171,12 @@ TEST_CASE("an upload that is not the actor's or a malformed one is rejected") {
 
 TEST_CASE("delete: the row first and the object after the commit and once") {
   file_env env;
-  const uuid file_id = make_id();
+  const uuid file_id = sequential_id();
   const std::string key = model::object_key_for(env.owner, file_id);
   env.store->add_file(file_id, {env.owner, "a.txt", 100, key});
   env.bucket->store(key, std::string(100, 'x'));
   const auto command = commands::make_envelope(commands::delete_file{env.owner, file_id},
-                                               {make_id().to_string(), {}, "req", {}});
+                                               {sequential_id().to_string(), {}, "req", {}});
   // The first removal attempt fails transiently; the handler tries again.
   env.bucket->fail_next(1);
   REQUIRE(env.deletes.handle(command).what == outcome::done);
@@ -192,18 +187,18 @@ TEST_CASE("delete: the row first and the object after the commit and once") {
   CHECK(env.store->events() == std::vector<std::string>{"file.deleted"});
 
   SUBCASE("someone else's file: nothing") {
-    const uuid theirs = make_id();
-    const uuid stranger = make_id();
+    const uuid theirs = sequential_id();
+    const uuid stranger = sequential_id();
     env.store->add_file(theirs, {stranger, "t.txt", 5, model::object_key_for(stranger, theirs)});
     const auto foreign = commands::make_envelope(commands::delete_file{env.owner, theirs},
-                                                 {make_id().to_string(), {}, "req", {}});
+                                                 {sequential_id().to_string(), {}, "req", {}});
     REQUIRE(env.deletes.handle(foreign).what == outcome::done);
     CHECK_FALSE(env.store->file(theirs)->deleted);
   }
   SUBCASE("the database away: retried") {
     env.store->fail_next(1);
-    const auto later = commands::make_envelope(commands::delete_file{env.owner, make_id()},
-                                               {make_id().to_string(), {}, "req", {}});
+    const auto later = commands::make_envelope(commands::delete_file{env.owner, sequential_id()},
+                                               {sequential_id().to_string(), {}, "req", {}});
     CHECK(env.deletes.handle(later).what == outcome::retry);
   }
 }

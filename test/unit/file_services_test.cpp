@@ -14,6 +14,7 @@
 #include "domain/commands/upload.hpp"
 #include "domain/model/object_key.hpp"
 #include "test/support/io_threads.hpp"
+#include "test/support/ids.hpp"
 #include "test/support/memory_api_ports.hpp"
 
 #include <doctest/doctest.h>
@@ -23,13 +24,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int sequence = 0;
-
-uuid make_id() {
-  char text[37];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", ++sequence);
-  return *uuid::parse(text);
-}
+using test::sequential_id;
 
 // A body that arrives in the given chunks.
 class chunks final : public ports::byte_source {
@@ -62,7 +57,7 @@ struct files_env {
   principal who;
 
   files_env() {
-    who.user_id = make_id();
+    who.user_id = sequential_id();
     uploads.accounts[who.user_id] = {0, 100, 50};  // used, quota, max file size
   }
 
@@ -95,7 +90,7 @@ struct files_env {
 
   model::file add_file(std::string name, std::int64_t created_us,
                        model::file_state state = model::file_state::active) {
-    model::file f{make_id(), who.user_id, std::move(name), "text/plain", 10, std::string(64, 'a'),
+    model::file f{sequential_id(), who.user_id, std::move(name), "text/plain", 10, std::string(64, 'a'),
                   "", state, created_us};
     f.object_key = model::object_key_for(who.user_id, f.id);
     files.add(f);
@@ -200,7 +195,7 @@ TEST_CASE("upload: the worker's refusal comes back as the client's error or the 
   const auto mine = env.io.run(env.upload_service.status(env.who, pending->upload.id.to_string()));
   CHECK(mine.has_value());
   principal stranger;
-  stranger.user_id = make_id();
+  stranger.user_id = sequential_id();
   const auto theirs = env.io.run(env.upload_service.status(stranger, pending->upload.id.to_string()));
   REQUIRE_FALSE(theirs.has_value());
   CHECK(theirs.error().code == errc::not_found);
@@ -221,7 +216,7 @@ TEST_CASE("delete: the owner's file goes through a delete command and others' id
   CHECK(command.file_id == file.id);
 
   principal stranger;
-  stranger.user_id = make_id();
+  stranger.user_id = sequential_id();
   const auto mine_to_them = env.add_file("keep.txt", 2);
   for (const auto& [who, id] : {std::pair{stranger, mine_to_them.id.to_string()},
                                 std::pair{env.who, std::string("not-a-uuid")}}) {

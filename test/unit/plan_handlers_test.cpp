@@ -6,6 +6,7 @@
 #include "domain/commands/expire.hpp"
 #include "domain/commands/expire_sweep.hpp"
 #include "domain/commands/upgrade.hpp"
+#include "test/support/ids.hpp"
 #include "test/support/memory_ports.hpp"
 #include "test/support/memory_stores.hpp"
 #include "workers/handlers/expire_handler.hpp"
@@ -23,20 +24,14 @@ using outcome = worker::handler_result::outcome;
 
 namespace {
 
-int sequence = 0;
-
-uuid make_id() {
-  char text[37];
-  std::snprintf(text, sizeof text, "00000000-0000-4000-8000-%012d", ++sequence);
-  return *uuid::parse(text);
-}
+using test::sequential_id;
 
 struct plan_env {
   std::shared_ptr<test::memory_plan_commands> store = std::make_shared<test::memory_plan_commands>();
   std::shared_ptr<test::recording_scheduler> scheduler = std::make_shared<test::recording_scheduler>();
   std::shared_ptr<test::scripted_payments> payments = std::make_shared<test::scripted_payments>();
   worker::plan_ports ports;
-  uuid buyer = make_id();
+  uuid buyer = sequential_id();
 
   plan_env() {
     store->add_plan({1, "free", 1000, 0, "USD", std::nullopt});
@@ -50,8 +45,8 @@ struct plan_env {
   }
 
   commands::envelope upgrade(const std::string& plan, std::optional<uuid> order = std::nullopt) {
-    return commands::make_envelope(commands::upgrade{buyer, order.value_or(make_id()), plan},
-                                   {make_id().to_string(), store->now, "req-upgrade", {}});
+    return commands::make_envelope(commands::upgrade{buyer, order.value_or(sequential_id()), plan},
+                                   {sequential_id().to_string(), store->now, "req-upgrade", {}});
   }
   worker::handler_result run_upgrade(const commands::envelope& command) {
     return worker::upgrade_handler(ports).handle(command);
@@ -115,7 +110,7 @@ TEST_CASE("upgrade: orders that cannot be paid fail without touching the plan") 
   CHECK_FALSE(env.store->order(plan_env::order_of(later)));
 
   CHECK(env.run_upgrade(env.upgrade("gold")).what == outcome::reject);
-  env.buyer = make_id();  // nobody
+  env.buyer = sequential_id();  // nobody
   CHECK(env.run_upgrade(env.upgrade("premium")).what == outcome::reject);
 }
 
@@ -183,20 +178,20 @@ TEST_CASE("expire-sweep: one expire per due account across pages and once per sw
   plan_env env;
   std::set<uuid> due;
   for (int i = 0; i < 7; ++i) {
-    const uuid user = make_id();
+    const uuid user = sequential_id();
     env.store->add_account(user, {"premium", env.store->now - std::chrono::minutes(i + 1)});
     due.insert(user);
   }
-  const uuid twin_a = make_id();
-  const uuid twin_b = make_id();
+  const uuid twin_a = sequential_id();
+  const uuid twin_b = sequential_id();
   env.store->add_account(twin_a, {"premium", env.store->now - 1h});  // the same expiry:
   env.store->add_account(twin_b, {"premium", env.store->now - 1h});  // the keyset keeps both
   due.insert(twin_a);
   due.insert(twin_b);
-  env.store->add_account(make_id(), {"premium", env.store->now + 1h});  // not due
+  env.store->add_account(sequential_id(), {"premium", env.store->now + 1h});  // not due
 
   const auto sweep = commands::make_envelope(commands::expire_sweep{},
-                                             {make_id().to_string(), env.store->now, "req-sweep", {}});
+                                             {sequential_id().to_string(), env.store->now, "req-sweep", {}});
   REQUIRE(worker::sweep_handler(env.ports, 3).handle(sweep).what == outcome::done);
   std::set<uuid> swept;
   for (const auto& item : env.scheduler->taken()) {
@@ -214,7 +209,7 @@ TEST_CASE("expire-sweep: one expire per due account across pages and once per sw
 
   env.scheduler->answer({false, "timeout (test)"});
   const auto again = commands::make_envelope(commands::expire_sweep{},
-                                             {make_id().to_string(), env.store->now, "req-2", {}});
+                                             {sequential_id().to_string(), env.store->now, "req-2", {}});
   CHECK(worker::sweep_handler(env.ports, 3).handle(again).what == outcome::retry);
   CHECK_FALSE(env.store->was_processed(again.id));
 }
