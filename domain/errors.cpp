@@ -1,5 +1,7 @@
 #include "domain/errors.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include <ostream>
 
 #include "domain/result.hpp"
@@ -7,45 +9,26 @@
 namespace kemas {
 
 std::string_view code_name(errc e) noexcept {
-  switch (e) {
-    case errc::ok:
-      return "ok";
-    case errc::bad_request:
-      return "bad_request";
-    case errc::validation_failed:
-      return "validation_failed";
-    case errc::unauthenticated:
-      return "unauthenticated";
-    case errc::forbidden:
-      return "forbidden";
-    case errc::not_found:
-      return "not_found";
-    case errc::method_not_allowed:
-      return "method_not_allowed";
-    case errc::conflict:
-      return "conflict";
-    case errc::payload_too_large:
-      return "payload_too_large";
-    case errc::header_too_large:
-      return "header_too_large";
-    case errc::unsupported_media_type:
-      return "unsupported_media_type";
-    case errc::quota_exceeded:
-      return "quota_exceeded";
-    case errc::file_locked:
-      return "file_locked";
-    case errc::range_not_satisfiable:
-      return "range_not_satisfiable";
-    case errc::rate_limited:
-      return "rate_limited";
-    case errc::request_timeout:
-      return "request_timeout";
-    case errc::backend_unavailable:
-      return "backend_unavailable";
-    case errc::internal:
-      return "internal";
-  }
-  return "internal";
+  static constexpr enum_names<errc, 18> names{{
+      {errc::ok, "ok"},
+      {errc::bad_request, "bad_request"},
+      {errc::validation_failed, "validation_failed"},
+      {errc::unauthenticated, "unauthenticated"},
+      {errc::forbidden, "forbidden"},
+      {errc::not_found, "not_found"},
+      {errc::method_not_allowed, "method_not_allowed"},
+      {errc::conflict, "conflict"},
+      {errc::payload_too_large, "payload_too_large"},
+      {errc::header_too_large, "header_too_large"},
+      {errc::unsupported_media_type, "unsupported_media_type"},
+      {errc::quota_exceeded, "quota_exceeded"},
+      {errc::file_locked, "file_locked"},
+      {errc::range_not_satisfiable, "range_not_satisfiable"},
+      {errc::rate_limited, "rate_limited"},
+      {errc::request_timeout, "request_timeout"},
+      {errc::backend_unavailable, "backend_unavailable"},
+      {errc::internal, "internal"}}};
+  return name_of(names, e, "internal");
 }
 
 namespace {

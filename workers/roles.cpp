@@ -1,5 +1,7 @@
 #include "workers/roles.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include "adapters/amqp/consumer.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/config/settings.hpp"
@@ -192,17 +194,12 @@ std::optional<role> role_from_string(std::string_view name) noexcept {
 }
 
 std::string_view to_string(role r) noexcept {
-  switch (r) {
-    case role::commands:
-      return "commands";
-    case role::audit:
-      return "audit";
-    case role::scheduler:
-      return "scheduler";
-    case role::mailer:
-      return "mailer";
-  }
-  return "unknown";
+  static constexpr enum_names<role, 4> names{{
+      {role::commands, "commands"},
+      {role::audit, "audit"},
+      {role::scheduler, "scheduler"},
+      {role::mailer, "mailer"}}};
+  return name_of(names, r);
 }
 
 namespace {

@@ -1,15 +1,15 @@
 #include "adapters/amqp/consumer.hpp"
 
-#include "adapters/amqp/reconnect.hpp"
 #include "adapters/amqp/confirm_frames.hpp"
 #include "adapters/amqp/confirm_tracker.hpp"
 #include "adapters/amqp/connection.hpp"
 #include "adapters/amqp/mailbox.hpp"
 #include "adapters/amqp/properties.hpp"
-#include "domain/rfc3339.hpp"
+#include "adapters/amqp/reconnect.hpp"
+#include "adapters/amqp/settle_mailbox.hpp"
 #include "adapters/config/settings.hpp"
-
 #include "adapters/log/logging.hpp"
+#include "domain/rfc3339.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -25,16 +25,6 @@ constexpr amqp_channel_t dead_letter_channel = 2;
 constexpr std::chrono::milliseconds idle_wait{100};
 constexpr int deliveries_per_turn = 64;
 
-enum class settle_action { ack, requeue, dead_letter };
-
-struct settle_request {
-  std::uint64_t generation = 0;
-  std::uint64_t tag = 0;
-  settle_action action = settle_action::ack;
-  std::string reason;
-};
-
-using settle_mailbox = mailbox<settle_request>;
 
 struct envelope_deleter {
   void operator()(amqp_envelope_t* envelope) const noexcept {
@@ -45,40 +35,6 @@ struct envelope_deleter {
 using owned_envelope = std::unique_ptr<amqp_envelope_t, envelope_deleter>;
 
 }  // namespace
-
-struct delivery_handle::state {
-  std::shared_ptr<settle_mailbox> box;
-  std::uint64_t generation = 0;
-  std::uint64_t tag = 0;
-  std::atomic<bool> settled{false};
-
-  void settle(settle_action action, std::string reason) {
-    if (settled.exchange(true))
-      return;
-    box->push({generation, tag, action, std::move(reason)});
-  }
-
-  ~state() {
-    if (!settled.load())
-      box->push({generation, tag, settle_action::requeue, {}});
-  }
-};
-
-void delivery_handle::ack() const {
-  if (state_)
-    state_->settle(settle_action::ack, {});
-}
-void delivery_handle::requeue() const {
-  if (state_)
-    state_->settle(settle_action::requeue, {});
-}
-void delivery_handle::dead_letter(std::string reason) const {
-  if (state_)
-    state_->settle(settle_action::dead_letter, std::move(reason));
-}
-bool delivery_handle::settled() const noexcept {
-  return !state_ || state_->settled.load();
-}
 
 class amqp_consumer::actor {
  public:

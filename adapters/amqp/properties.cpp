@@ -1,5 +1,7 @@
 #include "adapters/amqp/properties.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include "adapters/amqp/connection.hpp"
 
 #include <chrono>
@@ -164,23 +166,15 @@ std::string_view message_id_of(const amqp_basic_properties_t& properties) noexce
 }
 
 const char* to_string(publish_error error) noexcept {
-  switch (error) {
-    case publish_error::none:
-      return "ok";
-    case publish_error::nacked:
-      return "nacked";
-    case publish_error::returned:
-      return "returned";
-    case publish_error::timeout:
-      return "timeout";
-    case publish_error::not_connected:
-      return "not_connected";
-    case publish_error::connection_lost:
-      return "connection_lost";
-    case publish_error::shut_down:
-      return "shut_down";
-  }
-  return "unknown";
+  static constexpr enum_names<publish_error, 7> names{{
+      {publish_error::none, "ok"},
+      {publish_error::nacked, "nacked"},
+      {publish_error::returned, "returned"},
+      {publish_error::timeout, "timeout"},
+      {publish_error::not_connected, "not_connected"},
+      {publish_error::connection_lost, "connection_lost"},
+      {publish_error::shut_down, "shut_down"}}};
+  return name_of(names, error).data();
 }
 
 }  // namespace kemas::amqp

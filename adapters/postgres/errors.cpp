@@ -1,5 +1,7 @@
 #include "adapters/postgres/errors.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include "adapters/postgres/native.hpp"
 
 #include <soci/postgresql/soci-postgresql.h>
@@ -10,23 +12,15 @@
 namespace kemas::postgres {
 
 std::string_view to_string(pg_error_kind kind) {
-  switch (kind) {
-    case pg_error_kind::connection:
-      return "connection";
-    case pg_error_kind::timeout:
-      return "timeout";
-    case pg_error_kind::retryable:
-      return "retryable";
-    case pg_error_kind::unique_violation:
-      return "unique_violation";
-    case pg_error_kind::constraint_violation:
-      return "constraint_violation";
-    case pg_error_kind::invalid_input:
-      return "invalid_input";
-    case pg_error_kind::other:
-      return "other";
-  }
-  return "other";
+  static constexpr enum_names<pg_error_kind, 7> names{{
+      {pg_error_kind::connection, "connection"},
+      {pg_error_kind::timeout, "timeout"},
+      {pg_error_kind::retryable, "retryable"},
+      {pg_error_kind::unique_violation, "unique_violation"},
+      {pg_error_kind::constraint_violation, "constraint_violation"},
+      {pg_error_kind::invalid_input, "invalid_input"},
+      {pg_error_kind::other, "other"}}};
+  return name_of(names, kind, "other");
 }
 
 std::string sqlstate(const std::exception& error) {

@@ -1,5 +1,7 @@
 #include "domain/commands/envelope_codec.hpp"
 
+#include "domain/enum_names.hpp"
+
 #include "domain/rfc3339.hpp"
 
 #include <boost/json.hpp>
@@ -91,31 +93,19 @@ std::optional<envelope_problem> only_known_fields(const json::object& object,
 }  // namespace
 
 const char* to_string(envelope_error code) noexcept {
-  switch (code) {
-    case envelope_error::too_big:
-      return "too_big";
-    case envelope_error::not_json:
-      return "not_json";
-    case envelope_error::not_object:
-      return "not_object";
-    case envelope_error::missing_field:
-      return "missing_field";
-    case envelope_error::wrong_type:
-      return "wrong_type";
-    case envelope_error::unexpected_field:
-      return "unexpected_field";
-    case envelope_error::bad_uuid:
-      return "bad_uuid";
-    case envelope_error::unknown_type:
-      return "unknown_type";
-    case envelope_error::unsupported_version:
-      return "unsupported_version";
-    case envelope_error::bad_timestamp:
-      return "bad_timestamp";
-    case envelope_error::bad_request_id:
-      return "bad_request_id";
-  }
-  return "unknown";
+  static constexpr enum_names<envelope_error, 11> names{{
+      {envelope_error::too_big, "too_big"},
+      {envelope_error::not_json, "not_json"},
+      {envelope_error::not_object, "not_object"},
+      {envelope_error::missing_field, "missing_field"},
+      {envelope_error::wrong_type, "wrong_type"},
+      {envelope_error::unexpected_field, "unexpected_field"},
+      {envelope_error::bad_uuid, "bad_uuid"},
+      {envelope_error::unknown_type, "unknown_type"},
+      {envelope_error::unsupported_version, "unsupported_version"},
+      {envelope_error::bad_timestamp, "bad_timestamp"},
+      {envelope_error::bad_request_id, "bad_request_id"}}};
+  return name_of(names, code).data();
 }
 
 void throw_exception_from_error(const envelope_problem& problem, const boost::source_location&) {

@@ -23,15 +23,11 @@ using namespace std::chrono_literals;
 using kemas::test::api_fixture;
 using kemas::test::bearer;
 using kemas::test::error_code;
+using kemas::test::parse;
 using kemas::test::raw_response;
 namespace json = boost::json;
 
 namespace {
-
-json::object parse(const raw_response& r) {
-  INFO(r.body);
-  return kemas::test::json_body(r);
-}
 
 raw_response register_user(const api_fixture& api, const std::string& name,
                            const std::string& password = "correct horse 1") {

@@ -35,17 +35,13 @@ using kemas::test::account;
 using kemas::test::api_fixture;
 using kemas::test::bearer;
 using kemas::test::error_code;
+using kemas::test::parse;
 using kemas::test::raw_response;
 using kemas::test::sign_up;
 namespace json = boost::json;
 namespace pg = kemas::postgres;
 
 namespace {
-
-json::object parse(const raw_response& r) {
-  INFO(r.body);
-  return kemas::test::json_body(r);
-}
 
 // The api on the vhost; `wait` is upload.wait (how long an upgrade waits for its order).
 std::function<void(kemas::config::settings&)> on_vhost(const kemas::test::scratch_vhost& vhost,

@@ -22,16 +22,12 @@ using kemas::test::account;
 using kemas::test::api_fixture;
 using kemas::test::bearer;
 using kemas::test::error_code;
+using kemas::test::parse;
 using kemas::test::raw_response;
 using kemas::test::sign_up;
 namespace json = boost::json;
 
 namespace {
-
-json::object parse(const raw_response& r) {
-  INFO(r.body);
-  return kemas::test::json_body(r);
-}
 
 // Inserts an active file row created `age_s` seconds ago and PUTs its object.
 class file_maker {

@@ -17,6 +17,7 @@
 #include "test/support/upload_env.hpp"
 
 using namespace std::chrono_literals;
+using kemas::test::parse;
 using kemas::test::raw_response;
 using kemas::test::upload_env;
 namespace test = kemas::test;
@@ -26,11 +27,6 @@ namespace {
 
 std::string str(const json::value& v) {
   return std::string(v.as_string());
-}
-
-json::object parse(const raw_response& r) {
-  INFO(r.status << " " << r.body);
-  return test::json_body(r);
 }
 
 // The error's code and field, "code/field".

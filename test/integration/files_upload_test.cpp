@@ -18,17 +18,13 @@
 #include "test/support/upload_env.hpp"
 
 using namespace std::chrono_literals;
+using kemas::test::parse;
 using kemas::test::raw_response;
 using kemas::test::upload_env;
 namespace test = kemas::test;
 namespace json = boost::json;
 
 namespace {
-
-json::object parse(const raw_response& r) {
-  INFO(r.status << " " << r.body);
-  return test::json_body(r);
-}
 
 std::string sha256_of(std::string_view bytes) {
   test::sha256_stream hash;

@@ -24,16 +24,12 @@
 using kemas::test::api_fixture;
 using kemas::test::bearer;
 using kemas::test::error_code;
+using kemas::test::parse;
 using kemas::test::raw_response;
 namespace json = boost::json;
 namespace pg = kemas::postgres;
 
 namespace {
-
-json::object parse(const raw_response& r) {
-  INFO(r.body);
-  return kemas::test::json_body(r);
-}
 
 void tweak(kemas::config::settings& s) {
   s.ratelimit.auth_limit = 1000;  // many sign-ups from one fixture address

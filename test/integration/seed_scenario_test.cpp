@@ -29,6 +29,7 @@
 
 using namespace std::chrono_literals;
 using kemas::test::account;
+using kemas::test::parse;
 using kemas::test::raw_response;
 namespace test = kemas::test;
 namespace json = boost::json;
@@ -40,11 +41,6 @@ constexpr long long free_quota = 1024 * kib;
 constexpr long long file_size = 400 * kib;  // two fit in Free, the third does not
 // Long enough for one account's uploads (a few hundred ms) on a loaded 2-core machine.
 constexpr long long premium_seconds = 4;
-
-json::object parse(const raw_response& r) {
-  INFO(r.status << " " << r.body);
-  return test::json_body(r);
-}
 
 std::string str(const json::value& v) {
   return std::string(v.as_string());

@@ -1,5 +1,7 @@
 #include "test/support/api_fixture.hpp"
 
+#include <doctest/doctest.h>
+
 #include <boost/json/parse.hpp>
 
 #include <future>
@@ -59,6 +61,11 @@ raw_response api_fixture::call(std::string_view method, std::string_view target,
 }
 
 boost::json::object json_body(const raw_response& r) { return boost::json::parse(r.body).as_object(); }
+
+boost::json::object parse(const raw_response& r) {
+  INFO(r.status << " " << r.body);
+  return json_body(r);
+}
 
 std::string error_code(const raw_response& r) {
   return std::string(json_body(r).at("error").at("code").as_string());

@@ -63,6 +63,9 @@ class api_fixture {
 std::string bearer(std::string_view token);
 // A response's JSON body as an object (throws when it is not one).
 boost::json::object json_body(const raw_response& r);
+// The same inside a test case: when the body is not an object, the failure shows the
+// response's status and body.
+boost::json::object parse(const raw_response& r);
 // error.code of a JSON error response.
 std::string error_code(const raw_response& r);
 
