@@ -15,13 +15,15 @@ bool is_space_or_control(char c) noexcept {
 }
 }  // namespace
 
-constexpr enum_names<role, 3> role_names{{
-    {role::user, "user"}, {role::developer, "developer"}, {role::admin, "admin"}}};
+constexpr ordinal_names<3> role_names{{"user", "developer", "admin"}};
+static_assert(role_names.size() == static_cast<std::size_t>(role::admin) + 1);
 
-std::string_view role_name(role r) noexcept { return name_of(role_names, r, "user"); }
+std::string_view role_name(role r) noexcept {
+  return name_of(role_names, r, "user");
+}
 
 std::optional<role> parse_role(std::string_view name) noexcept {
-  return value_of(role_names, name);
+  return value_of<role>(role_names, name);
 }
 
 result<void> validate_email(std::string_view email) {

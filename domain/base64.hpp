@@ -14,7 +14,9 @@
 namespace kemas {
 
 std::string base64url(const void* data, std::size_t size);
-inline std::string base64url(std::string_view bytes) { return base64url(bytes.data(), bytes.size()); }
+inline std::string base64url(std::string_view bytes) {
+  return base64url(bytes.data(), bytes.size());
+}
 std::optional<std::string> base64url_decode(std::string_view text);
 
 std::string base64(std::string_view bytes);

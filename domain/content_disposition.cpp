@@ -1,5 +1,7 @@
 #include "domain/content_disposition.hpp"
 
+#include "domain/hex.hpp"
+
 #include "domain/file_name.hpp"
 
 namespace kemas {
@@ -47,20 +49,7 @@ std::string ascii_fallback(std::string_view name) {
 }  // namespace
 
 std::string percent_encode_attr(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (is_attr_char(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 0x0F];
-    }
-  }
-  return out;
+  return percent_encode(text, is_attr_char);
 }
 
 std::string content_disposition(std::string_view file_name, disposition_type type) {

@@ -1,7 +1,9 @@
 #pragma once
 // The one way kemas spells an enum on the wire, in the database and in metrics: a constexpr
-// table of (value, name) pairs, looked up both ways. A value missing from its table is a bug
-// that name_of answers with `fallback` instead of undefined behaviour.
+// table looked up both ways. Most enums are 0, 1, 2, ... in declaration order and take an
+// ordinal_names array (names[i] names value i; a static_assert beside each table checks its
+// size); enums with chosen values (bit flags) take enum_names pairs. A value missing from its
+// table is a bug that name_of answers with `fallback` instead of undefined behaviour.
 
 #include <array>
 #include <optional>
@@ -29,6 +31,26 @@ constexpr std::optional<E> value_of(const enum_names<E, N>& table, std::string_v
   for (const auto& [value, known] : table) {
     if (known == name)
       return value;
+  }
+  return std::nullopt;
+}
+
+template <std::size_t N>
+using ordinal_names = std::array<std::string_view, N>;
+
+template <class E, std::size_t N>
+constexpr std::string_view name_of(const ordinal_names<N>& names, E value,
+                                   std::string_view fallback = "unknown") noexcept {
+  const auto index = static_cast<std::size_t>(value);
+  return index < N ? names[index] : fallback;
+}
+
+// Exact, case-sensitive; E must be named: value_of<errc>(names, "conflict").
+template <class E, std::size_t N>
+constexpr std::optional<E> value_of(const ordinal_names<N>& names, std::string_view name) noexcept {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name)
+      return static_cast<E>(i);
   }
   return std::nullopt;
 }

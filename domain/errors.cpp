@@ -9,25 +9,12 @@
 namespace kemas {
 
 std::string_view code_name(errc e) noexcept {
-  static constexpr enum_names<errc, 18> names{{
-      {errc::ok, "ok"},
-      {errc::bad_request, "bad_request"},
-      {errc::validation_failed, "validation_failed"},
-      {errc::unauthenticated, "unauthenticated"},
-      {errc::forbidden, "forbidden"},
-      {errc::not_found, "not_found"},
-      {errc::method_not_allowed, "method_not_allowed"},
-      {errc::conflict, "conflict"},
-      {errc::payload_too_large, "payload_too_large"},
-      {errc::header_too_large, "header_too_large"},
-      {errc::unsupported_media_type, "unsupported_media_type"},
-      {errc::quota_exceeded, "quota_exceeded"},
-      {errc::file_locked, "file_locked"},
-      {errc::range_not_satisfiable, "range_not_satisfiable"},
-      {errc::rate_limited, "rate_limited"},
-      {errc::request_timeout, "request_timeout"},
-      {errc::backend_unavailable, "backend_unavailable"},
-      {errc::internal, "internal"}}};
+  static constexpr ordinal_names<18> names{
+      {"ok", "bad_request", "validation_failed", "unauthenticated", "forbidden", "not_found",
+       "method_not_allowed", "conflict", "payload_too_large", "header_too_large",
+       "unsupported_media_type", "quota_exceeded", "file_locked", "range_not_satisfiable",
+       "rate_limited", "request_timeout", "backend_unavailable", "internal"}};
+  static_assert(names.size() == static_cast<std::size_t>(errc::internal) + 1);
   return name_of(names, e, "internal");
 }
 

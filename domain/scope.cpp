@@ -8,7 +8,9 @@ constexpr enum_names<scope, 2> scope_names{
     {{scope::files_read, "files:read"}, {scope::files_write, "files:write"}}};
 }  // namespace
 
-std::string_view scope_name(scope s) noexcept { return name_of(scope_names, s, ""); }
+std::string_view scope_name(scope s) noexcept {
+  return name_of(scope_names, s, "");
+}
 
 std::optional<scope> parse_scope(std::string_view name) noexcept {
   return value_of(scope_names, name);

@@ -9,7 +9,9 @@
 namespace kemas {
 
 // HTTP's optional whitespace (RFC 9110 §5.6.3): space and horizontal tab.
-constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+constexpr bool is_ows(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
 // Without leading and trailing optional whitespace.
 std::string_view trim_ows(std::string_view text) noexcept;
 // Without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).

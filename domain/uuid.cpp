@@ -1,16 +1,8 @@
 #include "domain/uuid.hpp"
+#include "domain/hex.hpp"
 
 namespace kemas {
 namespace {
-constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 constexpr bool is_dash_position(std::size_t i) noexcept {
   return i == 8 || i == 13 || i == 18 || i == 23;
 }
@@ -45,16 +37,9 @@ uuid uuid::v4_from(bytes random) noexcept {
 }
 
 std::string uuid::to_string() const {
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes_.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10)
-      out.push_back('-');
-    out.push_back(digits[bytes_[i] >> 4]);
-    out.push_back(digits[bytes_[i] & 0x0F]);
-  }
-  return out;
+  const std::string hex = hex_lower(bytes_.data(), bytes_.size());
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20, 12);
 }
 
 }  // namespace kemas

@@ -194,11 +194,8 @@ std::optional<role> role_from_string(std::string_view name) noexcept {
 }
 
 std::string_view to_string(role r) noexcept {
-  static constexpr enum_names<role, 4> names{{
-      {role::commands, "commands"},
-      {role::audit, "audit"},
-      {role::scheduler, "scheduler"},
-      {role::mailer, "mailer"}}};
+  static constexpr ordinal_names<4> names{{"commands", "audit", "scheduler", "mailer"}};
+  static_assert(names.size() == static_cast<std::size_t>(role::mailer) + 1);
   return name_of(names, r);
 }
 

@@ -31,10 +31,8 @@ const prometheus::Histogram::BucketBoundaries handler_buckets{
 }  // namespace
 
 std::string_view to_string(command_outcome outcome) noexcept {
-  static constexpr enum_names<command_outcome, 4> names{{{command_outcome::done, "done"},
-                                                         {command_outcome::retry, "retry"},
-                                                         {command_outcome::rejected, "rejected"},
-                                                         {command_outcome::dead_lettered, "dead_lettered"}}};
+  static constexpr ordinal_names<4> names{{"done", "retry", "rejected", "dead_lettered"}};
+  static_assert(names.size() == static_cast<std::size_t>(command_outcome::dead_lettered) + 1);
   return name_of(names, outcome);
 }
 
@@ -76,8 +74,9 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
 
   impl_->expiries = &prometheus::BuildCounter()
                          .Name("kemas_plan_expiries_total")
-                         .Help("expire commands by outcome (downgraded, not_due, renewed, "
-                               "already_free)")
+                         .Help(
+                             "expire commands by outcome (downgraded, not_due, renewed, "
+                             "already_free)")
                          .Register(reg);
   for (const char* outcome : {"downgraded", "not_due", "renewed", "already_free"})
     impl_->expiries->Add({{"outcome", outcome}});
@@ -113,7 +112,9 @@ void worker_metrics::plan_expiry(std::string_view outcome) {
   impl_->expiries->Add({{"outcome", std::string(outcome)}}).Increment();
 }
 
-void worker_metrics::sweep_published() { impl_->sweeps->Increment(); }
+void worker_metrics::sweep_published() {
+  impl_->sweeps->Increment();
+}
 
 void worker_metrics::queue_messages(std::string_view queue, double ready) {
   impl_->queue_messages->Add({{"queue", std::string(queue)}}).Set(ready);

@@ -16,10 +16,10 @@ ports::async<result<void>> amqp_command_bus::publish(commands::envelope command)
   const publish_result published = co_await publisher_.publish(std::move(message));
   if (!published.ok()) {
     log::warn("command not published", {{"request_id", request_id},
-                                         {"command_id", id},
-                                         {"type", std::string(commands::to_string(type))},
-                                         {"error", to_string(published.error)},
-                                         {"detail", published.detail}});
+                                        {"command_id", id},
+                                        {"type", std::string(commands::to_string(type))},
+                                        {"error", to_string(published.error)},
+                                        {"detail", published.detail}});
     co_return make_error(errc::backend_unavailable, "the command queue is unavailable");
   }
   co_return result<void>{};

@@ -42,7 +42,8 @@ amqp_command_scheduler::amqp_command_scheduler(std::shared_ptr<amqp_publisher> p
 
 ports::publish_outcome amqp_command_scheduler::schedule(const commands::envelope& command,
                                                         timestamp due_at) {
-  const publish_result published = publisher_->publish_sync(scheduled_message(command, due_at, now_ms()));
+  const publish_result published =
+      publisher_->publish_sync(scheduled_message(command, due_at, now_ms()));
   if (published.ok())
     return {};
   return {false, describe(published)};
@@ -58,19 +59,18 @@ ports::batch_result amqp_command_scheduler::schedule_all(
       ++state.in_flight;
     }
     std::string what = std::string(commands::to_string(item.command.type)) + " " + item.command.id;
-    publisher_->async_publish(
-        scheduled_message(item.command, item.due_at, now_ms()),
-        [&state, what = std::move(what)](publish_result outcome) {
-          // On the publisher's thread: record and wake, nothing more.
-          std::lock_guard lock(state.mutex);
-          --state.in_flight;
-          if (outcome.ok()) {
-            ++state.result.published;
-          } else if (state.result.failed++ == 0) {
-            state.result.first_problem = what + ": " + describe(outcome);
-          }
-          state.changed.notify_all();
-        });
+    publisher_->async_publish(scheduled_message(item.command, item.due_at, now_ms()),
+                              [&state, what = std::move(what)](publish_result outcome) {
+                                // On the publisher's thread: record and wake, nothing more.
+                                std::lock_guard lock(state.mutex);
+                                --state.in_flight;
+                                if (outcome.ok()) {
+                                  ++state.result.published;
+                                } else if (state.result.failed++ == 0) {
+                                  state.result.first_problem = what + ": " + describe(outcome);
+                                }
+                                state.changed.notify_all();
+                              });
   }
   std::unique_lock lock(state.mutex);
   state.changed.wait(lock, [&] { return state.in_flight == 0; });

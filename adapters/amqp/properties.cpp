@@ -166,14 +166,9 @@ std::string_view message_id_of(const amqp_basic_properties_t& properties) noexce
 }
 
 const char* to_string(publish_error error) noexcept {
-  static constexpr enum_names<publish_error, 7> names{{
-      {publish_error::none, "ok"},
-      {publish_error::nacked, "nacked"},
-      {publish_error::returned, "returned"},
-      {publish_error::timeout, "timeout"},
-      {publish_error::not_connected, "not_connected"},
-      {publish_error::connection_lost, "connection_lost"},
-      {publish_error::shut_down, "shut_down"}}};
+  static constexpr ordinal_names<7> names{
+      {"ok", "nacked", "returned", "timeout", "not_connected", "connection_lost", "shut_down"}};
+  static_assert(names.size() == static_cast<std::size_t>(publish_error::shut_down) + 1);
   return name_of(names, error).data();
 }
 

@@ -1,4 +1,5 @@
 #include "adapters/config/text.hpp"
+#include "domain/hex.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -22,16 +23,6 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
     }
   }
   return d[a.size()][b.size()];
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
 }
 
 std::string percent_decode(std::string_view text) {

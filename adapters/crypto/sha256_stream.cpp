@@ -1,4 +1,5 @@
 #include "adapters/crypto/sha256_stream.hpp"
+#include "domain/hex.hpp"
 
 #include <openssl/evp.h>
 
@@ -27,18 +28,11 @@ void sha256_stream::update(std::string_view bytes) {
 }
 
 std::string sha256_stream::finish_hex() {
-  static constexpr char digits[] = "0123456789abcdef";
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int size = 0;
   if (EVP_DigestFinal_ex(context_->md, md.data(), &size) != 1 || size != 32)
     throw std::runtime_error("EVP_DigestFinal_ex(SHA-256) failed");
-  std::string out;
-  out.reserve(64);
-  for (unsigned i = 0; i < size; ++i) {
-    out.push_back(digits[md[i] >> 4]);
-    out.push_back(digits[md[i] & 0x0F]);
-  }
-  return out;
+  return hex_lower(md.data(), size);
 }
 
 }  // namespace kemas::crypto

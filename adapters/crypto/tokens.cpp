@@ -9,6 +9,7 @@
 
 #include "adapters/support/random.hpp"
 #include "domain/base64.hpp"
+#include "domain/hex.hpp"
 
 namespace kemas::crypto {
 
@@ -18,20 +19,24 @@ std::string random_token() {
   return base64url(raw.data(), raw.size());
 }
 
-std::string sha256_hex(std::string_view data) {
-  static constexpr char digits[] = "0123456789abcdef";
+namespace {
+
+std::string digest_hex(std::string_view data, const EVP_MD* algorithm, std::string_view name) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int md_size = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &md_size, EVP_sha256(), nullptr) != 1 || md_size != 32) {
-    throw std::runtime_error("EVP_Digest(SHA-256) failed");
-  }
-  std::string out;
-  out.reserve(64);
-  for (unsigned i = 0; i < md_size; ++i) {
-    out.push_back(digits[md[i] >> 4]);
-    out.push_back(digits[md[i] & 0x0F]);
-  }
-  return out;
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), md.data(), &size, algorithm, nullptr) != 1)
+    throw std::runtime_error("EVP_Digest(" + std::string(name) + ") failed");
+  return hex_lower(md.data(), size);
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  return digest_hex(data, EVP_sha256(), "SHA-256");
+}
+
+std::string sha1_hex(std::string_view data) {
+  return digest_hex(data, EVP_sha1(), "SHA-1");
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept {

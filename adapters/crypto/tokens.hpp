@@ -16,6 +16,8 @@ std::string random_token();
 
 // SHA-256 of `data` as 64 lower-case hex characters (how token secrets are stored).
 std::string sha256_hex(std::string_view data);
+// SHA-1 as 40 lower-case hex characters: only where a protocol asks for it (Redis EVALSHA).
+std::string sha1_hex(std::string_view data);
 
 // Compares two secrets (or their hashes) without an early exit on the first differing byte
 // (OpenSSL CRYPTO_memcmp). Strings of different length are unequal; the length itself is

@@ -12,14 +12,9 @@
 namespace kemas::postgres {
 
 std::string_view to_string(pg_error_kind kind) {
-  static constexpr enum_names<pg_error_kind, 7> names{{
-      {pg_error_kind::connection, "connection"},
-      {pg_error_kind::timeout, "timeout"},
-      {pg_error_kind::retryable, "retryable"},
-      {pg_error_kind::unique_violation, "unique_violation"},
-      {pg_error_kind::constraint_violation, "constraint_violation"},
-      {pg_error_kind::invalid_input, "invalid_input"},
-      {pg_error_kind::other, "other"}}};
+  static constexpr ordinal_names<7> names{{"connection", "timeout", "retryable", "unique_violation",
+                                           "constraint_violation", "invalid_input", "other"}};
+  static_assert(names.size() == static_cast<std::size_t>(pg_error_kind::other) + 1);
   return name_of(names, kind, "other");
 }
 

@@ -1,7 +1,7 @@
 // Reading schemas/migrations/: file names, numbering and checksums. No database here.
 #include "adapters/postgres/migrator.hpp"
 
-#include <openssl/evp.h>
+#include "adapters/crypto/tokens.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -12,21 +12,6 @@
 namespace kemas::postgres {
 namespace {
 
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("sha256 failed");
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 0x0f];
-  }
-  return out;
-}
 
 std::string pad4(int version) {
   std::string digits = std::to_string(version);
@@ -75,7 +60,7 @@ migration_result<std::vector<migration>> load_migrations(const std::filesystem::
     if (!in)
       return migration_error{"cannot read migration file " + m.path.string()};
     m.sql = std::move(content).str();
-    m.checksum = sha256_hex(m.sql);
+    m.checksum = crypto::sha256_hex(m.sql);
     by_version.emplace(m.version, std::move(m));
   }
   if (ec)

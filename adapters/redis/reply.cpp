@@ -1,5 +1,7 @@
 #include "adapters/redis/reply.hpp"
 
+#include "domain/hex.hpp"
+
 #include <stdexcept>
 
 namespace kemas::redis {
@@ -104,10 +106,7 @@ std::string redis_reply::describe() const {
         if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
           out += static_cast<char>(c);
         } else {
-          static constexpr char hex[] = "0123456789abcdef";
-          out += "\\x";
-          out += hex[c >> 4];
-          out += hex[c & 0xf];
+          out += "\\x" + hex_lower(&c, 1);
         }
       }
       out += str_.size() > shown ? "\"..." : "\"";

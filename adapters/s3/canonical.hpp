@@ -1,7 +1,7 @@
 #pragma once
 // Canonical request pieces for AWS Signature V4, as S3 defines them. libcurl 7.88 signs the
 // path and query exactly as it sends them (curl/curl#9717), so the client must SEND them in
-// canonical form: this file produces that form. Pure functions, no I/O; only sha256_hex can throw
+// canonical form: this file produces that form. Pure functions, no I/O
 // (std::runtime_error if OpenSSL fails), besides std::bad_alloc.
 
 #include <map>
@@ -32,7 +32,5 @@ using query_params = std::map<std::string, std::string>;
 // name carries '=' even with an empty value ("uploads=") as SigV4 requires.
 std::string canonical_query(const query_params& params);
 
-// Lower-case hex SHA-256 of the bytes (OpenSSL).
-std::string sha256_hex(std::string_view bytes);
 
 }  // namespace kemas::s3

@@ -7,17 +7,10 @@
 namespace kemas::s3 {
 
 std::string_view to_string(s3_errc kind) noexcept {
-  static constexpr enum_names<s3_errc, 10> names{{
-      {s3_errc::not_found, "not_found"},
-      {s3_errc::access_denied, "access_denied"},
-      {s3_errc::precondition, "precondition"},
-      {s3_errc::invalid_range, "invalid_range"},
-      {s3_errc::conflict, "conflict"},
-      {s3_errc::invalid, "invalid"},
-      {s3_errc::unsupported, "unsupported"},
-      {s3_errc::transient, "transient"},
-      {s3_errc::aborted, "aborted"},
-      {s3_errc::protocol, "protocol"}}};
+  static constexpr ordinal_names<10> names{{"not_found", "access_denied", "precondition",
+                                            "invalid_range", "conflict", "invalid", "unsupported",
+                                            "transient", "aborted", "protocol"}};
+  static_assert(names.size() == static_cast<std::size_t>(s3_errc::protocol) + 1);
   return name_of(names, kind);
 }
 

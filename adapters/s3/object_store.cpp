@@ -7,7 +7,7 @@ namespace {
 
 ports::object_fault fault_of(const s3_error& error) {
   using kind = ports::object_fault::kind;
-  const kind what = error.not_found() ? kind::not_found
+  const kind what = error.not_found()   ? kind::not_found
                     : error.transient() ? kind::transient
                                         : kind::permanent;
   return {what, error.describe()};

@@ -14,8 +14,8 @@ std::unique_ptr<ports::object_upload> s3_object_streams::upload(std::string key,
                                          settings_);
 }
 
-ports::async<result<ports::object_body>> s3_object_streams::open(std::string key,
-                                                                 std::optional<kemas::byte_range> range) {
+ports::async<result<ports::object_body>> s3_object_streams::open(
+    std::string key, std::optional<kemas::byte_range> range) {
   std::optional<s3::byte_range> wanted;
   if (range)
     wanted = s3::byte_range{range->first, range->last};

@@ -35,8 +35,8 @@ struct part_in_flight {
 namespace {
 
 asio::awaitable<void> transfer_part(std::shared_ptr<detail::part_in_flight> part,
-                                    s3_service& storage, std::string key,
-                                    std::string upload_id, std::string bytes) {
+                                    s3_service& storage, std::string key, std::string upload_id,
+                                    std::string bytes) {
   try {
     const int number = part->number;
     auto job = [&key, &upload_id, number, &bytes](s3_client& client) {
@@ -53,8 +53,8 @@ asio::awaitable<void> transfer_part(std::shared_ptr<detail::part_in_flight> part
 
 }  // namespace
 
-object_upload::object_upload(s3_service& storage, std::string object_key,
-                             std::string content_type, const config::upload_settings& settings)
+object_upload::object_upload(s3_service& storage, std::string object_key, std::string content_type,
+                             const config::upload_settings& settings)
     : storage_(storage),
       key_(std::move(object_key)),
       content_type_(std::move(content_type)),
@@ -64,9 +64,8 @@ object_upload::object_upload(s3_service& storage, std::string object_key,
 object_upload::~object_upload() = default;
 
 error object_upload::storage_failed(std::string_view step, const s3_error& failure) const {
-  log::warn("upload storage failed", {{"object_key", key_},
-                                      {"step", std::string(step)},
-                                      {"error", failure.describe()}});
+  log::warn("upload storage failed",
+            {{"object_key", key_}, {"step", std::string(step)}, {"error", failure.describe()}});
   return make_error(errc::backend_unavailable, "object storage is unavailable");
 }
 
@@ -176,15 +175,15 @@ asio::awaitable<void> object_upload::abandon() {
     };
     auto aborted = co_await storage_.run(std::move(job));
     if (!aborted)  // s3rver does not implement abort (405): its parts stay in its temp area
-      log::info("multipart upload not aborted", {{"object_key", key_},
-                                                 {"error", aborted.error().describe()}});
+      log::info("multipart upload not aborted",
+                {{"object_key", key_}, {"error", aborted.error().describe()}});
   }
   if (object_stored_) {
     auto job = [this](s3_client& client) { return client.delete_object(key_); };
     auto deleted = co_await storage_.run(std::move(job));
     if (!deleted)
-      log::error("abandoned upload left an object behind", {{"object_key", key_},
-                                                            {"error", deleted.error().describe()}});
+      log::error("abandoned upload left an object behind",
+                 {{"object_key", key_}, {"error", deleted.error().describe()}});
   }
   buffer_.clear();
   buffer_.shrink_to_fit();

@@ -1,5 +1,6 @@
 #include "adapters/s3/outcome.hpp"
 
+#include "adapters/crypto/tokens.hpp"
 #include "adapters/s3/canonical.hpp"
 #include "adapters/s3/xml.hpp"
 
@@ -96,7 +97,7 @@ s3_error invalid_argument(std::string_view message) {
 }
 
 void attach_bytes(request& req, std::string_view bytes) {
-  req.payload_sha256 = sha256_hex(bytes);
+  req.payload_sha256 = crypto::sha256_hex(bytes);
   req.body_size = bytes.size();
   auto offset = std::make_shared<std::size_t>(0);
   req.reader = [bytes, offset](char* buffer, std::size_t max) {

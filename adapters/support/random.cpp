@@ -1,4 +1,5 @@
 #include "adapters/support/random.hpp"
+#include "domain/hex.hpp"
 
 #include <openssl/rand.h>
 
@@ -22,16 +23,9 @@ uuid random_uuid() {
 }
 
 std::string random_hex(std::size_t bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
   std::vector<unsigned char> raw(bytes);
   random_bytes(raw.data(), raw.size());
-  std::string out;
-  out.reserve(bytes * 2);
-  for (unsigned char c : raw) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0x0F]);
-  }
-  return out;
+  return hex_lower(raw.data(), raw.size());
 }
 
 }  // namespace kemas::support

@@ -17,7 +17,7 @@ namespace {
 const route_options refresh_options{access_rule::anyone(), rate_class::auth, false};
 const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 
-asio::awaitable<response> refresh(app::account_service& accounts, const config::settings& settings,
+asio::awaitable<result<response>> refresh(app::account_service& accounts, const config::settings& settings,
                                   request_context& ctx) {
   // Browsers in cookie mode send no body: the refresh cookie is the credential.
   std::optional<std::string> token;
@@ -25,10 +25,10 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
   if (ctx.header("Content-Type")) {
     auto body = co_await read_json_object(ctx);
     if (!body)
-      co_return error_response(body.error(), ctx.request_id());
+      co_return body.error();
     auto field = optional_string_field(*body, "refresh_token");
     if (!field)
-      co_return error_response(field.error(), ctx.request_id());
+      co_return field.error();
     token = std::move(*field);
   }
   if (!token) {
@@ -36,9 +36,7 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
     from_cookie = token.has_value();
   }
   if (!token) {
-    co_return error_response(
-        make_error(errc::validation_failed, "refresh_token is required", "refresh_token"),
-        ctx.request_id());
+    co_return make_error(errc::validation_failed, "refresh_token is required", "refresh_token");
   }
   auto meta = meta_of(ctx);
   auto tokens = co_await accounts.refresh(std::move(*token), std::move(meta));
@@ -54,51 +52,50 @@ asio::awaitable<response> refresh(app::account_service& accounts, const config::
   co_return res;
 }
 
-asio::awaitable<response> logout(app::account_service& accounts, const config::settings& settings,
+asio::awaitable<result<response>> logout(app::account_service& accounts, const config::settings& settings,
                                  request_context& ctx) {
   auto meta = meta_of(ctx);
   auto done = co_await accounts.logout(ctx.who(), std::move(meta));
   if (!done)
-    co_return error_response(done.error(), ctx.request_id());
+    co_return done.error();
   auto res = response::empty(204);
   clear_session_cookies(res, settings);
   co_return res;
 }
 
-asio::awaitable<response> logout_all(app::account_service& accounts,
+asio::awaitable<result<response>> logout_all(app::account_service& accounts,
                                      const config::settings& settings, request_context& ctx) {
   auto meta = meta_of(ctx);
   auto ended = co_await accounts.logout_all(ctx.who(), std::move(meta));
   if (!ended)
-    co_return error_response(ended.error(), ctx.request_id());
+    co_return ended.error();
   auto res = json_response(
       200, boost::json::object{{"sessions_ended", static_cast<std::int64_t>(*ended)}});
   clear_session_cookies(res, settings);
   co_return res;
 }
 
-asio::awaitable<response> me(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> me(app::account_service& accounts, request_context& ctx) {
   auto user = co_await accounts.me(ctx.who());
   if (!user)
-    co_return error_response(user.error(), ctx.request_id());
+    co_return user.error();
   co_return json_response(200, boost::json::object{{"user", user_json(*user)}});
 }
 
-asio::awaitable<response> change_password(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> change_password(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return error_response(body.error(), ctx.request_id());
-  auto current = string_field(*body, "current_password");
-  auto replacement = string_field(*body, "new_password");
-  if (!current)
-    co_return error_response(current.error(), ctx.request_id());
-  if (!replacement)
-    co_return error_response(replacement.error(), ctx.request_id());
+    co_return body.error();
+  json_fields read(*body);
+  auto current = read.text("current_password");
+  auto replacement = read.text("new_password");
+  if (read.failed())
+    co_return read.problem();
   auto meta = meta_of(ctx);
-  auto done = co_await accounts.change_password(ctx.who(), std::move(*current),
-                                                std::move(*replacement), std::move(meta));
+  auto done = co_await accounts.change_password(ctx.who(), std::move(current),
+                                                std::move(replacement), std::move(meta));
   if (!done)
-    co_return error_response(done.error(), ctx.request_id());
+    co_return done.error();
   co_return response::empty(204);
 }
 

@@ -39,13 +39,13 @@ response upgrade_error(const error& e, std::string_view request_id) {
   return error_response(e, request_id);
 }
 
-asio::awaitable<response> upgrade(app::billing_service& billing, request_context& ctx) {
+asio::awaitable<result<response>> upgrade(app::billing_service& billing, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return error_response(body.error(), ctx.request_id());
+    co_return body.error();
   auto package = string_field(*body, "package");
   if (!package)
-    co_return error_response(package.error(), ctx.request_id());
+    co_return package.error();
   const bool respond_async = prefers_async(ctx);
   app::command_origin origin = origin_of(ctx);
   auto outcome =
@@ -77,14 +77,14 @@ asio::awaitable<response> upgrade(app::billing_service& billing, request_context
   co_return json_response(200, out);
 }
 
-asio::awaitable<response> get_subscription(app::billing_service& billing, request_context& ctx) {
+asio::awaitable<result<response>> get_subscription(app::billing_service& billing, request_context& ctx) {
   auto found = co_await billing.subscription(ctx.who());
   if (!found)
-    co_return error_response(found.error(), ctx.request_id());
+    co_return found.error();
   co_return json_response(200, subscription_json(*found));
 }
 
-asio::awaitable<response> list_orders(app::billing_service& billing, request_context& ctx) {
+asio::awaitable<result<response>> list_orders(app::billing_service& billing, request_context& ctx) {
   std::optional<std::string> limit;
   std::optional<std::string> cursor;
   // query_param on an empty query crashes in Boost.URL 1.81 (see files.cpp).
@@ -94,7 +94,7 @@ asio::awaitable<response> list_orders(app::billing_service& billing, request_con
   }
   auto page = co_await billing.orders(ctx.who(), std::move(limit), std::move(cursor));
   if (!page)
-    co_return error_response(page.error(), ctx.request_id());
+    co_return page.error();
   boost::json::array items;
   for (const auto& o : page->orders)
     items.push_back(order_json(o));
@@ -104,10 +104,10 @@ asio::awaitable<response> list_orders(app::billing_service& billing, request_con
   co_return json_response(200, out);
 }
 
-asio::awaitable<response> get_order(app::billing_service& billing, request_context& ctx) {
+asio::awaitable<result<response>> get_order(app::billing_service& billing, request_context& ctx) {
   auto found = co_await billing.order(ctx.who(), ctx.path_param("id"));
   if (!found)
-    co_return error_response(found.error(), ctx.request_id());
+    co_return found.error();
   co_return json_response(200, order_json(*found));
 }
 

@@ -52,7 +52,7 @@ bool none_match(std::string_view header, std::string_view etag) {
   return false;
 }
 
-asio::awaitable<response> list_files(app::file_service& files, request_context& ctx) {
+asio::awaitable<result<response>> list_files(app::file_service& files, request_context& ctx) {
   app::file_list_request req;
   // query_param on an empty query crashes in Boost.URL 1.81 (null data): only ask when there is
   // one.
@@ -76,14 +76,14 @@ asio::awaitable<response> list_files(app::file_service& files, request_context& 
   co_return json_response(200, out);
 }
 
-asio::awaitable<response> get_file(app::file_service& files, request_context& ctx) {
+asio::awaitable<result<response>> get_file(app::file_service& files, request_context& ctx) {
   auto found = co_await files.get(ctx.who(), ctx.path_param("id"));
   if (!found)
     co_return file_error(found.error(), ctx.request_id());
   co_return json_response(200, file_json(*found));
 }
 
-asio::awaitable<response> rename_file(app::file_service& files, request_context& ctx) {
+asio::awaitable<result<response>> rename_file(app::file_service& files, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
     co_return file_error(body.error(), ctx.request_id());
@@ -103,7 +103,7 @@ void describe(response& r, const model::file& file) {
   r.with_header("Cache-Control", "private, no-cache");
 }
 
-asio::awaitable<response> download_file(app::file_service& files, request_context& ctx) {
+asio::awaitable<result<response>> download_file(app::file_service& files, request_context& ctx) {
   auto found = co_await files.find_downloadable(ctx.who(), ctx.path_param("fileID"));
   if (!found)
     co_return file_error(found.error(), ctx.request_id());

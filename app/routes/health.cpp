@@ -29,7 +29,7 @@ struct probe_round {
   std::size_t pending;
 };
 
-asio::awaitable<response> readyz(const std::vector<readiness_check>& checks,
+asio::awaitable<result<response>> readyz(const std::vector<readiness_check>& checks,
                                  std::chrono::milliseconds timeout, request_context& ctx) {
   auto ex = co_await asio::this_coro::executor;  // the connection's strand: handlers below run here
   auto round = std::make_shared<probe_round>(ex, checks.size());
@@ -65,7 +65,7 @@ asio::awaitable<response> readyz(const std::vector<readiness_check>& checks,
   co_return response::json(503, boost::json::serialize(body)).with_header("Retry-After", "1");
 }
 
-asio::awaitable<response> metrics_text(const metrics::registry& registry) {
+asio::awaitable<result<response>> metrics_text(const metrics::registry& registry) {
   co_return response::text(200, registry.render(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
@@ -73,7 +73,7 @@ asio::awaitable<response> metrics_text(const metrics::registry& registry) {
 
 void add_health_routes(router& routes, std::vector<readiness_check> checks,
                        std::chrono::milliseconds timeout, const metrics::registry& registry) {
-  routes.add(method::get, "/healthz", [](request_context&) -> asio::awaitable<response> {
+  routes.add(method::get, "/healthz", [](request_context&) -> asio::awaitable<result<response>> {
     co_return response::json(200, R"({"status":"ok"})");
   });
   auto shared_checks = std::make_shared<const std::vector<readiness_check>>(std::move(checks));

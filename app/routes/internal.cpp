@@ -42,7 +42,7 @@ response refused(std::string_view message, const request_context& ctx) {
   return r;
 }
 
-asio::awaitable<response> check_expired(app::billing_service& billing,
+asio::awaitable<result<response>> check_expired(app::billing_service& billing,
                                         const config::internal_settings& internal,
                                         request_context& ctx) {
   if (internal.token.empty()) {
@@ -60,7 +60,7 @@ asio::awaitable<response> check_expired(app::billing_service& billing,
   std::string client_ip = ctx.client_ip();
   auto sent = co_await billing.request_sweep(std::move(request_id), std::move(client_ip));
   if (!sent)
-    co_return error_response(sent.error(), ctx.request_id());
+    co_return sent.error();
   co_return json_response(202, boost::json::object{{"status", "accepted"}, {"command_id", *sent}});
 }
 

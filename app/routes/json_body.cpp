@@ -77,6 +77,48 @@ result<std::optional<std::int64_t>> optional_int_field(const boost::json::object
   return bad_field(name, std::string(name) + " must be an integer");
 }
 
+template <class T>
+T json_fields::keep(result<T> read) {
+  if (read)
+    return std::move(*read);
+  if (!problem_)
+    problem_ = std::move(read.error());
+  return T{};
+}
+
+std::string json_fields::text(std::string_view name) {
+  return keep(string_field(body_, name));
+}
+
+std::optional<std::string> json_fields::optional_text(std::string_view name) {
+  return keep(optional_string_field(body_, name));
+}
+
+std::optional<bool> json_fields::optional_flag(std::string_view name) {
+  return keep(optional_bool_field(body_, name));
+}
+
+std::optional<std::int64_t> json_fields::optional_integer(std::string_view name) {
+  return keep(optional_int_field(body_, name));
+}
+
+std::vector<std::string> json_fields::texts(std::string_view name) {
+  const auto* listed = body_.if_contains(name);
+  std::vector<std::string> out;
+  bool ok = listed != nullptr && listed->is_array();
+  if (ok) {
+    for (const auto& item : listed->as_array()) {
+      ok = ok && item.is_string();
+      if (ok)
+        out.emplace_back(item.as_string());
+    }
+  }
+  if (!ok)
+    return keep(result<std::vector<std::string>>(
+        bad_field(name, std::string(name) + " must be an array of strings")));
+  return out;
+}
+
 response json_response(unsigned status, const boost::json::value& body) {
   return response::json(status, boost::json::serialize(body));
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "app/server/http_types.hpp"
 
@@ -16,6 +17,36 @@ inline constexpr std::size_t json_max_depth = 16;
 
 // Requires Content-Type application/json (415 otherwise) and an object at the top (400).
 boost::asio::awaitable<result<boost::json::object>> read_json_object(request_context& ctx);
+
+// Reads the fields of a request body one after another and remembers the first problem, so a
+// handler reads every field and checks once:
+//   json_fields read(*body);
+//   auto email = read.text("email");
+//   auto days = read.optional_integer("expires_in_days");
+//   if (read.failed()) co_return read.problem();
+// After a problem, the values read are empty or default: use them only when !failed().
+class json_fields {
+ public:
+  explicit json_fields(const boost::json::object& body) noexcept : body_(body) {}
+
+  std::string text(std::string_view name);  // required
+  std::optional<std::string> optional_text(std::string_view name);
+  std::optional<bool> optional_flag(std::string_view name);
+  std::optional<std::int64_t> optional_integer(std::string_view name);
+  // A required array of strings.
+  std::vector<std::string> texts(std::string_view name);
+
+  bool failed() const noexcept { return problem_.has_value(); }
+  // The first problem: validation_failed naming the field.
+  const error& problem() const { return *problem_; }
+
+ private:
+  template <class T>
+  T keep(result<T> read);
+
+  const boost::json::object& body_;
+  std::optional<error> problem_;
+};
 
 // A required string field; validation_failed naming the field when absent or not a string.
 result<std::string> string_field(const boost::json::object& body, std::string_view name);

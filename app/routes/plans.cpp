@@ -33,40 +33,19 @@ result<app::plan_input> plan_input_from(const boost::json::object& body) {
       return make_error(errc::validation_failed, "unknown field " + std::string(key),
                         std::string(key));
   }
+  json_fields read(body);
   app::plan_input in;
-  auto name = optional_string_field(body, "name");
-  if (!name)
-    return name.error();
-  auto display_name = optional_string_field(body, "display_name");
-  if (!display_name)
-    return display_name.error();
-  auto quota = optional_int_field(body, "quota_bytes");
-  if (!quota)
-    return quota.error();
-  auto max_file = optional_int_field(body, "max_file_bytes");
-  if (!max_file)
-    return max_file.error();
-  auto price = optional_int_field(body, "price_cents");
-  if (!price)
-    return price.error();
-  auto currency = optional_string_field(body, "currency");
-  if (!currency)
-    return currency.error();
-  auto duration = optional_int_field(body, "duration_seconds");
-  if (!duration)
-    return duration.error();
-  auto is_public = optional_bool_field(body, "public");
-  if (!is_public)
-    return is_public.error();
-  in.name = std::move(*name);
-  in.display_name = std::move(*display_name);
-  in.quota_bytes = *quota;
-  in.max_file_bytes = *max_file;
-  in.price_cents = *price;
-  in.currency = std::move(*currency);
+  in.name = read.optional_text("name");
+  in.display_name = read.optional_text("display_name");
+  in.quota_bytes = read.optional_integer("quota_bytes");
+  in.max_file_bytes = read.optional_integer("max_file_bytes");
+  in.price_cents = read.optional_integer("price_cents");
+  in.currency = read.optional_text("currency");
   in.duration_given = body.contains("duration_seconds");
-  in.duration_seconds = *duration;
-  in.is_public = *is_public;
+  in.duration_seconds = read.optional_integer("duration_seconds");
+  in.is_public = read.optional_flag("public");
+  if (read.failed())
+    return read.problem();
   return in;
 }
 
@@ -78,7 +57,7 @@ asio::awaitable<result<app::plan_input>> read_plan_input(request_context& ctx) {
   co_return plan_input_from(*body);
 }
 
-asio::awaitable<response> list_plans(app::plan_service& plans, bool everything,
+asio::awaitable<result<response>> list_plans(app::plan_service& plans, bool everything,
                                      request_context&) {
   // Two statements, not `?:` around co_await (GCC 12 destroys such temporaries twice).
   std::vector<model::plan> all;
@@ -95,43 +74,43 @@ asio::awaitable<response> list_plans(app::plan_service& plans, bool everything,
   co_return r;
 }
 
-asio::awaitable<response> get_plan(app::plan_service& plans, request_context& ctx) {
+asio::awaitable<result<response>> get_plan(app::plan_service& plans, request_context& ctx) {
   auto found = co_await plans.get(ctx.path_param("id"));
   if (!found)
-    co_return error_response(found.error(), ctx.request_id());
+    co_return found.error();
   co_return json_response(200, plan_json(*found, true));
 }
 
-asio::awaitable<response> create_plan(app::plan_service& plans, request_context& ctx) {
+asio::awaitable<result<response>> create_plan(app::plan_service& plans, request_context& ctx) {
   auto input = co_await read_plan_input(ctx);
   if (!input)
-    co_return error_response(input.error(), ctx.request_id());
+    co_return input.error();
   auto meta = meta_of(ctx);
   auto created = co_await plans.create(ctx.who(), std::move(*input), std::move(meta));
   if (!created)
-    co_return error_response(created.error(), ctx.request_id());
+    co_return created.error();
   auto r = json_response(201, plan_json(*created, true));
   r.with_header("Location", "/api/v1/admin/plans/" + std::to_string(created->id));
   co_return r;
 }
 
-asio::awaitable<response> update_plan(app::plan_service& plans, request_context& ctx) {
+asio::awaitable<result<response>> update_plan(app::plan_service& plans, request_context& ctx) {
   auto input = co_await read_plan_input(ctx);
   if (!input)
-    co_return error_response(input.error(), ctx.request_id());
+    co_return input.error();
   auto meta = meta_of(ctx);
   auto updated =
       co_await plans.update(ctx.who(), ctx.path_param("id"), std::move(*input), std::move(meta));
   if (!updated)
-    co_return error_response(updated.error(), ctx.request_id());
+    co_return updated.error();
   co_return json_response(200, plan_json(*updated, true));
 }
 
-asio::awaitable<response> delete_plan(app::plan_service& plans, request_context& ctx) {
+asio::awaitable<result<response>> delete_plan(app::plan_service& plans, request_context& ctx) {
   auto meta = meta_of(ctx);
   auto done = co_await plans.remove(ctx.who(), ctx.path_param("id"), std::move(meta));
   if (!done)
-    co_return error_response(done.error(), ctx.request_id());
+    co_return done.error();
   co_return response::empty(204);
 }
 

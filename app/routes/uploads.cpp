@@ -60,7 +60,7 @@ response upload_answer(const app::upload_view& view, bool respond_async) {
   return r;
 }
 
-asio::awaitable<response> upload_file(app::upload_service& uploads, request_context& ctx) {
+asio::awaitable<result<response>> upload_file(app::upload_service& uploads, request_context& ctx) {
   app::upload_request request;
   request.respond_async = prefers_async(ctx);
   request.origin = origin_of(ctx);
@@ -110,14 +110,14 @@ asio::awaitable<response> upload_file(app::upload_service& uploads, request_cont
   co_return upload_answer(*received, request.respond_async);
 }
 
-asio::awaitable<response> upload_status(app::upload_service& uploads, request_context& ctx) {
+asio::awaitable<result<response>> upload_status(app::upload_service& uploads, request_context& ctx) {
   auto view = co_await uploads.status(ctx.who(), ctx.path_param("id"));
   if (!view)
     co_return file_error(view.error(), ctx.request_id());
   co_return json_response(200, upload_json(*view));
 }
 
-asio::awaitable<response> delete_file(app::delete_service& deletes, request_context& ctx) {
+asio::awaitable<result<response>> delete_file(app::delete_service& deletes, request_context& ctx) {
   const bool respond_async = prefers_async(ctx);
   auto done = co_await deletes.remove(ctx.who(), ctx.path_param("id"), respond_async,
                                       origin_of(ctx));

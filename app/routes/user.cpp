@@ -15,55 +15,46 @@ namespace {
 
 const route_options public_auth{access_rule::anyone(), rate_class::auth, false};
 
-asio::awaitable<response> register_user(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> register_user(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return error_response(body.error(), ctx.request_id());
-  auto email = string_field(*body, "email");
-  auto username = string_field(*body, "username");
-  auto password = string_field(*body, "password");
-  for (const auto* field : {&email, &username, &password}) {
-    if (!*field)
-      co_return error_response(field->error(), ctx.request_id());
-  }
+    co_return body.error();
+  json_fields read(*body);
+  auto email = read.text("email");
+  auto username = read.text("username");
+  auto password = read.text("password");
+  if (read.failed())
+    co_return read.problem();
   auto meta = meta_of(ctx);
-  auto user = co_await accounts.register_user(std::move(*email), std::move(*username),
-                                              std::move(*password), std::move(meta));
+  auto user = co_await accounts.register_user(std::move(email), std::move(username),
+                                              std::move(password), std::move(meta));
   if (!user)
-    co_return error_response(user.error(), ctx.request_id());
+    co_return user.error();
   boost::json::object out{{"user", user_json(*user)}};
   co_return json_response(201, out).with_header("Location", "/api/v1/auth/me");
 }
 
-asio::awaitable<response> login(app::account_service& accounts, const config::settings& settings,
+asio::awaitable<result<response>> login(app::account_service& accounts, const config::settings& settings,
                                 request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return error_response(body.error(), ctx.request_id());
-  auto email = optional_string_field(*body, "email");
-  auto username = optional_string_field(*body, "username");
-  auto password = string_field(*body, "password");
-  auto cookies = optional_bool_field(*body, "cookies");
-  if (!email)
-    co_return error_response(email.error(), ctx.request_id());
-  if (!username)
-    co_return error_response(username.error(), ctx.request_id());
-  if (!password)
-    co_return error_response(password.error(), ctx.request_id());
-  if (!cookies)
-    co_return error_response(cookies.error(), ctx.request_id());
-  const bool cookie_mode = cookies->value_or(false);
+    co_return body.error();
+  json_fields read(*body);
+  auto email = read.optional_text("email");
+  auto username = read.optional_text("username");
+  auto password = read.text("password");
+  const bool cookie_mode = read.optional_flag("cookies").value_or(false);
+  if (read.failed())
+    co_return read.problem();
   if (cookie_mode && !settings.auth.cookie_mode) {
-    co_return error_response(
-        make_error(errc::validation_failed, "cookie mode is disabled", "cookies"),
-        ctx.request_id());
+    co_return make_error(errc::validation_failed, "cookie mode is disabled", "cookies");
   }
-  std::string name = email->value_or(username->value_or(""));
+  std::string name = email.value_or(username.value_or(""));
 
   auto meta = meta_of(ctx);
-  auto done = co_await accounts.login(std::move(name), std::move(*password), std::move(meta));
+  auto done = co_await accounts.login(std::move(name), std::move(password), std::move(meta));
   if (!done)
-    co_return error_response(done.error(), ctx.request_id());
+    co_return done.error();
   auto out = token_fields(done->tokens, cookie_mode);
   out["user"] = user_json(done->user);
   auto res = json_response(200, out);
@@ -72,36 +63,35 @@ asio::awaitable<response> login(app::account_service& accounts, const config::se
   co_return res;
 }
 
-asio::awaitable<response> request_reset(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> request_reset(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return error_response(body.error(), ctx.request_id());
+    co_return body.error();
   auto email = string_field(*body, "email");
   if (!email)
-    co_return error_response(email.error(), ctx.request_id());
+    co_return email.error();
   auto meta = meta_of(ctx);
   auto accepted = co_await accounts.request_password_reset(std::move(*email), std::move(meta));
   if (!accepted)
-    co_return error_response(accepted.error(), ctx.request_id());
+    co_return accepted.error();
   // Same answer whether or not the account exists.
   co_return json_response(202, boost::json::object{{"status", "accepted"}});
 }
 
-asio::awaitable<response> confirm_reset(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> confirm_reset(app::account_service& accounts, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
-    co_return error_response(body.error(), ctx.request_id());
-  auto token = string_field(*body, "token");
-  auto password = string_field(*body, "password");
-  if (!token)
-    co_return error_response(token.error(), ctx.request_id());
-  if (!password)
-    co_return error_response(password.error(), ctx.request_id());
+    co_return body.error();
+  json_fields read(*body);
+  auto token = read.text("token");
+  auto password = read.text("password");
+  if (read.failed())
+    co_return read.problem();
   auto meta = meta_of(ctx);
-  auto done = co_await accounts.confirm_password_reset(std::move(*token), std::move(*password),
+  auto done = co_await accounts.confirm_password_reset(std::move(token), std::move(password),
                                                        std::move(meta));
   if (!done)
-    co_return error_response(done.error(), ctx.request_id());
+    co_return done.error();
   co_return response::empty(204);
 }
 

@@ -14,7 +14,9 @@
 
 namespace kemas::http {
 
-using handler = std::function<boost::asio::awaitable<response>(request_context&)>;
+// A handler answers with a response, or with the error to answer: the session maps every
+// error to its status and JSON body in one place (error_response.hpp), with the request id.
+using handler = std::function<boost::asio::awaitable<result<response>>(request_context&)>;
 
 // Which rate-limit class a route counts against (DESIGN.md "Redis"): `auth` per client IP
 // (register, login, refresh, reset); authenticated routes count `general` per user, or

@@ -154,7 +154,10 @@ asio::awaitable<response> dispatch(const route_match& match, request_context& ct
       if (auto refused = co_await guard->admit(ctx, *match.matched))
         co_return std::move(*refused);
     }
-    co_return co_await match.matched->handle(ctx);
+    auto answered = co_await match.matched->handle(ctx);
+    if (answered)
+      co_return std::move(*answered);
+    failed = error_response(answered.error(), ctx.request_id());
   } catch (const error_exception& e) {
     failed = error_response(e.err(), ctx.request_id());
   } catch (const backend_unavailable& e) {

@@ -4,17 +4,16 @@
 
 namespace kemas::commands {
 namespace {
-constexpr enum_names<command_type, 5> type_names{{{command_type::upload, "upload"},
-                                                  {command_type::delete_file, "delete"},
-                                                  {command_type::upgrade, "upgrade"},
-                                                  {command_type::expire, "expire"},
-                                                  {command_type::expire_sweep, "expire-sweep"}}};
+constexpr ordinal_names<5> type_names{{"upload", "delete", "upgrade", "expire", "expire-sweep"}};
+static_assert(type_names.size() == static_cast<std::size_t>(command_type::expire_sweep) + 1);
 }  // namespace
 
-std::string_view to_string(command_type type) noexcept { return name_of(type_names, type); }
+std::string_view to_string(command_type type) noexcept {
+  return name_of(type_names, type);
+}
 
 std::optional<command_type> command_type_from_string(std::string_view name) noexcept {
-  return value_of(type_names, name);
+  return value_of<command_type>(type_names, name);
 }
 
 }  // namespace kemas::commands

@@ -93,18 +93,10 @@ std::optional<envelope_problem> only_known_fields(const json::object& object,
 }  // namespace
 
 const char* to_string(envelope_error code) noexcept {
-  static constexpr enum_names<envelope_error, 11> names{{
-      {envelope_error::too_big, "too_big"},
-      {envelope_error::not_json, "not_json"},
-      {envelope_error::not_object, "not_object"},
-      {envelope_error::missing_field, "missing_field"},
-      {envelope_error::wrong_type, "wrong_type"},
-      {envelope_error::unexpected_field, "unexpected_field"},
-      {envelope_error::bad_uuid, "bad_uuid"},
-      {envelope_error::unknown_type, "unknown_type"},
-      {envelope_error::unsupported_version, "unsupported_version"},
-      {envelope_error::bad_timestamp, "bad_timestamp"},
-      {envelope_error::bad_request_id, "bad_request_id"}}};
+  static constexpr ordinal_names<11> names{
+      {"too_big", "not_json", "not_object", "missing_field", "wrong_type", "unexpected_field",
+       "bad_uuid", "unknown_type", "unsupported_version", "bad_timestamp", "bad_request_id"}};
+  static_assert(names.size() == static_cast<std::size_t>(envelope_error::bad_request_id) + 1);
   return name_of(names, code).data();
 }
 
@@ -112,8 +104,8 @@ void throw_exception_from_error(const envelope_problem& problem, const boost::so
   throw std::runtime_error(problem.message);
 }
 
-boost::system::result<envelope, envelope_problem> decode_envelope(
-    std::string_view text, const decode_limits& limits) {
+boost::system::result<envelope, envelope_problem> decode_envelope(std::string_view text,
+                                                                  const decode_limits& limits) {
   if (text.size() > limits.max_bytes) {
     return problem(envelope_error::too_big, "message of " + std::to_string(text.size()) +
                                                 " bytes exceeds the limit of " +
@@ -161,11 +153,10 @@ boost::system::result<envelope, envelope_problem> decode_envelope(
     return version.error();
   const auto number = (*version)->to_number<std::int64_t>(ec);
   if (ec || number != envelope_version) {
-    return problem(envelope_error::unsupported_version,
-                   "field 'version': " + quoted(**version) +
-                       " is not supported (this worker "
-                       "understands " +
-                       std::to_string(envelope_version) + ")");
+    return problem(envelope_error::unsupported_version, "field 'version': " + quoted(**version) +
+                                                            " is not supported (this worker "
+                                                            "understands " +
+                                                            std::to_string(envelope_version) + ")");
   }
   decoded.version = static_cast<int>(number);
 

@@ -73,8 +73,15 @@ payload_result<upload> decode(std::type_identity<upload>, const envelope& from) 
   if (*object_key != model::object_key_for(*owner, *file_id))
     return read.fail("field 'object_key' is not u/{owner}/{file_id}");
 
-  upload out{*owner,        *upload_id,        *file_id, std::move(*name), std::move(*content_type),
-             *size,         std::move(*sha256), std::move(*object_key), std::nullopt};
+  upload out{*owner,
+             *upload_id,
+             *file_id,
+             std::move(*name),
+             std::move(*content_type),
+             *size,
+             std::move(*sha256),
+             std::move(*object_key),
+             std::nullopt};
   if (*inline_text) {
     out.inline_body = base64_decode(**inline_text);
     if (!out.inline_body)

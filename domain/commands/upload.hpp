@@ -27,8 +27,8 @@ struct upload {
   std::string name;          // a valid file name (domain/file_name.hpp)
   std::string content_type;  // 1..255 characters
   std::uint64_t size = 0;
-  std::string sha256;  // 64 lower-case hex digits
-  std::string object_key;  // model::object_key_for(owner, file_id), nothing else
+  std::string sha256;                      // 64 lower-case hex digits
+  std::string object_key;                  // model::object_key_for(owner, file_id), nothing else
   std::optional<std::string> inline_body;  // the bytes, when they ride in the message
 
   bool operator==(const upload&) const = default;

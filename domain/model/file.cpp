@@ -4,15 +4,16 @@
 
 namespace kemas::model {
 namespace {
-constexpr enum_names<file_state, 3> state_names{{{file_state::active, "active"},
-                                                 {file_state::locked, "locked"},
-                                                 {file_state::deleted, "deleted"}}};
+constexpr ordinal_names<3> state_names{{"active", "locked", "deleted"}};
+static_assert(state_names.size() == static_cast<std::size_t>(file_state::deleted) + 1);
 }  // namespace
 
-std::string_view to_string(file_state state) noexcept { return name_of(state_names, state); }
+std::string_view to_string(file_state state) noexcept {
+  return name_of(state_names, state);
+}
 
 std::optional<file_state> file_state_from(std::string_view name) noexcept {
-  return value_of(state_names, name);
+  return value_of<file_state>(state_names, name);
 }
 
 }  // namespace kemas::model

@@ -5,27 +5,21 @@
 namespace kemas::model {
 namespace {
 
-constexpr enum_names<rejection_reason, 6> reason_names{{
-    {rejection_reason::too_large, "too_large"},
-    {rejection_reason::name_taken, "name_taken"},
-    {rejection_reason::quota_exceeded, "quota_exceeded"},
-    {rejection_reason::checksum_mismatch, "checksum_mismatch"},
-    {rejection_reason::object_missing, "object_missing"},
-    {rejection_reason::not_queued, "not_queued"},
-}};
+constexpr ordinal_names<6> reason_names{{"too_large", "name_taken", "quota_exceeded",
+                                         "checksum_mismatch", "object_missing", "not_queued"}};
+static_assert(reason_names.size() == static_cast<std::size_t>(rejection_reason::not_queued) + 1);
 
-constexpr enum_names<upload_state, 3> state_names{{
-    {upload_state::pending, "pending"},
-    {upload_state::committed, "committed"},
-    {upload_state::rejected, "rejected"},
-}};
+constexpr ordinal_names<3> state_names{{"pending", "committed", "rejected"}};
+static_assert(state_names.size() == static_cast<std::size_t>(upload_state::rejected) + 1);
 
 }  // namespace
 
-std::string_view to_string(upload_state state) noexcept { return name_of(state_names, state); }
+std::string_view to_string(upload_state state) noexcept {
+  return name_of(state_names, state);
+}
 
 std::optional<upload_state> upload_state_from(std::string_view name) noexcept {
-  return value_of(state_names, name);
+  return value_of<upload_state>(state_names, name);
 }
 
 std::string_view to_string(rejection_reason reason) noexcept {
@@ -33,13 +27,14 @@ std::string_view to_string(rejection_reason reason) noexcept {
 }
 
 rejection_reason rejection_reason_from(std::string_view name) noexcept {
-  return value_of(reason_names, name).value_or(rejection_reason::unknown);
+  return value_of<rejection_reason>(reason_names, name).value_or(rejection_reason::unknown);
 }
 
 error rejection_error(rejection_reason reason) {
   switch (reason) {
     case rejection_reason::quota_exceeded:
-      return make_error(errc::quota_exceeded, "the file does not fit in your storage quota", "file");
+      return make_error(errc::quota_exceeded, "the file does not fit in your storage quota",
+                        "file");
     case rejection_reason::too_large:
       return make_error(errc::payload_too_large, "the file exceeds your plan's maximum file size",
                         "file");

@@ -1,8 +1,9 @@
 #pragma once
 // object_streams: the bucket as the api sees it — bodies streamed in as they arrive, objects
 // streamed out to clients (the workers' blocking view is object_store.hpp). Implemented by
-// adapters/s3 (s3_object_streams) and in memory for unit tests. Faults are values: backend_unavailable (the store failed or answered
-// something unusable), logged by the implementation with the detail.
+// adapters/s3 (s3_object_streams) and in memory for unit tests. Faults are values:
+// backend_unavailable (the store failed or answered something unusable), logged by the
+// implementation with the detail.
 
 #include <cstdint>
 #include <memory>

@@ -36,7 +36,9 @@ struct payment_outcome {
   static payment_outcome paid(std::string reference) {
     return {status::paid, {}, std::move(reference)};
   }
-  static payment_outcome declined(std::string why) { return {status::declined, std::move(why), {}}; }
+  static payment_outcome declined(std::string why) {
+    return {status::declined, std::move(why), {}};
+  }
   static payment_outcome unavailable(std::string why) {
     return {status::unavailable, std::move(why), {}};
   }

@@ -90,7 +90,7 @@ struct due_account {
 };
 
 struct sweep_start {
-  bool processed = false;    // this sweep ran to its end before
+  bool processed = false;      // this sweep ran to its end before
   std::int64_t cutoff_us = 0;  // the database's now(): accounts due by then are swept
 };
 

@@ -269,7 +269,7 @@ TEST_CASE("an account locks after N failures from different IPs") {
 }
 
 namespace {
-boost::asio::awaitable<kemas::http::response> probe_ok(kemas::http::request_context&) {
+boost::asio::awaitable<kemas::result<kemas::http::response>> probe_ok(kemas::http::request_context&) {
   co_return kemas::http::response::json(200, R"({"ok":true})");
 }
 void add_probe_routes(kemas::app::api_application& app) {

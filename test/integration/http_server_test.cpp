@@ -33,16 +33,16 @@ kemas::config::http_settings small_limits() {
   return s;
 }
 
-boost::asio::awaitable<http::response> echo(http::request_context& ctx) {
+boost::asio::awaitable<kemas::result<http::response>> echo(http::request_context& ctx) {
   auto body = co_await ctx.read_body();
   if (!body)
-    co_return http::error_response(body.error(), ctx.request_id());
+    co_return body.error();
   co_return http::response::text(200, *body);
 }
 
 std::atomic<int> slow_requests_entered{0};
 
-boost::asio::awaitable<http::response> slow(http::request_context&) {
+boost::asio::awaitable<kemas::result<http::response>> slow(http::request_context&) {
   ++slow_requests_entered;
   boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, 400ms);
   co_await timer.async_wait(boost::asio::use_awaitable);
@@ -70,7 +70,7 @@ class counting_source final : public http::body_source {
   std::string buffer_;
 };
 
-boost::asio::awaitable<http::response> streamed(int chunks, int fail_after) {
+boost::asio::awaitable<kemas::result<http::response>> streamed(int chunks, int fail_after) {
   http::response r;
   r.content_type = "application/octet-stream";
   r.stream = std::make_shared<counting_source>(chunks, fail_after);
@@ -89,7 +89,7 @@ struct fixture {
     api.routes.add(http::method::get, "/broken-stream",
                    [](http::request_context&) { return streamed(3, 1); });
     api.routes.add(http::method::get, "/ok",
-                   [](http::request_context&) -> boost::asio::awaitable<http::response> {
+                   [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
                      co_return http::response::json(200, R"({"ok":true})");
                    });
     port = api.start();
@@ -186,7 +186,7 @@ TEST_CASE("connections over the cap are refused with 503") {
   s.max_connections = 2;
   kemas::test::test_api_server api{s};
   api.routes.add(http::method::get, "/ok",
-                 [](http::request_context&) -> boost::asio::awaitable<http::response> {
+                 [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
                    co_return http::response::json(200, "{}");
                  });
   const auto port = api.start();
@@ -242,7 +242,7 @@ TEST_CASE_FIXTURE(fixture, "a stream failing midway cuts the connection instead 
 
 TEST_CASE("query parameters are read safely with and without a query string") {
   kemas::test::test_api_server api{small_limits()};
-  api.routes.add(http::method::get, "/q", [](http::request_context& ctx) -> boost::asio::awaitable<http::response> {
+  api.routes.add(http::method::get, "/q", [](http::request_context& ctx) -> boost::asio::awaitable<kemas::result<http::response>> {
     auto v = ctx.query_param("name");
     co_return http::response::text(200, v ? "[" + *v + "]" : "none");
   });

@@ -10,10 +10,11 @@
 
 int main() {
   for (const auto& sample : kemas::test::command_samples()) {
-    boost::json::object line{{"name", sample.name},
-                             {"codec_accepts", sample.codec_accepts},
-                             {"schema_refuses", sample.schema_refuses},
-                             {"command", boost::json::parse(kemas::commands::encode_envelope(sample.command))}};
+    boost::json::object line{
+        {"name", sample.name},
+        {"codec_accepts", sample.codec_accepts},
+        {"schema_refuses", sample.schema_refuses},
+        {"command", boost::json::parse(kemas::commands::encode_envelope(sample.command))}};
     std::cout << boost::json::serialize(line) << "\n";
   }
   return 0;

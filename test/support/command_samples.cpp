@@ -15,8 +15,10 @@ const timestamp issued = *parse_rfc3339("2030-01-02T03:04:05.678Z");
 
 template <class Command>
 commands::envelope envelope_of(const Command& command) {
-  return commands::make_envelope(
-      command, {"c0ffee00-0000-4000-8000-000000000001", issued, "req-sample", {std::nullopt, "203.0.113.9"}});
+  return commands::make_envelope(command, {"c0ffee00-0000-4000-8000-000000000001",
+                                           issued,
+                                           "req-sample",
+                                           {std::nullopt, "203.0.113.9"}});
 }
 
 commands::upload upload_of(std::optional<std::string> inline_body) {
@@ -74,20 +76,21 @@ std::vector<command_sample> command_samples() {
   out.push_back(refused("upload with a bad upload_id", upload, true, set("upload_id", "abc")));
   out.push_back(refused("upload with a name holding '/'", upload, true, set("name", "a/b")));
   out.push_back(refused("upload named '..'", upload, true, set("name", "..")));
-  out.push_back(refused("upload with an empty content type", upload, true,
-                        set("content_type", "")));
-  out.push_back(refused("upload with a key elsewhere", upload, true,
-                        set("object_key", boost::json::string("u/" + owner.to_string() + "/somewhere-else"))));
-  out.push_back(refused("upload with another owner's key", upload, false,
-                        set("object_key", boost::json::string(model::object_key_for(other, file)))));
+  out.push_back(
+      refused("upload with an empty content type", upload, true, set("content_type", "")));
+  out.push_back(refused(
+      "upload with a key elsewhere", upload, true,
+      set("object_key", boost::json::string("u/" + owner.to_string() + "/somewhere-else"))));
+  out.push_back(
+      refused("upload with another owner's key", upload, false,
+              set("object_key", boost::json::string(model::object_key_for(other, file)))));
   out.push_back(refused("upload with inline bytes not base64", inline_upload, true,
                         set("inline_base64", "not base64!")));
   out.push_back(refused("upload without an owner", upload, true, no_actor));
   out.push_back(refused("delete without file_id", deletion, true, drop("file_id")));
   out.push_back(refused("delete without an owner", deletion, true, no_actor));
   out.push_back(refused("upgrade with a bad order_id", upgrade, true, set("order_id", "x")));
-  out.push_back(refused("upgrade of a plan name out of rule", upgrade, true,
-                        set("plan", "Gold!")));
+  out.push_back(refused("upgrade of a plan name out of rule", upgrade, true, set("plan", "Gold!")));
   out.push_back(refused("upgrade without a buyer", upgrade, true, no_actor));
   out.push_back(refused("expire with due_at not a time", expire, true, set("due_at", "soon")));
   out.push_back(refused("expire without user_id", expire, true, drop("user_id")));

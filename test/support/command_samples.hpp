@@ -14,10 +14,10 @@
 namespace kemas::test {
 
 struct command_sample {
-  std::string name;              // what it shows, e.g. "upload without its sha256"
+  std::string name;  // what it shows, e.g. "upload without its sha256"
   commands::envelope command;
   bool codec_accepts = true;
-  bool schema_refuses = false;   // meaningful when !codec_accepts
+  bool schema_refuses = false;  // meaningful when !codec_accepts
 };
 
 std::vector<command_sample> command_samples();

@@ -10,7 +10,9 @@
 namespace kemas::test {
 namespace {
 
-error not_found(std::string what) { return make_error(errc::not_found, "no such " + what); }
+error not_found(std::string what) {
+  return make_error(errc::not_found, "no such " + what);
+}
 
 // Yields its bytes in one chunk, then the end.
 class memory_source final : public ports::byte_source {
@@ -245,9 +247,15 @@ ports::async<result<model::plan>> memory_plan_store::create(ports::plan_fields f
     if (p.name == fields.name)
       co_return make_error(errc::conflict, "a plan with this name exists", "name");
   }
-  model::plan plan{next_id_++,           fields.name,        fields.display_name,
-                   fields.quota_bytes,   fields.max_file_bytes, fields.price_cents,
-                   fields.currency,      fields.duration_seconds, fields.is_public};
+  model::plan plan{next_id_++,
+                   fields.name,
+                   fields.display_name,
+                   fields.quota_bytes,
+                   fields.max_file_bytes,
+                   fields.price_cents,
+                   fields.currency,
+                   fields.duration_seconds,
+                   fields.is_public};
   plans_.push_back(plan);
   events.push_back(std::move(event));
   co_return plan;
@@ -259,13 +267,20 @@ ports::async<result<model::plan>> memory_plan_store::update(std::int32_t id,
   for (auto& p : plans_) {
     if (p.id != id)
       continue;
-    if (patch.display_name) p.display_name = *patch.display_name;
-    if (patch.quota_bytes) p.quota_bytes = *patch.quota_bytes;
-    if (patch.max_file_bytes) p.max_file_bytes = *patch.max_file_bytes;
-    if (patch.price_cents) p.price_cents = *patch.price_cents;
-    if (patch.currency) p.currency = *patch.currency;
-    if (patch.duration_seconds) p.duration_seconds = *patch.duration_seconds;
-    if (patch.is_public) p.is_public = *patch.is_public;
+    if (patch.display_name)
+      p.display_name = *patch.display_name;
+    if (patch.quota_bytes)
+      p.quota_bytes = *patch.quota_bytes;
+    if (patch.max_file_bytes)
+      p.max_file_bytes = *patch.max_file_bytes;
+    if (patch.price_cents)
+      p.price_cents = *patch.price_cents;
+    if (patch.currency)
+      p.currency = *patch.currency;
+    if (patch.duration_seconds)
+      p.duration_seconds = *patch.duration_seconds;
+    if (patch.is_public)
+      p.is_public = *patch.is_public;
     events.push_back(std::move(event));
     co_return p;
   }
@@ -330,8 +345,7 @@ void memory_billing_store::add_order(const uuid& user, model::order order) {
 
 // --- objects -------------------------------------------------------------------------------
 
-std::unique_ptr<ports::object_upload> memory_object_streams::upload(std::string key,
-                                                                    std::string) {
+std::unique_ptr<ports::object_upload> memory_object_streams::upload(std::string key, std::string) {
   return std::make_unique<memory_upload>(*this, std::move(key), inline_max_);
 }
 

@@ -90,8 +90,8 @@ class memory_plan_store final : public ports::plan_store {
                                            model::event_draft event) override;
   ports::async<result<void>> remove(std::int32_t id, model::event_draft event) override;
 
-  std::set<std::int32_t> in_use;             // plans an account or an order refers to
-  std::vector<model::event_draft> events;    // what create/update/remove emitted
+  std::set<std::int32_t> in_use;           // plans an account or an order refers to
+  std::vector<model::event_draft> events;  // what create/update/remove emitted
 
  private:
   std::vector<model::plan> plans_;

@@ -35,8 +35,8 @@ std::optional<ports::object_fault> memory_object_store::take_fault() {
   return ports::object_fault{failure_, "injected fault (test)"};
 }
 
-ports::object_result<void> memory_object_store::put(const std::string& key,
-                                                    std::string_view bytes, const std::string&) {
+ports::object_result<void> memory_object_store::put(const std::string& key, std::string_view bytes,
+                                                    const std::string&) {
   std::lock_guard lock(mutex_);
   if (auto fault = take_fault())
     return *fault;

@@ -56,7 +56,8 @@ void memory_file_commands::add_file(const uuid& file_id, file_row row) {
   files_[file_id] = std::move(row);
 }
 
-std::optional<memory_file_commands::account> memory_file_commands::account_of(const uuid& id) const {
+std::optional<memory_file_commands::account> memory_file_commands::account_of(
+    const uuid& id) const {
   std::lock_guard lock(mutex_);
   const auto found = accounts_.find(id);
   return found == accounts_.end() ? std::nullopt : std::optional(found->second);
@@ -174,7 +175,8 @@ void memory_plan_commands::add_account(const uuid& id, account state) {
   accounts_[id] = std::move(state);
 }
 
-std::optional<memory_plan_commands::account> memory_plan_commands::account_of(const uuid& id) const {
+std::optional<memory_plan_commands::account> memory_plan_commands::account_of(
+    const uuid& id) const {
   std::lock_guard lock(mutex_);
   const auto found = accounts_.find(id);
   return found == accounts_.end() ? std::nullopt : std::optional(found->second);
@@ -299,9 +301,9 @@ std::vector<ports::due_account> memory_plan_commands::due_accounts(
   for (const auto& [id, user] : accounts_) {
     if (!user.expires_at)
       continue;
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        user.expires_at->time_since_epoch())
-                        .count();
+    const auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(user.expires_at->time_since_epoch())
+            .count();
     if (us <= cutoff_us)
       all.push_back({id, *user.expires_at, us});
   }

@@ -7,8 +7,8 @@
 #include "app/services/plan_service.hpp"
 #include "domain/commands/expire_sweep.hpp"
 #include "domain/commands/upgrade.hpp"
-#include "test/support/io_threads.hpp"
 #include "test/support/ids.hpp"
+#include "test/support/io_threads.hpp"
 #include "test/support/memory_api_ports.hpp"
 
 #include <doctest/doctest.h>
@@ -113,8 +113,9 @@ TEST_CASE("plans: names never change and the fallback plan or one in use is not 
   CHECK(updated->price_cents == 400);
 
   const auto free = env.io.run(env.plans.find_by_name("free")).value();
-  CHECK(env.io.run(env.plan_service.remove(env.who, std::to_string(free.id), env.meta)).error().code ==
-        errc::conflict);
+  CHECK(env.io.run(env.plan_service.remove(env.who, std::to_string(free.id), env.meta))
+            .error()
+            .code == errc::conflict);
   env.plans.in_use.insert(premium.id);
   CHECK(env.io.run(env.plan_service.remove(env.who, std::to_string(premium.id), env.meta))
             .error()

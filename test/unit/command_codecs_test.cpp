@@ -28,7 +28,9 @@ commands::envelope envelope(commands::command_type type, std::string_view payloa
   return e;
 }
 
-timestamp at(std::string_view text) { return *parse_rfc3339(text); }
+timestamp at(std::string_view text) {
+  return *parse_rfc3339(text);
+}
 
 // Decodes `e` with its type's codec; re-encodes what it got. nullopt: refused (`why` set).
 std::optional<commands::envelope> round_trip(const commands::envelope& e, std::string& why) {
@@ -74,8 +76,8 @@ TEST_CASE("every sample: the codec accepts what it writes and refuses the rest")
 }
 
 TEST_CASE("a command of one type is not decoded as another") {
-  const auto deletion = commands::make_envelope(
-      commands::delete_file{*uuid::parse(user), *uuid::parse(user)}, {});
+  const auto deletion =
+      commands::make_envelope(commands::delete_file{*uuid::parse(user), *uuid::parse(user)}, {});
   const auto wrong = commands::decode_as<commands::upload>(deletion);
   REQUIRE_FALSE(wrong.has_value());
   CHECK(wrong.error().reason == "upload command expected, got delete");
@@ -98,19 +100,23 @@ TEST_CASE("upload: the owner is the actor and the key is u/{owner}/{file_id}") {
 }
 
 TEST_CASE("upgrade payload: order id and plan name with the actor as buyer") {
-  auto ok = commands::decode_as<commands::upgrade>(envelope(
-      commands::command_type::upgrade,
-      R"({"order_id":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE","plan":"premium"})", user));
+  auto ok = commands::decode_as<commands::upgrade>(
+      envelope(commands::command_type::upgrade,
+               R"({"order_id":"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE","plan":"premium"})", user));
   REQUIRE(ok.has_value());
   CHECK(ok->buyer.to_string() == user);
   CHECK(ok->order_id.to_string() == "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee");
   CHECK(ok->plan == "premium");
 
-  CHECK_FALSE(commands::decode_as<commands::upgrade>(envelope(
-      commands::command_type::upgrade, R"({"order_id":"x","plan":"premium"})", user)).has_value());
-  CHECK_FALSE(commands::decode_as<commands::upgrade>(
-      envelope(commands::command_type::upgrade,
-               R"({"order_id":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","plan":"Gold!"})", user)).has_value());
+  CHECK_FALSE(
+      commands::decode_as<commands::upgrade>(
+          envelope(commands::command_type::upgrade, R"({"order_id":"x","plan":"premium"})", user))
+          .has_value());
+  CHECK_FALSE(
+      commands::decode_as<commands::upgrade>(
+          envelope(commands::command_type::upgrade,
+                   R"({"order_id":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","plan":"Gold!"})", user))
+          .has_value());
   const auto no_buyer = commands::decode_as<commands::upgrade>(
       envelope(commands::command_type::upgrade,
                R"({"order_id":"aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee","plan":"premium"})"));
@@ -125,8 +131,10 @@ TEST_CASE("expire and expire-sweep payloads") {
   REQUIRE(expire.has_value());
   CHECK(expire->user_id.to_string() == user);
   CHECK(expire->due_at == at("2030-01-02T03:04:05.678Z"));
-  CHECK_FALSE(commands::decode_as<commands::expire>(envelope(
-      commands::command_type::expire, std::string(R"({"user_id":")") + user + R"(","due_at":"soon"})")).has_value());
+  CHECK_FALSE(commands::decode_as<commands::expire>(
+                  envelope(commands::command_type::expire,
+                           std::string(R"({"user_id":")") + user + R"(","due_at":"soon"})"))
+                  .has_value());
   // A payload that is not an object never reaches the codec: the envelope refuses it.
   const auto listed = commands::decode_envelope(
       R"({"id":"11111111-2222-4333-8444-555555555555","type":"expire","version":1,)"
@@ -134,14 +142,15 @@ TEST_CASE("expire and expire-sweep payloads") {
   REQUIRE_FALSE(listed.has_value());
   CHECK(listed.error().code == commands::envelope_error::wrong_type);
 
-  auto manual = commands::decode_as<commands::expire_sweep>(envelope(commands::command_type::expire_sweep, "{}"));
+  auto manual = commands::decode_as<commands::expire_sweep>(
+      envelope(commands::command_type::expire_sweep, "{}"));
   REQUIRE(manual.has_value());
   CHECK_FALSE(manual->slot);
-  auto slotted =
-      commands::decode_as<commands::expire_sweep>(envelope(commands::command_type::expire_sweep, R"({"slot":29000000})"));
+  auto slotted = commands::decode_as<commands::expire_sweep>(
+      envelope(commands::command_type::expire_sweep, R"({"slot":29000000})"));
   REQUIRE(slotted.has_value());
   CHECK(*slotted->slot == 29000000);
-  CHECK_FALSE(commands::decode_as<commands::expire_sweep>(envelope(commands::command_type::expire_sweep,
-                                                   R"({"slot":"1"})"))
+  CHECK_FALSE(commands::decode_as<commands::expire_sweep>(
+                  envelope(commands::command_type::expire_sweep, R"({"slot":"1"})"))
                   .has_value());
 }

@@ -24,7 +24,8 @@ namespace {
 using test::sequential_id;
 
 struct file_env {
-  std::shared_ptr<test::memory_file_commands> store = std::make_shared<test::memory_file_commands>();
+  std::shared_ptr<test::memory_file_commands> store =
+      std::make_shared<test::memory_file_commands>();
   std::shared_ptr<test::memory_object_store> bucket = std::make_shared<test::memory_object_store>();
   worker::upload_handler uploads{{store, bucket}};
   worker::delete_handler deletes{{store, bucket}};
@@ -81,7 +82,8 @@ TEST_CASE("a streamed upload is checked against the object the api stored") {
   file_env env;
   const auto ok = env.upload("b.bin", std::string(300, 'x'), false);
   REQUIRE(env.uploads.handle(ok).what == outcome::done);
-  CHECK(env.store->upload(file_env::payload(ok).upload_id)->state == model::upload_state::committed);
+  CHECK(env.store->upload(file_env::payload(ok).upload_id)->state ==
+        model::upload_state::committed);
 
   SUBCASE("missing: rejected as object_missing") {
     const auto lost = env.upload("c.bin", "data", false);

@@ -13,8 +13,8 @@
 #include "domain/commands/delete_file.hpp"
 #include "domain/commands/upload.hpp"
 #include "domain/model/object_key.hpp"
-#include "test/support/io_threads.hpp"
 #include "test/support/ids.hpp"
+#include "test/support/io_threads.hpp"
 #include "test/support/memory_api_ports.hpp"
 
 #include <doctest/doctest.h>
@@ -90,8 +90,8 @@ struct files_env {
 
   model::file add_file(std::string name, std::int64_t created_us,
                        model::file_state state = model::file_state::active) {
-    model::file f{sequential_id(), who.user_id, std::move(name), "text/plain", 10, std::string(64, 'a'),
-                  "", state, created_us};
+    model::file f{sequential_id(),      who.user_id, std::move(name), "text/plain", 10,
+                  std::string(64, 'a'), "",          state,           created_us};
     f.object_key = model::object_key_for(who.user_id, f.id);
     files.add(f);
     objects.objects[f.object_key] = "0123456789";
@@ -125,7 +125,8 @@ TEST_CASE("upload: a larger body goes to its generated key and the command names
   files_env env;
   env.commit_uploads();
   const std::string body(40, 'x');
-  const auto view = env.upload(env.request("big.bin", body.size()), {body.substr(0, 25), body.substr(25)});
+  const auto view =
+      env.upload(env.request("big.bin", body.size()), {body.substr(0, 25), body.substr(25)});
   REQUIRE(view.has_value());
   const auto command = commands::decode_as<commands::upload>(env.bus.published().at(0)).value();
   CHECK_FALSE(command.inline_body);
@@ -151,7 +152,8 @@ TEST_CASE("upload: what cannot fit is refused before the body is read") {
 
 TEST_CASE("upload: a body that grows past the limits is cut and leaves nothing behind") {
   files_env env;
-  const auto too_big = env.upload(env.request("grows.bin"), {std::string(30, 'x'), std::string(30, 'x')});
+  const auto too_big =
+      env.upload(env.request("grows.bin"), {std::string(30, 'x'), std::string(30, 'x')});
   REQUIRE_FALSE(too_big.has_value());
   CHECK(too_big.error().code == errc::payload_too_large);
   CHECK(env.objects.abandoned == 1);
@@ -164,7 +166,8 @@ TEST_CASE("upload: a body that grows past the limits is cut and leaves nothing b
   CHECK(over.error().code == errc::quota_exceeded);
 }
 
-TEST_CASE("upload: when the command cannot be queued the upload is rejected and its object removed") {
+TEST_CASE(
+    "upload: when the command cannot be queued the upload is rejected and its object removed") {
   files_env env;
   env.bus.fail_next(1);
   const auto failed = env.upload(env.request("late.bin"), {std::string(40, 'z')});
@@ -174,7 +177,8 @@ TEST_CASE("upload: when the command cannot be queued the upload is rejected and 
   CHECK(env.objects.abandoned == 1);
 }
 
-TEST_CASE("upload: the worker's refusal comes back as the client's error or the wait ends pending") {
+TEST_CASE(
+    "upload: the worker's refusal comes back as the client's error or the wait ends pending") {
   files_env env;
   env.bus.on_publish = [&](const commands::envelope& e) {
     env.uploads.reject(commands::decode_as<commands::upload>(e)->upload_id,
@@ -196,7 +200,8 @@ TEST_CASE("upload: the worker's refusal comes back as the client's error or the 
   CHECK(mine.has_value());
   principal stranger;
   stranger.user_id = sequential_id();
-  const auto theirs = env.io.run(env.upload_service.status(stranger, pending->upload.id.to_string()));
+  const auto theirs =
+      env.io.run(env.upload_service.status(stranger, pending->upload.id.to_string()));
   REQUIRE_FALSE(theirs.has_value());
   CHECK(theirs.error().code == errc::not_found);
 }
@@ -208,10 +213,12 @@ TEST_CASE("delete: the owner's file goes through a delete command and others' id
     env.files.remove(commands::decode_as<commands::delete_file>(e)->file_id);
   };
   const app::command_origin origin{"req-del", env.who.user_id, "203.0.113.9"};
-  const auto done = env.io.run(env.delete_service.remove(env.who, file.id.to_string(), false, origin));
+  const auto done =
+      env.io.run(env.delete_service.remove(env.who, file.id.to_string(), false, origin));
   REQUIRE(done.has_value());
   CHECK(*done == app::deletion::committed);
-  const auto command = commands::decode_as<commands::delete_file>(env.bus.published().at(0)).value();
+  const auto command =
+      commands::decode_as<commands::delete_file>(env.bus.published().at(0)).value();
   CHECK(command.owner == env.who.user_id);
   CHECK(command.file_id == file.id);
 
@@ -227,7 +234,8 @@ TEST_CASE("delete: the owner's file goes through a delete command and others' id
   CHECK(env.bus.published().size() == 1);
 
   env.bus.on_publish = nullptr;
-  const auto later = env.io.run(env.delete_service.remove(env.who, mine_to_them.id.to_string(), true, origin));
+  const auto later =
+      env.io.run(env.delete_service.remove(env.who, mine_to_them.id.to_string(), true, origin));
   REQUIRE(later.has_value());
   CHECK(*later == app::deletion::pending);
 }
@@ -246,7 +254,8 @@ TEST_CASE("list: pages follow their cursors and a cursor is bound to its sort") 
   for (const auto& f : page1->list.files)
     seen.push_back(f.name);
   while (cursor) {
-    const auto page = env.io.run(env.file_service.list(env.who, {std::string("2"), cursor, std::nullopt, std::nullopt}));
+    const auto page = env.io.run(
+        env.file_service.list(env.who, {std::string("2"), cursor, std::nullopt, std::nullopt}));
     REQUIRE(page.has_value());
     for (const auto& f : page->list.files)
       seen.push_back(f.name);
@@ -258,7 +267,8 @@ TEST_CASE("list: pages follow their cursors and a cursor is bound to its sort") 
       env.who, {std::nullopt, page1->next_cursor, std::nullopt, std::string("name")}));
   REQUIRE_FALSE(wrong_sort.has_value());
   CHECK(wrong_sort.error().field == "cursor");
-  const auto bad_limit = env.io.run(env.file_service.list(env.who, {std::string("0"), std::nullopt, std::nullopt, std::nullopt}));
+  const auto bad_limit = env.io.run(
+      env.file_service.list(env.who, {std::string("0"), std::nullopt, std::nullopt, std::nullopt}));
   REQUIRE_FALSE(bad_limit.has_value());
   CHECK(bad_limit.error().field == "limit");
 }

@@ -10,9 +10,9 @@
 #include "test/support/memory_ports.hpp"
 #include "test/support/memory_stores.hpp"
 #include "workers/handlers/expire_handler.hpp"
+#include "workers/handlers/scheduled_commands.hpp"
 #include "workers/handlers/sweep_handler.hpp"
 #include "workers/handlers/upgrade_handler.hpp"
-#include "workers/handlers/scheduled_commands.hpp"
 
 #include <doctest/doctest.h>
 
@@ -27,8 +27,10 @@ namespace {
 using test::sequential_id;
 
 struct plan_env {
-  std::shared_ptr<test::memory_plan_commands> store = std::make_shared<test::memory_plan_commands>();
-  std::shared_ptr<test::recording_scheduler> scheduler = std::make_shared<test::recording_scheduler>();
+  std::shared_ptr<test::memory_plan_commands> store =
+      std::make_shared<test::memory_plan_commands>();
+  std::shared_ptr<test::recording_scheduler> scheduler =
+      std::make_shared<test::recording_scheduler>();
   std::shared_ptr<test::scripted_payments> payments = std::make_shared<test::scripted_payments>();
   worker::plan_ports ports;
   uuid buyer = sequential_id();
@@ -68,7 +70,8 @@ TEST_CASE("upgrade: charged once and paid then the expire scheduled for the new 
   const auto account = env.store->account_of(env.buyer);
   CHECK(account->plan == "premium");
   CHECK(account->expires_at == env.store->now + std::chrono::hours(24 * 30));
-  CHECK(env.payments->charged() == std::vector<std::string>{plan_env::order_of(command).to_string()});
+  CHECK(env.payments->charged() ==
+        std::vector<std::string>{plan_env::order_of(command).to_string()});
   const auto scheduled = env.scheduler->taken();
   REQUIRE(scheduled.size() == 1);
   CHECK(scheduled[0].due_at == *account->expires_at);
@@ -190,8 +193,8 @@ TEST_CASE("expire-sweep: one expire per due account across pages and once per sw
   due.insert(twin_b);
   env.store->add_account(sequential_id(), {"premium", env.store->now + 1h});  // not due
 
-  const auto sweep = commands::make_envelope(commands::expire_sweep{},
-                                             {sequential_id().to_string(), env.store->now, "req-sweep", {}});
+  const auto sweep = commands::make_envelope(
+      commands::expire_sweep{}, {sequential_id().to_string(), env.store->now, "req-sweep", {}});
   REQUIRE(worker::sweep_handler(env.ports, 3).handle(sweep).what == outcome::done);
   std::set<uuid> swept;
   for (const auto& item : env.scheduler->taken()) {
@@ -208,8 +211,8 @@ TEST_CASE("expire-sweep: one expire per due account across pages and once per sw
   CHECK(env.scheduler->taken().size() == due.size());
 
   env.scheduler->answer({false, "timeout (test)"});
-  const auto again = commands::make_envelope(commands::expire_sweep{},
-                                             {sequential_id().to_string(), env.store->now, "req-2", {}});
+  const auto again = commands::make_envelope(
+      commands::expire_sweep{}, {sequential_id().to_string(), env.store->now, "req-2", {}});
   CHECK(worker::sweep_handler(env.ports, 3).handle(again).what == outcome::retry);
   CHECK_FALSE(env.store->was_processed(again.id));
 }

@@ -7,7 +7,7 @@ using namespace kemas::http;
 namespace {
 handler noop() {
   return
-      [](request_context&) -> boost::asio::awaitable<response> { co_return response::empty(204); };
+      [](request_context&) -> boost::asio::awaitable<kemas::result<response>> { co_return response::empty(204); };
 }
 }  // namespace
 

@@ -2,6 +2,7 @@
 // sent, so they must be canonical before sending), the minimal XML reader, and how HTTP
 // answers are classified into error kinds.
 
+#include "adapters/crypto/tokens.hpp"
 #include "adapters/s3/canonical.hpp"
 #include "adapters/s3/error.hpp"
 #include "adapters/s3/xml.hpp"
@@ -44,8 +45,8 @@ TEST_CASE("s3 canonical_query sorts by encoded name and always writes '='") {
 }
 
 TEST_CASE("s3 sha256_hex") {
-  CHECK(sha256_hex("") == empty_payload_sha256);
-  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(kemas::crypto::sha256_hex("") == empty_payload_sha256);
+  CHECK(kemas::crypto::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("s3 xml reads S3 answers") {

@@ -3,12 +3,12 @@
 // scheduled command is published (delay bucket or kemas.commands). The payload codecs of
 // every type are command_codecs_test.cpp's.
 
+#include "workers/handlers/scheduled_commands.hpp"
 #include "adapters/amqp/command_scheduler.hpp"
 #include "domain/commands/envelope_codec.hpp"
 #include "domain/commands/expire.hpp"
 #include "domain/expiry_policy.hpp"
 #include "domain/rfc3339.hpp"
-#include "workers/handlers/scheduled_commands.hpp"
 
 #include <doctest/doctest.h>
 
@@ -22,7 +22,9 @@ namespace {
 
 const uuid user = *uuid::parse("0b7e2f3a-9c4d-4e5f-8a6b-7c8d9e0f1a2b");
 
-timestamp at(std::string_view text) { return *parse_rfc3339(text); }
+timestamp at(std::string_view text) {
+  return *parse_rfc3339(text);
+}
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 // The ASCII text helpers (domain/text.hpp) and standard base64 (domain/base64.hpp).
 
-#include "domain/base64.hpp"
 #include "domain/text.hpp"
+#include "domain/base64.hpp"
 
 #include <doctest/doctest.h>
 
@@ -31,9 +31,9 @@ TEST_CASE("standard base64 round-trips and refuses what no encoder writes") {
   CHECK(base64("foobar") == "Zm9vYmFy");
   CHECK(base64("fo") == "Zm8=");
   CHECK(base64("\xff\xfe") == "//4=");
-  CHECK_FALSE(base64_decode("Zm8"));    // padding missing
-  CHECK_FALSE(base64_decode("Zm=8"));   // padding inside
-  CHECK_FALSE(base64_decode("Zm9="));   // non-zero unused bits
+  CHECK_FALSE(base64_decode("Zm8"));   // padding missing
+  CHECK_FALSE(base64_decode("Zm=8"));  // padding inside
+  CHECK_FALSE(base64_decode("Zm9="));  // non-zero unused bits
   CHECK_FALSE(base64_decode("Zm9v_-=="));
   CHECK_FALSE(base64_decode("Zg==="));
 }

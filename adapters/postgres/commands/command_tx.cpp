@@ -68,7 +68,7 @@ void record(soci::session& sql, const std::string& command_id, std::string_view 
 }
 
 model::event_draft draft_for(const commands::envelope& envelope, std::string type,
-                      std::string subject_type, std::string subject_id) {
+                             std::string subject_type, std::string subject_id) {
   model::event_draft draft;
   draft.type = std::move(type);
   draft.request_id = envelope.request_id;

@@ -28,7 +28,7 @@ void record(soci::session& sql, const std::string& command_id, std::string_view 
 // The event draft for a change a command made: its request id, the actor (`actor`, else
 // the envelope's actor.user_id) and ip, and the subject.
 model::event_draft draft_for(const commands::envelope& envelope, std::string type,
-                      std::string subject_type, std::string subject_id);
+                             std::string subject_type, std::string subject_id);
 
 timestamp from_ms(long long ms);
 

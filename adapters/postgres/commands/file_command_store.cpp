@@ -177,7 +177,8 @@ ports::file_deletion soft_delete(soci::session& sql, const commands::envelope& e
 }  // namespace
 
 bool file_command_store::processed(const std::string& command_id) {
-  return run_transaction(*pool_, [&](soci::session& sql) { return command_tx::processed(sql, command_id); });
+  return run_transaction(
+      *pool_, [&](soci::session& sql) { return command_tx::processed(sql, command_id); });
 }
 
 upload_commit file_command_store::commit_upload(const commands::envelope& envelope,

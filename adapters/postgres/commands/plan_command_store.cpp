@@ -24,7 +24,8 @@ constexpr const char* lock_user_sql =
     "FROM users u JOIN plans p ON p.id = u.plan_id "
     "WHERE u.id = CAST(:user_id AS uuid) FOR UPDATE OF u";
 
-constexpr const char* user_exists_sql = "SELECT count(*) FROM users WHERE id = CAST(:user_id AS uuid)";
+constexpr const char* user_exists_sql =
+    "SELECT count(*) FROM users WHERE id = CAST(:user_id AS uuid)";
 
 constexpr const char* plan_by_name_sql =
     "SELECT id, name, quota_bytes, price_cents, currency, COALESCE(duration_seconds, 0) "
@@ -68,15 +69,14 @@ constexpr const char* now_us_sql = "SELECT (extract(epoch FROM now()) * 1000000)
 #define KEMAS_DUE_COLUMNS                                                       \
   "SELECT id::text, ceil(extract(epoch FROM plan_expires_at) * 1000)::bigint, " \
   "       (extract(epoch FROM plan_expires_at) * 1000000)::bigint FROM users "
-#define KEMAS_DUE_CUTOFF                                                               \
+#define KEMAS_DUE_CUTOFF                                                                  \
   "WHERE plan_expires_at <= timestamptz 'epoch' + CAST(:cutoff_us AS bigint) * interval " \
   "'1 microsecond' "
 
 constexpr const char* due_first_page_sql =
     KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF "ORDER BY plan_expires_at, id LIMIT :row_limit";
 
-constexpr const char* due_next_page_sql =
-    KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF
+constexpr const char* due_next_page_sql = KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF
     "AND (plan_expires_at, id) > (timestamptz 'epoch' + CAST(:after_us AS bigint) * "
     "     interval '1 microsecond', CAST(:after_id AS uuid)) "
     "ORDER BY plan_expires_at, id LIMIT :row_limit";
@@ -186,14 +186,10 @@ upgrade_commit pay(soci::session& sql, const commands::envelope& envelope,
   command_tx::record(sql, envelope.id, "paid");
 
   auto event = command_tx::draft_for(envelope, "plan.upgraded", "user", user_id);
-  event.data = {{"plan", upgrade.plan},
-                {"from_plan", buyer->plan_name},
-                {"order_id", order_id},
-                {"amount_cents", plan.price_cents},
-                {"currency", plan.currency},
-                {"expires_at", format_rfc3339(*out.expires_at)},
-                {"unlocked", locks.unlocked},
-                {"locked", locks.locked},
+  event.data = {{"plan", upgrade.plan},          {"from_plan", buyer->plan_name},
+                {"order_id", order_id},          {"amount_cents", plan.price_cents},
+                {"currency", plan.currency},     {"expires_at", format_rfc3339(*out.expires_at)},
+                {"unlocked", locks.unlocked},    {"locked", locks.locked},
                 {"payment_reference", reference}};
   append_event(sql, event);
   tx.commit();
@@ -327,8 +323,8 @@ upgrade_commit plan_command_store::fail_order(const commands::envelope& envelope
                                               const commands::upgrade& upgrade,
                                               const ports::plan_terms& plan,
                                               const std::string& reason) {
-  return run_transaction(*pool_,
-                         [&](soci::session& sql) { return fail(sql, envelope, upgrade, plan, reason); });
+  return run_transaction(
+      *pool_, [&](soci::session& sql) { return fail(sql, envelope, upgrade, plan, reason); });
 }
 
 ports::expiry_commit plan_command_store::apply_expiry(const commands::envelope& envelope,
@@ -368,8 +364,9 @@ std::vector<ports::due_account> plan_command_store::due_accounts(
     } else {
       const long long after_us = after->expires_us;
       const std::string after_id = after->user_id.to_string();
-      soci::rowset<soci::row> rows = (sql.prepare << due_next_page_sql, soci::use(cutoff),
-                                      soci::use(after_us), soci::use(after_id), soci::use(row_limit));
+      soci::rowset<soci::row> rows =
+          (sql.prepare << due_next_page_sql, soci::use(cutoff), soci::use(after_us),
+           soci::use(after_id), soci::use(row_limit));
       collect(rows);
     }
     return page;
@@ -377,7 +374,8 @@ std::vector<ports::due_account> plan_command_store::due_accounts(
 }
 
 void plan_command_store::record(const std::string& command_id, std::string_view outcome) {
-  run_transaction(*pool_, [&](soci::session& sql) { command_tx::record(sql, command_id, outcome); });
+  run_transaction(*pool_,
+                  [&](soci::session& sql) { command_tx::record(sql, command_id, outcome); });
 }
 
 }  // namespace kemas::postgres

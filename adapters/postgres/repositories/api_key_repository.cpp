@@ -51,18 +51,11 @@ constexpr const char* touch_key_sql =
 #undef KEMAS_KEY_COLUMNS
 
 model::api_key key_from_row(const soci::row& row) {
-  model::api_key key;
-  key.id = rows::id(row, 0);
-  key.user_id = rows::id(row, 1);
-  key.name = rows::text(row, 2);
-  key.prefix = rows::text(row, 3);
-  key.secret_hash = rows::text(row, 4);
-  key.scopes = rows::scopes(row, 5);
-  key.created_at = rows::time(row, 6);
-  key.last_used_at = rows::optional_time(row, 7);
-  key.expires_at = rows::optional_time(row, 8);
-  key.revoked_at = rows::optional_time(row, 9);
-  return key;
+  return {.id = rows::id(row, 0), .user_id = rows::id(row, 1), .name = rows::text(row, 2),
+          .prefix = rows::text(row, 3), .secret_hash = rows::text(row, 4),
+          .scopes = rows::scopes(row, 5), .created_at = rows::time(row, 6),
+          .last_used_at = rows::optional_time(row, 7), .expires_at = rows::optional_time(row, 8),
+          .revoked_at = rows::optional_time(row, 9)};
 }
 
 // Errors a create can meet because of its input; nullopt for anything else.

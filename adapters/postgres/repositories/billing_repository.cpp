@@ -40,16 +40,10 @@ constexpr const char* list_after_sql =
 #undef KEMAS_ORDER_COLUMNS
 
 model::order order_from_row(const soci::row& row) {
-  model::order o;
-  o.id = rows::id(row, 0);
-  o.plan = rows::text(row, 1);
-  o.amount_cents = rows::int64(row, 2);
-  o.currency = rows::text(row, 3);
-  o.state = rows::text(row, 4);
-  o.reason = rows::text(row, 5);
-  o.expires_at = rows::optional_time(row, 6);
-  o.created_us = rows::int64(row, 7);
-  return o;
+  return {.id = rows::id(row, 0), .plan = rows::text(row, 1), .amount_cents = rows::int64(row, 2),
+          .currency = rows::text(row, 3), .state = rows::text(row, 4),
+          .reason = rows::text(row, 5), .expires_at = rows::optional_time(row, 6),
+          .created_us = rows::int64(row, 7)};
 }
 
 ports::order_page read_orders(soci::session& sql, const std::string& user, unsigned limit,

@@ -62,17 +62,11 @@ model::file_state parse_state(const std::string& text) {
 }
 
 model::file file_from_row(const soci::row& row) {
-  model::file f;
-  f.id = rows::id(row, 0);
-  f.owner_id = rows::id(row, 1);
-  f.name = rows::text(row, 2);
-  f.content_type = rows::text(row, 3);
-  f.size = static_cast<std::uint64_t>(rows::int64(row, 4));
-  f.sha256 = rows::text(row, 5);
-  f.object_key = rows::text(row, 6);
-  f.state = parse_state(rows::text(row, 7));
-  f.created_us = rows::int64(row, 8);
-  return f;
+  return {.id = rows::id(row, 0), .owner_id = rows::id(row, 1), .name = rows::text(row, 2),
+          .content_type = rows::text(row, 3),
+          .size = static_cast<std::uint64_t>(rows::int64(row, 4)), .sha256 = rows::text(row, 5),
+          .object_key = rows::text(row, 6), .state = parse_state(rows::text(row, 7)),
+          .created_us = rows::int64(row, 8)};
 }
 
 std::vector<model::file> read_page(soci::session& sql, const ports::file_list_query& q) {

@@ -53,20 +53,12 @@ constexpr const char* delete_sql = "DELETE FROM plans WHERE id = :id";
 #undef KEMAS_PLAN_COLUMNS
 
 model::plan plan_from_row(const soci::row& row) {
-  model::plan p;
-  p.id = static_cast<std::int32_t>(rows::int64(row, 0));
-  p.name = rows::text(row, 1);
-  p.display_name = rows::text(row, 2);
-  p.quota_bytes = rows::int64(row, 3);
-  p.max_file_bytes = rows::int64(row, 4);
-  p.price_cents = rows::int64(row, 5);
-  p.currency = rows::text(row, 6);
-  if (row.get_indicator(7) == soci::i_ok)
-    p.duration_seconds = rows::int64(row, 7);
-  p.is_public = rows::boolean(row, 8);
-  p.created_at = rows::time(row, 9);
-  p.updated_at = rows::time(row, 10);
-  return p;
+  return {.id = static_cast<std::int32_t>(rows::int64(row, 0)), .name = rows::text(row, 1),
+          .display_name = rows::text(row, 2), .quota_bytes = rows::int64(row, 3),
+          .max_file_bytes = rows::int64(row, 4), .price_cents = rows::int64(row, 5),
+          .currency = rows::text(row, 6), .duration_seconds = rows::optional_int64(row, 7),
+          .is_public = rows::boolean(row, 8), .created_at = rows::time(row, 9),
+          .updated_at = rows::time(row, 10)};
 }
 
 boost::json::value duration_json(const std::optional<std::int64_t>& d) {

@@ -75,6 +75,12 @@ std::optional<timestamp> optional_time(const soci::row& row, std::size_t column)
   return time(row, column);
 }
 
+std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t column) {
+  if (row.get_indicator(column) == soci::i_null)
+    return std::nullopt;
+  return int64(row, column);
+}
+
 scope_set scopes(const soci::row& row, std::size_t column) {
   scope_set out;
   if (row.get_indicator(column) == soci::i_null)

@@ -28,6 +28,7 @@ uuid id(const soci::row& row, std::size_t column);
 kemas::role role(const soci::row& row, std::size_t column);
 timestamp time(const soci::row& row, std::size_t column);
 std::optional<timestamp> optional_time(const soci::row& row, std::size_t column);
+std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t column);
 // Comma-separated scope names (array_to_string(scopes, ',')); unknown names are skipped so
 // a scope retired in a later version only narrows what an old key may do.
 scope_set scopes(const soci::row& row, std::size_t column);

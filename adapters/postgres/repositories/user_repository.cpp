@@ -51,18 +51,11 @@ constexpr const char* update_disabled_sql =
 #undef KEMAS_USER_COLUMNS
 
 model::user user_from_row(const soci::row& row) {
-  model::user user;
-  user.id = rows::id(row, 0);
-  user.email = rows::text(row, 1);
-  user.username = rows::text(row, 2);
-  user.password_hash = rows::text(row, 3);
-  user.role = rows::role(row, 4);
-  user.plan = rows::text(row, 5);
-  user.plan_expires_at = rows::optional_time(row, 6);
-  user.used_bytes = rows::int64(row, 7);
-  user.disabled = rows::boolean(row, 8);
-  user.created_at = rows::time(row, 9);
-  return user;
+  return {.id = rows::id(row, 0), .email = rows::text(row, 1), .username = rows::text(row, 2),
+          .password_hash = rows::text(row, 3), .role = rows::role(row, 4),
+          .plan = rows::text(row, 5), .plan_expires_at = rows::optional_time(row, 6),
+          .used_bytes = rows::int64(row, 7), .disabled = rows::boolean(row, 8),
+          .created_at = rows::time(row, 9)};
 }
 
 std::optional<model::user> fetch_user(soci::session& sql, const char* query,
