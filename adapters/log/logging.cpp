@@ -204,32 +204,25 @@ void emit(level lvl, std::string_view message, std::span<const field> fields) {
     return;
   std::string payload;
   payload.reserve(message.size() + 24 * fields.size() + 16);
-  if (json_mode.load(std::memory_order_relaxed)) {
+  // JSON: ,"key":"value" after the message; text: key=value separated by spaces.
+  const bool json = json_mode.load(std::memory_order_relaxed);
+  void (*const append_string)(std::string&, std::string_view) =
+      json ? &append_json_string<std::string> : &append_text_string;
+  if (json) {
     payload.push_back(rendered_marker);
     put(payload, "\"msg\":");
     append_json_string(payload, message);
-    for (const auto& f : fields) {
-      payload.push_back(',');
-      append_json_string(payload, f.key);
-      payload.push_back(':');
-      if (f.val.kind() == value::type::string) {
-        append_json_string(payload, f.val.text());
-      } else {
-        append_number(payload, f.val);
-      }
-    }
   } else {
     put(payload, message);
-    for (const auto& f : fields) {
-      payload.push_back(' ');
-      append_text_string(payload, f.key);
-      payload.push_back('=');
-      if (f.val.kind() == value::type::string) {
-        append_text_string(payload, f.val.text());
-      } else {
-        append_number(payload, f.val);
-      }
-    }
+  }
+  for (const auto& f : fields) {
+    payload.push_back(json ? ',' : ' ');
+    append_string(payload, f.key);
+    payload.push_back(json ? ':' : '=');
+    if (f.val.kind() == value::type::string)
+      append_string(payload, f.val.text());
+    else
+      append_number(payload, f.val);
   }
   logger->log(spdlog_level, spdlog::string_view_t(payload.data(), payload.size()));
 }

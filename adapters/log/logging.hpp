@@ -95,23 +95,15 @@ inline void emit(level lvl, std::string_view message, std::initializer_list<fiel
   emit(lvl, message, std::span<const field>(fields.begin(), fields.size()));
 }
 
-inline void trace(std::string_view message, std::initializer_list<field> fields = {}) {
-  emit(level::trace, message, fields);
-}
-inline void debug(std::string_view message, std::initializer_list<field> fields = {}) {
-  emit(level::debug, message, fields);
-}
-inline void info(std::string_view message, std::initializer_list<field> fields = {}) {
-  emit(level::info, message, fields);
-}
-inline void warn(std::string_view message, std::initializer_list<field> fields = {}) {
-  emit(level::warn, message, fields);
-}
-inline void error(std::string_view message, std::initializer_list<field> fields = {}) {
-  emit(level::error, message, fields);
-}
-inline void critical(std::string_view message, std::initializer_list<field> fields = {}) {
-  emit(level::critical, message, fields);
-}
+// log::info("upload committed", {{"request_id", id}, {"size", n}}) and its siblings: one
+// callable per level.
+struct level_logger {
+  level at;
+  void operator()(std::string_view message, std::initializer_list<field> fields = {}) const {
+    emit(at, message, fields);
+  }
+};
+inline constexpr level_logger trace{level::trace}, debug{level::debug}, info{level::info},
+    warn{level::warn}, error{level::error}, critical{level::critical};
 
 }  // namespace kemas::log

@@ -1,6 +1,7 @@
 // POST /api/v1/auth/refresh (public: the refresh token is the credential), /logout,
 // /logout-all, /password and GET /api/v1/auth/me. Session routes: API keys cannot use them.
 
+#include "app/routes/access.hpp"
 #include "app/routes/accounts.hpp"
 #include "app/routes/json_body.hpp"
 #include "app/routes/render.hpp"
@@ -14,11 +15,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-const route_options refresh_options{access_rule::anyone(), rate_class::auth, false};
-const route_options session_only{access_rule::signed_in(), rate_class::general, false};
-
-asio::awaitable<result<response>> refresh(app::account_service& accounts, const config::settings& settings,
-                                  request_context& ctx) {
+asio::awaitable<result<response>> refresh(app::account_service& accounts,
+                                          const config::settings& settings, request_context& ctx) {
   // Browsers in cookie mode send no body: the refresh cookie is the credential.
   std::optional<std::string> token;
   bool from_cookie = false;
@@ -52,8 +50,8 @@ asio::awaitable<result<response>> refresh(app::account_service& accounts, const 
   co_return res;
 }
 
-asio::awaitable<result<response>> logout(app::account_service& accounts, const config::settings& settings,
-                                 request_context& ctx) {
+asio::awaitable<result<response>> logout(app::account_service& accounts,
+                                         const config::settings& settings, request_context& ctx) {
   auto meta = meta_of(ctx);
   auto done = co_await accounts.logout(ctx.who(), std::move(meta));
   if (!done)
@@ -64,7 +62,8 @@ asio::awaitable<result<response>> logout(app::account_service& accounts, const c
 }
 
 asio::awaitable<result<response>> logout_all(app::account_service& accounts,
-                                     const config::settings& settings, request_context& ctx) {
+                                             const config::settings& settings,
+                                             request_context& ctx) {
   auto meta = meta_of(ctx);
   auto ended = co_await accounts.logout_all(ctx.who(), std::move(meta));
   if (!ended)
@@ -82,7 +81,8 @@ asio::awaitable<result<response>> me(app::account_service& accounts, request_con
   co_return json_response(200, boost::json::object{{"user", user_json(*user)}});
 }
 
-asio::awaitable<result<response>> change_password(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> change_password(app::account_service& accounts,
+                                                  request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
     co_return body.error();
@@ -104,18 +104,17 @@ asio::awaitable<result<response>> change_password(app::account_service& accounts
 void add_auth_routes(router& routes, app::account_service& accounts,
                      const config::settings& settings) {
   routes.add(
-      method::post, "/api/v1/auth/refresh", refresh_options,
+      method::post, "/api/v1/auth/refresh", access::public_auth,
       [&accounts, &settings](request_context& ctx) { return refresh(accounts, settings, ctx); });
   routes.add(
-      method::post, "/api/v1/auth/logout", session_only,
+      method::post, "/api/v1/auth/logout", access::session_only,
       [&accounts, &settings](request_context& ctx) { return logout(accounts, settings, ctx); });
   routes.add(
-      method::post, "/api/v1/auth/logout-all", session_only,
+      method::post, "/api/v1/auth/logout-all", access::session_only,
       [&accounts, &settings](request_context& ctx) { return logout_all(accounts, settings, ctx); });
-  routes.add(method::get, "/api/v1/auth/me", session_only,
-             [&accounts](request_context& ctx) { return me(accounts, ctx); });
-  routes.add(method::post, "/api/v1/auth/password", session_only,
-             [&accounts](request_context& ctx) { return change_password(accounts, ctx); });
+  routes.add(method::get, "/api/v1/auth/me", access::session_only, serve(accounts, me));
+  routes.add(method::post, "/api/v1/auth/password", access::session_only,
+             serve(accounts, change_password));
 }
 
 }  // namespace kemas::http

@@ -7,6 +7,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "app/routes/access.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/command_requests.hpp"
 #include "app/routes/json_body.hpp"
@@ -18,8 +19,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 
 boost::json::value time_or_null(const std::optional<timestamp>& t) {
   if (!t)
@@ -77,7 +76,8 @@ asio::awaitable<result<response>> upgrade(app::billing_service& billing, request
   co_return json_response(200, out);
 }
 
-asio::awaitable<result<response>> get_subscription(app::billing_service& billing, request_context& ctx) {
+asio::awaitable<result<response>> get_subscription(app::billing_service& billing,
+                                                   request_context& ctx) {
   auto found = co_await billing.subscription(ctx.who());
   if (!found)
     co_return found.error();
@@ -139,14 +139,14 @@ boost::json::object order_json(const model::order& order) {
 }
 
 void add_billing_routes(router& routes, app::billing_service& billing) {
-  routes.add(method::post, "/api/v1/auth/billing/upgrade", session_only,
-             [&billing](request_context& ctx) { return upgrade(billing, ctx); });
-  routes.add(method::get, "/api/v1/auth/billing/subscription", session_only,
-             [&billing](request_context& ctx) { return get_subscription(billing, ctx); });
-  routes.add(method::get, "/api/v1/auth/billing/orders", session_only,
-             [&billing](request_context& ctx) { return list_orders(billing, ctx); });
-  routes.add(method::get, "/api/v1/auth/billing/orders/{id}", session_only,
-             [&billing](request_context& ctx) { return get_order(billing, ctx); });
+  routes.add(method::post, "/api/v1/auth/billing/upgrade", access::session_only,
+             serve(billing, upgrade));
+  routes.add(method::get, "/api/v1/auth/billing/subscription", access::session_only,
+             serve(billing, get_subscription));
+  routes.add(method::get, "/api/v1/auth/billing/orders", access::session_only,
+             serve(billing, list_orders));
+  routes.add(method::get, "/api/v1/auth/billing/orders/{id}", access::session_only,
+             serve(billing, get_order));
 }
 
 }  // namespace kemas::http

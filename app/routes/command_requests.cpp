@@ -4,9 +4,7 @@
 #include <cctype>
 
 namespace kemas::http {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 bool prefers_async(const request_context& ctx) {
   const auto prefer = ctx.joined_header("Prefer");

@@ -3,6 +3,7 @@
 // If-None-Match (304). The api computes every range itself and asks S3 for exactly those bytes.
 
 #include "app/routes/files.hpp"
+#include "app/routes/access.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -18,11 +19,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-const route_options can_read{access_rule::with_scope(scope::files_read), rate_class::general,
-                             false};
-const route_options can_write{access_rule::with_scope(scope::files_write), rate_class::general,
-                              false};
 
 // A source never read: HEAD answers describe the body without fetching it from S3.
 class no_body final : public body_source {
@@ -180,14 +176,12 @@ boost::json::object file_json(const model::file& file) {
 }
 
 void add_file_read_routes(router& routes, app::file_service& files) {
-  routes.add(method::get, "/api/v1/auth/files/list", can_read,
-             [&files](request_context& ctx) { return list_files(files, ctx); });
-  routes.add(method::get, "/api/v1/auth/files/{id}", can_read,
-             [&files](request_context& ctx) { return get_file(files, ctx); });
-  routes.add(method::patch, "/api/v1/auth/files/{id}", can_write,
-             [&files](request_context& ctx) { return rename_file(files, ctx); });
-  routes.add(method::get, "/api/v1/auth/files/download/{fileID}", can_read,
-             [&files](request_context& ctx) { return download_file(files, ctx); });
+  routes.add(method::get, "/api/v1/auth/files/list", access::files_read, serve(files, list_files));
+  routes.add(method::get, "/api/v1/auth/files/{id}", access::files_read, serve(files, get_file));
+  routes.add(method::patch, "/api/v1/auth/files/{id}", access::files_write,
+             serve(files, rename_file));
+  routes.add(method::get, "/api/v1/auth/files/download/{fileID}", access::files_read,
+             serve(files, download_file));
 }
 
 }  // namespace kemas::http

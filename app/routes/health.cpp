@@ -30,7 +30,7 @@ struct probe_round {
 };
 
 asio::awaitable<result<response>> readyz(const std::vector<readiness_check>& checks,
-                                 std::chrono::milliseconds timeout, request_context& ctx) {
+                                         std::chrono::milliseconds timeout, request_context& ctx) {
   auto ex = co_await asio::this_coro::executor;  // the connection's strand: handlers below run here
   auto round = std::make_shared<probe_round>(ex, checks.size());
   for (std::size_t i = 0; i < checks.size(); ++i) {

@@ -12,6 +12,7 @@
 #include <boost/json/object.hpp>
 
 #include "adapters/crypto/tokens.hpp"
+#include "app/routes/access.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/json_body.hpp"
 #include "app/server/error_response.hpp"
@@ -22,8 +23,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-const route_options token_guarded{access_rule::anyone(), rate_class::auth, false};
 
 std::optional<std::string_view> presented_token(const request_context& ctx) {
   if (auto header = ctx.header("X-Internal-Token"))
@@ -43,8 +42,8 @@ response refused(std::string_view message, const request_context& ctx) {
 }
 
 asio::awaitable<result<response>> check_expired(app::billing_service& billing,
-                                        const config::internal_settings& internal,
-                                        request_context& ctx) {
+                                                const config::internal_settings& internal,
+                                                request_context& ctx) {
   if (internal.token.empty()) {
     co_return error_response(errc::backend_unavailable,
                              "the internal API is disabled: no internal token is configured",
@@ -68,7 +67,7 @@ asio::awaitable<result<response>> check_expired(app::billing_service& billing,
 
 void add_internal_routes(router& routes, app::billing_service& billing,
                          const config::internal_settings& internal) {
-  routes.add(method::post, "/api/v1/internal/scheduler/check-expired-packages", token_guarded,
+  routes.add(method::post, "/api/v1/internal/scheduler/check-expired-packages", access::public_auth,
              [&billing, &internal](request_context& ctx) {
                return check_expired(billing, internal, ctx);
              });

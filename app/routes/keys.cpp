@@ -3,6 +3,7 @@
 
 #include <boost/json/array.hpp>
 
+#include "app/routes/access.hpp"
 #include "app/routes/accounts.hpp"
 #include "app/routes/json_body.hpp"
 #include "app/routes/render.hpp"
@@ -13,8 +14,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 
 asio::awaitable<result<response>> create_key(app::api_key_service& keys, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
@@ -55,12 +54,10 @@ asio::awaitable<result<response>> revoke_key(app::api_key_service& keys, request
 }  // namespace
 
 void add_key_routes(router& routes, app::api_key_service& keys) {
-  routes.add(method::post, "/api/v1/auth/keys", session_only,
-             [&keys](request_context& ctx) { return create_key(keys, ctx); });
-  routes.add(method::get, "/api/v1/auth/keys", session_only,
-             [&keys](request_context& ctx) { return list_keys(keys, ctx); });
-  routes.add(method::delete_, "/api/v1/auth/keys/{id}", session_only,
-             [&keys](request_context& ctx) { return revoke_key(keys, ctx); });
+  routes.add(method::post, "/api/v1/auth/keys", access::session_only, serve(keys, create_key));
+  routes.add(method::get, "/api/v1/auth/keys", access::session_only, serve(keys, list_keys));
+  routes.add(method::delete_, "/api/v1/auth/keys/{id}", access::session_only,
+             serve(keys, revoke_key));
 }
 
 }  // namespace kemas::http

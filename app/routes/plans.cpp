@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 
+#include "app/routes/access.hpp"
 #include "app/routes/accounts.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/json_body.hpp"
@@ -18,10 +19,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-// Public and cheap: no rate-limit class (a CDN or browser cache absorbs repeats: max-age=60).
-const route_options catalog_access{access_rule::anyone(), rate_class::none, false};
-const route_options admin_only{access_rule::at_least(role::admin), rate_class::general, false};
 
 constexpr std::array<std::string_view, 8> plan_body_fields{
     "name",        "display_name", "quota_bytes",      "max_file_bytes",
@@ -58,7 +55,7 @@ asio::awaitable<result<app::plan_input>> read_plan_input(request_context& ctx) {
 }
 
 asio::awaitable<result<response>> list_plans(app::plan_service& plans, bool everything,
-                                     request_context&) {
+                                             request_context&) {
   // Two statements, not `?:` around co_await (GCC 12 destroys such temporaries twice).
   std::vector<model::plan> all;
   if (everything)
@@ -136,18 +133,16 @@ boost::json::object plan_json(const model::plan& plan, bool with_admin_fields) {
 }
 
 void add_plan_routes(router& routes, app::plan_service& plans) {
-  routes.add(method::get, "/api/v1/plans", catalog_access,
+  routes.add(method::get, "/api/v1/plans", access::public_cheap,
              [&plans](request_context& ctx) { return list_plans(plans, false, ctx); });
-  routes.add(method::get, "/api/v1/admin/plans", admin_only,
+  routes.add(method::get, "/api/v1/admin/plans", access::admin_only,
              [&plans](request_context& ctx) { return list_plans(plans, true, ctx); });
-  routes.add(method::post, "/api/v1/admin/plans", admin_only,
-             [&plans](request_context& ctx) { return create_plan(plans, ctx); });
-  routes.add(method::get, "/api/v1/admin/plans/{id}", admin_only,
-             [&plans](request_context& ctx) { return get_plan(plans, ctx); });
-  routes.add(method::patch, "/api/v1/admin/plans/{id}", admin_only,
-             [&plans](request_context& ctx) { return update_plan(plans, ctx); });
-  routes.add(method::delete_, "/api/v1/admin/plans/{id}", admin_only,
-             [&plans](request_context& ctx) { return delete_plan(plans, ctx); });
+  routes.add(method::post, "/api/v1/admin/plans", access::admin_only, serve(plans, create_plan));
+  routes.add(method::get, "/api/v1/admin/plans/{id}", access::admin_only, serve(plans, get_plan));
+  routes.add(method::patch, "/api/v1/admin/plans/{id}", access::admin_only,
+             serve(plans, update_plan));
+  routes.add(method::delete_, "/api/v1/admin/plans/{id}", access::admin_only,
+             serve(plans, delete_plan));
 }
 
 }  // namespace kemas::http

@@ -6,6 +6,7 @@
 // Upload answers: 201 + the file once the worker committed it within upload.wait; 202 +
 // Location of the upload when the wait ran out or the client sent Prefer: respond-async.
 
+#include "app/routes/access.hpp"
 #include "app/routes/files.hpp"
 
 #include "app/routes/command_requests.hpp"
@@ -22,13 +23,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-const route_options can_read{access_rule::with_scope(scope::files_read), rate_class::general,
-                             false};
-const route_options can_upload{access_rule::with_scope(scope::files_write), rate_class::general,
-                               true};
-const route_options can_write{access_rule::with_scope(scope::files_write), rate_class::general,
-                              false};
 
 // Room for the form around the file: boundaries, part headers, small extra fields.
 constexpr std::uint64_t form_overhead_max = 64 * 1024;
@@ -82,10 +76,10 @@ asio::awaitable<result<response>> upload_file(app::upload_service& uploads, requ
     request.content_type = part->content_type;
   } else {
     if (!name_param)
-      co_return file_error(make_error(errc::validation_failed,
-                                      "a raw upload needs ?name= (or send multipart/form-data)",
-                                      "name"),
-                           ctx.request_id());
+      co_return file_error(
+          make_error(errc::validation_failed,
+                     "a raw upload needs ?name= (or send multipart/form-data)", "name"),
+          ctx.request_id());
     request.name = std::move(*name_param);
     request.content_type = std::string(content_type);
     request.declared_size = ctx.content_length();
@@ -110,7 +104,8 @@ asio::awaitable<result<response>> upload_file(app::upload_service& uploads, requ
   co_return upload_answer(*received, request.respond_async);
 }
 
-asio::awaitable<result<response>> upload_status(app::upload_service& uploads, request_context& ctx) {
+asio::awaitable<result<response>> upload_status(app::upload_service& uploads,
+                                                request_context& ctx) {
   auto view = co_await uploads.status(ctx.who(), ctx.path_param("id"));
   if (!view)
     co_return file_error(view.error(), ctx.request_id());
@@ -119,8 +114,8 @@ asio::awaitable<result<response>> upload_status(app::upload_service& uploads, re
 
 asio::awaitable<result<response>> delete_file(app::delete_service& deletes, request_context& ctx) {
   const bool respond_async = prefers_async(ctx);
-  auto done = co_await deletes.remove(ctx.who(), ctx.path_param("id"), respond_async,
-                                      origin_of(ctx));
+  auto done =
+      co_await deletes.remove(ctx.who(), ctx.path_param("id"), respond_async, origin_of(ctx));
   if (!done)
     co_return file_error(done.error(), ctx.request_id());
   if (*done == app::deletion::committed)
@@ -136,12 +131,12 @@ asio::awaitable<result<response>> delete_file(app::delete_service& deletes, requ
 
 void add_file_command_routes(router& routes, app::upload_service& uploads,
                              app::delete_service& deletes) {
-  routes.add(method::post, "/api/v1/auth/files/upload", can_upload,
-             [&uploads](request_context& ctx) { return upload_file(uploads, ctx); });
-  routes.add(method::get, "/api/v1/auth/uploads/{id}", can_read,
-             [&uploads](request_context& ctx) { return upload_status(uploads, ctx); });
-  routes.add(method::delete_, "/api/v1/auth/files/{id}", can_write,
-             [&deletes](request_context& ctx) { return delete_file(deletes, ctx); });
+  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload,
+             serve(uploads, upload_file));
+  routes.add(method::get, "/api/v1/auth/uploads/{id}", access::files_read,
+             serve(uploads, upload_status));
+  routes.add(method::delete_, "/api/v1/auth/files/{id}", access::files_write,
+             serve(deletes, delete_file));
 }
 
 }  // namespace kemas::http

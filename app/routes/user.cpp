@@ -1,6 +1,7 @@
 // POST /api/v1/user/register, /login, /password-reset, /password-reset/confirm — the
 // original service's public account routes, counted against the `auth` rate class per IP.
 
+#include "app/routes/access.hpp"
 #include "app/routes/accounts.hpp"
 #include "app/routes/json_body.hpp"
 #include "app/routes/render.hpp"
@@ -13,9 +14,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-const route_options public_auth{access_rule::anyone(), rate_class::auth, false};
-
-asio::awaitable<result<response>> register_user(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> register_user(app::account_service& accounts,
+                                                request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
     co_return body.error();
@@ -34,8 +34,8 @@ asio::awaitable<result<response>> register_user(app::account_service& accounts, 
   co_return json_response(201, out).with_header("Location", "/api/v1/auth/me");
 }
 
-asio::awaitable<result<response>> login(app::account_service& accounts, const config::settings& settings,
-                                request_context& ctx) {
+asio::awaitable<result<response>> login(app::account_service& accounts,
+                                        const config::settings& settings, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
     co_return body.error();
@@ -63,7 +63,8 @@ asio::awaitable<result<response>> login(app::account_service& accounts, const co
   co_return res;
 }
 
-asio::awaitable<result<response>> request_reset(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> request_reset(app::account_service& accounts,
+                                                request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
     co_return body.error();
@@ -78,7 +79,8 @@ asio::awaitable<result<response>> request_reset(app::account_service& accounts, 
   co_return json_response(202, boost::json::object{{"status", "accepted"}});
 }
 
-asio::awaitable<result<response>> confirm_reset(app::account_service& accounts, request_context& ctx) {
+asio::awaitable<result<response>> confirm_reset(app::account_service& accounts,
+                                                request_context& ctx) {
   auto body = co_await read_json_object(ctx);
   if (!body)
     co_return body.error();
@@ -99,15 +101,15 @@ asio::awaitable<result<response>> confirm_reset(app::account_service& accounts, 
 
 void add_user_routes(router& routes, app::account_service& accounts,
                      const config::settings& settings) {
-  routes.add(method::post, "/api/v1/user/register", public_auth,
-             [&accounts](request_context& ctx) { return register_user(accounts, ctx); });
+  routes.add(method::post, "/api/v1/user/register", access::public_auth,
+             serve(accounts, register_user));
   routes.add(
-      method::post, "/api/v1/user/login", public_auth,
+      method::post, "/api/v1/user/login", access::public_auth,
       [&accounts, &settings](request_context& ctx) { return login(accounts, settings, ctx); });
-  routes.add(method::post, "/api/v1/user/password-reset", public_auth,
-             [&accounts](request_context& ctx) { return request_reset(accounts, ctx); });
-  routes.add(method::post, "/api/v1/user/password-reset/confirm", public_auth,
-             [&accounts](request_context& ctx) { return confirm_reset(accounts, ctx); });
+  routes.add(method::post, "/api/v1/user/password-reset", access::public_auth,
+             serve(accounts, request_reset));
+  routes.add(method::post, "/api/v1/user/password-reset/confirm", access::public_auth,
+             serve(accounts, confirm_reset));
 }
 
 }  // namespace kemas::http

@@ -95,21 +95,27 @@ std::optional<response> cors_policy::preflight(const request_context& req) const
 
   auto res = response::empty(204);
   res.headers.push_back({"Vary", "Origin"});
-  switch (grant_for(*origin)) {
-    case grant::none:
-      return res;
-    case grant::wildcard:
-      res.headers.push_back({"Access-Control-Allow-Origin", "*"});
-      break;
-    case grant::credentialed:
-      res.headers.push_back({"Access-Control-Allow-Origin", std::string(*origin)});
-      res.headers.push_back({"Access-Control-Allow-Credentials", "true"});
-      break;
-  }
+  if (!allow_origin(res, *origin))
+    return res;
   res.headers.push_back({"Access-Control-Allow-Methods", std::string(allow_methods)});
   res.headers.push_back({"Access-Control-Allow-Headers", std::string(allow_headers)});
   res.headers.push_back({"Access-Control-Max-Age", std::string(max_age)});
   return res;
+}
+
+bool cors_policy::allow_origin(response& res, std::string_view origin) const {
+  switch (grant_for(origin)) {
+    case grant::none:
+      return false;
+    case grant::wildcard:
+      res.headers.push_back({"Access-Control-Allow-Origin", "*"});
+      return true;
+    case grant::credentialed:
+      res.headers.push_back({"Access-Control-Allow-Origin", std::string(origin)});
+      res.headers.push_back({"Access-Control-Allow-Credentials", "true"});
+      return true;
+  }
+  return false;
 }
 
 void cors_policy::decorate(const request_context& req, response& res) const {
@@ -122,18 +128,8 @@ void cors_policy::decorate(const request_context& req, response& res) const {
   const auto origin = req.header("Origin");
   if (!origin)
     return;
-  switch (grant_for(*origin)) {
-    case grant::none:
-      return;
-    case grant::wildcard:
-      res.headers.push_back({"Access-Control-Allow-Origin", "*"});
-      break;
-    case grant::credentialed:
-      res.headers.push_back({"Access-Control-Allow-Origin", std::string(*origin)});
-      res.headers.push_back({"Access-Control-Allow-Credentials", "true"});
-      break;
-  }
-  res.headers.push_back({"Access-Control-Expose-Headers", std::string(expose_headers)});
+  if (allow_origin(res, *origin))
+    res.headers.push_back({"Access-Control-Expose-Headers", std::string(expose_headers)});
 }
 
 }  // namespace kemas::http

@@ -45,6 +45,8 @@ class cors_policy {
  private:
   enum class grant { none, wildcard, credentialed };
   grant grant_for(std::string_view origin) const;
+  // Adds Access-Control-Allow-Origin (and -Credentials) for `origin`; false when it gets none.
+  bool allow_origin(response& res, std::string_view origin) const;
 
   std::vector<std::string> origins_;  // normalised
   bool any_origin_ = false;           // "*" was listed

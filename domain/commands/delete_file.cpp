@@ -13,10 +13,11 @@ payload_result<delete_file> decode(std::type_identity<delete_file>, const envelo
   auto owner = actor_user(from, "the owner");
   if (!owner)
     return owner.error();
-  auto file_id = payload_reader(delete_file::type, from.payload).id("file_id");
-  if (!file_id)
-    return file_id.error();
-  return delete_file{*owner, *file_id};
+  payload_reader read(delete_file::type, from.payload);
+  const uuid file_id = read.id("file_id");
+  if (read.failed())
+    return read.problem();
+  return delete_file{*owner, file_id};
 }
 
 }  // namespace kemas::commands

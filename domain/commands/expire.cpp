@@ -10,14 +10,11 @@ void encode(const expire& command, envelope& into) {
 }
 
 payload_result<expire> decode(std::type_identity<expire>, const envelope& from) {
-  const payload_reader read(expire::type, from.payload);
-  auto user_id = read.id("user_id");
-  if (!user_id)
-    return user_id.error();
-  auto due_at = read.time("due_at");
-  if (!due_at)
-    return due_at.error();
-  return expire{*user_id, *due_at};
+  payload_reader read(expire::type, from.payload);
+  expire out{read.id("user_id"), read.time("due_at")};
+  if (read.failed())
+    return read.problem();
+  return out;
 }
 
 std::string identity_of(const expire& command) {

@@ -11,10 +11,11 @@ void encode(const expire_sweep& command, envelope& into) {
 }
 
 payload_result<expire_sweep> decode(std::type_identity<expire_sweep>, const envelope& from) {
-  auto slot = payload_reader(expire_sweep::type, from.payload).optional_integer("slot");
-  if (!slot)
-    return slot.error();
-  return expire_sweep{*slot};
+  payload_reader read(expire_sweep::type, from.payload);
+  expire_sweep out{read.optional_integer("slot")};
+  if (read.failed())
+    return read.problem();
+  return out;
 }
 
 std::string identity_of(std::int64_t slot, std::chrono::milliseconds interval) {

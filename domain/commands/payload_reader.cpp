@@ -5,79 +5,83 @@
 #include <limits>
 
 namespace kemas::commands {
+namespace {
+constexpr auto int64_max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+}  // namespace
 
 payload_problem payload_reader::fail(std::string_view problem) const {
   return payload_problem{std::string(to_string(command_)) + " payload: " + std::string(problem)};
 }
 
-payload_result<std::string> payload_reader::text(std::string_view key) const {
+template <class T>
+T payload_reader::miss(std::string_view key, std::string_view what) {
+  if (!problem_)
+    problem_ = fail("field '" + std::string(key) + "' " + std::string(what));
+  return T{};
+}
+
+const boost::json::value* payload_reader::field(std::string_view key) {
   const auto* value = payload_.if_contains(key);
   if (value == nullptr)
-    return fail("field '" + std::string(key) + "' is missing");
+    miss<int>(key, "is missing");
+  return value;
+}
+
+std::string payload_reader::text(std::string_view key) {
+  const auto* value = field(key);
+  if (value == nullptr)
+    return {};
   if (!value->is_string())
-    return fail("field '" + std::string(key) + "' is not a string");
-  return payload_result<std::string>(boost::system::in_place_value, value->get_string());
+    return miss<std::string>(key, "is not a string");
+  return std::string(value->get_string());
 }
 
-payload_result<std::optional<std::string>> payload_reader::optional_text(
-    std::string_view key) const {
+std::optional<std::string> payload_reader::optional_text(std::string_view key) {
   if (!payload_.contains(key))
-    return payload_result<std::optional<std::string>>(boost::system::in_place_value);
-  auto value = text(key);
-  if (!value)
-    return value.error();
-  return payload_result<std::optional<std::string>>(boost::system::in_place_value,
-                                                    std::move(*value));
+    return std::nullopt;
+  return text(key);
 }
 
-payload_result<uuid> payload_reader::id(std::string_view key) const {
-  auto value = text(key);
-  if (!value)
-    return value.error();
-  const auto parsed = uuid::parse(*value);
-  if (!parsed)
-    return fail("field '" + std::string(key) + "' is not a uuid");
-  return *parsed;
+uuid payload_reader::id(std::string_view key) {
+  const std::string value = text(key);
+  if (failed())
+    return {};
+  const auto parsed = uuid::parse(value);
+  return parsed ? *parsed : miss<uuid>(key, "is not a uuid");
 }
 
-payload_result<timestamp> payload_reader::time(std::string_view key) const {
-  auto value = text(key);
-  if (!value)
-    return value.error();
-  const auto parsed = parse_rfc3339(*value);
-  if (!parsed)
-    return fail("field '" + std::string(key) + "' is not an RFC 3339 time");
-  return *parsed;
+timestamp payload_reader::time(std::string_view key) {
+  const std::string value = text(key);
+  if (failed())
+    return {};
+  const auto parsed = parse_rfc3339(value);
+  return parsed ? *parsed : miss<timestamp>(key, "is not an RFC 3339 time");
 }
 
-payload_result<std::uint64_t> payload_reader::size(std::string_view key) const {
-  const auto* value = payload_.if_contains(key);
+std::uint64_t payload_reader::size(std::string_view key) {
+  const auto* value = field(key);
   if (value == nullptr)
-    return fail("field '" + std::string(key) + "' is missing");
-  constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    return 0;
   if (value->is_int64() && value->get_int64() >= 0)
     return static_cast<std::uint64_t>(value->get_int64());
-  if (value->is_uint64()) {
-    if (value->get_uint64() > max)
-      return fail("field '" + std::string(key) + "' is too large");
+  if (value->is_uint64() && value->get_uint64() <= int64_max)
     return value->get_uint64();
-  }
-  return fail("field '" + std::string(key) + "' is not a non-negative integer");
+  if (value->is_uint64())
+    return miss<std::uint64_t>(key, "is too large");
+  return miss<std::uint64_t>(key, "is not a non-negative integer");
 }
 
-payload_result<std::optional<std::int64_t>> payload_reader::optional_integer(
-    std::string_view key) const {
+std::optional<std::int64_t> payload_reader::optional_integer(std::string_view key) {
   const auto* value = payload_.if_contains(key);
   if (value == nullptr)
-    return std::optional<std::int64_t>();
+    return std::nullopt;
   if (value->is_int64())
-    return std::optional<std::int64_t>(value->get_int64());
-  if (value->is_uint64()) {
-    if (value->get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      return fail("field '" + std::string(key) + "' is too large");
-    return std::optional<std::int64_t>(static_cast<std::int64_t>(value->get_uint64()));
-  }
-  return fail("field '" + std::string(key) + "' is not an integer");
+    return value->get_int64();
+  if (value->is_uint64() && value->get_uint64() <= int64_max)
+    return static_cast<std::int64_t>(value->get_uint64());
+  if (value->is_uint64())
+    return miss<std::optional<std::int64_t>>(key, "is too large");
+  return miss<std::optional<std::int64_t>>(key, "is not an integer");
 }
 
 payload_result<uuid> actor_user(const envelope& command, std::string_view who) {

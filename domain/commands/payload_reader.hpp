@@ -1,7 +1,13 @@
 #pragma once
 // Reading a command's payload field by field, with every problem worded the same way for
-// every command type: "<type> payload: field 'x' is missing". The codecs of
-// domain/commands/<type>.cpp use it; nothing else reads payloads. Pure, thread-safe.
+// every command type: "<type> payload: field 'x' is missing". The reader remembers the first
+// problem, so a codec reads every field and checks once:
+//   payload_reader read(upload::type, from.payload);
+//   const uuid file_id = read.id("file_id");
+//   const std::uint64_t size = read.size("size");
+//   if (read.failed()) return read.problem();
+// After a problem the values read are empty or default: use them only when !failed().
+// The codecs of domain/commands/<type>.cpp use it; nothing else reads payloads. Pure.
 
 #include <boost/json/object.hpp>
 
@@ -21,22 +27,31 @@ class payload_reader {
   payload_reader(command_type command, const boost::json::object& payload) noexcept
       : command_(command), payload_(payload) {}
 
-  // "<type> payload: <problem>".
+  // "<type> payload: <problem>", for the codec's own checks across fields.
   payload_problem fail(std::string_view problem) const;
 
-  payload_result<std::string> text(std::string_view key) const;  // a required string
-  payload_result<uuid> id(std::string_view key) const;           // a required uuid
-  payload_result<timestamp> time(std::string_view key) const;    // a required RFC 3339 time
+  std::string text(std::string_view key);  // a required string
+  uuid id(std::string_view key);           // a required uuid
+  timestamp time(std::string_view key);    // a required RFC 3339 time
   // A required integer in 0..INT64_MAX (sizes: they become PostgreSQL bigints).
-  payload_result<std::uint64_t> size(std::string_view key) const;
+  std::uint64_t size(std::string_view key);
   // An optional integer that fits int64; nullopt when absent.
-  payload_result<std::optional<std::int64_t>> optional_integer(std::string_view key) const;
+  std::optional<std::int64_t> optional_integer(std::string_view key);
   // An optional string; nullopt when absent.
-  payload_result<std::optional<std::string>> optional_text(std::string_view key) const;
+  std::optional<std::string> optional_text(std::string_view key);
+
+  bool failed() const noexcept { return problem_.has_value(); }
+  const payload_problem& problem() const { return *problem_; }
 
  private:
+  // Records the first problem; returns T{} for the caller to return.
+  template <class T>
+  T miss(std::string_view key, std::string_view what);
+  const boost::json::value* field(std::string_view key);
+
   command_type command_;
   const boost::json::object& payload_;
+  std::optional<payload_problem> problem_;
 };
 
 // The envelope's actor.user_id: who issued a user's command (the owner of an upload, the

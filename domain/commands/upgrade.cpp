@@ -11,19 +11,16 @@ void encode(const upgrade& command, envelope& into) {
 }
 
 payload_result<upgrade> decode(std::type_identity<upgrade>, const envelope& from) {
-  const payload_reader read(upgrade::type, from.payload);
   auto buyer = actor_user(from, "the buyer");
   if (!buyer)
     return buyer.error();
-  auto order_id = read.id("order_id");
-  if (!order_id)
-    return order_id.error();
-  auto plan = read.text("plan");
-  if (!plan)
-    return plan.error();
-  if (!model::is_plan_name(*plan))
+  payload_reader read(upgrade::type, from.payload);
+  upgrade out{*buyer, read.id("order_id"), read.text("plan")};
+  if (read.failed())
+    return read.problem();
+  if (!model::is_plan_name(out.plan))
     return read.fail("field 'plan' is not a plan name");
-  return upgrade{*buyer, *order_id, std::move(*plan)};
+  return out;
 }
 
 }  // namespace kemas::commands

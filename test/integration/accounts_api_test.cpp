@@ -20,11 +20,7 @@
 #include "test/support/api_fixture.hpp"
 
 using namespace std::chrono_literals;
-using kemas::test::api_fixture;
-using kemas::test::bearer;
-using kemas::test::error_code;
-using kemas::test::parse;
-using kemas::test::raw_response;
+using namespace kemas::test;
 namespace json = boost::json;
 
 namespace {

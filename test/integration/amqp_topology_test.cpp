@@ -34,6 +34,8 @@ using namespace kemas;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
+using kemas::test::header_text;
+
 namespace {
 
 // Deliveries collected from a consumer callback, for the test thread to wait on.
@@ -109,15 +111,6 @@ std::uint16_t closed_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   ::close(fd);
   return ntohs(address.sin_port);
-}
-
-std::string header_text(const amqp::delivery& d, const std::string& key) {
-  auto it = d.headers.find(key);
-  if (it == d.headers.end())
-    return "<absent>";
-  if (const auto* s = std::get_if<std::string>(&it->second))
-    return *s;
-  return std::to_string(std::get<std::int64_t>(it->second));
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ using namespace kemas;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
+using kemas::test::header_text;
+
 namespace {
 
 postgres::audit_record record_of(const std::string& body) {
@@ -78,15 +80,6 @@ long long count_of(soci::session& sql, const std::string& query) {
   long long n = 0;
   sql << query, soci::into(n);
   return n;
-}
-
-std::string header_text(const amqp::delivery& d, const std::string& key) {
-  auto it = d.headers.find(key);
-  if (it == d.headers.end())
-    return "<absent>";
-  if (const auto* s = std::get_if<std::string>(&it->second))
-    return *s;
-  return std::to_string(std::get<std::int64_t>(it->second));
 }
 
 }  // namespace

@@ -31,13 +31,7 @@
 #include "test/support/s3_fixture.hpp"
 #include "test/support/worker_fixture.hpp"
 
-using kemas::test::account;
-using kemas::test::api_fixture;
-using kemas::test::bearer;
-using kemas::test::error_code;
-using kemas::test::parse;
-using kemas::test::raw_response;
-using kemas::test::sign_up;
+using namespace kemas::test;
 namespace json = boost::json;
 namespace pg = kemas::postgres;
 

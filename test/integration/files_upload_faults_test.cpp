@@ -17,9 +17,7 @@
 #include "test/support/upload_env.hpp"
 
 using namespace std::chrono_literals;
-using kemas::test::parse;
-using kemas::test::raw_response;
-using kemas::test::upload_env;
+using namespace kemas::test;
 namespace test = kemas::test;
 namespace json = boost::json;
 

@@ -21,11 +21,7 @@
 #include "test/support/outbox_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
 
-using kemas::test::api_fixture;
-using kemas::test::bearer;
-using kemas::test::error_code;
-using kemas::test::parse;
-using kemas::test::raw_response;
+using namespace kemas::test;
 namespace json = boost::json;
 namespace pg = kemas::postgres;
 

@@ -28,9 +28,7 @@
 #include "test/support/upload_env.hpp"
 
 using namespace std::chrono_literals;
-using kemas::test::account;
-using kemas::test::parse;
-using kemas::test::raw_response;
+using namespace kemas::test;
 namespace test = kemas::test;
 namespace json = boost::json;
 

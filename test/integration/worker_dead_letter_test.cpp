@@ -20,16 +20,9 @@ using namespace kemas;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-namespace {
+using kemas::test::header_text;
 
-std::string header_text(const amqp::delivery& d, const std::string& key) {
-  auto it = d.headers.find(key);
-  if (it == d.headers.end())
-    return "<absent>";
-  if (const auto* s = std::get_if<std::string>(&it->second))
-    return *s;
-  return std::to_string(std::get<std::int64_t>(it->second));
-}
+namespace {
 
 test::child_process start_worker(const std::string& role, const std::string& log_path) {
   test::child_process::options options;

@@ -32,6 +32,8 @@ using namespace kemas;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
+using kemas::test::header_text;
+
 namespace {
 
 // Answers from a script per command id (the last answer repeats) and records when it ran.
@@ -74,15 +76,6 @@ void declare_with_taps(const config::amqp_settings& settings,
   amqp::connection conn(amqp::make_connection_options(settings, "kemas retry test setup"));
   conn.open_channel(1);
   amqp::declare_topology(conn, 1, t);
-}
-
-std::string header_text(const amqp::delivery& d, const std::string& key) {
-  const auto found = d.headers.find(key);
-  if (found == d.headers.end())
-    return "<absent>";
-  if (const auto* text = std::get_if<std::string>(&found->second))
-    return *text;
-  return std::to_string(std::get<std::int64_t>(found->second));
 }
 
 commands::envelope upload_command() {

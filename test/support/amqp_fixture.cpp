@@ -80,4 +80,13 @@ std::function<bool(const amqp::delivery&)> message_id_in(std::vector<std::string
   };
 }
 
+std::string header_text(const amqp::header_map& headers, std::string_view key) {
+  const auto found = headers.find(key);
+  if (found == headers.end())
+    return "<absent>";
+  if (const auto* text = std::get_if<std::string>(&found->second))
+    return *text;
+  return std::to_string(std::get<std::int64_t>(found->second));
+}
+
 }  // namespace kemas::test

@@ -42,4 +42,10 @@ std::uint32_t queue_depth(const config::amqp_settings& settings, const std::stri
 // Convenience matcher: message_id equal to one of `ids`.
 std::function<bool(const amqp::delivery&)> message_id_in(std::vector<std::string> ids);
 
+// A header's value as text (integers in decimal), "<absent>" when there is none.
+std::string header_text(const amqp::header_map& headers, std::string_view key);
+inline std::string header_text(const amqp::delivery& d, std::string_view key) {
+  return header_text(d.headers, key);
+}
+
 }  // namespace kemas::test

@@ -4,9 +4,7 @@
 
 #include "app/server/client_ip.hpp"
 
-using kemas::http::client_ip;
-using kemas::http::ip_address;
-using kemas::http::trusted_proxies;
+using namespace kemas::http;
 
 namespace {
 std::string canonical(std::string_view text) {

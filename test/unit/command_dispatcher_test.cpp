@@ -9,6 +9,8 @@
 #include "adapters/metrics/registry.hpp"
 #include "workers/worker_metrics.hpp"
 
+#include "test/support/amqp_fixture.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -20,6 +22,8 @@ using worker::delivery_state;
 using worker::handler_result;
 using worker::retry_policy;
 using worker::settlement;
+
+using kemas::test::header_text;
 
 namespace {
 
@@ -50,15 +54,6 @@ amqp::delivery delivery_of(commands::command_type type) {
   d.correlation_id = message.correlation_id;
   d.content_type = message.content_type;
   return d;
-}
-
-std::string header_text(const amqp::header_map& headers, std::string_view key) {
-  const auto found = headers.find(key);
-  if (found == headers.end())
-    return "<absent>";
-  if (const auto* text = std::get_if<std::string>(&found->second))
-    return *text;
-  return std::to_string(std::get<std::int64_t>(found->second));
 }
 
 }  // namespace

@@ -10,12 +10,7 @@
 
 #include "adapters/crypto/password_hasher.hpp"
 
-using kemas::crypto::argon2_params;
-using kemas::crypto::dummy_hash;
-using kemas::crypto::hash_password;
-using kemas::crypto::needs_rehash;
-using kemas::crypto::parse_encoded_params;
-using kemas::crypto::verify_password;
+using namespace kemas::crypto;
 
 namespace {
 

@@ -10,9 +10,7 @@
 
 using kemas::base64url;
 using kemas::base64url_decode;
-using kemas::crypto::constant_time_equal;
-using kemas::crypto::random_token;
-using kemas::crypto::sha256_hex;
+using namespace kemas::crypto;
 
 TEST_CASE("base64url matches the RFC 4648 test vectors without padding") {
   CHECK(base64url(std::string_view("")) == "");
