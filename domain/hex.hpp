@@ -22,6 +22,12 @@ constexpr int hex_value(char c) noexcept {
 std::string hex_lower(const void* data, std::size_t size);
 inline std::string hex_lower(std::string_view bytes) { return hex_lower(bytes.data(), bytes.size()); }
 
+// RFC 3986 unreserved characters: ALPHA, DIGIT, '-', '.', '_', '~'.
+constexpr bool is_unreserved(unsigned char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
 // RFC 3986 percent-encoding: every byte for which keep(byte) is false becomes %XX (upper-case
 // hex), the others stay as they are.
 template <class Keep>

@@ -102,12 +102,10 @@ class pg_pool {
   template <class R>
   using stored_t = std::conditional_t<std::is_void_v<R>, bool, R>;
 
-  template <class R, class F, class Handler>
-  struct async_job final : job {
-    async_job(F f, Handler h)
-        : fn(std::move(f)),
-          handler(std::move(h)),
-          work(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
+  // Calls fn on the session and keeps what it returned for complete().
+  template <class R, class F>
+  struct job_of : job {
+    explicit job_of(F f) : fn(std::move(f)) {}
     void invoke(soci::session& session) override {
       if constexpr (std::is_void_v<R>) {
         fn(session);
@@ -115,11 +113,22 @@ class pg_pool {
         value.emplace(fn(session));
       }
     }
+    F fn;
+    std::optional<stored_t<R>> value;
+  };
+
+  template <class R, class F, class Handler>
+  struct async_job final : job_of<R, F> {
+    async_job(F f, Handler h)
+        : job_of<R, F>(std::move(f)),
+          handler(std::move(h)),
+          work(boost::asio::make_work_guard(boost::asio::get_associated_executor(handler))) {}
     void complete(std::exception_ptr error) override {
       auto executor = work.get_executor();
       // post, not dispatch: complete() may run inside async_initiate (pool stopped), where
       // resuming the coroutine inline is not allowed.
-      boost::asio::post(executor, [h = std::move(handler), error, v = std::move(value)]() mutable {
+      boost::asio::post(executor, [h = std::move(handler), error,
+                                   v = std::move(this->value)]() mutable {
         if constexpr (std::is_void_v<R>) {
           std::move(h)(error);
         } else {
@@ -128,34 +137,23 @@ class pg_pool {
       });
       work.reset();
     }
-    F fn;
     Handler handler;
     boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
-    std::optional<stored_t<R>> value;
   };
 
   template <class R, class F>
-  struct sync_job final : job {
-    sync_job(F f, std::promise<R> p) : fn(std::move(f)), promise(std::move(p)) {}
-    void invoke(soci::session& session) override {
-      if constexpr (std::is_void_v<R>) {
-        fn(session);
-      } else {
-        value.emplace(fn(session));
-      }
-    }
+  struct sync_job final : job_of<R, F> {
+    sync_job(F f, std::promise<R> p) : job_of<R, F>(std::move(f)), promise(std::move(p)) {}
     void complete(std::exception_ptr error) override {
       if (error) {
         promise.set_exception(error);
       } else if constexpr (std::is_void_v<R>) {
         promise.set_value();
       } else {
-        promise.set_value(std::move(*value));
+        promise.set_value(std::move(*this->value));
       }
     }
-    F fn;
     std::promise<R> promise;
-    std::optional<stored_t<R>> value;
   };
 
   template <class R, class F, class Token>

@@ -8,18 +8,11 @@
 #include <vector>
 
 namespace kemas::s3 {
-namespace {
-
-bool unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '~';
-}
-
-}  // namespace
 
 std::string uri_encode(std::string_view text, bool encode_slash) {
-  return percent_encode(text,
-                        [encode_slash](unsigned char c) { return unreserved(c) || (c == '/' && !encode_slash); });
+  return percent_encode(text, [encode_slash](unsigned char c) {
+    return is_unreserved(c) || (c == '/' && !encode_slash);
+  });
 }
 
 std::string canonical_key_path(std::string_view bucket, std::string_view key) {
@@ -51,6 +44,5 @@ std::string canonical_query(const query_params& params) {
   }
   return out;
 }
-
 
 }  // namespace kemas::s3

@@ -93,9 +93,7 @@ s3_result<put_info> s3_client::put_object(std::string_view key, std::string_view
     return *bad;
   if (size > 0 && !reader)
     return detail::invalid_argument("put_object without a reader");
-  detail::request req;
-  req.method = "PUT";
-  req.path_and_query = path(key);
+  auto req = request_for("PUT", key);
   if (!content_type.empty())
     req.headers.push_back("Content-Type: " + std::string(content_type));
   req.payload_sha256 = std::string(unsigned_payload);
@@ -111,9 +109,7 @@ s3_result<put_info> s3_client::put_object(std::string_view key, std::string_view
                                           std::string_view content_type) {
   if (auto bad = check_key(key))
     return *bad;
-  detail::request req;
-  req.method = "PUT";
-  req.path_and_query = path(key);
+  auto req = request_for("PUT", key);
   if (!content_type.empty())
     req.headers.push_back("Content-Type: " + std::string(content_type));
   detail::attach_bytes(req, bytes);
@@ -130,8 +126,7 @@ s3_result<get_info> s3_client::get_object(std::string_view key, std::optional<by
   if (range && range->last && *range->last < range->first) {
     return detail::invalid_argument("byte range ends before it starts");
   }
-  detail::request req;
-  req.path_and_query = path(key);
+  auto req = request_for("GET", key);
   if (range) {
     req.range = std::to_string(range->first) + "-" +
                 (range->last ? std::to_string(*range->last) : std::string());
@@ -152,12 +147,20 @@ s3_result<get_info> s3_client::get_object(std::string_view key, std::optional<by
   return info ? std::move(*info) : to_get_info(res.head);
 }
 
+detail::request s3_client::request_for(std::string method, std::string_view key,
+                                       const query_params& query) const {
+  detail::request req;
+  req.method = std::move(method);
+  req.path_and_query = path(key);
+  if (!query.empty())
+    req.path_and_query += "?" + canonical_query(query);
+  return req;
+}
+
 s3_result<object_info> s3_client::head_object(std::string_view key) {
   if (auto bad = check_key(key))
     return *bad;
-  detail::request req;
-  req.method = "HEAD";
-  req.path_and_query = path(key);
+  auto req = request_for("HEAD", key);
   auto res = perform(req);
   if (auto error = check(res))
     return *error;
@@ -172,9 +175,7 @@ s3_result<object_info> s3_client::head_object(std::string_view key) {
 s3_result<void> s3_client::delete_object(std::string_view key) {
   if (auto bad = check_key(key))
     return *bad;
-  detail::request req;
-  req.method = "DELETE";
-  req.path_and_query = path(key);
+  auto req = request_for("DELETE", key);
   auto res = perform(req);
   if (auto error = check(res); error && !error->not_found())
     return *error;
@@ -187,9 +188,7 @@ s3_result<put_info> s3_client::copy_object(std::string_view source_key,
     return *bad;
   if (auto bad = check_key(destination_key))
     return *bad;
-  detail::request req;
-  req.method = "PUT";
-  req.path_and_query = path(destination_key);
+  auto req = request_for("PUT", destination_key);
   // The source is URL-encoded like a path (S3 decodes it), so keys with spaces survive.
   req.headers.push_back("x-amz-copy-source: " + path(source_key));
   req.body_size = 0;  // sends Content-Length: 0, which AWS requires on this PUT

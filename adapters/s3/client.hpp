@@ -17,6 +17,7 @@
 // Keys are raw UTF-8 object keys ("u/42/report 2024.pdf"); the client encodes them.
 
 #include "adapters/config/settings.hpp"
+#include "adapters/s3/canonical.hpp"
 #include "adapters/s3/error.hpp"
 #include "adapters/s3/transport.hpp"
 
@@ -147,6 +148,9 @@ class s3_client {
  private:
   detail::response perform(detail::request& req) const;
   std::string path(std::string_view key) const;
+  // A request of `method` for `key` (and the query, canonical: canonical.hpp), unsigned yet.
+  detail::request request_for(std::string method, std::string_view key,
+                              const query_params& query = {}) const;
 
   detail::transport_config config_;
   std::string bucket_;

@@ -28,11 +28,9 @@ s3_result<std::string> s3_client::create_multipart_upload(std::string_view key,
                                                           std::string_view content_type) {
   if (key.empty())
     return detail::invalid_argument("empty object key");
-  detail::request req;
-  req.method = "POST";
   // "uploads=" with its '=': libcurl signs the query as written, and SigV4's canonical
   // query always has one.
-  req.path_and_query = path(key) + "?" + canonical_query({{"uploads", ""}});
+  auto req = request_for("POST", key, {{"uploads", ""}});
   if (!content_type.empty())
     req.headers.push_back("Content-Type: " + std::string(content_type));
   req.body_size = 0;
@@ -54,10 +52,7 @@ s3_result<std::string> s3_client::upload_part(std::string_view key, std::string_
   if (part_number < 1 || part_number > max_part_number) {
     return detail::invalid_argument("part number not in 1..10000");
   }
-  detail::request req;
-  req.method = "PUT";
-  req.path_and_query = path(key) + "?" +
-                       canonical_query({{"partNumber", std::to_string(part_number)},
+  auto req = request_for("PUT", key, {{"partNumber", std::to_string(part_number)},
                                         {"uploadId", std::string(upload_id)}});
   detail::attach_bytes(req, bytes);
   auto res = perform(req);
@@ -76,10 +71,7 @@ s3_result<std::string> s3_client::upload_part(std::string_view key, std::string_
   }
   if (size > 0 && !reader)
     return detail::invalid_argument("upload_part without a reader");
-  detail::request req;
-  req.method = "PUT";
-  req.path_and_query = path(key) + "?" +
-                       canonical_query({{"partNumber", std::to_string(part_number)},
+  auto req = request_for("PUT", key, {{"partNumber", std::to_string(part_number)},
                                         {"uploadId", std::string(upload_id)}});
   req.payload_sha256 = std::string(unsigned_payload);
   req.body_size = size;
@@ -110,9 +102,7 @@ s3_result<put_info> s3_client::complete_multipart_upload(std::string_view key,
   }
   body += "</CompleteMultipartUpload>";
 
-  detail::request req;
-  req.method = "POST";
-  req.path_and_query = path(key) + "?" + canonical_query({{"uploadId", std::string(upload_id)}});
+  auto req = request_for("POST", key, {{"uploadId", std::string(upload_id)}});
   req.headers.emplace_back("Content-Type: application/xml");
   detail::attach_bytes(req, body);
   auto res = perform(req);
@@ -128,9 +118,7 @@ s3_result<void> s3_client::abort_multipart_upload(std::string_view key,
                                                   std::string_view upload_id) {
   if (auto bad = check_upload(key, upload_id))
     return *bad;
-  detail::request req;
-  req.method = "DELETE";
-  req.path_and_query = path(key) + "?" + canonical_query({{"uploadId", std::string(upload_id)}});
+  auto req = request_for("DELETE", key, {{"uploadId", std::string(upload_id)}});
   auto res = perform(req);
   if (auto error = detail::check(res); error && !error->not_found())
     return *error;

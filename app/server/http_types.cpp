@@ -10,36 +10,23 @@
 #include <cctype>
 #include <charconv>
 
+#include "domain/enum_names.hpp"
+
 namespace kemas::http {
+namespace {
+constexpr ordinal_names<8> method_names{
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}};
+static_assert(method_names.size() == static_cast<std::size_t>(method::other) + 1);
+}  // namespace
+
 std::string_view method_name(method m) noexcept {
-  switch (m) {
-    case method::get:
-      return "GET";
-    case method::head:
-      return "HEAD";
-    case method::post:
-      return "POST";
-    case method::put:
-      return "PUT";
-    case method::patch:
-      return "PATCH";
-    case method::delete_:
-      return "DELETE";
-    case method::options:
-      return "OPTIONS";
-    case method::other:
-      return "OTHER";
-  }
-  return "OTHER";
+  return name_of(method_names, m, "OTHER");
 }
 
+// "OTHER" itself is no method a client can send.
 method parse_method(std::string_view name) noexcept {
-  for (method m : {method::get, method::head, method::post, method::put, method::patch,
-                   method::delete_, method::options}) {
-    if (name == method_name(m))
-      return m;
-  }
-  return method::other;
+  const auto m = value_of<method>(method_names, name);
+  return m && *m != method::other ? *m : method::other;
 }
 
 response response::json(unsigned status, std::string body) {
@@ -86,7 +73,8 @@ request_context::request_context(method m, std::string method_text, std::string 
 }
 
 std::optional<std::string> request_context::query_param(std::string_view name) const {
-  if (query_.empty()) return std::nullopt;  // Boost.URL must not see a null view
+  if (query_.empty())
+    return std::nullopt;  // Boost.URL must not see a null view
   auto params = boost::urls::parse_query(query_);
   if (!params)
     return std::nullopt;

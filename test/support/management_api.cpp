@@ -1,6 +1,7 @@
 #include "test/support/management_api.hpp"
 
 #include "test/support/amqp_fixture.hpp"
+#include "domain/hex.hpp"
 
 #include <curl/curl.h>
 #include <boost/json/parse.hpp>
@@ -18,20 +19,9 @@ std::size_t append(char* data, std::size_t size, std::size_t count, void* target
 
 }  // namespace
 
+// RFC 3986 unreserved characters stay, everything else is %XX (a queue name's dots stay).
 std::string percent_encode(std::string_view text) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
+  return kemas::percent_encode(text, kemas::is_unreserved);
 }
 
 management_api::management_api(std::string base_url, std::string user, std::string password)
@@ -85,8 +75,10 @@ boost::json::value management_api::get_json(std::string_view path) const {
   return boost::json::parse(r.body);
 }
 
-std::optional<boost::json::object> management_api::queue(std::string_view name) const {
-  const std::string path = "/api/queues/%2F/" + percent_encode(name);
+// GET /api/<kind>/%2F/<name>: the object, or nullopt when the broker has none.
+std::optional<boost::json::object> management_api::named(std::string_view kind,
+                                                         std::string_view name) const {
+  const std::string path = "/api/" + std::string(kind) + "/%2F/" + percent_encode(name);
   const response r = get(path);
   if (r.status == 404)
     return std::nullopt;
@@ -95,14 +87,12 @@ std::optional<boost::json::object> management_api::queue(std::string_view name) 
   return boost::json::parse(r.body).as_object();
 }
 
+std::optional<boost::json::object> management_api::queue(std::string_view name) const {
+  return named("queues", name);
+}
+
 std::optional<boost::json::object> management_api::exchange(std::string_view name) const {
-  const std::string path = "/api/exchanges/%2F/" + percent_encode(name);
-  const response r = get(path);
-  if (r.status == 404)
-    return std::nullopt;
-  if (r.status != 200)
-    throw std::runtime_error("GET " + path + ": HTTP " + std::to_string(r.status));
-  return boost::json::parse(r.body).as_object();
+  return named("exchanges", name);
 }
 
 boost::json::array management_api::bindings_to_queue(std::string_view name) const {

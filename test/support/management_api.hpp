@@ -42,6 +42,7 @@ class management_api {
   boost::json::array bindings_to_queue(std::string_view name) const;
 
  private:
+  std::optional<boost::json::object> named(std::string_view kind, std::string_view name) const;
   response request(const char* method, std::string_view path) const;
 
   std::string base_url_;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "app/server/cookies.hpp"
+#include "test/support/fake_request.hpp"
 
 using namespace kemas::http;
 
@@ -56,15 +57,7 @@ TEST_CASE("cookies are never built from characters a header cannot carry") {
   CHECK_THROWS_AS(clear_cookie("n", false, "/a\n"), std::invalid_argument);
 }
 
-namespace {
-class no_body final : public body_reader {
- public:
-  boost::asio::awaitable<kemas::result<std::string_view>> next_chunk(std::uint64_t) override {
-    co_return std::string_view{};
-  }
-  bool complete() const noexcept override { return true; }
-};
-}  // namespace
+using no_body = kemas::test::empty_body;
 
 TEST_CASE("cookie_value reads one cookie of a request") {
   no_body body;

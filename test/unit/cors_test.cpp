@@ -5,26 +5,16 @@
 #include <vector>
 
 #include "app/server/cors.hpp"
+#include "test/support/fake_request.hpp"
 
 using namespace kemas::http;
 
 namespace {
 
-class no_body final : public body_reader {
- public:
-  boost::asio::awaitable<kemas::result<std::string_view>> next_chunk(std::uint64_t) override {
-    co_return std::string_view{};
-  }
-  bool complete() const noexcept override { return true; }
-};
-
-// A request_context borrows its body reader: keep both together.
-struct fake_request {
-  no_body body;
-  request_context ctx;
+// The CORS checks look at method, Origin and the other headers only.
+struct fake_request : kemas::test::fake_request {
   fake_request(method m, std::vector<header_field> headers)
-      : ctx(m, std::string(method_name(m)), "/api/v1/auth/me", std::move(headers), "rid-1", "203.0.113.5",
-            body) {}
+      : kemas::test::fake_request(m, "/api/v1/auth/me", std::move(headers)) {}
 };
 
 std::optional<std::string> header_of(const response& r, std::string_view name) {

@@ -161,21 +161,31 @@ std::optional<upgrade_commit> settled_before(soci::session& sql, const commands:
   return out;
 }
 
-upgrade_commit pay(soci::session& sql, const commands::envelope& envelope,
-                   const commands::upgrade& upgrade, const ports::plan_terms& plan,
-                   const std::string& reference) {
+// One order's writes (`record`), under the buyer's row lock, unless another copy of the
+// command got there first; one transaction.
+template <class Record>
+upgrade_commit record_order(soci::session& sql, const commands::envelope& envelope,
+                            const commands::upgrade& upgrade, Record record) {
   soci::transaction tx(sql);
   const auto buyer = lock_user(sql, upgrade.buyer);
   if (auto before = settled_before(sql, envelope, upgrade, buyer))
     return *before;
-  const std::string user_id = upgrade.buyer.to_string();
-  const std::string order_id = upgrade.order_id.to_string();
+  upgrade_commit out =
+      record(buyer->plan_name, upgrade.buyer.to_string(), upgrade.order_id.to_string());
+  out.from_plan = buyer->plan_name;
+  tx.commit();
+  return out;
+}
+
+upgrade_commit pay(soci::session& sql, const commands::envelope& envelope,
+                   const commands::upgrade& upgrade, const ports::plan_terms& plan,
+                   const std::string& reference, const std::string& from_plan,
+                   const std::string& user_id, const std::string& order_id) {
   const long long duration = plan.duration_seconds.value_or(0);
   long long expires_ms = 0;
   sql << set_plan_sql, soci::use(plan.id), soci::use(plan.id), soci::use(duration),
       soci::use(user_id), soci::into(expires_ms);
   upgrade_commit out{upgrade_commit::kind::paid};
-  out.from_plan = buyer->plan_name;
   out.expires_at = from_ms(expires_ms);
   sql << insert_paid_order_sql, soci::use(order_id), soci::use(plan.id),
       soci::use(plan.price_cents), soci::use(plan.currency), soci::use(user_id);
@@ -186,25 +196,19 @@ upgrade_commit pay(soci::session& sql, const commands::envelope& envelope,
   command_tx::record(sql, envelope.id, "paid");
 
   auto event = command_tx::draft_for(envelope, "plan.upgraded", "user", user_id);
-  event.data = {{"plan", upgrade.plan},          {"from_plan", buyer->plan_name},
+  event.data = {{"plan", upgrade.plan},          {"from_plan", from_plan},
                 {"order_id", order_id},          {"amount_cents", plan.price_cents},
                 {"currency", plan.currency},     {"expires_at", format_rfc3339(*out.expires_at)},
                 {"unlocked", locks.unlocked},    {"locked", locks.locked},
                 {"payment_reference", reference}};
   append_event(sql, event);
-  tx.commit();
   return out;
 }
 
 upgrade_commit fail(soci::session& sql, const commands::envelope& envelope,
                     const commands::upgrade& upgrade, const ports::plan_terms& plan,
-                    const std::string& reason) {
-  soci::transaction tx(sql);
-  const auto buyer = lock_user(sql, upgrade.buyer);
-  if (auto before = settled_before(sql, envelope, upgrade, buyer))
-    return *before;
-  const std::string user_id = upgrade.buyer.to_string();
-  const std::string order_id = upgrade.order_id.to_string();
+                    const std::string& reason, const std::string& user_id,
+                    const std::string& order_id) {
   sql << insert_failed_order_sql, soci::use(order_id), soci::use(user_id), soci::use(plan.id),
       soci::use(plan.price_cents), soci::use(plan.currency), soci::use(reason);
   command_tx::record(sql, envelope.id, "failed");
@@ -214,10 +218,7 @@ upgrade_commit fail(soci::session& sql, const commands::envelope& envelope,
                 {"amount_cents", plan.price_cents},
                 {"currency", plan.currency}};
   append_event(sql, event);
-  tx.commit();
-  upgrade_commit out{upgrade_commit::kind::failed};
-  out.from_plan = buyer->plan_name;
-  return out;
+  return upgrade_commit{upgrade_commit::kind::failed};
 }
 
 ports::expiry_commit expire_account(soci::session& sql, const commands::envelope& envelope,
@@ -315,7 +316,11 @@ upgrade_commit plan_command_store::pay_order(const commands::envelope& envelope,
                                              const ports::plan_terms& plan,
                                              const std::string& payment_reference) {
   return run_transaction(*pool_, [&](soci::session& sql) {
-    return pay(sql, envelope, upgrade, plan, payment_reference);
+    return record_order(
+        sql, envelope, upgrade,
+        [&](const std::string& from, const std::string& user, const std::string& order) {
+          return pay(sql, envelope, upgrade, plan, payment_reference, from, user, order);
+        });
   });
 }
 
@@ -323,8 +328,12 @@ upgrade_commit plan_command_store::fail_order(const commands::envelope& envelope
                                               const commands::upgrade& upgrade,
                                               const ports::plan_terms& plan,
                                               const std::string& reason) {
-  return run_transaction(
-      *pool_, [&](soci::session& sql) { return fail(sql, envelope, upgrade, plan, reason); });
+  return run_transaction(*pool_, [&](soci::session& sql) {
+    return record_order(sql, envelope, upgrade,
+                        [&](const std::string&, const std::string& user, const std::string& order) {
+                          return fail(sql, envelope, upgrade, plan, reason, user, order);
+                        });
+  });
 }
 
 ports::expiry_commit plan_command_store::apply_expiry(const commands::envelope& envelope,
