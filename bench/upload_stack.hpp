@@ -41,6 +41,7 @@
 #include "test/support/eventually.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/outbox_fixture.hpp"
+#include "domain/non_copyable.hpp"
 #include "test/support/relay_fixture.hpp"  // scratch_vhost
 
 extern char** environ;
@@ -109,7 +110,7 @@ inline std::uint64_t proc_status_kib(pid_t pid, const std::string& field) {
   return value;
 }
 
-class upload_stack {
+class upload_stack : kemas::non_copyable {
  public:
   upload_stack()
       : db_("bench_upload"),
@@ -159,9 +160,6 @@ class upload_stack {
       child->reset();  // SIGKILLs one still running
     }
   }
-
-  upload_stack(const upload_stack&) = delete;
-  upload_stack& operator=(const upload_stack&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
   pid_t api_pid() const noexcept { return api_->pid(); }

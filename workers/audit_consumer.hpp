@@ -27,6 +27,7 @@
 
 #include "adapters/amqp/consumer.hpp"
 #include "adapters/postgres/repositories/audit_repository.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -56,12 +57,10 @@ boost::json::object redact_event_data(std::string_view type, boost::json::object
 
 // Stores deliveries into audit_log on threads of its own (settings.worker.handler_threads, each
 // with a PostgreSQL connection of settings.postgres). Thread-safe.
-class audit_writer {
+class audit_writer : kemas::non_copyable {
  public:
   explicit audit_writer(const config::settings& settings);
   ~audit_writer();
-  audit_writer(const audit_writer&) = delete;
-  audit_writer& operator=(const audit_writer&) = delete;
 
   // The consumer callback: malformed events are dead-lettered at once; the rest are queued
   // to the writer threads. Returns without blocking.

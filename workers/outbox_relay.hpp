@@ -31,6 +31,7 @@
 
 #include "adapters/amqp/message.hpp"
 #include "adapters/postgres/outbox_reader.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -54,13 +55,11 @@ struct relay_options {
 // The AMQP message for one outbox row (pure).
 amqp::outgoing_message outbox_message(const postgres::outbox_row& row);
 
-class outbox_relay {
+class outbox_relay : kemas::non_copyable {
  public:
   // `settings` is read during construction only. Starts the thread; connects lazily.
   explicit outbox_relay(const config::settings& settings, relay_options options = {});
   ~outbox_relay();
-  outbox_relay(const outbox_relay&) = delete;
-  outbox_relay& operator=(const outbox_relay&) = delete;
 
   void stop();
 

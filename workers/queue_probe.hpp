@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // queue_probe: how many messages wait in each kemas queue, for the kemas_queue_messages gauge
 // (issue 5 "Ops view"). A passive queue.declare answers with the queue's ready-message count
 // exactly and at once (the management API's counters lag by seconds), and needs no extra
@@ -29,13 +31,11 @@ namespace kemas::worker {
 // kemas.dead-letters and kemas.events.audit.
 std::vector<std::string> kemas_queue_names();
 
-class queue_probe {
+class queue_probe : kemas::non_copyable {
  public:
   // `settings` must outlive the probe.
   queue_probe(const config::amqp_settings& settings, std::vector<std::string> queues);
   ~queue_probe();
-  queue_probe(const queue_probe&) = delete;
-  queue_probe& operator=(const queue_probe&) = delete;
 
   // (queue, ready messages) of each queue that answered.
   std::vector<std::pair<std::string, std::uint32_t>> sample();

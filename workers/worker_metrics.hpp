@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // Prometheus metrics of kemas-worker's command processing (DESIGN.md "Observability"):
 //
 //   kemas_commands_processed_total{type, outcome}  how each delivery ended:
@@ -42,12 +44,10 @@ std::string_view to_string(command_outcome outcome) noexcept;
 // The `type` label of a delivery that is not a valid command envelope.
 inline constexpr std::string_view invalid_command_type = "invalid";
 
-class worker_metrics {
+class worker_metrics : kemas::non_copyable {
  public:
   explicit worker_metrics(metrics::registry& registry);
   ~worker_metrics();
-  worker_metrics(const worker_metrics&) = delete;
-  worker_metrics& operator=(const worker_metrics&) = delete;
 
   void processed(std::string_view type, command_outcome outcome);
   void handler_ran(std::string_view type, double seconds);

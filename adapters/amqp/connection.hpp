@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // RAII over one librabbitmq connection: TCP connect with a timeout, login, channels, and
 // amqp_rpc_reply_t turned into readable errors ("declare queue kemas.x: 406
 // PRECONDITION_FAILED - inequivalent arg ...").
@@ -48,15 +50,13 @@ struct connection_options {
 
 connection_options make_connection_options(const config::amqp_settings& settings, std::string name);
 
-class connection {
+class connection : kemas::non_copyable {
  public:
   // Connects and logs in. Throws amqp_failure naming host:port and the cause.
   explicit connection(const connection_options& options);
   // Closes politely (connection.close, bounded by the RPC timeout) unless the connection is
   // already known to be broken, then frees the state.
   ~connection();
-  connection(const connection&) = delete;
-  connection& operator=(const connection&) = delete;
 
   amqp_connection_state_t state() const noexcept { return state_; }
   int socket_fd() const noexcept;

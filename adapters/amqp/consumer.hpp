@@ -25,6 +25,7 @@
 
 #include "adapters/amqp/message.hpp"
 #include "adapters/amqp/topology.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <chrono>
 #include <functional>
@@ -63,7 +64,7 @@ struct consumer_options {
   std::optional<topology> declare_on_connect;
 };
 
-class amqp_consumer {
+class amqp_consumer : kemas::non_copyable {
  public:
   using callback = std::function<void(delivery, delivery_handle)>;
 
@@ -71,8 +72,6 @@ class amqp_consumer {
                 callback on_delivery);
   // stop(0): whatever is still unsettled goes back to the broker.
   ~amqp_consumer();
-  amqp_consumer(const amqp_consumer&) = delete;
-  amqp_consumer& operator=(const amqp_consumer&) = delete;
 
   // Cancels the consumers (basic.cancel; deliveries already on the way are requeued without
   // reaching the callback), keeps executing settles of handed-out deliveries until none is

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // The mailbox of an AMQP actor: any thread pushes, the actor thread takes everything at once.
 // An eventfd makes pending mail visible to poll(), so the actor can sleep on its socket and
 // its mailbox together (wait_for_activity) and react to either without a polling delay.
@@ -11,12 +13,10 @@
 namespace kemas::amqp {
 
 // Linux eventfd; readable while notified and not yet cleared.
-class wakeup_fd {
+class wakeup_fd : kemas::non_copyable {
  public:
   wakeup_fd();
   ~wakeup_fd();
-  wakeup_fd(const wakeup_fd&) = delete;
-  wakeup_fd& operator=(const wakeup_fd&) = delete;
 
   void notify() noexcept;
   void clear() noexcept;

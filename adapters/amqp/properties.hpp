@@ -3,6 +3,7 @@
 // Internal to adapters/amqp: only the actors' .cpp files include it.
 
 #include "adapters/amqp/message.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <amqp.h>
 
@@ -14,11 +15,9 @@ namespace kemas::amqp {
 
 // amqp_basic_properties_t for an outgoing message. Points into `message` and into its own
 // storage: keep both alive and unmoved until amqp_basic_publish returned.
-class outgoing_properties {
+class outgoing_properties : kemas::non_copyable {
  public:
   explicit outgoing_properties(const outgoing_message& message);
-  outgoing_properties(const outgoing_properties&) = delete;
-  outgoing_properties& operator=(const outgoing_properties&) = delete;
   const amqp_basic_properties_t* get() const noexcept { return &properties_; }
 
  private:
@@ -30,11 +29,9 @@ class outgoing_properties {
 // The properties of a received message with some headers added or replaced (dead-lettering):
 // everything else — including headers of any type, such as x-death — stays as received.
 // Points into `original` and `extra`: keep them alive until the publish returned.
-class amended_properties {
+class amended_properties : kemas::non_copyable {
  public:
   amended_properties(const amqp_basic_properties_t& original, const header_map& extra);
-  amended_properties(const amended_properties&) = delete;
-  amended_properties& operator=(const amended_properties&) = delete;
   const amqp_basic_properties_t* get() const noexcept { return &properties_; }
 
  private:

@@ -19,6 +19,7 @@
 
 #include "adapters/amqp/message.hpp"
 #include "adapters/amqp/topology.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -38,12 +39,10 @@ struct publisher_options {
   std::optional<topology> declare_on_connect;  // e.g. kemas_topology(settings.delivery_limit)
 };
 
-class amqp_publisher {
+class amqp_publisher : kemas::non_copyable {
  public:
   amqp_publisher(const config::amqp_settings& settings, publisher_options options = {});
   ~amqp_publisher();
-  amqp_publisher(const amqp_publisher&) = delete;
-  amqp_publisher& operator=(const amqp_publisher&) = delete;
 
   // Completes on the awaiting coroutine's executor. Never throws for broker problems. Not
   // cancellable, but bounded: the confirm deadline (confirm_timeout) starts at this call, so

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // exposer: serves GET /metrics (Prometheus text format) of one registry on a listener of its
 // own, for processes that have no HTTP server (kemas-worker roles). kemas-api does not use it:
 // its router answers /metrics itself.
@@ -24,14 +26,12 @@ namespace kemas::metrics {
 
 class registry;
 
-class exposer {
+class exposer : kemas::non_copyable {
  public:
   // Listens on host:port (port 0: a free port, see port()). Throws std::runtime_error naming
   // the address when it cannot listen (port taken, bad address).
   exposer(registry& source, const std::string& host, std::uint16_t port);
   ~exposer();
-  exposer(const exposer&) = delete;
-  exposer& operator=(const exposer&) = delete;
 
   // The port actually bound.
   std::uint16_t port() const noexcept { return port_; }

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // The process's Prometheus registry and the metric families shared across kemas.
 // One registry per process, created at start and passed by reference (no globals).
 // All methods are thread-safe (prometheus-cpp locks internally).
@@ -13,12 +15,10 @@ class Registry;
 
 namespace kemas::metrics {
 
-class registry {
+class registry : kemas::non_copyable {
  public:
   explicit registry(std::string_view process_name);
   ~registry();
-  registry(const registry&) = delete;
-  registry& operator=(const registry&) = delete;
 
   // Prometheus text exposition format (version 0.0.4) of every metric.
   std::string render() const;
@@ -35,12 +35,10 @@ class registry {
 
 // HTTP request count and latency by route (the route pattern, never the raw path, so the
 // label set stays bounded), method and status.
-class http_metrics {
+class http_metrics : kemas::non_copyable {
  public:
   explicit http_metrics(registry& r);
   ~http_metrics();
-  http_metrics(const http_metrics&) = delete;
-  http_metrics& operator=(const http_metrics&) = delete;
 
   void observe(std::string_view route, std::string_view method, unsigned status, double seconds);
   void connection_opened();

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // File transfer metrics of the api (issue 4): uploads and downloads by outcome, and the
 // bytes that went in and out. Thread-safe (prometheus-cpp counters are atomic).
 //
@@ -21,12 +23,10 @@ class registry;
 enum class upload_outcome { committed, accepted, rejected, refused, failed };
 enum class download_outcome { completed, aborted };
 
-class transfer_metrics {
+class transfer_metrics : kemas::non_copyable {
  public:
   explicit transfer_metrics(registry& r);
   ~transfer_metrics();
-  transfer_metrics(const transfer_metrics&) = delete;
-  transfer_metrics& operator=(const transfer_metrics&) = delete;
 
   // `bytes`: what reached storage (0 for uploads refused before the command).
   void upload_finished(upload_outcome outcome, std::uint64_t bytes);

@@ -6,6 +6,7 @@
 #include "adapters/postgres/native.hpp"
 
 #include "adapters/log/logging.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <algorithm>
 #include <map>
@@ -47,7 +48,7 @@ result_ptr query(PGconn* conn, const char* sql, const std::vector<std::string>& 
 }
 
 // Holds the migration lock for the scope; restores the session's statement_timeout.
-class migration_lock {
+class migration_lock : kemas::non_copyable {
  public:
   migration_lock(PGconn* conn, std::chrono::milliseconds wait) : conn_(conn) {
     auto shown = query(conn_, "SHOW statement_timeout");
@@ -75,8 +76,6 @@ class migration_lock {
       log::warn("releasing the migration lock failed", {{"error", e.what()}});
     }
   }
-  migration_lock(const migration_lock&) = delete;
-  migration_lock& operator=(const migration_lock&) = delete;
 
  private:
   void restore_timeout() noexcept {

@@ -31,6 +31,7 @@
 //    closes the sessions and joins the threads. The destructor calls stop().
 
 #include "adapters/config/settings.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -53,14 +54,12 @@ class session;
 
 namespace kemas::postgres {
 
-class pg_pool {
+class pg_pool : kemas::non_copyable {
  public:
   // Starts the threads; does not connect. Throws std::invalid_argument for pool_size 0 or an
   // unparsable url. application_name shows in pg_stat_activity ("kemas-api", ...).
   explicit pg_pool(config::postgres_settings settings, std::string application_name = "kemas");
   ~pg_pool();
-  pg_pool(const pg_pool&) = delete;
-  pg_pool& operator=(const pg_pool&) = delete;
 
   template <class F>
   auto run(F fn) -> boost::asio::awaitable<std::invoke_result_t<F, soci::session&>> {

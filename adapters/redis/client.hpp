@@ -38,6 +38,7 @@
 #include "adapters/config/settings.hpp"
 #include "adapters/redis/reply.hpp"
 #include "adapters/redis/script.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -50,13 +51,11 @@
 
 namespace kemas::redis {
 
-class redis_client {
+class redis_client : kemas::non_copyable {
  public:
   // Does not connect. `executor` is where the client's strand lives (an io_context's).
   redis_client(boost::asio::any_io_executor executor, config::redis_settings settings);
   ~redis_client();
-  redis_client(const redis_client&) = delete;
-  redis_client& operator=(const redis_client&) = delete;
 
   // Sends one command; args are binary-safe (embedded NULs are fine). An empty args, or a
   // pub/sub or MONITOR command, completes with invalid_command without being sent.

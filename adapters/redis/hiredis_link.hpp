@@ -20,6 +20,7 @@
 // callbacks, disconnect callback). Inside a listener call, do not call close(); post it.
 
 #include "adapters/redis/reply.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -52,7 +53,7 @@ class link_listener {
   ~link_listener() = default;
 };
 
-class hiredis_link : public std::enable_shared_from_this<hiredis_link> {
+class hiredis_link : public std::enable_shared_from_this<hiredis_link>, kemas::non_copyable {
  public:
   using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
 
@@ -63,8 +64,6 @@ class hiredis_link : public std::enable_shared_from_this<hiredis_link> {
                                                std::uint16_t port, link_listener& listener,
                                                std::string& error);
   ~hiredis_link();
-  hiredis_link(const hiredis_link&) = delete;
-  hiredis_link& operator=(const hiredis_link&) = delete;
 
   // Queues a command (binary-safe argv); its reply comes to on_link_reply with `tag`.
   // Returns false when hiredis refuses it (context gone or disconnecting).

@@ -10,6 +10,7 @@
 #include "adapters/config/settings.hpp"
 #include "adapters/s3/client.hpp"
 #include "adapters/support/blocking_pool.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -18,11 +19,9 @@
 
 namespace kemas::s3 {
 
-class s3_service {
+class s3_service : kemas::non_copyable {
  public:
   explicit s3_service(const config::s3_settings& settings);
-  s3_service(const s3_service&) = delete;
-  s3_service& operator=(const s3_service&) = delete;
 
   // Readiness probe for /readyz: true when the store answers a signed HEAD (of a key that
   // does not exist) within `timeout`.

@@ -17,6 +17,7 @@
 #include "adapters/s3/async_client.hpp"
 #include "adapters/s3/client.hpp"
 #include "domain/ports/byte_source.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/awaitable.hpp>
 
@@ -36,7 +37,7 @@ struct object_stream_options {
   std::chrono::milliseconds transfer_timeout = std::chrono::hours(6);
 };
 
-class object_stream final : public ports::byte_source {
+class object_stream final : public ports::byte_source, kemas::non_copyable {
  public:
   struct shared;  // state shared with the transfer on the pool (object_stream.cpp)
 
@@ -49,8 +50,6 @@ class object_stream final : public ports::byte_source {
 
   explicit object_stream(std::shared_ptr<shared> state);
   ~object_stream() override;
-  object_stream(const object_stream&) = delete;
-  object_stream& operator=(const object_stream&) = delete;
 
   // S3's answer: status, content_length (bytes this stream will yield), content_range, etag.
   const get_info& info() const noexcept;

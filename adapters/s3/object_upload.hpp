@@ -25,6 +25,7 @@
 #include "adapters/s3/client.hpp"
 #include "domain/ports/object_streams.hpp"
 #include "domain/result.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace kemas::s3 {
 
@@ -34,13 +35,11 @@ namespace detail {
 struct part_in_flight;
 }
 
-class object_upload final : public ports::object_upload {
+class object_upload final : public ports::object_upload, kemas::non_copyable {
  public:
   object_upload(s3_service& storage, std::string object_key, std::string content_type,
                 const config::upload_settings& settings);
   ~object_upload() override;
-  object_upload(const object_upload&) = delete;
-  object_upload& operator=(const object_upload&) = delete;
 
   boost::asio::awaitable<result<void>> write(std::string_view bytes) override;
   boost::asio::awaitable<result<ports::stored_body>> finish() override;

@@ -1,5 +1,6 @@
 #include "adapters/s3/transport.hpp"
 #include "domain/text.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <curl/curl.h>
 
@@ -34,7 +35,7 @@ struct handle_slot {
 };
 thread_local handle_slot slot;
 
-class handle_lease {
+class handle_lease : kemas::non_copyable {
  public:
   handle_lease() {
     global_init_once();
@@ -57,8 +58,6 @@ class handle_lease {
     else
       slot.busy = false;
   }
-  handle_lease(const handle_lease&) = delete;
-  handle_lease& operator=(const handle_lease&) = delete;
   CURL* get() const { return handle_; }
 
  private:

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // blocking_pool: dedicated threads for blocking calls (SOCI, librabbitmq, libcurl easy,
 // Argon2, file I/O). A coroutine on an I/O thread awaits `pool.run(fn)`: fn runs on one of
 // the pool's threads and the coroutine resumes on its own executor with the result, or with
@@ -22,14 +24,12 @@
 
 namespace kemas::support {
 
-class blocking_pool {
+class blocking_pool : kemas::non_copyable {
  public:
   // `nice` > 0 lowers the threads' scheduling priority (Linux, per thread): CPU-bound work
   // such as password hashing then yields to the I/O threads when cores are scarce.
   explicit blocking_pool(unsigned threads, int nice = 0);
   ~blocking_pool() { stop(); }
-  blocking_pool(const blocking_pool&) = delete;
-  blocking_pool& operator=(const blocking_pool&) = delete;
 
   // Runs fn on a pool thread. Returns fn's result; rethrows fn's exception.
   template <class F>

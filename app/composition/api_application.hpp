@@ -7,6 +7,7 @@
 
 #include "adapters/config/settings.hpp"
 #include "app/server/router.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -23,12 +24,10 @@ namespace kemas::app {
 
 class api_backends;
 
-class api_application {
+class api_application : kemas::non_copyable {
  public:
   api_application(boost::asio::io_context& ioc, const config::settings& settings, metrics::registry& registry);
   ~api_application();
-  api_application(const api_application&) = delete;
-  api_application& operator=(const api_application&) = delete;
 
   http::router& routes() noexcept;
   http::request_guard& guard() noexcept;

@@ -8,6 +8,7 @@
 
 #include "adapters/config/settings.hpp"
 #include "app/routes/health.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -27,14 +28,12 @@ class s3_service;
 
 namespace kemas::app {
 
-class api_backends {
+class api_backends : kemas::non_copyable {
  public:
   // Connections are made lazily or in the background: construction does not fail because a
   // backend is down (/readyz reports it), only because a setting is unusable.
   api_backends(boost::asio::io_context& ioc, const config::settings& settings);
   ~api_backends();
-  api_backends(const api_backends&) = delete;
-  api_backends& operator=(const api_backends&) = delete;
 
   postgres::pg_pool& postgres() noexcept { return *postgres_; }
   redis::redis_client& redis() noexcept { return *redis_; }

@@ -16,6 +16,7 @@
 #include "domain/ports/byte_source.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace kemas::http {
 
@@ -62,14 +63,12 @@ class body_reader {
   virtual bool complete() const noexcept = 0;
 };
 
-class request_context {
+// path_ and query_ view into target_, hence not copyable.
+class request_context : kemas::non_copyable {
  public:
   request_context(method m, std::string method_text, std::string target,
                   std::vector<header_field> headers, std::string request_id, std::string peer_ip,
                   body_reader& body);
-  // path_ and query_ view into target_: not copyable.
-  request_context(const request_context&) = delete;
-  request_context& operator=(const request_context&) = delete;
 
   method verb() const noexcept { return method_; }
   std::string_view method_text() const noexcept { return method_text_; }

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "adapters/config/settings.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -23,15 +24,13 @@ namespace kemas::http {
 class router;
 class request_guard;
 
-class server {
+class server : kemas::non_copyable {
  public:
   // `guard` (may be null: no CORS, no authentication) must outlive the server.
   server(boost::asio::io_context& ioc, const config::http_settings& settings,
          config::environment env, const router& routes, metrics::http_metrics& metrics,
          request_guard* guard = nullptr);
   ~server();
-  server(const server&) = delete;
-  server& operator=(const server&) = delete;
 
   // Binds settings.host:settings.port (0 → an ephemeral port) and starts accepting.
   // Returns the bound port. Throws boost::system::system_error if binding fails.

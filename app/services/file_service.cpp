@@ -8,6 +8,7 @@
 #include "domain/base64.hpp"
 #include "domain/file_name.hpp"
 #include "domain/quota.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -18,7 +19,7 @@ namespace {
 
 // Counts a download's bytes and reports it once: completed when the end was reached,
 // aborted when the response was dropped before (client gone, S3 failed mid-way).
-class metered_source final : public http::body_source {
+class metered_source final : public http::body_source, kemas::non_copyable {
  public:
   metered_source(std::shared_ptr<http::body_source> inner, metrics::transfer_metrics& metrics)
       : inner_(std::move(inner)), metrics_(metrics) {}
@@ -26,8 +27,6 @@ class metered_source final : public http::body_source {
     if (!reported_)
       metrics_.download_finished(metrics::download_outcome::aborted, sent_);
   }
-  metered_source(const metered_source&) = delete;
-  metered_source& operator=(const metered_source&) = delete;
 
   asio::awaitable<result<std::string_view>> next() override {
     auto chunk = co_await inner_->next();

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // child_process: runs a binary (e.g. build/workers/kemas-worker) for a test — with extra
 // environment variables, its stdout/stderr captured to files — and lets the test signal it
 // and wait for it with a deadline. The destructor SIGKILLs and reaps a child still running, so
@@ -17,7 +19,7 @@
 
 namespace kemas::test {
 
-class child_process {
+class child_process : kemas::non_copyable {
  public:
   struct options {
     std::string program;                                   // path to the executable
@@ -29,8 +31,6 @@ class child_process {
 
   explicit child_process(options opts);
   ~child_process();
-  child_process(const child_process&) = delete;
-  child_process& operator=(const child_process&) = delete;
 
   pid_t pid() const noexcept { return pid_; }
   void signal(int signal_number);

@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // A deliberately dumb blocking HTTP/1.1 client over a raw socket, so tests control every
 // byte (slow headers, lying Content-Length, pipelining) and see exactly what the server sent.
 
@@ -18,12 +20,10 @@ struct raw_response {
   std::optional<std::string> header(const std::string& lower_name) const;
 };
 
-class raw_connection {
+class raw_connection : kemas::non_copyable {
  public:
   raw_connection(const std::string& host, std::uint16_t port);
   ~raw_connection();
-  raw_connection(const raw_connection&) = delete;
-  raw_connection& operator=(const raw_connection&) = delete;
 
   void send(std::string_view bytes);
   // Reads one response (Content-Length or chunked body). Throws on timeout or close.

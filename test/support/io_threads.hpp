@@ -1,4 +1,6 @@
 #pragma once
+
+#include "domain/non_copyable.hpp"
 // An io_context run by `threads` threads until destruction, and a blocking run() so a test
 // thread can await a coroutine. Destroy every I/O object that uses the context first: the
 // destructor waits until the context runs out of work.
@@ -16,12 +18,10 @@
 
 namespace kemas::test {
 
-class io_threads {
+class io_threads : kemas::non_copyable {
  public:
   explicit io_threads(unsigned threads);
   ~io_threads();
-  io_threads(const io_threads&) = delete;
-  io_threads& operator=(const io_threads&) = delete;
 
   boost::asio::io_context& context() noexcept { return context_; }
   boost::asio::any_io_executor executor() { return context_.get_executor(); }

@@ -5,6 +5,7 @@
 
 #include "test/support/io_threads.hpp"
 #include "adapters/config/settings.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -36,12 +37,10 @@ std::string pg_url_for_database(const std::string& url, const std::string& dbnam
 
 // Creates a database with a unique name ("kemas_it_<tag>_<hex>") on construction and drops
 // it (WITH (FORCE): lingering connections are cut) on destruction.
-class scratch_database {
+class scratch_database : kemas::non_copyable {
  public:
   explicit scratch_database(std::string_view tag);
   ~scratch_database();
-  scratch_database(const scratch_database&) = delete;
-  scratch_database& operator=(const scratch_database&) = delete;
 
   const std::string& name() const noexcept { return name_; }
   // Settings whose url points at this database.

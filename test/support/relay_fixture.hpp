@@ -17,17 +17,16 @@
 #include <vector>
 
 #include "test/support/eventually.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace kemas::test {
 
 // Creates vhost "kemas-it-<tag>-<hex>" through the management API and grants the test user
 // every permission on it; deletes it (with its queues and exchanges) on destruction.
-class scratch_vhost {
+class scratch_vhost : kemas::non_copyable {
  public:
   explicit scratch_vhost(std::string_view tag);
   ~scratch_vhost();
-  scratch_vhost(const scratch_vhost&) = delete;
-  scratch_vhost& operator=(const scratch_vhost&) = delete;
 
   const std::string& name() const noexcept { return name_; }
   // amqp_settings_from_env() pointed at this vhost.

@@ -5,6 +5,7 @@
 
 #include "adapters/config/settings.hpp"
 #include "adapters/s3/client.hpp"
+#include "domain/non_copyable.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -41,12 +42,10 @@ class byte_stream {
 };
 
 // Incremental SHA-256 (OpenSSL), hex result.
-class sha256_stream {
+class sha256_stream : kemas::non_copyable {
  public:
   sha256_stream();
   ~sha256_stream();
-  sha256_stream(const sha256_stream&) = delete;
-  sha256_stream& operator=(const sha256_stream&) = delete;
   void update(std::string_view bytes);
   std::string hex_digest();  // finishes; call once
 

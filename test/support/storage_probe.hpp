@@ -16,15 +16,14 @@
 #include "adapters/postgres/pool.hpp"
 #include "adapters/s3/client.hpp"
 #include "test/support/api_fixture.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace kemas::test {
 
-class storage_probe {
+class storage_probe : kemas::non_copyable {
  public:
   explicit storage_probe(const api_fixture& api);
   ~storage_probe();
-  storage_probe(const storage_probe&) = delete;
-  storage_probe& operator=(const storage_probe&) = delete;
 
   long long used_bytes(const std::string& user_id);
   // Active (or locked) files of the user: how many, and their summed size.

@@ -22,15 +22,14 @@
 
 #include "adapters/config/settings.hpp"
 #include "test/support/relay_fixture.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace kemas::test {
 
-class worker_fixture {
+class worker_fixture : kemas::non_copyable {
  public:
   explicit worker_fixture(std::string_view tag);
   ~worker_fixture();
-  worker_fixture(const worker_fixture&) = delete;
-  worker_fixture& operator=(const worker_fixture&) = delete;
 
   // An api_fixture tweak: points the api's RabbitMQ settings at this fixture's vhost, then
   // applies `more` (limits, upload.wait, ...).

@@ -12,6 +12,7 @@
 
 #include "adapters/log/json_escape.hpp"
 #include "adapters/log/logging.hpp"
+#include "domain/non_copyable.hpp"
 
 namespace {
 
@@ -19,7 +20,7 @@ namespace json = boost::json;
 
 // Routes the default logger into a string for one test; restores stderr text logging after,
 // so a failing test cannot leave a dangling stream behind.
-class captured_log {
+class captured_log : kemas::non_copyable {
  public:
   explicit captured_log(std::string format, std::string level = "info") {
     kemas::config::log_settings settings;
@@ -33,8 +34,6 @@ class captured_log {
     settings.format = "text";
     kemas::log::init_logging(settings, "kemas_unit_tests");
   }
-  captured_log(const captured_log&) = delete;
-  captured_log& operator=(const captured_log&) = delete;
 
   std::vector<std::string> lines() const {
     std::vector<std::string> result;
