@@ -28,13 +28,14 @@
 #include "adapters/crypto/password_hasher.hpp"
 #include "adapters/log/logging.hpp"
 #include "app/composition/api_application.hpp"
+#include "bench/bench_common.hpp"
 #include "test/support/api_fixture.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/test_settings.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using namespace kemas::bench;
 using kemas::test::raw_connection;
 
 constexpr int healthz_requests = 2000;
@@ -44,25 +45,6 @@ constexpr int verify_samples = 20;
 constexpr auto throughput_run = std::chrono::seconds(5);
 constexpr unsigned client_counts[] = {2, 4, 8};
 constexpr const char* password = "correct horse battery 1";
-
-double ms_since(clock_type::time_point start) {
-  return std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
-}
-
-// Nearest-rank percentile of an unsorted sample (0 for an empty one).
-double percentile(std::vector<double> sample, double p) {
-  if (sample.empty()) return 0;
-  std::ranges::sort(sample);
-  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sample.size()) + 0.999999);
-  return sample[std::clamp<std::size_t>(rank, 1, sample.size()) - 1];
-}
-
-std::string load_average() {
-  std::ifstream file("/proc/loadavg");
-  std::string one, five, fifteen;
-  file >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
 
 std::string forwarded_for(unsigned group, unsigned client) {
   return "X-Forwarded-For: 10.250." + std::to_string(group) + "." + std::to_string(client + 1) + "\r\n";
@@ -115,15 +97,6 @@ probe_result probe_healthz(std::uint16_t port, int count, const std::atomic<bool
   }
   return out;
 }
-
-struct load_result {
-  unsigned clients = 0;
-  unsigned ok = 0;
-  unsigned errors = 0;
-  double seconds = 0;
-  std::vector<double> ms;
-  double per_second() const { return ok / seconds; }
-};
 
 // `clients` threads, each its own user and client address, logging in back to back.
 load_result login_load(std::uint16_t port, unsigned clients, unsigned group) {
@@ -180,14 +153,8 @@ int run() {
   api.application().warm_up();
   const auto& auth = api.settings().auth;
   const auto port = api.port();
-  const unsigned cores = std::thread::hardware_concurrency();
 
-#ifdef NDEBUG
-  const char* build = "optimized";
-#else
-  const char* build = "debug (assertions on)";
-#endif
-  std::printf("kemas login bench: %u cores, load average %s, %s build\n", cores, load_average().c_str(), build);
+  print_machine_line("login");
   std::printf("argon2id m=%u KiB t=%u p=%u, auth.hash_threads=%u, http io threads=2 (fixture)\n\n",
               auth.argon2_memory_kib, auth.argon2_iterations, auth.argon2_parallelism, auth.hash_threads);
 

@@ -31,6 +31,7 @@
 #include "adapters/log/logging.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/support/random.hpp"
+#include "bench/bench_common.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/outbox_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
@@ -39,23 +40,12 @@
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using namespace kemas::bench;
 using namespace std::chrono_literals;
 
 constexpr long long default_accounts = 100'000;
 constexpr auto deadline = std::chrono::minutes(30);
 constexpr auto poll_interval = std::chrono::milliseconds(200);  // progress polling, not a wait
-
-std::string load_average() {
-  std::ifstream file("/proc/loadavg");
-  std::string one, five, fifteen;
-  file >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
 
 long long scalar(kemas::postgres::pg_pool& db, const std::string& query) {
   return db.with_session([&](soci::session& s) {
@@ -92,13 +82,7 @@ int run() {
   settings.worker.metrics_port = 0;
   kemas::postgres::pg_pool db(database.settings(), "kemas-sweep-bench");
 
-#ifdef NDEBUG
-  const char* build = "optimized";
-#else
-  const char* build = "debug (assertions on)";
-#endif
-  std::printf("kemas sweep bench: %u cores, load average %s, %s build\n",
-              std::thread::hardware_concurrency(), load_average().c_str(), build);
+  print_machine_line("sweep");
   std::printf("%lld past-due accounts; worker.handler_threads=%u, postgres.pool_size=%u, "
               "amqp.prefetch=%u\n\n",
               accounts, settings.worker.handler_threads, settings.postgres.pool_size,

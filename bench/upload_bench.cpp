@@ -45,15 +45,6 @@ struct options {
   double seconds = 8;
 };
 
-struct load_result {
-  unsigned clients = 0;
-  unsigned ok = 0;
-  unsigned errors = 0;
-  double seconds = 0;
-  std::vector<double> ms;
-  double per_second() const { return ok / seconds; }
-};
-
 // `clients` threads running `one(client, sequence)` (true on success) back to back.
 template <class One>
 load_result run_load(unsigned clients, double seconds, One one) {
@@ -306,13 +297,7 @@ int run(const options& o) {
   // The bench's own log lines (the scratch database's migrations) would break up the table.
   kemas::log::init_logging({}, "kemas-upload-bench",
                            std::make_shared<spdlog::sinks::null_sink_mt>());
-#ifdef NDEBUG
-  const char* build = "optimized";
-#else
-  const char* build = "debug (assertions on)";
-#endif
-  std::printf("kemas upload bench: %u cores, load average %s, %s build\n",
-              std::thread::hardware_concurrency(), load_average().c_str(), build);
+  print_machine_line("upload");
   upload_stack stack;
   bench_run b{.stack = stack};
   kemas::test::ensure_s3_bucket(b.s3);

@@ -17,36 +17,18 @@
 #include <boost/json/serialize.hpp>
 
 #include "adapters/s3/client.hpp"
+#include "bench/bench_common.hpp"
 #include "bench/upload_stack.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/s3_fixture.hpp"
 
 namespace kemas::bench {
 
-using clock_type = std::chrono::steady_clock;
 using test::raw_connection;
 inline constexpr std::size_t mib = 1024 * 1024;
 
-inline double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
 inline double mb_per_s(std::uint64_t bytes, double seconds) {
   return bytes / seconds / 1e6;
-}
-
-inline double percentile(std::vector<double> sample, double p) {
-  if (sample.empty())
-    return 0;
-  std::ranges::sort(sample);
-  auto rank = static_cast<std::size_t>(p / 100.0 * static_cast<double>(sample.size()) + 0.999999);
-  return sample[std::clamp<std::size_t>(rank, 1, sample.size()) - 1];
-}
-
-inline std::string load_average() {
-  std::ifstream file("/proc/loadavg");
-  std::string one, five, fifteen;
-  file >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
 }
 
 // Polls GET /uploads/{id} until the worker settled it; the final JSON (file inside).

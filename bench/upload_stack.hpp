@@ -16,10 +16,6 @@
 // be used from any thread. Failures throw std::runtime_error; the destructor stops both
 // children (SIGTERM, then SIGKILL after 15 s) and drops the database and the vhost.
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <soci/soci.h>
 
 #include <boost/json/parse.hpp>
@@ -55,23 +51,6 @@ struct bench_user {
   std::string email;
   std::string authorization;  // "Authorization: Bearer ...\r\n"
 };
-
-// A loopback port nobody listens on right now (the kernel's choice for port 0).
-inline std::uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0)
-    throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof addr;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0;
-  ::close(fd);
-  if (!ok)
-    throw std::runtime_error("no free loopback port");
-  return ntohs(addr.sin_port);
-}
 
 // KEMAS_* of this process, without the keys that isolate the run.
 inline env_list knobs_from_environment() {
@@ -116,7 +95,7 @@ class upload_stack : kemas::non_copyable {
       : db_("bench_upload"),
         vhost_("bench-upload"),
         pool_(db_.settings(), "kemas-upload-bench"),
-        port_(free_loopback_port()) {
+        port_(test::free_loopback_port()) {
     env_list defaults{{"KEMAS_RATELIMIT_GENERAL_LIMIT", "1000000"},
                       {"KEMAS_RATELIMIT_AUTH_LIMIT", "1000000"},
                       {"KEMAS_RATELIMIT_APIKEY_LIMIT", "100000000"},

@@ -15,8 +15,7 @@ bool is_space_or_control(char c) noexcept {
 }
 }  // namespace
 
-constexpr ordinal_names<3> role_names{{"user", "developer", "admin"}};
-static_assert(role_names.size() == static_cast<std::size_t>(role::admin) + 1);
+constexpr auto role_names = ordinal_table<role::admin>({"user", "developer", "admin"});
 
 std::string_view role_name(role r) noexcept {
   return name_of(role_names, r, "user");

@@ -1,9 +1,10 @@
 #pragma once
 // The one way kemas spells an enum on the wire, in the database and in metrics: a constexpr
 // table looked up both ways. Most enums are 0, 1, 2, ... in declaration order and take an
-// ordinal_names array (names[i] names value i; a static_assert beside each table checks its
-// size); enums with chosen values (bit flags) take enum_names pairs. A value missing from its
-// table is a bug that name_of answers with `fallback` instead of undefined behaviour.
+// ordinal_names array (names[i] names value i) built by ordinal_table<last enumerator>, which
+// refuses to compile when the table misses a value or has one too many; enums with chosen values
+// (bit flags) take enum_names pairs. A value missing from its table is a bug that name_of answers
+// with `fallback` instead of undefined behaviour.
 
 #include <array>
 #include <optional>
@@ -37,6 +38,17 @@ constexpr std::optional<E> value_of(const enum_names<E, N>& table, std::string_v
 
 template <std::size_t N>
 using ordinal_names = std::array<std::string_view, N>;
+
+// ordinal_table<color::blue>({"red", "green", "blue"}): one name per enumerator up to `last`.
+template <auto last, std::size_t N>
+consteval ordinal_names<N> ordinal_table(const std::string_view (&names)[N]) {
+  if (N != static_cast<std::size_t>(last) + 1)
+    throw "ordinal_table: the table needs exactly one name per enumerator";
+  ordinal_names<N> table{};
+  for (std::size_t i = 0; i < N; ++i)
+    table[i] = names[i];
+  return table;
+}
 
 template <class E, std::size_t N>
 constexpr std::string_view name_of(const ordinal_names<N>& names, E value,

@@ -9,12 +9,11 @@
 namespace kemas {
 
 std::string_view code_name(errc e) noexcept {
-  static constexpr ordinal_names<18> names{
+  static constexpr auto names = ordinal_table<errc::internal>(
       {"ok", "bad_request", "validation_failed", "unauthenticated", "forbidden", "not_found",
        "method_not_allowed", "conflict", "payload_too_large", "header_too_large",
        "unsupported_media_type", "quota_exceeded", "file_locked", "range_not_satisfiable",
-       "rate_limited", "request_timeout", "backend_unavailable", "internal"}};
-  static_assert(names.size() == static_cast<std::size_t>(errc::internal) + 1);
+       "rate_limited", "request_timeout", "backend_unavailable", "internal"});
   return name_of(names, e, "internal");
 }
 

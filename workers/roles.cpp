@@ -194,8 +194,8 @@ std::optional<role> role_from_string(std::string_view name) noexcept {
 }
 
 std::string_view to_string(role r) noexcept {
-  static constexpr ordinal_names<4> names{{"commands", "audit", "scheduler", "mailer"}};
-  static_assert(names.size() == static_cast<std::size_t>(role::mailer) + 1);
+  static constexpr auto names =
+      ordinal_table<role::mailer>({"commands", "audit", "scheduler", "mailer"});
   return name_of(names, r);
 }
 

@@ -31,8 +31,8 @@ const prometheus::Histogram::BucketBoundaries handler_buckets{
 }  // namespace
 
 std::string_view to_string(command_outcome outcome) noexcept {
-  static constexpr ordinal_names<4> names{{"done", "retry", "rejected", "dead_lettered"}};
-  static_assert(names.size() == static_cast<std::size_t>(command_outcome::dead_lettered) + 1);
+  static constexpr auto names =
+      ordinal_table<command_outcome::dead_lettered>({"done", "retry", "rejected", "dead_lettered"});
   return name_of(names, outcome);
 }
 

@@ -166,9 +166,8 @@ std::string_view message_id_of(const amqp_basic_properties_t& properties) noexce
 }
 
 const char* to_string(publish_error error) noexcept {
-  static constexpr ordinal_names<7> names{
-      {"ok", "nacked", "returned", "timeout", "not_connected", "connection_lost", "shut_down"}};
-  static_assert(names.size() == static_cast<std::size_t>(publish_error::shut_down) + 1);
+  static constexpr auto names = ordinal_table<publish_error::shut_down>(
+      {"ok", "nacked", "returned", "timeout", "not_connected", "connection_lost", "shut_down"});
   return name_of(names, error).data();
 }
 

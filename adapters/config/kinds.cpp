@@ -28,6 +28,15 @@ std::string got_text(std::string_view text) {
   return fmt::format("\"{}\"", text);
 }
 
+// Kinds written as TOML strings read the node's text the way they read environment text.
+template <class Kind>
+auto from_string_node(const Kind& kind, const toml::node& node) {
+  using value = typename decltype(kind.from_text({}).value)::value_type;
+  if (const auto* text = node.as_string())
+    return kind.from_text(text->get());
+  return fail<value>(expected("a string", node));
+}
+
 constexpr std::string_view duration_help =
     "a duration like \"250ms\", \"10s\", \"5m\", \"2h\", \"7d\"";
 constexpr std::string_view size_help = "a size like 65536, \"256KiB\", \"8MiB\", \"1GiB\"";
@@ -201,10 +210,7 @@ std::string bool_kind::show(bool value) const {
 // --- strings ----------------------------------------------------------------------------
 
 parsed<std::string> string_kind::from_toml(const toml::node& node) const {
-  const auto* text = node.as_string();
-  if (text == nullptr)
-    return fail<std::string>(expected("a string", node));
-  return from_text(text->get());
+  return from_string_node(*this, node);
 }
 
 parsed<std::string> string_kind::from_text(std::string_view text) const {
@@ -280,10 +286,7 @@ std::string list_kind::show(const std::vector<std::string>& value) const {
 // --- choices ----------------------------------------------------------------------------
 
 parsed<std::string> choice_kind::from_toml(const toml::node& node) const {
-  const auto* text = node.as_string();
-  if (text == nullptr)
-    return fail<std::string>(expected("a string", node));
-  return from_text(text->get());
+  return from_string_node(*this, node);
 }
 
 parsed<std::string> choice_kind::from_text(std::string_view text) const {
@@ -305,10 +308,7 @@ std::string choice_kind::show(const std::string& value) const {
 }
 
 parsed<environment> environment_kind::from_toml(const toml::node& node) const {
-  const auto* text = node.as_string();
-  if (text == nullptr)
-    return fail<environment>(expected("a string", node));
-  return from_text(text->get());
+  return from_string_node(*this, node);
 }
 
 parsed<environment> environment_kind::from_text(std::string_view text) const {

@@ -12,9 +12,9 @@
 namespace kemas::postgres {
 
 std::string_view to_string(pg_error_kind kind) {
-  static constexpr ordinal_names<7> names{{"connection", "timeout", "retryable", "unique_violation",
-                                           "constraint_violation", "invalid_input", "other"}};
-  static_assert(names.size() == static_cast<std::size_t>(pg_error_kind::other) + 1);
+  static constexpr auto names =
+      ordinal_table<pg_error_kind::other>({"connection", "timeout", "retryable", "unique_violation",
+                                           "constraint_violation", "invalid_input", "other"});
   return name_of(names, kind, "other");
 }
 

@@ -7,10 +7,9 @@
 namespace kemas::s3 {
 
 std::string_view to_string(s3_errc kind) noexcept {
-  static constexpr ordinal_names<10> names{{"not_found", "access_denied", "precondition",
-                                            "invalid_range", "conflict", "invalid", "unsupported",
-                                            "transient", "aborted", "protocol"}};
-  static_assert(names.size() == static_cast<std::size_t>(s3_errc::protocol) + 1);
+  static constexpr auto names = ordinal_table<s3_errc::protocol>(
+      {"not_found", "access_denied", "precondition", "invalid_range", "conflict", "invalid",
+       "unsupported", "transient", "aborted", "protocol"});
   return name_of(names, kind);
 }
 

@@ -1,5 +1,7 @@
 #include "adapters/s3/xml.hpp"
 
+#include "domain/utf8.hpp"
+
 #include <cstdint>
 
 namespace kemas::s3::xml {
@@ -54,24 +56,6 @@ std::optional<tag> next_tag(std::string_view doc, std::size_t from) {
     t.name = colon == std::string_view::npos ? qualified : qualified.substr(colon + 1);
     t.self_closing = !t.closing && doc[gt - 1] == '/';
     return t;
-  }
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
 

@@ -14,9 +14,8 @@
 
 namespace kemas::http {
 namespace {
-constexpr ordinal_names<8> method_names{
-    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"}};
-static_assert(method_names.size() == static_cast<std::size_t>(method::other) + 1);
+constexpr auto method_names = ordinal_table<method::other>(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"});
 }  // namespace
 
 std::string_view method_name(method m) noexcept {

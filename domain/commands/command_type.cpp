@@ -4,8 +4,8 @@
 
 namespace kemas::commands {
 namespace {
-constexpr ordinal_names<5> type_names{{"upload", "delete", "upgrade", "expire", "expire-sweep"}};
-static_assert(type_names.size() == static_cast<std::size_t>(command_type::expire_sweep) + 1);
+constexpr auto type_names = ordinal_table<command_type::expire_sweep>(
+    {"upload", "delete", "upgrade", "expire", "expire-sweep"});
 }  // namespace
 
 std::string_view to_string(command_type type) noexcept {

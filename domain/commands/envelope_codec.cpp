@@ -93,10 +93,9 @@ std::optional<envelope_problem> only_known_fields(const json::object& object,
 }  // namespace
 
 const char* to_string(envelope_error code) noexcept {
-  static constexpr ordinal_names<11> names{
+  static constexpr auto names = ordinal_table<envelope_error::bad_request_id>(
       {"too_big", "not_json", "not_object", "missing_field", "wrong_type", "unexpected_field",
-       "bad_uuid", "unknown_type", "unsupported_version", "bad_timestamp", "bad_request_id"}};
-  static_assert(names.size() == static_cast<std::size_t>(envelope_error::bad_request_id) + 1);
+       "bad_uuid", "unknown_type", "unsupported_version", "bad_timestamp", "bad_request_id"});
   return name_of(names, code).data();
 }
 

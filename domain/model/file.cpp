@@ -4,8 +4,7 @@
 
 namespace kemas::model {
 namespace {
-constexpr ordinal_names<3> state_names{{"active", "locked", "deleted"}};
-static_assert(state_names.size() == static_cast<std::size_t>(file_state::deleted) + 1);
+constexpr auto state_names = ordinal_table<file_state::deleted>({"active", "locked", "deleted"});
 }  // namespace
 
 std::string_view to_string(file_state state) noexcept {

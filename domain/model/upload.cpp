@@ -5,12 +5,12 @@
 namespace kemas::model {
 namespace {
 
-constexpr ordinal_names<6> reason_names{{"too_large", "name_taken", "quota_exceeded",
-                                         "checksum_mismatch", "object_missing", "not_queued"}};
-static_assert(reason_names.size() == static_cast<std::size_t>(rejection_reason::not_queued) + 1);
+constexpr auto reason_names = ordinal_table<rejection_reason::not_queued>(
+    {"too_large", "name_taken", "quota_exceeded", "checksum_mismatch", "object_missing",
+     "not_queued"});
 
-constexpr ordinal_names<3> state_names{{"pending", "committed", "rejected"}};
-static_assert(state_names.size() == static_cast<std::size_t>(upload_state::rejected) + 1);
+constexpr auto state_names =
+    ordinal_table<upload_state::rejected>({"pending", "committed", "rejected"});
 
 }  // namespace
 

@@ -4,30 +4,11 @@
 #include <string>
 
 #include "domain/file_name.hpp"
+#include "domain/utf8.hpp"
 
 using namespace kemas;
 
 namespace {
-
-std::string encode_utf8(std::uint32_t cp) {
-  std::string out;
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
 
 // Reference validity, written differently from the code under test: decode the bit
 // pattern without range checks, then require the shortest form, no surrogate, <= U+10FFFF.
@@ -48,7 +29,7 @@ bool reference_valid(const std::string& s) {
       if ((b & 0xC0) != 0x80) return false;
       cp = cp << 6 | (b & 0x3F);
     }
-    if (encode_utf8(cp).size() != len) return false;  // overlong
+    if (kemas::utf8_of(cp).size() != len) return false;  // overlong
     if (cp >= 0xD800 && cp <= 0xDFFF) return false;
     if (cp > 0x10FFFF) return false;
     i += len;
@@ -106,11 +87,11 @@ TEST_CASE("control characters are refused: C0 and DEL and C1") {
   check_rejected("a\x7F" "b", "control");
   for (std::uint32_t cp = 0x80; cp <= 0x9F; ++cp) {
     INFO("C1 " << cp);
-    check_rejected("a" + encode_utf8(cp) + "b", "control");
+    check_rejected("a" + kemas::utf8_of(cp) + "b", "control");
   }
   check_rejected(std::string_view("a\0b", 3), "control");
   check_rejected("line\r\nbreak", "control");
-  CHECK(validate_file_name("a" + encode_utf8(0xA0)));
+  CHECK(validate_file_name("a" + kemas::utf8_of(0xA0)));
 }
 
 TEST_CASE("invalid UTF-8 is refused") {
@@ -145,7 +126,7 @@ TEST_CASE("invalid UTF-8 is refused") {
 TEST_CASE("utf8_next decodes the edges of each length") {
   for (std::uint32_t cp : {0x0u, 0x7Fu, 0x80u, 0x7FFu, 0x800u, 0xD7FFu, 0xE000u, 0xFFFDu, 0xFFFFu, 0x10000u,
                            0x1F600u, 0x10FFFFu}) {
-    const auto s = encode_utf8(cp);
+    const auto s = kemas::utf8_of(cp);
     char32_t got = 0;
     INFO(cp);
     CHECK(utf8_next(s, 0, got) == s.size());
@@ -159,7 +140,7 @@ TEST_CASE("utf8_next decodes the edges of each length") {
 
 TEST_CASE("UTF-8 validity agrees with a reference over every code point and every short sequence") {
   for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
-    const auto s = encode_utf8(cp);
+    const auto s = kemas::utf8_of(cp);
     const bool surrogate = cp >= 0xD800 && cp <= 0xDFFF;
     if (is_valid_utf8(s) == surrogate) {
       FAIL("code point " << cp);
