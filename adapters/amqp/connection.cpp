@@ -67,15 +67,13 @@ std::string describe_close(const amqp_connection_close_t& close) {
 
 connection_options make_connection_options(const config::amqp_settings& settings,
                                            std::string name) {
-  connection_options options;
-  options.host = settings.host;
-  options.port = settings.port;
-  options.vhost = settings.vhost;
-  options.user = settings.user;
-  options.password = settings.password;
-  options.heartbeat_seconds = settings.heartbeat_seconds;
-  options.name = std::move(name);
-  return options;
+  return {.host = settings.host,
+          .port = settings.port,
+          .vhost = settings.vhost,
+          .user = settings.user,
+          .password = settings.password,
+          .heartbeat_seconds = settings.heartbeat_seconds,
+          .name = std::move(name)};
 }
 
 connection::connection(const connection_options& options)

@@ -161,24 +161,23 @@ std::string duration_kind::show(std::chrono::milliseconds value) const {
   return format_duration(value);
 }
 
-parsed<std::chrono::seconds> seconds_kind::from_toml(const toml::node& node) const {
-  auto whole = duration_kind{min, max}.from_toml(node);
-  if (!whole.value)
-    return fail<std::chrono::seconds>(std::move(whole.error));
-  if (whole.value->count() % 1000 != 0)
+namespace {
+parsed<std::chrono::seconds> whole_seconds(parsed<std::chrono::milliseconds> read) {
+  if (!read.value)
+    return fail<std::chrono::seconds>(std::move(read.error));
+  if (read.value->count() % 1000 != 0)
     return fail<std::chrono::seconds>("must be a whole number of seconds, got " +
-                                      format_duration(*whole.value));
-  return ok(std::chrono::duration_cast<std::chrono::seconds>(*whole.value));
+                                      format_duration(*read.value));
+  return ok(std::chrono::duration_cast<std::chrono::seconds>(*read.value));
+}
+}  // namespace
+
+parsed<std::chrono::seconds> seconds_kind::from_toml(const toml::node& node) const {
+  return whole_seconds(duration_kind{min, max}.from_toml(node));
 }
 
 parsed<std::chrono::seconds> seconds_kind::from_text(std::string_view text) const {
-  auto whole = duration_kind{min, max}.from_text(text);
-  if (!whole.value)
-    return fail<std::chrono::seconds>(std::move(whole.error));
-  if (whole.value->count() % 1000 != 0)
-    return fail<std::chrono::seconds>("must be a whole number of seconds, got " +
-                                      format_duration(*whole.value));
-  return ok(std::chrono::duration_cast<std::chrono::seconds>(*whole.value));
+  return whole_seconds(duration_kind{min, max}.from_text(text));
 }
 
 std::string seconds_kind::show(std::chrono::seconds value) const {

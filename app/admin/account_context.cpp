@@ -32,9 +32,8 @@ model::event_draft account_context::event(std::string type, std::optional<uuid> 
   return draft;
 }
 
-std::optional<model::user> find_user_or_report(account_context& context,
-                                                         const std::string& command,
-                                                         const std::string& email) {
+std::optional<model::user> find_user_or_report(account_context& context, const std::string& command,
+                                               const std::string& email) {
   auto found = context.run(context.users().find_by_email(email));
   if (found)
     return std::move(*found);
@@ -46,8 +45,7 @@ std::optional<model::user> find_user_or_report(account_context& context,
   return std::nullopt;
 }
 
-bool end_sessions(account_context& context, const std::string& command,
-                  const model::user& user) {
+bool end_sessions(account_context& context, const std::string& command, const model::user& user) {
   const auto ended = context.run(context.sessions().revoke_all(user.id));
   if (!ended) {
     std::cerr << "kemas-admin " << command << ": " << user.email
@@ -60,6 +58,21 @@ bool end_sessions(account_context& context, const std::string& command,
   std::cout << "ended " << *ended << (*ended == 1 ? " session" : " sessions") << " of "
             << user.email << "\n";
   return true;
+}
+
+int with_account_context(
+    const global_options& global, const std::string& command,
+    const std::function<int(account_context&, const config::settings&)>& work) {
+  auto settings = load_admin_settings(global);
+  if (!settings)
+    return exit_failure;
+  try {
+    account_context context(*settings);
+    return work(context, *settings);
+  } catch (const std::exception& e) {
+    std::cerr << "kemas-admin " << command << ": " << e.what() << "\n";
+    return exit_failure;
+  }
 }
 
 }  // namespace kemas::admin

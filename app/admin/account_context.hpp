@@ -14,6 +14,7 @@
 #include "adapters/postgres/repositories/user_repository.hpp"
 #include "adapters/redis/auth/session_store.hpp"
 #include "adapters/redis/client.hpp"
+#include "app/admin/command.hpp"
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <optional>
 #include <string>
@@ -60,13 +62,17 @@ class account_context {
 
 // Looks the user up by e-mail; prints "no user with email ..." to stderr when absent.
 // Returns nullopt then (exit 1). Throws what the repository throws.
-std::optional<model::user> find_user_or_report(account_context& context,
-                                                         const std::string& command,
-                                                         const std::string& email);
+std::optional<model::user> find_user_or_report(account_context& context, const std::string& command,
+                                               const std::string& email);
 
 // Ends every session of the user in Redis. Prints how many, or the failure to stderr; false
 // when Redis could not be reached.
-bool end_sessions(account_context& context, const std::string& command,
-                  const model::user& user);
+bool end_sessions(account_context& context, const std::string& command, const model::user& user);
+
+// The frame of an account subcommand: loads the settings (exit 1 when they are invalid),
+// opens an account_context and runs `work` with it; an exception (PostgreSQL down, say) is
+// printed as "kemas-admin <command>: ..." and becomes exit 1.
+int with_account_context(const global_options& global, const std::string& command,
+                         const std::function<int(account_context&, const config::settings&)>& work);
 
 }  // namespace kemas::admin

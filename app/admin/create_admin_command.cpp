@@ -84,7 +84,7 @@ int create(account_context& context, const config::settings& settings,
                                      settings.auth.argon2_iterations,
                                      settings.auth.argon2_parallelism};
   ports::new_user user{options.email, options.username, crypto::hash_password(*password, params),
-                          role::admin};
+                       role::admin};
   // The subject (the new id) is filled in by the repository.
   auto event = context.event("user.registered", std::nullopt);
   event.data["email"] = options.email;
@@ -103,23 +103,17 @@ int run_create_admin(const global_options& global, const create_admin_options& o
   if (report_invalid(validate_email(options.email)) ||
       report_invalid(validate_username(options.username)))
     return exit_usage;
-  auto settings = load_admin_settings(global);
-  if (!settings)
-    return exit_failure;
-  try {
-    account_context context(*settings);
-    auto existing = context.run(context.users().find_by_email(options.email));
-    if (existing)
-      return promote(context, *existing, options);
-    if (existing.error().code != errc::not_found) {
-      std::cerr << "kemas-admin " << name << ": " << existing.error().message << "\n";
-      return exit_failure;
-    }
-    return create(context, *settings, options);
-  } catch (const std::exception& e) {
-    std::cerr << "kemas-admin " << name << ": " << e.what() << "\n";
-    return exit_failure;
-  }
+  return with_account_context(
+      global, name, [&](account_context& context, const config::settings& settings) {
+        auto existing = context.run(context.users().find_by_email(options.email));
+        if (existing)
+          return promote(context, *existing, options);
+        if (existing.error().code != errc::not_found) {
+          std::cerr << "kemas-admin " << name << ": " << existing.error().message << "\n";
+          return exit_failure;
+        }
+        return create(context, settings, options);
+      });
 }
 
 }  // namespace

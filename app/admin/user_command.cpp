@@ -74,23 +74,17 @@ int run_user(const global_options& global, const user_options& options) {
       return exit_usage;
     }
   }
-  auto settings = load_admin_settings(global);
-  if (!settings)
-    return exit_failure;
-  try {
-    account_context context(*settings);
-    const auto user = find_user_or_report(context, command, options.email);
-    if (!user)
-      return exit_failure;
-    if (wanted)
-      return set_role(context, *user, *wanted);
-    if (options.end_sessions->parsed())
-      return end_sessions(context, command, *user) ? exit_ok : exit_failure;
-    return set_disabled(context, *user, options.disable->parsed());
-  } catch (const std::exception& e) {
-    std::cerr << "kemas-admin " << command << ": " << e.what() << "\n";
-    return exit_failure;
-  }
+  return with_account_context(
+      global, command, [&](account_context& context, const config::settings&) {
+        const auto user = find_user_or_report(context, command, options.email);
+        if (!user)
+          return exit_failure;
+        if (wanted)
+          return set_role(context, *user, *wanted);
+        if (options.end_sessions->parsed())
+          return end_sessions(context, command, *user) ? exit_ok : exit_failure;
+        return set_disabled(context, *user, options.disable->parsed());
+      });
 }
 
 }  // namespace

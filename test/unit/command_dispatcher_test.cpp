@@ -4,9 +4,9 @@
 // the dispatcher's metrics.
 
 #include "workers/command_dispatcher.hpp"
-#include "domain/commands/envelope_codec.hpp"
 #include "adapters/amqp/command_message.hpp"
 #include "adapters/metrics/registry.hpp"
+#include "domain/commands/envelope_codec.hpp"
 #include "workers/worker_metrics.hpp"
 
 #include "test/support/amqp_fixture.hpp"
@@ -43,17 +43,15 @@ amqp::delivery delivery_of(commands::command_type type) {
   e.request_id = "req-1";
   e.issued_at = std::chrono::time_point_cast<std::chrono::milliseconds>(
       std::chrono::system_clock::now() - 2s);
-  const auto message = amqp::command_message(e);
-  amqp::delivery d;
-  d.queue = amqp::command_queue(type);
-  d.exchange = message.exchange;
-  d.routing_key = message.routing_key;
-  d.body = message.body;
-  d.message_id = message.message_id;
-  d.type = message.type;
-  d.correlation_id = message.correlation_id;
-  d.content_type = message.content_type;
-  return d;
+  auto message = amqp::command_message(e);
+  return {.queue = amqp::command_queue(type),
+          .exchange = std::move(message.exchange),
+          .routing_key = std::move(message.routing_key),
+          .body = std::move(message.body),
+          .message_id = std::move(message.message_id),
+          .type = std::move(message.type),
+          .correlation_id = std::move(message.correlation_id),
+          .content_type = std::move(message.content_type)};
 }
 
 }  // namespace

@@ -60,12 +60,10 @@ boost::asio::awaitable<result<std::optional<std::chrono::milliseconds>>> login_g
     co_return *e;
   std::vector<std::string> command{"PTTL", lock_key(account)};
   const redis_result r = co_await redis_.command(std::move(command));
-  auto reply = detail::checked(r, "login_guard.locked");
-  if (!reply)
-    co_return reply.error();
-  if (!reply->is_integer())
-    co_return detail::unexpected_reply("login_guard.locked", *reply);
-  const long long pttl = reply->integer();
+  const auto checked_pttl = detail::checked_integer(r, "login_guard.locked");
+  if (!checked_pttl)
+    co_return checked_pttl.error();
+  const long long pttl = *checked_pttl;
   if (pttl == -2 || pttl == 0)
     co_return std::nullopt;  // no lock (or it ends right now)
   // -1: a lock without TTL is never written by us; treat it as a fresh lock, not as "open".
@@ -79,13 +77,10 @@ boost::asio::awaitable<result<bool>> login_guard::record_failure(std::string acc
   std::vector<std::string> args{std::to_string(limit_), std::to_string(window_.count()),
                                 std::to_string(lockout_.count())};
   const redis_result r = co_await redis_.eval(failure_script(), std::move(keys), std::move(args));
-  auto reply = detail::checked(r, "login_guard.record_failure");
-  if (!reply)
-    co_return reply.error();
-  if (!reply->is_integer()) {
-    co_return detail::unexpected_reply("login_guard.record_failure", *reply);
-  }
-  co_return reply->integer() == 1;
+  const auto locked_now = detail::checked_integer(r, "login_guard.record_failure");
+  if (!locked_now)
+    co_return locked_now.error();
+  co_return *locked_now == 1;
 }
 
 boost::asio::awaitable<result<void>> login_guard::clear(std::string account) {

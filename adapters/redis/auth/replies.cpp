@@ -14,28 +14,46 @@ result<redis_reply> checked(const redis_result& r, std::string_view operation) {
   return *r;
 }
 
+result<long long> checked_integer(const redis_result& r, std::string_view operation) {
+  auto reply = checked(r, operation);
+  if (!reply)
+    return reply.error();
+  if (!reply->is_integer())
+    return unexpected_reply(operation, *reply);
+  return reply->integer();
+}
+
+result<void> checked_status(const redis_result& r, std::string_view operation) {
+  auto reply = checked(r, operation);
+  if (!reply)
+    return reply.error();
+  if (!reply->is_status())
+    return unexpected_reply(operation, *reply);
+  return {};
+}
+
 kemas::error unexpected_reply(std::string_view operation, const redis_reply& reply) {
   const std::string described = reply.describe();
   log::error("unexpected redis reply", {{"operation", operation}, {"reply", described}});
   return make_error(errc::internal, "unexpected answer from redis");
 }
 
-std::optional<long long> integer_at(const redis_reply& reply, std::size_t i) {
+namespace {
+const redis_reply* element_at(const redis_reply& reply, std::size_t i) {
   if (!reply.is_array() || reply.elements().size() <= i)
-    return std::nullopt;
-  const redis_reply& e = reply.elements()[i];
-  if (!e.is_integer())
-    return std::nullopt;
-  return e.integer();
+    return nullptr;
+  return &reply.elements()[i];
+}
+}  // namespace
+
+std::optional<long long> integer_at(const redis_reply& reply, std::size_t i) {
+  const redis_reply* e = element_at(reply, i);
+  return e != nullptr && e->is_integer() ? std::optional(e->integer()) : std::nullopt;
 }
 
 std::optional<std::string> string_at(const redis_reply& reply, std::size_t i) {
-  if (!reply.is_array() || reply.elements().size() <= i)
-    return std::nullopt;
-  const redis_reply& e = reply.elements()[i];
-  if (!e.is_string())
-    return std::nullopt;
-  return e.str();
+  const redis_reply* e = element_at(reply, i);
+  return e != nullptr && e->is_string() ? std::optional(e->str()) : std::nullopt;
 }
 
 std::string session_key(std::string_view session_id) {

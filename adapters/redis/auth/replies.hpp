@@ -18,6 +18,10 @@
 namespace kemas::redis::detail {
 
 result<redis_reply> checked(const redis_result& r, std::string_view operation);
+// checked(), and the reply must be an integer.
+result<long long> checked_integer(const redis_result& r, std::string_view operation);
+// checked(), and the reply must be a status ("OK").
+result<void> checked_status(const redis_result& r, std::string_view operation);
 
 // Logs the reply and returns errc::internal.
 kemas::error unexpected_reply(std::string_view operation, const redis_reply& reply);

@@ -112,7 +112,6 @@ result<gate_answer> parse(const redis_reply& reply, const limit_spec& spec, bool
 
 }  // namespace
 
-
 boost::asio::awaitable<result<gate_answer>> request_gate::check(
     std::optional<std::string> session_id, limit_spec spec) {
   if (!valid(spec))

@@ -28,11 +28,8 @@ boost::asio::awaitable<result<std::string>> reset_tokens::issue(uuid user_id) {
   std::vector<std::string> command{"SET", token_key(token), user_id.to_string(), "PX",
                                    std::to_string(ttl_.count())};
   const redis_result r = co_await redis_.command(std::move(command));
-  auto reply = detail::checked(r, "reset_tokens.issue");
-  if (!reply)
-    co_return reply.error();
-  if (!reply->is_status())
-    co_return detail::unexpected_reply("reset_tokens.issue", *reply);
+  if (auto stored = detail::checked_status(r, "reset_tokens.issue"); !stored)
+    co_return stored.error();
   co_return token;
 }
 

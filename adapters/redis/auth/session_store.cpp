@@ -163,12 +163,10 @@ boost::asio::awaitable<result<bool>> session_store::revoke(std::string session_i
   std::vector<std::string> keys = list(detail::session_key(session_id));
   std::vector<std::string> args = list(session_id);
   const redis_result r = co_await redis_.eval(revoke_script(), std::move(keys), std::move(args));
-  auto reply = detail::checked(r, "session_store.revoke");
-  if (!reply)
-    co_return reply.error();
-  if (!reply->is_integer())
-    co_return detail::unexpected_reply("session_store.revoke", *reply);
-  co_return reply->integer() > 0;
+  const auto removed = detail::checked_integer(r, "session_store.revoke");
+  if (!removed)
+    co_return removed.error();
+  co_return *removed > 0;
 }
 
 boost::asio::awaitable<result<std::size_t>> session_store::revoke_all(uuid user_id) {
@@ -197,12 +195,10 @@ boost::asio::awaitable<result<bool>> session_store::exists(std::string session_i
     co_return false;
   std::vector<std::string> command{"EXISTS", detail::session_key(session_id)};
   const redis_result r = co_await redis_.command(std::move(command));
-  auto reply = detail::checked(r, "session_store.exists");
-  if (!reply)
-    co_return reply.error();
-  if (!reply->is_integer())
-    co_return detail::unexpected_reply("session_store.exists", *reply);
-  co_return reply->integer() == 1;
+  const auto found = detail::checked_integer(r, "session_store.exists");
+  if (!found)
+    co_return found.error();
+  co_return *found == 1;
 }
 
 }  // namespace kemas::redis
