@@ -85,23 +85,12 @@ asio::awaitable<result<response>> get_subscription(app::billing_service& billing
 }
 
 asio::awaitable<result<response>> list_orders(app::billing_service& billing, request_context& ctx) {
-  std::optional<std::string> limit;
-  std::optional<std::string> cursor;
-  // query_param on an empty query crashes in Boost.URL 1.81 (see files.cpp).
-  if (!ctx.query().empty()) {
-    limit = ctx.query_param("limit");
-    cursor = ctx.query_param("cursor");
-  }
+  auto limit = ctx.query_param("limit");
+  auto cursor = ctx.query_param("cursor");
   auto page = co_await billing.orders(ctx.who(), std::move(limit), std::move(cursor));
   if (!page)
     co_return page.error();
-  boost::json::array items;
-  for (const auto& o : page->orders)
-    items.push_back(order_json(o));
-  boost::json::object out{{"orders", std::move(items)}, {"next_cursor", nullptr}};
-  if (page->next_cursor)
-    out["next_cursor"] = *page->next_cursor;
-  co_return json_response(200, out);
+  co_return json_response(200, page_json("orders", page->orders, page->next_cursor, order_json));
 }
 
 asio::awaitable<result<response>> get_order(app::billing_service& billing, request_context& ctx) {

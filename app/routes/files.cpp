@@ -49,26 +49,15 @@ bool none_match(std::string_view header, std::string_view etag) {
 }
 
 asio::awaitable<result<response>> list_files(app::file_service& files, request_context& ctx) {
-  app::file_list_request req;
-  // query_param on an empty query crashes in Boost.URL 1.81 (null data): only ask when there is
-  // one.
-  if (!ctx.query().empty()) {
-    req = {ctx.query_param("limit"), ctx.query_param("cursor"), ctx.query_param("prefix"),
-           ctx.query_param("sort")};
-  }
+  app::file_list_request req{ctx.query_param("limit"), ctx.query_param("cursor"),
+                             ctx.query_param("prefix"), ctx.query_param("sort")};
   auto page = co_await files.list(ctx.who(), std::move(req));
   if (!page)
     co_return file_error(page.error(), ctx.request_id());
-  boost::json::array items;
-  for (const auto& f : page->list.files)
-    items.push_back(file_json(f));
-  boost::json::object out{{"files", std::move(items)},
-                          {"next_cursor", nullptr},
-                          {"total", page->list.total},
-                          {"used_bytes", page->list.used_bytes},
-                          {"quota_bytes", page->list.quota_bytes}};
-  if (page->next_cursor)
-    out["next_cursor"] = *page->next_cursor;
+  auto out = page_json("files", page->list.files, page->next_cursor, file_json);
+  out["total"] = page->list.total;
+  out["used_bytes"] = page->list.used_bytes;
+  out["quota_bytes"] = page->list.quota_bytes;
   co_return json_response(200, out);
 }
 

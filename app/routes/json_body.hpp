@@ -2,6 +2,7 @@
 // Reading and writing JSON for route handlers: a request body becomes a JSON object within
 // http.body_limit and a fixed nesting depth; fields are read with errors that name them.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <optional>
@@ -59,5 +60,18 @@ result<std::optional<std::int64_t>> optional_int_field(const boost::json::object
                                                        std::string_view name);
 
 response json_response(unsigned status, const boost::json::value& body);
+
+// {"<name>": [render(row), ...], "next_cursor": "..." or null}: the shape of every paged list.
+template <class Rows, class Render>
+boost::json::object page_json(std::string_view name, const Rows& rows,
+                              const std::optional<std::string>& next_cursor, Render render) {
+  boost::json::array items;
+  items.reserve(rows.size());
+  for (const auto& row : rows)
+    items.push_back(render(row));
+  boost::json::object out{{name, std::move(items)}};
+  out["next_cursor"] = next_cursor ? boost::json::value(*next_cursor) : boost::json::value(nullptr);
+  return out;
+}
 
 }  // namespace kemas::http

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+
 #include "domain/rfc3339.hpp"
 
 namespace kemas::model {
@@ -34,6 +36,26 @@ struct plan {
   timestamp created_at{};
   timestamp updated_at{};
 };
+
+// What an update changes; an absent member keeps its value. The name is immutable.
+struct plan_patch {
+  std::optional<std::string> display_name;
+  std::optional<std::int64_t> quota_bytes;
+  std::optional<std::int64_t> max_file_bytes;
+  std::optional<std::int64_t> price_cents;
+  std::optional<std::string> currency;
+  std::optional<std::optional<std::int64_t>> duration_seconds;  // inner nullopt: never expires
+  std::optional<bool> is_public;
+};
+
+// The plan after a patch and the fields that changed, as the plan.updated event tells them:
+// {"before": {"quota_bytes": 1}, "after": {"quota_bytes": 2}} (wire names; "public").
+struct plan_change {
+  plan next;
+  boost::json::object before;
+  boost::json::object after;
+};
+plan_change apply_patch(const plan& current, const plan_patch& patch);
 
 // An owner's usage and the limits of the plan in force now (a paid plan past its expiry
 // already counts as free).

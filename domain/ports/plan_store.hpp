@@ -30,16 +30,7 @@ struct plan_fields {
   bool is_public = true;
 };
 
-// What an update changes; an absent member keeps its value. The name is immutable.
-struct plan_patch {
-  std::optional<std::string> display_name;
-  std::optional<std::int64_t> quota_bytes;
-  std::optional<std::int64_t> max_file_bytes;
-  std::optional<std::int64_t> price_cents;
-  std::optional<std::string> currency;
-  std::optional<std::optional<std::int64_t>> duration_seconds;  // inner nullopt: never expires
-  std::optional<bool> is_public;
-};
+using model::plan_patch;
 
 class plan_store {
  public:

@@ -267,20 +267,7 @@ ports::async<result<model::plan>> memory_plan_store::update(std::int32_t id,
   for (auto& p : plans_) {
     if (p.id != id)
       continue;
-    if (patch.display_name)
-      p.display_name = *patch.display_name;
-    if (patch.quota_bytes)
-      p.quota_bytes = *patch.quota_bytes;
-    if (patch.max_file_bytes)
-      p.max_file_bytes = *patch.max_file_bytes;
-    if (patch.price_cents)
-      p.price_cents = *patch.price_cents;
-    if (patch.currency)
-      p.currency = *patch.currency;
-    if (patch.duration_seconds)
-      p.duration_seconds = *patch.duration_seconds;
-    if (patch.is_public)
-      p.is_public = *patch.is_public;
+    p = model::apply_patch(p, patch).next;
     events.push_back(std::move(event));
     co_return p;
   }

@@ -111,51 +111,8 @@ std::optional<error> refusal(const std::exception& e) {
   return std::nullopt;
 }
 
-// The row after `patch`, and the fields that changed: {"before": {...}, "after": {...}}.
-struct patched {
-  model::plan next;
-  boost::json::object before;
-  boost::json::object after;
-};
-
-template <class T>
-void apply(const std::optional<T>& wanted, T& field, const char* name, patched& out,
-           boost::json::value (*to_json)(const T&)) {
-  if (!wanted || *wanted == field)
-    return;
-  out.before[name] = to_json(field);
-  out.after[name] = to_json(*wanted);
-  field = *wanted;
-}
-
-boost::json::value int_json(const std::int64_t& v) {
-  return v;
-}
-boost::json::value text_json(const std::string& v) {
-  return boost::json::string(v);
-}
-boost::json::value bool_json(const bool& v) {
-  return v;
-}
-boost::json::value optional_int_json(const std::optional<std::int64_t>& v) {
-  return duration_json(v);
-}
-
-patched patch_plan(const model::plan& current, const ports::plan_patch& patch) {
-  patched out{current, {}, {}};
-  auto& p = out.next;
-  apply(patch.display_name, p.display_name, "display_name", out, text_json);
-  apply(patch.quota_bytes, p.quota_bytes, "quota_bytes", out, int_json);
-  apply(patch.max_file_bytes, p.max_file_bytes, "max_file_bytes", out, int_json);
-  apply(patch.price_cents, p.price_cents, "price_cents", out, int_json);
-  apply(patch.currency, p.currency, "currency", out, text_json);
-  apply(patch.duration_seconds, p.duration_seconds, "duration_seconds", out, optional_int_json);
-  apply(patch.is_public, p.is_public, "public", out, bool_json);
-  return out;
-}
-
 // Writes `change` (computed from the locked row) and its event; the caller's transaction.
-model::plan write_patch(soci::session& sql, const patched& change, model::event_draft event) {
+model::plan write_patch(soci::session& sql, const model::plan_change& change, model::event_draft event) {
   const auto& p = change.next;
   int id = p.id;
   long long quota = p.quota_bytes, max_file = p.max_file_bytes, price = p.price_cents;
@@ -180,7 +137,7 @@ result<model::plan> update_plan(soci::session& sql, std::int32_t id, const ports
   auto current = read_plan(sql, lock_sql, id);
   if (!current)
     return make_error(errc::not_found, "no such plan");
-  auto change = patch_plan(*current, patch);
+  auto change = model::apply_patch(*current, patch);
   if (current->name == fallback_plan_name && change.next.duration_seconds) {
     return make_error(errc::validation_failed, "the free plan never expires", "duration_seconds");
   }
@@ -338,7 +295,7 @@ std::vector<std::string> apply_plan_settings(soci::session& sql,
     auto current = read_plan(sql, lock_by_name_sql, name, "name");
     if (!current)
       throw std::runtime_error("plan '" + name + "' does not exist; [plans] cannot apply");
-    auto change = patch_plan(*current, patch);
+    auto change = model::apply_patch(*current, patch);
     if (change.after.empty())
       continue;
     for (const auto& [field, value] : change.after) {
