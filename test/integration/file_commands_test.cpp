@@ -3,21 +3,21 @@
 // rejections with their reasons (object_missing, quota_exceeded, name_taken), exact quota
 // under 20 concurrent uploads, idempotency by command id, and delete with its event.
 
-#include "domain/base64.hpp"
 #include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/s3/client.hpp"
 #include "adapters/support/random.hpp"
+#include "domain/base64.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/outbox_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
 #include "test/support/s3_fixture.hpp"
 
 #include <doctest/doctest.h>
-#include <boost/json.hpp>
 #include <soci/soci.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <set>
@@ -78,8 +78,7 @@ struct file_env {
       s << "INSERT INTO users (email, username, password_hash, plan_id, used_bytes) "
            "SELECT :email, :username, 'x', id, :used FROM plans WHERE name = 'free' "
            "RETURNING id::text",
-          soci::use(email), soci::use(username), soci::use(used_bytes),
-          soci::into(id);
+          soci::use(email), soci::use(username), soci::use(used_bytes), soci::into(id);
       return id;
     });
   }
@@ -109,8 +108,17 @@ struct file_env {
     return u;
   }
 
+  // An inline upload published and committed by the worker (REQUIREd).
+  planned_upload committed_upload(const std::string& owner, const std::string& name,
+                                  std::string bytes) {
+    auto u = plan_upload(owner, name, std::move(bytes), true);
+    publish(u.command);
+    REQUIRE(settled(u.upload_id).first == "committed");
+    return u;
+  }
+
   static commands::envelope command(commands::command_type type, const std::string& owner,
-                                          const boost::json::object& payload) {
+                                    const boost::json::object& payload) {
     commands::envelope c;
     c.id = support::random_uuid().to_string();
     c.type = type;
@@ -369,9 +377,7 @@ TEST_CASE("the same upload command delivered twice stores one file and counts it
 TEST_CASE("an upload whose name is taken is rejected and its object deleted") {
   file_env env;
   const std::string owner = env.make_user();
-  auto first = env.plan_upload(owner, "report.pdf", random_bytes(2'000, 5), true);
-  env.publish(first.command);
-  REQUIRE(env.settled(first.upload_id).first == "committed");
+  auto first = env.committed_upload(owner, "report.pdf", random_bytes(2'000, 5));
 
   auto second = env.plan_upload(owner, "report.pdf", random_bytes(3'000, 6), false);
   env.put_object(second);
@@ -387,9 +393,7 @@ TEST_CASE("an upload whose name is taken is rejected and its object deleted") {
 TEST_CASE("delete lowers usage marks the file deleted removes the object and is idempotent") {
   file_env env;
   const std::string owner = env.make_user();
-  auto u = env.plan_upload(owner, "doomed.bin", random_bytes(12'345, 7), true);
-  env.publish(u.command);
-  REQUIRE(env.settled(u.upload_id).first == "committed");
+  auto u = env.committed_upload(owner, "doomed.bin", random_bytes(12'345, 7));
   REQUIRE(env.used_bytes(owner) == 12'345);
 
   const boost::json::object payload{{"file_id", u.file_id}};
@@ -418,9 +422,7 @@ TEST_CASE("delete lowers usage marks the file deleted removes the object and is 
 
   // Someone else's file id: nothing to do either.
   const std::string other = env.make_user();
-  auto theirs = env.plan_upload(other, "mine.bin", random_bytes(100, 8), true);
-  env.publish(theirs.command);
-  REQUIRE(env.settled(theirs.upload_id).first == "committed");
+  auto theirs = env.committed_upload(other, "mine.bin", random_bytes(100, 8));
   const auto foreign = file_env::command(commands::command_type::delete_file, owner,
                                          boost::json::object{{"file_id", theirs.file_id}});
   env.publish(foreign);

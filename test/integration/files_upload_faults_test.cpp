@@ -133,10 +133,8 @@ TEST_CASE("bad names and forms without a file are refused and store nothing") {
   CHECK(taken.status == 409);
   CHECK(code_and_field(taken) == "name_taken/name");
 
-  CHECK(env.store.live_files(a.id) == 1);
-  CHECK(env.store.uploads(a.id) == 1);
-  CHECK(env.store.used_bytes(a.id) == 2);
-  CHECK(env.store.objects_of(a.id) == env.store.live_keys(a.id));
+  CHECK(env.store.totals_of(a.id) == test::storage_probe::totals{1, 1, 2});
+  CHECK(env.store.objects_match_files(a.id));
 }
 
 TEST_CASE("bodies cut short are refused and leave no object") {
@@ -225,10 +223,8 @@ TEST_CASE("sizes over the plan or the remaining quota are refused before the bod
       test::upload_form(env.api, a.auth, "stream.bin", test::random_bytes(150'000, 6));
   CHECK(streamed.status == 507);
   CHECK(code_and_field(streamed) == "quota_exceeded/file");
-  CHECK(env.store.used_bytes(a.id) == quota - 100'000);
-  CHECK(env.store.live_files(a.id) == 2);
-  CHECK(env.store.uploads(a.id) == 2);
-  CHECK(env.store.objects_of(a.id) == env.store.live_keys(a.id));
+  CHECK(env.store.totals_of(a.id) == test::storage_probe::totals{2, 2, quota - 100'000});
+  CHECK(env.store.objects_match_files(a.id));
 }
 
 TEST_CASE("two concurrent uploads under one name store one file") {
@@ -254,8 +250,7 @@ TEST_CASE("two concurrent uploads under one name store one file") {
   CHECK(env.store.live_files(a.id) == 1);
   CHECK(env.store.used_bytes(a.id) ==
         static_cast<long long>(first_won ? first_bytes.size() : second_bytes.size()));
-  CHECK(test::eventually([&] { return env.store.objects_of(a.id) == env.store.live_keys(a.id); },
-                         10s));
+  CHECK(test::eventually([&] { return env.store.objects_match_files(a.id); }, 10s));
 }
 
 TEST_CASE("a chunked raw body streams and an expected 100-continue is refused early") {

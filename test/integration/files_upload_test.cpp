@@ -101,7 +101,7 @@ TEST_CASE("uploads of every size class round-trip byte-exact raw and as a form")
   CHECK(env.store.live_bytes(a.id) == total);
   CHECK(env.store.uploads(a.id, "committed") == 10);
   // Inline bodies were stored by the worker, the others by the api: all at their keys.
-  CHECK(env.store.objects_of(a.id) == env.store.live_keys(a.id));
+  CHECK(env.store.objects_match_files(a.id));
 
   // Ranges on the multipart-stored file, one crossing the 8 MiB part boundary.
   REQUIRE(!big_id.empty());
@@ -281,7 +281,7 @@ TEST_CASE("a worker killed mid-batch loses no accepted upload and commits none t
   CHECK(env.store.uploads(a.id, "committed") == static_cast<long long>(accepted.size()));
   CHECK(env.store.uploads(a.id) == static_cast<long long>(accepted.size()));
   CHECK(outbox_count(env.store, "file.uploaded") == static_cast<long long>(accepted.size()));
-  CHECK(env.store.objects_of(a.id) == env.store.live_keys(a.id));
+  CHECK(env.store.objects_match_files(a.id));
   const auto listed = parse(env.api.call("GET", "/api/v1/auth/files/list", {}, a.auth));
   CHECK(listed.at("total").as_int64() == static_cast<std::int64_t>(accepted.size()));
   CHECK(listed.at("used_bytes").as_int64() == expected_bytes);

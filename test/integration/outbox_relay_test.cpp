@@ -136,31 +136,43 @@ bool all_published_and_audited(postgres::pg_pool& pool, std::size_t total) {
   return unpublished(pool) == 0 && audited_events(pool) == static_cast<long long>(total);
 }
 
+// A broker vhost with the events tapped, a migrated database and a pool on it.
+struct relay_env {
+  test::scratch_vhost vhost;
+  test::migrated_database db;
+  config::amqp_settings amqp;
+  postgres::pg_pool pool;
+
+  relay_env(const std::string& vhost_name, const std::string& database_name)
+      : vhost(vhost_name),
+        db(database_name),
+        amqp(vhost.amqp_settings()),
+        pool(db.settings(), "kemas-it-relay") {
+    vhost.tap_events("relay-test.tap");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("the relay publishes every outbox event and audit stores each exactly once") {
-  test::scratch_vhost vhost("relay");
-  test::migrated_database db("relay_one");
-  const auto amqp = vhost.amqp_settings();
-  vhost.tap_events("relay-test.tap");
-  postgres::pg_pool pool(db.settings(), "kemas-it-relay");
-  const appended events = append_events(pool, 250);  // 2 full batches and a short one
+  relay_env env("relay", "relay_one");
+  const appended events = append_events(env.pool, 250);  // 2 full batches and a short one
   const std::set<std::string> ids(events.ids.begin(), events.ids.end());
 
-  test::child_process audit =
-      test::start_worker("audit", db.settings().url, vhost.name(), "outbox_relay_test.audit");
-  test::child_process relay =
-      test::start_worker("commands", db.settings().url, vhost.name(), "outbox_relay_test.commands");
-  REQUIRE_MESSAGE(test::eventually([&] { return all_published_and_audited(pool, 250); }, 60s),
-                  "unpublished ", unpublished(pool), ", audited ", audited_events(pool), "\n",
-                  relay.stderr_text(), audit.stderr_text());
-  CHECK(audit_rows(pool) == 250);
-  check_tokens_redacted(pool, events.tokens);
+  test::child_process audit = test::start_worker("audit", env.db.settings().url, env.vhost.name(),
+                                                 "outbox_relay_test.audit");
+  test::child_process relay = test::start_worker("commands", env.db.settings().url,
+                                                 env.vhost.name(), "outbox_relay_test.commands");
+  REQUIRE_MESSAGE(test::eventually([&] { return all_published_and_audited(env.pool, 250); }, 60s),
+                  "unpublished ", unpublished(env.pool), ", audited ", audited_events(env.pool),
+                  "\n", relay.stderr_text(), audit.stderr_text());
+  CHECK(audit_rows(env.pool) == 250);
+  check_tokens_redacted(env.pool, events.tokens);
 
   // What went over the wire: each event once, with the properties of the contract.
   const auto seen = test::take_matching(
-      amqp, "relay-test.tap", [&](const amqp::delivery& d) { return ids.count(d.message_id) == 1; },
-      250, 20s);
+      env.amqp, "relay-test.tap",
+      [&](const amqp::delivery& d) { return ids.count(d.message_id) == 1; }, 250, 20s);
   REQUIRE(seen.size() == 250);
   std::set<std::string> distinct;
   for (const auto& d : seen) {
@@ -174,12 +186,12 @@ TEST_CASE("the relay publishes every outbox event and audit stores each exactly 
     CHECK(d.content_type == "application/json");
   }
   CHECK(distinct.size() == 250);
-  CHECK(test::queue_depth(amqp, "relay-test.tap") == 0);  // no second copy of any
+  CHECK(test::queue_depth(env.amqp, "relay-test.tap") == 0);  // no second copy of any
 
   // An event committed while the relay idles goes out within a few poll intervals.
   const auto started = std::chrono::steady_clock::now();
-  const appended late = append_events(pool, 1);
-  REQUIRE(test::eventually([&] { return all_published_and_audited(pool, 251); }, 10s));
+  const appended late = append_events(env.pool, 1);
+  REQUIRE(test::eventually([&] { return all_published_and_audited(env.pool, 251); }, 10s));
   MESSAGE("idle relay: event published and audited after ",
           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                 started)
@@ -192,47 +204,43 @@ TEST_CASE("the relay publishes every outbox event and audit stores each exactly 
 }
 
 TEST_CASE("two relays racing over one backlog publish each event once") {
-  test::scratch_vhost vhost("relay2");
-  test::migrated_database db("relay_two");
-  const auto amqp = vhost.amqp_settings();
-  vhost.tap_events("relay-test.tap");
-  postgres::pg_pool pool(db.settings(), "kemas-it-relay");
+  relay_env env("relay2", "relay_two");
 
-  test::child_process audit =
-      test::start_worker("audit", db.settings().url, vhost.name(), "outbox_relay_test.two.audit");
-  test::child_process first = test::start_worker("commands", db.settings().url, vhost.name(),
-                                                 "outbox_relay_test.two.first");
-  test::child_process second = test::start_worker("commands", db.settings().url, vhost.name(),
-                                                  "outbox_relay_test.two.second");
+  test::child_process audit = test::start_worker("audit", env.db.settings().url, env.vhost.name(),
+                                                 "outbox_relay_test.two.audit");
+  test::child_process first = test::start_worker("commands", env.db.settings().url,
+                                                 env.vhost.name(), "outbox_relay_test.two.first");
+  test::child_process second = test::start_worker("commands", env.db.settings().url,
+                                                  env.vhost.name(), "outbox_relay_test.two.second");
   // Both relays polling before the backlog lands, so that they race for it.
   for (auto* relay : {&first, &second}) {
     REQUIRE_MESSAGE(relay->wait_for_stderr("\"connection\":\"kemas-worker relay pid", 20s),
                     relay->stderr_text());
   }
-  appended events = append_events(pool, 2000);
+  appended events = append_events(env.pool, 2000);
   // More events while both run.
   for (int i = 0; i < 4; ++i) {
-    appended more = append_events(pool, 50);
+    appended more = append_events(env.pool, 50);
     events.ids.insert(events.ids.end(), more.ids.begin(), more.ids.end());
     events.tokens.insert(events.tokens.end(), more.tokens.begin(), more.tokens.end());
     std::this_thread::sleep_for(100ms);  // spread over several polls, not a wait for a result
   }
   const std::size_t total = events.ids.size();
-  REQUIRE_MESSAGE(test::eventually([&] { return all_published_and_audited(pool, total); }, 90s),
-                  "unpublished ", unpublished(pool), ", audited ", audited_events(pool));
-  CHECK(audit_rows(pool) == static_cast<long long>(total));
-  check_tokens_redacted(pool, events.tokens);
+  REQUIRE_MESSAGE(test::eventually([&] { return all_published_and_audited(env.pool, total); }, 90s),
+                  "unpublished ", unpublished(env.pool), ", audited ", audited_events(env.pool));
+  CHECK(audit_rows(env.pool) == static_cast<long long>(total));
+  check_tokens_redacted(env.pool, events.tokens);
 
   const std::set<std::string> ids(events.ids.begin(), events.ids.end());
   const auto seen = test::take_matching(
-      amqp, "relay-test.tap", [&](const amqp::delivery& d) { return ids.count(d.message_id) == 1; },
-      total, 30s);
+      env.amqp, "relay-test.tap",
+      [&](const amqp::delivery& d) { return ids.count(d.message_id) == 1; }, total, 30s);
   std::map<std::string, int> copies;
   for (const auto& d : seen)
     ++copies[d.message_id];
   CHECK(copies.size() == total);
   CHECK(seen.size() == total);
-  CHECK(test::queue_depth(amqp, "relay-test.tap") == 0);  // no message id arrived twice
+  CHECK(test::queue_depth(env.amqp, "relay-test.tap") == 0);  // no message id arrived twice
 
   stop_cleanly(first);
   stop_cleanly(second);
@@ -248,41 +256,37 @@ TEST_CASE("two relays racing over one backlog publish each event once") {
 }
 
 TEST_CASE("a relay killed mid-way loses nothing and audit stays exactly once") {
-  test::scratch_vhost vhost("relay-kill");
-  test::migrated_database db("relay_kill");
-  const auto amqp = vhost.amqp_settings();
-  vhost.tap_events("relay-test.tap");
-  postgres::pg_pool pool(db.settings(), "kemas-it-relay");
-  const appended events = append_events(pool, 3000);
+  relay_env env("relay-kill", "relay_kill");
+  const appended events = append_events(env.pool, 3000);
   const std::size_t total = events.ids.size();
 
-  test::child_process audit =
-      test::start_worker("audit", db.settings().url, vhost.name(), "outbox_relay_test.kill.audit");
+  test::child_process audit = test::start_worker("audit", env.db.settings().url, env.vhost.name(),
+                                                 "outbox_relay_test.kill.audit");
   {
-    test::child_process doomed = test::start_worker("commands", db.settings().url, vhost.name(),
-                                                    "outbox_relay_test.kill.doomed");
-    REQUIRE(
-        test::eventually([&] { return unpublished(pool) < static_cast<long long>(total); }, 30s));
+    test::child_process doomed = test::start_worker(
+        "commands", env.db.settings().url, env.vhost.name(), "outbox_relay_test.kill.doomed");
+    REQUIRE(test::eventually([&] { return unpublished(env.pool) < static_cast<long long>(total); },
+                             30s));
     doomed.signal(SIGKILL);
     doomed.wait_for(5s);
   }
-  const long long left = unpublished(pool);
+  const long long left = unpublished(env.pool);
   MESSAGE("killed the relay with ", left, " of ", total, " events unpublished");
   CHECK(left > 0);  // otherwise the test did not kill it mid-way (a very fast machine)
 
-  test::child_process successor = test::start_worker("commands", db.settings().url, vhost.name(),
-                                                     "outbox_relay_test.kill.successor");
-  REQUIRE_MESSAGE(test::eventually([&] { return all_published_and_audited(pool, total); }, 90s),
-                  "unpublished ", unpublished(pool), ", audited ", audited_events(pool));
-  CHECK(audit_rows(pool) == static_cast<long long>(total));
-  check_tokens_redacted(pool, events.tokens);
+  test::child_process successor = test::start_worker(
+      "commands", env.db.settings().url, env.vhost.name(), "outbox_relay_test.kill.successor");
+  REQUIRE_MESSAGE(test::eventually([&] { return all_published_and_audited(env.pool, total); }, 90s),
+                  "unpublished ", unpublished(env.pool), ", audited ", audited_events(env.pool));
+  CHECK(audit_rows(env.pool) == static_cast<long long>(total));
+  check_tokens_redacted(env.pool, events.tokens);
 
   // Duplicates are allowed here; every event went out at least once.
   const std::set<std::string> ids(events.ids.begin(), events.ids.end());
   std::map<std::string, int> copies;
   const auto seen = test::take_matching(
-      amqp, "relay-test.tap", [&](const amqp::delivery& d) { return ids.count(d.message_id) == 1; },
-      total * 2, 5s);
+      env.amqp, "relay-test.tap",
+      [&](const amqp::delivery& d) { return ids.count(d.message_id) == 1; }, total * 2, 5s);
   for (const auto& d : seen)
     ++copies[d.message_id];
   CHECK(copies.size() == total);

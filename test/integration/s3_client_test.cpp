@@ -72,6 +72,23 @@ boost::asio::awaitable<std::uint64_t> size_via_service(kemas::s3::s3_service& se
   co_return head ? head->size : 0;
 }
 
+// Streams an object back: how many bytes came and their SHA-256.
+struct streamed {
+  kemas::s3::s3_result<kemas::s3::get_info> info;
+  std::uint64_t bytes = 0;
+  std::string sha256;
+};
+streamed read_back(kemas::s3::s3_client& client, const std::string& key) {
+  sha256_stream digest;
+  std::uint64_t bytes = 0;
+  auto info = client.get_object(key, std::nullopt, [&](std::string_view chunk) {
+    digest.update(chunk);
+    bytes += chunk.size();
+    return true;
+  });
+  return {std::move(info), bytes, digest.hex_digest()};
+}
+
 }  // namespace
 
 TEST_CASE_FIXTURE(s3_env, "s3 put and get are byte-exact for empty and binary bodies") {
@@ -194,16 +211,10 @@ TEST_CASE_FIXTURE(s3_env, "s3 multipart upload of 5 MiB + 5 MiB + 1 KiB reassemb
   sha256_stream expected;
   for (const auto& part : parts)
     expected.update(part);
-  sha256_stream actual;
-  std::uint64_t received = 0;
-  auto info = client.get_object(key, std::nullopt, [&](std::string_view chunk) {
-    actual.update(chunk);
-    received += chunk.size();
-    return true;
-  });
-  REQUIRE_MESSAGE(info.has_value(), info.error().describe());
-  CHECK(received == 10 * 1024 * 1024 + 1024);
-  CHECK(actual.hex_digest() == expected.hex_digest());
+  const auto back = read_back(client, key);
+  REQUIRE_MESSAGE(back.info.has_value(), back.info.error().describe());
+  CHECK(back.bytes == 10 * 1024 * 1024 + 1024);
+  CHECK(back.sha256 == expected.hex_digest());
 
   // Abort: s3rver answers 405 (FACTS.md); AWS and MinIO free the parts. Either way the
   // client must not report success for a server that did nothing.
@@ -308,16 +319,10 @@ TEST_CASE_FIXTURE(s3_env, "s3 streamed put of 20 MiB from a reader comes back by
   CHECK(produced == size);
   CHECK(largest_call <= 1024 * 1024);  // pulled in pieces, never the whole body
 
-  sha256_stream received;
-  std::uint64_t count = 0;
-  auto info = client.get_object(key, std::nullopt, [&](std::string_view chunk) {
-    received.update(chunk);
-    count += chunk.size();
-    return true;
-  });
-  REQUIRE_MESSAGE(info.has_value(), info.error().describe());
-  CHECK(count == size);
-  CHECK(received.hex_digest() == sent.hex_digest());
+  const auto back = read_back(client, key);
+  REQUIRE_MESSAGE(back.info.has_value(), back.info.error().describe());
+  CHECK(back.bytes == size);
+  CHECK(back.sha256 == sent.hex_digest());
 }
 
 TEST_CASE_FIXTURE(s3_env,

@@ -58,6 +58,21 @@ long long storage_probe::live_bytes(const std::string& user_id) {
       user_id);
 }
 
+storage_probe::totals storage_probe::totals_of(const std::string& user_id) {
+  return {.live_files = live_files(user_id),
+          .uploads = uploads(user_id),
+          .used_bytes = used_bytes(user_id)};
+}
+
+bool storage_probe::objects_match_files(const std::string& user_id) {
+  return objects_of(user_id) == live_keys(user_id);
+}
+
+std::ostream& operator<<(std::ostream& out, const storage_probe::totals& t) {
+  return out << "{live_files " << t.live_files << ", uploads " << t.uploads << ", used_bytes "
+             << t.used_bytes << "}";
+}
+
 long long storage_probe::uploads(const std::string& user_id, const std::string& state) {
   if (state.empty())
     return scalar("SELECT count(*) FROM uploads WHERE owner_id = CAST(:p AS uuid)", user_id);

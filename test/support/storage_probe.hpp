@@ -10,13 +10,14 @@
 // Threading: one test thread. Database failures throw (soci::soci_error or
 // backend_unavailable); S3 listing failures throw std::runtime_error.
 
+#include <ostream>
 #include <set>
 #include <string>
 
 #include "adapters/postgres/pool.hpp"
 #include "adapters/s3/client.hpp"
-#include "test/support/api_fixture.hpp"
 #include "domain/non_copyable.hpp"
+#include "test/support/api_fixture.hpp"
 
 namespace kemas::test {
 
@@ -31,6 +32,17 @@ class storage_probe : kemas::non_copyable {
   long long live_bytes(const std::string& user_id);
   // uploads rows of the user in `state` (pending, committed, rejected); "" = any state.
   long long uploads(const std::string& user_id, const std::string& state = {});
+
+  // What a user's uploads left, in one comparable value (doctest prints both sides).
+  struct totals {
+    long long live_files = 0;
+    long long uploads = 0;  // rows in any state
+    long long used_bytes = 0;
+    bool operator==(const totals&) const = default;
+  };
+  totals totals_of(const std::string& user_id);
+  // The bucket holds exactly the objects of the user's live files: no orphan, none missing.
+  bool objects_match_files(const std::string& user_id);
 
   // Every object key under u/<user id>/ in the bucket (all pages).
   std::set<std::string> objects_of(const std::string& user_id);
@@ -51,5 +63,7 @@ class storage_probe : kemas::non_copyable {
   postgres::pg_pool pool_;
   s3::s3_client s3_;
 };
+
+std::ostream& operator<<(std::ostream& out, const storage_probe::totals& t);
 
 }  // namespace kemas::test

@@ -54,6 +54,19 @@ amqp::delivery delivery_of(commands::command_type type) {
           .content_type = std::move(message.content_type)};
 }
 
+// An upload handler that answers what a test scripts, registered, and the worker's metrics.
+struct dispatcher_env {
+  worker::handler_registry registry;
+  std::shared_ptr<scripted_handler> handler = std::make_shared<scripted_handler>();
+  metrics::registry prometheus{"test"};
+  worker::worker_metrics counters{prometheus};
+
+  explicit dispatcher_env(handler_result first) {
+    handler->next = std::move(first);
+    registry.add(commands::command_type::upload, handler);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("settle_after: ack when done / reject dead-letters / retry goes through a delay") {
@@ -169,31 +182,26 @@ TEST_CASE("delayed_copy: same message to the delay exchange with the attempt hea
 }
 
 TEST_CASE("command_dispatcher: a retry is republished and settled when the broker answered") {
-  worker::handler_registry registry;
-  auto handler = std::make_shared<scripted_handler>();
-  handler->next = handler_result::retry("db down");
-  registry.add(commands::command_type::upload, handler);
-  metrics::registry prometheus("test");
-  worker::worker_metrics counters(prometheus);
+  dispatcher_env env(handler_result::retry("db down"));
 
   std::vector<std::function<void()>> posted;
   std::vector<amqp::outgoing_message> published;
   std::vector<std::function<void(amqp::publish_result)>> confirms;
   worker::command_dispatcher dispatcher(
-      registry, [&posted](std::function<void()> task) { posted.push_back(std::move(task)); },
+      env.registry, [&posted](std::function<void()> task) { posted.push_back(std::move(task)); },
       [&](amqp::outgoing_message m, std::function<void(amqp::publish_result)> done) {
         published.push_back(std::move(m));
         confirms.push_back(std::move(done));
       },
-      retry_policy{3, 10min, 5}, &counters);
+      retry_policy{3, 10min, 5}, &env.counters);
 
   // A default delivery_handle settles nothing: enough to watch the dispatcher's side.
   dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
-  CHECK(handler->calls == 0);  // not on the consumer's thread
+  CHECK(env.handler->calls == 0);  // not on the consumer's thread
   CHECK(dispatcher.running() == 1);
   REQUIRE(posted.size() == 1);
   posted.front()();
-  CHECK(handler->calls == 1);
+  CHECK(env.handler->calls == 1);
   REQUIRE(published.size() == 1);
   CHECK(published[0].exchange == "kemas.delay.1s");
   CHECK(header_text(published[0].headers, "x-kemas-attempt") == "2");
@@ -201,18 +209,18 @@ TEST_CASE("command_dispatcher: a retry is republished and settled when the broke
   confirms[0](amqp::publish_result{});
   CHECK(dispatcher.running() == 0);
 
-  const std::string text = prometheus.render();
+  const std::string text = env.prometheus.render();
   CHECK(text.find(R"(kemas_commands_processed_total{outcome="retry",type="upload"} 1)") !=
         std::string::npos);
   CHECK(text.find(R"(kemas_command_handler_seconds_count{type="upload"} 1)") != std::string::npos);
 
   // Done on a later attempt: acked, counted, and its publish-to-commit latency observed.
-  handler->next = handler_result::done();
+  env.handler->next = handler_result::done();
   dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   posted.back()();
   CHECK(published.size() == 1);
   CHECK(dispatcher.running() == 0);
-  const std::string after = prometheus.render();
+  const std::string after = env.prometheus.render();
   CHECK(after.find(R"(kemas_commands_processed_total{outcome="done",type="upload"} 1)") !=
         std::string::npos);
   CHECK(after.find(R"(kemas_command_latency_seconds_count{type="upload"} 1)") != std::string::npos);
@@ -222,20 +230,15 @@ TEST_CASE("command_dispatcher: a retry is republished and settled when the broke
 }
 
 TEST_CASE("command_dispatcher: malformed commands and exhausted retries are counted as such") {
-  worker::handler_registry registry;
-  auto handler = std::make_shared<scripted_handler>();
-  handler->next = handler_result::retry("s3 down");
-  registry.add(commands::command_type::upload, handler);
-  metrics::registry prometheus("test");
-  worker::worker_metrics counters(prometheus);
+  dispatcher_env env(handler_result::retry("s3 down"));
   int republished = 0;
   worker::command_dispatcher dispatcher(
-      registry, [](std::function<void()> task) { task(); },
+      env.registry, [](std::function<void()> task) { task(); },
       [&republished](amqp::outgoing_message, std::function<void(amqp::publish_result)> done) {
         ++republished;
         done(amqp::publish_result{amqp::publish_error::nacked, "test"});
       },
-      retry_policy{2, 10min, 5}, &counters);
+      retry_policy{2, 10min, 5}, &env.counters);
 
   amqp::delivery garbage;
   garbage.body = "\x01nope";
@@ -250,11 +253,11 @@ TEST_CASE("command_dispatcher: malformed commands and exhausted retries are coun
   dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   CHECK(republished == 1);
 
-  handler->next = handler_result::reject("name taken");
+  env.handler->next = handler_result::reject("name taken");
   dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
   CHECK(dispatcher.running() == 0);
 
-  const std::string text = prometheus.render();
+  const std::string text = env.prometheus.render();
   CHECK(text.find(R"(kemas_commands_processed_total{outcome="dead_lettered",type="invalid"} 1)") !=
         std::string::npos);
   CHECK(text.find(R"(kemas_commands_processed_total{outcome="dead_lettered",type="upload"} 1)") !=

@@ -11,9 +11,15 @@ using namespace kemas;
 namespace {
 
 model::plan premium() {
-  return {.id = 2, .name = "premium", .display_name = "Premium", .quota_bytes = 100,
-          .max_file_bytes = 10, .price_cents = 500, .currency = "EUR",
-          .duration_seconds = 2'592'000, .is_public = true};
+  return {.id = 2,
+          .name = "premium",
+          .display_name = "Premium",
+          .quota_bytes = 100,
+          .max_file_bytes = 10,
+          .price_cents = 500,
+          .currency = "EUR",
+          .duration_seconds = 2'592'000,
+          .is_public = true};
 }
 
 }  // namespace
@@ -38,7 +44,7 @@ TEST_CASE("only a plan that ends and is not the fallback can be bought") {
 TEST_CASE("a patch changes only what it names and records each change before and after") {
   model::plan_patch patch;
   patch.quota_bytes = 200;
-  patch.currency = "EUR";  // the same value: not a change
+  patch.currency = "EUR";                                  // the same value: not a change
   patch.duration_seconds = std::optional<std::int64_t>{};  // never expires from now on
   patch.is_public = false;
   const auto change = model::apply_patch(premium(), patch);
