@@ -227,4 +227,19 @@ void emit(level lvl, std::string_view message, std::span<const field> fields) {
   logger->log(spdlog_level, spdlog::string_view_t(payload.data(), payload.size()));
 }
 
+std::string exception_text(const std::exception_ptr& thrown) {
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+void log_failure::operator()(const std::exception_ptr& thrown) const {
+  if (thrown)
+    log::error(message, {{"error", exception_text(thrown)}});
+}
+
 }  // namespace kemas::log

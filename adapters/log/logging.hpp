@@ -24,6 +24,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <exception>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -105,5 +106,16 @@ struct level_logger {
 };
 inline constexpr level_logger trace{level::trace}, debug{level::debug}, info{level::info},
     warn{level::warn}, error{level::error}, critical{level::critical};
+
+// what() of a stored exception; "unknown exception" when it is not a std::exception.
+std::string exception_text(const std::exception_ptr& thrown);
+
+// A completion handler for co_spawn of work whose failure nobody awaits: logs the exception
+// at error level as {"msg": message, "error": what()}. `message` must outlive the work (a
+// string literal).
+struct log_failure {
+  const char* message;
+  void operator()(const std::exception_ptr& thrown) const;
+};
 
 }  // namespace kemas::log

@@ -36,16 +36,6 @@ bool idle_connection_alive(PGconn* conn) {
   return PQstatus(conn) == CONNECTION_OK;
 }
 
-std::string exception_text(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 }  // namespace
 
 struct pg_pool::impl {
@@ -188,7 +178,7 @@ void pg_pool::impl::after_call(soci::session& session, std::exception_ptr& error
               {{"connection", index}, {"target", target}});
     if (error) {
       error = std::make_exception_ptr(pg_connection_error("postgres connection to " + target +
-                                                          " lost: " + exception_text(error)));
+                                                          " lost: " + log::exception_text(error)));
     }
     session.close();
     return;

@@ -28,16 +28,6 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 
 namespace {
 
-void log_session_end(std::exception_ptr error) {
-  if (!error)
-    return;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    log::error("connection ended by an exception", {{"error", e.what()}});
-  }
-}
-
 // Refuses a connection over http.max_connections with a canned 503, without a coroutine.
 void refuse(tcp::socket& socket) {
   static constexpr std::string_view busy =
@@ -71,7 +61,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
     boost::system::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
     auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve_connection(std::move(socket), self->state), log_session_end);
+    asio::co_spawn(executor, serve_connection(std::move(socket), self->state), log::log_failure{"connection ended by an exception"});
   }
 }
 
@@ -96,7 +86,7 @@ std::uint16_t server::start() {
   acceptor.bind(endpoint);
   acceptor.listen(asio::socket_base::max_listen_connections);
   const auto port = acceptor.local_endpoint().port();
-  asio::co_spawn(acceptor.get_executor(), accept_loop(impl_), log_session_end);
+  asio::co_spawn(acceptor.get_executor(), accept_loop(impl_), log::log_failure{"connection ended by an exception"});
   log::info("listening", {{"address", s.host}, {"port", static_cast<std::int64_t>(port)}});
   return port;
 }

@@ -282,15 +282,7 @@ asio::awaitable<result<void>> account_service::request_password_reset(std::strin
   if (auto check = validate_email(email); !check)
     co_return check.error();
   asio::co_spawn(co_await asio::this_coro::executor, send_reset(std::move(email), std::move(meta)),
-                 [](std::exception_ptr error) {
-                   if (!error)
-                     return;
-                   try {
-                     std::rethrow_exception(error);
-                   } catch (const std::exception& e) {
-                     log::error("password reset request failed", {{"error", e.what()}});
-                   }
-                 });
+                 log::log_failure{"password reset request failed"});
   co_return result<void>{};
 }
 
