@@ -6,6 +6,17 @@
 #include "domain/result.hpp"
 
 namespace kemas::test {
+namespace {
+
+// The row stored under `key`, copied out (the caller holds the store's lock).
+template <class Map>
+std::optional<typename Map::mapped_type> copy_of(const Map& rows,
+                                                 const typename Map::key_type& key) {
+  const auto found = rows.find(key);
+  return found == rows.end() ? std::nullopt : std::optional(found->second);
+}
+
+}  // namespace
 
 void memory_store_base::fail_next(std::size_t calls) {
   std::lock_guard lock(mutex_);
@@ -59,20 +70,17 @@ void memory_file_commands::add_file(const uuid& file_id, file_row row) {
 std::optional<memory_file_commands::account> memory_file_commands::account_of(
     const uuid& id) const {
   std::lock_guard lock(mutex_);
-  const auto found = accounts_.find(id);
-  return found == accounts_.end() ? std::nullopt : std::optional(found->second);
+  return copy_of(accounts_, id);
 }
 
 std::optional<memory_file_commands::upload_row> memory_file_commands::upload(const uuid& id) const {
   std::lock_guard lock(mutex_);
-  const auto found = uploads_.find(id);
-  return found == uploads_.end() ? std::nullopt : std::optional(found->second);
+  return copy_of(uploads_, id);
 }
 
 std::optional<memory_file_commands::file_row> memory_file_commands::file(const uuid& id) const {
   std::lock_guard lock(mutex_);
-  const auto found = files_.find(id);
-  return found == files_.end() ? std::nullopt : std::optional(found->second);
+  return copy_of(files_, id);
 }
 
 bool memory_file_commands::key_in_use(const std::string& object_key) const {
@@ -178,14 +186,12 @@ void memory_plan_commands::add_account(const uuid& id, account state) {
 std::optional<memory_plan_commands::account> memory_plan_commands::account_of(
     const uuid& id) const {
   std::lock_guard lock(mutex_);
-  const auto found = accounts_.find(id);
-  return found == accounts_.end() ? std::nullopt : std::optional(found->second);
+  return copy_of(accounts_, id);
 }
 
 std::optional<memory_plan_commands::order_row> memory_plan_commands::order(const uuid& id) const {
   std::lock_guard lock(mutex_);
-  const auto found = orders_.find(id);
-  return found == orders_.end() ? std::nullopt : std::optional(found->second);
+  return copy_of(orders_, id);
 }
 
 ports::upgrade_start memory_plan_commands::start_upgrade(const commands::envelope& envelope,

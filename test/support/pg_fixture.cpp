@@ -3,34 +3,16 @@
 #include "test/support/test_settings.hpp"
 
 #include "adapters/postgres/pool.hpp"
+#include "adapters/support/random.hpp"
 
-#include <openssl/rand.h>
 #include <soci/soci.h>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
-#include <cstdlib>
-#include <fstream>
-#include <map>
 #include <sstream>
 
 namespace kemas::test {
 namespace {
-
-// KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
-std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buffer(bytes);
-  if (RAND_bytes(buffer.data(), static_cast<int>(buffer.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : buffer) {
-    out += hex[b >> 4];
-    out += hex[b & 0xf];
-  }
-  return out;
-}
 
 // Every row of a one-text-column query, in order.
 void append_rows(soci::session& sql, const std::string& query, std::ostringstream& out) {
@@ -69,7 +51,7 @@ void pg_exec_admin(const std::string& statement) {
 }
 
 scratch_database::scratch_database(std::string_view tag)
-    : base_(pg_settings_from_env()), name_("kemas_it_" + std::string(tag) + "_" + random_hex(6)) {
+    : base_(pg_settings_from_env()), name_("kemas_it_" + std::string(tag) + "_" + support::random_hex(6)) {
   pg_exec_admin("CREATE DATABASE " + name_);
 }
 

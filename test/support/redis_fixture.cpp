@@ -2,17 +2,9 @@
 
 #include "test/support/test_settings.hpp"
 
-#include <openssl/rand.h>
-
-#include <cstdlib>
-#include <fstream>
-#include <map>
+#include "adapters/support/random.hpp"
 
 namespace kemas::test {
-namespace {
-
-// KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
-}  // namespace
 
 config::redis_settings redis_settings_from_env() {
   auto settings = test_settings().redis;
@@ -21,15 +13,7 @@ config::redis_settings redis_settings_from_env() {
 }
 
 std::string unique_redis_prefix(std::string_view tag) {
-  unsigned char bytes[8];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "it:" + std::string(tag) + ":";
-  for (unsigned char b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 0xf];
-  }
-  return out + ":";
+  return "it:" + std::string(tag) + ":" + support::random_hex(8) + ":";
 }
 
 }  // namespace kemas::test

@@ -2,19 +2,13 @@
 
 #include "test/support/test_settings.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include "adapters/support/random.hpp"
 
-#include <cstdlib>
-#include <fstream>
-#include <map>
+#include <openssl/evp.h>
+
 #include <stdexcept>
 
 namespace kemas::test {
-namespace {
-
-// KEY=VALUE lines (optionally "export ", optionally quoted) of <source>/.run/env.
-}  // namespace
 
 config::s3_settings s3_settings_from_env() {
   auto settings = test_settings().s3;
@@ -48,16 +42,7 @@ std::size_t delete_s3_prefix(s3::s3_client& client, const std::string& prefix) n
 }
 
 std::string unique_s3_prefix(std::string_view tag) {
-  unsigned char random[8];
-  if (RAND_bytes(random, sizeof random) != 1)
-    throw std::runtime_error("RAND_bytes failed");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out = "it/" + std::string(tag) + "/";
-  for (unsigned char b : random) {
-    out += hex[b >> 4];
-    out += hex[b & 0x0f];
-  }
-  return out + "/";
+  return "it/" + std::string(tag) + "/" + support::random_hex(8) + "/";
 }
 
 void byte_stream::fill(char* out, std::size_t n) {
