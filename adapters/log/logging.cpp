@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "adapters/log/json_escape.hpp"
+#include "domain/enum_names.hpp"
 
 namespace kemas::log {
 namespace {
@@ -28,57 +29,31 @@ void put(Buffer& out, std::string_view text) {
   out.append(text.data(), text.data() + text.size());
 }
 
+// Level names in the logs and in log.level; "warning" is also accepted on input.
+constexpr enum_names<spdlog::level::level_enum, 7> level_names{
+    {{spdlog::level::trace, "trace"},
+     {spdlog::level::debug, "debug"},
+     {spdlog::level::info, "info"},
+     {spdlog::level::warn, "warn"},
+     {spdlog::level::err, "error"},
+     {spdlog::level::critical, "critical"},
+     {spdlog::level::off, "off"}}};
+
 spdlog::level::level_enum to_spdlog(level lvl) noexcept {
-  switch (lvl) {
-    case level::trace:
-      return spdlog::level::trace;
-    case level::debug:
-      return spdlog::level::debug;
-    case level::info:
-      return spdlog::level::info;
-    case level::warn:
-      return spdlog::level::warn;
-    case level::error:
-      return spdlog::level::err;
-    case level::critical:
-      return spdlog::level::critical;
-  }
-  return spdlog::level::info;
+  constexpr spdlog::level::level_enum by_level[] = {spdlog::level::trace, spdlog::level::debug,
+                                                    spdlog::level::info,  spdlog::level::warn,
+                                                    spdlog::level::err,   spdlog::level::critical};
+  static_assert(std::size(by_level) == static_cast<std::size_t>(level::critical) + 1);
+  return by_level[static_cast<std::size_t>(lvl)];
 }
 
+// Unknown names mean info (the settings loader has refused them already).
 spdlog::level::level_enum parse_level(std::string_view name) {
-  if (name == "trace")
-    return spdlog::level::trace;
-  if (name == "debug")
-    return spdlog::level::debug;
-  if (name == "warn" || name == "warning")
-    return spdlog::level::warn;
-  if (name == "error")
-    return spdlog::level::err;
-  if (name == "critical")
-    return spdlog::level::critical;
-  if (name == "off")
-    return spdlog::level::off;
-  return spdlog::level::info;
+  return value_of(level_names, name == "warning" ? "warn" : name).value_or(spdlog::level::info);
 }
 
 std::string_view level_name(spdlog::level::level_enum lvl) {
-  switch (lvl) {
-    case spdlog::level::trace:
-      return "trace";
-    case spdlog::level::debug:
-      return "debug";
-    case spdlog::level::info:
-      return "info";
-    case spdlog::level::warn:
-      return "warn";
-    case spdlog::level::err:
-      return "error";
-    case spdlog::level::critical:
-      return "critical";
-    default:
-      return "off";
-  }
+  return name_of(level_names, lvl, "off");
 }
 
 void append_number(std::string& out, const value& v) {

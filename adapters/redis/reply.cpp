@@ -43,23 +43,21 @@ redis_reply redis_reply::make_integer(long long value) {
 }
 
 redis_reply redis_reply::make_string(std::string value) {
-  redis_reply r;
-  r.kind_ = kind::string;
-  r.str_ = std::move(value);
-  return r;
+  return text_reply(kind::string, std::move(value));
 }
 
 redis_reply redis_reply::make_status(std::string value) {
-  redis_reply r;
-  r.kind_ = kind::status;
-  r.str_ = std::move(value);
-  return r;
+  return text_reply(kind::status, std::move(value));
 }
 
 redis_reply redis_reply::make_error(std::string message) {
+  return text_reply(kind::error, std::move(message));
+}
+
+redis_reply redis_reply::text_reply(kind k, std::string text) {
   redis_reply r;
-  r.kind_ = kind::error;
-  r.str_ = std::move(message);
+  r.kind_ = k;
+  r.str_ = std::move(text);
   return r;
 }
 

@@ -66,6 +66,8 @@ class redis_reply {
   friend bool operator==(const redis_reply&, const redis_reply&) = default;
 
  private:
+  static redis_reply text_reply(kind k, std::string text);  // string, status or error
+
   kind kind_ = kind::nil;
   long long integer_ = 0;
   std::string str_;

@@ -40,9 +40,7 @@ struct expiry_env {
 
   expiry_env() {
     db.set_plan("free", 1000, std::nullopt);
-    ports.store = std::make_shared<postgres::plan_command_store>(db.pool());
-    ports.scheduler = scheduler;
-    ports.payments = std::make_shared<billing::demo_provider>();
+    ports = test::plan_ports_on(db, scheduler);
     ports.count_expiry = [this](std::string_view outcome) { metrics.plan_expiry(outcome); };
   }
 

@@ -37,11 +37,8 @@ struct upgrade_env {
   worker::handler_result run(const commands::envelope& command,
                              std::shared_ptr<ports::payment_provider> payments =
                                  std::make_shared<billing::demo_provider>()) {
-    worker::plan_ports ports;
-    ports.store = std::make_shared<postgres::plan_command_store>(db.pool());
-    ports.scheduler = scheduler;
-    ports.payments = std::move(payments);
-    return worker::upgrade_handler(ports).handle(command);
+    return worker::upgrade_handler(test::plan_ports_on(db, scheduler, std::move(payments)))
+        .handle(command);
   }
 
   struct order_row {

@@ -6,18 +6,6 @@
 #include "domain/result.hpp"
 
 namespace kemas::test {
-namespace {
-
-// The row stored under `key`, copied out (the caller holds the store's lock).
-template <class Map>
-std::optional<typename Map::mapped_type> copy_of(const Map& rows,
-                                                 const typename Map::key_type& key) {
-  const auto found = rows.find(key);
-  return found == rows.end() ? std::nullopt : std::optional(found->second);
-}
-
-}  // namespace
-
 void memory_store_base::fail_next(std::size_t calls) {
   std::lock_guard lock(mutex_);
   transient_ = calls;
@@ -65,22 +53,6 @@ void memory_file_commands::add_file(const uuid& file_id, file_row row) {
   std::lock_guard lock(mutex_);
   accounts_[row.owner].used_bytes += row.size;
   files_[file_id] = std::move(row);
-}
-
-std::optional<memory_file_commands::account> memory_file_commands::account_of(
-    const uuid& id) const {
-  std::lock_guard lock(mutex_);
-  return copy_of(accounts_, id);
-}
-
-std::optional<memory_file_commands::upload_row> memory_file_commands::upload(const uuid& id) const {
-  std::lock_guard lock(mutex_);
-  return copy_of(uploads_, id);
-}
-
-std::optional<memory_file_commands::file_row> memory_file_commands::file(const uuid& id) const {
-  std::lock_guard lock(mutex_);
-  return copy_of(files_, id);
 }
 
 bool memory_file_commands::key_in_use(const std::string& object_key) const {
@@ -181,17 +153,6 @@ void memory_plan_commands::add_plan(ports::plan_terms plan) {
 void memory_plan_commands::add_account(const uuid& id, account state) {
   std::lock_guard lock(mutex_);
   accounts_[id] = std::move(state);
-}
-
-std::optional<memory_plan_commands::account> memory_plan_commands::account_of(
-    const uuid& id) const {
-  std::lock_guard lock(mutex_);
-  return copy_of(accounts_, id);
-}
-
-std::optional<memory_plan_commands::order_row> memory_plan_commands::order(const uuid& id) const {
-  std::lock_guard lock(mutex_);
-  return copy_of(orders_, id);
 }
 
 ports::upgrade_start memory_plan_commands::start_upgrade(const commands::envelope& envelope,

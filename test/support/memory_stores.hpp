@@ -34,6 +34,14 @@ class memory_store_base {
   void enter();
   void mark_processed(const std::string& command_id) { processed_.insert(command_id); }
   void emit(std::string type) { events_.push_back(std::move(type)); }
+  // The row stored under `key`, copied out under the lock.
+  template <class Map>
+  std::optional<typename Map::mapped_type> copy_of(const Map& rows,
+                                                   const typename Map::key_type& key) const {
+    std::lock_guard lock(mutex_);
+    const auto found = rows.find(key);
+    return found == rows.end() ? std::nullopt : std::optional(found->second);
+  }
 
   mutable std::mutex mutex_;
   std::set<std::string> processed_;
@@ -67,9 +75,9 @@ class memory_file_commands final : public ports::file_command_store, public memo
   void add_account(const uuid& id, account limits);
   void add_pending_upload(const uuid& upload_id, const uuid& owner);
   void add_file(const uuid& file_id, file_row row);
-  std::optional<account> account_of(const uuid& id) const;
-  std::optional<upload_row> upload(const uuid& id) const;
-  std::optional<file_row> file(const uuid& id) const;
+  std::optional<account> account_of(const uuid& id) const { return copy_of(accounts_, id); }
+  std::optional<upload_row> upload(const uuid& id) const { return copy_of(uploads_, id); }
+  std::optional<file_row> file(const uuid& id) const { return copy_of(files_, id); }
 
   bool processed(const std::string& command_id) override;
   ports::upload_commit commit_upload(const commands::envelope& envelope,
@@ -107,8 +115,8 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
 
   void add_plan(ports::plan_terms plan);
   void add_account(const uuid& id, account state);
-  std::optional<account> account_of(const uuid& id) const;
-  std::optional<order_row> order(const uuid& id) const;
+  std::optional<account> account_of(const uuid& id) const { return copy_of(accounts_, id); }
+  std::optional<order_row> order(const uuid& id) const { return copy_of(orders_, id); }
 
   ports::upgrade_start start_upgrade(const commands::envelope& envelope,
                                      const commands::upgrade& upgrade) override;

@@ -1,5 +1,7 @@
 #include "test/support/plan_fixture.hpp"
 
+#include "adapters/billing/demo_provider.hpp"
+#include "adapters/postgres/commands/plan_command_store.hpp"
 #include "adapters/support/random.hpp"
 #include "domain/commands/upgrade.hpp"
 #include "test/support/amqp_fixture.hpp"
@@ -129,6 +131,16 @@ commands::envelope upgrade_command(const std::string& user, const std::string& p
 
 std::string order_of(const commands::envelope& upgrade) {
   return std::string(upgrade.payload.at("order_id").as_string());
+}
+
+worker::plan_ports plan_ports_on(const plan_database& db,
+                                 std::shared_ptr<ports::command_scheduler> scheduler,
+                                 std::shared_ptr<ports::payment_provider> payments) {
+  worker::plan_ports ports;
+  ports.store = std::make_shared<postgres::plan_command_store>(db.pool());
+  ports.scheduler = std::move(scheduler);
+  ports.payments = payments ? std::move(payments) : std::make_shared<billing::demo_provider>();
+  return ports;
 }
 
 }  // namespace kemas::test

@@ -11,6 +11,7 @@
 #include "test/support/outbox_fixture.hpp"
 #include "domain/uuid.hpp"
 #include "test/support/memory_ports.hpp"
+#include "workers/handlers/plan_ports.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -72,6 +73,12 @@ class plan_database {
   migrated_database db_;
   std::shared_ptr<postgres::pg_pool> pool_;
 };
+
+// The plan handlers' ports over the scratch database: its real command store, `scheduler`,
+// and `payments` (the demo provider unless given). No expiry counter.
+worker::plan_ports plan_ports_on(const plan_database& db,
+                                 std::shared_ptr<ports::command_scheduler> scheduler,
+                                 std::shared_ptr<ports::payment_provider> payments = nullptr);
 
 // An `upgrade` command from `user` for `plan`, with a new order id (or `order_id`).
 commands::envelope upgrade_command(const std::string& user, const std::string& plan,

@@ -71,22 +71,16 @@ end
 return n
 )lua";
 
-// Each made on first use (its SHA-1 computed once).
-const redis_script& create_script() {
-  static const redis_script s{std::string(create_lua)};
-  return s;
-}
-const redis_script& rotate_script() {
-  static const redis_script s{std::string(rotate_lua)};
-  return s;
-}
-const redis_script& revoke_script() {
-  static const redis_script s{std::string(revoke_lua)};
-  return s;
-}
-const redis_script& revoke_all_script() {
-  static const redis_script s{std::string(revoke_all_lua)};
-  return s;
+// The session scripts, made together on first use (each SHA-1 computed once).
+struct session_scripts {
+  redis_script create{std::string(create_lua)};
+  redis_script rotate{std::string(rotate_lua)};
+  redis_script revoke{std::string(revoke_lua)};
+  redis_script revoke_all{std::string(revoke_all_lua)};
+};
+const session_scripts& scripts() {
+  static const session_scripts made;
+  return made;
 }
 
 bool valid_session_id(std::string_view sid) {
@@ -117,7 +111,7 @@ boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, 
   std::vector<std::string> args{
       uid,           std::string(role_name(role)), crypto::sha256_hex(secret),
       std::move(ip), std::to_string(ttl_.count()), s.session_id};
-  const redis_result r = co_await redis_.eval(create_script(), std::move(keys), std::move(args));
+  const redis_result r = co_await redis_.eval(scripts().create, std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.create");
   if (!reply)
     co_return reply.error();
@@ -135,7 +129,7 @@ boost::asio::awaitable<result<rotate_result>> session_store::rotate(std::string 
   std::vector<std::string> keys = list(detail::session_key(sid));
   std::vector<std::string> args{crypto::sha256_hex(parts->secret), crypto::sha256_hex(new_secret),
                                 std::to_string(ttl_.count()), sid};
-  const redis_result r = co_await redis_.eval(rotate_script(), std::move(keys), std::move(args));
+  const redis_result r = co_await redis_.eval(scripts().rotate, std::move(keys), std::move(args));
   auto reply = detail::checked(r, op);
   if (!reply)
     co_return reply.error();
@@ -162,7 +156,7 @@ boost::asio::awaitable<result<bool>> session_store::revoke(std::string session_i
     co_return false;
   std::vector<std::string> keys = list(detail::session_key(session_id));
   std::vector<std::string> args = list(session_id);
-  const redis_result r = co_await redis_.eval(revoke_script(), std::move(keys), std::move(args));
+  const redis_result r = co_await redis_.eval(scripts().revoke, std::move(keys), std::move(args));
   const auto removed = detail::checked_integer(r, "session_store.revoke");
   if (!removed)
     co_return removed.error();
@@ -180,7 +174,7 @@ boost::asio::awaitable<result<std::size_t>> session_store::revoke_all_except(
   std::vector<std::string> keys = list(detail::user_sessions_key(user_id.to_string()));
   std::vector<std::string> args = list(std::move(keep_session_id));
   const redis_result r =
-      co_await redis_.eval(revoke_all_script(), std::move(keys), std::move(args));
+      co_await redis_.eval(scripts().revoke_all, std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.revoke_all");
   if (!reply)
     co_return reply.error();
