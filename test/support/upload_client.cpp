@@ -1,5 +1,7 @@
 #include "test/support/upload_client.hpp"
 
+#include <doctest/doctest.h>
+
 #include <boost/json.hpp>
 
 #include <arpa/inet.h>
@@ -201,6 +203,23 @@ raw_response settled_upload(const api_fixture& api, std::string_view auth,
       },
       limit, std::chrono::milliseconds(50));
   return last;
+}
+
+void check_ranges(const api_fixture& api, const std::string& auth, const std::string& path,
+                  const std::string& content, const std::vector<range_case>& cases) {
+  const std::string size = std::to_string(content.size());
+  for (const auto& c : cases) {
+    INFO(c.header);
+    auto r = api.call("GET", path, {}, auth + "Range: " + c.header + "\r\n");
+    REQUIRE(r.status == 206);
+    CHECK(r.body == content.substr(c.first, c.last - c.first + 1));
+    CHECK(r.header("content-range") ==
+          "bytes " + std::to_string(c.first) + "-" + std::to_string(c.last) + "/" + size);
+    CHECK(r.header("content-length") == std::to_string(c.last - c.first + 1));
+  }
+  auto unsatisfiable = api.call("GET", path, {}, auth + "Range: bytes=" + size + "-\r\n");
+  CHECK(unsatisfiable.status == 416);
+  CHECK(unsatisfiable.header("content-range") == "bytes */" + size);
 }
 
 }  // namespace kemas::test

@@ -75,4 +75,14 @@ raw_response settled_upload(const api_fixture& api, std::string_view auth,
                             std::string_view upload_id,
                             std::chrono::milliseconds limit = std::chrono::seconds(30));
 
+// One satisfiable Range request and the inclusive byte positions it must return.
+struct range_case {
+  std::string header;  // "bytes=0-99"
+  std::size_t first = 0, last = 0;
+};
+// GETs `path` (whose body is `content`) once per case and CHECKs the 206: body, Content-Range
+// and Content-Length; then that a range starting at the end is a 416 naming the size.
+void check_ranges(const api_fixture& api, const std::string& auth, const std::string& path,
+                  const std::string& content, const std::vector<range_case>& cases);
+
 }  // namespace kemas::test
