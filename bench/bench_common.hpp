@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -50,6 +51,17 @@ inline void print_machine_line(const char* bench_name) {
               std::thread::hardware_concurrency(), load_average().c_str(), build);
 }
 
+// main()'s frame: runs `run` and turns an exception into "<name>: what" on stderr and exit 2.
+template <class Run>
+int exit_code_of(const char* name, Run run) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", name, e.what());
+    return 2;
+  }
+}
+
 // A closed-loop run: `clients` threads each doing one request after another.
 struct load_result {
   unsigned clients = 0;
@@ -59,5 +71,38 @@ struct load_result {
   std::vector<double> ms;  // per successful request
   double per_second() const { return ok / seconds; }
 };
+
+// `clients` threads running `one(client, sequence)` (true on success) back to back.
+template <class One>
+load_result run_load(unsigned clients, double seconds, One one) {
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<unsigned> errors(clients, 0);
+  std::vector<std::thread> threads;
+  const auto start = clock_type::now();
+  const auto end = start + std::chrono::duration_cast<clock_type::duration>(
+                               std::chrono::duration<double>(seconds));
+  for (unsigned c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (unsigned i = 0; clock_type::now() < end; ++i) {
+        const auto t = clock_type::now();
+        if (one(c, i))
+          latencies[c].push_back(seconds_since(t) * 1000);
+        else
+          ++errors[c];
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  load_result r;
+  r.clients = clients;
+  r.seconds = seconds_since(start);
+  for (unsigned c = 0; c < clients; ++c) {
+    r.ms.insert(r.ms.end(), latencies[c].begin(), latencies[c].end());
+    r.errors += errors[c];
+  }
+  r.ok = static_cast<unsigned>(r.ms.size());
+  return r;
+}
 
 }  // namespace kemas::bench

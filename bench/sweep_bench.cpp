@@ -25,13 +25,13 @@
 
 #include <soci/soci.h>
 
-#include "domain/commands/envelope_codec.hpp"
 #include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/support/random.hpp"
 #include "bench/bench_common.hpp"
+#include "domain/commands/envelope_codec.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/outbox_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
@@ -83,10 +83,11 @@ int run() {
   kemas::postgres::pg_pool db(database.settings(), "kemas-sweep-bench");
 
   print_machine_line("sweep");
-  std::printf("%lld past-due accounts; worker.handler_threads=%u, postgres.pool_size=%u, "
-              "amqp.prefetch=%u\n\n",
-              accounts, settings.worker.handler_threads, settings.postgres.pool_size,
-              settings.amqp.prefetch);
+  std::printf(
+      "%lld past-due accounts; worker.handler_threads=%u, postgres.pool_size=%u, "
+      "amqp.prefetch=%u\n\n",
+      accounts, settings.worker.handler_threads, settings.postgres.pool_size,
+      settings.amqp.prefetch);
 
   auto started = clock_type::now();
   make_past_due(db, accounts);
@@ -96,8 +97,8 @@ int run() {
   kemas::commands::envelope sweep;
   sweep.id = kemas::support::random_uuid().to_string();
   sweep.type = kemas::commands::command_type::expire_sweep;
-  sweep.issued_at = std::chrono::time_point_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now());
+  sweep.issued_at =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   sweep.request_id = "sweep-bench";
   // Declares the topology itself: the role's consumer may not have connected yet.
   kemas::amqp::amqp_publisher publisher(
@@ -148,20 +149,16 @@ int run() {
   std::printf("%-34s %9.2f s  %9.0f accounts/s\n", "baseline: one set-based UPDATE", bulk_seconds,
               static_cast<double>(accounts) / std::max(1e-9, bulk_seconds));
   std::printf("\nload average at the end: %s\n", load_average().c_str());
-  std::printf("one sweep downgrades %lld accounts in %.1f s (%.0f accounts/s) = %.1fx the bare "
-              "UPDATE; the per-account commands buy idempotency, file locks and an event each\n",
-              accounts, sweep_total, static_cast<double>(accounts) / sweep_total,
-              sweep_total / std::max(1e-9, bulk_seconds));
+  std::printf(
+      "one sweep downgrades %lld accounts in %.1f s (%.0f accounts/s) = %.1fx the bare "
+      "UPDATE; the per-account commands buy idempotency, file locks and an event each\n",
+      accounts, sweep_total, static_cast<double>(accounts) / sweep_total,
+      sweep_total / std::max(1e-9, bulk_seconds));
   return events == accounts ? 0 : 1;
 }
 
 }  // namespace
 
 int main() {
-  try {
-    return run();
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "kemas_sweep_bench: %s\n", e.what());
-    return 2;
-  }
+  return kemas::bench::exit_code_of("kemas_sweep_bench", run);
 }

@@ -45,39 +45,6 @@ struct options {
   double seconds = 8;
 };
 
-// `clients` threads running `one(client, sequence)` (true on success) back to back.
-template <class One>
-load_result run_load(unsigned clients, double seconds, One one) {
-  std::vector<std::vector<double>> latencies(clients);
-  std::vector<unsigned> errors(clients, 0);
-  std::vector<std::thread> threads;
-  const auto start = clock_type::now();
-  const auto end = start + std::chrono::duration_cast<clock_type::duration>(
-                               std::chrono::duration<double>(seconds));
-  for (unsigned c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      for (unsigned i = 0; clock_type::now() < end; ++i) {
-        const auto t = clock_type::now();
-        if (one(c, i))
-          latencies[c].push_back(seconds_since(t) * 1000);
-        else
-          ++errors[c];
-      }
-    });
-  }
-  for (auto& t : threads)
-    t.join();
-  load_result r;
-  r.clients = clients;
-  r.seconds = seconds_since(start);
-  for (unsigned c = 0; c < clients; ++c) {
-    r.ms.insert(r.ms.end(), latencies[c].begin(), latencies[c].end());
-    r.errors += errors[c];
-  }
-  r.ok = static_cast<unsigned>(r.ms.size());
-  return r;
-}
-
 // Confirmed publishes, one at a time, to a quorum queue like kemas.commands.upload (declared
 // in the run's vhost, gone with it): the broker's share of every upload's latency.
 std::vector<double> confirm_latency(const upload_stack& stack, int count) {
@@ -323,17 +290,5 @@ int run(const options& o) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s\n", e.what());
-    return 2;
-  }
-  try {
-    return run(o);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "kemas_upload_bench: %s\n", e.what());
-    return 2;
-  }
+  return exit_code_of("kemas_upload_bench", [&] { return run(parse(argc, argv)); });
 }

@@ -32,12 +32,12 @@
 #include <vector>
 
 #include "adapters/postgres/pool.hpp"
+#include "domain/non_copyable.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/child_process.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/http_client.hpp"
 #include "test/support/outbox_fixture.hpp"
-#include "domain/non_copyable.hpp"
 #include "test/support/relay_fixture.hpp"  // scratch_vhost
 
 extern char** environ;

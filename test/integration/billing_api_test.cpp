@@ -13,7 +13,6 @@
 #include <future>
 #include <set>
 
-#include "domain/commands/envelope_codec.hpp"
 #include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/crypto/tokens.hpp"
@@ -22,13 +21,14 @@
 #include "adapters/support/random.hpp"
 #include "app/composition/api_application.hpp"
 #include "app/composition/api_backends.hpp"
+#include "domain/commands/envelope_codec.hpp"
 #include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/api_fixture.hpp"
-#include "test/support/upload_client.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/relay_fixture.hpp"
 #include "test/support/s3_fixture.hpp"
+#include "test/support/upload_client.hpp"
 #include "test/support/worker_fixture.hpp"
 
 using namespace kemas::test;
@@ -49,7 +49,7 @@ std::function<void(kemas::config::settings&)> on_vhost(const kemas::test::scratc
 
 // The command of this type the api published, decoded (waits up to 5 s for it).
 kemas::commands::envelope take_command(const kemas::test::scratch_vhost& vhost,
-                                             const std::string& type) {
+                                       const std::string& type) {
   auto taken = kemas::test::take_matching(
       vhost.amqp_settings(), "kemas.commands." + type, [](const auto&) { return true; }, 1,
       std::chrono::seconds(5));
@@ -60,6 +60,15 @@ kemas::commands::envelope take_command(const kemas::test::scratch_vhost& vhost,
   return *envelope;
 }
 
+// The api on a vhost of the test's own; `wait` as on_vhost().
+struct billing_env {
+  kemas::test::scratch_vhost vhost;
+  api_fixture api;
+  explicit billing_env(const char* tag,
+                       std::chrono::milliseconds wait = std::chrono::milliseconds(200))
+      : vhost(tag), api(on_vhost(vhost, wait)) {}
+};
+
 void exec(const api_fixture& api, const std::string& statement) {
   pg::pg_pool pool(api.database().settings(), "kemas-test");
   pool.with_session([&](soci::session& sql) { sql << statement; });
@@ -68,8 +77,8 @@ void exec(const api_fixture& api, const std::string& statement) {
 }  // namespace
 
 TEST_CASE("upgrade refuses what cannot be bought / with clear codes and publishes nothing") {
-  kemas::test::scratch_vhost vhost("upgrade-refusals");
-  api_fixture api(on_vhost(vhost, std::chrono::milliseconds(200)));
+  billing_env env("upgrade-refusals");
+  auto& [vhost, api] = env;
   const auto ana = sign_up(api, "refusedana");
   exec(api,
        "INSERT INTO plans (name, display_name, quota_bytes, max_file_bytes, duration_seconds, "
@@ -112,9 +121,9 @@ TEST_CASE("upgrade refuses what cannot be bought / with clear codes and publishe
 }
 
 TEST_CASE("upgrade publishes the command and answers 202 / then 200 once the order is paid") {
-  kemas::test::scratch_vhost vhost("upgrade-flow");
   // Below the test client's 10 s read timeout: a lost order shows as 202, not as a hang.
-  api_fixture api(on_vhost(vhost, std::chrono::seconds(6)));
+  billing_env env("upgrade-flow", std::chrono::seconds(6));
+  auto& [vhost, api] = env;
   const auto ana = sign_up(api, "buyerana");
   // The queues exist once the api's publisher has connected (it declares the topology).
   REQUIRE(kemas::test::eventually(
@@ -208,8 +217,8 @@ TEST_CASE("upgrade publishes the command and answers 202 / then 200 once the ord
 }
 
 TEST_CASE("order history pages newest first / and the subscription reads the plan in force") {
-  kemas::test::scratch_vhost vhost("orders");
-  api_fixture api(on_vhost(vhost, std::chrono::milliseconds(200)));
+  billing_env env("orders");
+  auto& [vhost, api] = env;
   const auto ana = sign_up(api, "historyana");
   exec(api,
        "INSERT INTO orders (user_id, plan_id, amount_cents, currency, state, created_at) "
@@ -260,8 +269,8 @@ TEST_CASE("order history pages newest first / and the subscription reads the pla
 }
 
 TEST_CASE("the internal sweep route takes only the internal token") {
-  kemas::test::scratch_vhost vhost("internal");
-  api_fixture api(on_vhost(vhost, std::chrono::milliseconds(200)));
+  billing_env env("internal");
+  auto& [vhost, api] = env;
   const std::string route = "/api/v1/internal/scheduler/check-expired-packages";
   const std::string token = api.settings().internal.token;
   REQUIRE_FALSE(token.empty());
@@ -302,8 +311,8 @@ TEST_CASE("the internal route is closed when no token is configured") {
 }
 
 TEST_CASE("a past-due plan is enforced as free at once / with no worker running") {
-  kemas::test::scratch_vhost vhost("enforcement");
-  api_fixture api(on_vhost(vhost, std::chrono::milliseconds(200)));
+  billing_env env("enforcement");
+  auto& [vhost, api] = env;
   const auto ana = sign_up(api, "lapsedana");
   kemas::s3::s3_client s3(api.settings().s3);
   // Free: 1000 bytes. Ana holds premium with three 400-byte files, oldest first: 1200 bytes.
