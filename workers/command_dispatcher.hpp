@@ -1,6 +1,6 @@
 #pragma once
 // command_dispatcher: the consumer callback of the `commands` role. Each delivery is decoded
-// (adapters/amqp/envelope_codec.hpp) and run by the handler registered for its type on the
+// (domain/commands/envelope_codec.hpp) and run by the handler registered for its type on the
 // handler pool — never on the consumer's thread. Then it is settled:
 //   malformed message / no handler / handler rejects   -> dead-lettered with a precise reason
 //   handler done                                        -> acked

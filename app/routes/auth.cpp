@@ -84,9 +84,7 @@ asio::awaitable<result<response>> me(app::account_service& accounts, request_con
 asio::awaitable<result<response>> change_password(app::account_service& accounts,
                                                   request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return body.error();
-  json_fields read(*body);
+  json_fields read(std::move(body));
   auto current = read.text("current_password");
   auto replacement = read.text("new_password");
   if (read.failed())

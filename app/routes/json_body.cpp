@@ -77,6 +77,13 @@ result<std::optional<std::int64_t>> optional_int_field(const boost::json::object
   return bad_field(name, std::string(name) + " must be an integer");
 }
 
+json_fields::json_fields(result<boost::json::object> body) {
+  if (body)
+    body_ = std::move(*body);
+  else
+    problem_ = std::move(body.error());
+}
+
 template <class T>
 T json_fields::keep(result<T> read) {
   if (read)

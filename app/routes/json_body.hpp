@@ -19,16 +19,17 @@ inline constexpr std::size_t json_max_depth = 16;
 // Requires Content-Type application/json (415 otherwise) and an object at the top (400).
 boost::asio::awaitable<result<boost::json::object>> read_json_object(request_context& ctx);
 
-// Reads the fields of a request body one after another and remembers the first problem, so a
-// handler reads every field and checks once:
-//   json_fields read(*body);
+// Reads the fields of a request body one after another and remembers the first problem (a
+// body that could not be read is the first), so a handler reads every field and checks once:
+//   auto body = co_await read_json_object(ctx);  // named: GCC 12 and co_await temporaries
+//   json_fields read(std::move(body));
 //   auto email = read.text("email");
 //   auto days = read.optional_integer("expires_in_days");
 //   if (read.failed()) co_return read.problem();
 // After a problem, the values read are empty or default: use them only when !failed().
 class json_fields {
  public:
-  explicit json_fields(const boost::json::object& body) noexcept : body_(body) {}
+  explicit json_fields(result<boost::json::object> body);
 
   std::string text(std::string_view name);  // required
   std::optional<std::string> optional_text(std::string_view name);
@@ -45,7 +46,7 @@ class json_fields {
   template <class T>
   T keep(result<T> read);
 
-  const boost::json::object& body_;
+  boost::json::object body_;
   std::optional<error> problem_;
 };
 

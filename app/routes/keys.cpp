@@ -17,9 +17,7 @@ namespace {
 
 asio::awaitable<result<response>> create_key(app::api_key_service& keys, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return body.error();
-  json_fields read(*body);
+  json_fields read(std::move(body));
   auto name = read.text("name");
   auto days = read.optional_integer("expires_in_days");
   auto scopes = read.texts("scopes");

@@ -17,9 +17,7 @@ namespace {
 asio::awaitable<result<response>> register_user(app::account_service& accounts,
                                                 request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return body.error();
-  json_fields read(*body);
+  json_fields read(std::move(body));
   auto email = read.text("email");
   auto username = read.text("username");
   auto password = read.text("password");
@@ -37,9 +35,7 @@ asio::awaitable<result<response>> register_user(app::account_service& accounts,
 asio::awaitable<result<response>> login(app::account_service& accounts,
                                         const config::settings& settings, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return body.error();
-  json_fields read(*body);
+  json_fields read(std::move(body));
   auto email = read.optional_text("email");
   auto username = read.optional_text("username");
   auto password = read.text("password");
@@ -82,9 +78,7 @@ asio::awaitable<result<response>> request_reset(app::account_service& accounts,
 asio::awaitable<result<response>> confirm_reset(app::account_service& accounts,
                                                 request_context& ctx) {
   auto body = co_await read_json_object(ctx);
-  if (!body)
-    co_return body.error();
-  json_fields read(*body);
+  json_fields read(std::move(body));
   auto token = read.text("token");
   auto password = read.text("password");
   if (read.failed())

@@ -49,8 +49,8 @@ struct upgrade_start {
     no_plan,            // no plan of that name (orders need a plan: nothing can be written)
   };
   kind what = kind::ready;
-  std::optional<timestamp> bought_until;  // already_processed: what that paid order bought
-  plan_terms plan;                        // ready
+  std::optional<timestamp> bought_until{};  // already_processed: what that paid order bought
+  plan_terms plan{};                        // ready
 };
 
 struct upgrade_commit {
@@ -61,8 +61,8 @@ struct upgrade_commit {
     no_user,            // the buyer vanished meanwhile: nothing written
   };
   kind what = kind::paid;
-  std::optional<timestamp> expires_at;  // paid, or already_processed with a paid order
-  std::string from_plan;
+  std::optional<timestamp> expires_at{};  // paid, or already_processed with a paid order
+  std::string from_plan{};
   std::size_t locked = 0;
   std::size_t unlocked = 0;
 };

@@ -46,7 +46,7 @@ void memory_file_commands::add_account(const uuid& id, account limits) {
 
 void memory_file_commands::add_pending_upload(const uuid& upload_id, const uuid& owner) {
   std::lock_guard lock(mutex_);
-  uploads_[upload_id] = upload_row{owner};
+  uploads_[upload_id] = upload_row{.owner = owner};
 }
 
 void memory_file_commands::add_file(const uuid& file_id, file_row row) {
@@ -78,9 +78,9 @@ ports::upload_commit memory_file_commands::commit_upload(const commands::envelop
   const auto row = uploads_.find(upload.upload_id);
   const auto owner = accounts_.find(upload.owner);
   if (row == uploads_.end() || row->second.owner != upload.owner || owner == accounts_.end())
-    return {kind::no_upload};
+    return {.what = kind::no_upload};
   if (row->second.state != model::upload_state::pending)
-    return {kind::already_settled};
+    return {.what = kind::already_settled};
   account& limits = owner->second;
   if (upload.size > limits.max_file_bytes)
     return {kind::refused, rejection_reason::too_large};
@@ -95,7 +95,7 @@ ports::upload_commit memory_file_commands::commit_upload(const commands::envelop
   row->second.state = model::upload_state::committed;
   mark_processed(envelope.id);
   emit("file.uploaded");
-  return {kind::committed};
+  return {.what = kind::committed};
 }
 
 ports::rejection_record memory_file_commands::record_rejection(const commands::envelope& envelope,
@@ -161,14 +161,14 @@ ports::upgrade_start memory_plan_commands::start_upgrade(const commands::envelop
   std::lock_guard lock(mutex_);
   enter();
   if (accounts_.count(upgrade.buyer) == 0)
-    return {kind::no_user};
+    return {.what = kind::no_user};
   if (const auto order = orders_.find(upgrade.order_id); order != orders_.end())
-    return {kind::already_processed, order->second.bought_until};
+    return {.what = kind::already_processed, .bought_until = order->second.bought_until};
   if (processed_.count(envelope.id) > 0)
-    return {kind::already_processed};
+    return {.what = kind::already_processed};
   const auto plan = plans_.find(upgrade.plan);
   if (plan == plans_.end())
-    return {kind::no_plan};
+    return {.what = kind::no_plan};
   return {kind::ready, std::nullopt, plan->second};
 }
 
@@ -176,11 +176,12 @@ std::optional<ports::upgrade_commit> memory_plan_commands::settled_before(
     const commands::envelope& envelope, const commands::upgrade& upgrade) {
   using kind = ports::upgrade_commit::kind;
   if (accounts_.count(upgrade.buyer) == 0)
-    return ports::upgrade_commit{kind::no_user};
+    return ports::upgrade_commit{.what = kind::no_user};
   if (const auto order = orders_.find(upgrade.order_id); order != orders_.end())
-    return ports::upgrade_commit{kind::already_processed, order->second.bought_until};
+    return ports::upgrade_commit{.what = kind::already_processed,
+                                 .expires_at = order->second.bought_until};
   if (processed_.count(envelope.id) > 0)
-    return ports::upgrade_commit{kind::already_processed};
+    return ports::upgrade_commit{.what = kind::already_processed};
   return std::nullopt;
 }
 
@@ -278,13 +279,13 @@ std::vector<ports::due_account> memory_plan_commands::due_accounts(
     return std::tie(a.expires_us, a.user_id) < std::tie(b.expires_us, b.user_id);
   });
   std::vector<ports::due_account> page;
-  for (const auto& account : all) {
-    if (after && std::tie(account.expires_us, account.user_id) <=
-                     std::tie(after->expires_us, after->user_id))
+  for (const auto& due : all) {
+    if (after &&
+        std::tie(due.expires_us, due.user_id) <= std::tie(after->expires_us, after->user_id))
       continue;
     if (page.size() == limit)
       break;
-    page.push_back(account);
+    page.push_back(due);
   }
   return page;
 }

@@ -62,7 +62,7 @@ class memory_file_commands final : public ports::file_command_store, public memo
   struct upload_row {
     uuid owner;
     model::upload_state state = model::upload_state::pending;
-    std::optional<model::rejection_reason> reason;
+    std::optional<model::rejection_reason> reason{};
   };
   struct file_row {
     uuid owner;

@@ -51,7 +51,9 @@ amqp::delivery delivery_of(commands::command_type type) {
           .message_id = std::move(message.message_id),
           .type = std::move(message.type),
           .correlation_id = std::move(message.correlation_id),
-          .content_type = std::move(message.content_type)};
+          .content_type = std::move(message.content_type),
+          .reply_to = std::nullopt,
+          .headers = {}};
 }
 
 // An upload handler that answers what a test scripts, registered, and the worker's metrics.

@@ -150,11 +150,11 @@ std::optional<upgrade_commit> settled_before(soci::session& sql, const commands:
                                              const commands::upgrade& upgrade,
                                              const std::optional<locked_user>& buyer) {
   if (!buyer)
-    return upgrade_commit{upgrade_commit::kind::no_user};
+    return upgrade_commit{.what = upgrade_commit::kind::no_user};
   const auto order = find_order(sql, upgrade.order_id);
   if (!order && !command_tx::processed(sql, envelope.id))
     return std::nullopt;
-  upgrade_commit out{upgrade_commit::kind::already_processed};
+  upgrade_commit out{.what = upgrade_commit::kind::already_processed};
   out.from_plan = buyer->plan_name;
   if (order)
     out.expires_at = order->bought_until;
@@ -185,7 +185,7 @@ upgrade_commit pay(soci::session& sql, const commands::envelope& envelope,
   long long expires_ms = 0;
   sql << set_plan_sql, soci::use(plan.id), soci::use(plan.id), soci::use(duration),
       soci::use(user_id), soci::into(expires_ms);
-  upgrade_commit out{upgrade_commit::kind::paid};
+  upgrade_commit out{.what = upgrade_commit::kind::paid};
   out.expires_at = from_ms(expires_ms);
   sql << insert_paid_order_sql, soci::use(order_id), soci::use(plan.id),
       soci::use(plan.price_cents), soci::use(plan.currency), soci::use(user_id);
@@ -218,7 +218,7 @@ upgrade_commit fail(soci::session& sql, const commands::envelope& envelope,
                 {"amount_cents", plan.price_cents},
                 {"currency", plan.currency}};
   append_event(sql, event);
-  return upgrade_commit{upgrade_commit::kind::failed};
+  return upgrade_commit{.what = upgrade_commit::kind::failed};
 }
 
 ports::expiry_commit expire_account(soci::session& sql, const commands::envelope& envelope,

@@ -1,7 +1,7 @@
 #pragma once
 // upload_repository: the api's side of table uploads, and the storage numbers an upload is
 // checked against before its body is read. The worker settles an upload (committed or
-// rejected, workers/handlers/file_store_tx.cpp); the api creates it, reads it while it
+// rejected, adapters/postgres/commands/file_command_store.cpp); the api creates it, reads it while it
 // waits, and rejects it itself only when its command could not be published.
 //
 // Contract as file_repository.hpp (query.hpp): awaitables over pg_pool::run, owner scoping
