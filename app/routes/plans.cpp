@@ -33,14 +33,15 @@ result<app::plan_input> plan_input_from(const boost::json::object& body) {
   json_fields read(body);
   app::plan_input in;
   in.name = read.optional_text("name");
-  in.display_name = read.optional_text("display_name");
-  in.quota_bytes = read.optional_integer("quota_bytes");
-  in.max_file_bytes = read.optional_integer("max_file_bytes");
-  in.price_cents = read.optional_integer("price_cents");
-  in.currency = read.optional_text("currency");
-  in.duration_given = body.contains("duration_seconds");
-  in.duration_seconds = read.optional_integer("duration_seconds");
-  in.is_public = read.optional_flag("public");
+  auto& fields = in.fields;
+  fields.display_name = read.optional_text("display_name");
+  fields.quota_bytes = read.optional_integer("quota_bytes");
+  fields.max_file_bytes = read.optional_integer("max_file_bytes");
+  fields.price_cents = read.optional_integer("price_cents");
+  fields.currency = read.optional_text("currency");
+  if (body.contains("duration_seconds"))  // null: never expires
+    fields.duration_seconds = read.optional_integer("duration_seconds");
+  fields.is_public = read.optional_flag("public");
   if (read.failed())
     return read.problem();
   return in;

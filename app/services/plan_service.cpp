@@ -33,8 +33,7 @@ result<std::int32_t> parse_plan_id(std::string_view text) {
   return id;
 }
 
-model::event_draft plan_event(std::string type, const principal& admin,
-                                 const request_meta& meta) {
+model::event_draft plan_event(std::string type, const principal& admin, const request_meta& meta) {
   model::event_draft e;
   e.type = std::move(type);
   e.request_id = meta.request_id;
@@ -50,24 +49,25 @@ result<void> validate_plan_input(const plan_input& in) {
     return invalid("name",
                    "name must be 1-32 characters of a-z, 0-9, '_' or '-', starting with a letter");
   }
-  if (in.display_name) {
-    const auto length = utf8_length(*in.display_name);
+  if (in.fields.display_name) {
+    const auto length = utf8_length(*in.fields.display_name);
     if (length < 1 || length > 100)
       return invalid("display_name", "display_name must be 1 to 100 characters");
   }
-  if (in.quota_bytes && *in.quota_bytes < 0)
+  if (in.fields.quota_bytes && *in.fields.quota_bytes < 0)
     return invalid("quota_bytes", "quota_bytes must not be negative");
-  if (in.max_file_bytes && *in.max_file_bytes <= 0)
+  if (in.fields.max_file_bytes && *in.fields.max_file_bytes <= 0)
     return invalid("max_file_bytes", "max_file_bytes must be positive");
-  if (in.price_cents && *in.price_cents < 0)
+  if (in.fields.price_cents && *in.fields.price_cents < 0)
     return invalid("price_cents", "price_cents must not be negative");
-  if (in.currency) {
-    const std::string& c = *in.currency;
-    if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; }))
+  if (in.fields.currency) {
+    const std::string& c = *in.fields.currency;
+    if (c.size() != 3 ||
+        !std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; }))
       return invalid("currency", "currency must be a three-letter ISO 4217 code such as USD");
   }
-  if (in.duration_seconds &&
-      (*in.duration_seconds <= 0 || *in.duration_seconds > max_duration_seconds)) {
+  if (const auto duration = in.fields.duration_seconds.value_or(std::nullopt);
+      duration && (*duration <= 0 || *duration > max_duration_seconds)) {
     return invalid("duration_seconds",
                    "duration_seconds must be null (never expires) or 1 second to 10 years");
   }
@@ -93,24 +93,26 @@ asio::awaitable<result<model::plan>> plan_service::create(const principal& admin
                                                           request_meta meta) {
   if (auto valid = validate_plan_input(in); !valid)
     co_return valid.error();
-  for (const auto& [given, field] : {std::pair{in.name.has_value(), "name"},
-                                     std::pair{in.display_name.has_value(), "display_name"},
-                                     std::pair{in.quota_bytes.has_value(), "quota_bytes"},
-                                     std::pair{in.max_file_bytes.has_value(), "max_file_bytes"}}) {
+  for (const auto& [given, field] :
+       {std::pair{in.name.has_value(), "name"},
+        std::pair{in.fields.display_name.has_value(), "display_name"},
+        std::pair{in.fields.quota_bytes.has_value(), "quota_bytes"},
+        std::pair{in.fields.max_file_bytes.has_value(), "max_file_bytes"}}) {
     if (!given)
       co_return invalid(field, std::string(field) + " is required");
   }
-  if (*in.name == model::fallback_plan_name && in.duration_seconds)
+  const auto duration = in.fields.duration_seconds.value_or(std::nullopt);
+  if (*in.name == model::fallback_plan_name && duration)
     co_return invalid("duration_seconds", "the free plan never expires");
   ports::plan_fields fields;
   fields.name = std::move(*in.name);
-  fields.display_name = std::move(*in.display_name);
-  fields.quota_bytes = *in.quota_bytes;
-  fields.max_file_bytes = *in.max_file_bytes;
-  fields.price_cents = in.price_cents.value_or(0);
-  fields.currency = in.currency.value_or("USD");
-  fields.duration_seconds = in.duration_seconds;
-  fields.is_public = in.is_public.value_or(true);
+  fields.display_name = std::move(*in.fields.display_name);
+  fields.quota_bytes = *in.fields.quota_bytes;
+  fields.max_file_bytes = *in.fields.max_file_bytes;
+  fields.price_cents = in.fields.price_cents.value_or(0);
+  fields.currency = in.fields.currency.value_or("USD");
+  fields.duration_seconds = duration;
+  fields.is_public = in.fields.is_public.value_or(true);
   auto event = plan_event("plan.created", admin, meta);
   co_return co_await plans_.create(std::move(fields), std::move(event));
 }
@@ -131,17 +133,8 @@ asio::awaitable<result<model::plan>> plan_service::update(const principal& admin
     if (current->name != *in.name)
       co_return invalid("name", "a plan's name cannot change; create a new plan instead");
   }
-  ports::plan_patch patch;
-  patch.display_name = std::move(in.display_name);
-  patch.quota_bytes = in.quota_bytes;
-  patch.max_file_bytes = in.max_file_bytes;
-  patch.price_cents = in.price_cents;
-  patch.currency = std::move(in.currency);
-  if (in.duration_given)
-    patch.duration_seconds.emplace(in.duration_seconds);
-  patch.is_public = in.is_public;
   auto event = plan_event("plan.updated", admin, meta);
-  co_return co_await plans_.update(*key, std::move(patch), std::move(event));
+  co_return co_await plans_.update(*key, std::move(in.fields), std::move(event));
 }
 
 asio::awaitable<result<void>> plan_service::remove(const principal& admin, std::string_view id,

@@ -16,25 +16,19 @@
 #include <string_view>
 #include <vector>
 
-#include "domain/ports/plan_store.hpp"
 #include "app/services/account_service.hpp"
+#include "domain/ports/plan_store.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
 namespace kemas::app {
 
-// A plan as sent by an admin: every member optional so one type serves create (where the
-// service requires name, display_name, quota_bytes and max_file_bytes) and PATCH.
+// A plan as sent by an admin: the name and the other fields as a patch, so one type serves
+// create (where the service requires name, display_name, quota_bytes and max_file_bytes)
+// and PATCH.
 struct plan_input {
   std::optional<std::string> name;
-  std::optional<std::string> display_name;
-  std::optional<std::int64_t> quota_bytes;
-  std::optional<std::int64_t> max_file_bytes;
-  std::optional<std::int64_t> price_cents;
-  std::optional<std::string> currency;
-  bool duration_given = false;                   // duration_seconds was in the body
-  std::optional<std::int64_t> duration_seconds;  // given and null: never expires
-  std::optional<bool> is_public;
+  model::plan_patch fields;
 };
 
 class plan_service {
@@ -46,12 +40,11 @@ class plan_service {
   // Ids are the catalog's integers; anything else is not_found.
   boost::asio::awaitable<result<model::plan>> get(std::string_view id);
 
-  boost::asio::awaitable<result<model::plan>> create(const principal& admin,
-                                                               plan_input input, request_meta meta);
+  boost::asio::awaitable<result<model::plan>> create(const principal& admin, plan_input input,
+                                                     request_meta meta);
   // validation_failed (field "name") when the body tries to rename: names are immutable.
-  boost::asio::awaitable<result<model::plan>> update(const principal& admin,
-                                                               std::string_view id,
-                                                               plan_input input, request_meta meta);
+  boost::asio::awaitable<result<model::plan>> update(const principal& admin, std::string_view id,
+                                                     plan_input input, request_meta meta);
   // conflict (409) for 'free' and for a plan in use.
   boost::asio::awaitable<result<void>> remove(const principal& admin, std::string_view id,
                                               request_meta meta);

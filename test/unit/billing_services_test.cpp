@@ -44,14 +44,13 @@ struct billing_env {
                 bool is_public) {
     app::plan_input in;
     in.name = name;
-    in.display_name = name;
-    in.quota_bytes = 1000;
-    in.max_file_bytes = 100;
-    in.price_cents = price;
-    in.currency = "USD";
-    in.duration_given = true;
-    in.duration_seconds = duration;
-    in.is_public = is_public;
+    in.fields.display_name = name;
+    in.fields.quota_bytes = 1000;
+    in.fields.max_file_bytes = 100;
+    in.fields.price_cents = price;
+    in.fields.currency = "USD";
+    in.fields.duration_seconds = duration;
+    in.fields.is_public = is_public;
     REQUIRE(io.run(plan_service.create(who, in, meta)).has_value());
   }
 
@@ -78,17 +77,17 @@ TEST_CASE("plans: the catalog is the public plans and admin input is checked fie
   };
   app::plan_input good;
   good.name = "gold";
-  good.display_name = "Gold";
-  good.quota_bytes = 5000;
-  good.max_file_bytes = 500;
+  good.fields.display_name = "Gold";
+  good.fields.quota_bytes = 5000;
+  good.fields.max_file_bytes = 500;
   auto bad = good;
   bad.name = "Gold!";
   CHECK(field_of(bad) == "name");
   bad = good;
-  bad.currency = "usd";
+  bad.fields.currency = "usd";
   CHECK(field_of(bad) == "currency");
   bad = good;
-  bad.display_name.reset();
+  bad.fields.display_name.reset();
   CHECK(field_of(bad) == "display_name");
   CHECK(field_of(good) == "ok");
   CHECK(env.plans.events.back().type == "plan.created");
@@ -106,7 +105,7 @@ TEST_CASE("plans: names never change and the fallback plan or one in use is not 
   REQUIRE_FALSE(renamed.has_value());
   CHECK(renamed.error().field == "name");
   app::plan_input cheaper;
-  cheaper.price_cents = 400;
+  cheaper.fields.price_cents = 400;
   const auto updated =
       env.io.run(env.plan_service.update(env.who, std::to_string(premium.id), cheaper, env.meta));
   REQUIRE(updated.has_value());
