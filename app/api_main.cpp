@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
   try {
     asio::io_context ioc(static_cast<int>(settings.http.io_threads));
     metrics::registry registry("kemas-api");
+    registry.add_sampled_counter(
+        "kemas_log_lines_dropped_total",
+        "Log lines dropped because the log queue (log.queue_lines) was full",
+        [] { return static_cast<double>(log::lines_dropped()); });
     metrics::http_metrics http_metrics(registry);
     app::api_application application(ioc, settings, registry);
     application.warm_up();

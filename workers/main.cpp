@@ -7,7 +7,6 @@
 #include "adapters/log/logging.hpp"
 #include "workers/roles.hpp"
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include <pthread.h>
@@ -77,7 +76,7 @@ int main(int argc, char** argv) {
     // A handler is stuck past the deadline: its message returns to the queue when our
     // connection closes at exit. Do not wait for it (joining would block forever).
     log::warn("drain deadline passed with work in flight; exiting anyway");
-    spdlog::shutdown();
+    log::stop_logging();
     std::_Exit(0);
   }
   running.reset();

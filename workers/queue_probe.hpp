@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // queue_probe: how many messages wait in each kemas queue, for the kemas_queue_messages gauge
 // (issue 5 "Ops view"). A passive queue.declare answers with the queue's ready-message count
 // exactly and at once (the management API's counters lag by seconds), and needs no extra
@@ -16,6 +14,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::config {
 struct amqp_settings;

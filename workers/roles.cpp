@@ -224,7 +224,12 @@ class observed_role final : public running_role {
       : registry_("kemas-worker-" + std::string(to_string(r))),
         metrics_(registry_),
         exposer_(make_exposer(settings)),
-        role_(make_role(r, settings, metrics_)) {}
+        role_(make_role(r, settings, metrics_)) {
+    registry_.add_sampled_counter(
+        "kemas_log_lines_dropped_total",
+        "Log lines dropped because the log queue (log.queue_lines) was full",
+        [] { return static_cast<double>(log::lines_dropped()); });
+  }
 
   bool stop(std::chrono::milliseconds drain) override { return role_->stop(drain); }
 

@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // Prometheus metrics of kemas-worker's command processing (DESIGN.md "Observability"):
 //
 //   kemas_commands_processed_total{type, outcome}  how each delivery ended:
@@ -30,6 +28,8 @@
 
 #include <memory>
 #include <string_view>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::metrics {
 class registry;

@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // RAII over one librabbitmq connection: TCP connect with a timeout, login, channels, and
 // amqp_rpc_reply_t turned into readable errors ("declare queue kemas.x: 406
 // PRECONDITION_FAILED - inequivalent arg ...").
@@ -16,6 +14,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::config {
 struct amqp_settings;

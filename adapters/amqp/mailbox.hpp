@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // The mailbox of an AMQP actor: any thread pushes, the actor thread takes everything at once.
 // An eventfd makes pending mail visible to poll(), so the actor can sleep on its socket and
 // its mailbox together (wait_for_activity) and react to either without a polling delay.
@@ -9,6 +7,8 @@
 #include <deque>
 #include <mutex>
 #include <utility>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::amqp {
 

@@ -307,6 +307,7 @@ std::vector<field> make_fields() {
                   (choice_kind{{"trace", "debug", "info", "warn", "error", "critical", "off"},
                                {{"warning", "warn"}, {"err", "error"}, {"fatal", "critical"}}})));
   fields.push_back(KEMAS_FIELD(log, format, (choice_kind{{"json", "text"}, {}})));
+  fields.push_back(KEMAS_FIELD(log, queue_lines, count(16, 1'048'576)));
 
   fields.push_back(KEMAS_SECRET(internal, token));
 

@@ -128,6 +128,9 @@ struct worker_settings {
 struct log_settings {
   std::string level = "info";                    // trace debug info warn error critical off
   std::string format = "json";                   // json | text
+  // Lines waiting for the log thread. When it is full the oldest waiting line is dropped
+  // (and counted), so logging never blocks a request.
+  unsigned queue_lines = 8192;
 };
 
 // Overrides of the built-in plans' numbers (step 4), written to the plans table by

@@ -3,10 +3,14 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <iterator>
+#include <mutex>
 
 #include <fmt/format.h>
+#include <spdlog/async.h>
+#include <spdlog/async_logger.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -23,6 +27,20 @@ namespace {
 // every other payload (plain spdlog calls) into "msg". No text message starts with it.
 constexpr char rendered_marker = '\x1e';
 std::atomic<bool> json_mode{false};
+
+// The log thread and its bounded queue, while an asynchronous logger runs. The logger it
+// replaced last is kept (not destroyed) so a thread still holding its raw pointer during
+// stop_logging() cannot touch freed memory; such a late line is reported by spdlog instead.
+struct log_thread_state {
+  std::mutex mutex;
+  std::shared_ptr<spdlog::details::thread_pool> pool;
+  std::shared_ptr<spdlog::logger> retired;
+  std::uint64_t dropped_by_stopped = 0;  // overruns of pools already stopped
+};
+log_thread_state& log_thread() {
+  static log_thread_state state;
+  return state;
+}
 
 template <class Buffer>
 void put(Buffer& out, std::string_view text) {
@@ -145,7 +163,7 @@ class json_formatter final : public spdlog::formatter {
 }  // namespace
 
 void init_logging(const config::log_settings& settings, std::string_view process_name,
-                  std::shared_ptr<spdlog::sinks::sink> sink) {
+                  std::shared_ptr<spdlog::sinks::sink> sink, delivery how) {
   bool json = settings.format != "text";
   if (!sink) {
     if (json) {
@@ -161,10 +179,47 @@ void init_logging(const config::log_settings& settings, std::string_view process
         fmt::format("%Y-%m-%dT%H:%M:%S.%eZ %^%-8l%$ {} %v", process_name),
         spdlog::pattern_time_type::utc));
   }
-  auto logger = std::make_shared<spdlog::logger>(std::string(process_name), std::move(sink));
+  stop_logging();
+  std::shared_ptr<spdlog::logger> logger;
+  if (how == delivery::direct) {
+    logger = std::make_shared<spdlog::logger>(std::string(process_name), std::move(sink));
+  } else {
+    auto& state = log_thread();
+    std::lock_guard lock(state.mutex);
+    // One thread writes; overrun_oldest: a full queue drops its oldest line, never blocks.
+    state.pool = std::make_shared<spdlog::details::thread_pool>(settings.queue_lines, 1);
+    logger = std::make_shared<spdlog::async_logger>(std::string(process_name), std::move(sink),
+                                                    state.pool,
+                                                    spdlog::async_overflow_policy::overrun_oldest);
+    static const bool stop_at_exit = std::atexit(stop_logging) == 0;
+    (void)stop_at_exit;
+  }
   logger->set_level(parse_level(settings.level));
   json_mode.store(json, std::memory_order_relaxed);
   spdlog::set_default_logger(std::move(logger));
+}
+
+void stop_logging() {
+  auto& state = log_thread();
+  std::lock_guard lock(state.mutex);
+  if (!state.pool)
+    return;
+  // Later lines go straight to the same sinks; the queued ones are written by the pool's
+  // destructor (it posts a stop behind them and joins its thread).
+  auto current = spdlog::default_logger();
+  auto direct = std::make_shared<spdlog::logger>(current->name(), current->sinks().begin(),
+                                                 current->sinks().end());
+  direct->set_level(current->level());
+  spdlog::set_default_logger(direct);
+  state.retired = std::move(current);
+  state.dropped_by_stopped += state.pool->overrun_counter();
+  state.pool.reset();
+}
+
+std::uint64_t lines_dropped() {
+  auto& state = log_thread();
+  std::lock_guard lock(state.mutex);
+  return state.dropped_by_stopped + (state.pool ? state.pool->overrun_counter() : 0);
 }
 
 bool enabled(level lvl) noexcept {

@@ -14,9 +14,11 @@
 //   kemas::log::info("request done", {{"request_id", id}, {"status", 200}, {"duration_ms", 1.5}});
 // Keys "ts", "level", "process" and "msg" are taken by the line itself; do not use them.
 //
-// Threading: the log functions may be called from any thread (spdlog's _mt sinks write whole
-// lines under a mutex). init_logging() swaps the default logger: call it once at start,
-// before other threads log.
+// Threading: the log functions may be called from any thread. They render the line and hand
+// it to a log thread through a bounded queue (log.queue_lines); when the queue is full the
+// oldest waiting line is dropped and counted (lines_dropped()), so no caller ever waits for
+// stderr. init_logging() swaps the default logger: call it once at start, before other
+// threads log; stop_logging() at the end writes what is still queued.
 // Lifetime: a field holds views of the caller's strings; they are read before the call
 // returns and never kept.
 // Errors: logging does not throw (spdlog reports its own I/O failures on stderr), except
@@ -80,12 +82,24 @@ struct field {
   value val;
 };
 
+// How lines reach the sink: through the log thread's bounded queue (every process), or
+// written by the caller (tests that read their lines right after logging them).
+enum class delivery { queued, direct };
+
 // Configures spdlog's default logger (level and format from `settings`, process name on every
-// line). `sink` replaces stderr (tests pass an ostream sink); its formatter is replaced.
+// line). `sink` replaces stderr (tests pass an ostream sink; its formatter is replaced).
 // Unknown level names fall back to "info", unknown formats to "json" (the loader has already
 // refused both).
 void init_logging(const config::log_settings& settings, std::string_view process_name,
-                  std::shared_ptr<spdlog::sinks::sink> sink = nullptr);
+                  std::shared_ptr<spdlog::sinks::sink> sink = nullptr,
+                  delivery how = delivery::queued);
+
+// Writes the lines still queued and joins the log thread; later lines go to stderr directly.
+// Call before main() returns.
+void stop_logging();
+
+// Lines dropped because the queue was full, since start (kemas_log_lines_dropped_total).
+std::uint64_t lines_dropped();
 
 // Whether a line at `lvl` would be written (to skip building expensive fields).
 bool enabled(level lvl) noexcept;

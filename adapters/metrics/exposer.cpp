@@ -28,7 +28,7 @@ exposer::exposer(registry& source, const std::string& host, std::uint16_t port) 
     // problem binding to port."
     throw std::runtime_error("cannot serve metrics on " + address + ": " + e.what());
   }
-  exposer_->RegisterCollectable(source.weak_prometheus_registry());
+  exposer_->RegisterCollectable(source.weak_collectable());
   const std::vector<int> ports = exposer_->GetListeningPorts();
   if (ports.empty())
     throw std::runtime_error("cannot serve metrics on " + address + ": no listening port");

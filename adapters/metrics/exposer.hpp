@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // exposer: serves GET /metrics (Prometheus text format) of one registry on a listener of its
 // own, for processes that have no HTTP server (kemas-worker roles). kemas-api does not use it:
 // its router answers /metrics itself.
@@ -17,6 +15,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "domain/non_copyable.hpp"
 
 namespace prometheus {
 class Exposer;

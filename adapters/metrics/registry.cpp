@@ -1,5 +1,9 @@
 #include "adapters/metrics/registry.hpp"
 
+#include <mutex>
+#include <vector>
+
+#include <prometheus/collectable.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -8,8 +12,41 @@
 
 namespace kemas::metrics {
 
+class registry::sampled final : public prometheus::Collectable {
+ public:
+  explicit sampled(std::shared_ptr<prometheus::Registry> families)
+      : families_(std::move(families)) {}
+
+  void add(std::string name, std::string help, std::function<double()> read) {
+    std::lock_guard lock(mutex_);
+    counters_.push_back({std::move(name), std::move(help), std::move(read)});
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    auto all = families_->Collect();
+    std::lock_guard lock(mutex_);
+    for (const auto& c : counters_) {
+      prometheus::ClientMetric sample;
+      sample.counter.value = c.read();
+      all.push_back({c.name, c.help, prometheus::MetricType::Counter, {sample}});
+    }
+    return all;
+  }
+
+ private:
+  struct counter {
+    std::string name;
+    std::string help;
+    std::function<double()> read;
+  };
+  std::shared_ptr<prometheus::Registry> families_;
+  mutable std::mutex mutex_;
+  std::vector<counter> counters_;
+};
+
 registry::registry(std::string_view process_name)
-    : registry_(std::make_shared<prometheus::Registry>()) {
+    : registry_(std::make_shared<prometheus::Registry>()),
+      all_(std::make_shared<sampled>(registry_)) {
   prometheus::BuildGauge()
       .Name("kemas_process_info")
       .Help("Always 1; labels identify the kemas process")
@@ -21,7 +58,16 @@ registry::registry(std::string_view process_name)
 registry::~registry() = default;
 
 std::string registry::render() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
+  return prometheus::TextSerializer().Serialize(all_->Collect());
+}
+
+void registry::add_sampled_counter(std::string name, std::string help,
+                                   std::function<double()> read) {
+  all_->add(std::move(name), std::move(help), std::move(read));
+}
+
+std::weak_ptr<prometheus::Collectable> registry::weak_collectable() const noexcept {
+  return all_;
 }
 
 prometheus::Registry& registry::prometheus_registry() noexcept {

@@ -1,17 +1,19 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // The process's Prometheus registry and the metric families shared across kemas.
 // One registry per process, created at start and passed by reference (no globals).
 // All methods are thread-safe (prometheus-cpp locks internally).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "domain/non_copyable.hpp"
+
 namespace prometheus {
+class Collectable;
 class Registry;
-}
+}  // namespace prometheus
 
 namespace kemas::metrics {
 
@@ -23,14 +25,19 @@ class registry : kemas::non_copyable {
   // Prometheus text exposition format (version 0.0.4) of every metric.
   std::string render() const;
 
+  // A counter kept elsewhere (another library's running total), read at every scrape.
+  // `read` must be thread-safe and cheap, and never decrease.
+  void add_sampled_counter(std::string name, std::string help, std::function<double()> read);
+
   prometheus::Registry& prometheus_registry() noexcept;
-  // For listeners that must not keep the registry alive (adapters/metrics/exposer.hpp).
-  std::weak_ptr<prometheus::Registry> weak_prometheus_registry() const noexcept {
-    return registry_;
-  }
+  // Everything render() shows, for listeners that must not keep the registry alive
+  // (adapters/metrics/exposer.hpp).
+  std::weak_ptr<prometheus::Collectable> weak_collectable() const noexcept;
 
  private:
+  class sampled;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<sampled> all_;  // registry_'s families and the sampled counters
 };
 
 // HTTP request count and latency by route (the route pattern, never the raw path, so the

@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // File transfer metrics of the api (issue 4): uploads and downloads by outcome, and the
 // bytes that went in and out. Thread-safe (prometheus-cpp counters are atomic).
 //
@@ -15,6 +13,8 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::metrics {
 

@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // blocking_pool: dedicated threads for blocking calls (SOCI, librabbitmq, libcurl easy,
 // Argon2, file I/O). A coroutine on an I/O thread awaits `pool.run(fn)`: fn runs on one of
 // the pool's threads and the coroutine resumes on its own executor with the result, or with
@@ -21,6 +19,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::support {
 

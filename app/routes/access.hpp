@@ -8,6 +8,8 @@ namespace kemas::http::access {
 
 // Register, login, refresh, password reset, the internal route: anyone, `auth` per client IP.
 inline const route_options public_auth{access_rule::anyone(), rate_class::auth, false};
+// Health checks and the metrics scrape: anyone, no limit, request lines logged at debug.
+inline const route_options probe{access_rule::anyone(), rate_class::none, false, true};
 // The plan catalog: anyone, no limit (cacheable).
 inline const route_options public_cheap{access_rule::anyone(), rate_class::none, false};
 // A signed-in user's session (never an API key): keys, billing, logout, password.

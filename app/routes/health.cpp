@@ -1,4 +1,5 @@
 #include "app/routes/health.hpp"
+#include "app/routes/access.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -73,14 +74,15 @@ asio::awaitable<result<response>> metrics_text(const metrics::registry& registry
 
 void add_health_routes(router& routes, std::vector<readiness_check> checks,
                        std::chrono::milliseconds timeout, const metrics::registry& registry) {
-  routes.add(method::get, "/healthz", [](request_context&) -> asio::awaitable<result<response>> {
-    co_return response::json(200, R"({"status":"ok"})");
-  });
+  routes.add(method::get, "/healthz", access::probe,
+             [](request_context&) -> asio::awaitable<result<response>> {
+               co_return response::json(200, R"({"status":"ok"})");
+             });
   auto shared_checks = std::make_shared<const std::vector<readiness_check>>(std::move(checks));
-  routes.add(method::get, "/readyz", [shared_checks, timeout](request_context& ctx) {
+  routes.add(method::get, "/readyz", access::probe, [shared_checks, timeout](request_context& ctx) {
     return readyz(*shared_checks, timeout, ctx);
   });
-  routes.add(method::get, "/metrics",
+  routes.add(method::get, "/metrics", access::probe,
              [&registry](request_context&) { return metrics_text(registry); });
 }
 

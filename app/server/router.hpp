@@ -27,6 +27,9 @@ struct route_options {
   access_rule access = access_rule::anyone();
   rate_class limit = rate_class::none;
   bool streams_body = false;  // reads its body in chunks beyond http.body_limit (uploads)
+  // Polled by machines (health checks, scrapes): its request line is logged at debug, not
+  // info, so probes do not flood the logs.
+  bool probe = false;
 };
 
 struct route {

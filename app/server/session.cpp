@@ -365,13 +365,16 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
     }
 
     const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
-    state->metrics.observe(route_label, ctx.method_text(), r.status, seconds);
-    log::info("http request", {{"request_id", request_id},
-                               {"method", ctx.method_text()},
-                               {"route", route_label},
-                               {"status", static_cast<std::int64_t>(r.status)},
-                               {"duration_ms", seconds * 1000.0},
-                               {"peer", peer_ip}});
+    // Labels from bounded sets only: the route pattern and the method from a fixed list.
+    state->metrics.observe(route_label, method_name(verb), r.status, seconds);
+    const bool probe = match.matched && match.matched->options.probe;
+    log::emit(probe ? log::level::debug : log::level::info, "http request",
+              {{"request_id", request_id},
+               {"method", method_name(verb)},
+               {"route", route_label},
+               {"status", static_cast<std::int64_t>(r.status)},
+               {"duration_ms", seconds * 1000.0},
+               {"peer", peer_ip}});
     if (write_ec || !keep_alive)
       break;
   }

@@ -2,6 +2,10 @@
 // error bodies, request ids, security headers, connection cap, graceful shutdown.
 #include <doctest/doctest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -10,6 +14,7 @@
 #include <atomic>
 #include <thread>
 
+#include "adapters/log/logging.hpp"
 #include "app/server/error_response.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/http_client.hpp"
@@ -88,10 +93,16 @@ struct fixture {
                    [](http::request_context&) { return streamed(3, -1); });
     api.routes.add(http::method::get, "/broken-stream",
                    [](http::request_context&) { return streamed(3, 1); });
-    api.routes.add(http::method::get, "/ok",
-                   [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
-                     co_return http::response::json(200, R"({"ok":true})");
-                   });
+    api.routes.add(
+        http::method::get, "/probe", http::route_options{.probe = true},
+        [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
+          co_return http::response::json(200, R"({"up":true})");
+        });
+    api.routes.add(
+        http::method::get, "/ok",
+        [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
+          co_return http::response::json(200, R"({"ok":true})");
+        });
     port = api.start();
   }
 };
@@ -124,6 +135,45 @@ TEST_CASE_FIXTURE(fixture, "unknown routes and methods get JSON errors") {
   auto wrong = http_request(port, "DELETE", "/ok");
   CHECK(wrong.status == 405);
   CHECK(wrong.header("allow") == "GET");
+}
+
+TEST_CASE_FIXTURE(fixture, "probe routes are logged at debug and other requests at info") {
+  std::ostringstream out;
+  kemas::config::log_settings settings;  // info, json
+  kemas::log::init_logging(settings, "kemas-test",
+                           std::make_shared<spdlog::sinks::ostream_sink_mt>(out),
+                           kemas::log::delivery::direct);
+  CHECK(http_request(port, "GET", "/probe").status == 200);
+  CHECK(http_request(port, "GET", "/ok").status == 200);
+  // The request line is logged after the response is written.
+  CHECK(kemas::test::eventually(
+      [&] { return out.str().find(R"("route":"/ok")") != std::string::npos; }, 5s));
+  CHECK(out.str().find(R"("route":"/probe")") == std::string::npos);
+  settings.format = "text";
+  kemas::log::init_logging(settings, "kemas-test", nullptr, kemas::log::delivery::direct);
+}
+
+TEST_CASE_FIXTURE(fixture, "metric labels come from bounded sets whatever the client sends") {
+  // Methods outside the fixed list count as OTHER; unmatched paths as one route label.
+  for (int i = 0; i < 3; ++i) {
+    const std::string method = "BREW" + std::to_string(i);
+    CHECK(http_request(port, method, "/ok").status == 405);
+    CHECK(http_request(port, "GET", "/random-" + std::to_string(i)).status == 404);
+  }
+  // Counted once the response is written: the last request may still be on its way there.
+  const std::string other =
+      R"x(kemas_http_requests_total{method="OTHER",route="(unmatched)",status="405"} 3)x";
+  const std::string unmatched =
+      R"x(kemas_http_requests_total{method="GET",route="(unmatched)",status="404"} 3)x";
+  CHECK(kemas::test::eventually(
+      [&] {
+        const std::string text = api.registry.render();
+        return text.find(other) != std::string::npos && text.find(unmatched) != std::string::npos;
+      },
+      5s));
+  const std::string text = api.registry.render();
+  CHECK(text.find("BREW") == std::string::npos);
+  CHECK(text.find("random-") == std::string::npos);
 }
 
 TEST_CASE_FIXTURE(fixture, "bodies within the limit are echoed / larger ones get 413") {
@@ -185,10 +235,11 @@ TEST_CASE("connections over the cap are refused with 503") {
   auto s = small_limits();
   s.max_connections = 2;
   kemas::test::test_api_server api{s};
-  api.routes.add(http::method::get, "/ok",
-                 [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
-                   co_return http::response::json(200, "{}");
-                 });
+  api.routes.add(
+      http::method::get, "/ok",
+      [](http::request_context&) -> boost::asio::awaitable<kemas::result<http::response>> {
+        co_return http::response::json(200, "{}");
+      });
   const auto port = api.start();
   raw_connection a("127.0.0.1", port), b("127.0.0.1", port);
   a.send("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -242,10 +293,12 @@ TEST_CASE_FIXTURE(fixture, "a stream failing midway cuts the connection instead 
 
 TEST_CASE("query parameters are read safely with and without a query string") {
   kemas::test::test_api_server api{small_limits()};
-  api.routes.add(http::method::get, "/q", [](http::request_context& ctx) -> boost::asio::awaitable<kemas::result<http::response>> {
-    auto v = ctx.query_param("name");
-    co_return http::response::text(200, v ? "[" + *v + "]" : "none");
-  });
+  api.routes.add(
+      http::method::get, "/q",
+      [](http::request_context& ctx) -> boost::asio::awaitable<kemas::result<http::response>> {
+        auto v = ctx.query_param("name");
+        co_return http::response::text(200, v ? "[" + *v + "]" : "none");
+      });
   const auto port = api.start();
   CHECK(http_request(port, "GET", "/q").body == "none");
   CHECK(http_request(port, "GET", "/q?").body == "none");

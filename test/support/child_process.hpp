@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // child_process: runs a binary (e.g. build/workers/kemas-worker) for a test — with extra
 // environment variables, its stdout/stderr captured to files — and lets the test signal it
 // and wait for it with a deadline. The destructor SIGKILLs and reaps a child still running, so
@@ -16,6 +14,8 @@
 #include <vector>
 
 #include <sys/types.h>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::test {
 

@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // A deliberately dumb blocking HTTP/1.1 client over a raw socket, so tests control every
 // byte (slow headers, lying Content-Length, pipelining) and see exactly what the server sent.
 
@@ -10,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::test {
 

@@ -1,6 +1,4 @@
 #pragma once
-
-#include "domain/non_copyable.hpp"
 // An io_context run by `threads` threads until destruction, and a blocking run() so a test
 // thread can await a coroutine. Destroy every I/O object that uses the context first: the
 // destructor waits until the context runs out of work.
@@ -15,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "domain/non_copyable.hpp"
 
 namespace kemas::test {
 

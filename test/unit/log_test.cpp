@@ -2,11 +2,15 @@
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <limits>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -27,12 +31,13 @@ class captured_log : kemas::non_copyable {
     settings.format = std::move(format);
     settings.level = std::move(level);
     kemas::log::init_logging(settings, "kemas-test",
-                             std::make_shared<spdlog::sinks::ostream_sink_mt>(out_));
+                             std::make_shared<spdlog::sinks::ostream_sink_mt>(out_),
+                             kemas::log::delivery::direct);
   }
   ~captured_log() {
     kemas::config::log_settings settings;
     settings.format = "text";
-    kemas::log::init_logging(settings, "kemas_unit_tests");
+    kemas::log::init_logging(settings, "kemas_unit_tests", nullptr, kemas::log::delivery::direct);
   }
 
   std::vector<std::string> lines() const {
@@ -137,4 +142,49 @@ TEST_CASE("append_json_string escapes exactly what JSON requires") {
   CHECK(escaped("\xed\xa0\x80") == "\"\\ufffd\\ufffd\\ufffd\"");             // surrogate
   CHECK(escaped("\xe2\x82") == "\"\\ufffd\\ufffd\"");                        // truncated
   CHECK(escaped("\xf4\x90\x80\x80") == "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // > U+10FFFF
+}
+
+namespace {
+
+// A sink that takes `delay` per line, like a terminal or log shipper that falls behind.
+class slow_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit slow_sink(std::chrono::milliseconds delay) : delay_(delay) {}
+  std::size_t written() {
+    std::lock_guard lock(mutex_);
+    return written_;
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg&) override {
+    std::this_thread::sleep_for(delay_);
+    ++written_;
+  }
+  void flush_() override {}
+
+ private:
+  std::chrono::milliseconds delay_;
+  std::size_t written_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("queued logging: a sink that falls behind drops the oldest lines and counts them") {
+  kemas::config::log_settings settings;
+  settings.queue_lines = 16;
+  auto sink = std::make_shared<slow_sink>(std::chrono::milliseconds(5));
+  const auto dropped_before = kemas::log::lines_dropped();
+  kemas::log::init_logging(settings, "kemas-test", sink);  // queued: the default delivery
+  constexpr std::size_t lines = 400;                       // 2 s of writing at 5 ms a line
+  for (std::size_t i = 0; i < lines; ++i)
+    kemas::log::info("burst", {{"i", static_cast<std::int64_t>(i)}});
+  const auto dropped = kemas::log::lines_dropped() - dropped_before;
+  CHECK(dropped > 0);          // the callers went on; the queue made room by dropping
+  kemas::log::stop_logging();  // writes what is still queued
+  CHECK(sink->written() + dropped == lines);  // every line either written or counted
+  CHECK(kemas::log::lines_dropped() - dropped_before == dropped);  // kept after the stop
+
+  kemas::config::log_settings text;
+  text.format = "text";
+  kemas::log::init_logging(text, "kemas_unit_tests", nullptr, kemas::log::delivery::direct);
 }
