@@ -80,6 +80,13 @@ for port in "$nginx_port" "${api_ports[@]}"; do
 done
 
 # req/s p50 p99 of one wrk run against $1.
+# The binary's path, its last 40 characters when longer.
+label() {
+  local path=$1
+  ((${#path} > 40)) && path=${path: -40}
+  echo "$path"
+}
+
 measure() {
   wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency "http://127.0.0.1:$1/healthz" \
     | awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print rps, p50, p99}'
@@ -94,13 +101,13 @@ for r in $(seq "$rounds"); do
   echo "nginx $rps" >> "$results"
   for i in "${!binaries[@]}"; do
     read -r rps p50 p99 < <(measure "${api_ports[$i]}")
-    printf 'round %d  %-40s %10.0f req/s  p50 %-8s p99 %s\n' "$r" "${binaries[$i]: -40}" "$rps" "$p50" "$p99"
+    printf 'round %d  %-40s %10.0f req/s  p50 %-8s p99 %s\n' "$r" "$(label "${binaries[$i]}")" "$rps" "$p50" "$p99"
     echo "$i $rps" >> "$results"
   done
 done
 echo
 for i in "${!binaries[@]}"; do
-  awk -v i="$i" -v name="${binaries[$i]: -40}" '
+  awk -v i="$i" -v name="$(label "${binaries[$i]}")" '
     $1 == "nginx" {n += $2} $1 == i {a += $2; runs++}
     END {printf "%-40s %.2f of nginx (mean %.0f vs %.0f req/s)\n", name, a / n, a / runs, n / runs}' \
     "$results"

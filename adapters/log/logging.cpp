@@ -191,6 +191,9 @@ void init_logging(const config::log_settings& settings, std::string_view process
     logger = std::make_shared<spdlog::async_logger>(std::string(process_name), std::move(sink),
                                                     state.pool,
                                                     spdlog::async_overflow_policy::overrun_oldest);
+    // At exit, write what is queued. Registered after spdlog's registry exists, so it runs
+    // before the registry is destroyed (exit runs these in reverse order of registration).
+    spdlog::default_logger_raw();
     static const bool stop_at_exit = std::atexit(stop_logging) == 0;
     (void)stop_at_exit;
   }
