@@ -78,9 +78,11 @@ postgres_start() {
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pg_dir/initdb.log" 2>&1 \
       || die "initdb failed, see $pg_dir/initdb.log"
   fi
-  # fsync off: these are throw-away development and test data.
+  # fsync off: these are throw-away development and test data. pg_stat_statements counts
+  # every statement per query text (the statement budgets of the routes are tested with it;
+  # operators read it to see what a flow costs).
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
     start >/dev/null || die "PostgreSQL did not start, see $pg_dir/postgres.log"
   wait_for postgres 30 pg_ready || die "PostgreSQL not ready, see $pg_dir/postgres.log"
   psql_admin <<SQL
@@ -93,6 +95,14 @@ SQL
   if [[ -z $(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'") ]]; then
     psql_admin -c "CREATE DATABASE $db_name OWNER $db_user"
   fi
+  # The view lives in its own schema of the main database (migrations and schema dumps of
+  # the public schema never see it); pg_read_all_stats lets kemas' role read every row.
+  as_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir" -p "$pg_port" -U postgres -d "$db_name" <<SQL
+CREATE SCHEMA IF NOT EXISTS monitoring;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements SCHEMA monitoring;
+GRANT USAGE ON SCHEMA monitoring TO $db_user;
+GRANT pg_read_all_stats TO $db_user;
+SQL
   log "postgres up on 127.0.0.1:$pg_port (db $db_name, user $db_user)"
 }
 

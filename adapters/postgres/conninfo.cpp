@@ -66,8 +66,8 @@ void append_option(std::string& out, std::string_view key, std::string_view valu
   }
 }
 
-std::string build(const config::postgres_settings& settings, option_map options,
-                  std::string_view application_name) {
+option_map with_settings(const config::postgres_settings& settings, option_map options,
+                         std::string_view application_name) {
   if (!settings.password.empty())
     options["password"] = settings.password;
   // libpq takes whole seconds; round up so a sub-second setting never means "wait forever" (0).
@@ -77,8 +77,13 @@ std::string build(const config::postgres_settings& settings, option_map options,
   if (!options.contains("application_name") && !application_name.empty()) {
     options["application_name"] = std::string(application_name);
   }
+  return options;
+}
+
+std::string build(const config::postgres_settings& settings, option_map options,
+                  std::string_view application_name) {
   std::string out;
-  for (const auto& [key, value] : options)
+  for (const auto& [key, value] : with_settings(settings, std::move(options), application_name))
     append_option(out, key, value);
   return out;
 }
@@ -96,6 +101,12 @@ std::string build_conninfo_for_database(const config::postgres_settings& setting
   auto options = parse_url(settings.url);
   options["dbname"] = std::string(dbname);
   return build(settings, std::move(options), application_name);
+}
+
+std::vector<std::pair<std::string, std::string>> connection_parameters(
+    const config::postgres_settings& settings, std::string_view application_name) {
+  auto options = with_settings(settings, parse_url(settings.url), application_name);
+  return {options.begin(), options.end()};
 }
 
 std::string describe_target(const config::postgres_settings& settings) {

@@ -12,6 +12,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace kemas::postgres {
 
@@ -25,6 +27,11 @@ std::string build_conninfo(const config::postgres_settings& settings,
 std::string build_conninfo_for_database(const config::postgres_settings& settings,
                                         std::string_view dbname,
                                         std::string_view application_name = "kemas");
+
+// The same options as keyword/value pairs, unescaped: for PQconnectdbParams, where no
+// string goes through SOCI (settle_listener's own connection).
+std::vector<std::pair<std::string, std::string>> connection_parameters(
+    const config::postgres_settings& settings, std::string_view application_name = "kemas");
 
 // "user@host:port/dbname" for log lines and error messages; never contains the password.
 // Returns "<invalid postgres url>" rather than throwing.

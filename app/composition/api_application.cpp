@@ -93,12 +93,13 @@ struct api_application::parts {
         upload_rows(backends.postgres()),
         command_bus(backends.publisher()),
         commands(command_bus),
-        uploads(upload_rows, file_rows, objects, commands, s.upload, transfers),
-        deletes(file_rows, commands, s.upload.wait),
+        uploads(upload_rows, file_rows, objects, commands, backends.settle_signals(), s.upload,
+                transfers),
+        deletes(file_rows, commands, backends.settle_signals(), s.upload.wait),
         plan_rows(backends.postgres()),
         billing_rows(backends.postgres()),
         plans(plan_rows),
-        billing(plan_rows, billing_rows, commands, s.upload.wait),
+        billing(plan_rows, billing_rows, commands, backends.settle_signals(), s.upload.wait),
         guard(s, jwt, gate, keys) {}
 };
 

@@ -5,6 +5,7 @@
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/amqp/topology.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/postgres/settle_listener.hpp"
 #include "adapters/redis/client.hpp"
 #include "adapters/s3/async_client.hpp"
 
@@ -12,6 +13,7 @@ namespace kemas::app {
 
 api_backends::api_backends(boost::asio::io_context& ioc, const config::settings& settings)
     : postgres_(std::make_unique<postgres::pg_pool>(settings.postgres, "kemas-api")),
+      settled_(std::make_unique<postgres::settle_listener>(settings.postgres, "kemas-api listener")),
       redis_(std::make_unique<redis::redis_client>(ioc.get_executor(), settings.redis)),
       publisher_(std::make_unique<amqp::amqp_publisher>(
           settings.amqp,
@@ -37,8 +39,12 @@ void api_backends::stop() {
     publisher_->stop();
   if (redis_)
     redis_->close();
+  if (settled_)
+    settled_->stop();
   if (postgres_)
     postgres_->stop();
 }
+
+ports::settle_signals& api_backends::settle_signals() noexcept { return *settled_; }
 
 }  // namespace kemas::app

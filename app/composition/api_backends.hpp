@@ -1,6 +1,6 @@
 #pragma once
 // The api's backends, built from settings in dependency order and torn down in reverse:
-// PostgreSQL pool, Redis client, RabbitMQ publisher (declares the topology on connect) and
+// PostgreSQL pool and settle listener, Redis client, RabbitMQ publisher (declares the topology on connect) and
 // S3 service. Route groups receive references to what they need; nothing is global.
 
 #include <memory>
@@ -15,6 +15,10 @@ class io_context;
 }
 namespace kemas::postgres {
 class pg_pool;
+class settle_listener;
+}
+namespace kemas::ports {
+class settle_signals;
 }
 namespace kemas::redis {
 class redis_client;
@@ -36,6 +40,8 @@ class api_backends : kemas::non_copyable {
   ~api_backends();
 
   postgres::pg_pool& postgres() noexcept { return *postgres_; }
+  // Workers' commits heard by this process (LISTEN on its own PostgreSQL connection).
+  ports::settle_signals& settle_signals() noexcept;
   redis::redis_client& redis() noexcept { return *redis_; }
   amqp::amqp_publisher& publisher() noexcept { return *publisher_; }
   s3::s3_service& storage() noexcept { return *storage_; }
@@ -48,6 +54,7 @@ class api_backends : kemas::non_copyable {
 
  private:
   std::unique_ptr<postgres::pg_pool> postgres_;
+  std::unique_ptr<postgres::settle_listener> settled_;
   std::unique_ptr<redis::redis_client> redis_;
   std::unique_ptr<amqp::amqp_publisher> publisher_;
   std::unique_ptr<s3::s3_service> storage_;

@@ -165,11 +165,17 @@ boost::json::object file_json(const model::file& file) {
 }
 
 void add_file_read_routes(router& routes, app::file_service& files) {
-  routes.add(method::get, "/api/v1/auth/files/list", access::files_read, serve(files, list_files));
-  routes.add(method::get, "/api/v1/auth/files/{id}", access::files_read, serve(files, get_file));
-  routes.add(method::patch, "/api/v1/auth/files/{id}", access::files_write,
+  // Budgets in PostgreSQL statements (authentication costs none: JWT + one Redis call).
+  // list: the page and the totals in one statement.
+  routes.add(method::get, "/api/v1/auth/files/list", access::files_read.costing(1),
+             serve(files, list_files));
+  routes.add(method::get, "/api/v1/auth/files/{id}", access::files_read.costing(1),
+             serve(files, get_file));
+  // rename: the current row, then the UPDATE (none when the name is unchanged).
+  routes.add(method::patch, "/api/v1/auth/files/{id}", access::files_write.costing(2),
              serve(files, rename_file));
-  routes.add(method::get, "/api/v1/auth/files/download/{fileID}", access::files_read,
+  // download: the row, and whether the plan ran out (a past-due plan locks files at once).
+  routes.add(method::get, "/api/v1/auth/files/download/{fileID}", access::files_read.costing(2),
              serve(files, download_file));
 }
 

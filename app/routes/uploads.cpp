@@ -131,11 +131,16 @@ asio::awaitable<result<response>> delete_file(app::delete_service& deletes, requ
 
 void add_file_command_routes(router& routes, app::upload_service& uploads,
                              app::delete_service& deletes) {
-  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload,
+  // Budgets in PostgreSQL statements. upload: the plan's limits with the name check, the
+  // pending row, one read once the worker's commit signals it (or at the end of the wait),
+  // and the committed file.
+  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload.costing(4),
              serve(uploads, upload_file));
-  routes.add(method::get, "/api/v1/auth/uploads/{id}", access::files_read,
+  // status: the upload, and its file once committed.
+  routes.add(method::get, "/api/v1/auth/uploads/{id}", access::files_read.costing(2),
              serve(uploads, upload_status));
-  routes.add(method::delete_, "/api/v1/auth/files/{id}", access::files_write,
+  // delete: the file (404 before a command), then one read once signalled or at the end.
+  routes.add(method::delete_, "/api/v1/auth/files/{id}", access::files_write.costing(2),
              serve(deletes, delete_file));
 }
 

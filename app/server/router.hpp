@@ -30,6 +30,16 @@ struct route_options {
   // Polled by machines (health checks, scrapes): its request line is logged at debug, not
   // info, so probes do not flood the logs.
   bool probe = false;
+  // The most PostgreSQL statements one request of this route runs, authentication included
+  // (BEGIN and COMMIT count); -1 when not stated. Stated next to the route with costing() and
+  // checked against the server's own count by test/integration/statement_budget_test.cpp.
+  int pg_statements = -1;
+
+  route_options costing(int statements) const {
+    route_options stated = *this;
+    stated.pg_statements = statements;
+    return stated;
+  }
 };
 
 struct route {

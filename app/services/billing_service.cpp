@@ -41,8 +41,9 @@ bool settled(const model::order& order) {
 
 billing_service::billing_service(ports::plan_store& plans,
                                  ports::billing_store& billing, command_sender& commands,
+                                 ports::settle_signals& signals,
                                  std::chrono::milliseconds wait)
-    : plans_(plans), billing_(billing), commands_(commands), wait_(wait) {}
+    : plans_(plans), billing_(billing), commands_(commands), signals_(signals), wait_(wait) {}
 
 asio::awaitable<result<model::subscription>> billing_service::subscription(
     const principal& who) {
@@ -96,6 +97,7 @@ asio::awaitable<result<upgrade_outcome>> billing_service::upgrade(const principa
   outcome.order_id = support::random_uuid();
   // Named, not a temporary inside the co_await: GCC 12 destroys those twice.
   const commands::upgrade command{who.user_id, outcome.order_id, plan->name};
+  const auto subscription = signals_.subscribe(outcome.order_id);  // before it can be applied
   auto sent = co_await commands_.send(command, origin);
   if (!sent)
     co_return sent.error();
@@ -107,7 +109,7 @@ asio::awaitable<result<upgrade_outcome>> billing_service::upgrade(const principa
       outcome.order = std::move(*found);
     co_return outcome.order.has_value();
   };
-  const bool done = co_await wait_until_settled(wait, committed);
+  const bool done = co_await wait_until_settled(signals_, *subscription, wait, committed);
   if (done) {
     auto now = co_await billing_.subscription(who.user_id);
     if (now)

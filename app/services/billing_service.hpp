@@ -26,6 +26,7 @@
 
 #include "domain/ports/billing_store.hpp"
 #include "domain/ports/plan_store.hpp"
+#include "domain/ports/settle_signals.hpp"
 #include "app/services/command_sender.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -50,7 +51,8 @@ struct order_list_page {
 class billing_service {
  public:
   billing_service(ports::plan_store& plans, ports::billing_store& billing,
-                  command_sender& commands, std::chrono::milliseconds wait);
+                  command_sender& commands, ports::settle_signals& signals,
+                  std::chrono::milliseconds wait);
 
   boost::asio::awaitable<result<model::subscription>> subscription(const principal& who);
 
@@ -76,6 +78,7 @@ class billing_service {
   ports::plan_store& plans_;
   ports::billing_store& billing_;
   command_sender& commands_;
+  ports::settle_signals& signals_;
   std::chrono::milliseconds wait_;
 };
 

@@ -18,6 +18,7 @@ asio::awaitable<result<deletion>> delete_service::remove(const principal& who,
     co_return file.error();
 
   const commands::delete_file command{who.user_id, *id};  // named: GCC 12 co_await temporaries
+  const auto subscription = signals_.subscribe(*id);  // before the command can be applied
   auto sent = co_await commands_.send(command, origin);
   if (!sent)
     co_return sent.error();
@@ -27,7 +28,7 @@ asio::awaitable<result<deletion>> delete_service::remove(const principal& who,
     auto current = co_await files_.find(who.user_id, *id);
     co_return !current;
   };
-  const bool committed = co_await wait_until_settled(wait, gone);
+  const bool committed = co_await wait_until_settled(signals_, *subscription, wait, gone);
   co_return committed ? deletion::committed : deletion::pending;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // delete_service: DELETE /files/{id} (issue 4). The api checks the file is the caller's
 // (another user's id is not_found, as everywhere), publishes a `delete` command and waits up
-// to upload.wait for the worker to commit it: the worker soft-deletes the row, lowers
+// to upload.wait for the worker's settle signal (the file id) that it committed it: the worker soft-deletes the row, lowers
 // used_bytes, emits file.deleted, and removes the object after the commit.
 //
 // Threading: awaitables on the request's executor; PostgreSQL unreachable throws
@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "domain/ports/file_store.hpp"
+#include "domain/ports/settle_signals.hpp"
 #include "app/services/command_sender.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -24,8 +25,8 @@ enum class deletion { committed, pending };
 class delete_service {
  public:
   delete_service(ports::file_store& files, command_sender& commands,
-                 std::chrono::milliseconds wait)
-      : files_(files), commands_(commands), wait_(wait) {}
+                 ports::settle_signals& signals, std::chrono::milliseconds wait)
+      : files_(files), commands_(commands), signals_(signals), wait_(wait) {}
 
   // committed: the file is gone (204); pending: accepted, the worker has not committed
   // within the wait or the caller asked not to wait (202).
@@ -35,6 +36,7 @@ class delete_service {
  private:
   ports::file_store& files_;
   command_sender& commands_;
+  ports::settle_signals& signals_;
   std::chrono::milliseconds wait_;
 };
 

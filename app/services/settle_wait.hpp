@@ -1,38 +1,45 @@
 #pragma once
-// How a request waits for a worker: it polls the row the worker settles (an upload, a
-// deleted file) until it is settled or the configured wait is over. Polling the database
-// works with any number of api instances and needs no reply queue; the interval starts at
-// 2 ms (a small upload commits in a few) and grows by half each time up to 200 ms, so a
-// waiting request costs at most five cheap queries a second once the wait is long.
+// How a request waits for a worker (an upload's commit, a file's deletion): it subscribes to
+// the row's settle signal before sending the command, then sleeps until the worker's commit
+// signals it (domain/ports/settle_signals.hpp) and reads the row once. With live signals a
+// waiting request costs one read when settled, and one at its deadline if not; no polling.
+// While the signals are down (their connection being re-made) it polls the row instead,
+// starting at 2 ms and growing by half up to 200 ms, still woken early by a signal.
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
 #include <chrono>
 
+#include "domain/ports/settle_signals.hpp"
+
 namespace kemas::app {
 
-// Awaits `settled()` (an awaitable<bool> factory) until it yields true or `wait` has
-// passed. True when settled. A zero wait checks once.
+// Awaits `settled()` (an awaitable<bool> factory, one read of the row) until it yields true
+// or `wait` has passed. True when settled. A zero wait reads once.
 template <class Check>
-boost::asio::awaitable<bool> wait_until_settled(std::chrono::milliseconds wait, Check settled) {
+boost::asio::awaitable<bool> wait_until_settled(const ports::settle_signals& signals,
+                                                ports::settle_subscription& subscription,
+                                                std::chrono::milliseconds wait, Check settled) {
   using clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
   const auto deadline = clock::now() + wait;
-  auto interval = std::chrono::microseconds(2000);
-  boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+  auto poll_interval = milliseconds(2);
   for (;;) {
-    const bool done = co_await settled();
-    if (done)
-      co_return true;
     const auto now = clock::now();
     if (now >= deadline)
-      co_return false;
-    timer.expires_at(std::min(deadline, now + interval));
-    co_await timer.async_wait(boost::asio::use_awaitable);
-    interval = std::min(interval * 3 / 2, std::chrono::microseconds(200'000));
+      co_return co_await settled();
+    const auto remaining = std::chrono::ceil<milliseconds>(deadline - now);
+    if (signals.live()) {
+      const bool woken = co_await subscription.wait(remaining);
+      if (woken && co_await settled())
+        co_return true;
+      continue;  // a wake-up to read again, or the deadline: the loop decides
+    }
+    if (co_await settled())
+      co_return true;
+    co_await subscription.wait(std::min(poll_interval, remaining));
+    poll_interval = std::min(poll_interval * 3 / 2 + milliseconds(1), milliseconds(200));
   }
 }
 

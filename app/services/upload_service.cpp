@@ -36,12 +36,14 @@ error over_quota(std::uint64_t remaining) {
 
 upload_service::upload_service(ports::upload_store& uploads,
                                ports::file_store& files, ports::object_streams& objects,
-                               command_sender& commands, const config::upload_settings& settings,
+                               command_sender& commands, ports::settle_signals& signals,
+                               const config::upload_settings& settings,
                                metrics::transfer_metrics& transfers)
     : uploads_(uploads),
       files_(files),
       objects_(objects),
       commands_(commands),
+      signals_(signals),
       settings_(settings),
       transfers_(transfers) {}
 
@@ -53,27 +55,27 @@ asio::awaitable<result<upload_admission>> upload_service::admit(const principal&
   if (!content_type)
     co_return content_type.error();
 
-  auto limits = co_await uploads_.limits(who.user_id);
-  if (!limits)
-    co_return limits.error();
+  auto facts = co_await uploads_.limits(who.user_id, request.name);
+  if (!facts)
+    co_return facts.error();
+  const model::storage_limits& limits = facts->storage;
   upload_admission admission;
   admission.name = std::move(request.name);
   admission.content_type = std::move(*content_type);
-  admission.max_bytes = limits->max_file_bytes;
-  admission.remaining_bytes = remaining_quota(limits->used_bytes, limits->quota_bytes);
+  admission.max_bytes = limits.max_file_bytes;
+  admission.remaining_bytes = remaining_quota(limits.used_bytes, limits.quota_bytes);
 
   if (request.declared_size) {
     if (auto fits = check_file_size(*request.declared_size, admission.max_bytes); !fits)
       co_return file_too_large(admission.max_bytes);
-    if (auto fits = check_quota(limits->used_bytes, *request.declared_size, limits->quota_bytes);
+    if (auto fits = check_quota(limits.used_bytes, *request.declared_size, limits.quota_bytes);
         !fits)
       co_return over_quota(admission.remaining_bytes);
-  } else if (auto fits = check_quota(limits->used_bytes, 0, limits->quota_bytes); !fits) {
+  } else if (auto fits = check_quota(limits.used_bytes, 0, limits.quota_bytes); !fits) {
     co_return over_quota(0);  // over quota after a downgrade: not even an empty file
   }
 
-  const bool taken = co_await uploads_.name_in_use(who.user_id, admission.name);
-  if (taken)
+  if (facts->name_taken)
     co_return make_error(errc::conflict, "a file with this name exists", "name");
   co_return admission;
 }
@@ -182,6 +184,8 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
   }
 
   const std::uint64_t size = body.size;
+  // Before the command: the worker's signal can come no earlier than the command arrives.
+  const auto subscription = signals_.subscribe(upload_id);
   // The command takes the inline body along: it is freed before the wait below.
   auto sent = co_await send_command(request, admission, upload_id, file_id, std::move(body));
   if (!sent) {
@@ -211,7 +215,7 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
       latest = std::move(*current);
     co_return latest.state != model::upload_state::pending;
   };
-  const bool settled = co_await wait_until_settled(wait, check);
+  const bool settled = co_await wait_until_settled(signals_, *subscription, wait, check);
   if (!settled)
     co_return upload_view{std::move(latest), std::nullopt};
   if (latest.state == model::upload_state::rejected)

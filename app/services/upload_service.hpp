@@ -27,6 +27,7 @@
 #include "domain/ports/upload_store.hpp"
 #include "app/server/http_types.hpp"
 #include "app/services/command_sender.hpp"
+#include "domain/ports/settle_signals.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 
@@ -64,7 +65,8 @@ class upload_service {
  public:
   upload_service(ports::upload_store& uploads, ports::file_store& files,
                  ports::object_streams& objects, command_sender& commands,
-                 const config::upload_settings& settings, metrics::transfer_metrics& transfers);
+                 ports::settle_signals& signals, const config::upload_settings& settings,
+                 metrics::transfer_metrics& transfers);
 
   boost::asio::awaitable<result<upload_admission>> admit(const principal& who,
                                                          upload_request request);
@@ -104,6 +106,7 @@ class upload_service {
   ports::file_store& files_;
   ports::object_streams& objects_;
   command_sender& commands_;
+  ports::settle_signals& signals_;
   const config::upload_settings& settings_;
   metrics::transfer_metrics& transfers_;
 };

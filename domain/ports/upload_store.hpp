@@ -14,17 +14,19 @@
 
 namespace kemas::ports {
 
+struct upload_limits {
+  model::storage_limits storage;
+  bool name_taken = false;
+};
+
 class upload_store {
  public:
   virtual ~upload_store() = default;
 
-  // The owner's usage and the limits of the plan in force now. not_found when the user does
-  // not exist (deleted meanwhile).
-  virtual async<result<model::storage_limits>> limits(uuid owner) = 0;
-
-  // True when one of the owner's live files has this name (an early 409; the worker's check
-  // is what decides).
-  virtual async<bool> name_in_use(uuid owner, std::string name) = 0;
+  // What an upload is admitted against, in one read: the owner's usage, the limits of the
+  // plan in force now, and whether one of the owner's live files has `name` (an early 409;
+  // the worker's check is what decides). not_found when the user does not exist.
+  virtual async<result<upload_limits>> limits(uuid owner, std::string name) = 0;
 
   // Records the upload as pending. Called once the body is stored, before the command.
   virtual async<void> create_pending(uuid owner, uuid upload_id) = 0;

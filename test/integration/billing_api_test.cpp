@@ -333,6 +333,7 @@ TEST_CASE("a past-due plan is enforced as free at once / with no worker running"
              id + "', '" + ana.id + "', 'f" + std::to_string(i) + "', 400, '" +
              kemas::crypto::sha256_hex(bytes) + "', '" + key + "', now() - interval '1 hour' + " +
              std::to_string(i) + " * interval '1 minute')");
+    exec(api, "UPDATE users SET file_count = file_count + 1 WHERE id = '" + ana.id + "'");
     ids.push_back(id);
   }
   const auto download = [&](int i) {

@@ -50,7 +50,8 @@ class file_maker {
           soci::use(id, "id"), soci::use(owner, "owner"), soci::use(name, "name"),
           soci::use(content_type, "ct"), soci::use(size, "size"), soci::use(sha, "sha"),
           soci::use(key, "key"), soci::use(age_s, "age");
-      sql << "UPDATE users SET used_bytes = used_bytes + :size WHERE id = CAST(:owner AS uuid)",
+      sql << "UPDATE users SET used_bytes = used_bytes + :size, file_count = file_count + 1 "
+             "WHERE id = CAST(:owner AS uuid)",
           soci::use(size, "size"), soci::use(owner, "owner");
     });
     return id;
@@ -58,6 +59,11 @@ class file_maker {
 
   void set_state(const std::string& id, const std::string& state) {
     pool_.with_session([&](soci::session& sql) {
+      // users.file_count counts the live rows, as the worker's delete keeps it.
+      sql << "UPDATE users u SET file_count = file_count + CASE WHEN :to_deleted = 'deleted' "
+             "THEN -1 ELSE 1 END FROM files f WHERE f.id = CAST(:id AS uuid) "
+             "AND u.id = f.owner_id AND (f.state = 'deleted') <> (:to_deleted2 = 'deleted')",
+          soci::use(state, "to_deleted"), soci::use(state, "to_deleted2"), soci::use(id, "id");
       sql << "UPDATE files SET state = :state, deleted_at = CASE WHEN :state2 = 'deleted' "
              "THEN now() END WHERE id = CAST(:id AS uuid)",
           soci::use(state, "state"), soci::use(state, "state2"), soci::use(id, "id");

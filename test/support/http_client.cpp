@@ -154,7 +154,7 @@ raw_response http_request(std::uint16_t port, std::string_view method, std::stri
   req += "Connection: close\r\n\r\n";
   req += body;
   c.send(req);
-  return c.read_response();
+  return c.read_response(std::chrono::seconds(10), method == "HEAD");
 }
 
 std::uint16_t free_loopback_port() {

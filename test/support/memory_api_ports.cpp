@@ -157,15 +157,12 @@ ports::async<std::optional<ports::past_due_storage>> memory_file_store::past_due
 
 // --- uploads -------------------------------------------------------------------------------
 
-ports::async<result<model::storage_limits>> memory_upload_store::limits(uuid owner) {
+ports::async<result<ports::upload_limits>> memory_upload_store::limits(uuid owner,
+                                                                       std::string name) {
   const auto found = accounts.find(owner);
   if (found == accounts.end())
     co_return not_found("user");
-  co_return found->second;
-}
-
-ports::async<bool> memory_upload_store::name_in_use(uuid owner, std::string name) {
-  co_return files_.name_in_use(owner, name);
+  co_return ports::upload_limits{found->second, files_.name_in_use(owner, name)};
 }
 
 ports::async<void> memory_upload_store::create_pending(uuid owner, uuid upload_id) {
@@ -176,6 +173,7 @@ ports::async<void> memory_upload_store::create_pending(uuid owner, uuid upload_i
 }
 
 ports::async<result<model::upload>> memory_upload_store::find(uuid owner, uuid upload_id) {
+  ++finds;
   const auto found = uploads_.find(upload_id);
   if (found == uploads_.end() || found->second.first != owner)
     co_return not_found("upload");

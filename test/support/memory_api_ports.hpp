@@ -21,7 +21,9 @@
 #include "domain/ports/file_store.hpp"
 #include "domain/ports/object_streams.hpp"
 #include "domain/ports/plan_store.hpp"
+#include "domain/ports/settle_signals.hpp"
 #include "domain/ports/upload_store.hpp"
+#include "adapters/support/settle_registry.hpp"
 
 namespace kemas::test {
 
@@ -61,8 +63,7 @@ class memory_upload_store final : public ports::upload_store {
  public:
   explicit memory_upload_store(const memory_file_store& files) : files_(files) {}
 
-  ports::async<result<model::storage_limits>> limits(uuid owner) override;
-  ports::async<bool> name_in_use(uuid owner, std::string name) override;
+  ports::async<result<ports::upload_limits>> limits(uuid owner, std::string name) override;
   ports::async<void> create_pending(uuid owner, uuid upload_id) override;
   ports::async<result<model::upload>> find(uuid owner, uuid upload_id) override;
   ports::async<result<model::upload>> reject_if_pending(uuid owner, uuid upload_id,
@@ -73,6 +74,7 @@ class memory_upload_store final : public ports::upload_store {
   void commit(const uuid& upload_id, const uuid& file_id);
   void reject(const uuid& upload_id, model::rejection_reason reason);
   std::optional<model::upload> upload(const uuid& id) const;
+  std::size_t finds = 0;  // find() calls: what a waiting request read
 
  private:
   const memory_file_store& files_;
@@ -127,6 +129,22 @@ class memory_object_streams final : public ports::object_streams {
 
  private:
   std::size_t inline_max_;
+};
+
+// settle_signals a test drives: signal() as the worker's commit would; `is_live` false
+// makes waiters poll, as while the real listener reconnects.
+class memory_settle_signals final : public ports::settle_signals {
+ public:
+  std::unique_ptr<ports::settle_subscription> subscribe(const uuid& id) override {
+    return waiting_.subscribe(id);
+  }
+  bool live() const noexcept override { return is_live; }
+  void signal(const uuid& id) { waiting_.signal(id.to_string()); }
+
+  bool is_live = true;
+
+ private:
+  support::settle_registry waiting_;
 };
 
 }  // namespace kemas::test

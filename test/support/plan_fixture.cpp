@@ -67,8 +67,12 @@ std::string plan_database::add_file(const std::string& owner, const std::string&
          "now() - CAST(:ago AS integer) * interval '1 second')",
         soci::use(id), soci::use(owner), soci::use(name), soci::use(size), soci::use(sha),
         soci::use(key), soci::use(state), soci::use(seconds_ago);
-    s << "UPDATE users SET used_bytes = used_bytes + :s WHERE id = CAST(:o AS uuid)",
-        soci::use(size), soci::use(owner);
+    // The counters the worker keeps: bytes of every row (deleted rows too, as before), the
+    // live files in file_count.
+    const int live = state == "deleted" ? 0 : 1;
+    s << "UPDATE users SET used_bytes = used_bytes + :s, file_count = file_count + :live "
+         "WHERE id = CAST(:o AS uuid)",
+        soci::use(size), soci::use(live), soci::use(owner);
     tx.commit();
     return id;
   });

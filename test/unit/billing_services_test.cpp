@@ -27,7 +27,8 @@ struct billing_env {
   test::memory_command_bus bus;
   app::command_sender commands{bus};
   app::plan_service plan_service{plans};
-  app::billing_service billing_service{plans, billing, commands, 2s};
+  test::memory_settle_signals signals;
+  app::billing_service billing_service{plans, billing, commands, signals, 2s};
   principal who;
   app::request_meta meta{"req-admin", "203.0.113.9"};
 
@@ -142,6 +143,7 @@ TEST_CASE("upgrade: waits for the worker's order and answers with it and the sub
     env.billing.add_order(upgrade.buyer, {upgrade.order_id, "premium", 500, "USD", "paid", "",
                                           std::nullopt, 1'000'000});
     env.billing.subscriptions[upgrade.buyer].plan = "premium";
+    env.signals.signal(upgrade.order_id);
   };
   const auto outcome = env.io.run(
       env.billing_service.upgrade(env.who, "premium", false, {"req-up", env.who.user_id, "::1"}));

@@ -19,6 +19,8 @@
 
 #include <doctest/doctest.h>
 
+#include <boost/asio/steady_timer.hpp>
+
 using namespace kemas;
 using namespace std::chrono_literals;
 
@@ -51,8 +53,10 @@ struct files_env {
   test::memory_command_bus bus;
   app::command_sender commands{bus};
   config::upload_settings settings{16, 8 * 1024 * 1024, 2s};
-  app::upload_service upload_service{uploads, files, objects, commands, settings, transfers};
-  app::delete_service delete_service{files, commands, 2s};
+  test::memory_settle_signals signals;
+  app::upload_service upload_service{uploads,  files,    objects,  commands,
+                                     signals,  settings, transfers};
+  app::delete_service delete_service{files, commands, signals, 2s};
   app::file_service file_service{files, objects, transfers};
   principal who;
 
@@ -68,6 +72,7 @@ struct files_env {
       uploads.commit(u.upload_id, u.file_id);
       model::file f{u.file_id, u.owner, u.name, u.content_type, u.size, u.sha256, u.object_key};
       files.add(f);
+      signals.signal(u.upload_id);
     };
   }
 
@@ -181,8 +186,9 @@ TEST_CASE(
     "upload: the worker's refusal comes back as the client's error or the wait ends pending") {
   files_env env;
   env.bus.on_publish = [&](const commands::envelope& e) {
-    env.uploads.reject(commands::decode_as<commands::upload>(e)->upload_id,
-                       model::rejection_reason::quota_exceeded);
+    const auto id = commands::decode_as<commands::upload>(e)->upload_id;
+    env.uploads.reject(id, model::rejection_reason::quota_exceeded);
+    env.signals.signal(id);
   };
   const auto refused = env.upload(env.request("a.bin"), {"abc"});
   REQUIRE_FALSE(refused.has_value());
@@ -206,11 +212,52 @@ TEST_CASE(
   CHECK(theirs.error().code == errc::not_found);
 }
 
+TEST_CASE("upload: the wait reads the row once when signalled and polls only without signals") {
+  files_env env;
+  env.commit_uploads();
+  const auto signalled = env.upload(env.request("one.txt"), {"abc"});
+  REQUIRE(signalled.has_value());
+  CHECK(signalled->file.has_value());
+  CHECK(env.uploads.finds == 1);
+
+  // A worker that settles later, without a signal (the listener is down): the wait polls
+  // and still sees the commit.
+  env.signals.is_live = false;
+  env.bus.on_publish = nullptr;
+  env.bus.on_publish = [&](const commands::envelope& e) {
+    const auto u = commands::decode_as<commands::upload>(e).value();
+    // On the io thread, 30 ms later: the memory stores are single-threaded.
+    auto timer = std::make_shared<boost::asio::steady_timer>(env.io.executor(), 30ms);
+    timer->async_wait([&env, u, timer](boost::system::error_code) {
+      env.uploads.commit(u.upload_id, u.file_id);
+      env.files.add({u.file_id, u.owner, u.name, u.content_type, u.size, u.sha256, u.object_key});
+    });
+  };
+  env.uploads.finds = 0;
+  const auto polled = env.upload(env.request("two.txt"), {"abc"});
+  REQUIRE(polled.has_value());
+  CHECK(polled->file.has_value());
+  CHECK(env.uploads.finds > 1);
+
+  // Live signals that never come: one read, at the deadline, and the upload is pending.
+  env.signals.is_live = true;
+  env.bus.on_publish = nullptr;
+  env.settings.wait = 50ms;
+  env.uploads.finds = 0;
+  const auto unsettled = env.upload(env.request("three.txt"), {"abc"});
+  REQUIRE(unsettled.has_value());
+  CHECK_FALSE(unsettled->file);
+  CHECK(unsettled->upload.state == model::upload_state::pending);
+  CHECK(env.uploads.finds == 1);
+}
+
 TEST_CASE("delete: the owner's file goes through a delete command and others' ids are 404") {
   files_env env;
   const auto file = env.add_file("old.txt", 1);
   env.bus.on_publish = [&](const commands::envelope& e) {
-    env.files.remove(commands::decode_as<commands::delete_file>(e)->file_id);
+    const auto id = commands::decode_as<commands::delete_file>(e)->file_id;
+    env.files.remove(id);
+    env.signals.signal(id);
   };
   const app::command_origin origin{"req-del", env.who.user_id, "203.0.113.9"};
   const auto done =

@@ -4,10 +4,13 @@
 
 #include <vector>
 
+#include "adapters/postgres/settle_channel.hpp"
 #include "domain/quota.hpp"
 
 namespace kemas::postgres::command_tx {
 namespace {
+
+constexpr const char* signal_settled_sql = "SELECT pg_notify('" KEMAS_SETTLE_CHANNEL "', :id)";
 
 constexpr const char* record_command_sql =
     "INSERT INTO processed_commands (command_id, outcome) VALUES (CAST(:command_id AS uuid), "
@@ -55,6 +58,10 @@ std::size_t update_states(soci::session& sql, const char* statement, const std::
 }
 
 }  // namespace
+
+void signal_settled(soci::session& sql, const std::string& id) {
+  sql << signal_settled_sql, soci::use(id, "id");
+}
 
 bool processed(soci::session& sql, const std::string& command_id) {
   long long count = 0;

@@ -19,6 +19,11 @@ class session;
 
 namespace kemas::postgres::command_tx {
 
+// Tells the api processes waiting for row `id` (an upload, a file, an order) that this
+// transaction settled it: pg_notify on KEMAS_SETTLE_CHANNEL, delivered only at the commit
+// (adapters/postgres/settle_listener.hpp hears it).
+void signal_settled(soci::session& sql, const std::string& id);
+
 // True when processed_commands holds `command_id`.
 bool processed(soci::session& sql, const std::string& command_id);
 

@@ -32,9 +32,10 @@ constexpr const char* insert_file_sql =
     "ON CONFLICT (owner_id, name) WHERE state <> 'deleted' DO NOTHING RETURNING id::text";
 
 // The one statement that makes the quota exact: the row lock on users serializes
-// concurrent uploads of one owner and the condition is re-evaluated on the locked row.
+// concurrent uploads of one owner and the condition is re-evaluated on the locked row. It
+// counts the file too (users.file_count: the list's total without count(*)).
 constexpr const char* add_usage_sql =
-    "UPDATE users u SET used_bytes = u.used_bytes + :added "
+    "UPDATE users u SET used_bytes = u.used_bytes + :added, file_count = u.file_count + 1 "
     "FROM user_limits l WHERE u.id = CAST(:owner_id AS uuid) AND l.user_id = u.id "
     "AND u.used_bytes + :added_again <= l.quota_bytes RETURNING u.used_bytes";
 
@@ -54,7 +55,8 @@ constexpr const char* soft_delete_sql =
     "AND state <> 'deleted' RETURNING size_bytes, object_key, name";
 
 constexpr const char* remove_usage_sql =
-    "UPDATE users SET used_bytes = used_bytes - :removed WHERE id = CAST(:owner_id AS uuid)";
+    "UPDATE users SET used_bytes = used_bytes - :removed, file_count = file_count - 1 "
+    "WHERE id = CAST(:owner_id AS uuid)";
 
 // State of the locked uploads row; empty when there is none or it is not the owner's.
 std::string lock_upload(soci::session& sql, const commands::upload& upload) {
@@ -110,6 +112,7 @@ upload_commit commit(soci::session& sql, const commands::envelope& envelope,
   const std::string upload_id = upload.upload_id.to_string();
   sql << commit_upload_sql, soci::use(file_id), soci::use(upload_id);
   command_tx::record(sql, envelope.id, "committed");
+  command_tx::signal_settled(sql, upload_id);
   auto event = command_tx::draft_for(envelope, "file.uploaded", "file", file_id);
   event.data = {{"name", upload.name},
                 {"size", size},
@@ -133,6 +136,7 @@ ports::rejection_record reject(soci::session& sql, const commands::envelope& env
   const std::string reason_name(model::to_string(reason));
   sql << reject_upload_sql, soci::use(reason_name), soci::use(upload_id);
   command_tx::record(sql, envelope.id, "rejected");
+  command_tx::signal_settled(sql, upload_id);
   auto event = command_tx::draft_for(envelope, "upload.rejected", "upload", upload_id);
   event.data = {{"reason", reason_name},
                 {"name", upload.name},
@@ -164,6 +168,7 @@ ports::file_deletion soft_delete(soci::session& sql, const commands::envelope& e
   // Freeing space unlocks the owner's locked files that fit again (oldest first).
   const auto locks = command_tx::refresh_plan_locks(sql, request.owner);
   command_tx::record(sql, envelope.id, "deleted");
+  command_tx::signal_settled(sql, file_id);
   auto event = command_tx::draft_for(envelope, "file.deleted", "file", file_id);
   event.data = {{"name", out.name}, {"size", size}, {"unlocked", locks.unlocked}};
   append_event(sql, event);

@@ -170,9 +170,10 @@ upgrade_commit record_order(soci::session& sql, const commands::envelope& envelo
   const auto buyer = lock_user(sql, upgrade.buyer);
   if (auto before = settled_before(sql, envelope, upgrade, buyer))
     return *before;
-  upgrade_commit out =
-      record(buyer->plan_name, upgrade.buyer.to_string(), upgrade.order_id.to_string());
+  const std::string order_id = upgrade.order_id.to_string();
+  upgrade_commit out = record(buyer->plan_name, upgrade.buyer.to_string(), order_id);
   out.from_plan = buyer->plan_name;
+  command_tx::signal_settled(sql, order_id);
   tx.commit();
   return out;
 }

@@ -18,24 +18,29 @@ namespace {
   "f.id::text, f.owner_id::text, f.name, f.content_type, f.size_bytes, f.sha256, " \
   "f.object_key, f.state, (extract(epoch FROM f.created_at) * 1000000)::bigint"
 
+// The list is one statement: the owner's totals (user_limits: counters kept by the upload
+// and delete transactions) joined with one page of files walked along an index
+// (files_owner_created_idx or files_owner_name_c_idx) from the cursor on. One statement is one
+// snapshot, so the page and the totals agree without a transaction. An owner without files
+// yields one row whose file columns are NULL.
 constexpr const char* list_head_sql =
-    "SELECT " KEMAS_FILE_COLUMNS
-    " FROM files f WHERE f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted' "
-    "AND starts_with(f.name, :prefix) ";
+    "SELECT l.file_count, l.used_bytes, l.quota_bytes, " KEMAS_FILE_COLUMNS
+    " FROM user_limits l LEFT JOIN LATERAL (SELECT x.* FROM files x "
+    "WHERE x.owner_id = l.user_id AND x.state <> 'deleted' AND starts_with(x.name, :prefix) ";
 // Keyset conditions: strictly after the previous page's last row in the listing order.
 constexpr const char* after_created_sql =
-    "AND (f.created_at, f.id) < (timestamptz 'epoch' + CAST(:after_us AS bigint) * "
+    "AND (x.created_at, x.id) < (timestamptz 'epoch' + CAST(:after_us AS bigint) * "
     "interval '1 microsecond', CAST(:after_id AS uuid)) ";
 constexpr const char* after_name_sql =
-    "AND (f.name COLLATE \"C\", f.id) > (CAST(:after_name AS text) COLLATE \"C\", "
+    "AND (x.name COLLATE \"C\", x.id) > (CAST(:after_name AS text) COLLATE \"C\", "
     "CAST(:after_id AS uuid)) ";
-constexpr const char* order_created_sql = "ORDER BY f.created_at DESC, f.id DESC LIMIT :row_limit";
-constexpr const char* order_name_sql = "ORDER BY f.name COLLATE \"C\", f.id LIMIT :row_limit";
+constexpr const char* order_created_sql =
+    "ORDER BY x.created_at DESC, x.id DESC LIMIT :row_limit) f ON true "
+    "WHERE l.user_id = CAST(:owner AS uuid) ORDER BY f.created_at DESC, f.id DESC";
+constexpr const char* order_name_sql =
+    "ORDER BY x.name COLLATE \"C\", x.id LIMIT :row_limit) f ON true "
+    "WHERE l.user_id = CAST(:owner AS uuid) ORDER BY f.name COLLATE \"C\", f.id";
 
-constexpr const char* count_sql =
-    "SELECT count(*) FROM files WHERE owner_id = CAST(:owner AS uuid) AND state <> 'deleted'";
-constexpr const char* usage_sql =
-    "SELECT used_bytes, quota_bytes FROM user_limits WHERE user_id = CAST(:owner AS uuid)";
 
 // Real-time enforcement of an expired plan (0002_plans_billing.sql, view user_limits).
 constexpr const char* expired_quota_sql =
@@ -61,15 +66,17 @@ model::file_state parse_state(const std::string& text) {
   throw std::runtime_error("files.state: unknown value '" + text + "'");
 }
 
-model::file file_from_row(const soci::row& row) {
-  return {.id = rows::id(row, 0), .owner_id = rows::id(row, 1), .name = rows::text(row, 2),
-          .content_type = rows::text(row, 3),
-          .size = static_cast<std::uint64_t>(rows::int64(row, 4)), .sha256 = rows::text(row, 5),
-          .object_key = rows::text(row, 6), .state = parse_state(rows::text(row, 7)),
-          .created_us = rows::int64(row, 8)};
+// A file whose columns start at `first` (list rows carry the totals before them).
+model::file file_from_row(const soci::row& row, std::size_t first = 0) {
+  return {.id = rows::id(row, first), .owner_id = rows::id(row, first + 1),
+          .name = rows::text(row, first + 2), .content_type = rows::text(row, first + 3),
+          .size = static_cast<std::uint64_t>(rows::int64(row, first + 4)),
+          .sha256 = rows::text(row, first + 5), .object_key = rows::text(row, first + 6),
+          .state = parse_state(rows::text(row, first + 7)),
+          .created_us = rows::int64(row, first + 8)};
 }
 
-std::vector<model::file> read_page(soci::session& sql, const ports::file_list_query& q) {
+ports::file_list read_list(soci::session& sql, const ports::file_list_query& q) {
   const bool by_name = q.sort == ports::file_sort::name_asc;
   std::string text = list_head_sql;
   if (q.after)
@@ -85,7 +92,6 @@ std::vector<model::file> read_page(soci::session& sql, const ports::file_list_qu
 
   soci::statement st(sql);
   soci::row row;
-  st.exchange(soci::use(owner, "owner"));
   st.exchange(soci::use(q.prefix, "prefix"));
   if (q.after && by_name)
     st.exchange(soci::use(after_name, "after_name"));
@@ -94,38 +100,26 @@ std::vector<model::file> read_page(soci::session& sql, const ports::file_list_qu
   if (q.after)
     st.exchange(soci::use(after_id, "after_id"));
   st.exchange(soci::use(row_limit, "row_limit"));
+  st.exchange(soci::use(owner, "owner"));
   st.exchange(soci::into(row));
   st.alloc();
   st.prepare(text);
   st.define_and_bind();
-  std::vector<model::file> out;
+  ports::file_list out;
+  constexpr std::size_t first_file_column = 3;
   if (st.execute(true)) {
+    out.total = rows::int64(row, 0);
+    out.used_bytes = rows::int64(row, 1);
+    out.quota_bytes = rows::int64(row, 2);
     do {
-      out.push_back(file_from_row(row));
+      if (row.get_indicator(first_file_column) != soci::i_null)
+        out.files.push_back(file_from_row(row, first_file_column));
     } while (st.fetch());
   }
-  return out;
-}
-
-ports::file_list list_in_transaction(soci::session& sql, const ports::file_list_query& q) {
-  soci::transaction tx(sql);
-  sql << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
-  ports::file_list out;
-  out.files = read_page(sql, q);
   if (out.files.size() > q.limit) {
     out.files.resize(q.limit);
     out.more = true;
   }
-  const std::string owner = q.owner.to_string();
-  long long total = 0;
-  sql << count_sql, soci::use(owner, "owner"), soci::into(total);
-  out.total = total;
-  long long used = 0;
-  long long quota = 0;
-  sql << usage_sql, soci::use(owner, "owner"), soci::into(used), soci::into(quota);
-  out.used_bytes = used;
-  out.quota_bytes = quota;
-  tx.commit();
   return out;
 }
 
@@ -167,7 +161,7 @@ std::optional<ports::past_due_storage> read_past_due(soci::session& sql, const s
 
 
 boost::asio::awaitable<ports::file_list> file_repository::list(ports::file_list_query query) {
-  auto job = [q = std::move(query)](soci::session& sql) { return list_in_transaction(sql, q); };
+  auto job = [q = std::move(query)](soci::session& sql) { return read_list(sql, q); };
   co_return co_await run_query(pool_, std::move(job));
 }
 

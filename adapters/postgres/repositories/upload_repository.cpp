@@ -10,14 +10,12 @@
 namespace kemas::postgres {
 namespace {
 
-// The plan in force now (user_limits): a past-due premium counts as free at once.
+// The plan in force now (user_limits: a past-due premium counts as free at once) and the
+// name check (files_owner_name_live_key), one statement.
 constexpr const char* limits_sql =
-    "SELECT used_bytes, quota_bytes, max_file_bytes FROM user_limits "
-    "WHERE user_id = CAST(:owner AS uuid)";
-
-constexpr const char* name_in_use_sql =
-    "SELECT count(*) FROM files WHERE owner_id = CAST(:owner AS uuid) AND name = :name "
-    "AND state <> 'deleted'";
+    "SELECT l.used_bytes, l.quota_bytes, l.max_file_bytes, EXISTS (SELECT 1 FROM files f "
+    "WHERE f.owner_id = l.user_id AND f.name = :name AND f.state <> 'deleted')::int "
+    "FROM user_limits l WHERE l.user_id = CAST(:owner AS uuid)";
 
 constexpr const char* insert_sql =
     "INSERT INTO uploads (id, owner_id) VALUES (CAST(:id AS uuid), CAST(:owner AS uuid))";
@@ -65,26 +63,22 @@ result<model::upload> find_upload(soci::session& sql, const std::string& owner,
 
 }  // namespace
 
-boost::asio::awaitable<result<model::storage_limits>> upload_repository::limits(uuid owner) {
-  auto job = [owner = owner.to_string()](soci::session& sql) -> result<model::storage_limits> {
+boost::asio::awaitable<result<ports::upload_limits>> upload_repository::limits(uuid owner,
+                                                                             std::string name) {
+  auto job = [owner = owner.to_string(),
+              name = std::move(name)](soci::session& sql) -> result<ports::upload_limits> {
     long long used = 0;
     long long quota = 0;
     long long max_file = 0;
-    sql << limits_sql, soci::use(owner, "owner"), soci::into(used), soci::into(quota),
-        soci::into(max_file);
+    int taken = 0;
+    sql << limits_sql, soci::use(name, "name"), soci::use(owner, "owner"), soci::into(used),
+        soci::into(quota), soci::into(max_file), soci::into(taken);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such user");
-    return model::storage_limits{static_cast<std::uint64_t>(used), static_cast<std::uint64_t>(quota),
-                          static_cast<std::uint64_t>(max_file)};
-  };
-  co_return co_await run_query(pool_, std::move(job));
-}
-
-boost::asio::awaitable<bool> upload_repository::name_in_use(uuid owner, std::string name) {
-  auto job = [owner = owner.to_string(), name = std::move(name)](soci::session& sql) {
-    long long count = 0;
-    sql << name_in_use_sql, soci::use(owner, "owner"), soci::use(name, "name"), soci::into(count);
-    return count > 0;
+    return ports::upload_limits{{static_cast<std::uint64_t>(used),
+                                 static_cast<std::uint64_t>(quota),
+                                 static_cast<std::uint64_t>(max_file)},
+                                taken != 0};
   };
   co_return co_await run_query(pool_, std::move(job));
 }

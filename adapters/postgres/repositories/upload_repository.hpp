@@ -26,11 +26,11 @@ class upload_repository final : public ports::upload_store {
   explicit upload_repository(pg_pool& pool) : pool_(pool) {}
 
   // not_found when the user does not exist (deleted meanwhile).
-  boost::asio::awaitable<result<model::storage_limits>> limits(uuid owner) override;
+  boost::asio::awaitable<result<ports::upload_limits>> limits(uuid owner,
+                                                              std::string name) override;
 
   // True when one of the owner's live files has this name (an early 409; the worker's
   // unique index is what decides).
-  boost::asio::awaitable<bool> name_in_use(uuid owner, std::string name) override;
 
   // Inserts the upload as pending. Called once the body is stored, before publishing.
   boost::asio::awaitable<void> create_pending(uuid owner, uuid upload_id) override;

@@ -1,0 +1,169 @@
+// Each route's PostgreSQL cost as PostgreSQL counts it (pg_stat_statements): the budget a
+// route states next to its registration (route_options::costing) is an upper bound the
+// measured count of one request must not pass, and every route that states one is measured
+// here. The api runs without a worker (its commands wait in the fixture's vhost), so every
+// statement counted in the scratch database is the api's. Also: listing walks an index,
+// never the files table, on a database large enough for the planner to tell.
+#include <doctest/doctest.h>
+
+#include <soci/soci.h>
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "adapters/postgres/pool.hpp"
+#include "app/composition/api_application.hpp"
+#include "app/server/router.hpp"
+#include "test/support/api_fixture.hpp"
+#include "test/support/pg_statements.hpp"
+#include "test/support/upload_client.hpp"
+#include "test/support/worker_fixture.hpp"
+
+using namespace kemas::test;
+
+namespace {
+
+// `count` live files for `owner`, named f00000.. and created a second apart, with the
+// counters the worker keeps; returns the newest file's id.
+std::string add_files(const kemas::config::postgres_settings& database, const std::string& owner,
+                      int count) {
+  kemas::postgres::pg_pool pool(database, "kemas-test");
+  std::string newest;
+  pool.with_session([&](soci::session& sql) {
+    soci::transaction tx(sql);
+    sql << "INSERT INTO files (owner_id, name, size_bytes, sha256, object_key, created_at) "
+           "SELECT CAST(:owner AS uuid), 'f' || lpad(i::text, 5, '0'), 10, repeat('a', 64), "
+           "'u/' || :owner2 || '/' || gen_random_uuid(), now() - (:n - i) * interval '1 second' "
+           "FROM generate_series(1, :n2) AS i",
+        soci::use(owner, "owner"), soci::use(owner, "owner2"), soci::use(count, "n"),
+        soci::use(count, "n2");
+    sql << "UPDATE users SET used_bytes = used_bytes + 10 * :n, file_count = file_count + :n2 "
+           "WHERE id = CAST(:owner AS uuid)",
+        soci::use(count, "n"), soci::use(count, "n2"), soci::use(owner, "owner");
+    sql << "SELECT id::text FROM files WHERE owner_id = CAST(:owner AS uuid) "
+           "ORDER BY created_at DESC LIMIT 1",
+        soci::use(owner, "owner"), soci::into(newest);
+    tx.commit();
+  });
+  pool.stop();
+  return newest;
+}
+
+struct measured_route {
+  std::string verb;  // as the router names it
+  std::string pattern;
+  long long statements = 0;
+};
+
+}  // namespace
+
+TEST_CASE("every route with a statement budget stays within it") {
+  worker_fixture worker("budget");  // never started: commands wait in its vhost
+  api_fixture api(worker.api_tweak([](kemas::config::settings& s) {
+    s.ratelimit.general_limit = 1'000'000;
+  }));
+  auto ana = sign_up(api, "ana");
+  const std::string newest = add_files(api.database().settings(), ana.id, 30);
+  pg_statement_meter meter(api.database().name(), api.database().settings());
+
+  std::vector<measured_route> measured;
+  // One request; its statements, and the response checked to be the expected one.
+  auto measure = [&](std::string verb, std::string pattern, std::string target, unsigned status,
+                     std::string body = {}, std::string headers = {}) {
+    const long long before = meter.statements();
+    auto r = api.call(verb, target, body, ana.auth + headers);
+    const long long cost = meter.statements() - before;
+    INFO(verb << " " << target << " -> " << r.status << " " << r.body);
+    CHECK(r.status == status);
+    MESSAGE(verb << " " << pattern << ": " << cost << " statements");
+    measured.push_back({std::move(verb), std::move(pattern), cost});
+  };
+
+  const std::string files = "/api/v1/auth/files/";
+  measure("GET", "/api/v1/auth/files/list", files + "list?limit=10", 200);
+  measure("GET", "/api/v1/auth/files/{id}", files + newest, 200);
+  measure("PATCH", "/api/v1/auth/files/{id}", files + newest, 200, R"({"name":"renamed"})");
+  measure("HEAD", "/api/v1/auth/files/download/{fileID}", files + "download/" + newest, 200);
+  measure("POST", "/api/v1/auth/files/upload", files + "upload?name=new.txt", 202, "hello",
+          "Content-Type: text/plain\r\nPrefer: respond-async\r\n");
+  const auto upload_id = [&] {
+    auto r = api.call("POST", files + "upload?name=other.txt", "bytes",
+                      ana.auth + "Content-Type: text/plain\r\nPrefer: respond-async\r\n");
+    REQUIRE(r.status == 202);
+    return std::string(json_body(r).at("id").as_string());
+  }();
+  measure("GET", "/api/v1/auth/uploads/{id}", "/api/v1/auth/uploads/" + upload_id, 200);
+  measure("DELETE", "/api/v1/auth/files/{id}", files + newest, 202, {},
+          "Prefer: respond-async\r\n");
+
+  // Every stated budget is measured, and none is exceeded.
+  std::map<std::pair<std::string, std::string>, long long> cost_of;
+  for (const auto& m : measured) {
+    // HEAD is served by the GET route.
+    const std::string verb = m.verb == "HEAD" ? "GET" : m.verb;
+    cost_of[{verb, m.pattern}] = std::max(cost_of[{verb, m.pattern}], m.statements);
+  }
+  int stated = 0;
+  for (const auto& route : api.application().routes().all()) {
+    if (route.options.pg_statements < 0)
+      continue;
+    ++stated;
+    const std::string verb(kemas::http::method_name(route.verb));
+    INFO(verb << " " << route.pattern << " states " << route.options.pg_statements);
+    const auto found = cost_of.find({verb, route.pattern});
+    REQUIRE_MESSAGE(found != cost_of.end(), "a stated budget this test does not measure");
+    CHECK(found->second <= route.options.pg_statements);
+  }
+  CHECK(stated == static_cast<int>(cost_of.size()));
+}
+
+TEST_CASE("listing reads one statement and walks an index at any page") {
+  worker_fixture worker("budget-list");
+  api_fixture api(worker.api_tweak([](kemas::config::settings& s) {
+    s.ratelimit.general_limit = 1'000'000;
+    s.ratelimit.auth_limit = 1'000'000;
+  }));
+  auto ana = sign_up(api, "lister");
+  // Enough rows that a sequential scan would be the planner's choice only if no index fits.
+  for (int i = 0; i < 8; ++i) {
+    auto other = sign_up(api, "crowd" + std::to_string(i));
+    add_files(api.database().settings(), other.id, 500);
+  }
+  add_files(api.database().settings(), ana.id, 120);
+  {
+    kemas::postgres::pg_pool pool(api.database().settings(), "kemas-test");
+    pool.with_session([](soci::session& sql) { sql << "ANALYZE files"; });
+    pool.stop();
+  }
+  pg_statement_meter meter(api.database().name(), api.database().settings());
+  const auto start = meter.scans("files");
+
+  int pages = 0;
+  for (const std::string sort : {"created_at", "name"}) {
+    std::string cursor;
+    std::set<std::string> seen;
+    do {
+      const long long before = meter.statements();
+      std::string target = "/api/v1/auth/files/list?limit=50&sort=" + sort;
+      if (!cursor.empty())
+        target += "&cursor=" + cursor;
+      auto r = api.call("GET", target, {}, ana.auth);
+      CHECK(meter.statements() - before == 1);
+      REQUIRE(r.status == 200);
+      auto body = parse(r);
+      CHECK(body.at("total").as_int64() == 120);
+      CHECK(body.at("used_bytes").as_int64() == 1200);
+      for (const auto& f : body.at("files").as_array())
+        CHECK(seen.insert(std::string(f.at("name").as_string())).second);
+      cursor = body.at("next_cursor").is_string()
+                   ? std::string(body.at("next_cursor").as_string())
+                   : std::string();
+      ++pages;
+    } while (!cursor.empty());
+    CHECK(seen.size() == 120);
+  }
+  CHECK(pages == 6);
+  const auto after = meter.scans_after("files", start.index + pages);
+  CHECK(after.sequential == start.sequential);
+}
