@@ -70,7 +70,7 @@ struct s3_settings {
   std::string bucket = "kemas";
   std::string access_key = "S3RVER";             // key id (not secret)
   std::string secret_key;                        // secret: KEMAS_S3_SECRET_KEY
-  unsigned threads = 4;                          // blocking transfer threads
+  unsigned threads = 4;                          // blocking calls (PUTs, parts, deletes, probes)
   milliseconds connect_timeout{3'000};
   milliseconds timeout{300'000};                 // one whole transfer
 };

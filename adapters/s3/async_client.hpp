@@ -1,7 +1,9 @@
 #pragma once
 // s3_service: s3_client for coroutines. It owns a blocking_pool of settings.threads
 // threads; each awaitable runs the blocking call there and resumes the caller on its own
-// executor, so Asio I/O threads never wait on S3.
+// executor, so Asio I/O threads never wait on S3. Downloads, which last as long as their
+// HTTP client reads, do not use the pool: they run on the transfer_engine (curl's multi
+// interface on one event-loop thread), so a slow reader holds a socket, not a thread.
 //
 // Lifetime: the service must outlive every operation started on it; its destructor waits
 // for running transfers to finish. Thread-safe: any number of coroutines may await it at
@@ -9,6 +11,7 @@
 
 #include "adapters/config/settings.hpp"
 #include "adapters/s3/client.hpp"
+#include "adapters/s3/transfer_engine.hpp"
 #include "adapters/support/blocking_pool.hpp"
 #include "domain/non_copyable.hpp"
 
@@ -39,9 +42,11 @@ class s3_service : kemas::non_copyable {
   }
 
   s3_client& client() noexcept { return client_; }
+  transfer_engine& engine() noexcept { return engine_; }
 
  private:
   s3_client client_;
+  transfer_engine engine_;
   support::blocking_pool pool_;  // declared last: joined first, while client_ still lives
 };
 

@@ -119,18 +119,32 @@ s3_result<put_info> s3_client::put_object(std::string_view key, std::string_view
   return put_info{std::string(res.head.header("etag"))};
 }
 
-s3_result<get_info> s3_client::get_object(std::string_view key, std::optional<byte_range> range,
-                                          const body_sink& sink, const head_callback& on_head) {
+s3_result<detail::request> s3_client::get_request(std::string_view key,
+                                                  std::optional<byte_range> range) const {
   if (auto bad = check_key(key))
     return *bad;
   if (range && range->last && *range->last < range->first) {
     return detail::invalid_argument("byte range ends before it starts");
   }
   auto req = request_for("GET", key);
+  req.payload_sha256 = std::string(empty_payload_sha256);
   if (range) {
     req.range = std::to_string(range->first) + "-" +
                 (range->last ? std::to_string(*range->last) : std::string());
   }
+  return req;
+}
+
+get_info s3_client::get_info_of(const detail::response_head& head) {
+  return to_get_info(head);
+}
+
+s3_result<get_info> s3_client::get_object(std::string_view key, std::optional<byte_range> range,
+                                          const body_sink& sink, const head_callback& on_head) {
+  auto prepared = get_request(key, range);
+  if (!prepared)
+    return prepared.error();
+  auto& req = *prepared;
   std::optional<get_info> info;
   req.on_head = [&](const detail::response_head& head) {
     info = to_get_info(head);

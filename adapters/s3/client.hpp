@@ -145,6 +145,14 @@ class s3_client {
   // Frees the parts. A missing upload counts as success. s3rver answers 405 (unsupported).
   s3_result<void> abort_multipart_upload(std::string_view key, std::string_view upload_id);
 
+  // get_object's halves for a caller that runs the exchange itself (object_stream on
+  // transfer_engine): the request, ready to send with transport(), and the answer's head
+  // read as get_info.
+  s3_result<detail::request> get_request(std::string_view key,
+                                         std::optional<byte_range> range) const;
+  const detail::transport_config& transport() const noexcept { return config_; }
+  static get_info get_info_of(const detail::response_head& head);
+
  private:
   detail::response perform(detail::request& req) const;
   std::string path(std::string_view key) const;

@@ -1,19 +1,17 @@
 #pragma once
-// object_stream: an S3 GET streamed to an HTTP client with bounded memory. The blocking
-// get_object runs on the s3_service's pool and hands the body over in chunks through a
-// bounded channel: when the client reads slowly the channel fills, the pool thread waits in
-// the sink, curl stops reading the socket, and S3 is throttled by TCP flow control.
+// object_stream: an S3 GET streamed to an HTTP client with bounded memory and no thread of
+// its own. The GET runs on s3_service's transfer_engine (curl's multi interface); its body
+// reaches the reader in chunks through a bounded channel. When `capacity` chunks wait
+// unread the transfer pauses (curl stops reading the socket, so S3 is throttled by TCP flow
+// control) and resumes when the reader takes one: a slow reader costs a socket and its
+// buffers, never a thread, and does not delay any other transfer.
 //
-// Memory per stream: about (capacity + 2) * chunk_bytes (the channel, the chunk being
-// filled, the chunk being written).
+// Memory per stream: about (capacity + 2) chunks (the channel, the chunk being filled) of
+// chunk_bytes plus at most one curl write (its 256 KiB receive buffer), and that buffer.
 //
 // Lifetime and threading: open() and next() are called from one coroutine at a time (the
 // HTTP session). Destroying the stream (the client went away, a HEAD request, an early error)
-// closes the channel; the transfer still running on the pool notices at its next chunk and
-// aborts, so an abandoned download costs no more than one chunk of S3 traffic. The transfer
-// holds one pool thread for its whole duration (s3_settings.threads bounds parallel
-// downloads; more wait in the pool's queue).
-
+// closes the channel and cancels the transfer, so an abandoned download stops at once.
 #include "adapters/s3/async_client.hpp"
 #include "adapters/s3/client.hpp"
 #include "domain/ports/byte_source.hpp"

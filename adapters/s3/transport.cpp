@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 
 namespace kemas::s3::detail {
 namespace {
@@ -124,6 +125,22 @@ std::size_t on_body(char* buffer, std::size_t size, std::size_t count, void* use
   auto& ex = *static_cast<exchange*>(user);
   const std::size_t total = size * count;
   const std::string_view chunk(buffer, total);
+  if (success(ex.res.head.status) && ex.req.paced_sink) {
+    try {
+      switch (ex.req.paced_sink(chunk)) {
+        case write_verdict::taken:
+          return total;
+        case write_verdict::pause:
+          return CURL_WRITEFUNC_PAUSE;  // the same bytes come again after curl_easy_pause
+        case write_verdict::stop:
+          break;
+      }
+      ex.res.aborted = true;
+    } catch (...) {
+      ex.res.callback_error = std::current_exception();
+    }
+    return 0;
+  }
   if (success(ex.res.head.status) && ex.req.sink) {
     try {
       if (!ex.req.sink(chunk)) {
@@ -190,6 +207,12 @@ int on_seek(void* user, curl_off_t offset, int origin) {
 
 struct header_list {
   curl_slist* list = nullptr;
+  header_list() = default;
+  header_list(header_list&& other) noexcept : list(std::exchange(other.list, nullptr)) {}
+  header_list& operator=(header_list&& other) noexcept {
+    std::swap(list, other.list);
+    return *this;
+  }
   ~header_list() { curl_slist_free_all(list); }
   void add(const std::string& line) {
     curl_slist* next = curl_slist_append(list, line.c_str());
@@ -232,19 +255,13 @@ bool response::transient_curl_error() const {
   }
 }
 
-response perform(const transport_config& config, request& req) {
-  response res;
-  handle_lease lease;
-  CURL* h = lease.get();
-  exchange ex{req, res};
-  char error_buffer[CURL_ERROR_SIZE] = {};
+namespace {
 
-  const std::string url = config.base_url + req.path_and_query;
-  header_list headers;
-  for (const auto& line : req.headers)
-    headers.add(line);
-  headers.add("x-amz-content-sha256: " + req.payload_sha256);
-
+// Sets every option of the exchange `ex` on `h`. `url`, `headers` and `error_buffer` must
+// live as long as the transfer.
+void configure(CURL* h, const transport_config& config, exchange& ex, const std::string& url,
+               const header_list& headers, char* error_buffer) {
+  request& req = ex.req;
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." and ".." segments
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -283,15 +300,72 @@ response perform(const transport_config& config, request& req) {
   } else if (req.method != "GET") {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   }
+}
 
-  const CURLcode code = curl_easy_perform(h);
+void record_result(response& res, CURLcode code, const char* error_buffer) {
   res.curl_code = static_cast<int>(code);
-  if (code != CURLE_OK) {
+  if (code != CURLE_OK)
     res.curl_message = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
-  }
+}
+
+header_list headers_of(const request& req) {
+  header_list headers;
+  for (const auto& line : req.headers)
+    headers.add(line);
+  headers.add("x-amz-content-sha256: " + req.payload_sha256);
+  return headers;
+}
+
+}  // namespace
+
+void ensure_curl_initialized() {
+  global_init_once();
+}
+
+response perform(const transport_config& config, request& req) {
+  response res;
+  handle_lease lease;
+  exchange ex{req, res};
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  const std::string url = config.base_url + req.path_and_query;
+  const header_list headers = headers_of(req);
+  configure(lease.get(), config, ex, url, headers, error_buffer);
+  record_result(res, curl_easy_perform(lease.get()), error_buffer);
   // Connection reuse: a handle whose transfer failed mid-way is fine to reuse; curl drops
   // the broken connection itself.
   return res;
+}
+
+struct easy_exchange::state {
+  request req;
+  response res;
+  exchange ex{req, res};
+  std::string url;
+  header_list headers;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+};
+
+easy_exchange::easy_exchange(const transport_config& config, request req)
+    : state_(std::make_unique<state>()) {
+  global_init_once();
+  state_->req = std::move(req);
+  state_->url = config.base_url + state_->req.path_and_query;
+  state_->headers = headers_of(state_->req);
+  CURL* h = curl_easy_init();
+  if (h == nullptr)
+    throw std::runtime_error("curl_easy_init failed");
+  handle_ = h;
+  configure(h, config, state_->ex, state_->url, state_->headers, state_->error_buffer);
+}
+
+easy_exchange::~easy_exchange() {
+  if (handle_ != nullptr)
+    curl_easy_cleanup(static_cast<CURL*>(handle_));
+}
+
+response& easy_exchange::finish(int curl_code) {
+  record_result(state_->res, static_cast<CURLcode>(curl_code), state_->error_buffer);
+  return state_->res;
 }
 
 }  // namespace kemas::s3::detail

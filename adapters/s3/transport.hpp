@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,12 @@ struct response_head {
 using body_reader = std::function<std::size_t(char* buffer, std::size_t max)>;
 using body_sink = std::function<bool(std::string_view chunk)>;
 
+// A sink that may also say "not now": the transfer pauses without taking the chunk, and curl
+// hands the same bytes again once resumed (transfer_engine::resume). Only for transfers
+// driven by transfer_engine.
+enum class write_verdict { taken, pause, stop };
+using pausable_sink = std::function<write_verdict(std::string_view chunk)>;
+
 struct request {
   std::string method = "GET";              // GET HEAD PUT POST DELETE
   std::string path_and_query;              // canonical: "/bucket/key?a=1&b=" (see canonical.hpp)
@@ -54,6 +61,7 @@ struct request {
   // Called once with the final head of a 2xx answer before any body byte; false aborts.
   std::function<bool(const response_head&)> on_head;
   body_sink sink;  // 2xx body goes here when set; else into response.body
+  pausable_sink paced_sink;  // instead of sink, on transfer_engine
   std::size_t body_limit = 16 * 1024 * 1024;  // cap on a captured body
   std::chrono::milliseconds timeout{0};       // 0: the config's timeout
 };
@@ -70,8 +78,31 @@ struct response {
   bool transient_curl_error() const;
 };
 
+// curl_global_init, once per process (thread-safe). Throws std::runtime_error if it fails.
+void ensure_curl_initialized();
+
 // Runs the exchange. Never throws for network or HTTP errors (they are in the response);
 // throws std::bad_alloc or std::runtime_error if curl cannot be initialised.
 response perform(const transport_config& config, request& req);
+
+// An exchange set up on an easy handle of its own for a caller that drives it
+// (transfer_engine, on curl's multi interface). It owns the request, the response, the
+// header list and the handle; it must stay at its address while the handle is in use.
+class easy_exchange {
+ public:
+  easy_exchange(const transport_config& config, request req);
+  ~easy_exchange();
+  easy_exchange(const easy_exchange&) = delete;
+  easy_exchange& operator=(const easy_exchange&) = delete;
+
+  void* handle() const noexcept { return handle_; }  // CURL*
+  // Records curl's result code for the finished transfer; returns the response.
+  response& finish(int curl_code);
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+  void* handle_ = nullptr;
+};
 
 }  // namespace kemas::s3::detail
