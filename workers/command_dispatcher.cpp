@@ -1,5 +1,6 @@
 #include "workers/command_dispatcher.hpp"
 
+#include "adapters/amqp/topology.hpp"
 #include "adapters/log/logging.hpp"
 #include "workers/worker_metrics.hpp"
 
@@ -163,10 +164,28 @@ command_dispatcher::command_dispatcher(const handler_registry& registry, poster 
       republish_(std::move(republish)),
       policy_(policy),
       metrics_(metrics),
-      limits_(limits) {}
+      limits_(limits) {
+  for (commands::command_type type : commands::all_command_types) {
+    command_handler* handler = registry_.find(type);
+    if (handler != nullptr && handler->group_limit() > 1)
+      grouping_[amqp::command_queue(type)] = handler;
+  }
+}
 
 void command_dispatcher::on_delivery(amqp::delivery message, amqp::delivery_handle handle) {
   ++running_;
+  // Grouped types wait in the dispatcher's own queue (by the queue they came from, so the
+  // consumer's thread decodes nothing): whichever handler thread gets there first takes all
+  // that wait, up to the handler's group_limit.
+  if (const auto grouped = grouping_.find(message.queue); grouped != grouping_.end()) {
+    command_handler* handler = grouped->second;
+    {
+      std::lock_guard lock(group_mutex_);
+      waiting_[handler].push_back({std::move(message), std::move(handle)});
+    }
+    post_([this, handler] { run_group(*handler); });
+    return;
+  }
   post_([this, message = std::move(message), handle = std::move(handle)] {
     process(message, handle);
     --running_;
@@ -191,24 +210,82 @@ void command_dispatcher::process(const amqp::delivery& message,
     }
     return;
   }
-  const commands::envelope& command = *plan.command;
-  context about{std::string(request_id),
-                std::string(command_id),
-                std::string(commands::to_string(command.type)),
-                handler_result::outcome::done,
-                command.issued_at,
-                attempt_of(message)};
-
   const auto started = std::chrono::steady_clock::now();
   handler_result result;
   try {
-    result = plan.handler->handle(command);
+    result = plan.handler->handle(*plan.command);
   } catch (const std::exception& e) {
     result = handler_result::retry(std::string("handler threw: ") + e.what());
   } catch (...) {
     result = handler_result::retry("handler threw a non-standard exception");
   }
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  finish(message, handle, *plan.command, std::move(result),
+         std::chrono::steady_clock::now() - started);
+}
+
+void command_dispatcher::run_group(command_handler& handler) {
+  std::vector<waiting_delivery> taken;
+  {
+    std::lock_guard lock(group_mutex_);
+    auto& queue = waiting_[&handler];
+    const std::size_t take = std::min(queue.size(), handler.group_limit());
+    for (std::size_t i = 0; i < take; ++i) {
+      taken.push_back(std::move(queue.front()));
+      queue.pop_front();
+    }
+  }
+  if (taken.empty())
+    return;  // another handler thread took them into its group
+  // Members that are not this handler's well-formed commands go the single path (and are
+  // dead-lettered there with their reason).
+  std::vector<waiting_delivery> members;
+  std::vector<commands::envelope> commands;
+  for (auto& delivery : taken) {
+    dispatch_plan plan = plan_dispatch(delivery.message, registry_, limits_);
+    if (plan.handler != &handler) {
+      process(delivery.message, delivery.handle);
+      --running_;
+      continue;
+    }
+    commands.push_back(std::move(*plan.command));
+    members.push_back(std::move(delivery));
+  }
+  if (members.empty())
+    return;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<handler_result> results;
+  try {
+    results = handler.handle_group(commands);
+  } catch (const std::exception& e) {
+    results.assign(members.size(),
+                   handler_result::retry(std::string("handler threw: ") + e.what()));
+  } catch (...) {
+    results.assign(members.size(),
+                   handler_result::retry("handler threw a non-standard exception"));
+  }
+  if (results.size() != members.size())
+    results.assign(members.size(), handler_result::retry("group handler returned a wrong count"));
+  // Each member's share of the group's time, for the handler duration metric.
+  const auto took = (std::chrono::steady_clock::now() - started) / members.size();
+  if (metrics_ != nullptr && members.size() > 1)
+    metrics_->grouped(commands::to_string(commands.front().type), members.size());
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    finish(members[i].message, members[i].handle, commands[i], std::move(results[i]), took);
+    --running_;
+  }
+}
+
+void command_dispatcher::finish(const amqp::delivery& message,
+                                const amqp::delivery_handle& handle,
+                                const commands::envelope& command, handler_result result,
+                                std::chrono::steady_clock::duration elapsed) {
+  context about{std::string(command.request_id),
+                std::string(command.id),
+                std::string(commands::to_string(command.type)),
+                handler_result::outcome::done,
+                command.issued_at,
+                attempt_of(message)};
+  const std::chrono::duration<double> took = elapsed;
   if (metrics_ != nullptr)
     metrics_->handler_ran(about.type, took.count());
   about.result = result.what;

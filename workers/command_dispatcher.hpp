@@ -17,6 +17,9 @@
 // still asks to retry is dead-lettered with the handler's last reason.
 // Backoff after failed attempt n = 1, 2, 3, ...: 1s, 5s, 30s, 2m, 10m, 1h (the delay buckets
 // in order), each capped at max_delay (the largest bucket not above it).
+// Group commit: a handler whose group_limit() is above 1 gets the commands of its type that
+// wait together in one handle_group() call (see enqueue()); each member is settled on its own
+// result exactly as above, after the group's commit.
 // Nothing is acked that is not done; nothing is dropped silently; a command may run again
 // after a crash or a failed settle (handlers are idempotent by command id). Log lines carry
 // the command's request_id.
@@ -28,6 +31,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -120,8 +126,21 @@ class command_dispatcher {
 
  private:
   struct context;  // what the settling code logs and counts (command_dispatcher.cpp)
+  // A delivery waiting for a handler that takes groups.
+  struct waiting_delivery {
+    amqp::delivery message;
+    amqp::delivery_handle handle;
+  };
 
   void process(const amqp::delivery& message, const amqp::delivery_handle& handle);
+  // Group commit: takes whatever waits for `handler` (up to its group_limit) and runs it as
+  // one group. Deliveries that arrive while every handler thread is busy wait together and
+  // form the next group; at low load a group is one command and nothing waits for company.
+  void run_group(command_handler& handler);
+  // Logs, counts and settles one command after its handler ran.
+  void finish(const amqp::delivery& message, const amqp::delivery_handle& handle,
+              const commands::envelope& command, handler_result result,
+              std::chrono::steady_clock::duration took);
   void settle(const settlement& next, const amqp::delivery_handle& handle,
               const context& about) const;
   // Publishes the delayed copy; settles `handle` once the broker answered.
@@ -136,6 +155,9 @@ class command_dispatcher {
   worker_metrics* metrics_;
   commands::decode_limits limits_;
   std::atomic<std::size_t> running_{0};
+  std::map<std::string, command_handler*, std::less<>> grouping_;  // queue -> grouping handler
+  std::mutex group_mutex_;
+  std::map<command_handler*, std::deque<waiting_delivery>> waiting_;
 };
 
 }  // namespace kemas::worker

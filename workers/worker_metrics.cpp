@@ -27,6 +27,7 @@ const prometheus::Histogram::BucketBoundaries latency_buckets{
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600};
 const prometheus::Histogram::BucketBoundaries handler_buckets{
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+const prometheus::Histogram::BucketBoundaries group_buckets{2, 4, 8, 16, 32, 64, 128, 256};
 
 }  // namespace
 
@@ -40,6 +41,7 @@ struct worker_metrics::impl {
   prometheus::Family<prometheus::Counter>& processed;
   prometheus::Family<prometheus::Histogram>& latency;
   prometheus::Family<prometheus::Histogram>& handler;
+  prometheus::Family<prometheus::Histogram>* groups = nullptr;
   prometheus::Family<prometheus::Counter>* expiries = nullptr;
   prometheus::Counter* sweeps = nullptr;
   prometheus::Family<prometheus::Gauge>* queue_messages = nullptr;
@@ -72,6 +74,10 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
   processed.Add({{"type", std::string(invalid_command_type)},
                  {"outcome", std::string(to_string(command_outcome::dead_lettered))}});
 
+  impl_->groups = &prometheus::BuildHistogram()
+                       .Name("kemas_command_group_size")
+                       .Help("Commands handled together in one group commit (groups of 2+)")
+                       .Register(reg);
   impl_->expiries = &prometheus::BuildCounter()
                          .Name("kemas_plan_expiries_total")
                          .Help(
@@ -101,6 +107,11 @@ void worker_metrics::processed(std::string_view type, command_outcome outcome) {
 void worker_metrics::handler_ran(std::string_view type, double seconds) {
   impl_->handler.Add({{"type", std::string(type)}}, handler_buckets)
       .Observe(std::max(0.0, seconds));
+}
+
+void worker_metrics::grouped(std::string_view type, std::size_t commands) {
+  impl_->groups->Add({{"type", std::string(type)}}, group_buckets)
+      .Observe(static_cast<double>(commands));
 }
 
 void worker_metrics::committed(std::string_view type, double seconds_since_issued) {

@@ -10,7 +10,9 @@
 //   kemas_command_latency_seconds{type}   envelope issued_at (the api's publish) -> handler
 //       done (its commit), across every retry; the wall clocks of api and worker host differ
 //       by their skew, and a negative difference counts as 0
-//   kemas_command_handler_seconds{type}   one handler run, whatever its result
+//   kemas_command_handler_seconds{type}   one handler run, whatever its result (a group's
+//       time divided among its members)
+//   kemas_command_group_size{type}        commands handled together in one group commit
 //
 // `type` is the command type ("upload", "delete", ...) or "invalid" for a message that is not
 // a command envelope, so the label set stays bounded. The counters of every type and outcome
@@ -26,6 +28,7 @@
 //
 // Thread-safe (prometheus-cpp locks internally); the registry must outlive this object.
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
@@ -51,6 +54,7 @@ class worker_metrics : kemas::non_copyable {
 
   void processed(std::string_view type, command_outcome outcome);
   void handler_ran(std::string_view type, double seconds);
+  void grouped(std::string_view type, std::size_t commands);
   void committed(std::string_view type, double seconds_since_issued);
   // `outcome`: downgraded | not_due | renewed | already_free.
   void plan_expiry(std::string_view outcome);

@@ -293,10 +293,15 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(upload, inline_max, (size_kind{0, 64 * mib})));
   // S3 multipart limits: every part but the last is 5 MiB to 5 GiB.
   fields.push_back(KEMAS_FIELD(upload, part_size, (size_kind{5 * mib, 5 * gib})));
+  fields.push_back(KEMAS_FIELD(upload, parts_in_flight, count(1, 16)));
+  // S3 takes one PUT of at most 5 GiB.
+  fields.push_back(KEMAS_FIELD(upload, single_put_max, (size_kind{0, 5 * gib})));
+  fields.push_back(KEMAS_FIELD(upload, put_buffer, (size_kind{64 * kib, 1 * gib})));
   fields.push_back(KEMAS_FIELD(upload, wait, duration(0ms, 10min)));  // 0 = always 202
 
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));
+  fields.push_back(KEMAS_FIELD(worker, group_size, count(1, 1000)));
   fields.push_back(KEMAS_FIELD(worker, retry_attempts, count(1, 1000)));  // 1 = never retry
   fields.push_back(KEMAS_FIELD(worker, retry_max_delay, duration(1s, 24h)));
   fields.push_back(KEMAS_FIELD(worker, metrics_host, host));

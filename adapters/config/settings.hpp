@@ -54,7 +54,7 @@ struct amqp_settings {
   std::string vhost = "/";
   std::string user = "kemas";
   std::string password;                          // secret: KEMAS_AMQP_PASSWORD
-  unsigned prefetch = 16;
+  unsigned prefetch = 128;
   unsigned delivery_limit = 5;                   // quorum x-delivery-limit before dead-lettering
   std::uint16_t heartbeat_seconds = 30;
   milliseconds confirm_timeout{5'000};
@@ -110,13 +110,23 @@ struct cors_settings {
 
 struct upload_settings {
   std::size_t inline_max = 256 * 1024;
+  // A body of known length up to this size goes to S3 as one PUT streamed while it arrives;
+  // a larger one, or one of unknown length, as a multipart upload. 0: always multipart.
+  std::uint64_t single_put_max = 5ULL * 1024 * 1024 * 1024;
+  // Bytes a streamed PUT holds between the client and S3 (the client waits when it is full).
+  std::size_t put_buffer = 8 * 1024 * 1024;
   std::size_t part_size = 8 * 1024 * 1024;
+  // Multipart parts sent at once; memory is about (parts_in_flight + 1) x part_size.
+  unsigned parts_in_flight = 2;
   milliseconds wait{10'000};
 };
 
 struct worker_settings {
   milliseconds drain_timeout{30'000};
   unsigned handler_threads = 4;
+  // Group commit: up to this many waiting commands of one type that supports it (expire) are
+  // applied in one transaction; 1 turns grouping off.
+  unsigned group_size = 64;
   // A handler's `retry` goes through the delay queues with a growing delay (1s, 5s, 30s, 2m,
   // 10m, 1h, capped at retry_max_delay); after retry_attempts runs it is dead-lettered.
   unsigned retry_attempts = 8;

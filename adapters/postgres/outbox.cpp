@@ -5,6 +5,7 @@
 
 #include <soci/soci.h>
 
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -16,6 +17,11 @@ namespace {
 
 constexpr const char* insert_event_sql =
     "INSERT INTO outbox (event) VALUES (CAST(:event AS jsonb))";
+
+// A JSON array of events, one row each in array order (outbox ids follow it).
+constexpr const char* insert_events_sql =
+    "INSERT INTO outbox (event) SELECT e.value FROM jsonb_array_elements(CAST(:events AS jsonb)) "
+    "WITH ORDINALITY AS e(value, n) ORDER BY e.n";
 
 // Keep in step with the "type" enum of schemas/events/event.schema.json.
 constexpr std::array<std::string_view, 22> event_types{
@@ -86,6 +92,19 @@ uuid append_event(soci::session& sql, const model::event_draft& draft) {
   const std::string text = boost::json::serialize(build_event(draft, id, now));
   sql << insert_event_sql, soci::use(text, "event");
   return id;
+}
+
+void append_events(soci::session& sql, std::span<const model::event_draft> drafts) {
+  if (drafts.empty())
+    return;
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  boost::json::array events;
+  events.reserve(drafts.size());
+  for (const auto& draft : drafts)
+    events.push_back(build_event(draft, support::random_uuid(), now));
+  const std::string text = boost::json::serialize(events);
+  sql << insert_events_sql, soci::use(text, "events");
 }
 
 }  // namespace kemas::postgres

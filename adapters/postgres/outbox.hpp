@@ -52,4 +52,8 @@ boost::json::object build_event(const model::event_draft& draft, const uuid& id,
 // caller's transaction if one is open. Returns the event id.
 uuid append_event(soci::session& sql, const model::event_draft& draft);
 
+// The same for several events in ONE statement (a group commit's events), inserted in the
+// order given. Nothing for an empty span.
+void append_events(soci::session& sql, std::span<const model::event_draft> drafts);
+
 }  // namespace kemas::postgres

@@ -87,17 +87,27 @@ std::string s3_client::path(std::string_view key) const {
   return canonical_key_path(bucket_, key);
 }
 
-s3_result<put_info> s3_client::put_object(std::string_view key, std::string_view content_type,
-                                          std::uint64_t size, const body_reader& reader) {
+s3_result<detail::request> s3_client::put_request(std::string_view key,
+                                                  std::string_view content_type,
+                                                  std::uint64_t size) const {
   if (auto bad = check_key(key))
     return *bad;
-  if (size > 0 && !reader)
-    return detail::invalid_argument("put_object without a reader");
   auto req = request_for("PUT", key);
   if (!content_type.empty())
     req.headers.push_back("Content-Type: " + std::string(content_type));
   req.payload_sha256 = std::string(unsigned_payload);
   req.body_size = size;
+  return req;
+}
+
+s3_result<put_info> s3_client::put_object(std::string_view key, std::string_view content_type,
+                                          std::uint64_t size, const body_reader& reader) {
+  if (size > 0 && !reader)
+    return detail::invalid_argument("put_object without a reader");
+  auto prepared = put_request(key, content_type, size);
+  if (!prepared)
+    return prepared.error();
+  auto& req = *prepared;
   req.reader = std::cref(reader);  // the caller's reader, not a copy of its state
   auto res = perform(req);
   if (auto error = check(res))

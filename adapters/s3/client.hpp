@@ -150,6 +150,10 @@ class s3_client {
   // read as get_info.
   s3_result<detail::request> get_request(std::string_view key,
                                          std::optional<byte_range> range) const;
+  // put_object's request for a caller that runs the exchange itself (streamed_put): exactly
+  // `size` bytes, UNSIGNED-PAYLOAD; the caller sets the request's reader.
+  s3_result<detail::request> put_request(std::string_view key, std::string_view content_type,
+                                         std::uint64_t size) const;
   const detail::transport_config& transport() const noexcept { return config_; }
   static get_info get_info_of(const detail::response_head& head);
 

@@ -5,11 +5,15 @@
 #include "adapters/log/logging.hpp"
 #include "adapters/s3/object_stream.hpp"
 #include "adapters/s3/object_upload.hpp"
+#include "adapters/s3/streamed_put.hpp"
 
 namespace kemas::s3 {
 
-std::unique_ptr<ports::object_upload> s3_object_streams::upload(std::string key,
-                                                                std::string content_type) {
+std::unique_ptr<ports::object_upload> s3_object_streams::upload(
+    std::string key, std::string content_type, std::optional<std::uint64_t> length) {
+  if (length && *length > settings_.inline_max && *length <= settings_.single_put_max)
+    return std::make_unique<streamed_put>(storage_, std::move(key), std::move(content_type),
+                                          *length, settings_.put_buffer);
   return std::make_unique<object_upload>(storage_, std::move(key), std::move(content_type),
                                          settings_);
 }

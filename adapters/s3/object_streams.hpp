@@ -1,5 +1,7 @@
 #pragma once
-// ports::object_streams over S3: uploads through object_upload (inline, one PUT or multipart)
+// ports::object_streams over S3: uploads of a known length above upload.inline_max and up to
+// upload.single_put_max through streamed_put (one PUT streamed while the body arrives), the
+// others through object_upload (inline, or multipart);
 // and downloads through object_stream (a GET streamed with bounded memory). The service and
 // the settings must outlive it; thread-safe.
 
@@ -15,7 +17,8 @@ class s3_object_streams final : public ports::object_streams {
   s3_object_streams(s3_service& storage, const config::upload_settings& settings)
       : storage_(storage), settings_(settings) {}
 
-  std::unique_ptr<ports::object_upload> upload(std::string key, std::string content_type) override;
+  std::unique_ptr<ports::object_upload> upload(std::string key, std::string content_type,
+                                               std::optional<std::uint64_t> length) override;
   ports::async<result<ports::object_body>> open(std::string key,
                                                 std::optional<kemas::byte_range> range) override;
 

@@ -59,7 +59,8 @@ object_upload::object_upload(s3_service& storage, std::string object_key, std::s
       key_(std::move(object_key)),
       content_type_(std::move(content_type)),
       inline_max_(settings.inline_max),
-      part_size_(settings.part_size) {}
+      part_size_(settings.part_size),
+      parts_in_flight_(std::max<std::size_t>(1, settings.parts_in_flight)) {}
 
 object_upload::~object_upload() = default;
 
@@ -88,10 +89,12 @@ asio::awaitable<result<void>> object_upload::write(std::string_view bytes) {
   co_return result<void>{};
 }
 
-// Starts sending the buffer as the next part, after the previous part has arrived.
+// Starts sending the buffer as the next part, once fewer than parts_in_flight are on their way.
 asio::awaitable<result<void>> object_upload::send_part() {
-  if (auto previous = co_await wait_for_part(); !previous)
-    co_return previous;
+  while (in_flight_.size() >= parts_in_flight_) {
+    if (auto oldest = co_await wait_for_part(); !oldest)
+      co_return oldest;
+  }
   if (!multipart_id_) {
     auto job = [this](s3_client& client) {
       return client.create_multipart_upload(key_, content_type_);
@@ -103,20 +106,21 @@ asio::awaitable<result<void>> object_upload::send_part() {
   }
   const auto ex = co_await asio::this_coro::executor;
   auto part = std::make_shared<detail::part_in_flight>(ex);
-  part->number = static_cast<int>(parts_.size()) + 1;
+  part->number = static_cast<int>(parts_.size() + in_flight_.size()) + 1;
   std::string bytes;
   bytes.swap(buffer_);
   buffer_.reserve(part_size_);
   auto transfer = transfer_part(part, storage_, key_, *multipart_id_, std::move(bytes));
   asio::co_spawn(ex, std::move(transfer), asio::detached);
-  in_flight_ = std::move(part);
+  in_flight_.push_back(std::move(part));
   co_return result<void>{};
 }
 
 asio::awaitable<result<void>> object_upload::wait_for_part() {
-  if (!in_flight_)
+  if (in_flight_.empty())
     co_return result<void>{};
-  auto part = std::move(in_flight_);
+  auto part = std::move(in_flight_.front());
+  in_flight_.pop_front();
   while (!part->done) {
     boost::system::error_code ignored;
     co_await part->signal.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -151,8 +155,10 @@ asio::awaitable<result<ports::stored_body>> object_upload::finish() {
     if (auto sent = co_await send_part(); !sent)
       co_return sent.error();
   }
-  if (auto last = co_await wait_for_part(); !last)
-    co_return last.error();
+  while (!in_flight_.empty()) {
+    if (auto sent = co_await wait_for_part(); !sent)
+      co_return sent.error();
+  }
   auto job = [this](s3_client& client) {
     return client.complete_multipart_upload(key_, *multipart_id_, parts_);
   };
@@ -164,10 +170,11 @@ asio::awaitable<result<ports::stored_body>> object_upload::finish() {
 }
 
 asio::awaitable<void> object_upload::abandon() {
-  try {
-    if (in_flight_)
+  while (!in_flight_.empty()) {
+    try {
       co_await wait_for_part();  // its outcome no longer matters
-  } catch (const std::exception&) {
+    } catch (const std::exception&) {
+    }
   }
   if (multipart_id_ && !object_stored_) {
     auto job = [this](s3_client& client) {

@@ -169,7 +169,14 @@ std::size_t on_read(char* buffer, std::size_t size, std::size_t count, void* use
       static_cast<std::size_t>(std::min<std::uint64_t>(size * count, remaining));
   std::size_t got = 0;
   try {
-    got = ex.req.reader(buffer, want);
+    if (ex.req.paced_reader) {
+      const read_verdict verdict = ex.req.paced_reader(buffer, want);
+      if (verdict.pause)
+        return CURL_READFUNC_PAUSE;  // asked again after curl_easy_pause(CONT)
+      got = verdict.bytes;
+    } else {
+      got = ex.req.reader(buffer, want);
+    }
   } catch (...) {
     ex.res.callback_error = std::current_exception();
     return CURL_READFUNC_ABORT;

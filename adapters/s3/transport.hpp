@@ -47,6 +47,16 @@ using body_sink = std::function<bool(std::string_view chunk)>;
 enum class write_verdict { taken, pause, stop };
 using pausable_sink = std::function<write_verdict(std::string_view chunk)>;
 
+// A reader that may also say "not yet" (the body has not arrived from its client): the
+// transfer pauses and asks again once resumed (transfer_engine::resume). `bytes` is the count
+// written into the buffer when not paused; 0 then means the body ended early. Only for
+// transfers driven by transfer_engine.
+struct read_verdict {
+  std::size_t bytes = 0;
+  bool pause = false;
+};
+using pausable_reader = std::function<read_verdict(char* buffer, std::size_t max)>;
+
 struct request {
   std::string method = "GET";              // GET HEAD PUT POST DELETE
   std::string path_and_query;              // canonical: "/bucket/key?a=1&b=" (see canonical.hpp)
@@ -54,6 +64,7 @@ struct request {
   std::string payload_sha256;              // hex, or UNSIGNED-PAYLOAD; sent as x-amz-content-sha256
   std::optional<std::uint64_t> body_size;  // set: a body of exactly this many bytes is sent
   body_reader reader;                      // pulls the body (required when body_size > 0)
+  pausable_reader paced_reader;            // instead of reader, on transfer_engine
   // Restarts the body from its first byte, for when curl must resend the request; unset
   // or returning false: the body cannot be replayed once reading began.
   std::function<bool()> rewind;

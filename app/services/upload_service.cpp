@@ -105,7 +105,8 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
     http::body_source& body, std::optional<std::uint64_t>& stored_bytes) {
   const uuid file_id = support::random_uuid();
   const std::unique_ptr<ports::object_upload> upload =
-      objects_.upload(model::object_key_for(who.user_id, file_id), admission.content_type);
+      objects_.upload(model::object_key_for(who.user_id, file_id), admission.content_type,
+                      request.declared_size);
   ports::object_upload& sink = *upload;
   std::optional<error> failed;
   for (;;) {

@@ -52,7 +52,10 @@ class object_streams {
  public:
   virtual ~object_streams() = default;
 
-  virtual std::unique_ptr<object_upload> upload(std::string key, std::string content_type) = 0;
+  // `length`: the body's exact size when the client declared it (Content-Length), which lets
+  // the store take it in one streamed request; nullopt for a body of unknown length.
+  virtual std::unique_ptr<object_upload> upload(std::string key, std::string content_type,
+                                                std::optional<std::uint64_t> length) = 0;
 
   // Starts reading the object at `key` (all of it, or `range`) and returns once the store
   // answered. backend_unavailable when it cannot deliver (missing, down).

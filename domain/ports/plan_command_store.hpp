@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,12 @@ struct expiry_commit {
   std::int64_t quota_bytes = 0;  // of the free plan, after a downgrade
 };
 
+// One member of a group of `expire` commands applied together.
+struct expiry_member {
+  const commands::envelope* envelope = nullptr;
+  const commands::expire* expire = nullptr;
+};
+
 // One account the sweep found due, with its keyset position.
 struct due_account {
   uuid user_id;
@@ -118,6 +125,11 @@ class plan_command_store {
   // the caller re-delays the same command.
   virtual expiry_commit apply_expiry(const commands::envelope& envelope,
                                      const commands::expire& expire) = 0;
+  // apply_expiry for a group in ONE transaction (group commit): member i gets the outcome
+  // apply_expiry would have given it alone (result i). Every member names another account
+  // (the caller applies a repeated account alone). Throws as apply_expiry does; then nothing
+  // of the group is written and the caller may apply the members one by one.
+  virtual std::vector<expiry_commit> apply_expiries(std::span<const expiry_member> group) = 0;
 
   virtual sweep_start start_sweep(const std::string& command_id) = 0;
   // Up to `limit` accounts with plan_expires_at <= cutoff, in (plan_expires_at, id) order,

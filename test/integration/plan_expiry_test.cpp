@@ -23,7 +23,11 @@
 #include <boost/json.hpp>
 #include <soci/soci.h>
 
+#include <map>
 #include <set>
+#include <span>
+
+#include "adapters/support/random.hpp"
 
 using namespace kemas;
 using namespace std::chrono_literals;
@@ -257,4 +261,72 @@ TEST_CASE("deleting files until usage fits unlocks the locked files oldest first
   CHECK(events[0].at("data").at("unlocked").to_number<long long>() == 1);
   CHECK(events[1].at("data").at("unlocked").to_number<long long>() == 1);
   CHECK(test::event_schema_problems(events[1]) == "");
+}
+
+TEST_CASE("a group of expires commits together with the outcome each would have alone") {
+  expiry_env env;
+  // Due and over the free quota (files lock), due and within it (a stale lock is lifted),
+  // renewed, already free, not due yet, one whose command ran before, one for a gone account,
+  // a repeated account, and a malformed payload.
+  const std::string over = env.db.make_user("premium", "now() - interval '1 second'");
+  env.db.add_file(over, "old.bin", 800, 30);
+  const auto over_newest = env.db.add_file(over, "new.bin", 800, 10);
+  const std::string fits = env.db.make_user("premium", "now() - interval '2 seconds'");
+  const auto stale_lock = env.db.add_file(fits, "kept.bin", 300, 10, "locked");
+  const std::string renewed = env.db.make_user("premium", "now() + interval '1 hour'");
+  const std::string free_user = env.db.make_user("free");
+  const std::string early = env.db.make_user("premium", "now() + interval '1 hour'");
+  const std::string done_before = env.db.make_user("premium", "now() - interval '1 second'");
+
+  std::vector<commands::envelope> group;
+  group.push_back(env.expire_of(over));
+  group.push_back(env.expire_of(fits));
+  group.push_back(worker::make_expire_command(test::uuid_of(renewed), test::now_ms() - 2s, "r1"));
+  group.push_back(worker::make_expire_command(test::uuid_of(free_user), test::now_ms() - 2s, "r2"));
+  group.push_back(env.expire_of(early));  // due in an hour: re-delayed, not in the transaction
+  const auto earlier = env.expire_of(done_before);
+  REQUIRE(env.expire(earlier).what == outcome::done);
+  group.push_back(earlier);
+  group.push_back(worker::make_expire_command(kemas::support::random_uuid(), test::now_ms() - 2s, "r3"));
+  group.push_back(worker::make_expire_command(test::uuid_of(over), test::now_ms() - 1s, "r4"));
+  auto malformed = group.front();
+  malformed.id = worker::derived_command_id("malformed");
+  malformed.payload = boost::json::object{{"user_id", "nope"}};
+  group.push_back(malformed);
+
+  worker::expire_handler handler(env.ports, 64);
+  const long long before = env.db.count(
+      "SELECT count(*) FROM outbox WHERE event->>'type' = :t", "plan.expired");
+  const auto results = handler.handle_group(group);
+  REQUIRE(results.size() == group.size());
+  for (std::size_t i = 0; i + 1 < results.size(); ++i)
+    CHECK_MESSAGE(results[i].what == outcome::done, i << ": " << results[i].reason);
+  CHECK(results.back().what == outcome::reject);
+
+  CHECK(env.db.account_of(over).plan == "free");
+  CHECK(env.db.file_states(over).at(over_newest) == "locked");
+  CHECK(env.db.account_of(fits).plan == "free");
+  CHECK(env.db.file_states(fits).at(stale_lock) == "active");
+  CHECK(env.db.account_of(renewed).plan == "premium");
+  CHECK(env.db.account_of(early).plan == "premium");
+  CHECK(env.scheduler->taken().size() == 1);  // the early one, re-delayed
+  // One plan.expired per downgraded account (over, fits; done_before's was written before).
+  const auto events = env.db.events_of_type("plan.expired");
+  CHECK(static_cast<long long>(events.size()) - before == 2);
+  std::map<std::string, boost::json::object> by_user;
+  for (const auto& e : events)
+    by_user[std::string(e.at("subject").at("id").as_string())] = e.at("data").as_object();
+  CHECK(test::event_schema_problems(events.back()) == "");
+  CHECK(by_user.at(over).at("locked").to_number<long long>() == 1);
+  CHECK(by_user.at(fits).at("unlocked").to_number<long long>() == 1);
+  CHECK(by_user.at(fits).at("used_bytes").to_number<long long>() == 300);
+  // Every decided command is recorded, so a redelivery does nothing.
+  for (std::size_t i : {0u, 1u, 2u, 3u})
+    CHECK(env.db.count("SELECT count(*) FROM processed_commands WHERE command_id = CAST(:c AS uuid)",
+                       group[i].id) == 1);
+  const auto again = handler.handle_group(std::span(group).first(4));
+  for (const auto& r : again)
+    CHECK(r.what == outcome::done);
+  CHECK(env.db.events_of_type("plan.expired").size() == events.size());
+  CHECK(env.metric("downgraded") == "3");
 }

@@ -330,7 +330,8 @@ void memory_billing_store::add_order(const uuid& user, model::order order) {
 
 // --- objects -------------------------------------------------------------------------------
 
-std::unique_ptr<ports::object_upload> memory_object_streams::upload(std::string key, std::string) {
+std::unique_ptr<ports::object_upload> memory_object_streams::upload(std::string key, std::string,
+                                                                   std::optional<std::uint64_t>) {
   return std::make_unique<memory_upload>(*this, std::move(key), inline_max_);
 }
 

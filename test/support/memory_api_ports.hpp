@@ -119,7 +119,8 @@ class memory_object_streams final : public ports::object_streams {
  public:
   explicit memory_object_streams(std::size_t inline_max) : inline_max_(inline_max) {}
 
-  std::unique_ptr<ports::object_upload> upload(std::string key, std::string content_type) override;
+  std::unique_ptr<ports::object_upload> upload(std::string key, std::string content_type,
+                                               std::optional<std::uint64_t> length) override;
   ports::async<result<ports::object_body>> open(std::string key,
                                                 std::optional<byte_range> range) override;
 

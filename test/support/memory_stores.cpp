@@ -223,6 +223,19 @@ ports::upgrade_commit memory_plan_commands::fail_order(const commands::envelope&
   return out;
 }
 
+std::vector<ports::expiry_commit> memory_plan_commands::apply_expiries(
+    std::span<const ports::expiry_member> group) {
+  {
+    std::lock_guard lock(mutex_);
+    enter();  // a scripted fault fails the whole group before anything is applied
+    ++groups_applied;
+  }
+  std::vector<ports::expiry_commit> out;
+  for (const auto& member : group)
+    out.push_back(apply_expiry(*member.envelope, *member.expire));
+  return out;
+}
+
 ports::expiry_commit memory_plan_commands::apply_expiry(const commands::envelope& envelope,
                                                         const commands::expire& expire) {
   using kind = ports::expiry_commit::kind;

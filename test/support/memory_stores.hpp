@@ -126,6 +126,10 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
   ports::upgrade_commit fail_order(const commands::envelope& envelope,
                                    const commands::upgrade& upgrade, const ports::plan_terms& plan,
                                    const std::string& reason) override;
+  // Member by member (the database's version is set-based; the outcome is the same).
+  std::vector<ports::expiry_commit> apply_expiries(
+      std::span<const ports::expiry_member> group) override;
+  std::size_t groups_applied = 0;  // apply_expiries calls
   ports::expiry_commit apply_expiry(const commands::envelope& envelope,
                                     const commands::expire& expire) override;
   ports::sweep_start start_sweep(const std::string& command_id) override;

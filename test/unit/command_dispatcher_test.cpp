@@ -269,3 +269,66 @@ TEST_CASE("command_dispatcher: malformed commands and exhausted retries are coun
   CHECK(text.find(R"(kemas_commands_processed_total{outcome="rejected",type="upload"} 1)") !=
         std::string::npos);
 }
+
+namespace {
+
+// Takes groups of up to `limit` and scripts each member's result by its position.
+struct grouping_handler final : worker::command_handler {
+  std::size_t limit = 8;
+  std::vector<std::size_t> group_sizes;
+  std::size_t group_limit() const noexcept override { return limit; }
+  handler_result handle(const commands::envelope&) override { return handler_result::done(); }
+  std::vector<handler_result> handle_group(std::span<const commands::envelope> commands) override {
+    group_sizes.push_back(commands.size());
+    std::vector<handler_result> out;
+    for (const auto& command : commands)
+      out.push_back(command.request_id == "poisoned" ? handler_result::retry("bad member")
+                                                     : handler_result::done());
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("command_dispatcher: commands waiting together form groups and settle one by one") {
+  worker::handler_registry registry;
+  auto handler = std::make_shared<grouping_handler>();
+  handler->limit = 4;
+  registry.add(commands::command_type::upload, handler);
+  metrics::registry prometheus{"test"};
+  worker::worker_metrics counters{prometheus};
+  std::vector<std::function<void()>> posted;
+  int republished = 0;
+  worker::command_dispatcher dispatcher(
+      registry, [&posted](std::function<void()> task) { posted.push_back(std::move(task)); },
+      [&republished](amqp::outgoing_message, std::function<void(amqp::publish_result)> done) {
+        ++republished;
+        done(amqp::publish_result{});
+      },
+      retry_policy{3, 10min, 5}, &counters);
+
+  // Ten deliveries arrive while no handler thread is free: the first task to run takes four,
+  // the next four, the next two; the remaining tasks find nothing left.
+  for (int i = 0; i < 10; ++i) {
+    auto message = delivery_of(commands::command_type::upload);
+    if (i == 5) {
+      commands::envelope e = commands::decode_envelope(message.body).value();
+      e.request_id = "poisoned";
+      message.body = commands::encode_envelope(e);
+    }
+    dispatcher.on_delivery(std::move(message), {});
+  }
+  CHECK(dispatcher.running() == 10);
+  for (auto& task : posted)
+    task();
+  CHECK(handler->group_sizes == std::vector<std::size_t>{4, 4, 2});
+  CHECK(dispatcher.running() == 0);
+  CHECK(republished == 1);  // only the poisoned member goes through a delay queue
+
+  const std::string text = prometheus.render();
+  CHECK(text.find(R"(kemas_commands_processed_total{outcome="done",type="upload"} 9)") !=
+        std::string::npos);
+  CHECK(text.find(R"(kemas_commands_processed_total{outcome="retry",type="upload"} 1)") !=
+        std::string::npos);
+  CHECK(text.find(R"(kemas_command_group_size_count{type="upload"} 3)") != std::string::npos);
+}

@@ -52,7 +52,7 @@ struct files_env {
   test::memory_object_streams objects{16};  // bodies up to 16 bytes ride inline
   test::memory_command_bus bus;
   app::command_sender commands{bus};
-  config::upload_settings settings{16, 8 * 1024 * 1024, 2s};
+  config::upload_settings settings{.inline_max = 16, .part_size = 8 * 1024 * 1024, .wait = 2s};
   test::memory_settle_signals signals;
   app::upload_service upload_service{uploads,  files,    objects,  commands,
                                      signals,  settings, transfers};

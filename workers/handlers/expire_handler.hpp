@@ -19,6 +19,13 @@
 // Results: done; retry on transient PostgreSQL faults or a failed re-delay; reject
 // (dead-letter) for a malformed payload.
 //
+// Group commit (worker.group_size > 1): the dispatcher hands over the expire commands that
+// wait together, and those that are due and name different accounts go to the store in ONE
+// transaction (plan_command_store::apply_expiries: set-based statements over the group, one
+// plan.expired per downgraded account, each command recorded). The rest — not due yet, a
+// repeated account, a payload the codec refuses — go the single path. When the group's
+// transaction fails, every member is applied alone, so one poisoned member fails only itself.
+//
 // Threading: apply() blocks; it runs on worker handler threads, concurrently.
 
 #include "workers/handlers/handler.hpp"
@@ -28,15 +35,23 @@ namespace kemas::worker {
 
 class expire_handler final : public typed_handler<commands::expire> {
  public:
-  explicit expire_handler(plan_ports ports) : ports_(std::move(ports)) {}
+  expire_handler(plan_ports ports, std::size_t group_limit = 1)
+      : ports_(std::move(ports)), group_limit_(group_limit == 0 ? 1 : group_limit) {}
+
+  std::size_t group_limit() const noexcept override { return group_limit_; }
+  std::vector<handler_result> handle_group(std::span<const commands::envelope> commands) override;
 
  private:
   handler_result apply(const commands::envelope& command, const commands::expire& expire) override;
+  // What a committed (or skipped) expiry means for the message, logged and counted.
+  handler_result conclude(const commands::envelope& command, const commands::expire& expire,
+                          const ports::expiry_commit& commit, timestamp now);
   handler_result redelay(const commands::envelope& command, timestamp due_at,
                          timestamp now) const;
   void count(std::string_view outcome) const;
 
   plan_ports ports_;
+  std::size_t group_limit_;
 };
 
 }  // namespace kemas::worker

@@ -14,7 +14,10 @@
 
 #include "domain/commands/envelope.hpp"
 
+#include <cstddef>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace kemas::worker {
 
@@ -34,6 +37,21 @@ class command_handler {
   // Called concurrently from several handler threads: implementations keep no unguarded
   // mutable state.
   virtual handler_result handle(const commands::envelope& command) = 0;
+
+  // Group commit: how many commands of this type one handle_group() call may take (1: the
+  // handler works one command at a time). The dispatcher groups deliveries that are waiting
+  // anyway; it never holds one back to fill a group.
+  virtual std::size_t group_limit() const noexcept { return 1; }
+  // Handles several commands at once (typically in one transaction); result i is command
+  // i's, settled as handle()'s would be. A handler must keep each command's idempotency and
+  // isolate a member that fails (retry it alone) rather than fail the group for it.
+  virtual std::vector<handler_result> handle_group(std::span<const commands::envelope> commands) {
+    std::vector<handler_result> out;
+    out.reserve(commands.size());
+    for (const auto& command : commands)
+      out.push_back(handle(command));
+    return out;
+  }
 };
 
 // A handler of one command type: the envelope's payload is decoded by the type's codec

@@ -36,16 +36,6 @@ constexpr const char* unlock_files_sql =
 constexpr const char* quota_in_force_sql =
     "SELECT quota_bytes FROM user_limits WHERE user_id = CAST(:owner_id AS uuid)";
 
-// "{id,id}": a uuid[] literal (uuid text has no characters that need quoting).
-std::string uuid_array(const std::vector<uuid>& ids) {
-  std::string text = "{";
-  for (const uuid& id : ids) {
-    if (text.size() > 1)
-      text += ',';
-    text += id.to_string();
-  }
-  return text + "}";
-}
 
 std::size_t update_states(soci::session& sql, const char* statement, const std::string& owner,
                           const std::vector<uuid>& ids) {
@@ -58,6 +48,17 @@ std::size_t update_states(soci::session& sql, const char* statement, const std::
 }
 
 }  // namespace
+
+// uuid text has no characters that need quoting.
+std::string uuid_array(const std::vector<uuid>& ids) {
+  std::string text = "{";
+  for (const uuid& id : ids) {
+    if (text.size() > 1)
+      text += ',';
+    text += id.to_string();
+  }
+  return text + "}";
+}
 
 void signal_settled(soci::session& sql, const std::string& id) {
   sql << signal_settled_sql, soci::use(id, "id");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "adapters/postgres/outbox.hpp"
 #include "domain/commands/envelope.hpp"
@@ -23,6 +24,9 @@ namespace kemas::postgres::command_tx {
 // transaction settled it: pg_notify on KEMAS_SETTLE_CHANNEL, delivered only at the commit
 // (adapters/postgres/settle_listener.hpp hears it).
 void signal_settled(soci::session& sql, const std::string& id);
+
+// "{id,id}": a uuid[] literal for CAST(:ids AS uuid[]).
+std::string uuid_array(const std::vector<uuid>& ids);
 
 // True when processed_commands holds `command_id`.
 bool processed(soci::session& sql, const std::string& command_id);

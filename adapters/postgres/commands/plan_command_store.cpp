@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "adapters/postgres/commands/command_tx.hpp"
+#include "adapters/postgres/commands/expiry_group.hpp"
 #include "adapters/postgres/repositories/query.hpp"
 
 namespace kemas::postgres {
@@ -341,6 +342,11 @@ ports::expiry_commit plan_command_store::apply_expiry(const commands::envelope& 
                                                       const commands::expire& expire) {
   return run_transaction(*pool_,
                          [&](soci::session& sql) { return expire_account(sql, envelope, expire); });
+}
+
+std::vector<ports::expiry_commit> plan_command_store::apply_expiries(
+    std::span<const ports::expiry_member> group) {
+  return run_transaction(*pool_, [&](soci::session& sql) { return expire_group(sql, group); });
 }
 
 ports::sweep_start plan_command_store::start_sweep(const std::string& command_id) {

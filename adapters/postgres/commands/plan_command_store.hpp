@@ -26,6 +26,8 @@ class plan_command_store final : public ports::plan_command_store {
                                    const std::string& reason) override;
   ports::expiry_commit apply_expiry(const commands::envelope& envelope,
                                     const commands::expire& expire) override;
+  std::vector<ports::expiry_commit> apply_expiries(
+      std::span<const ports::expiry_member> group) override;
   ports::sweep_start start_sweep(const std::string& command_id) override;
   std::vector<ports::due_account> due_accounts(std::int64_t cutoff_us,
                                                const std::optional<ports::due_account>& after,
