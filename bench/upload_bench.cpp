@@ -189,12 +189,17 @@ std::string large_section(bench_run& b, std::uint64_t size_mib) {
               (f.parts + f.complete) / f.api);
   const double growth_mib =
       (static_cast<double>(f.hwm_after) - static_cast<double>(f.rss_before)) / 1024;
+  // The buffer that bounds the api's memory depends on the path the body took.
+  const bool streamed_put = size <= b.settings.upload.single_put_max;
+  const std::size_t bound = streamed_put ? b.settings.upload.put_buffer : part_size;
   std::printf(
       "   api memory: VmRSS before %.1f MiB (VmHWM %.1f), VmHWM after %.1f MiB, highest "
       "VmRSS sampled %.1f MiB\n"
-      "   peak RSS growth %.1f MiB = %.2f x upload.part_size\n\n",
+      "   peak RSS growth %.1f MiB = %.2f x upload.%s (the body went as %s)\n\n",
       f.rss_before / 1024.0, f.hwm_before / 1024.0, f.hwm_after / 1024.0,
-      f.rss_peak_sampled / 1024.0, growth_mib, growth_mib * mib / static_cast<double>(part_size));
+      f.rss_peak_sampled / 1024.0, growth_mib, growth_mib * mib / static_cast<double>(bound),
+      streamed_put ? "put_buffer" : "part_size",
+      streamed_put ? "one streamed PUT" : "a multipart upload");
   char line[240];
   std::snprintf(line, sizeof line,
                 "%llu MiB: api %.1f MB/s vs S3 PUT %.1f MB/s = %.2fx, api RSS +%.1f MiB",
@@ -271,9 +276,12 @@ int run(const options& o) {
   const auto& s = b.settings;
   std::printf(
       "kemas-api + kemas-worker --role commands as child processes; database %s, vhost "
-      "%s\nupload.part_size %zu KiB, inline_max %zu KiB, wait %lld ms; s3.threads %u; "
+      "%s\nupload.single_put_max %llu MiB, put_buffer %zu KiB, part_size %zu KiB, "
+      "parts_in_flight %u, inline_max %zu KiB, wait %lld ms; s3.threads %u; "
       "worker.handler_threads %u; http.io_threads %u\n\n",
-      stack.database().c_str(), stack.vhost().c_str(), s.upload.part_size / 1024,
+      stack.database().c_str(), stack.vhost().c_str(),
+      static_cast<unsigned long long>(s.upload.single_put_max / mib), s.upload.put_buffer / 1024,
+      s.upload.part_size / 1024, s.upload.parts_in_flight,
       s.upload.inline_max / 1024, static_cast<long long>(s.upload.wait.count()), s.s3.threads,
       s.worker.handler_threads, s.http.io_threads);
 
