@@ -61,7 +61,7 @@ ports::order_page read_orders(soci::session& sql, const std::string& user, unsig
   st.exchange(soci::use(row_limit, "row_limit"));
   st.exchange(soci::into(row));
   st.alloc();
-  st.prepare(after ? list_after_sql : list_first_sql);
+  st.prepare(after ? list_after_sql : list_first_sql, soci::details::st_one_time_query);
   st.define_and_bind();
   ports::order_page page;
   if (st.execute(true)) {

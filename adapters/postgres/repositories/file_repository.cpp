@@ -1,12 +1,14 @@
 #include "adapters/postgres/repositories/file_repository.hpp"
 
 #include "adapters/postgres/errors.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 #include <soci/soci.h>
 
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace kemas::postgres {
 namespace {
@@ -76,45 +78,75 @@ model::file file_from_row(const soci::row& row, std::size_t first = 0) {
           .created_us = rows::int64(row, first + 8)};
 }
 
-ports::file_list read_list(soci::session& sql, const ports::file_list_query& q) {
-  const bool by_name = q.sort == ports::file_sort::name_asc;
+// A list row's file, its columns from `first` on (the totals come before them).
+model::file file_from_list_row(const prepared_rows& rows, int row, int first) {
+  const auto id = [&](int column) {
+    const auto parsed = uuid::parse(rows.text(row, column));
+    if (!parsed)
+      throw std::runtime_error("files list: column " + std::to_string(column) + " is not a uuid");
+    return *parsed;
+  };
+  return {.id = id(first), .owner_id = id(first + 1), .name = rows.text(row, first + 2),
+          .content_type = rows.text(row, first + 3),
+          .size = static_cast<std::uint64_t>(rows.int64(row, first + 4)),
+          .sha256 = rows.text(row, first + 5), .object_key = rows.text(row, first + 6),
+          .state = parse_state(rows.text(row, first + 7)),
+          .created_us = rows.int64(row, first + 8)};
+}
+
+// The list's four shapes (by date or by name, first page or after a cursor), each prepared
+// once per connection. Their parameters, in order: prefix, [after_name | after_us, after_id],
+// row_limit, owner.
+prepared_statement list_statement(bool by_name, bool after) {
   std::string text = list_head_sql;
-  if (q.after)
+  if (after)
     text += by_name ? after_name_sql : after_created_sql;
   text += by_name ? order_name_sql : order_created_sql;
+  std::vector<std::string_view> parameters{":prefix"};
+  if (after) {
+    parameters.push_back(by_name ? ":after_name" : ":after_us");
+    parameters.push_back(":after_id");
+  }
+  parameters.push_back(":row_limit");
+  parameters.push_back(":owner");
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    const std::string placeholder = "$" + std::to_string(i + 1);
+    for (auto at = text.find(parameters[i]); at != std::string::npos;
+         at = text.find(parameters[i], at + placeholder.size()))
+      text.replace(at, parameters[i].size(), placeholder);
+  }
+  return {std::string("kemas_file_list_") + (by_name ? "name" : "created") +
+              (after ? "_after" : ""),
+          std::move(text)};
+}
 
-  const std::string owner = q.owner.to_string();
+ports::file_list read_list(soci::session& sql, const ports::file_list_query& q) {
+  const bool by_name = q.sort == ports::file_sort::name_asc;
+  const bool after = q.after.has_value();
+  static const prepared_statement statements[2][2] = {
+      {list_statement(false, false), list_statement(false, true)},
+      {list_statement(true, false), list_statement(true, true)}};
+
   // One row more than asked tells whether another page follows.
-  int row_limit = static_cast<int>(q.limit) + 1;
-  long long after_us = q.after ? q.after->created_us : 0;
-  std::string after_name = q.after ? q.after->name : std::string();
-  std::string after_id = q.after ? q.after->id.to_string() : std::string();
+  std::vector<std::optional<std::string>> parameters{q.prefix};
+  if (after) {
+    parameters.emplace_back(by_name ? q.after->name : std::to_string(q.after->created_us));
+    parameters.emplace_back(q.after->id.to_string());
+  }
+  parameters.emplace_back(std::to_string(q.limit + 1));
+  parameters.emplace_back(q.owner.to_string());
+  const prepared_rows rows = execute_prepared(sql, statements[by_name][after], parameters);
 
-  soci::statement st(sql);
-  soci::row row;
-  st.exchange(soci::use(q.prefix, "prefix"));
-  if (q.after && by_name)
-    st.exchange(soci::use(after_name, "after_name"));
-  if (q.after && !by_name)
-    st.exchange(soci::use(after_us, "after_us"));
-  if (q.after)
-    st.exchange(soci::use(after_id, "after_id"));
-  st.exchange(soci::use(row_limit, "row_limit"));
-  st.exchange(soci::use(owner, "owner"));
-  st.exchange(soci::into(row));
-  st.alloc();
-  st.prepare(text);
-  st.define_and_bind();
   ports::file_list out;
-  constexpr std::size_t first_file_column = 3;
-  if (st.execute(true)) {
-    out.total = rows::int64(row, 0);
-    out.used_bytes = rows::int64(row, 1);
-    out.quota_bytes = rows::int64(row, 2);
-    do {
-      if (row.get_indicator(first_file_column) != soci::i_null)
-        out.files.push_back(file_from_row(row, first_file_column));
-    } while (st.fetch());
+  constexpr int first_file_column = 3;
+  if (rows.size() > 0) {
+    out.total = rows.int64(0, 0);
+    out.used_bytes = rows.int64(0, 1);
+    out.quota_bytes = rows.int64(0, 2);
+  }
+  for (int row = 0; row < rows.size(); ++row) {
+    if (!rows.is_null(row, first_file_column))
+      out.files.push_back(file_from_list_row(rows, row, first_file_column));
   }
   if (out.files.size() > q.limit) {
     out.files.resize(q.limit);
