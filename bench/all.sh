@@ -25,17 +25,10 @@ mkdir -p "$logs"
 cmake --build "$build" --target kemas-api kemas-worker kemas-admin kemas_upload_bench \
   kemas_sweep_bench kemas_it_slow_readers_test > "$logs/all.build.log"
 
-started_services=0
-cleanup() { [[ $started_services == 1 ]] && "$root/scripts/services.sh" down > /dev/null 2>&1; true; }
-trap cleanup EXIT
-if ! "$root/scripts/services.sh" status > /dev/null 2>&1 || [[ ! -f $root/.run/env ]]; then
-  "$root/scripts/services.sh" up > /dev/null
-  started_services=1
-fi
-set -a
-# shellcheck disable=SC1091
-. "$root/.run/env"
-set +a
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+trap bench_services_down EXIT
+bench_services_up
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "kemas bench, all rows: $(nproc) cores, commit $(git -C "$root" rev-parse --short HEAD)," \

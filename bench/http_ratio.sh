@@ -27,23 +27,16 @@ command -v wrk > /dev/null && command -v nginx > /dev/null || {
 
 work=$(mktemp -d)
 pids=()
-started_services=0
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [[ $started_services == 1 ]] && "$root/scripts/services.sh" down > /dev/null 2>&1
+  bench_services_down
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-if ! "$root/scripts/services.sh" status > /dev/null 2>&1 || [[ ! -f $root/.run/env ]]; then
-  "$root/scripts/services.sh" up > /dev/null
-  started_services=1
-fi
-set -a
-# shellcheck disable=SC1091
-. "$root/.run/env"
-set +a
+bench_services_up
 export KEMAS_CONFIG="$root/conf/kemas.toml" KEMAS_LOG_FORMAT=json
 export KEMAS_LOG_LEVEL=${KEMAS_LOG_LEVEL:-info}
 export KEMAS_HTTP_HOST=127.0.0.1
@@ -51,22 +44,8 @@ admin="$root/build/app/admin/kemas-admin"
 [[ -x $admin ]] && "$admin" migrate > /dev/null 2>&1 || true
 
 nginx_port=58081
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { default_type application/json; return 200 '{"status":"ok"}'; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
+bench_start_nginx "$nginx_port" "$work"
+pids+=("$bench_nginx_pid")
 
 api_ports=()
 for i in "${!binaries[@]}"; do

@@ -26,9 +26,10 @@ command -v wrk > /dev/null && command -v nginx > /dev/null || {
   exit 2
 }
 
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 work=$(mktemp -d)
 pids=()
-started_services=0
 database=""
 base_url=""
 sql() { PGPASSWORD=$KEMAS_POSTGRES_PASSWORD psql -X -q -v ON_ERROR_STOP=1 -At "$1" -c "$2"; }
@@ -36,19 +37,11 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [[ -n $database ]] && sql "$base_url/kemas" "DROP DATABASE IF EXISTS $database" > /dev/null 2>&1
-  [[ $started_services == 1 ]] && "$root/scripts/services.sh" down > /dev/null 2>&1
+  bench_services_down
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-if ! "$root/scripts/services.sh" status > /dev/null 2>&1 || [[ ! -f $root/.run/env ]]; then
-  "$root/scripts/services.sh" up > /dev/null
-  started_services=1
-fi
-set -a
-# shellcheck disable=SC1091
-. "$root/.run/env"
-set +a
+bench_services_up
 base_url=${KEMAS_POSTGRES_URL%/*}
 database=kemas_bench_list_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 sql "$base_url/kemas" "CREATE DATABASE $database" > /dev/null
@@ -59,22 +52,8 @@ export KEMAS_RATELIMIT_GENERAL_LIMIT=1000000 KEMAS_RATELIMIT_AUTH_LIMIT=1000000
 "$admin" migrate > "$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 2; }
 
 nginx_port=58082
-cat > "$work/nginx.conf" <<NGINX
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / { default_type application/json; return 200 '{"status":"ok"}'; }
-  }
-}
-NGINX
-nginx -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
+bench_start_nginx "$nginx_port" "$work"
+pids+=("$bench_nginx_pid")
 "$api" 2> "$work/api.log" &
 pids+=($!)
 for port in "$nginx_port" "$KEMAS_HTTP_PORT"; do
