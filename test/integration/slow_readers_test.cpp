@@ -7,14 +7,17 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "adapters/crypto/tokens.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/upload_client.hpp"
 #include "test/support/upload_env.hpp"
 
@@ -44,6 +47,12 @@ class stalled_download {
   stalled_download(const stalled_download&) = delete;
   stalled_download& operator=(const stalled_download&) = delete;
 
+  // Whether the response has begun to arrive (bytes wait unread in the socket).
+  bool answered() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
+
   // Reads until the peer closes or `limit` passes; everything received.
   std::string read_all(std::chrono::milliseconds limit) {
     std::string got;
@@ -64,6 +73,16 @@ class stalled_download {
  private:
   int fd_ = -1;
 };
+
+// CPU time this process has used so far, all threads.
+std::chrono::microseconds process_cpu() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto total = [](const timeval& t) {
+    return std::chrono::seconds(t.tv_sec) + std::chrono::microseconds(t.tv_usec);
+  };
+  return total(usage.ru_utime) + total(usage.ru_stime);
+}
 
 }  // namespace
 
@@ -98,8 +117,19 @@ TEST_CASE("200 stalled downloads do not slow a normal download or readyz") {
   for (int i = 0; i < 200; ++i)
     stalled.push_back(std::make_unique<stalled_download>(env.api.port(), request));
   // Every stalled transfer starts and fills the buffers on its way (S3 pushes a few MiB into
-  // each socket before TCP flow control stops it): the burst is over after a few seconds.
-  std::this_thread::sleep_for(4s);
+  // each socket before TCP flow control stops it). The normal download is timed once that
+  // burst is over: every stalled client has the start of its answer, and the api (in this
+  // process) has then used under a tenth of a core for a whole second. A fixed sleep was
+  // too short on a loaded machine.
+  int quiet_samples = 0;
+  REQUIRE(eventually([&, previous = process_cpu()]() mutable {
+    const auto now = process_cpu();
+    const bool quiet = now - previous < 25ms;
+    previous = now;
+    const bool all_answered = std::ranges::all_of(stalled, [](const auto& s) { return s->answered(); });
+    quiet_samples = all_answered && quiet ? quiet_samples + 1 : 0;
+    return quiet_samples >= 4;
+  }, 60s, 250ms));
 
   const auto loaded = timed_download();
   MESSAGE("download of 8 MiB: idle " << std::chrono::duration<double, std::milli>(idle).count()
