@@ -4,6 +4,9 @@
 #include "adapters/log/logging.hpp"
 #include "workers/handlers/handler_steps.hpp"
 
+#include <chrono>
+#include <cstdint>
+
 namespace kemas::worker {
 namespace {
 
@@ -45,6 +48,13 @@ handler_result upload_handler::apply(const commands::envelope& envelope,
   const std::string upload_id = upload.upload_id.to_string();
   ports::file_command_store& store = *ports_.store;
 
+  // Where a handler's time goes, in its log line: the idempotency check, the object, the commit.
+  using clock = std::chrono::steady_clock;
+  const auto micros_since = [](clock::time_point from) {
+    return static_cast<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - from).count());
+  };
+  auto step_started = clock::now();
   bool processed = false;
   if (auto failed = guarded([&] { processed = store.processed(envelope.id); },
                             "upload: idempotency check"))
@@ -55,7 +65,11 @@ handler_result upload_handler::apply(const commands::envelope& envelope,
     return handler_result::done();
   }
 
+  const std::int64_t check_us = micros_since(step_started);
+  step_started = clock::now();
   body_check body = place_body(*ports_.objects, upload);
+  const std::int64_t object_us = micros_since(step_started);
+  step_started = clock::now();
   if (body.failure)
     return *body.failure;
 
@@ -71,7 +85,10 @@ handler_result upload_handler::apply(const commands::envelope& envelope,
                                        {"command_id", envelope.id},
                                        {"upload_id", upload_id},
                                        {"file_id", upload.file_id.to_string()},
-                                       {"size", upload.size}});
+                                       {"size", upload.size},
+                                       {"check_us", check_us},
+                                       {"object_us", object_us},
+                                       {"commit_us", micros_since(step_started)}});
         return handler_result::done();
       case ports::upload_commit::kind::no_upload:
         return handler_result::reject("upload " + upload_id +
