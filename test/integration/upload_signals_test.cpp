@@ -16,6 +16,9 @@
 #include <vector>
 
 #include "adapters/postgres/pool.hpp"
+#include "app/composition/api_application.hpp"
+#include "app/composition/api_backends.hpp"
+#include "domain/ports/settle_signals.hpp"
 #include "test/support/api_fixture.hpp"
 #include "test/support/child_process.hpp"
 #include "test/support/eventually.hpp"
@@ -130,9 +133,10 @@ TEST_CASE("a listener whose connection is cut: requests poll meanwhile and it co
           soci::into(listening);
     });
     probe.stop();
-    return listening == 1;
+    // The new connection has LISTENed; live() turns true right after (it was set false when
+    // the cut was noticed, before reconnecting, so it cannot be the old connection's).
+    return listening == 1 && api.application().backends().settle_signals().live();
   }, 10s));
-  std::this_thread::sleep_for(100ms);  // LISTEN answered: the listener marks itself live next
   const long long reads = meter.statements_like(upload_read);
   CHECK(upload("after.txt").status == 201);
   CHECK(meter.statements_like(upload_read) - reads == 1);
