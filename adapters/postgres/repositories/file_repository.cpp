@@ -24,24 +24,25 @@ namespace {
 // and delete transactions) joined with one page of files walked along an index
 // (files_owner_created_idx or files_owner_name_c_idx) from the cursor on. One statement is one
 // snapshot, so the page and the totals agree without a transaction. An owner without files
-// yields one row whose file columns are NULL.
+// yields one row whose file columns are NULL. Parameters: $1 owner, $2 name prefix, $3 rows,
+// and after a cursor $4 (its created_at in µs, or its name) and $5 (its id).
 constexpr const char* list_head_sql =
     "SELECT l.file_count, l.used_bytes, l.quota_bytes, " KEMAS_FILE_COLUMNS
     " FROM user_limits l LEFT JOIN LATERAL (SELECT x.* FROM files x "
-    "WHERE x.owner_id = l.user_id AND x.state <> 'deleted' AND starts_with(x.name, :prefix) ";
+    "WHERE x.owner_id = l.user_id AND x.state <> 'deleted' AND starts_with(x.name, $2) ";
 // Keyset conditions: strictly after the previous page's last row in the listing order.
 constexpr const char* after_created_sql =
-    "AND (x.created_at, x.id) < (timestamptz 'epoch' + CAST(:after_us AS bigint) * "
-    "interval '1 microsecond', CAST(:after_id AS uuid)) ";
+    "AND (x.created_at, x.id) < (timestamptz 'epoch' + CAST($4 AS bigint) * "
+    "interval '1 microsecond', CAST($5 AS uuid)) ";
 constexpr const char* after_name_sql =
-    "AND (x.name COLLATE \"C\", x.id) > (CAST(:after_name AS text) COLLATE \"C\", "
-    "CAST(:after_id AS uuid)) ";
+    "AND (x.name COLLATE \"C\", x.id) > (CAST($4 AS text) COLLATE \"C\", "
+    "CAST($5 AS uuid)) ";
 constexpr const char* order_created_sql =
-    "ORDER BY x.created_at DESC, x.id DESC LIMIT :row_limit) f ON true "
-    "WHERE l.user_id = CAST(:owner AS uuid) ORDER BY f.created_at DESC, f.id DESC";
+    "ORDER BY x.created_at DESC, x.id DESC LIMIT $3) f ON true "
+    "WHERE l.user_id = CAST($1 AS uuid) ORDER BY f.created_at DESC, f.id DESC";
 constexpr const char* order_name_sql =
-    "ORDER BY x.name COLLATE \"C\", x.id LIMIT :row_limit) f ON true "
-    "WHERE l.user_id = CAST(:owner AS uuid) ORDER BY f.name COLLATE \"C\", f.id";
+    "ORDER BY x.name COLLATE \"C\", x.id LIMIT $3) f ON true "
+    "WHERE l.user_id = CAST($1 AS uuid) ORDER BY f.name COLLATE \"C\", f.id";
 
 
 // Real-time enforcement of an expired plan (0002_plans_billing.sql, view user_limits).
@@ -95,26 +96,12 @@ model::file file_from_list_row(const prepared_rows& rows, int row, int first) {
 }
 
 // The list's four shapes (by date or by name, first page or after a cursor), each prepared
-// once per connection. Their parameters, in order: prefix, [after_name | after_us, after_id],
-// row_limit, owner.
+// once per connection.
 prepared_statement list_statement(bool by_name, bool after) {
   std::string text = list_head_sql;
   if (after)
     text += by_name ? after_name_sql : after_created_sql;
   text += by_name ? order_name_sql : order_created_sql;
-  std::vector<std::string_view> parameters{":prefix"};
-  if (after) {
-    parameters.push_back(by_name ? ":after_name" : ":after_us");
-    parameters.push_back(":after_id");
-  }
-  parameters.push_back(":row_limit");
-  parameters.push_back(":owner");
-  for (std::size_t i = 0; i < parameters.size(); ++i) {
-    const std::string placeholder = "$" + std::to_string(i + 1);
-    for (auto at = text.find(parameters[i]); at != std::string::npos;
-         at = text.find(parameters[i], at + placeholder.size()))
-      text.replace(at, parameters[i].size(), placeholder);
-  }
   return {std::string("kemas_file_list_") + (by_name ? "name" : "created") +
               (after ? "_after" : ""),
           std::move(text)};
@@ -128,13 +115,12 @@ ports::file_list read_list(soci::session& sql, const ports::file_list_query& q) 
       {list_statement(true, false), list_statement(true, true)}};
 
   // One row more than asked tells whether another page follows.
-  std::vector<std::optional<std::string>> parameters{q.prefix};
+  std::vector<std::optional<std::string>> parameters{q.owner.to_string(), q.prefix,
+                                                     std::to_string(q.limit + 1)};
   if (after) {
     parameters.emplace_back(by_name ? q.after->name : std::to_string(q.after->created_us));
     parameters.emplace_back(q.after->id.to_string());
   }
-  parameters.emplace_back(std::to_string(q.limit + 1));
-  parameters.emplace_back(q.owner.to_string());
   const prepared_rows rows = execute_prepared(sql, statements[by_name][after], parameters);
 
   ports::file_list out;
