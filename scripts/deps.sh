@@ -15,6 +15,8 @@ packages=(
   libcli11-dev libtomlplusplus-dev uuid-dev
   # test tooling: the JSON Schema validator the command schemas are checked with
   python3-jsonschema
+  # the development mail sink (scripts/services.sh)
+  python3-aiosmtpd
   # servers run as plain processes by scripts/services.sh
   postgresql redis-server redis-tools rabbitmq-server
   # the S3 test server and script helpers

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # kemas development/test servers as plain processes on loopback (no Docker, no systemd):
-# PostgreSQL, Redis, RabbitMQ (+ management UI) and the S3 test server (s3rver).
+# PostgreSQL, Redis, RabbitMQ (+ management UI), the S3 test server (s3rver) and a mail
+# sink (an SMTP server that keeps every message in a maildir instead of delivering it).
 #
-#   scripts/services.sh up                 start all four, wait until each is ready
+#   scripts/services.sh up                 start all five, wait until each is ready
 #   scripts/services.sh down               stop exactly what `up` started
 #   scripts/services.sh status             what runs, and where
-#   scripts/services.sh start|stop NAME    one server: postgres | redis | rabbitmq | s3
+#   scripts/services.sh start|stop NAME    one server: postgres | redis | rabbitmq | s3 | mail
 #   scripts/services.sh env                print the environment for kemas (also in .run/env)
+#   scripts/services.sh mail [N]           show the last N (default 5) messages the sink kept
 #
 # Data lives under .run/ (ignored by git). Ports come from KEMAS_SVC_* variables; the
 # defaults avoid the standard ports so a system PostgreSQL/Redis/RabbitMQ can keep running.
@@ -23,6 +25,7 @@ mgmt_port=${KEMAS_SVC_AMQP_MANAGEMENT_PORT:-55673}
 dist_port=${KEMAS_SVC_AMQP_DIST_PORT:-55674}
 epmd_port=${KEMAS_SVC_EPMD_PORT:-54369}
 s3_port=${KEMAS_SVC_S3_PORT:-59000}
+smtp_port=${KEMAS_SVC_SMTP_PORT:-55025}
 s3_bucket=${KEMAS_SVC_S3_BUCKET:-kemas}
 
 # Development credentials for these throw-away servers only.
@@ -228,6 +231,47 @@ s3_stop() {
   log "s3 stopped"
 }
 
+# ---------------------------------------------------------------- mail sink (aiosmtpd)
+# Debian's python3-aiosmtpd; /usr/bin/python3 because a python3 earlier on PATH (pyenv) may
+# not see Debian's packages. Each message becomes one file in $mail_dir/maildir/new/.
+mail_dir="$run/mail"
+mail_ready() { /usr/bin/python3 -c "import smtplib,sys; s=smtplib.SMTP('127.0.0.1', $smtp_port, timeout=2); s.noop(); s.quit()"; }
+
+mail_start() {
+  if mail_ready 2>/dev/null; then log "mail sink already up on 127.0.0.1:$smtp_port"; return; fi
+  mkdir -p "$mail_dir/maildir/new" "$mail_dir/maildir/cur" "$mail_dir/maildir/tmp"
+  (
+    exec setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" \
+      -c aiosmtpd.handlers.Mailbox "$mail_dir/maildir" >"$mail_dir/smtp.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$mail_dir/server.pid"
+  wait_for mail 20 mail_ready || die "mail sink not ready, see $mail_dir/smtp.log"
+  log "mail sink up on smtp://127.0.0.1:$smtp_port, messages in $mail_dir/maildir/new/"
+}
+
+mail_stop() {
+  [[ -f $mail_dir/server.pid ]] || return 0
+  kill_pidfile "$mail_dir/server.pid" 5
+  log "mail sink stopped"
+}
+
+# mail_show N: the newest N messages, headers and the plain-text part, oldest first.
+mail_show() {
+  /usr/bin/python3 - "$mail_dir/maildir" "${1:-5}" <<'PY'
+import email, email.policy, mailbox, sys
+box = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+keyed = sorted(((m.get_date(), k) for k, m in box.iteritems()))[-int(sys.argv[2]):]
+for _, key in keyed:
+    msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
+    print("=" * 72)
+    for h in ("Date", "From", "To", "Subject"):
+        print(f"{h}: {msg[h]}")
+    body = msg.get_body(preferencelist=("plain",))
+    print()
+    print(body.get_content() if body else "(no text part)")
+PY
+}
+
 # ---------------------------------------------------------------- environment
 write_env() {
   mkdir -p "$run"
@@ -248,6 +292,7 @@ KEMAS_S3_ACCESS_KEY=$s3_key
 KEMAS_S3_SECRET_KEY=$s3_secret
 KEMAS_S3_BUCKET=$s3_bucket
 KEMAS_S3_REGION=us-east-1
+KEMAS_MAIL_SMTP_URL=smtp://127.0.0.1:$smtp_port
 ENV
 }
 
@@ -261,15 +306,16 @@ status() {
   status_line redis "127.0.0.1:$redis_port" redis_ready
   status_line rabbitmq "amqp://127.0.0.1:$amqp_port  ui http://127.0.0.1:$mgmt_port ($mq_user/$mq_pass)" mq_ready
   status_line s3 "http://127.0.0.1:$s3_port  bucket $s3_bucket" s3_ready
+  status_line mail "smtp://127.0.0.1:$smtp_port  messages in $mail_dir/maildir/new/" mail_ready
 }
 
-all_up() { pg_ready && redis_ready && mq_ready && s3_ready; }
+all_up() { pg_ready && redis_ready && mq_ready && s3_ready && mail_ready; }
 
 one() {
   local action=$1 name=${2:-}
   case $name in
-    postgres | redis | rabbitmq | s3) "${name}_${action}" ;;
-    *) die "unknown server '$name' (postgres | redis | rabbitmq | s3)" ;;
+    postgres | redis | rabbitmq | s3 | mail) "${name}_${action}" ;;
+    *) die "unknown server '$name' (postgres | redis | rabbitmq | s3 | mail)" ;;
   esac
 }
 
@@ -281,17 +327,20 @@ case ${1:-} in
     postgres_start
     redis_start
     s3_start
+    mail_start
     wait "$mq_job" || die "RabbitMQ failed to start"
     log "all up; environment in $run/env"
     ;;
   down)
-    s3_stop; redis_stop; postgres_stop; rabbitmq_stop ;;
+    mail_stop; s3_stop; redis_stop; postgres_stop; rabbitmq_stop ;;
   status)
     status; all_up ;;
   start | stop)
     write_env; one "$1" "${2:-}" ;;
   env)
     write_env; cat "$run/env" ;;
+  mail)
+    mail_show "${2:-5}" ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

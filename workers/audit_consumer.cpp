@@ -30,9 +30,9 @@ constexpr std::size_t max_event_bytes = 1024 * 1024;
 constexpr std::size_t max_action_chars = 100;  // audit_log.action CHECK
 
 // Keys whose values are credentials wherever they appear in an event's data.
-constexpr std::array<std::string_view, 8> secret_keys{
-    "token",       "password",     "password_hash", "secret",
-    "secret_hash", "access_token", "refresh_token", "api_key",
+constexpr std::array<std::string_view, 9> secret_keys{
+    "token",        "password",      "password_hash", "secret",       "secret_hash",
+    "access_token", "refresh_token", "api_key",       "token_sealed",
 };
 
 using verdict = std::variant<postgres::audit_record, std::string>;
@@ -179,10 +179,12 @@ verdict map_event(const json::object& event) {
 
 boost::json::object redact_event_data(std::string_view type, boost::json::object data) {
   // Named explicitly, although the generic rule covers it: this event exists to carry the
-  // reset token to the mailer, and it must not survive into the audit trail.
+  // reset token (sealed) to the mailer, and it must not survive into the audit trail.
   if (type == "auth.password_reset_requested") {
-    if (json::value* token = data.if_contains("token"))
-      *token = redacted_value;
+    for (std::string_view key : {"token", "token_sealed"}) {
+      if (json::value* token = data.if_contains(key))
+        *token = redacted_value;
+    }
   }
   json::value wrapped(std::move(data));
   redact_value(wrapped);

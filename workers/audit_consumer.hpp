@@ -10,9 +10,10 @@
 //   "via" of an operator's change) are merged into after (keys of data.after win), since
 //   audit_log has no column of its own for them. A field that is absent or null stays NULL;
 //   occurred_at absent: the time of storing; version absent: 1.
-// Redaction: secrets never reach audit_log. data.token of auth.password_reset_requested, and
-//   in every event any key named token, password, password_hash, secret, secret_hash,
-//   access_token, refresh_token or api_key (at any depth of data), is stored as "[redacted]".
+// Redaction: secrets never reach audit_log. data.token_sealed of auth.password_reset_requested,
+//   and in every event any key named token, token_sealed, password, password_hash, secret,
+//   secret_hash, access_token, refresh_token or api_key (at any depth of data), is stored as
+//   "[redacted]".
 // Malformed (dead-lettered with the reason, never stored): not JSON, not an object, over
 //   1 MiB, id not a UUID, type missing/empty/over 100 characters, version other than 1, or a
 //   present field of the wrong shape (occurred_at not RFC 3339, actor.user_id not a UUID,

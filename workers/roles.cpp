@@ -10,6 +10,7 @@
 #include "adapters/metrics/registry.hpp"
 #include "workers/audit_consumer.hpp"
 #include "workers/command_dispatcher.hpp"
+#include "workers/mailer.hpp"
 #include "workers/outbox_relay.hpp"
 #include "workers/sweep_scheduler.hpp"
 #include "workers/worker_metrics.hpp"
@@ -158,29 +159,37 @@ class audit_role final : public running_role {
   amqp::amqp_consumer consumer_;  // last: delivers into writer_
 };
 
-// mailer: keeps a publisher connection (it declares the topology on every connect) and
-// waits for shutdown. Its job (e-mail) comes later. (scheduler: workers/sweep_scheduler.hpp)
-class idle_role final : public running_role {
+// Sends the e-mail of kemas.events.mail (workers/mailer.hpp).
+class mail_role final : public running_role {
  public:
-  idle_role(role r, const config::settings& settings)
-      : publisher_(settings.amqp, publisher_options(r, settings)) {
-    log::info("role has no jobs yet; waiting for shutdown", {{"role", to_string(r)}});
+  mail_role(const config::settings& settings, worker_metrics& metrics)
+      : mailer_(settings, metrics),
+        consumer_(settings.amqp, consumer_options(settings),
+                  [this](amqp::delivery d, amqp::delivery_handle h) {
+                    mailer_.on_delivery(std::move(d), std::move(h));
+                  }) {
+    log::info("mailer role started",
+              {{"threads", settings.mail.threads}, {"attempts", settings.mail.attempts}});
   }
 
-  bool stop(std::chrono::milliseconds) override {
-    publisher_.stop();
-    return true;
+  bool stop(std::chrono::milliseconds drain) override {
+    const auto deadline = clock::now() + drain;
+    mailer_.begin_stop();  // deliveries not yet started go back to the queue
+    const std::size_t unsettled = consumer_.stop(drain);
+    return mailer_.wait_idle(deadline) && unsettled == 0;
   }
 
  private:
-  static amqp::publisher_options publisher_options(role r, const config::settings& settings) {
-    amqp::publisher_options options;
-    options.name = connection_name(r);
+  static amqp::consumer_options consumer_options(const config::settings& settings) {
+    amqp::consumer_options options;
+    options.name = connection_name(role::mailer);
+    options.queues.push_back(std::string(amqp::names::mail_queue));
     options.declare_on_connect = amqp::kemas_topology(settings.amqp.delivery_limit);
     return options;
   }
 
-  amqp::amqp_publisher publisher_;
+  mailer mailer_;
+  amqp::amqp_consumer consumer_;  // last: delivers into mailer_
 };
 
 }  // namespace
@@ -211,7 +220,7 @@ std::unique_ptr<running_role> make_role(role r, const config::settings& settings
     case role::scheduler:
       return make_scheduler_role(settings, metrics);
     case role::mailer:
-      return std::make_unique<idle_role>(r, settings);
+      return std::make_unique<mail_role>(settings, metrics);
   }
   return nullptr;
 }

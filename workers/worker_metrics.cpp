@@ -1,5 +1,7 @@
 #include "workers/worker_metrics.hpp"
 
+#include "workers/mail_notices.hpp"
+
 #include "domain/enum_names.hpp"
 
 #include "adapters/metrics/registry.hpp"
@@ -45,7 +47,13 @@ struct worker_metrics::impl {
   prometheus::Family<prometheus::Counter>* expiries = nullptr;
   prometheus::Counter* sweeps = nullptr;
   prometheus::Family<prometheus::Gauge>* queue_messages = nullptr;
+  prometheus::Family<prometheus::Counter>* mail = nullptr;
 };
+
+namespace {
+constexpr std::array<std::string_view, 6> mail_outcomes{"sent",  "skipped",   "duplicate",
+                                                        "retry", "scheduled", "dead_lettered"};
+}  // namespace
 
 worker_metrics::worker_metrics(metrics::registry& registry) {
   auto& reg = registry.prometheus_registry();
@@ -95,6 +103,17 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
                                .Name("kemas_queue_messages")
                                .Help("Ready messages in a kemas queue, sampled by the scheduler")
                                .Register(reg);
+  impl_->mail = &prometheus::BuildCounter()
+                     .Name("kemas_mail_messages_total")
+                     .Help(
+                         "Mail notices by kind and outcome (sent, skipped, duplicate, retry, "
+                         "scheduled, dead_lettered)")
+                     .Register(reg);
+  for (std::string_view kind : notice_kinds()) {
+    for (std::string_view outcome : mail_outcomes)
+      impl_->mail->Add({{"kind", std::string(kind)}, {"outcome", std::string(outcome)}});
+  }
+  impl_->mail->Add({{"kind", "invalid"}, {"outcome", "dead_lettered"}});
 }
 
 worker_metrics::~worker_metrics() = default;
@@ -125,6 +144,19 @@ void worker_metrics::plan_expiry(std::string_view outcome) {
 
 void worker_metrics::sweep_published() {
   impl_->sweeps->Increment();
+}
+
+void worker_metrics::mail(std::string_view kind, std::string_view outcome) {
+  // Labels come from fixed lists only: anything else is counted as "other".
+  const auto& kinds = notice_kinds();
+  const bool known_kind =
+      kind == "invalid" || std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+  const bool known_outcome =
+      std::find(mail_outcomes.begin(), mail_outcomes.end(), outcome) != mail_outcomes.end();
+  impl_->mail
+      ->Add({{"kind", known_kind ? std::string(kind) : std::string("other")},
+             {"outcome", known_outcome ? std::string(outcome) : std::string("other")}})
+      .Increment();
 }
 
 void worker_metrics::queue_messages(std::string_view queue, double ready) {

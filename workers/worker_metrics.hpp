@@ -26,6 +26,9 @@
 //   kemas_queue_messages{queue}         ready messages per kemas queue (commands, delay
 //       buckets, dead letters), sampled by the scheduler role
 //
+// Mail (the mailer role, workers/mailer.hpp):
+//   kemas_mail_messages_total{kind, outcome}  notices by template kind and how they ended
+//
 // Thread-safe (prometheus-cpp locks internally); the registry must outlive this object.
 
 #include <cstddef>
@@ -60,6 +63,9 @@ class worker_metrics : kemas::non_copyable {
   void plan_expiry(std::string_view outcome);
   void sweep_published();
   void queue_messages(std::string_view queue, double ready);
+  // `kind`: a notice kind (mail_notices.hpp) or "invalid"; `outcome`: sent, skipped, duplicate,
+  // retry, scheduled, dead_lettered.
+  void mail(std::string_view kind, std::string_view outcome);
 
  private:
   struct impl;

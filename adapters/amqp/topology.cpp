@@ -75,6 +75,15 @@ topology kemas_topology(unsigned delivery_limit) {
   t.queues.push_back(std::move(audit));
   t.bindings.push_back({str(names::events_exchange), str(names::audit_queue), "#"});
 
+  queue_spec mail = quorum_queue(str(names::mail_queue));
+  mail.arguments.push_back({"x-delivery-limit", static_cast<std::int64_t>(delivery_limit)});
+  add_dead_lettering(mail.arguments, names::dead_exchange);
+  t.queues.push_back(std::move(mail));
+  for (std::string_view type : mail_event_types)
+    t.bindings.push_back({str(names::events_exchange), str(names::mail_queue), str(type)});
+  t.bindings.push_back(
+      {str(names::commands_exchange), str(names::mail_queue), str(names::mail_delayed_key)});
+
   for (const delay_bucket& bucket : delay_buckets) {
     const std::string name = delay_exchange(bucket);
     t.exchanges.push_back({name, "fanout"});

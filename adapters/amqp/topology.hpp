@@ -7,6 +7,10 @@
 //                                                               dead-letters to kemas.dead
 //   kemas.dead (fanout) --> kemas.dead-letters                  quorum
 //   kemas.events (topic) --#--> kemas.events.audit              quorum
+//   kemas.events --<mail_event_types>--> kemas.events.mail      quorum, x-delivery-limit,
+//   kemas.commands --"mail"--> kemas.events.mail                dead-letters to kemas.dead
+//                                (the mailer's delayed retries and reminders come back
+//                                through the delay buckets with routing key "mail")
 //   kemas.delay.<b> (fanout) --> kemas.delay.<b>                quorum, x-message-ttl, dead-letters
 //                                                               to kemas.commands keeping the
 //                                                               routing key (= command type)
@@ -32,6 +36,9 @@ inline constexpr std::string_view dead_exchange = "kemas.dead";
 inline constexpr std::string_view dead_letter_queue = "kemas.dead-letters";
 inline constexpr std::string_view events_exchange = "kemas.events";
 inline constexpr std::string_view audit_queue = "kemas.events.audit";
+inline constexpr std::string_view mail_queue = "kemas.events.mail";
+// Routing key of the mailer's own delayed copies (retries, reminders) via kemas.delay.*.
+inline constexpr std::string_view mail_delayed_key = "mail";
 inline constexpr std::string_view delay_prefix = "kemas.delay.";  // + bucket name
 
 // Headers the consumer adds when it dead-letters a message itself.
@@ -39,6 +46,19 @@ inline constexpr std::string_view reason_header = "x-kemas-reason";
 inline constexpr std::string_view source_queue_header = "x-kemas-source-queue";
 inline constexpr std::string_view dead_lettered_at_header = "x-kemas-dead-lettered-at";
 }  // namespace names
+
+// The events the mailer turns into messages (workers/mail_notices.hpp says which message).
+inline constexpr std::array<std::string_view, 9> mail_event_types{
+    "auth.password_reset_requested",
+    "auth.password_changed",
+    "auth.password_reset",
+    "auth.login",
+    "apikey.created",
+    "user.role_changed",
+    "user.disabled",
+    "plan.upgraded",
+    "plan.expired",
+};
 
 // "kemas.commands.<type>"
 std::string command_queue(commands::command_type type);

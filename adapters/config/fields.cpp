@@ -73,6 +73,22 @@ std::string check_bucket(std::string& value) {
   return {};
 }
 
+std::string check_smtp_url(std::string& value) {
+  // Never echo the value: it may carry a password.
+  if (!value.starts_with("smtp://") && !value.starts_with("smtps://"))
+    return "expected an smtp:// or smtps:// URL (smtp://host:port)";
+  if (has_space(value))
+    return "must not contain spaces";
+  return {};
+}
+
+std::string check_mail_from(std::string& value) {
+  // "Name <address>" or a bare address; CR/LF would let a value inject mail headers.
+  if (value.find_first_of("\r\n") != std::string::npos || value.find('@') == std::string::npos)
+    return "expected an address like \"kemas <no-reply@example.com>\", got \"" + value + "\"";
+  return {};
+}
+
 std::string check_no_space(std::string& value) {
   if (has_space(value))
     return "must not contain spaces";
@@ -120,9 +136,8 @@ std::string check_currency(std::string& value) {
   for (auto& c : value)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   const bool valid =
-      value.size() == 3 && std::all_of(value.begin(), value.end(), [](unsigned char c) {
-        return std::isupper(c) != 0;
-      });
+      value.size() == 3 &&
+      std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isupper(c) != 0; });
   if (!valid)
     return "expected a three-letter ISO 4217 code such as USD, got \"" + value + "\"";
   return {};
@@ -336,6 +351,19 @@ std::vector<field> make_fields() {
 
   // Sweep slots are floor(epoch time / interval): at least a second keeps them few.
   fields.push_back(KEMAS_FIELD(expiry, sweep_interval, duration(1s, 24h)));
+
+  fields.push_back(KEMAS_FIELD(mail, smtp_url, (string_kind{.check = check_smtp_url})));
+  fields.push_back(KEMAS_FIELD(mail, smtp_user, (string_kind{.allow_empty = true})));
+  fields.push_back(KEMAS_SECRET(mail, smtp_password));
+  fields.push_back(KEMAS_FIELD(mail, smtp_require_tls, bool_kind{}));
+  fields.push_back(KEMAS_FIELD(mail, from, (string_kind{.check = check_mail_from})));
+  fields.push_back(KEMAS_FIELD(mail, public_base_url, (string_kind{.check = check_http_url})));
+  fields.push_back(KEMAS_SECRET(mail, token_key));
+  fields.push_back(KEMAS_FIELD(mail, attempts, count(1, 100)));
+  fields.push_back(KEMAS_FIELD(mail, threads, count(1, 64)));
+  fields.push_back(KEMAS_FIELD(mail, timeout, duration(1s, 10min)));
+  fields.push_back(KEMAS_FIELD(mail, expiry_notice, duration(0ms, 24h * 365)));  // 0 = none
+  fields.push_back(KEMAS_FIELD(mail, templates_dir, (string_kind{.allow_empty = true})));
   return fields;
 }
 

@@ -40,6 +40,8 @@ constexpr seed_variable seed_variables[] = {
     {"MINIO_USE_SSL", "s3", "use_ssl"},
     {"MINIO_BUCKET_NAME", "s3", "bucket"},
     {"LOG_LEVEL", "log", "level"},
+    {"SMTP_USERNAME", "mail", "smtp_user"},
+    {"SMTP_PASSWORD", "mail", "smtp_password"},
 };
 
 // Secrets: development values (matching scripts/services.sh) and production rules.
@@ -65,6 +67,10 @@ const secret_rule secret_rules[] = {
      " or JWT_ACCESS_SECRET", [](settings& s) -> std::string& { return s.auth.jwt_secret; }},
     {"internal", "token", "kemas-development-internal-token", true, 16, "",
      [](settings& s) -> std::string& { return s.internal.token; }},
+    {"mail", "smtp_password", "", false, 0, " or SMTP_PASSWORD",
+     [](settings& s) -> std::string& { return s.mail.smtp_password; }},
+    {"mail", "token_key", "kemas-development-mail-token-key-do-not-use", true, 32, "",
+     [](settings& s) -> std::string& { return s.mail.token_key; }},
 };
 
 class loader {
@@ -166,6 +172,13 @@ void loader::apply_environment() {
     // Empty seed variables are common in compose files ("DB_URL=") and mean "not set".
     if (value && !value->empty())
       apply_text(*find_field(seed.section, seed.key), seed.name, *value);
+  }
+  // The seed's SMTP_HOST and SMTP_PORT (587 when unset) are two variables for one setting.
+  if (auto host = env_.get("SMTP_HOST"); host && !host->empty()) {
+    auto port = env_.get("SMTP_PORT");
+    const std::string url = "smtp://" + std::string(*host) + ":" +
+                            (port && !port->empty() ? std::string(*port) : std::string("587"));
+    apply_text(*find_field("mail", "smtp_url"), "SMTP_HOST", url);
   }
   for (const auto& [name, value] : env_.all()) {
     if (!name.starts_with(kemas_prefix))

@@ -171,6 +171,25 @@ struct internal_settings {
   std::string token;                             // secret: KEMAS_INTERNAL_TOKEN
 };
 
+// The mailer role (workers/mailer.hpp): SMTP through libcurl, templates from conf/mail/.
+struct mail_settings {
+  // smtp://host[:port] (STARTTLS when the server offers it) or smtps://host[:port] (TLS from
+  // the start). The seed's SMTP_HOST / SMTP_PORT build an smtp:// URL when this is unset.
+  std::string smtp_url = "smtp://127.0.0.1:25";
+  std::string smtp_user;                         // SMTP_USERNAME is accepted too
+  std::string smtp_password;                     // secret: KEMAS_MAIL_SMTP_PASSWORD / SMTP_PASSWORD
+  bool smtp_require_tls = false;                 // refuse to send over a plain connection
+  std::string from = "no-reply@kemas.localhost";  // or "kemas <no-reply@example.com>"
+  std::string public_base_url = "http://127.0.0.1:8081";  // links in messages start with it
+  // Seals the password-reset token inside its event, so only the mailer can read it.
+  std::string token_key;                         // secret: KEMAS_MAIL_TOKEN_KEY
+  unsigned attempts = 8;                         // sends per message before it is dead-lettered
+  unsigned threads = 2;                          // concurrent SMTP sessions
+  milliseconds timeout{30'000};                  // one SMTP session, connect to QUIT
+  milliseconds expiry_notice{72 * 3'600'000};    // "your plan ends soon" this long before the end
+  std::string templates_dir;                     // "" = the templates built into kemas-worker
+};
+
 struct settings {
   environment env = environment::production;
   http_settings http;
@@ -188,6 +207,7 @@ struct settings {
   plans_settings plans;
   billing_settings billing;
   expiry_settings expiry;
+  mail_settings mail;
 };
 
 }  // namespace kemas::config

@@ -1,4 +1,4 @@
-// kemas-admin: the operator CLI (migrate, create-admin, user, expire-sweep).
+// kemas-admin: the operator CLI (migrate, create-admin, user, expire-sweep, audit).
 #include "app/admin/command.hpp"
 
 #include <CLI/CLI.hpp>
@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_create_admin_command(app));
   commands.push_back(add_user_command(app));
   commands.push_back(add_expire_sweep_command(app));
+  commands.push_back(add_audit_command(app));
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/crypto/password_hasher.hpp"
+#include "adapters/crypto/sealed_box.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/support/blocking_pool.hpp"
 #include "domain/account.hpp"
@@ -33,7 +34,7 @@ std::int64_t now_unix() {
 }
 
 model::event_draft user_event(std::string type, const request_meta& meta, std::optional<uuid> actor,
-                       const uuid& subject, boost::json::object data = {}) {
+                              const uuid& subject, boost::json::object data = {}) {
   model::event_draft e;
   e.type = std::move(type);
   e.request_id = meta.request_id;
@@ -47,8 +48,7 @@ model::event_draft user_event(std::string type, const request_meta& meta, std::o
 
 // Brute-force accounting is per account whatever the IP; an unknown login name is an
 // "account" of its own so probing it is throttled too.
-std::string account_key(const std::optional<model::user>& user,
-                        const std::string& login) {
+std::string account_key(const std::optional<model::user>& user, const std::string& login) {
   if (user)
     return user->id.to_string();
   return "u:" + normalize_email(login.substr(0, account_limits::email_max));
@@ -66,14 +66,15 @@ error locked_error(std::chrono::milliseconds remaining) {
 account_service::account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
                                  ports::user_store& users, ports::session_store& sessions,
                                  ports::login_guard& guard, ports::reset_tokens& resets,
-                                 const crypto::jwt_codec& jwt)
+                                 const crypto::jwt_codec& jwt, std::string mail_token_key)
     : auth_(auth),
       hashing_(hashing),
       users_(users),
       sessions_(sessions),
       guard_(guard),
       resets_(resets),
-      jwt_(jwt) {}
+      jwt_(jwt),
+      mail_token_key_(std::move(mail_token_key)) {}
 
 asio::awaitable<std::string> account_service::hash(std::string password) {
   auto job = [password = std::move(password), params = argon2_of(auth_)] {
@@ -95,9 +96,9 @@ asio::awaitable<void> account_service::warm_up() {
 }
 
 asio::awaitable<result<model::user>> account_service::register_user(std::string email,
-                                                                              std::string username,
-                                                                              std::string password,
-                                                                              request_meta meta) {
+                                                                    std::string username,
+                                                                    std::string password,
+                                                                    request_meta meta) {
   if (auto check = validate_email(email); !check)
     co_return check.error();
   if (auto check = validate_username(username); !check)
@@ -299,11 +300,14 @@ asio::awaitable<void> account_service::send_reset(std::string email, request_met
   const auto expires =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
       resets_.ttl();
-  // The mailer needs the token to build the link; audit redacts data.token when storing.
-  boost::json::object details{{"email", user->email},
-                              {"username", user->username},
-                              {"token", *token},
-                              {"expires_at", format_rfc3339(expires)}};
+  // The mailer needs the token to build the link, and only the mailer may read it: it travels
+  // sealed (outbox row, broker, audit), bound to this user (adapters/crypto/sealed_box.hpp).
+  const std::string user_id = user->id.to_string();
+  boost::json::object details{
+      {"email", user->email},
+      {"username", user->username},
+      {"token_sealed", crypto::seal(mail_token_key_, crypto::reset_token_purpose, user_id, *token)},
+      {"expires_at", format_rfc3339(expires)}};
   auto event =
       user_event("auth.password_reset_requested", meta, std::nullopt, user->id, std::move(details));
   co_await users_.append_event(std::move(event));

@@ -51,7 +51,7 @@ class account_service {
   account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
                   ports::user_store& users, ports::session_store& sessions,
                   ports::login_guard& guard, ports::reset_tokens& resets,
-                  const crypto::jwt_codec& jwt);
+                  const crypto::jwt_codec& jwt, std::string mail_token_key);
 
   boost::asio::awaitable<result<model::user>> register_user(std::string email,
                                                                       std::string username,
@@ -91,6 +91,7 @@ class account_service {
   ports::login_guard& guard_;
   ports::reset_tokens& resets_;
   const crypto::jwt_codec& jwt_;
+  std::string mail_token_key_;  // seals the reset token for the mailer (mail.token_key)
 };
 
 }  // namespace kemas::app

@@ -9,15 +9,16 @@
 
 #include <thread>
 
-#include "domain/base64.hpp"
 #include "adapters/crypto/jwt.hpp"
+#include "adapters/crypto/sealed_box.hpp"
 #include "adapters/crypto/tokens.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/redis/client.hpp"
-#include "test/support/io_threads.hpp"
 #include "adapters/support/random.hpp"
 #include "app/composition/api_application.hpp"
+#include "domain/base64.hpp"
 #include "test/support/api_fixture.hpp"
+#include "test/support/io_threads.hpp"
 
 using namespace std::chrono_literals;
 using namespace kemas::test;
@@ -265,7 +266,8 @@ TEST_CASE("an account locks after N failures from different IPs") {
 }
 
 namespace {
-boost::asio::awaitable<kemas::result<kemas::http::response>> probe_ok(kemas::http::request_context&) {
+boost::asio::awaitable<kemas::result<kemas::http::response>> probe_ok(
+    kemas::http::request_context&) {
   co_return kemas::http::response::json(200, R"({"ok":true})");
 }
 void add_probe_routes(kemas::app::api_application& app) {
@@ -406,14 +408,24 @@ TEST_CASE("password reset tokens work once and expire") {
   CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"jack@example.com"})").status ==
         202);
 
-  // The token travels in the auth.password_reset_requested event (for the mailer).
+  // The token travels sealed in the auth.password_reset_requested event; only a holder of
+  // mail.token_key (the mailer, this test) can open it. (Delivery by mail: mailer_test.)
+  auto opened = [&](const json::value& e) -> std::string {
+    const auto& data = e.at("data").as_object();
+    CHECK_FALSE(data.contains("token"));
+    auto token = kemas::crypto::open_sealed(
+        api.settings().mail.token_key, kemas::crypto::reset_token_purpose,
+        e.at("subject").at("id").as_string(), data.at("token_sealed").as_string());
+    REQUIRE(token.has_value());
+    return *token;
+  };
   auto reset_token = [&]() -> std::string {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (std::chrono::steady_clock::now() < deadline) {
       std::string found;
       for (const auto& e : outbox(api)) {
         if (e.at("type").as_string() == "auth.password_reset_requested")
-          found = e.at("data").at("token").as_string();
+          found = opened(e);
       }
       if (!found.empty())
         return found;
@@ -439,10 +451,8 @@ TEST_CASE("password reset tokens work once and expire") {
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   while (second.empty() && std::chrono::steady_clock::now() < deadline) {
     for (const auto& e : outbox(api)) {
-      if (e.at("type").as_string() == "auth.password_reset_requested" &&
-          e.at("data").at("token").as_string() != token) {
-        second = e.at("data").at("token").as_string();
-      }
+      if (e.at("type").as_string() == "auth.password_reset_requested" && opened(e) != token)
+        second = opened(e);
     }
     if (second.empty())
       std::this_thread::sleep_for(50ms);  // poll until written

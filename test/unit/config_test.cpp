@@ -31,7 +31,8 @@ environment_view::map_type production_secrets() {
           {"KEMAS_AMQP_PASSWORD", "mq-secret"},
           {"KEMAS_S3_SECRET_KEY", "s3-secret"},
           {"KEMAS_AUTH_JWT_SECRET", std::string(32, 'j')},
-          {"KEMAS_INTERNAL_TOKEN", std::string(16, 't')}};
+          {"KEMAS_INTERNAL_TOKEN", std::string(16, 't')},
+          {"KEMAS_MAIL_TOKEN_KEY", std::string(32, 'm')}};
 }
 
 const config_error* find_error(const load_result& r, std::string_view key) {
@@ -76,6 +77,7 @@ TEST_CASE("conf/kemas.toml loads and holds exactly the defaults of settings.hpp"
   expected.s3.secret_key = "s3-secret";
   expected.auth.jwt_secret = std::string(32, 'j');
   expected.internal.token = std::string(16, 't');
+  expected.mail.token_key = std::string(32, 'm');
   auto loaded = described(*result.value);
   auto defaults = described(expected);
   REQUIRE(loaded.size() == defaults.size());
@@ -114,7 +116,7 @@ TEST_CASE("conf/kemas.toml names every non-secret setting / and secrets only in 
     }
     ++settings_count;
   }
-  CHECK(keys_in_file.size() + 6 == settings_count);  // nothing else in the file
+  CHECK(keys_in_file.size() + 8 == settings_count);  // nothing else in the file
 }
 
 // Counts the members of an aggregate by probing how many initialisers it accepts, so a
@@ -155,7 +157,8 @@ TEST_CASE("the loader knows every member of every section of settings.hpp") {
   CHECK(described_per_section["expiry"] == member_count<expiry_settings>());
   CHECK(described_per_section["plans"] == member_count<plans_settings>());
   CHECK(described_per_section["billing"] == member_count<billing_settings>());
-  CHECK(described_per_section.size() == 16);  // env + the 15 sections of settings
+  CHECK(described_per_section["mail"] == member_count<mail_settings>());
+  CHECK(described_per_section.size() == 17);  // env + the 16 sections of settings
 }
 
 TEST_CASE("development fills missing secrets / Redis stays without password") {
@@ -170,6 +173,7 @@ TEST_CASE("development fills missing secrets / Redis stays without password") {
   CHECK(s.s3.secret_key == "S3RVER");
   CHECK(s.auth.jwt_secret.size() >= 32);
   CHECK_FALSE(s.internal.token.empty());
+  CHECK(s.mail.token_key.size() >= 32);
 }
 
 TEST_CASE("the environment written by scripts/services.sh loads") {
@@ -385,8 +389,9 @@ TEST_CASE("secrets in the file are errors") {
 TEST_CASE("production without secrets fails naming each one and its variable") {
   auto result = load_settings(shipped_config, environment_view{});
   REQUIRE_FALSE(result.ok());
-  CHECK(result.errors.size() == 5);
+  CHECK(result.errors.size() == 6);
   for (auto [key, variable] : {std::pair{"postgres.password", "KEMAS_POSTGRES_PASSWORD"},
+                               std::pair{"mail.token_key", "KEMAS_MAIL_TOKEN_KEY"},
                                std::pair{"amqp.password", "KEMAS_AMQP_PASSWORD"},
                                std::pair{"s3.secret_key", "KEMAS_S3_SECRET_KEY"},
                                std::pair{"auth.jwt_secret", "KEMAS_AUTH_JWT_SECRET"},
@@ -490,4 +495,24 @@ TEST_CASE("sizes parse bytes and binary or decimal units") {
   CHECK(format_size(1000) == "1000B");
   CHECK(format_size(0) == "0B");
   CHECK(format_size(5ull * 1024 * 1024 * 1024) == "5GiB");
+}
+
+TEST_CASE("the seed's SMTP variables configure the mailer") {
+  auto result = load_dev("", {{"SMTP_HOST", "mail.example.com"},
+                              {"SMTP_PORT", "2525"},
+                              {"SMTP_USERNAME", "postmaster"},
+                              {"SMTP_PASSWORD", "hunter2"}});
+  INFO(result.error_text());
+  REQUIRE(result.ok());
+  CHECK(result.value->mail.smtp_url == "smtp://mail.example.com:2525");
+  CHECK(result.value->mail.smtp_user == "postmaster");
+  CHECK(result.value->mail.smtp_password == "hunter2");
+  auto no_port = load_dev("", {{"SMTP_HOST", "mail.example.com"}});
+  CHECK(no_port.value->mail.smtp_url == "smtp://mail.example.com:587");
+  // KEMAS_ wins over the seed's names; a URL of another scheme is refused.
+  auto both = load_dev(
+      "", {{"SMTP_HOST", "a.example.com"}, {"KEMAS_MAIL_SMTP_URL", "smtps://b.example.com:465"}});
+  CHECK(both.value->mail.smtp_url == "smtps://b.example.com:465");
+  auto wrong = load_dev("", {{"KEMAS_MAIL_SMTP_URL", "http://mail.example.com"}});
+  CHECK_FALSE(wrong.ok());
 }

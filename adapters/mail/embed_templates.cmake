@@ -1,0 +1,15 @@
+# Writes OUT: a C++ file with every conf/mail template (DIR) as a string, so kemas-worker
+# carries its messages with it (mail.templates_dir can still point at a folder of its own).
+file(GLOB files RELATIVE ${DIR} ${DIR}/*.txt ${DIR}/*.html)
+list(SORT files)
+set(body "// Generated from conf/mail by adapters/mail/embed_templates.cmake. Do not edit.\n")
+string(APPEND body "#include \"adapters/mail/templates.hpp\"\n\nnamespace kemas::mail {\n\n")
+string(APPEND body "const std::vector<template_file>& built_in_template_files() {\n")
+string(APPEND body "  static const std::vector<template_file> files{\n")
+foreach(name ${files})
+  file(READ ${DIR}/${name} content)
+  string(APPEND body "      {\"${name}\", R\"kemas_template(${content})kemas_template\"},\n")
+endforeach()
+string(APPEND body "  };\n  return files;\n}\n\n}  // namespace kemas::mail\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)
