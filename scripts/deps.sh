@@ -14,7 +14,7 @@ packages=(
   libspdlog-dev libfmt-dev doctest-dev libjwt-dev libargon2-dev prometheus-cpp-dev
   libcli11-dev libtomlplusplus-dev uuid-dev
   # test tooling: the JSON Schema validator the command schemas are checked with
-  python3-jsonschema
+  python3-jsonschema python3-yaml
   # the development mail sink (scripts/services.sh)
   python3-aiosmtpd
   # servers run as plain processes by scripts/services.sh

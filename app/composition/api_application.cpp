@@ -7,6 +7,7 @@
 #include "adapters/amqp/command_bus.hpp"
 #include "adapters/crypto/jwt.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
+#include "adapters/postgres/repositories/admin_directory.hpp"
 #include "adapters/postgres/repositories/api_key_repository.hpp"
 #include "adapters/postgres/repositories/billing_repository.hpp"
 #include "adapters/postgres/repositories/plan_repository.hpp"
@@ -22,10 +23,14 @@
 #include "app/auth/auth_guard.hpp"
 #include "app/composition/api_backends.hpp"
 #include "app/routes/accounts.hpp"
+#include "app/routes/admin.hpp"
+#include "app/routes/security.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/files.hpp"
 #include "app/routes/health.hpp"
 #include "app/services/account_service.hpp"
+#include "app/services/admin_service.hpp"
+#include "app/services/security_service.hpp"
 #include "app/services/api_key_service.hpp"
 #include "app/services/billing_service.hpp"
 #include "app/services/command_sender.hpp"
@@ -67,6 +72,9 @@ struct api_application::parts {
   postgres::billing_repository billing_rows;
   plan_service plans;
   billing_service billing;
+  postgres::admin_directory directory;
+  admin_service admin;
+  security_service security;
   auth_guard guard;
   http::router routes;
 
@@ -100,6 +108,9 @@ struct api_application::parts {
         billing_rows(backends.postgres()),
         plans(plan_rows),
         billing(plan_rows, billing_rows, commands, backends.settle_signals(), s.upload.wait),
+        directory(backends.postgres()),
+        admin(directory, users, sessions, accounts),
+        security(sessions, directory),
         guard(s, jwt, gate, keys) {}
 };
 
@@ -116,6 +127,8 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_plan_routes(p.routes, p.plans);
   http::add_billing_routes(p.routes, p.billing);
   http::add_internal_routes(p.routes, p.billing, settings.internal);
+  http::add_admin_routes(p.routes, p.admin);
+  http::add_security_routes(p.routes, p.security);
 }
 
 api_application::~api_application() { stop(); }

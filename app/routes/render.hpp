@@ -5,10 +5,13 @@
 
 #include "domain/model/api_key.hpp"
 #include "domain/model/user.hpp"
+#include "domain/ports/admin_directory.hpp"
 
 namespace kemas::http {
 
 boost::json::object user_json(const model::user& user);
+// An audit_log row (admin audit trail, a user's own activity).
+boost::json::object audit_entry_json(const ports::audit_entry& entry);
 boost::json::object api_key_json(const model::api_key& key);
 
 }  // namespace kemas::http

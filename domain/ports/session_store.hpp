@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "domain/account.hpp"
 #include "domain/ports/async.hpp"
@@ -32,7 +33,13 @@ struct refresh_reused {  // the session existed and has been deleted
   std::string session_id;
   uuid user_id;  // for the audit event
 };
-struct refresh_unknown {};  // expired, logged out, revoked, or malformed token
+struct refresh_unknown {};
+// A live session, as the user's session list shows it.
+struct session_info {
+  std::string session_id;
+  std::int64_t created_ms = 0;  // epoch milliseconds
+  std::string ip;               // where it was opened; "" when unknown
+};  // expired, logged out, revoked, or malformed token
 using rotate_result = std::variant<session_rotated, refresh_reused, refresh_unknown>;
 
 class session_store {
@@ -50,6 +57,8 @@ class session_store {
   virtual async<result<std::size_t>> revoke_all_except(uuid user_id,
                                                        std::string keep_session_id) = 0;
   virtual async<result<bool>> exists(std::string session_id) = 0;
+  // The user's live sessions (expired ones are left out), newest first.
+  virtual async<result<std::vector<session_info>>> list(uuid user_id) = 0;
 };
 
 }  // namespace kemas::ports

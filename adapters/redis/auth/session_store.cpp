@@ -71,12 +71,27 @@ end
 return n
 )lua";
 
+// KEYS[1] user-sessions. Returns {sid, created_ms, ip, ...} of the sessions that still exist.
+constexpr std::string_view list_lua = R"lua(
+local out = {}
+for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local s = redis.call('HMGET', 'kemas:session:' .. sid, 'created_ms', 'ip')
+  if s[1] then
+    table.insert(out, sid)
+    table.insert(out, s[1])
+    table.insert(out, s[2] or '')
+  end
+end
+return out
+)lua";
+
 // The session scripts, made together on first use (each SHA-1 computed once).
 struct session_scripts {
   redis_script create{std::string(create_lua)};
   redis_script rotate{std::string(rotate_lua)};
   redis_script revoke{std::string(revoke_lua)};
   redis_script revoke_all{std::string(revoke_all_lua)};
+  redis_script list{std::string(list_lua)};
 };
 const session_scripts& scripts() {
   static const session_scripts made;
@@ -87,7 +102,7 @@ bool valid_session_id(std::string_view sid) {
   return sid.size() == session_id_length && is_lower_hex(sid);
 }
 
-std::vector<std::string> list(std::string a) {
+std::vector<std::string> list_of(std::string a) {
   std::vector<std::string> v;
   v.push_back(std::move(a));
   return v;
@@ -126,7 +141,7 @@ boost::asio::awaitable<result<rotate_result>> session_store::rotate(std::string 
   const std::string sid(parts->session_id);
   const std::string new_secret = crypto::random_token();
 
-  std::vector<std::string> keys = list(detail::session_key(sid));
+  std::vector<std::string> keys = list_of(detail::session_key(sid));
   std::vector<std::string> args{crypto::sha256_hex(parts->secret), crypto::sha256_hex(new_secret),
                                 std::to_string(ttl_.count()), sid};
   const redis_result r = co_await redis_.eval(scripts().rotate, std::move(keys), std::move(args));
@@ -154,8 +169,8 @@ boost::asio::awaitable<result<rotate_result>> session_store::rotate(std::string 
 boost::asio::awaitable<result<bool>> session_store::revoke(std::string session_id) {
   if (!valid_session_id(session_id))
     co_return false;
-  std::vector<std::string> keys = list(detail::session_key(session_id));
-  std::vector<std::string> args = list(session_id);
+  std::vector<std::string> keys = list_of(detail::session_key(session_id));
+  std::vector<std::string> args = list_of(session_id);
   const redis_result r = co_await redis_.eval(scripts().revoke, std::move(keys), std::move(args));
   const auto removed = detail::checked_integer(r, "session_store.revoke");
   if (!removed)
@@ -171,8 +186,8 @@ boost::asio::awaitable<result<std::size_t>> session_store::revoke_all(uuid user_
 
 boost::asio::awaitable<result<std::size_t>> session_store::revoke_all_except(
     uuid user_id, std::string keep_session_id) {
-  std::vector<std::string> keys = list(detail::user_sessions_key(user_id.to_string()));
-  std::vector<std::string> args = list(std::move(keep_session_id));
+  std::vector<std::string> keys = list_of(detail::user_sessions_key(user_id.to_string()));
+  std::vector<std::string> args = list_of(std::move(keep_session_id));
   const redis_result r =
       co_await redis_.eval(scripts().revoke_all, std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.revoke_all");
@@ -182,6 +197,35 @@ boost::asio::awaitable<result<std::size_t>> session_store::revoke_all_except(
     co_return detail::unexpected_reply("session_store.revoke_all", *reply);
   }
   co_return static_cast<std::size_t>(reply->integer());
+}
+
+boost::asio::awaitable<result<std::vector<ports::session_info>>> session_store::list(uuid user_id) {
+  std::vector<std::string> keys = list_of(detail::user_sessions_key(user_id.to_string()));
+  std::vector<std::string> args;
+  const redis_result r = co_await redis_.eval(scripts().list, std::move(keys), std::move(args));
+  auto reply = detail::checked(r, "session_store.list");
+  if (!reply)
+    co_return reply.error();
+  if (!reply->is_array() || reply->elements().size() % 3 != 0)
+    co_return detail::unexpected_reply("session_store.list", *reply);
+  std::vector<ports::session_info> sessions;
+  const auto& e = reply->elements();
+  for (std::size_t i = 0; i + 2 < e.size(); i += 3) {
+    if (!e[i].is_string() || !e[i + 1].is_string() || !e[i + 2].is_string())
+      co_return detail::unexpected_reply("session_store.list", *reply);
+    ports::session_info info;
+    info.session_id = e[i].str();
+    try {
+      info.created_ms = std::stoll(e[i + 1].str());
+    } catch (const std::exception&) {
+      info.created_ms = 0;
+    }
+    info.ip = e[i + 2].str();
+    sessions.push_back(std::move(info));
+  }
+  std::sort(sessions.begin(), sessions.end(),
+            [](const auto& a, const auto& b) { return a.created_ms > b.created_ms; });
+  co_return sessions;
 }
 
 boost::asio::awaitable<result<bool>> session_store::exists(std::string session_id) {

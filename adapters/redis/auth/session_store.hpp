@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -58,6 +59,8 @@ class session_store final : public ports::session_store {
   boost::asio::awaitable<result<bool>> revoke(std::string session_id) override;
   // Ends every session of the user; returns how many there were.
   boost::asio::awaitable<result<std::size_t>> revoke_all(uuid user_id) override;
+  // One script: the live sessions of the user's set, newest first.
+  boost::asio::awaitable<result<std::vector<ports::session_info>>> list(uuid user_id) override;
   // Ends every session of the user except keep_session_id (after a password change).
   boost::asio::awaitable<result<std::size_t>> revoke_all_except(uuid user_id,
                                                                 std::string keep_session_id) override;

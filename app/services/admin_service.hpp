@@ -1,0 +1,84 @@
+#pragma once
+// admin_service: what admins do with other people's accounts and read from the audit trail,
+// behind /api/v1/admin/users* and /api/v1/admin/audit (routes/admin.cpp; role admin, sessions
+// only). Listings come from ports::admin_directory, changes go through ports::user_store with
+// their events (actor = the admin, before/after filled by the store), sessions end through
+// ports::session_store.
+//
+// Rules: a disabled account's sessions end at once (its API keys stop at their next request:
+// the key lookup reads the owner's state); a role change ends the sessions too (a session
+// keeps the role it was opened with). An admin cannot change their own role or disable
+// themselves (409): the last admin cannot lock everyone out by accident.
+// Errors are values: validation_failed naming the parameter, not_found, conflict; the
+// database unreachable throws backend_unavailable (503), Redis unreachable is a value.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/services/account_service.hpp"
+#include "domain/ports/admin_directory.hpp"
+#include "domain/ports/session_store.hpp"
+#include "domain/ports/user_store.hpp"
+#include "domain/principal.hpp"
+#include "domain/result.hpp"
+
+namespace kemas::app {
+
+struct user_list_request {
+  std::optional<std::string> query, role, plan, disabled, limit, cursor;
+};
+
+struct user_list {
+  std::vector<ports::user_summary> users;
+  std::optional<std::string> next_cursor;
+};
+
+struct user_view {
+  ports::user_details details;
+  std::vector<ports::session_info> sessions;
+};
+
+struct user_update {
+  std::optional<std::string> role;
+  std::optional<bool> disabled;
+};
+
+struct audit_request {
+  std::optional<std::string> actor, action, target_type, target_id, request_id, from, to, limit,
+      cursor;
+};
+
+struct audit_list {
+  std::vector<ports::audit_entry> entries;
+  std::optional<std::string> next_cursor;
+};
+
+class admin_service {
+ public:
+  static constexpr unsigned default_page = 50;
+  static constexpr unsigned max_page = 200;
+
+  admin_service(ports::admin_directory& directory, ports::user_store& users,
+                ports::session_store& sessions, account_service& accounts);
+
+  boost::asio::awaitable<result<user_list>> list_users(user_list_request request);
+  // `id` as it came in the path: anything but a known user's id is not_found.
+  boost::asio::awaitable<result<user_view>> user(std::string id);
+  boost::asio::awaitable<result<user_view>> update_user(const principal& admin, std::string id,
+                                                        user_update change, request_meta meta);
+  // Sends the user a password-reset mail (as if they had asked).
+  boost::asio::awaitable<result<void>> send_reset(std::string id, request_meta meta);
+  boost::asio::awaitable<result<audit_list>> audit(audit_request request);
+
+ private:
+  boost::asio::awaitable<result<user_view>> view(const uuid& id);
+
+  ports::admin_directory& directory_;
+  ports::user_store& users_;
+  ports::session_store& sessions_;
+  account_service& accounts_;
+};
+
+}  // namespace kemas::app

@@ -1,0 +1,321 @@
+// The admin routes for accounts and the audit trail, against the real servers: who may call
+// them, paging and search, disabling (every credential of the user stops at once), and the
+// audit trail as the audit role stored it.
+
+#include <doctest/doctest.h>
+
+#include <soci/soci.h>
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "adapters/postgres/pool.hpp"
+#include "test/support/api_fixture.hpp"
+#include "test/support/worker_fixture.hpp"
+
+using namespace kemas;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using test::api_fixture;
+using test::parse;
+
+namespace {
+
+struct account {
+  std::string id;
+  std::string access;   // "Authorization: Bearer ...\r\n"
+  std::string refresh;  // the refresh token
+};
+
+account sign_up(const api_fixture& api, const std::string& name, const std::string& role = "user") {
+  const std::string email = name + "@example.com";
+  auto reg = api.call("POST", "/api/v1/user/register",
+                      json::serialize(json::object{
+                          {"email", email}, {"username", name}, {"password", "correct horse 1"}}));
+  REQUIRE(reg.status == 201);
+  if (role != "user") {
+    postgres::pg_pool pool(api.database().settings(), "kemas-test");
+    pool.with_session([&](soci::session& sql) {
+      sql << "UPDATE users SET role = :role WHERE lower(email) = :email", soci::use(role, "role"),
+          soci::use(email, "email");
+    });
+  }
+  auto r =
+      api.call("POST", "/api/v1/user/login",
+               json::serialize(json::object{{"email", email}, {"password", "correct horse 1"}}));
+  REQUIRE(r.status == 200);
+  const auto body = parse(r);
+  return {std::string(body.at("user").at("id").as_string()),
+          test::bearer(std::string(body.at("access_token").as_string())),
+          std::string(body.at("refresh_token").as_string())};
+}
+
+std::string api_key_header(const api_fixture& api, const account& who) {
+  auto created =
+      api.call("POST", "/api/v1/auth/keys",
+               R"({"name":"ci","scopes":["files:read"],"expires_in_days":30})", who.access);
+  REQUIRE(created.status == 201);
+  return "Authorization: ApiKey " + std::string(parse(created).at("key").as_string()) + "\r\n";
+}
+
+int login_status(const api_fixture& api, const std::string& name) {
+  return api
+      .call("POST", "/api/v1/user/login",
+            json::serialize(
+                json::object{{"email", name + "@example.com"}, {"password", "correct horse 1"}}))
+      .status;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "admin routes answer admins only: 401 without credentials and 403 for users and API keys") {
+  api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
+  const auto admin = sign_up(api, "rootadmin", "admin");
+  const auto user = sign_up(api, "plainuser");
+  const std::string admin_key = api_key_header(api, admin);
+  const std::string target = "/api/v1/admin/users/" + user.id;
+  const std::vector<std::tuple<std::string, std::string, std::string>> routes{
+      {"GET", "/api/v1/admin/users", ""},        {"GET", target, ""},
+      {"PATCH", target, R"({"disabled":true})"}, {"POST", target + "/password-reset", ""},
+      {"GET", "/api/v1/admin/audit", ""},
+  };
+  for (const auto& [verb, path, body] : routes) {
+    CAPTURE(verb + " " + path);
+    CHECK(api.call(verb, path, body).status == 401);
+    CHECK(api.call(verb, path, body, user.access).status == 403);
+    CHECK(api.call(verb, path, body, admin_key).status == 403);
+  }
+  // Nothing changed on the way.
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.access).status == 200);
+  CHECK(api.call("GET", target, {}, admin.access).status == 200);
+}
+
+TEST_CASE("admins list and search accounts page by page") {
+  api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
+  const auto admin = sign_up(api, "listadmin", "admin");
+  std::set<std::string> pagers;
+  for (int i = 0; i < 5; ++i)
+    pagers.insert(sign_up(api, "pager" + std::to_string(i)).id);
+  sign_up(api, "someoneelse");
+
+  std::set<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  do {
+    auto r = api.call(
+        "GET", "/api/v1/admin/users?q=PAGER&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
+        {}, admin.access);
+    REQUIRE(r.status == 200);
+    const auto body = parse(r);
+    const auto& users = body.at("users").as_array();
+    CHECK(users.size() <= 2);
+    for (const auto& u : users) {
+      CHECK(seen.insert(std::string(u.at("id").as_string())).second);  // no repeats
+      CHECK(u.at("file_count").as_int64() == 0);
+      CHECK_FALSE(u.as_object().contains("password_hash"));
+    }
+    cursor =
+        body.at("next_cursor").is_null() ? "" : std::string(body.at("next_cursor").as_string());
+    ++pages;
+  } while (!cursor.empty() && pages < 10);
+  CHECK(pages == 3);
+  CHECK(seen == pagers);
+
+  auto admins = parse(api.call("GET", "/api/v1/admin/users?role=admin", {}, admin.access));
+  REQUIRE(admins.at("users").as_array().size() == 1);
+  CHECK(admins.at("users").at(0).at("email") == "listadmin@example.com");
+
+  // A search term is text, not a pattern.
+  CHECK(parse(api.call("GET", "/api/v1/admin/users?q=%25", {}, admin.access))
+            .at("users")
+            .as_array()
+            .empty());
+
+  for (const char* bad :
+       {"limit=0", "limit=201", "role=king", "disabled=maybe", "cursor=nonsense"}) {
+    CAPTURE(bad);
+    auto r = api.call("GET", std::string("/api/v1/admin/users?") + bad, {}, admin.access);
+    CHECK(r.status == 400);
+  }
+  CHECK(api.call("GET", "/api/v1/admin/users/not-a-uuid", {}, admin.access).status == 404);
+  CHECK(
+      api.call("GET", "/api/v1/admin/users/00000000-0000-4000-8000-000000000000", {}, admin.access)
+          .status == 404);
+}
+
+TEST_CASE("a disabled user loses session and refresh token and API key at once") {
+  api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
+  const auto admin = sign_up(api, "guardadmin", "admin");
+  const auto user = sign_up(api, "victor");
+  const std::string key = api_key_header(api, user);
+  const std::string target = "/api/v1/admin/users/" + user.id;
+  REQUIRE(api.call("GET", "/api/v1/auth/files/list", {}, key).status == 200);
+
+  auto details = parse(api.call("GET", target, {}, admin.access)).at("user").as_object();
+  CHECK(details.at("sessions_count").as_int64() == 1);
+  CHECK(details.at("effective_plan") == "free");
+  CHECK(details.at("quota_bytes").as_int64() > 0);
+
+  auto disabled = api.call("PATCH", target, R"({"disabled":true})", admin.access);
+  REQUIRE(disabled.status == 200);
+  CHECK(parse(disabled).at("user").at("disabled") == true);
+  CHECK(parse(disabled).at("user").at("sessions_count").as_int64() == 0);
+
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.access).status == 401);
+  CHECK(api.call("POST", "/api/v1/auth/refresh",
+                 json::serialize(json::object{{"refresh_token", user.refresh}}))
+            .status == 401);
+  const auto with_key = api.call("GET", "/api/v1/auth/files/list", {}, key).status;
+  CHECK((with_key == 401 || with_key == 403));
+  CHECK(login_status(api, "victor") == 403);
+
+  // Enabled again: logging in works; the old session and refresh token stay dead.
+  REQUIRE(api.call("PATCH", target, R"({"disabled":false})", admin.access).status == 200);
+  CHECK(login_status(api, "victor") == 200);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.access).status == 401);
+  CHECK(api.call("POST", "/api/v1/auth/refresh",
+                 json::serialize(json::object{{"refresh_token", user.refresh}}))
+            .status == 401);
+
+  // Bad changes change nothing.
+  CHECK(api.call("PATCH", target, R"({"role":"king"})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan":"premium"})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({})", admin.access).status == 400);
+  CHECK(api.call("PATCH", "/api/v1/admin/users/" + admin.id, R"({"role":"user"})", admin.access)
+            .status == 409);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, admin.access).status == 200);
+}
+
+TEST_CASE(
+    "the audit trail shows logins and failed logins and admin changes with actor and IP and "
+    "request id") {
+  test::worker_fixture workers("admin-audit");
+  api_fixture api(workers.api_tweak([](config::settings& s) { s.ratelimit.auth_limit = 1000; }));
+  workers.start(api.database().settings());
+  auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
+                                  "admin-audit.audit");
+  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+
+  const auto admin = sign_up(api, "auditadmin", "admin");
+  const auto user = sign_up(api, "wendy");
+  CHECK(api.call("POST", "/api/v1/user/login",
+                 R"({"email":"wendy@example.com","password":"wrong password"})",
+                 "X-Forwarded-For: 198.51.100.77\r\n")
+            .status == 401);
+  const std::string request_id = "admin-audit-role-change";
+  REQUIRE(api.call("PATCH", "/api/v1/admin/users/" + user.id, R"({"role":"developer"})",
+                   admin.access + "X-Request-Id: " + request_id + "\r\n")
+              .status == 200);
+
+  auto entries = [&](const std::string& query) {
+    return parse(api.call("GET", "/api/v1/admin/audit?" + query, {}, admin.access))
+        .at("entries")
+        .as_array();
+  };
+  REQUIRE(test::eventually([&] { return entries("request_id=" + request_id).size() == 1; }, 20s,
+                           100ms));
+  const auto change = entries("request_id=" + request_id).at(0).as_object();
+  CHECK(change.at("action") == "user.role_changed");
+  CHECK(change.at("actor_id").as_string() == admin.id);
+  CHECK(change.at("target_id").as_string() == user.id);
+  CHECK(change.at("before").at("role") == "user");
+  CHECK(change.at("after").at("role") == "developer");
+  CHECK_FALSE(change.at("actor_ip").is_null());
+
+  REQUIRE(
+      test::eventually([&] { return !entries("action=auth.login_failed").empty(); }, 20s, 100ms));
+  const auto failed = entries("action=auth.login_failed").at(0).as_object();
+  CHECK(failed.at("actor_ip") == "198.51.100.77");
+  CHECK(failed.at("target_id").as_string() == user.id);
+  CHECK_FALSE(failed.at("request_id").is_null());
+
+  const auto logins = entries("action=auth.login&target_id=" + user.id);
+  REQUIRE(logins.size() == 1);
+  CHECK(logins.at(0).at("actor_id").as_string() == user.id);
+
+  // Paged newest first over everything; an actor filter keeps to that actor.
+  const auto first = parse(api.call("GET", "/api/v1/admin/audit?limit=1", {}, admin.access));
+  REQUIRE(first.at("entries").as_array().size() == 1);
+  REQUIRE_FALSE(first.at("next_cursor").is_null());
+  const auto second = parse(api.call(
+      "GET",
+      "/api/v1/admin/audit?limit=1&cursor=" + std::string(first.at("next_cursor").as_string()), {},
+      admin.access));
+  CHECK(second.at("entries").at(0).at("seq").as_int64() <
+        first.at("entries").at(0).at("seq").as_int64());
+  for (const auto& e : entries("actor=" + admin.id))
+    CHECK(e.at("actor_id").as_string() == admin.id);
+  CHECK(api.call("GET", "/api/v1/admin/audit?from=yesterday", {}, admin.access).status == 400);
+  CHECK(api.call("GET", "/api/v1/admin/audit?actor=nobody", {}, admin.access).status == 400);
+}
+
+TEST_CASE("users see their own sessions and activity and end a session of their choice") {
+  test::worker_fixture workers("own-security");
+  api_fixture api(workers.api_tweak([](config::settings& s) { s.ratelimit.auth_limit = 1000; }));
+  workers.start(api.database().settings());
+  auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
+                                  "own-security.audit");
+  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+
+  const auto laptop = sign_up(api, "olga");
+  auto phone_login = api.call("POST", "/api/v1/user/login",
+                              R"({"email":"olga@example.com","password":"correct horse 1"})",
+                              "X-Forwarded-For: 203.0.113.9\r\n");
+  REQUIRE(phone_login.status == 200);
+  const std::string phone =
+      test::bearer(std::string(parse(phone_login).at("access_token").as_string()));
+  const auto other = sign_up(api, "pavel");
+  CHECK(api.call("POST", "/api/v1/user/login",
+                 R"({"email":"olga@example.com","password":"not her password"})")
+            .status == 401);
+
+  auto listed = api.call("GET", "/api/v1/auth/sessions", {}, laptop.access);
+  REQUIRE(listed.status == 200);
+  const auto sessions = parse(listed).at("sessions").as_array();
+  REQUIRE(sessions.size() == 2);
+  std::string phone_session;
+  int current = 0;
+  for (const auto& s : sessions) {
+    current += s.at("current").as_bool() ? 1 : 0;
+    if (s.at("ip") == "203.0.113.9")
+      phone_session = std::string(s.at("id").as_string());
+  }
+  CHECK(current == 1);
+  REQUIRE_FALSE(phone_session.empty());
+
+  // Another user's session is not theirs to end; their own is.
+  const auto pavel_sessions =
+      parse(api.call("GET", "/api/v1/auth/sessions", {}, other.access)).at("sessions").as_array();
+  REQUIRE(pavel_sessions.size() == 1);
+  const std::string pavel_session(pavel_sessions.at(0).at("id").as_string());
+  CHECK(api.call("DELETE", "/api/v1/auth/sessions/" + pavel_session, {}, laptop.access).status ==
+        404);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, other.access).status == 200);
+  CHECK(api.call("DELETE", "/api/v1/auth/sessions/" + phone_session, {}, laptop.access).status ==
+        204);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, phone).status == 401);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, laptop.access).status == 200);
+
+  // Activity: her logins and the failed one, none of Pavel's.
+  const std::string key = api_key_header(api, laptop);
+  std::vector<std::string> actions;
+  REQUIRE(test::eventually(
+      [&] {
+        actions.clear();
+        const auto page = parse(api.call("GET", "/api/v1/auth/activity", {}, laptop.access));
+        for (const auto& e : page.at("entries").as_array())
+          actions.emplace_back(e.at("action").as_string());
+        return actions.size() >= 4;
+      },
+      20s, 100ms));
+  CHECK(std::count(actions.begin(), actions.end(), "auth.login") == 2);
+  CHECK(std::count(actions.begin(), actions.end(), "auth.login_failed") == 1);
+  CHECK(std::count(actions.begin(), actions.end(), "apikey.created") == 1);
+  const auto pavel_activity = parse(api.call("GET", "/api/v1/auth/activity", {}, other.access));
+  for (const auto& e : pavel_activity.at("entries").as_array())
+    CHECK(e.at("target_id").as_string() == other.id);
+  CHECK(api.call("GET", "/api/v1/auth/activity", {}, key).status == 403);
+  CHECK(api.call("GET", "/api/v1/auth/sessions", {}, key).status == 403);
+  CHECK(api.call("GET", "/api/v1/auth/activity?cursor=zzz", {}, laptop.access).status == 400);
+}
