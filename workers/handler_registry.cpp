@@ -13,6 +13,7 @@
 #include "workers/handlers/delete_handler.hpp"
 #include "workers/handlers/expire_handler.hpp"
 #include "workers/handlers/sweep_handler.hpp"
+#include "workers/handlers/assign_plan_handler.hpp"
 #include "workers/handlers/upgrade_handler.hpp"
 #include "workers/handlers/upload_handler.hpp"
 
@@ -68,6 +69,7 @@ handler_registry make_command_handlers(const config::settings& settings,
   registry.add(commands::command_type::upgrade, std::make_shared<upgrade_handler>(plans));
   registry.add(commands::command_type::expire, std::make_shared<expire_handler>(plans, settings.worker.group_size));
   registry.add(commands::command_type::expire_sweep, std::make_shared<sweep_handler>(plans));
+  registry.add(commands::command_type::assign_plan, std::make_shared<assign_plan_handler>(plans));
   return registry;
 }
 

@@ -109,7 +109,8 @@ struct api_application::parts {
         plans(plan_rows),
         billing(plan_rows, billing_rows, commands, backends.settle_signals(), s.upload.wait),
         directory(backends.postgres()),
-        admin(directory, users, sessions, accounts),
+        admin(directory, users, sessions, accounts, plan_rows, commands, backends.settle_signals(),
+              s.upload.wait),
         security(sessions, directory),
         guard(s, jwt, gate, keys) {}
 };

@@ -61,7 +61,8 @@ asio::awaitable<result<response>> get_user(app::admin_service& admin, request_co
   co_return json_response(200, json::object{{"user", view_json(*found)}});
 }
 
-constexpr std::array<std::string_view, 2> update_fields{"role", "disabled"};
+constexpr std::array<std::string_view, 4> update_fields{"role", "disabled", "plan",
+                                                        "plan_expires_at"};
 
 asio::awaitable<result<response>> update_user(app::admin_service& admin, request_context& ctx) {
   auto body = co_await read_json_object(ctx);
@@ -72,10 +73,18 @@ asio::awaitable<result<response>> update_user(app::admin_service& admin, request
       co_return make_error(errc::validation_failed, "unknown field " + std::string(key),
                            std::string(key));
   }
-  json_fields read(std::move(body));
   app::user_update change;
+  // plan_expires_at: null (or absent) = the plan does not end.
+  if (const auto* end = body->if_contains("plan_expires_at"); end != nullptr && !end->is_null()) {
+    if (!end->is_string())
+      co_return make_error(errc::validation_failed, "plan_expires_at must be a time or null",
+                           "plan_expires_at");
+    change.plan_expires_at = std::string(end->get_string());
+  }
+  json_fields read(std::move(body));
   change.role = read.optional_text("role");
   change.disabled = read.optional_flag("disabled");
+  change.plan = read.optional_text("plan");
   if (read.failed())
     co_return read.problem();
   auto meta = meta_of(ctx);
@@ -83,7 +92,11 @@ asio::awaitable<result<response>> update_user(app::admin_service& admin, request
                                             std::move(change), std::move(meta));
   if (!updated)
     co_return updated.error();
-  co_return json_response(200, json::object{{"user", view_json(*updated)}});
+  json::object out{{"user", view_json(*updated)}};
+  // 202: the plan change is queued and a worker has not applied it yet.
+  if (updated->plan_pending)
+    out["pending"] = json::array{"plan"};
+  co_return json_response(updated->plan_pending ? 202 : 200, out);
 }
 
 asio::awaitable<result<response>> send_reset(app::admin_service& admin, request_context& ctx) {

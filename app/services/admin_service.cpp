@@ -1,8 +1,12 @@
 #include "app/services/admin_service.hpp"
 
+#include "adapters/support/random.hpp"
 #include "app/services/paging.hpp"
 #include "app/services/security_service.hpp"
+#include "app/services/settle_wait.hpp"
 #include "domain/base64.hpp"
+#include "domain/commands/assign_plan.hpp"
+#include "domain/model/plan.hpp"
 #include "domain/rfc3339.hpp"
 
 namespace kemas::app {
@@ -43,8 +47,42 @@ result<std::string> bounded_text(const std::optional<std::string>& value, std::s
 }  // namespace
 
 admin_service::admin_service(ports::admin_directory& directory, ports::user_store& users,
-                             ports::session_store& sessions, account_service& accounts)
-    : directory_(directory), users_(users), sessions_(sessions), accounts_(accounts) {}
+                             ports::session_store& sessions, account_service& accounts,
+                             ports::plan_store& plans, command_sender& commands,
+                             ports::settle_signals& signals, std::chrono::milliseconds wait)
+    : directory_(directory),
+      users_(users),
+      sessions_(sessions),
+      accounts_(accounts),
+      plans_(plans),
+      commands_(commands),
+      signals_(signals),
+      wait_(wait) {}
+
+asio::awaitable<result<bool>> admin_service::assign_plan(const principal& admin, const uuid& user,
+                                                         const std::string& plan,
+                                                         std::optional<timestamp> expires_at,
+                                                         const request_meta& meta) {
+  std::string name = plan;  // named: GCC 12 co_await temporaries
+  auto found = co_await plans_.find_by_name(std::move(name));
+  if (!found)
+    co_return invalid("plan", "no plan named '" + plan + "'");
+  if (expires_at && found->name == "free")
+    co_return invalid("plan_expires_at", "the free plan does not end");
+  const commands::assign_plan command{admin.user_id, support::random_uuid(), user, found->name,
+                                      expires_at};
+  const auto subscription = signals_.subscribe(command.assignment_id);  // before it can apply
+  const command_origin origin{meta.request_id, admin.user_id, meta.client_ip};
+  auto sent = co_await commands_.send(command, origin);
+  if (!sent)
+    co_return sent.error();
+  const std::string command_id = *sent;
+  auto applied = [&]() -> asio::awaitable<bool> {
+    std::string id = command_id;
+    co_return co_await directory_.command_processed(std::move(id));
+  };
+  co_return co_await wait_until_settled(signals_, *subscription, wait_, applied);
+}
 
 asio::awaitable<result<user_list>> admin_service::list_users(user_list_request request) {
   auto limit = parse_page_limit(request.limit, default_page, max_page);
@@ -117,11 +155,29 @@ asio::awaitable<result<user_view>> admin_service::update_user(const principal& a
     if (!role)
       co_return invalid("role", "role must be user, developer or admin");
   }
-  if (!role && !change.disabled)
-    co_return invalid("", "nothing to change: send role and/or disabled");
-  if (user_id == admin.user_id)
+  if (!role && !change.disabled && !change.plan)
+    co_return invalid("", "nothing to change: send role, disabled and/or plan");
+  if (change.plan_expires_at && !change.plan)
+    co_return invalid("plan_expires_at", "plan_expires_at goes with plan");
+  std::optional<timestamp> plan_end;
+  if (change.plan) {
+    if (!model::is_plan_name(*change.plan))
+      co_return invalid("plan", "plan is not a plan name");
+    if (change.plan_expires_at) {
+      plan_end = parse_rfc3339(*change.plan_expires_at);
+      const auto now =
+          std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+      if (!plan_end)
+        co_return invalid("plan_expires_at", "plan_expires_at must be an RFC 3339 time or null");
+      if (*plan_end <= now)
+        co_return invalid("plan_expires_at", "plan_expires_at must be in the future");
+    }
+  }
+  if (user_id == admin.user_id && (role || change.disabled))
     co_return make_error(errc::conflict,
                          "admins cannot change their own role or disable themselves");
+  if (!co_await directory_.user(user_id))
+    co_return make_error(errc::not_found, "no such user");
 
   bool end_sessions = false;
   if (role) {
@@ -145,7 +201,17 @@ asio::awaitable<result<user_view>> admin_service::update_user(const principal& a
     if (!ended)
       co_return ended.error();
   }
-  co_return co_await view(user_id);
+  bool plan_pending = false;
+  if (change.plan) {
+    auto applied = co_await assign_plan(admin, user_id, *change.plan, plan_end, meta);
+    if (!applied)
+      co_return applied.error();
+    plan_pending = !*applied;
+  }
+  auto now = co_await view(user_id);
+  if (now)
+    now->plan_pending = plan_pending;
+  co_return now;
 }
 
 asio::awaitable<result<void>> admin_service::send_reset(std::string id, request_meta meta) {

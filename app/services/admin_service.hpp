@@ -5,6 +5,10 @@
 // their events (actor = the admin, before/after filled by the store), sessions end through
 // ports::session_store.
 //
+// A plan change is the worker's (it locks or unlocks files to fit the new quota): the api
+// checks the plan exists, queues an `assign-plan` command (domain/commands/assign_plan.hpp)
+// and waits up to upload.wait for its commit, then answers with the account as it is (or
+// plan_pending when the wait ran out).
 // Rules: a disabled account's sessions end at once (its API keys stop at their next request:
 // the key lookup reads the owner's state); a role change ends the sessions too (a session
 // keeps the role it was opened with). An admin cannot change their own role or disable
@@ -18,8 +22,11 @@
 #include <vector>
 
 #include "app/services/account_service.hpp"
+#include "app/services/command_sender.hpp"
 #include "domain/ports/admin_directory.hpp"
+#include "domain/ports/plan_store.hpp"
 #include "domain/ports/session_store.hpp"
+#include "domain/ports/settle_signals.hpp"
 #include "domain/ports/user_store.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -38,11 +45,15 @@ struct user_list {
 struct user_view {
   ports::user_details details;
   std::vector<ports::session_info> sessions;
+  bool plan_pending = false;  // a plan change was queued and not applied within upload.wait
 };
 
 struct user_update {
   std::optional<std::string> role;
   std::optional<bool> disabled;
+  std::optional<std::string> plan;
+  // Only with `plan`: absent or null = the plan does not end; else an RFC 3339 time ahead.
+  std::optional<std::string> plan_expires_at;
 };
 
 struct audit_request {
@@ -61,7 +72,9 @@ class admin_service {
   static constexpr unsigned max_page = 200;
 
   admin_service(ports::admin_directory& directory, ports::user_store& users,
-                ports::session_store& sessions, account_service& accounts);
+                ports::session_store& sessions, account_service& accounts, ports::plan_store& plans,
+                command_sender& commands, ports::settle_signals& signals,
+                std::chrono::milliseconds wait);
 
   boost::asio::awaitable<result<user_list>> list_users(user_list_request request);
   // `id` as it came in the path: anything but a known user's id is not_found.
@@ -77,8 +90,17 @@ class admin_service {
 
   ports::admin_directory& directory_;
   ports::user_store& users_;
+  boost::asio::awaitable<result<bool>> assign_plan(const principal& admin, const uuid& user,
+                                                   const std::string& plan,
+                                                   std::optional<timestamp> expires_at,
+                                                   const request_meta& meta);
+
   ports::session_store& sessions_;
   account_service& accounts_;
+  ports::plan_store& plans_;
+  command_sender& commands_;
+  ports::settle_signals& signals_;
+  std::chrono::milliseconds wait_;
 };
 
 }  // namespace kemas::app

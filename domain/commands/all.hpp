@@ -2,6 +2,7 @@
 // Every command type's codec, for code that handles several (the dispatcher's tests, the
 // schema checks). Producers and handlers include only their own type's header.
 
+#include "domain/commands/assign_plan.hpp"
 #include "domain/commands/delete_file.hpp"
 #include "domain/commands/envelope.hpp"
 #include "domain/commands/envelope_codec.hpp"

@@ -4,8 +4,8 @@
 
 namespace kemas::commands {
 namespace {
-constexpr auto type_names = ordinal_table<command_type::expire_sweep>(
-    {"upload", "delete", "upgrade", "expire", "expire-sweep"});
+constexpr auto type_names = ordinal_table<command_type::assign_plan>(
+    {"upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan"});
 }  // namespace
 
 std::string_view to_string(command_type type) noexcept {

@@ -90,6 +90,8 @@ class admin_directory {
   // `before_seq`: entries older than this chain position.
   virtual async<audit_page> audit(audit_filter filter, std::optional<std::int64_t> before_seq,
                                   unsigned rows) = 0;
+  // Whether a worker has applied the command with this id (processed_commands).
+  virtual async<bool> command_processed(std::string command_id) = 0;
   // A user's own security activity: logins, failed logins, lockouts, logouts, password and
   // API key changes about their account (what GET /api/v1/auth/activity shows them).
   virtual async<audit_page> security_activity(uuid user, std::optional<std::int64_t> before_seq,

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/commands/assign_plan.hpp"
 #include "domain/commands/expire.hpp"
 #include "domain/commands/upgrade.hpp"
 #include "domain/expiry_policy.hpp"
@@ -64,6 +65,21 @@ struct upgrade_commit {
   kind what = kind::paid;
   std::optional<timestamp> expires_at{};  // paid, or already_processed with a paid order
   std::string from_plan{};
+  std::size_t locked = 0;
+  std::size_t unlocked = 0;
+};
+
+struct assignment_commit {
+  enum class kind {
+    assigned,           // plan and plan_expires_at set, files locked/unlocked to fit,
+                        // user.plan_changed
+    already_processed,  // this command ran before: nothing written
+    no_user,            // the account does not exist: nothing written
+    no_plan,            // no plan of that name: nothing written
+  };
+  kind what = kind::assigned;
+  std::string from_plan;
+  std::optional<timestamp> expires_at;  // assigned: the new end (nullopt: none)
   std::size_t locked = 0;
   std::size_t unlocked = 0;
 };
@@ -118,6 +134,13 @@ class plan_command_store {
   virtual upgrade_commit fail_order(const commands::envelope& envelope,
                                     const commands::upgrade& upgrade, const plan_terms& plan,
                                     const std::string& reason) = 0;
+
+  // An admin's assignment, under the account's row lock, in one transaction: plan and
+  // plan_expires_at as given (no payment, no order), files over the plan's quota locked
+  // (newest first) and the others unlocked, the command recorded, user.plan_changed with
+  // before/after, and the assignment id signalled (the api waits for it).
+  virtual assignment_commit assign_plan(const commands::envelope& envelope,
+                                        const commands::assign_plan& assignment) = 0;
 
   // Under the account's row lock, decide_expiry() on the stored expiry: downgrade (plan ->
   // free, plan_expires_at NULL, files over the free quota locked, plan.expired), or nothing

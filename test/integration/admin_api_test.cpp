@@ -10,6 +10,7 @@
 #include <set>
 
 #include "adapters/postgres/pool.hpp"
+#include "domain/rfc3339.hpp"
 #include "test/support/api_fixture.hpp"
 #include "test/support/worker_fixture.hpp"
 
@@ -180,7 +181,8 @@ TEST_CASE("a disabled user loses session and refresh token and API key at once")
 
   // Bad changes change nothing.
   CHECK(api.call("PATCH", target, R"({"role":"king"})", admin.access).status == 400);
-  CHECK(api.call("PATCH", target, R"({"plan":"premium"})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan":"Gold!"})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({"owner":"me"})", admin.access).status == 400);
   CHECK(api.call("PATCH", target, R"({})", admin.access).status == 400);
   CHECK(api.call("PATCH", "/api/v1/admin/users/" + admin.id, R"({"role":"user"})", admin.access)
             .status == 409);
@@ -230,8 +232,14 @@ TEST_CASE(
   CHECK(failed.at("target_id").as_string() == user.id);
   CHECK_FALSE(failed.at("request_id").is_null());
 
-  const auto logins = entries("action=auth.login&target_id=" + user.id);
-  REQUIRE(logins.size() == 1);
+  // The audit role stores on several threads: events arrive in any order.
+  json::array logins;
+  REQUIRE(test::eventually(
+      [&] {
+        logins = entries("action=auth.login&target_id=" + user.id);
+        return logins.size() == 1;
+      },
+      20s, 100ms));
   CHECK(logins.at(0).at("actor_id").as_string() == user.id);
 
   // Paged newest first over everything; an actor filter keeps to that actor.
@@ -318,4 +326,71 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
   CHECK(api.call("GET", "/api/v1/auth/activity", {}, key).status == 403);
   CHECK(api.call("GET", "/api/v1/auth/sessions", {}, key).status == 403);
   CHECK(api.call("GET", "/api/v1/auth/activity?cursor=zzz", {}, laptop.access).status == 400);
+}
+
+TEST_CASE("an admin assigns a plan with an end and the account falls back to free at that end") {
+  test::worker_fixture workers("admin-plan");
+  api_fixture api(workers.api_tweak([](config::settings& s) {
+    s.ratelimit.auth_limit = 1000;
+    s.upload.wait = 10s;
+  }));
+  workers.start(api.database().settings());
+  auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
+                                  "admin-plan.audit");
+  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+  const auto admin = sign_up(api, "planadmin", "admin");
+  const auto user = sign_up(api, "quentin");
+  const std::string target = "/api/v1/admin/users/" + user.id;
+
+  // Refused before anything is queued.
+  CHECK(api.call("PATCH", target, R"({"plan":"no-such-plan"})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan":"premium","plan_expires_at":"2001-01-01T00:00:00Z"})",
+                 admin.access)
+            .status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan":"free","plan_expires_at":"2100-01-01T00:00:00Z"})",
+                 admin.access)
+            .status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan_expires_at":null})", admin.access).status == 400);
+
+  const auto end = std::chrono::time_point_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now()) +
+                   3s;
+  const std::string body = json::serialize(
+      json::object{{"plan", "premium"}, {"plan_expires_at", format_rfc3339(end)}});
+  auto assigned = api.call("PATCH", target, body,
+                           admin.access + "X-Request-Id: admin-plan-assign\r\n");
+  INFO(assigned.body);
+  REQUIRE(assigned.status == 200);
+  const auto now = parse(assigned).at("user").as_object();
+  CHECK(now.at("plan") == "premium");
+  CHECK(now.at("effective_plan") == "premium");
+  CHECK(now.at("plan_expires_at").as_string() == format_rfc3339(end));
+
+  // The account's own view agrees, and the scheduled expire ends it on time.
+  auto plan_of = [&] {
+    return std::string(
+        parse(api.call("GET", target, {}, admin.access)).at("user").at("plan").as_string());
+  };
+  CHECK(plan_of() == "premium");
+  REQUIRE(test::eventually([&] { return plan_of() == "free"; }, 20s, 100ms));
+
+  // The audit trail has the admin's change with before and after.
+  auto change = json::array{};
+  REQUIRE(test::eventually(
+      [&] {
+        // The scheduled expire carries the same request id (plan.expired): ask for the change.
+        change = parse(api.call("GET",
+                                "/api/v1/admin/audit?action=user.plan_changed&request_id=admin-plan-assign",
+                                {}, admin.access))
+                     .at("entries")
+                     .as_array();
+        return !change.empty();
+      },
+      20s, 100ms));
+  const auto entry = change.at(0).as_object();
+  CHECK(entry.at("action") == "user.plan_changed");
+  CHECK(entry.at("actor_id").as_string() == admin.id);
+  CHECK(entry.at("before").at("plan") == "free");
+  CHECK(entry.at("after").at("plan") == "premium");
+  CHECK(entry.at("after").at("plan_expires_at").as_string() == format_rfc3339(end));
 }

@@ -50,6 +50,8 @@ std::vector<command_sample> command_samples() {
   const auto expire = envelope_of(commands::expire{owner, issued});
   const auto sweep = envelope_of(commands::expire_sweep{29000000});
   const auto manual_sweep = envelope_of(commands::expire_sweep{});
+  const auto assignment = envelope_of(commands::assign_plan{other, file, owner, "premium", issued});
+  const auto endless = envelope_of(commands::assign_plan{other, file, owner, "free", std::nullopt});
 
   std::vector<command_sample> out{
       {"upload streamed by the api", upload},
@@ -59,6 +61,8 @@ std::vector<command_sample> command_samples() {
       {"expire", expire},
       {"expire-sweep of a slot", sweep},
       {"expire-sweep by hand", manual_sweep},
+      {"assign-plan with an end", assignment},
+      {"assign-plan without an end", endless},
   };
   auto drop = [](std::string key) {
     return [key](commands::envelope& e) { e.payload.erase(key); };
@@ -95,6 +99,12 @@ std::vector<command_sample> command_samples() {
   out.push_back(refused("expire with due_at not a time", expire, true, set("due_at", "soon")));
   out.push_back(refused("expire without user_id", expire, true, drop("user_id")));
   out.push_back(refused("expire-sweep with a slot as text", sweep, true, set("slot", "1")));
+  out.push_back(refused("assign-plan without an admin", assignment, true, no_actor));
+  out.push_back(refused("assign-plan with expires_at not a time", assignment, true,
+                        set("expires_at", "soon")));
+  out.push_back(refused("assign-plan without expires_at", assignment, true, drop("expires_at")));
+  out.push_back(
+      refused("assign-plan of a plan name out of rule", assignment, true, set("plan", "Gold!")));
   return out;
 }
 

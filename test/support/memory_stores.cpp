@@ -207,6 +207,32 @@ ports::upgrade_commit memory_plan_commands::pay_order(const commands::envelope& 
   return out;
 }
 
+ports::assignment_commit memory_plan_commands::assign_plan(
+    const commands::envelope& envelope, const commands::assign_plan& assignment) {
+  using kind = ports::assignment_commit::kind;
+  std::lock_guard lock(mutex_);
+  enter();
+  const auto found = accounts_.find(assignment.user_id);
+  if (found == accounts_.end())
+    return {.what = kind::no_user};
+  ports::assignment_commit out;
+  out.from_plan = found->second.plan;
+  if (processed_.count(envelope.id) > 0) {
+    out.what = kind::already_processed;
+    return out;
+  }
+  if (plans_.count(assignment.plan) == 0) {
+    out.what = kind::no_plan;
+    return out;
+  }
+  found->second.plan = assignment.plan;
+  found->second.expires_at = assignment.expires_at;
+  out.expires_at = assignment.expires_at;
+  mark_processed(envelope.id);
+  emit("user.plan_changed");
+  return out;
+}
+
 ports::upgrade_commit memory_plan_commands::fail_order(const commands::envelope& envelope,
                                                        const commands::upgrade& upgrade,
                                                        const ports::plan_terms&,

@@ -126,6 +126,9 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
   ports::upgrade_commit fail_order(const commands::envelope& envelope,
                                    const commands::upgrade& upgrade, const ports::plan_terms& plan,
                                    const std::string& reason) override;
+  // Plan and end as given (no file locks: the in-memory store keeps no files).
+  ports::assignment_commit assign_plan(const commands::envelope& envelope,
+                                       const commands::assign_plan& assignment) override;
   // Member by member (the database's version is set-based; the outcome is the same).
   std::vector<ports::expiry_commit> apply_expiries(
       std::span<const ports::expiry_member> group) override;

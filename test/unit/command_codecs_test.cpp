@@ -52,6 +52,8 @@ std::optional<commands::envelope> round_trip(const commands::envelope& e, std::s
       return again(commands::decode_as<commands::expire>(e));
     case commands::command_type::expire_sweep:
       return again(commands::decode_as<commands::expire_sweep>(e));
+    case commands::command_type::assign_plan:
+      return again(commands::decode_as<commands::assign_plan>(e));
   }
   return std::nullopt;
 }

@@ -14,6 +14,10 @@ namespace {
 using command_tx::from_ms;
 using ports::upgrade_commit;
 
+long long rows_epoch_ms(timestamp t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
 // The account under a row lock, with its stored plan and expiry. `due` is the user_limits
 // view's own comparison, evaluated by the database.
 constexpr const char* lock_user_sql =
@@ -49,6 +53,12 @@ constexpr const char* set_plan_sql =
     "       ELSE now() END + CAST(:duration AS bigint) * interval '1 second') "
     "WHERE id = CAST(:user_id AS uuid) "
     "RETURNING ceil(extract(epoch FROM plan_expires_at) * 1000)::bigint";
+
+// An admin's assignment: the plan and the end exactly as given (milliseconds), or no end.
+constexpr const char* assign_plan_sql =
+    "UPDATE users SET plan_id = :plan_id, plan_expires_at = CASE WHEN CAST(:has_end AS int) = 1 "
+    "  THEN timestamptz 'epoch' + CAST(:end_ms AS bigint) * interval '1 millisecond' END "
+    "WHERE id = CAST(:user_id AS uuid)";
 
 constexpr const char* insert_paid_order_sql =
     "INSERT INTO orders (id, user_id, plan_id, amount_cents, currency, state, expires_at) "
@@ -309,6 +319,56 @@ ports::upgrade_start plan_command_store::start_upgrade(const commands::envelope&
       return out;
     }
     out.plan = std::move(*plan);
+    return out;
+  });
+}
+
+ports::assignment_commit plan_command_store::assign_plan(
+    const commands::envelope& envelope, const commands::assign_plan& assignment) {
+  return run_transaction(*pool_, [&](soci::session& sql) {
+    using kind = ports::assignment_commit::kind;
+    ports::assignment_commit out;
+    soci::transaction tx(sql);
+    const auto user = lock_user(sql, assignment.user_id);
+    if (!user) {
+      out.what = kind::no_user;
+      return out;
+    }
+    out.from_plan = user->plan_name;
+    if (command_tx::processed(sql, envelope.id)) {
+      out.what = kind::already_processed;
+      return out;
+    }
+    const auto plan = plan_by_name(sql, assignment.plan);
+    if (!plan) {
+      out.what = kind::no_plan;
+      return out;
+    }
+    const std::string user_id = assignment.user_id.to_string();
+    const int has_end = assignment.expires_at ? 1 : 0;
+    const long long end_ms = assignment.expires_at ? rows_epoch_ms(*assignment.expires_at) : 0;
+    sql << assign_plan_sql, soci::use(plan->id, "plan_id"), soci::use(has_end, "has_end"),
+        soci::use(end_ms, "end_ms"), soci::use(user_id, "user_id");
+    const auto locks = command_tx::apply_plan_locks(sql, assignment.user_id,
+                                                    static_cast<std::uint64_t>(plan->quota_bytes));
+    out.expires_at = assignment.expires_at;
+    out.locked = locks.locked;
+    out.unlocked = locks.unlocked;
+    command_tx::record(sql, envelope.id, "assigned");
+
+    auto end_json = [](const std::optional<timestamp>& t) {
+      return t ? boost::json::value(format_rfc3339(*t)) : boost::json::value(nullptr);
+    };
+    auto event = command_tx::draft_for(envelope, "user.plan_changed", "user", user_id);
+    event.data = {
+        {"before", {{"plan", user->plan_name}, {"plan_expires_at", end_json(user->expires_at)}}},
+        {"after", {{"plan", plan->name}, {"plan_expires_at", end_json(assignment.expires_at)}}},
+        {"locked", locks.locked},
+        {"unlocked", locks.unlocked},
+        {"via", "admin api"}};
+    append_event(sql, event);
+    command_tx::signal_settled(sql, assignment.assignment_id.to_string());
+    tx.commit();
     return out;
   });
 }

@@ -24,6 +24,8 @@ class plan_command_store final : public ports::plan_command_store {
   ports::upgrade_commit fail_order(const commands::envelope& envelope,
                                    const commands::upgrade& upgrade, const ports::plan_terms& plan,
                                    const std::string& reason) override;
+  ports::assignment_commit assign_plan(const commands::envelope& envelope,
+                                       const commands::assign_plan& assignment) override;
   ports::expiry_commit apply_expiry(const commands::envelope& envelope,
                                     const commands::expire& expire) override;
   std::vector<ports::expiry_commit> apply_expiries(

@@ -223,6 +223,16 @@ boost::asio::awaitable<ports::audit_page> admin_directory::audit(
   co_return co_await run_query(pool_, std::move(job));
 }
 
+boost::asio::awaitable<bool> admin_directory::command_processed(std::string command_id) {
+  auto job = [id = std::move(command_id)](soci::session& sql) {
+    long long found = 0;
+    sql << "SELECT count(*) FROM processed_commands WHERE command_id = CAST(:id AS uuid)",
+        soci::use(id, "id"), soci::into(found);
+    return found > 0;
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
 boost::asio::awaitable<ports::audit_page> admin_directory::security_activity(
     uuid user, std::optional<std::int64_t> before_seq, unsigned rows) {
   auto job = [key = user.to_string(), before_seq, rows](soci::session& sql) {

@@ -25,6 +25,7 @@ class admin_directory final : public ports::admin_directory {
   boost::asio::awaitable<ports::audit_page> audit(ports::audit_filter filter,
                                                   std::optional<std::int64_t> before_seq,
                                                   unsigned rows) override;
+  boost::asio::awaitable<bool> command_processed(std::string command_id) override;
   boost::asio::awaitable<ports::audit_page> security_activity(
       uuid user, std::optional<std::int64_t> before_seq, unsigned rows) override;
 
