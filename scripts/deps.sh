@@ -48,4 +48,10 @@ if [[ ! -f "$s3dir/node_modules/@20minutes/s3rver/lib/cli.js" ]]; then
   echo "deps: installing the S3 test server (npm ci)"
   (cd "$s3dir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The OpenAPI linter CI runs (tools/openapi/lint.sh), pinned in tools/openapi/package-lock.json.
+lintdir="$here/tools/openapi"
+if [[ ! -x "$lintdir/node_modules/.bin/redocly" ]]; then
+  echo "deps: installing the OpenAPI linter (npm ci)"
+  (cd "$lintdir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "deps: ok"

@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 
 #include <array>
+#include <atomic>
 
 #include "adapters/metrics/registry.hpp"
 
@@ -14,6 +15,8 @@ struct transfer_metrics::impl {
   std::array<prometheus::Counter*, 2> downloads{};
   prometheus::Counter* upload_bytes = nullptr;
   prometheus::Counter* download_bytes = nullptr;
+  std::atomic<std::uint64_t> tally_downloads{0};
+  std::atomic<std::uint64_t> tally_bytes{0};
 };
 
 transfer_metrics::transfer_metrics(registry& r) : impl_(std::make_unique<impl>()) {
@@ -55,6 +58,17 @@ void transfer_metrics::upload_finished(upload_outcome outcome, std::uint64_t byt
 void transfer_metrics::download_finished(download_outcome outcome, std::uint64_t bytes) {
   impl_->downloads[static_cast<std::size_t>(outcome)]->Increment();
   impl_->download_bytes->Increment(static_cast<double>(bytes));
+  impl_->tally_downloads.fetch_add(1, std::memory_order_relaxed);
+  impl_->tally_bytes.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+transfer_metrics::download_tally transfer_metrics::take_download_tally() noexcept {
+  return {impl_->tally_downloads.exchange(0), impl_->tally_bytes.exchange(0)};
+}
+
+void transfer_metrics::return_download_tally(download_tally tally) noexcept {
+  impl_->tally_downloads.fetch_add(tally.downloads);
+  impl_->tally_bytes.fetch_add(tally.bytes);
 }
 
 }  // namespace kemas::metrics

@@ -9,6 +9,10 @@
 //   kemas_upload_bytes_total          bytes of uploads handed to the workers
 //   kemas_downloads_total{outcome}    completed | aborted (the client or S3 stopped early)
 //   kemas_download_bytes_total        bytes sent to clients
+//
+// It also keeps a tally of the downloads since the last take_download_tally(), which the api
+// adds to PostgreSQL's usage_daily now and then (the admins' usage statistics): two atomic
+// additions per download, one statement per flush.
 
 #include <cstdint>
 #include <memory>
@@ -31,6 +35,15 @@ class transfer_metrics : kemas::non_copyable {
   // `bytes`: what reached storage (0 for uploads refused before the command).
   void upload_finished(upload_outcome outcome, std::uint64_t bytes);
   void download_finished(download_outcome outcome, std::uint64_t bytes);
+
+  struct download_tally {
+    std::uint64_t downloads = 0;  // every download that ended, completed or not
+    std::uint64_t bytes = 0;
+  };
+  // What was counted since the last call, and starts over.
+  download_tally take_download_tally() noexcept;
+  // Puts a tally back (its flush failed), so nothing counted is lost.
+  void return_download_tally(download_tally tally) noexcept;
 
  private:
   struct impl;

@@ -22,6 +22,7 @@
 #include "adapters/support/blocking_pool.hpp"
 #include "app/auth/auth_guard.hpp"
 #include "app/composition/api_backends.hpp"
+#include "app/composition/usage_flusher.hpp"
 #include "app/routes/accounts.hpp"
 #include "app/routes/admin.hpp"
 #include "app/routes/security.hpp"
@@ -77,6 +78,7 @@ struct api_application::parts {
   security_service security;
   auth_guard guard;
   http::router routes;
+  usage_flusher usage;
 
   parts(boost::asio::io_context& io, const config::settings& s, metrics::registry& registry)
       : ioc(io),
@@ -112,7 +114,8 @@ struct api_application::parts {
         admin(directory, users, sessions, accounts, plan_rows, commands, backends.settle_signals(),
               s.upload.wait),
         security(sessions, directory),
-        guard(s, jwt, gate, keys) {}
+        guard(s, jwt, gate, keys),
+        usage(io, backends.postgres(), transfers) {}
 };
 
 api_application::api_application(boost::asio::io_context& ioc, const config::settings& settings,
@@ -130,6 +133,7 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_internal_routes(p.routes, p.billing, settings.internal);
   http::add_admin_routes(p.routes, p.admin);
   http::add_security_routes(p.routes, p.security);
+  p.usage.start();
 }
 
 api_application::~api_application() { stop(); }
@@ -143,6 +147,7 @@ void api_application::warm_up() {
 }
 
 void api_application::stop() {
+  parts_->usage.stop();
   parts_->backends.stop();
   parts_->hashing.stop();
 }

@@ -119,6 +119,38 @@ asio::awaitable<result<response>> list_audit(app::admin_service& admin, request_
                           page_json("entries", page->entries, page->next_cursor, audit_entry_json));
 }
 
+json::object usage_json(const ports::usage_stats& u) {
+  json::array by_plan_and_role;
+  for (const auto& c : u.by_plan_and_role)
+    by_plan_and_role.push_back(
+        {{"plan", c.plan}, {"role", c.role}, {"accounts", c.accounts}, {"disabled", c.disabled}});
+  json::array days;
+  for (const auto& d : u.days)
+    days.push_back({{"day", d.day},
+                    {"uploads", d.uploads},
+                    {"upload_bytes", d.upload_bytes},
+                    {"downloads", d.downloads},
+                    {"download_bytes", d.download_bytes},
+                    {"active_users", d.active_users}});
+  json::array top;
+  for (const auto& t : u.top_users)
+    top.push_back({{"id", t.id.to_string()},
+                   {"email", t.email},
+                   {"username", t.username},
+                   {"used_bytes", t.used_bytes},
+                   {"file_count", t.file_count}});
+  return {{"accounts", u.accounts},  {"bytes_stored", u.bytes_stored},
+          {"files", u.files},        {"by_plan_and_role", std::move(by_plan_and_role)},
+          {"days", std::move(days)}, {"top_users", std::move(top)}};
+}
+
+asio::awaitable<result<response>> usage(app::admin_service& admin, request_context& ctx) {
+  auto stats = co_await admin.usage(ctx.query_param("days"));
+  if (!stats)
+    co_return stats.error();
+  co_return json_response(200, usage_json(*stats));
+}
+
 }  // namespace
 
 void add_admin_routes(router& routes, app::admin_service& admin) {
@@ -129,6 +161,7 @@ void add_admin_routes(router& routes, app::admin_service& admin) {
   routes.add(method::post, "/api/v1/admin/users/{id}/password-reset", access::admin_only,
              serve(admin, send_reset));
   routes.add(method::get, "/api/v1/admin/audit", access::admin_only, serve(admin, list_audit));
+  routes.add(method::get, "/api/v1/admin/stats", access::admin_only, serve(admin, usage));
 }
 
 }  // namespace kemas::http

@@ -272,4 +272,14 @@ asio::awaitable<result<audit_list>> admin_service::audit(audit_request request) 
   co_return out;
 }
 
+asio::awaitable<result<ports::usage_stats>> admin_service::usage(std::optional<std::string> days) {
+  constexpr unsigned default_days = 30;
+  constexpr unsigned max_days = 366;
+  constexpr unsigned top_users = 10;
+  auto span = parse_page_limit(days, default_days, max_days);
+  if (!span)
+    co_return invalid("days", "days must be 1 to " + std::to_string(max_days));
+  co_return co_await directory_.usage(*span, top_users);
+}
+
 }  // namespace kemas::app

@@ -84,6 +84,8 @@ class admin_service {
   // Sends the user a password-reset mail (as if they had asked).
   boost::asio::awaitable<result<void>> send_reset(std::string id, request_meta meta);
   boost::asio::awaitable<result<audit_list>> audit(audit_request request);
+  // `days`: 1..366 (default 30) days back from today, UTC; the 10 largest accounts.
+  boost::asio::awaitable<result<ports::usage_stats>> usage(std::optional<std::string> days);
 
  private:
   boost::asio::awaitable<result<user_view>> view(const uuid& id);

@@ -80,6 +80,40 @@ struct audit_page {
   bool more = false;
 };
 
+// Usage statistics (GET /api/v1/admin/stats).
+struct plan_role_count {
+  std::string plan;  // the stored plan (an expired one counts until its downgrade)
+  std::string role;
+  std::int64_t accounts = 0;
+  std::int64_t disabled = 0;
+};
+
+struct day_usage {
+  std::string day;  // "2026-12-04", UTC
+  std::int64_t uploads = 0;
+  std::int64_t upload_bytes = 0;
+  std::int64_t downloads = 0;
+  std::int64_t download_bytes = 0;
+  std::int64_t active_users = 0;  // distinct users who did anything the audit trail records
+};
+
+struct top_user {
+  uuid id;
+  std::string email;
+  std::string username;
+  std::int64_t used_bytes = 0;
+  std::int64_t file_count = 0;
+};
+
+struct usage_stats {
+  std::int64_t accounts = 0;
+  std::int64_t bytes_stored = 0;
+  std::int64_t files = 0;
+  std::vector<plan_role_count> by_plan_and_role;
+  std::vector<day_usage> days;  // oldest first, every day of the range (zeros included)
+  std::vector<top_user> top_users;
+};
+
 class admin_directory {
  public:
   virtual ~admin_directory() = default;
@@ -90,6 +124,8 @@ class admin_directory {
   // `before_seq`: entries older than this chain position.
   virtual async<audit_page> audit(audit_filter filter, std::optional<std::int64_t> before_seq,
                                   unsigned rows) = 0;
+  // Totals now, the last `days` days (today included), and the `top` largest accounts.
+  virtual async<usage_stats> usage(unsigned days, unsigned top) = 0;
   // Whether a worker has applied the command with this id (processed_commands).
   virtual async<bool> command_processed(std::string command_id) = 0;
   // A user's own security activity: logins, failed logins, lockouts, logouts, password and

@@ -12,6 +12,8 @@
 #include "adapters/postgres/pool.hpp"
 #include "domain/rfc3339.hpp"
 #include "test/support/api_fixture.hpp"
+#include "test/support/upload_client.hpp"
+#include "test/support/upload_env.hpp"
 #include "test/support/worker_fixture.hpp"
 
 using namespace kemas;
@@ -28,7 +30,7 @@ struct account {
   std::string refresh;  // the refresh token
 };
 
-account sign_up(const api_fixture& api, const std::string& name, const std::string& role = "user") {
+account make_account(const api_fixture& api, const std::string& name, const std::string& role = "user") {
   const std::string email = name + "@example.com";
   auto reg = api.call("POST", "/api/v1/user/register",
                       json::serialize(json::object{
@@ -72,8 +74,8 @@ int login_status(const api_fixture& api, const std::string& name) {
 TEST_CASE(
     "admin routes answer admins only: 401 without credentials and 403 for users and API keys") {
   api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
-  const auto admin = sign_up(api, "rootadmin", "admin");
-  const auto user = sign_up(api, "plainuser");
+  const auto admin = make_account(api, "rootadmin", "admin");
+  const auto user = make_account(api, "plainuser");
   const std::string admin_key = api_key_header(api, admin);
   const std::string target = "/api/v1/admin/users/" + user.id;
   const std::vector<std::tuple<std::string, std::string, std::string>> routes{
@@ -94,11 +96,11 @@ TEST_CASE(
 
 TEST_CASE("admins list and search accounts page by page") {
   api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
-  const auto admin = sign_up(api, "listadmin", "admin");
+  const auto admin = make_account(api, "listadmin", "admin");
   std::set<std::string> pagers;
   for (int i = 0; i < 5; ++i)
-    pagers.insert(sign_up(api, "pager" + std::to_string(i)).id);
-  sign_up(api, "someoneelse");
+    pagers.insert(make_account(api, "pager" + std::to_string(i)).id);
+  make_account(api, "someoneelse");
 
   std::set<std::string> seen;
   std::string cursor;
@@ -147,8 +149,8 @@ TEST_CASE("admins list and search accounts page by page") {
 
 TEST_CASE("a disabled user loses session and refresh token and API key at once") {
   api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
-  const auto admin = sign_up(api, "guardadmin", "admin");
-  const auto user = sign_up(api, "victor");
+  const auto admin = make_account(api, "guardadmin", "admin");
+  const auto user = make_account(api, "victor");
   const std::string key = api_key_header(api, user);
   const std::string target = "/api/v1/admin/users/" + user.id;
   REQUIRE(api.call("GET", "/api/v1/auth/files/list", {}, key).status == 200);
@@ -199,8 +201,8 @@ TEST_CASE(
                                   "admin-audit.audit");
   REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
 
-  const auto admin = sign_up(api, "auditadmin", "admin");
-  const auto user = sign_up(api, "wendy");
+  const auto admin = make_account(api, "auditadmin", "admin");
+  const auto user = make_account(api, "wendy");
   CHECK(api.call("POST", "/api/v1/user/login",
                  R"({"email":"wendy@example.com","password":"wrong password"})",
                  "X-Forwarded-For: 198.51.100.77\r\n")
@@ -266,14 +268,14 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
                                   "own-security.audit");
   REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
 
-  const auto laptop = sign_up(api, "olga");
+  const auto laptop = make_account(api, "olga");
   auto phone_login = api.call("POST", "/api/v1/user/login",
                               R"({"email":"olga@example.com","password":"correct horse 1"})",
                               "X-Forwarded-For: 203.0.113.9\r\n");
   REQUIRE(phone_login.status == 200);
   const std::string phone =
       test::bearer(std::string(parse(phone_login).at("access_token").as_string()));
-  const auto other = sign_up(api, "pavel");
+  const auto other = make_account(api, "pavel");
   CHECK(api.call("POST", "/api/v1/user/login",
                  R"({"email":"olga@example.com","password":"not her password"})")
             .status == 401);
@@ -338,8 +340,8 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
   auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
                                   "admin-plan.audit");
   REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
-  const auto admin = sign_up(api, "planadmin", "admin");
-  const auto user = sign_up(api, "quentin");
+  const auto admin = make_account(api, "planadmin", "admin");
+  const auto user = make_account(api, "quentin");
   const std::string target = "/api/v1/admin/users/" + user.id;
 
   // Refused before anything is queued.
@@ -352,13 +354,13 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
             .status == 400);
   CHECK(api.call("PATCH", target, R"({"plan_expires_at":null})", admin.access).status == 400);
 
-  const auto end = std::chrono::time_point_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now()) +
-                   3s;
-  const std::string body = json::serialize(
-      json::object{{"plan", "premium"}, {"plan_expires_at", format_rfc3339(end)}});
-  auto assigned = api.call("PATCH", target, body,
-                           admin.access + "X-Request-Id: admin-plan-assign\r\n");
+  const auto end =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
+      3s;
+  const std::string body =
+      json::serialize(json::object{{"plan", "premium"}, {"plan_expires_at", format_rfc3339(end)}});
+  auto assigned =
+      api.call("PATCH", target, body, admin.access + "X-Request-Id: admin-plan-assign\r\n");
   INFO(assigned.body);
   REQUIRE(assigned.status == 200);
   const auto now = parse(assigned).at("user").as_object();
@@ -379,11 +381,13 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
   REQUIRE(test::eventually(
       [&] {
         // The scheduled expire carries the same request id (plan.expired): ask for the change.
-        change = parse(api.call("GET",
-                                "/api/v1/admin/audit?action=user.plan_changed&request_id=admin-plan-assign",
-                                {}, admin.access))
-                     .at("entries")
-                     .as_array();
+        change =
+            parse(api.call(
+                      "GET",
+                      "/api/v1/admin/audit?action=user.plan_changed&request_id=admin-plan-assign",
+                      {}, admin.access))
+                .at("entries")
+                .as_array();
         return !change.empty();
       },
       20s, 100ms));
@@ -393,4 +397,54 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
   CHECK(entry.at("before").at("plan") == "free");
   CHECK(entry.at("after").at("plan") == "premium");
   CHECK(entry.at("after").at("plan_expires_at").as_string() == format_rfc3339(end));
+}
+
+TEST_CASE("usage statistics count accounts and bytes and the day's uploads and downloads") {
+  test::upload_env env("admin-stats");
+  auto audit = test::start_worker("audit", env.api.database().settings().url,
+                                  env.worker.vhost().name(), "admin-stats.audit");
+  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+  const auto& api = env.api;
+  const auto admin = make_account(api, "statsadmin", "admin");
+  const auto user = make_account(api, "sally");
+  const std::string body(5000, 'x');
+  auto uploaded = test::upload_raw(api, user.access, "stats.bin", body, "application/octet-stream");
+  REQUIRE(uploaded.status == 201);
+  const std::string file_id(parse(uploaded).at("id").as_string());
+  for (int i = 0; i < 2; ++i)
+    REQUIRE(api.call("GET", "/api/v1/auth/files/download/" + file_id, {}, user.access).status ==
+            200);
+
+  auto stats = [&](const std::string& query) {
+    auto r = api.call("GET", "/api/v1/admin/stats" + query, {}, admin.access);
+    REQUIRE(r.status == 200);
+    return parse(r);
+  };
+  // Uploads come from the audit trail, downloads from the api's tally (flushed every 10 s).
+  json::object now;
+  REQUIRE(test::eventually(
+      [&] {
+        now = stats("?days=7");
+        const auto& today = now.at("days").as_array().back();
+        return today.at("uploads").as_int64() == 1 && today.at("downloads").as_int64() == 2;
+      },
+      30s, 250ms));
+  CHECK(now.at("accounts").as_int64() == 2);
+  CHECK(now.at("bytes_stored").as_int64() == 5000);
+  CHECK(now.at("files").as_int64() == 1);
+  CHECK(now.at("days").as_array().size() == 7);
+  const auto& today = now.at("days").as_array().back();
+  CHECK(today.at("upload_bytes").as_int64() == 5000);
+  CHECK(today.at("download_bytes").as_int64() == 10000);
+  CHECK(today.at("active_users").as_int64() >= 2);
+  CHECK(now.at("top_users").at(0).at("id").as_string() == user.id);
+  std::int64_t admins = 0;
+  for (const auto& c : now.at("by_plan_and_role").as_array()) {
+    if (c.at("role") == "admin")
+      admins += c.at("accounts").as_int64();
+  }
+  CHECK(admins == 1);
+  CHECK(stats("").at("days").as_array().size() == 30);
+  CHECK(api.call("GET", "/api/v1/admin/stats?days=0", {}, admin.access).status == 400);
+  CHECK(api.call("GET", "/api/v1/admin/stats?days=367", {}, admin.access).status == 400);
 }

@@ -72,6 +72,41 @@ constexpr const char* activity_sql =
 #undef KEMAS_SUMMARY_COLUMNS
 #undef KEMAS_AUDIT_COLUMNS
 
+constexpr const char* totals_sql =
+    "SELECT count(*), coalesce(sum(used_bytes), 0)::bigint, coalesce(sum(file_count), 0)::bigint "
+    "FROM users";
+constexpr const char* by_plan_role_sql =
+    "SELECT p.name, u.role, count(*), count(*) FILTER (WHERE u.disabled) "
+    "FROM users u JOIN plans p ON p.id = u.plan_id GROUP BY p.name, u.role ORDER BY 1, 2";
+// Every day of the range, oldest first, zeros where nothing happened.
+constexpr const char* days_sql =
+    "WITH bounds AS (SELECT (now() AT TIME ZONE 'UTC')::date AS today), "
+    "days AS (SELECT generate_series(b.today - (CAST(:days AS int) - 1), b.today, "
+    "                                interval '1 day')::date AS day FROM bounds b), "
+    "audited AS ("
+    "  SELECT (a.occurred_at AT TIME ZONE 'UTC')::date AS day, "
+    "         count(*) FILTER (WHERE a.action = 'file.uploaded') AS uploads, "
+    "         coalesce(sum(CASE WHEN jsonb_typeof(a.after -> 'size') = 'number' "
+    "                      THEN (a.after ->> 'size')::bigint END) "
+    "                  FILTER (WHERE a.action = 'file.uploaded'), 0)::bigint AS upload_bytes, "
+    "         count(DISTINCT a.actor_id) AS active "
+    "  FROM audit_log a, bounds b "
+    "  WHERE a.occurred_at >= (b.today - (CAST(:days_back AS int) - 1)) AT TIME ZONE 'UTC' "
+    "  GROUP BY 1) "
+    "SELECT to_char(d.day, 'YYYY-MM-DD'), coalesce(x.uploads, 0)::bigint, "
+    "       coalesce(x.upload_bytes, 0)::bigint, coalesce(u.downloads, 0)::bigint, "
+    "       coalesce(u.download_bytes, 0)::bigint, coalesce(x.active, 0)::bigint "
+    "FROM days d LEFT JOIN audited x ON x.day = d.day LEFT JOIN usage_daily u ON u.day = d.day "
+    "ORDER BY d.day";
+constexpr const char* top_users_sql =
+    "SELECT id::text, email, username, used_bytes, file_count FROM users "
+    "ORDER BY used_bytes DESC, id LIMIT :top";
+constexpr const char* add_downloads_sql =
+    "INSERT INTO usage_daily (day, downloads, download_bytes) "
+    "VALUES ((now() AT TIME ZONE 'UTC')::date, CAST(:downloads AS bigint), CAST(:bytes AS bigint)) "
+    "ON CONFLICT (day) DO UPDATE SET downloads = usage_daily.downloads + EXCLUDED.downloads, "
+    "download_bytes = usage_daily.download_bytes + EXCLUDED.download_bytes";
+
 constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 
 ports::user_summary summary_from_row(const soci::row& row) {
@@ -221,6 +256,48 @@ boost::asio::awaitable<ports::audit_page> admin_directory::audit(
     return read_audit_page(st, row, rows);
   };
   co_return co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<ports::usage_stats> admin_directory::usage(unsigned days, unsigned top) {
+  auto job = [days, top](soci::session& sql) {
+    ports::usage_stats out;
+    long long accounts = 0;
+    long long bytes = 0;
+    long long files = 0;
+    sql << totals_sql, soci::into(accounts), soci::into(bytes), soci::into(files);
+    out.accounts = accounts;
+    out.bytes_stored = bytes;
+    out.files = files;
+    {
+      soci::rowset<soci::row> rs = (sql.prepare << by_plan_role_sql);
+      for (const auto& row : rs)
+        out.by_plan_and_role.push_back(
+            {rows::text(row, 0), rows::text(row, 1), rows::int64(row, 2), rows::int64(row, 3)});
+    }
+    {
+      const int span = static_cast<int>(days);
+      soci::rowset<soci::row> rs =
+          (sql.prepare << days_sql, soci::use(span, "days"), soci::use(span, "days_back"));
+      for (const auto& row : rs)
+        out.days.push_back({rows::text(row, 0), rows::int64(row, 1), rows::int64(row, 2),
+                            rows::int64(row, 3), rows::int64(row, 4), rows::int64(row, 5)});
+    }
+    {
+      const int limit = static_cast<int>(top);
+      soci::rowset<soci::row> rs = (sql.prepare << top_users_sql, soci::use(limit, "top"));
+      for (const auto& row : rs)
+        out.top_users.push_back({rows::id(row, 0), rows::text(row, 1), rows::text(row, 2),
+                                 rows::int64(row, 3), rows::int64(row, 4)});
+    }
+    return out;
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
+void add_downloads(soci::session& sql, std::uint64_t downloads, std::uint64_t bytes) {
+  const long long count = static_cast<long long>(downloads);
+  const long long total = static_cast<long long>(bytes);
+  sql << add_downloads_sql, soci::use(count, "downloads"), soci::use(total, "bytes");
 }
 
 boost::asio::awaitable<bool> admin_directory::command_processed(std::string command_id) {

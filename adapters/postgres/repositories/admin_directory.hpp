@@ -12,6 +12,12 @@
 #include "adapters/postgres/repositories/query.hpp"
 #include "domain/ports/admin_directory.hpp"
 
+#include <cstdint>
+
+namespace soci {
+class session;
+}
+
 namespace kemas::postgres {
 
 class admin_directory final : public ports::admin_directory {
@@ -26,11 +32,17 @@ class admin_directory final : public ports::admin_directory {
                                                   std::optional<std::int64_t> before_seq,
                                                   unsigned rows) override;
   boost::asio::awaitable<bool> command_processed(std::string command_id) override;
+  // Four statements on one connection: totals, counts by plan and role, the days (uploads and
+  // active users from audit_log's occurred_at index, downloads from usage_daily), top users.
+  boost::asio::awaitable<ports::usage_stats> usage(unsigned days, unsigned top) override;
   boost::asio::awaitable<ports::audit_page> security_activity(
       uuid user, std::optional<std::int64_t> before_seq, unsigned rows) override;
 
  private:
   pg_pool& pool_;
 };
+
+// Adds a process's download tally to today's row of usage_daily (one statement).
+void add_downloads(soci::session& sql, std::uint64_t downloads, std::uint64_t bytes);
 
 }  // namespace kemas::postgres
