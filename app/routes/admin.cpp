@@ -3,6 +3,8 @@
 
 #include "app/routes/admin.hpp"
 
+#include "app/routes/audit_export.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -144,6 +146,34 @@ json::object usage_json(const ports::usage_stats& u) {
           {"days", std::move(days)}, {"top_users", std::move(top)}};
 }
 
+asio::awaitable<result<response>> export_audit(app::admin_service& admin, request_context& ctx) {
+  const auto format_name = ctx.query_param("format").value_or("ndjson");
+  if (format_name != "ndjson" && format_name != "csv")
+    co_return make_error(errc::validation_failed, "format must be ndjson or csv", "format");
+  const auto format = format_name == "csv" ? export_format::csv : export_format::ndjson;
+  app::audit_request request{ctx.query_param("actor"),
+                             ctx.query_param("action"),
+                             ctx.query_param("target_type"),
+                             ctx.query_param("target_id"),
+                             ctx.query_param("request_id"),
+                             ctx.query_param("from"),
+                             ctx.query_param("to"),
+                             std::nullopt,
+                             std::nullopt};
+  auto filter = app::admin_service::audit_filter_of(request);
+  if (!filter)
+    co_return filter.error();
+  response res;
+  res.status = 200;
+  res.content_type =
+      format == export_format::csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+  res.stream = make_audit_export(admin, std::move(*filter), format);
+  res.stream_chunked = true;
+  res.with_header("Content-Disposition",
+                  std::string("attachment; filename=\"kemas-audit.") + format_name + "\"");
+  co_return res;
+}
+
 asio::awaitable<result<response>> usage(app::admin_service& admin, request_context& ctx) {
   auto stats = co_await admin.usage(ctx.query_param("days"));
   if (!stats)
@@ -162,6 +192,8 @@ void add_admin_routes(router& routes, app::admin_service& admin) {
              serve(admin, send_reset));
   routes.add(method::get, "/api/v1/admin/audit", access::admin_only, serve(admin, list_audit));
   routes.add(method::get, "/api/v1/admin/stats", access::admin_only, serve(admin, usage));
+  routes.add(method::get, "/api/v1/admin/audit/export", access::admin_only,
+             serve(admin, export_audit));
 }
 
 }  // namespace kemas::http

@@ -5,6 +5,7 @@
 //   PATCH /api/v1/admin/users/{id}                  {"role": ..., "disabled": ...}
 //   POST  /api/v1/admin/users/{id}/password-reset   mail the user a reset link
 //   GET   /api/v1/admin/audit                       the audit trail, filtered, paged
+//   GET   /api/v1/admin/audit/export?format=        the filtered trail as NDJSON or CSV, streamed
 //   GET   /api/v1/admin/stats                       usage statistics
 
 #include "app/server/router.hpp"

@@ -44,6 +44,9 @@ struct response {
   // When set, the body comes from `stream` (exactly `stream_length` bytes) and `body` is unused.
   std::shared_ptr<body_source> stream;
   std::uint64_t stream_length = 0;
+  // A stream of unknown length (exports): sent with chunked transfer encoding, until the
+  // source's empty chunk (HTTP/1.0 clients: until the connection closes).
+  bool stream_chunked = false;
 
   static response json(unsigned status, std::string body);
   static response text(unsigned status, std::string body,

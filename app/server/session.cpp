@@ -206,10 +206,17 @@ asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& str
   for (auto& h : r.headers)
     res.insert(h.name, h.value);
   apply_common_headers(res.base(), request_id, state.env);
+  if (r.stream_chunked && version < 11)
+    keep_alive = false;  // HTTP/1.0 has no chunks: the end of the body is the end of the stream
   res.keep_alive(keep_alive);
-  res.content_length(r.stream_length);
+  if (r.stream_chunked) {
+    if (version >= 11)
+      res.chunked(true);
+  } else {
+    res.content_length(r.stream_length);
+  }
   res.body().data = nullptr;
-  res.body().more = verb != method::head && r.stream_length > 0;
+  res.body().more = verb != method::head && (r.stream_chunked || r.stream_length > 0);
   bhttp::response_serializer<bhttp::buffer_body> serializer(res);
   stream.expires_after(state.settings.idle_timeout);
   auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
@@ -219,7 +226,7 @@ asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& str
   for (;;) {
     auto chunk = co_await r.stream->next();
     if (!chunk || chunk->empty()) {
-      if (!chunk || sent != r.stream_length) {
+      if (!chunk || (!r.stream_chunked && sent != r.stream_length)) {
         keep_alive = false;  // the client got a short body: it must see the connection end
         co_return chunk ? make_error_code(bhttp::error::partial_message)
                         : make_error_code(asio::error::broken_pipe);

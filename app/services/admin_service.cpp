@@ -226,15 +226,12 @@ asio::awaitable<result<void>> admin_service::send_reset(std::string id, request_
   co_return co_await accounts_.request_password_reset(user->email, std::move(meta));
 }
 
-asio::awaitable<result<audit_list>> admin_service::audit(audit_request request) {
-  auto limit = parse_page_limit(request.limit, default_page, max_page);
-  if (!limit)
-    co_return limit.error();
+result<ports::audit_filter> admin_service::audit_filter_of(const audit_request& request) {
   ports::audit_filter filter;
   if (request.actor && !request.actor->empty()) {
     filter.actor = uuid::parse(*request.actor);
     if (!filter.actor)
-      co_return invalid("actor", "actor must be a user id");
+      return invalid("actor", "actor must be a user id");
   }
   struct text_filter {
     const std::optional<std::string>& value;
@@ -247,7 +244,7 @@ asio::awaitable<result<audit_list>> admin_service::audit(audit_request request) 
                                text_filter{request.request_id, "request_id", filter.request_id}}) {
     auto text = bounded_text(f.value, f.name, max_filter_chars);
     if (!text)
-      co_return text.error();
+      return text.error();
     f.into = std::move(*text);
   }
   for (auto [value, name, into] : {std::tuple{&request.from, "from", &filter.from},
@@ -255,21 +252,37 @@ asio::awaitable<result<audit_list>> admin_service::audit(audit_request request) 
     if (*value && !(*value)->empty()) {
       *into = parse_rfc3339(**value);
       if (!*into)
-        co_return invalid(name, std::string(name) + " must be an RFC 3339 time");
+        return invalid(name, std::string(name) + " must be an RFC 3339 time");
     }
   }
+  return filter;
+}
+
+asio::awaitable<result<audit_list>> admin_service::audit(audit_request request) {
+  auto limit = parse_page_limit(request.limit, default_page, max_page);
+  if (!limit)
+    co_return limit.error();
+  auto filter = audit_filter_of(request);
+  if (!filter)
+    co_return filter.error();
   std::optional<std::int64_t> before;
   if (request.cursor && !request.cursor->empty()) {
     before = parse_audit_cursor(*request.cursor);
     if (!before)
       co_return invalid("cursor", "cursor is not valid for this listing");
   }
-  auto page = co_await directory_.audit(std::move(filter), before, *limit);
+  auto page = co_await directory_.audit(std::move(*filter), before, *limit);
   audit_list out;
   out.entries = std::move(page.entries);
   if (page.more && !out.entries.empty())
     out.next_cursor = audit_cursor(out.entries.back().seq);
   co_return out;
+}
+
+asio::awaitable<ports::audit_page> admin_service::audit_page(ports::audit_filter filter,
+                                                             std::optional<std::int64_t> before,
+                                                             unsigned rows) {
+  co_return co_await directory_.audit(std::move(filter), before, rows);
 }
 
 asio::awaitable<result<ports::usage_stats>> admin_service::usage(std::optional<std::string> days) {

@@ -84,6 +84,12 @@ class admin_service {
   // Sends the user a password-reset mail (as if they had asked).
   boost::asio::awaitable<result<void>> send_reset(std::string id, request_meta meta);
   boost::asio::awaitable<result<audit_list>> audit(audit_request request);
+  // For the streamed export: the filter of a request (validation_failed naming the
+  // parameter), then its pages one by one, newest first.
+  static result<ports::audit_filter> audit_filter_of(const audit_request& request);
+  boost::asio::awaitable<ports::audit_page> audit_page(ports::audit_filter filter,
+                                                       std::optional<std::int64_t> before,
+                                                       unsigned rows);
   // `days`: 1..366 (default 30) days back from today, UTC; the 10 largest accounts.
   boost::asio::awaitable<result<ports::usage_stats>> usage(std::optional<std::string> days);
 

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <set>
+#include <sstream>
 
 #include "adapters/postgres/pool.hpp"
 #include "domain/rfc3339.hpp"
@@ -82,6 +83,8 @@ TEST_CASE(
       {"GET", "/api/v1/admin/users", ""},        {"GET", target, ""},
       {"PATCH", target, R"({"disabled":true})"}, {"POST", target + "/password-reset", ""},
       {"GET", "/api/v1/admin/audit", ""},
+      {"GET", "/api/v1/admin/audit/export?format=csv", ""},
+      {"GET", "/api/v1/admin/stats", ""},
   };
   for (const auto& [verb, path, body] : routes) {
     CAPTURE(verb + " " + path);
@@ -256,6 +259,30 @@ TEST_CASE(
         first.at("entries").at(0).at("seq").as_int64());
   for (const auto& e : entries("actor=" + admin.id))
     CHECK(e.at("actor_id").as_string() == admin.id);
+
+  // The same trail as a streamed file: NDJSON lines are the entries, CSV has a header.
+  const auto all = entries("limit=200");
+  auto ndjson = api.call("GET", "/api/v1/admin/audit/export?format=ndjson", {}, admin.access);
+  REQUIRE(ndjson.status == 200);
+  CHECK(ndjson.header("transfer-encoding") == "chunked");
+  CHECK(ndjson.header("content-type") == "application/x-ndjson");
+  std::vector<json::object> lines;
+  std::istringstream in(ndjson.body);
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(json::parse(line).as_object());
+  REQUIRE(lines.size() >= all.size());  // the audit role may have stored more meanwhile
+  CHECK(lines.back().at("seq") == all.back().at("seq"));
+  auto csv = api.call("GET", "/api/v1/admin/audit/export?format=csv&request_id=" + request_id, {},
+                      admin.access);
+  REQUIRE(csv.status == 200);
+  CHECK(csv.body.starts_with("seq,event_id,occurred_at,actor_id,actor_ip,action,"));
+  CHECK(std::count(csv.body.begin(), csv.body.end(), '\n') == 2);  // header + the role change
+  CHECK(csv.body.find(",user.role_changed,") != std::string::npos);
+  CHECK(csv.body.find("\"{\"\"role\"\": \"\"user\"\"}\"") != std::string::npos);  // quoted JSON
+  CHECK(api.call("GET", "/api/v1/admin/audit/export?format=xml", {}, admin.access).status == 400);
+  // (wendy's sessions ended with her role change: another non-admin asks)
+  const auto plain = make_account(api, "exportuser");
+  CHECK(api.call("GET", "/api/v1/admin/audit/export", {}, plain.access).status == 403);
   CHECK(api.call("GET", "/api/v1/admin/audit?from=yesterday", {}, admin.access).status == 400);
   CHECK(api.call("GET", "/api/v1/admin/audit?actor=nobody", {}, admin.access).status == 400);
 }
