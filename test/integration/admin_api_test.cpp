@@ -12,6 +12,7 @@
 
 #include "adapters/postgres/pool.hpp"
 #include "domain/rfc3339.hpp"
+#include "test/support/admin_cli.hpp"
 #include "test/support/api_fixture.hpp"
 #include "test/support/upload_client.hpp"
 #include "test/support/upload_env.hpp"
@@ -471,6 +472,36 @@ TEST_CASE("usage statistics count accounts and bytes and the day's uploads and d
       admins += c.at("accounts").as_int64();
   }
   CHECK(admins == 1);
+
+  // The upload is in the audit trail with its actor, address and request id.
+  const auto uploads = parse(api.call("GET", "/api/v1/admin/audit?action=file.uploaded", {},
+                                      admin.access))
+                           .at("entries")
+                           .as_array();
+  REQUIRE(uploads.size() == 1);
+  const auto upload = uploads.at(0).as_object();
+  CHECK(upload.at("actor_id").as_string() == user.id);
+  CHECK(upload.at("target_id").as_string() == file_id);
+  CHECK_FALSE(upload.at("actor_ip").is_null());
+  CHECK_FALSE(upload.at("request_id").is_null());
+  CHECK(upload.at("after").at("size").as_int64() == 5000);
+
+  // The chain over everything these requests wrote holds; an edited row is named.
+  const auto settings = api.database().settings();
+  const auto intact = test::run_admin(settings, {"audit", "verify"});
+  INFO(intact.err);
+  CHECK(intact.status == 0);
+  const auto seq = upload.at("seq").as_int64();
+  {
+    postgres::pg_pool pool(settings, "kemas-test");
+    pool.with_session([seq](soci::session& sql) {
+      sql << "UPDATE audit_log SET after = jsonb_set(after, '{size}', '1') WHERE chain_seq = :s",
+          soci::use(seq);
+    });
+  }
+  const auto broken = test::run_admin(settings, {"audit", "verify"});
+  CHECK(broken.status == 1);
+  CHECK(broken.out.find("BROKEN at chain_seq " + std::to_string(seq) + " ") != std::string::npos);
   CHECK(stats("").at("days").as_array().size() == 30);
   CHECK(api.call("GET", "/api/v1/admin/stats?days=0", {}, admin.access).status == 400);
   CHECK(api.call("GET", "/api/v1/admin/stats?days=367", {}, admin.access).status == 400);

@@ -5,8 +5,6 @@
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
-#include <filesystem>
-#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -14,40 +12,15 @@
 #include "adapters/postgres/repositories/audit_chain.hpp"
 #include "adapters/postgres/repositories/audit_repository.hpp"
 #include "adapters/support/random.hpp"
-#include "test/support/child_process.hpp"
+#include "test/support/admin_cli.hpp"
 #include "test/support/outbox_fixture.hpp"
 
 using namespace kemas;
-namespace fs = std::filesystem;
 
 namespace {
 
-struct admin_run {
-  std::optional<int> status;
-  std::string out;
-  std::string err;
-};
-
-admin_run audit_verify(const config::postgres_settings& db) {
-  const std::string program = std::string(KEMAS_BINARY_DIR) + "/app/admin/kemas-admin";
-  const auto out = fs::temp_directory_path() / ("kemas_audit_" + support::random_hex(8));
-  test::child_process::options options;
-  options.program = program;
-  options.args = {"--config", std::string(KEMAS_SOURCE_DIR) + "/conf/kemas.toml", "audit",
-                  "verify"};
-  options.env = {{"KEMAS_POSTGRES_URL", db.url},
-                 {"KEMAS_POSTGRES_PASSWORD", db.password},
-                 {"KEMAS_ENV", "development"},
-                 {"KEMAS_LOG_FORMAT", "text"}};
-  options.stdout_path = out.string() + ".out";
-  options.stderr_path = out.string() + ".err";
-  test::child_process child(std::move(options));
-  admin_run run;
-  run.status = child.wait_for(std::chrono::seconds(60));
-  std::ifstream printed(out.string() + ".out");
-  run.out.assign(std::istreambuf_iterator<char>(printed), {});
-  run.err = child.stderr_text();
-  return run;
+test::admin_run audit_verify(const config::postgres_settings& db) {
+  return test::run_admin(db, {"audit", "verify"});
 }
 
 postgres::audit_record record(int i) {

@@ -266,3 +266,29 @@ TEST_CASE("a message that cannot be sent within mail.attempts goes to the dead l
   CHECK(test::header_text(dead[0], "x-kemas-mail-attempt") == "2");
   CHECK(test::header_text(dead[0], "x-kemas-source-queue") == "kemas.events.mail");
 }
+
+TEST_CASE("a plan upgrade mails the receipt and then that the plan ends soon and that it ended") {
+  // A 6-second premium and a 3-second notice period: the reminder waits in the delay queues.
+  mail_stack stack("mail-plan", true, {{"KEMAS_MAIL_EXPIRY_NOTICE", "3s"}});
+  {
+    postgres::pg_pool pool(stack.api.database().settings(), "kemas-test");
+    pool.with_session([](soci::session& sql) {
+      sql << "UPDATE plans SET duration_seconds = 6 WHERE name = 'premium'";
+    });
+  }
+  REQUIRE(stack.register_user("petra").status == 201);
+  const std::string session = stack.login("petra");
+  auto upgraded = stack.api.call("POST", "/api/v1/auth/billing/upgrade", R"({"package":"premium"})",
+                                 test::bearer(session));
+  INFO(upgraded.body);
+  REQUIRE(upgraded.status == 200);
+
+  auto receipt = stack.sink.wait_for(subject_has("petra", "Receipt: kemas premium"), 1, 20s);
+  INFO(stack.mailer->stderr_text());
+  REQUIRE(receipt.size() == 1);
+  CHECK(receipt[0].text.find("5.00 USD") != std::string::npos);
+  CHECK(stack.sink.wait_for(subject_has("petra", "plan ends on"), 1, 20s).size() == 1);
+  CHECK(stack.sink.wait_for(subject_has("petra", "plan has ended"), 1, 30s).size() == 1);
+  // Each once.
+  CHECK(stack.sink.wait_for(to("petra"), 4, 2s).size() == 3);
+}
