@@ -15,9 +15,20 @@ class api_key_service;
 
 namespace kemas::http {
 
-// Who asked, for the services' events and logs.
+// Who asked, for the services' events, logs and session list. The User-Agent is the
+// client's text: bounded and without control characters before anything stores it.
 inline app::request_meta meta_of(const request_context& ctx) {
-  return {ctx.request_id(), ctx.client_ip()};
+  constexpr std::size_t max_user_agent = 256;
+  std::string agent;
+  if (auto header = ctx.header("User-Agent")) {
+    for (char c : *header) {
+      if (agent.size() == max_user_agent)
+        break;
+      if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
+        agent += c;
+    }
+  }
+  return {ctx.request_id(), ctx.client_ip(), std::move(agent)};
 }
 
 void add_user_routes(router& routes, app::account_service& accounts,

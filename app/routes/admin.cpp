@@ -36,10 +36,15 @@ json::object view_json(const app::user_view& v) {
   out["quota_bytes"] = v.details.quota_bytes;
   out["last_login_at"] = time_or_null(v.details.last_login);
   json::array sessions;
+  auto at = [](std::int64_t ms) {
+    return format_rfc3339(timestamp(std::chrono::milliseconds(ms)));
+  };
   for (const auto& s : v.sessions) {
     sessions.push_back(
-        {{"created_at", format_rfc3339(timestamp(std::chrono::milliseconds(s.created_ms)))},
-         {"ip", s.ip.empty() ? json::value(nullptr) : json::value(s.ip)}});
+        {{"created_at", at(s.created_ms)},
+         {"last_seen_at", at(s.last_seen_ms)},
+         {"ip", s.ip.empty() ? json::value(nullptr) : json::value(s.ip)},
+         {"device", s.device.empty() ? json::value(nullptr) : json::value(s.device)}});
   }
   out["sessions_count"] = static_cast<std::int64_t>(v.sessions.size());
   out["sessions"] = std::move(sessions);

@@ -17,9 +17,14 @@ namespace json = boost::json;
 namespace {
 
 json::object session_json(const app::own_session& s) {
+  auto at = [](std::int64_t ms) {
+    return format_rfc3339(timestamp(std::chrono::milliseconds(ms)));
+  };
   return {{"id", s.info.session_id},
-          {"created_at", format_rfc3339(timestamp(std::chrono::milliseconds(s.info.created_ms)))},
+          {"created_at", at(s.info.created_ms)},
+          {"last_seen_at", at(s.info.last_seen_ms)},
           {"ip", s.info.ip.empty() ? json::value(nullptr) : json::value(s.info.ip)},
+          {"device", s.info.device.empty() ? json::value(nullptr) : json::value(s.info.device)},
           {"current", s.current}};
 }
 

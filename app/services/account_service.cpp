@@ -121,7 +121,7 @@ asio::awaitable<result<model::user>> account_service::register_user(std::string 
 
 asio::awaitable<result<token_pair>> account_service::open_session(const model::user& user,
                                                                   const request_meta& meta) {
-  auto session = co_await sessions_.create(user.id, user.role, meta.client_ip);
+  auto session = co_await sessions_.create(user.id, user.role, meta.client_ip, meta.user_agent);
   if (!session)
     co_return session.error();
   token_pair tokens;

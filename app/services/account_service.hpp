@@ -33,6 +33,7 @@ namespace kemas::app {
 struct request_meta {
   std::string request_id;
   std::string client_ip;
+  std::string user_agent;  // at most 256 characters, control characters removed; may be empty
 };
 
 struct token_pair {

@@ -7,6 +7,7 @@
 // Errors are values: the store unreachable is backend_unavailable.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
@@ -37,8 +38,11 @@ struct refresh_unknown {};
 // A live session, as the user's session list shows it.
 struct session_info {
   std::string session_id;
-  std::int64_t created_ms = 0;  // epoch milliseconds
-  std::string ip;               // where it was opened; "" when unknown
+  std::int64_t created_ms = 0;    // epoch milliseconds
+  std::string ip;                 // where it was opened; "" when unknown
+  std::string device;             // the User-Agent it was opened with; "" when unknown
+  std::int64_t last_seen_ms = 0;  // its last login or refresh (an active client refreshes at
+                                  // least every auth.access_ttl)
 };  // expired, logged out, revoked, or malformed token
 using rotate_result = std::variant<session_rotated, refresh_reused, refresh_unknown>;
 
@@ -46,8 +50,10 @@ class session_store {
  public:
   virtual ~session_store() = default;
 
-  // Starts a session; `ip` is recorded for the user's session list (may be empty).
-  virtual async<result<new_session>> create(uuid user_id, kemas::role role, std::string ip) = 0;
+  // Starts a session; `ip` and `device` (the client's User-Agent, at most 256 characters) are
+  // recorded for the user's session list (either may be empty).
+  virtual async<result<new_session>> create(uuid user_id, kemas::role role, std::string ip,
+                                            std::string device = {}) = 0;
   virtual async<result<rotate_result>> rotate(std::string refresh_token) = 0;
   // Ends one session; true when it existed.
   virtual async<result<bool>> revoke(std::string session_id) = 0;

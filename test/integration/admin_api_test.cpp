@@ -299,7 +299,7 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
   const auto laptop = make_account(api, "olga");
   auto phone_login = api.call("POST", "/api/v1/user/login",
                               R"({"email":"olga@example.com","password":"correct horse 1"})",
-                              "X-Forwarded-For: 203.0.113.9\r\n");
+                              "X-Forwarded-For: 203.0.113.9\r\nUser-Agent: KemasPhone/1.0\r\n");
   REQUIRE(phone_login.status == 200);
   const std::string phone =
       test::bearer(std::string(parse(phone_login).at("access_token").as_string()));
@@ -316,8 +316,11 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
   int current = 0;
   for (const auto& s : sessions) {
     current += s.at("current").as_bool() ? 1 : 0;
-    if (s.at("ip") == "203.0.113.9")
+    if (s.at("ip") == "203.0.113.9") {
       phone_session = std::string(s.at("id").as_string());
+      CHECK(s.at("device") == "KemasPhone/1.0");
+    }
+    CHECK(s.at("last_seen_at").as_string() >= s.at("created_at").as_string());
   }
   CHECK(current == 1);
   REQUIRE_FALSE(phone_session.empty());

@@ -17,12 +17,12 @@ namespace {
 // The scripts name the user-sessions key from the uid they read, and session keys from the
 // set's members: keys not declared in KEYS, fine on one Redis (with or without replicas).
 
-// KEYS[1] session, KEYS[2] user-sessions. ARGV uid, role, rh, ip, ttl_ms, sid.
+// KEYS[1] session, KEYS[2] user-sessions. ARGV uid, role, rh, ip, ttl_ms, sid, ua.
 constexpr std::string_view create_lua = R"lua(
 local t = redis.call('TIME')
-local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now_ms = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'role', ARGV[2], 'rh', ARGV[3],
-           'created_ms', string.format('%d', now_ms), 'ip', ARGV[4])
+           'created_ms', now_ms, 'ip', ARGV[4], 'ua', ARGV[7], 'seen_ms', now_ms)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', 'kemas:session:' .. sid) == 0 then redis.call('SREM', KEYS[2], sid) end
@@ -43,7 +43,9 @@ if s[3] ~= ARGV[1] then
   redis.call('SREM', set, ARGV[4])
   return {2, s[1], s[2] or ''}
 end
-redis.call('HSET', KEYS[1], 'rh', ARGV[2])
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'rh', ARGV[2], 'seen_ms',
+           string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SADD', set, ARGV[4])
 redis.call('PEXPIRE', set, ARGV[3])
@@ -71,15 +73,18 @@ end
 return n
 )lua";
 
-// KEYS[1] user-sessions. Returns {sid, created_ms, ip, ...} of the sessions that still exist.
+// KEYS[1] user-sessions. Returns {sid, created_ms, ip, ua, seen_ms, ...} of the sessions
+// that still exist.
 constexpr std::string_view list_lua = R"lua(
 local out = {}
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local s = redis.call('HMGET', 'kemas:session:' .. sid, 'created_ms', 'ip')
+  local s = redis.call('HMGET', 'kemas:session:' .. sid, 'created_ms', 'ip', 'ua', 'seen_ms')
   if s[1] then
     table.insert(out, sid)
     table.insert(out, s[1])
     table.insert(out, s[2] or '')
+    table.insert(out, s[3] or '')
+    table.insert(out, s[4] or s[1])
   end
 end
 return out
@@ -115,7 +120,8 @@ session_store::session_store(redis_client& redis, const config::auth_settings& a
       ttl_(std::max<std::chrono::milliseconds>(auth.refresh_ttl, std::chrono::seconds(1))) {}
 
 boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, kemas::role role,
-                                                                  std::string ip) {
+                                                                  std::string ip,
+                                                                  std::string device) {
   new_session s;
   s.session_id = support::random_hex(session_id_length / 2);
   const std::string secret = crypto::random_token();
@@ -123,9 +129,13 @@ boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, 
   const std::string uid = user_id.to_string();
 
   std::vector<std::string> keys{detail::session_key(s.session_id), detail::user_sessions_key(uid)};
-  std::vector<std::string> args{
-      uid,           std::string(role_name(role)), crypto::sha256_hex(secret),
-      std::move(ip), std::to_string(ttl_.count()), s.session_id};
+  std::vector<std::string> args{uid,
+                                std::string(role_name(role)),
+                                crypto::sha256_hex(secret),
+                                std::move(ip),
+                                std::to_string(ttl_.count()),
+                                s.session_id,
+                                std::move(device)};
   const redis_result r = co_await redis_.eval(scripts().create, std::move(keys), std::move(args));
   auto reply = detail::checked(r, "session_store.create");
   if (!reply)
@@ -206,21 +216,29 @@ boost::asio::awaitable<result<std::vector<ports::session_info>>> session_store::
   auto reply = detail::checked(r, "session_store.list");
   if (!reply)
     co_return reply.error();
-  if (!reply->is_array() || reply->elements().size() % 3 != 0)
+  constexpr std::size_t fields = 5;  // sid, created_ms, ip, ua, seen_ms
+  if (!reply->is_array() || reply->elements().size() % fields != 0)
     co_return detail::unexpected_reply("session_store.list", *reply);
+  auto millis = [](const std::string& text) -> std::int64_t {
+    try {
+      return std::stoll(text);
+    } catch (const std::exception&) {
+      return 0;
+    }
+  };
   std::vector<ports::session_info> sessions;
   const auto& e = reply->elements();
-  for (std::size_t i = 0; i + 2 < e.size(); i += 3) {
-    if (!e[i].is_string() || !e[i + 1].is_string() || !e[i + 2].is_string())
-      co_return detail::unexpected_reply("session_store.list", *reply);
+  for (std::size_t i = 0; i + fields <= e.size(); i += fields) {
+    for (std::size_t k = 0; k < fields; ++k) {
+      if (!e[i + k].is_string())
+        co_return detail::unexpected_reply("session_store.list", *reply);
+    }
     ports::session_info info;
     info.session_id = e[i].str();
-    try {
-      info.created_ms = std::stoll(e[i + 1].str());
-    } catch (const std::exception&) {
-      info.created_ms = 0;
-    }
+    info.created_ms = millis(e[i + 1].str());
     info.ip = e[i + 2].str();
+    info.device = e[i + 3].str();
+    info.last_seen_ms = millis(e[i + 4].str());
     sessions.push_back(std::move(info));
   }
   std::sort(sessions.begin(), sessions.end(),

@@ -2,7 +2,8 @@
 // session_store: login sessions in Redis (DESIGN.md "Redis", step 2 contract).
 //
 //   kemas:session:{sid}        hash uid, role, rh (SHA-256 hex of the refresh secret),
-//                              created_ms, ip — TTL auth.refresh_ttl, reset on rotation
+//                              created_ms, ip, ua (User-Agent), seen_ms (last login or
+//                              refresh) — TTL auth.refresh_ttl, reset on rotation
 //   kemas:user-sessions:{uid}  set of the user's sids (for logout-all), TTL refresh_ttl
 //                              from the last create or rotation, so never shorter than
 //                              any of its sessions'
@@ -53,7 +54,8 @@ class session_store final : public ports::session_store {
   // Starts a session; `ip` is recorded for the user's session list (may be empty). Also
   // forgets the sids of the user's sessions that expired on their own.
   boost::asio::awaitable<result<new_session>> create(uuid user_id, kemas::role role,
-                                                     std::string ip) override;
+                                                     std::string ip,
+                                                     std::string device = {}) override;
   boost::asio::awaitable<result<rotate_result>> rotate(std::string refresh_token) override;
   // Ends one session; true when it existed. Malformed ids: false, no Redis call.
   boost::asio::awaitable<result<bool>> revoke(std::string session_id) override;
