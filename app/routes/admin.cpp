@@ -36,16 +36,8 @@ json::object view_json(const app::user_view& v) {
   out["quota_bytes"] = v.details.quota_bytes;
   out["last_login_at"] = time_or_null(v.details.last_login);
   json::array sessions;
-  auto at = [](std::int64_t ms) {
-    return format_rfc3339(timestamp(std::chrono::milliseconds(ms)));
-  };
-  for (const auto& s : v.sessions) {
-    sessions.push_back(
-        {{"created_at", at(s.created_ms)},
-         {"last_seen_at", at(s.last_seen_ms)},
-         {"ip", s.ip.empty() ? json::value(nullptr) : json::value(s.ip)},
-         {"device", s.device.empty() ? json::value(nullptr) : json::value(s.device)}});
-  }
+  for (const auto& s : v.sessions)
+    sessions.push_back(session_json(s));
   out["sessions_count"] = static_cast<std::int64_t>(v.sessions.size());
   out["sessions"] = std::move(sessions);
   return out;

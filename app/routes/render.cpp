@@ -66,4 +66,17 @@ boost::json::object audit_entry_json(const ports::audit_entry& e) {
            e.request_id.empty() ? boost::json::value(nullptr) : boost::json::value(e.request_id)}};
 }
 
+boost::json::object session_json(const ports::session_info& session) {
+  auto at = [](std::int64_t ms) {
+    return format_rfc3339(timestamp(std::chrono::milliseconds(ms)));
+  };
+  auto text_or_null = [](const std::string& text) {
+    return text.empty() ? boost::json::value(nullptr) : boost::json::value(text);
+  };
+  return {{"created_at", at(session.created_ms)},
+          {"last_seen_at", at(session.last_seen_ms)},
+          {"ip", text_or_null(session.ip)},
+          {"device", text_or_null(session.device)}};
+}
+
 }  // namespace kemas::http

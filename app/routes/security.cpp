@@ -16,16 +16,11 @@ namespace json = boost::json;
 
 namespace {
 
-json::object session_json(const app::own_session& s) {
-  auto at = [](std::int64_t ms) {
-    return format_rfc3339(timestamp(std::chrono::milliseconds(ms)));
-  };
-  return {{"id", s.info.session_id},
-          {"created_at", at(s.info.created_ms)},
-          {"last_seen_at", at(s.info.last_seen_ms)},
-          {"ip", s.info.ip.empty() ? json::value(nullptr) : json::value(s.info.ip)},
-          {"device", s.info.device.empty() ? json::value(nullptr) : json::value(s.info.device)},
-          {"current", s.current}};
+json::object own_session_json(const app::own_session& s) {
+  auto out = session_json(s.info);
+  out["id"] = s.info.session_id;
+  out["current"] = s.current;
+  return out;
 }
 
 asio::awaitable<result<response>> list_sessions(app::security_service& security,
@@ -35,7 +30,7 @@ asio::awaitable<result<response>> list_sessions(app::security_service& security,
     co_return sessions.error();
   json::array items;
   for (const auto& s : *sessions)
-    items.push_back(session_json(s));
+    items.push_back(own_session_json(s));
   co_return json_response(200, json::object{{"sessions", std::move(items)}});
 }
 

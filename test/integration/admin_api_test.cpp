@@ -7,6 +7,7 @@
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -32,7 +33,8 @@ struct account {
   std::string refresh;  // the refresh token
 };
 
-account make_account(const api_fixture& api, const std::string& name, const std::string& role = "user") {
+account make_account(const api_fixture& api, const std::string& name,
+                     const std::string& role = "user") {
   const std::string email = name + "@example.com";
   auto reg = api.call("POST", "/api/v1/user/register",
                       json::serialize(json::object{
@@ -71,6 +73,28 @@ int login_status(const api_fixture& api, const std::string& name) {
       .status;
 }
 
+// The api with a commands worker (its outbox relay) and an audit writer, in a vhost of the
+// test's own: what the admin audit routes read is really written.
+struct audited_api {
+  explicit audited_api(const std::string& tag,
+                       const std::function<void(config::settings&)>& more = {})
+      : workers(tag),
+        api(workers.api_tweak([more](config::settings& s) {
+          s.ratelimit.auth_limit = 1000;
+          if (more)
+            more(s);
+        })),
+        audit(test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
+                                 tag + ".audit")) {
+    workers.start(api.database().settings());
+    REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+  }
+
+  test::worker_fixture workers;
+  api_fixture api;
+  test::child_process audit;
+};
+
 }  // namespace
 
 TEST_CASE(
@@ -81,8 +105,10 @@ TEST_CASE(
   const std::string admin_key = api_key_header(api, admin);
   const std::string target = "/api/v1/admin/users/" + user.id;
   const std::vector<std::tuple<std::string, std::string, std::string>> routes{
-      {"GET", "/api/v1/admin/users", ""},        {"GET", target, ""},
-      {"PATCH", target, R"({"disabled":true})"}, {"POST", target + "/password-reset", ""},
+      {"GET", "/api/v1/admin/users", ""},
+      {"GET", target, ""},
+      {"PATCH", target, R"({"disabled":true})"},
+      {"POST", target + "/password-reset", ""},
       {"GET", "/api/v1/admin/audit", ""},
       {"GET", "/api/v1/admin/audit/export?format=csv", ""},
       {"GET", "/api/v1/admin/stats", ""},
@@ -198,12 +224,8 @@ TEST_CASE("a disabled user loses session and refresh token and API key at once")
 TEST_CASE(
     "the audit trail shows logins and failed logins and admin changes with actor and IP and "
     "request id") {
-  test::worker_fixture workers("admin-audit");
-  api_fixture api(workers.api_tweak([](config::settings& s) { s.ratelimit.auth_limit = 1000; }));
-  workers.start(api.database().settings());
-  auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
-                                  "admin-audit.audit");
-  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+  audited_api stack("admin-audit");
+  auto& api = stack.api;
 
   const auto admin = make_account(api, "auditadmin", "admin");
   const auto user = make_account(api, "wendy");
@@ -289,12 +311,8 @@ TEST_CASE(
 }
 
 TEST_CASE("users see their own sessions and activity and end a session of their choice") {
-  test::worker_fixture workers("own-security");
-  api_fixture api(workers.api_tweak([](config::settings& s) { s.ratelimit.auth_limit = 1000; }));
-  workers.start(api.database().settings());
-  auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
-                                  "own-security.audit");
-  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+  audited_api stack("own-security");
+  auto& api = stack.api;
 
   const auto laptop = make_account(api, "olga");
   auto phone_login = api.call("POST", "/api/v1/user/login",
@@ -362,15 +380,8 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
 }
 
 TEST_CASE("an admin assigns a plan with an end and the account falls back to free at that end") {
-  test::worker_fixture workers("admin-plan");
-  api_fixture api(workers.api_tweak([](config::settings& s) {
-    s.ratelimit.auth_limit = 1000;
-    s.upload.wait = 10s;
-  }));
-  workers.start(api.database().settings());
-  auto audit = test::start_worker("audit", api.database().settings().url, workers.vhost().name(),
-                                  "admin-plan.audit");
-  REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
+  audited_api stack("admin-plan", [](config::settings& s) { s.upload.wait = 10s; });
+  auto& api = stack.api;
   const auto admin = make_account(api, "planadmin", "admin");
   const auto user = make_account(api, "quentin");
   const std::string target = "/api/v1/admin/users/" + user.id;
@@ -477,10 +488,10 @@ TEST_CASE("usage statistics count accounts and bytes and the day's uploads and d
   CHECK(admins == 1);
 
   // The upload is in the audit trail with its actor, address and request id.
-  const auto uploads = parse(api.call("GET", "/api/v1/admin/audit?action=file.uploaded", {},
-                                      admin.access))
-                           .at("entries")
-                           .as_array();
+  const auto uploads =
+      parse(api.call("GET", "/api/v1/admin/audit?action=file.uploaded", {}, admin.access))
+          .at("entries")
+          .as_array();
   REQUIRE(uploads.size() == 1);
   const auto upload = uploads.at(0).as_object();
   CHECK(upload.at("actor_id").as_string() == user.id);
