@@ -43,6 +43,14 @@ std::size_t decode_one(std::string_view s, std::size_t i, std::uint32_t& cp) noe
 
 bool is_control(std::uint32_t cp) noexcept { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
+// Bidirectional formatting characters reorder what a person reads: "invoice<U+202E>fdp.exe"
+// shows as "invoiceexe.pdf". A file name has no use for them (Unicode TR 9, table 4, plus the
+// implicit marks LRM, RLM and ALM).
+bool is_bidi_control(std::uint32_t cp) noexcept {
+  return cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace
 
 std::size_t utf8_next(std::string_view text, std::size_t i, char32_t& cp) noexcept {
@@ -72,6 +80,7 @@ result<void> validate_file_name(std::string_view name) {
     const auto n = decode_one(name, i, cp);
     if (n == 0) return bad("name is not valid UTF-8");
     if (is_control(cp)) return bad("name must not contain control characters");
+    if (is_bidi_control(cp)) return bad("name must not contain bidirectional control characters");
     if (cp == '/') return bad("name must not contain '/'");
     i += n;
   }

@@ -21,6 +21,17 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
+// A path the router will look at: it starts with '/', and no segment is empty ("//", a
+// trailing '/'). Proxies and clients differ on whether "/metrics/" is "/metrics"; an exact
+// nginx `location = /metrics` rule must not be sidestepped by one, so neither is accepted.
+bool strict_path(std::string_view path) {
+  if (path.empty() || path.front() != '/')
+    return false;
+  if (path == "/")
+    return true;
+  return path.back() != '/' && path.find("//") == std::string_view::npos;
+}
+
 bool is_param(std::string_view segment) {
   return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
@@ -62,8 +73,10 @@ void router::add(method verb, std::string pattern, route_options options, handle
 }
 
 route_match router::match(method verb, std::string_view path) const {
-  const auto parts = split_path(path);
   route_match result;
+  if (!strict_path(path))
+    return result;  // not_found
+  const auto parts = split_path(path);
   std::vector<std::pair<std::string, std::string>> params;
   // Literal routes win over parameterised ones: try routes with fewer parameters first.
   const route* best = nullptr;

@@ -70,3 +70,12 @@ TEST_CASE("every served route is documented in openapi.yaml") {
     operations += verbs.size();
   CHECK(operations == checked);
 }
+
+TEST_CASE("the served paths match strictly: a trailing or doubled slash is 404") {
+  kemas::test::api_fixture api;
+  CHECK(api.call("GET", "/metrics").status == 200);
+  for (const char* path : {"/metrics/", "//metrics", "/healthz/", "/api/v1//plans", "/api/v1/plans/"}) {
+    CAPTURE(path);
+    CHECK(api.call("GET", path).status == 404);
+  }
+}

@@ -183,3 +183,14 @@ TEST_CASE("client file names lose any path before the last slash or backslash") 
   CHECK_FALSE(validate_file_name(client_file_name("dir/")));
   CHECK(validate_file_name(client_file_name("C:\\x\\..\\ok.txt")));
 }
+
+TEST_CASE("names with bidirectional controls are refused") {
+  // "invoice<RLO>fdp.exe" would read as "invoiceexe.pdf".
+  for (const char* name : {"invoice\u202Efdp.exe", "a\u202Ab", "a\u2066b", "a\u200Fb", "a\u061Cb"}) {
+    CAPTURE(name);
+    auto r = validate_file_name(name);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find("bidirectional") != std::string::npos);
+  }
+  CHECK(validate_file_name("\u05E9\u05DC\u05D5\u05DD.txt"));  // Hebrew letters themselves are fine
+}

@@ -6,8 +6,9 @@ using namespace kemas::http;
 
 namespace {
 handler noop() {
-  return
-      [](request_context&) -> boost::asio::awaitable<kemas::result<response>> { co_return response::empty(204); };
+  return [](request_context&) -> boost::asio::awaitable<kemas::result<response>> {
+    co_return response::empty(204);
+  };
 }
 }  // namespace
 
@@ -44,6 +45,18 @@ TEST_CASE("unknown paths and wrong methods are told apart") {
   REQUIRE(wrong.allowed.size() == 1);
   CHECK(wrong.allowed[0] == method::get);
   CHECK(r.match(method::head, "/healthz").outcome == route_match::kind::found);  // HEAD of GET
+}
+
+TEST_CASE("paths match strictly: no empty segments and no trailing slash") {
+  router r;
+  r.add(method::get, "/metrics", noop());
+  r.add(method::get, "/api/v1/plans", noop());
+  CHECK(r.match(method::get, "/metrics").outcome == route_match::kind::found);
+  for (const char* path : {"/metrics/", "//metrics", "/api//v1/plans", "/api/v1/plans/", "metrics",
+                           "", "/api/v1//plans"}) {
+    CAPTURE(path);
+    CHECK(r.match(method::get, path).outcome == route_match::kind::not_found);
+  }
 }
 
 TEST_CASE("duplicate routes are a programming error") {
