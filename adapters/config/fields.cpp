@@ -294,6 +294,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(auth, password_reset_ttl, duration(1min, 24h)));
   fields.push_back(KEMAS_FIELD(auth, api_key_max_days, count(1, 3650)));
   fields.push_back(KEMAS_FIELD(auth, cookie_mode, bool_kind{}));
+  fields.push_back(KEMAS_FIELD(auth, password_change_revokes_keys, bool_kind{}));
 
   fields.push_back(KEMAS_FIELD(ratelimit, auth_limit, count(1, 1'000'000)));
   fields.push_back(KEMAS_FIELD(ratelimit, auth_window, duration(1s, 24h)));

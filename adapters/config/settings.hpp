@@ -92,6 +92,7 @@ struct auth_settings {
   milliseconds password_reset_ttl{30 * 60'000};
   unsigned api_key_max_days = 365;               // longest expires_in_days for an API key
   bool cookie_mode = true;                       // browsers may ask for HttpOnly cookies at login
+  bool password_change_revokes_keys = true;      // a password change also revokes API keys
 };
 
 // Sliding-window request limits per class (DESIGN.md "Redis").

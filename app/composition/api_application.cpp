@@ -94,7 +94,7 @@ struct api_application::parts {
         sessions(backends.redis(), s.auth),
         login_guard(backends.redis(), s.auth),
         resets(backends.redis(), s.auth),
-        accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt, s.mail.token_key),
+        accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt, keys, s.mail.token_key),
         api_keys(s.auth, keys),
         transfers(registry),
         objects(backends.storage(), s.upload),

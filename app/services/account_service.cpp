@@ -66,7 +66,8 @@ error locked_error(std::chrono::milliseconds remaining) {
 account_service::account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
                                  ports::user_store& users, ports::session_store& sessions,
                                  ports::login_guard& guard, ports::reset_tokens& resets,
-                                 const crypto::jwt_codec& jwt, std::string mail_token_key)
+                                 const crypto::jwt_codec& jwt, ports::api_key_store& keys,
+                                 std::string mail_token_key)
     : auth_(auth),
       hashing_(hashing),
       users_(users),
@@ -74,6 +75,7 @@ account_service::account_service(const config::auth_settings& auth, support::blo
       guard_(guard),
       resets_(resets),
       jwt_(jwt),
+      keys_(keys),
       mail_token_key_(std::move(mail_token_key)) {}
 
 asio::awaitable<std::string> account_service::hash(std::string password) {
@@ -275,6 +277,11 @@ asio::awaitable<result<void>> account_service::change_password(const principal& 
   auto others = co_await sessions_.revoke_all_except(who.user_id, who.session_id);
   if (!others)
     co_return others.error();
+  if (auth_.password_change_revokes_keys) {
+    auto keys_gone = user_event("apikey.revoked", meta, who.user_id, who.user_id,
+                                {{"reason", "password_changed"}});
+    co_await keys_.revoke_all(who.user_id, std::move(keys_gone));
+  }
   co_return result<void>{};
 }
 
@@ -333,6 +340,10 @@ asio::awaitable<result<void>> account_service::confirm_password_reset(std::strin
   auto revoked = co_await sessions_.revoke_all(id);
   if (!revoked)
     co_return revoked.error();
+  // Account recovery: whoever held the account may have made keys; none survive it.
+  auto keys_gone =
+      user_event("apikey.revoked", meta, std::nullopt, id, {{"reason", "password_reset"}});
+  co_await keys_.revoke_all(id, std::move(keys_gone));
   auto cleared = co_await guard_.clear(id.to_string());
   if (!cleared)
     co_return cleared.error();

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "adapters/config/settings.hpp"
+#include "domain/ports/api_key_store.hpp"
 #include "domain/ports/login_guard.hpp"
 #include "domain/ports/reset_tokens.hpp"
 #include "domain/ports/session_store.hpp"
@@ -52,7 +53,8 @@ class account_service {
   account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
                   ports::user_store& users, ports::session_store& sessions,
                   ports::login_guard& guard, ports::reset_tokens& resets,
-                  const crypto::jwt_codec& jwt, std::string mail_token_key);
+                  const crypto::jwt_codec& jwt, ports::api_key_store& keys,
+                  std::string mail_token_key);
 
   boost::asio::awaitable<result<model::user>> register_user(std::string email,
                                                                       std::string username,
@@ -66,11 +68,13 @@ class account_service {
   boost::asio::awaitable<result<void>> logout(const principal& who, request_meta meta);
   boost::asio::awaitable<result<std::size_t>> logout_all(const principal& who, request_meta meta);
   boost::asio::awaitable<result<model::user>> me(const principal& who);
-  // Checks the current password, stores the new one, ends the user's other sessions.
+  // Checks the current password, stores the new one, ends the user's other sessions and, with
+  // auth.password_change_revokes_keys (the default), revokes their API keys.
   boost::asio::awaitable<result<void>> change_password(const principal& who, std::string current,
                                                        std::string replacement, request_meta meta);
   // Never tells whether the account exists: the work for a real account runs detached.
   boost::asio::awaitable<result<void>> request_password_reset(std::string email, request_meta meta);
+  // Sets the new password, ends every session and revokes every API key (account recovery).
   boost::asio::awaitable<result<void>> confirm_password_reset(std::string token,
                                                               std::string password,
                                                               request_meta meta);
@@ -92,6 +96,7 @@ class account_service {
   ports::login_guard& guard_;
   ports::reset_tokens& resets_;
   const crypto::jwt_codec& jwt_;
+  ports::api_key_store& keys_;  // revoked on recovery (and on a password change, by default)
   std::string mail_token_key_;  // seals the reset token for the mailer (mail.token_key)
 };
 

@@ -47,6 +47,10 @@ class api_key_store {
   virtual async<result<model::api_key>> revoke(uuid user_id, uuid key_id,
                                                model::event_draft event) = 0;
 
+  // Revokes every live key of the user in one statement and, when there was one, emits
+  // `event` (apikey.revoked, subject the user, data.count added). Returns how many.
+  virtual async<std::size_t> revoke_all(uuid user_id, model::event_draft event) = 0;
+
   // The key with this prefix, whatever its state, with its owner's role and disabled flag:
   // the caller checks revoked_at, expires_at, owner_disabled and the secret.
   virtual async<result<api_key_lookup>> find_by_prefix(std::string prefix) = 0;

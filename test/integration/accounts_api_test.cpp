@@ -18,6 +18,7 @@
 #include "app/composition/api_application.hpp"
 #include "domain/base64.hpp"
 #include "test/support/api_fixture.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/io_threads.hpp"
 
 using namespace std::chrono_literals;
@@ -522,4 +523,77 @@ TEST_CASE("cookie mode sets HttpOnly cookies and authenticates with them") {
   CHECK(api.call("GET", "/api/v1/auth/me", {}, "Cookie: kemas_access=" + access + "\r\n").status ==
         200);
   CHECK(api.call("GET", "/api/v1/auth/me", {}, "Cookie: kemas_access=forged\r\n").status == 401);
+}
+
+TEST_CASE("account recovery revokes every API key and a password change does too by default") {
+  api_fixture api([](kemas::config::settings& s) { s.ratelimit.auth_limit = 1000; });
+  REQUIRE(register_user(api, "kira").status == 201);
+  auto session = login(api, "kira");
+  auto make_key = [&](const std::string& access) {
+    auto created = api.call("POST", "/api/v1/auth/keys",
+                            R"({"name":"ci","scopes":["files:read"],"expires_in_days":30})",
+                            bearer(access));
+    REQUIRE(created.status == 201);
+    return "Authorization: ApiKey " + std::string(parse(created).at("key").as_string()) + "\r\n";
+  };
+  const std::string list = "/api/v1/auth/files/list";
+
+  // A password change: the key made before it stops working.
+  const std::string first = make_key(session.access);
+  REQUIRE(api.call("GET", list, {}, first).status == 200);
+  CHECK(api.call("POST", "/api/v1/auth/password",
+                 R"({"current_password":"correct horse 1","new_password":"second horse 2"})",
+                 bearer(session.access))
+            .status == 204);
+  CHECK(api.call("GET", list, {}, first).status == 401);
+
+  // A reset (account recovery): every key stops, whoever made it.
+  const std::string second = make_key(session.access);
+  REQUIRE(api.call("GET", list, {}, second).status == 200);
+  CHECK(api.call("POST", "/api/v1/user/password-reset", R"({"email":"kira@example.com"})").status ==
+        202);
+  std::string token;
+  REQUIRE(kemas::test::eventually(
+      [&] {
+        for (const auto& e : outbox(api)) {
+          if (e.at("type").as_string() == "auth.password_reset_requested") {
+            token = kemas::crypto::open_sealed(api.settings().mail.token_key,
+                                               kemas::crypto::reset_token_purpose,
+                                               e.at("subject").at("id").as_string(),
+                                               e.at("data").at("token_sealed").as_string())
+                        .value_or("");
+          }
+        }
+        return !token.empty();
+      },
+      5s));
+  CHECK(api.call("POST", "/api/v1/user/password-reset/confirm",
+                 json::serialize(json::object{{"token", token}, {"password", "third horse 3"}}))
+            .status == 204);
+  CHECK(api.call("GET", list, {}, second).status == 401);
+  // Both revocations are events.
+  int revocations = 0;
+  for (const auto& e : outbox(api))
+    revocations += e.at("type").as_string() == "apikey.revoked" ? 1 : 0;
+  CHECK(revocations == 2);
+}
+
+TEST_CASE("with password_change_revokes_keys off a password change keeps the keys") {
+  api_fixture api([](kemas::config::settings& s) {
+    s.ratelimit.auth_limit = 1000;
+    s.auth.password_change_revokes_keys = false;
+  });
+  REQUIRE(register_user(api, "lena").status == 201);
+  auto session = login(api, "lena");
+  auto created = api.call("POST", "/api/v1/auth/keys",
+                          R"({"name":"ci","scopes":["files:read"],"expires_in_days":30})",
+                          bearer(session.access));
+  REQUIRE(created.status == 201);
+  const std::string key =
+      "Authorization: ApiKey " + std::string(parse(created).at("key").as_string()) + "\r\n";
+  CHECK(api.call("POST", "/api/v1/auth/password",
+                 R"({"current_password":"correct horse 1","new_password":"second horse 2"})",
+                 bearer(session.access))
+            .status == 204);
+  CHECK(api.call("GET", "/api/v1/auth/files/list", {}, key).status == 200);
 }

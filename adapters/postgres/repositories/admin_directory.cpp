@@ -63,7 +63,7 @@ constexpr const char* activity_sql =
     "        AND a.action IN ('auth.login', 'auth.login_failed', 'auth.lockout', 'auth.logout', "
     "                         'auth.password_changed', 'auth.password_reset_requested', "
     "                         'auth.password_reset', 'user.role_changed', 'user.disabled', "
-    "                         'user.enabled')) "
+    "                         'user.enabled', 'apikey.revoked')) "
     "    OR (a.actor_id = CAST(:actor AS uuid) AND a.target_type = 'api_key' "
     "        AND a.action IN ('apikey.created', 'apikey.revoked'))) "
     "  AND (CAST(:has_before AS int) = 0 OR a.chain_seq < CAST(:before_seq AS bigint)) "

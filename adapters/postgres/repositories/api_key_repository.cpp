@@ -51,10 +51,15 @@ constexpr const char* touch_key_sql =
 #undef KEMAS_KEY_COLUMNS
 
 model::api_key key_from_row(const soci::row& row) {
-  return {.id = rows::id(row, 0), .user_id = rows::id(row, 1), .name = rows::text(row, 2),
-          .prefix = rows::text(row, 3), .secret_hash = rows::text(row, 4),
-          .scopes = rows::scopes(row, 5), .created_at = rows::time(row, 6),
-          .last_used_at = rows::optional_time(row, 7), .expires_at = rows::optional_time(row, 8),
+  return {.id = rows::id(row, 0),
+          .user_id = rows::id(row, 1),
+          .name = rows::text(row, 2),
+          .prefix = rows::text(row, 3),
+          .secret_hash = rows::text(row, 4),
+          .scopes = rows::scopes(row, 5),
+          .created_at = rows::time(row, 6),
+          .last_used_at = rows::optional_time(row, 7),
+          .expires_at = rows::optional_time(row, 8),
           .revoked_at = rows::optional_time(row, 9)};
 }
 
@@ -132,8 +137,8 @@ boost::asio::awaitable<std::vector<model::api_key>> api_key_repository::list_for
   co_return co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<model::api_key>> api_key_repository::revoke(uuid user_id, uuid key_id,
-                                                                          model::event_draft event) {
+boost::asio::awaitable<result<model::api_key>> api_key_repository::revoke(
+    uuid user_id, uuid key_id, model::event_draft event) {
   auto job = [owner = user_id.to_string(), id = key_id.to_string(),
               event = std::move(event)](soci::session& sql) -> result<model::api_key> {
     soci::transaction tx(sql);
@@ -149,6 +154,25 @@ boost::asio::awaitable<result<model::api_key>> api_key_repository::revoke(uuid u
   co_return co_await run_query(pool_, std::move(job));
 }
 
+boost::asio::awaitable<std::size_t> api_key_repository::revoke_all(uuid user_id,
+                                                                   model::event_draft event) {
+  auto job = [owner = user_id.to_string(), event = std::move(event)](soci::session& sql) mutable {
+    soci::transaction tx(sql);
+    long long revoked = 0;
+    sql << "WITH gone AS (UPDATE api_keys SET revoked_at = now() "
+           "WHERE user_id = CAST(:user_id AS uuid) AND revoked_at IS NULL RETURNING 1) "
+           "SELECT count(*) FROM gone",
+        soci::use(owner, "user_id"), soci::into(revoked);
+    if (revoked > 0) {
+      event.data["count"] = revoked;
+      postgres::append_event(sql, rows::with_subject(event, "user", owner));
+    }
+    tx.commit();
+    return static_cast<std::size_t>(revoked);
+  };
+  co_return co_await run_query(pool_, std::move(job));
+}
+
 boost::asio::awaitable<result<ports::api_key_lookup>> api_key_repository::find_by_prefix(
     std::string prefix) {
   auto job = [prefix = std::move(prefix)](soci::session& sql) -> result<ports::api_key_lookup> {
@@ -157,7 +181,7 @@ boost::asio::awaitable<result<ports::api_key_lookup>> api_key_repository::find_b
     if (!sql.got_data())
       return make_error(errc::not_found, "no such API key");
     return ports::api_key_lookup{key_from_row(row), rows::role(row, key_column_count),
-                          rows::boolean(row, key_column_count + 1)};
+                                 rows::boolean(row, key_column_count + 1)};
   };
   co_return co_await run_query(pool_, std::move(job));
 }

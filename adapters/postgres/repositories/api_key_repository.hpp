@@ -52,6 +52,7 @@ class api_key_repository final : public ports::api_key_store {
   // exist, belongs to someone else, or is already revoked.
   boost::asio::awaitable<result<model::api_key>> revoke(uuid user_id, uuid key_id,
                                                         model::event_draft event) override;
+  boost::asio::awaitable<std::size_t> revoke_all(uuid user_id, model::event_draft event) override;
 
   // The key with this prefix and its owner's role and disabled flag, in one query. Returned
   // whatever the key's state: the caller must check revoked_at, expires_at, owner_disabled
