@@ -27,42 +27,11 @@ using test::parse;
 
 namespace {
 
-struct account {
-  std::string id;
-  std::string access;   // "Authorization: Bearer ...\r\n"
-  std::string refresh;  // the refresh token
-};
+using test::account;
 
-account make_account(const api_fixture& api, const std::string& name,
-                     const std::string& role = "user") {
-  const std::string email = name + "@example.com";
-  auto reg = api.call("POST", "/api/v1/user/register",
-                      json::serialize(json::object{
-                          {"email", email}, {"username", name}, {"password", "correct horse 1"}}));
-  REQUIRE(reg.status == 201);
-  if (role != "user") {
-    postgres::pg_pool pool(api.database().settings(), "kemas-test");
-    pool.with_session([&](soci::session& sql) {
-      sql << "UPDATE users SET role = :role WHERE lower(email) = :email", soci::use(role, "role"),
-          soci::use(email, "email");
-    });
-  }
-  auto r =
-      api.call("POST", "/api/v1/user/login",
-               json::serialize(json::object{{"email", email}, {"password", "correct horse 1"}}));
-  REQUIRE(r.status == 200);
-  const auto body = parse(r);
-  return {std::string(body.at("user").at("id").as_string()),
-          test::bearer(std::string(body.at("access_token").as_string())),
-          std::string(body.at("refresh_token").as_string())};
-}
-
+// An API key with files:read for `who`.
 std::string api_key_header(const api_fixture& api, const account& who) {
-  auto created =
-      api.call("POST", "/api/v1/auth/keys",
-               R"({"name":"ci","scopes":["files:read"],"expires_in_days":30})", who.access);
-  REQUIRE(created.status == 201);
-  return "Authorization: ApiKey " + std::string(parse(created).at("key").as_string()) + "\r\n";
+  return test::api_key_header(api, who, R"(["files:read"])");
 }
 
 int login_status(const api_fixture& api, const std::string& name) {
@@ -100,8 +69,8 @@ struct audited_api {
 TEST_CASE(
     "admin routes answer admins only: 401 without credentials and 403 for users and API keys") {
   api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
-  const auto admin = make_account(api, "rootadmin", "admin");
-  const auto user = make_account(api, "plainuser");
+  const auto admin = test::sign_up(api, "rootadmin", "admin");
+  const auto user = test::sign_up(api, "plainuser");
   const std::string admin_key = api_key_header(api, admin);
   const std::string target = "/api/v1/admin/users/" + user.id;
   const std::vector<std::tuple<std::string, std::string, std::string>> routes{
@@ -116,21 +85,21 @@ TEST_CASE(
   for (const auto& [verb, path, body] : routes) {
     CAPTURE(verb + " " + path);
     CHECK(api.call(verb, path, body).status == 401);
-    CHECK(api.call(verb, path, body, user.access).status == 403);
+    CHECK(api.call(verb, path, body, user.auth).status == 403);
     CHECK(api.call(verb, path, body, admin_key).status == 403);
   }
   // Nothing changed on the way.
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.access).status == 200);
-  CHECK(api.call("GET", target, {}, admin.access).status == 200);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.auth).status == 200);
+  CHECK(api.call("GET", target, {}, admin.auth).status == 200);
 }
 
 TEST_CASE("admins list and search accounts page by page") {
   api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
-  const auto admin = make_account(api, "listadmin", "admin");
+  const auto admin = test::sign_up(api, "listadmin", "admin");
   std::set<std::string> pagers;
   for (int i = 0; i < 5; ++i)
-    pagers.insert(make_account(api, "pager" + std::to_string(i)).id);
-  make_account(api, "someoneelse");
+    pagers.insert(test::sign_up(api, "pager" + std::to_string(i)).id);
+  test::sign_up(api, "someoneelse");
 
   std::set<std::string> seen;
   std::string cursor;
@@ -138,7 +107,7 @@ TEST_CASE("admins list and search accounts page by page") {
   do {
     auto r = api.call(
         "GET", "/api/v1/admin/users?q=PAGER&limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor),
-        {}, admin.access);
+        {}, admin.auth);
     REQUIRE(r.status == 200);
     const auto body = parse(r);
     const auto& users = body.at("users").as_array();
@@ -155,12 +124,12 @@ TEST_CASE("admins list and search accounts page by page") {
   CHECK(pages == 3);
   CHECK(seen == pagers);
 
-  auto admins = parse(api.call("GET", "/api/v1/admin/users?role=admin", {}, admin.access));
+  auto admins = parse(api.call("GET", "/api/v1/admin/users?role=admin", {}, admin.auth));
   REQUIRE(admins.at("users").as_array().size() == 1);
   CHECK(admins.at("users").at(0).at("email") == "listadmin@example.com");
 
   // A search term is text, not a pattern.
-  CHECK(parse(api.call("GET", "/api/v1/admin/users?q=%25", {}, admin.access))
+  CHECK(parse(api.call("GET", "/api/v1/admin/users?q=%25", {}, admin.auth))
             .at("users")
             .as_array()
             .empty());
@@ -168,34 +137,33 @@ TEST_CASE("admins list and search accounts page by page") {
   for (const char* bad :
        {"limit=0", "limit=201", "role=king", "disabled=maybe", "cursor=nonsense"}) {
     CAPTURE(bad);
-    auto r = api.call("GET", std::string("/api/v1/admin/users?") + bad, {}, admin.access);
+    auto r = api.call("GET", std::string("/api/v1/admin/users?") + bad, {}, admin.auth);
     CHECK(r.status == 400);
   }
-  CHECK(api.call("GET", "/api/v1/admin/users/not-a-uuid", {}, admin.access).status == 404);
-  CHECK(
-      api.call("GET", "/api/v1/admin/users/00000000-0000-4000-8000-000000000000", {}, admin.access)
-          .status == 404);
+  CHECK(api.call("GET", "/api/v1/admin/users/not-a-uuid", {}, admin.auth).status == 404);
+  CHECK(api.call("GET", "/api/v1/admin/users/00000000-0000-4000-8000-000000000000", {}, admin.auth)
+            .status == 404);
 }
 
 TEST_CASE("a disabled user loses session and refresh token and API key at once") {
   api_fixture api([](config::settings& s) { s.ratelimit.auth_limit = 1000; });
-  const auto admin = make_account(api, "guardadmin", "admin");
-  const auto user = make_account(api, "victor");
+  const auto admin = test::sign_up(api, "guardadmin", "admin");
+  const auto user = test::sign_up(api, "victor");
   const std::string key = api_key_header(api, user);
   const std::string target = "/api/v1/admin/users/" + user.id;
   REQUIRE(api.call("GET", "/api/v1/auth/files/list", {}, key).status == 200);
 
-  auto details = parse(api.call("GET", target, {}, admin.access)).at("user").as_object();
+  auto details = parse(api.call("GET", target, {}, admin.auth)).at("user").as_object();
   CHECK(details.at("sessions_count").as_int64() == 1);
   CHECK(details.at("effective_plan") == "free");
   CHECK(details.at("quota_bytes").as_int64() > 0);
 
-  auto disabled = api.call("PATCH", target, R"({"disabled":true})", admin.access);
+  auto disabled = api.call("PATCH", target, R"({"disabled":true})", admin.auth);
   REQUIRE(disabled.status == 200);
   CHECK(parse(disabled).at("user").at("disabled") == true);
   CHECK(parse(disabled).at("user").at("sessions_count").as_int64() == 0);
 
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.access).status == 401);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.auth).status == 401);
   CHECK(api.call("POST", "/api/v1/auth/refresh",
                  json::serialize(json::object{{"refresh_token", user.refresh}}))
             .status == 401);
@@ -204,21 +172,21 @@ TEST_CASE("a disabled user loses session and refresh token and API key at once")
   CHECK(login_status(api, "victor") == 403);
 
   // Enabled again: logging in works; the old session and refresh token stay dead.
-  REQUIRE(api.call("PATCH", target, R"({"disabled":false})", admin.access).status == 200);
+  REQUIRE(api.call("PATCH", target, R"({"disabled":false})", admin.auth).status == 200);
   CHECK(login_status(api, "victor") == 200);
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.access).status == 401);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, user.auth).status == 401);
   CHECK(api.call("POST", "/api/v1/auth/refresh",
                  json::serialize(json::object{{"refresh_token", user.refresh}}))
             .status == 401);
 
   // Bad changes change nothing.
-  CHECK(api.call("PATCH", target, R"({"role":"king"})", admin.access).status == 400);
-  CHECK(api.call("PATCH", target, R"({"plan":"Gold!"})", admin.access).status == 400);
-  CHECK(api.call("PATCH", target, R"({"owner":"me"})", admin.access).status == 400);
-  CHECK(api.call("PATCH", target, R"({})", admin.access).status == 400);
-  CHECK(api.call("PATCH", "/api/v1/admin/users/" + admin.id, R"({"role":"user"})", admin.access)
+  CHECK(api.call("PATCH", target, R"({"role":"king"})", admin.auth).status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan":"Gold!"})", admin.auth).status == 400);
+  CHECK(api.call("PATCH", target, R"({"owner":"me"})", admin.auth).status == 400);
+  CHECK(api.call("PATCH", target, R"({})", admin.auth).status == 400);
+  CHECK(api.call("PATCH", "/api/v1/admin/users/" + admin.id, R"({"role":"user"})", admin.auth)
             .status == 409);
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, admin.access).status == 200);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, admin.auth).status == 200);
 }
 
 TEST_CASE(
@@ -227,19 +195,19 @@ TEST_CASE(
   audited_api stack("admin-audit");
   auto& api = stack.api;
 
-  const auto admin = make_account(api, "auditadmin", "admin");
-  const auto user = make_account(api, "wendy");
+  const auto admin = test::sign_up(api, "auditadmin", "admin");
+  const auto user = test::sign_up(api, "wendy");
   CHECK(api.call("POST", "/api/v1/user/login",
                  R"({"email":"wendy@example.com","password":"wrong password"})",
                  "X-Forwarded-For: 198.51.100.77\r\n")
             .status == 401);
   const std::string request_id = "admin-audit-role-change";
   REQUIRE(api.call("PATCH", "/api/v1/admin/users/" + user.id, R"({"role":"developer"})",
-                   admin.access + "X-Request-Id: " + request_id + "\r\n")
+                   admin.auth + "X-Request-Id: " + request_id + "\r\n")
               .status == 200);
 
   auto entries = [&](const std::string& query) {
-    return parse(api.call("GET", "/api/v1/admin/audit?" + query, {}, admin.access))
+    return parse(api.call("GET", "/api/v1/admin/audit?" + query, {}, admin.auth))
         .at("entries")
         .as_array();
   };
@@ -271,13 +239,13 @@ TEST_CASE(
   CHECK(logins.at(0).at("actor_id").as_string() == user.id);
 
   // Paged newest first over everything; an actor filter keeps to that actor.
-  const auto first = parse(api.call("GET", "/api/v1/admin/audit?limit=1", {}, admin.access));
+  const auto first = parse(api.call("GET", "/api/v1/admin/audit?limit=1", {}, admin.auth));
   REQUIRE(first.at("entries").as_array().size() == 1);
   REQUIRE_FALSE(first.at("next_cursor").is_null());
   const auto second = parse(api.call(
       "GET",
       "/api/v1/admin/audit?limit=1&cursor=" + std::string(first.at("next_cursor").as_string()), {},
-      admin.access));
+      admin.auth));
   CHECK(second.at("entries").at(0).at("seq").as_int64() <
         first.at("entries").at(0).at("seq").as_int64());
   for (const auto& e : entries("actor=" + admin.id))
@@ -285,7 +253,7 @@ TEST_CASE(
 
   // The same trail as a streamed file: NDJSON lines are the entries, CSV has a header.
   const auto all = entries("limit=200");
-  auto ndjson = api.call("GET", "/api/v1/admin/audit/export?format=ndjson", {}, admin.access);
+  auto ndjson = api.call("GET", "/api/v1/admin/audit/export?format=ndjson", {}, admin.auth);
   REQUIRE(ndjson.status == 200);
   CHECK(ndjson.header("transfer-encoding") == "chunked");
   CHECK(ndjson.header("content-type") == "application/x-ndjson");
@@ -296,37 +264,37 @@ TEST_CASE(
   REQUIRE(lines.size() >= all.size());  // the audit role may have stored more meanwhile
   CHECK(lines.back().at("seq") == all.back().at("seq"));
   auto csv = api.call("GET", "/api/v1/admin/audit/export?format=csv&request_id=" + request_id, {},
-                      admin.access);
+                      admin.auth);
   REQUIRE(csv.status == 200);
   CHECK(csv.body.starts_with("seq,event_id,occurred_at,actor_id,actor_ip,action,"));
   CHECK(std::count(csv.body.begin(), csv.body.end(), '\n') == 2);  // header + the role change
   CHECK(csv.body.find(",user.role_changed,") != std::string::npos);
   CHECK(csv.body.find("\"{\"\"role\"\": \"\"user\"\"}\"") != std::string::npos);  // quoted JSON
-  CHECK(api.call("GET", "/api/v1/admin/audit/export?format=xml", {}, admin.access).status == 400);
+  CHECK(api.call("GET", "/api/v1/admin/audit/export?format=xml", {}, admin.auth).status == 400);
   // (wendy's sessions ended with her role change: another non-admin asks)
-  const auto plain = make_account(api, "exportuser");
-  CHECK(api.call("GET", "/api/v1/admin/audit/export", {}, plain.access).status == 403);
-  CHECK(api.call("GET", "/api/v1/admin/audit?from=yesterday", {}, admin.access).status == 400);
-  CHECK(api.call("GET", "/api/v1/admin/audit?actor=nobody", {}, admin.access).status == 400);
+  const auto plain = test::sign_up(api, "exportuser");
+  CHECK(api.call("GET", "/api/v1/admin/audit/export", {}, plain.auth).status == 403);
+  CHECK(api.call("GET", "/api/v1/admin/audit?from=yesterday", {}, admin.auth).status == 400);
+  CHECK(api.call("GET", "/api/v1/admin/audit?actor=nobody", {}, admin.auth).status == 400);
 }
 
 TEST_CASE("users see their own sessions and activity and end a session of their choice") {
   audited_api stack("own-security");
   auto& api = stack.api;
 
-  const auto laptop = make_account(api, "olga");
+  const auto laptop = test::sign_up(api, "olga");
   auto phone_login = api.call("POST", "/api/v1/user/login",
                               R"({"email":"olga@example.com","password":"correct horse 1"})",
                               "X-Forwarded-For: 203.0.113.9\r\nUser-Agent: KemasPhone/1.0\r\n");
   REQUIRE(phone_login.status == 200);
   const std::string phone =
       test::bearer(std::string(parse(phone_login).at("access_token").as_string()));
-  const auto other = make_account(api, "pavel");
+  const auto other = test::sign_up(api, "pavel");
   CHECK(api.call("POST", "/api/v1/user/login",
                  R"({"email":"olga@example.com","password":"not her password"})")
             .status == 401);
 
-  auto listed = api.call("GET", "/api/v1/auth/sessions", {}, laptop.access);
+  auto listed = api.call("GET", "/api/v1/auth/sessions", {}, laptop.auth);
   REQUIRE(listed.status == 200);
   const auto sessions = parse(listed).at("sessions").as_array();
   REQUIRE(sessions.size() == 2);
@@ -345,16 +313,16 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
 
   // Another user's session is not theirs to end; their own is.
   const auto pavel_sessions =
-      parse(api.call("GET", "/api/v1/auth/sessions", {}, other.access)).at("sessions").as_array();
+      parse(api.call("GET", "/api/v1/auth/sessions", {}, other.auth)).at("sessions").as_array();
   REQUIRE(pavel_sessions.size() == 1);
   const std::string pavel_session(pavel_sessions.at(0).at("id").as_string());
-  CHECK(api.call("DELETE", "/api/v1/auth/sessions/" + pavel_session, {}, laptop.access).status ==
+  CHECK(api.call("DELETE", "/api/v1/auth/sessions/" + pavel_session, {}, laptop.auth).status ==
         404);
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, other.access).status == 200);
-  CHECK(api.call("DELETE", "/api/v1/auth/sessions/" + phone_session, {}, laptop.access).status ==
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, other.auth).status == 200);
+  CHECK(api.call("DELETE", "/api/v1/auth/sessions/" + phone_session, {}, laptop.auth).status ==
         204);
   CHECK(api.call("GET", "/api/v1/auth/me", {}, phone).status == 401);
-  CHECK(api.call("GET", "/api/v1/auth/me", {}, laptop.access).status == 200);
+  CHECK(api.call("GET", "/api/v1/auth/me", {}, laptop.auth).status == 200);
 
   // Activity: her logins and the failed one, none of Pavel's.
   const std::string key = api_key_header(api, laptop);
@@ -362,7 +330,7 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
   REQUIRE(test::eventually(
       [&] {
         actions.clear();
-        const auto page = parse(api.call("GET", "/api/v1/auth/activity", {}, laptop.access));
+        const auto page = parse(api.call("GET", "/api/v1/auth/activity", {}, laptop.auth));
         for (const auto& e : page.at("entries").as_array())
           actions.emplace_back(e.at("action").as_string());
         return actions.size() >= 4;
@@ -371,30 +339,30 @@ TEST_CASE("users see their own sessions and activity and end a session of their 
   CHECK(std::count(actions.begin(), actions.end(), "auth.login") == 2);
   CHECK(std::count(actions.begin(), actions.end(), "auth.login_failed") == 1);
   CHECK(std::count(actions.begin(), actions.end(), "apikey.created") == 1);
-  const auto pavel_activity = parse(api.call("GET", "/api/v1/auth/activity", {}, other.access));
+  const auto pavel_activity = parse(api.call("GET", "/api/v1/auth/activity", {}, other.auth));
   for (const auto& e : pavel_activity.at("entries").as_array())
     CHECK(e.at("target_id").as_string() == other.id);
   CHECK(api.call("GET", "/api/v1/auth/activity", {}, key).status == 403);
   CHECK(api.call("GET", "/api/v1/auth/sessions", {}, key).status == 403);
-  CHECK(api.call("GET", "/api/v1/auth/activity?cursor=zzz", {}, laptop.access).status == 400);
+  CHECK(api.call("GET", "/api/v1/auth/activity?cursor=zzz", {}, laptop.auth).status == 400);
 }
 
 TEST_CASE("an admin assigns a plan with an end and the account falls back to free at that end") {
   audited_api stack("admin-plan", [](config::settings& s) { s.upload.wait = 10s; });
   auto& api = stack.api;
-  const auto admin = make_account(api, "planadmin", "admin");
-  const auto user = make_account(api, "quentin");
+  const auto admin = test::sign_up(api, "planadmin", "admin");
+  const auto user = test::sign_up(api, "quentin");
   const std::string target = "/api/v1/admin/users/" + user.id;
 
   // Refused before anything is queued.
-  CHECK(api.call("PATCH", target, R"({"plan":"no-such-plan"})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan":"no-such-plan"})", admin.auth).status == 400);
   CHECK(api.call("PATCH", target, R"({"plan":"premium","plan_expires_at":"2001-01-01T00:00:00Z"})",
-                 admin.access)
+                 admin.auth)
             .status == 400);
   CHECK(api.call("PATCH", target, R"({"plan":"free","plan_expires_at":"2100-01-01T00:00:00Z"})",
-                 admin.access)
+                 admin.auth)
             .status == 400);
-  CHECK(api.call("PATCH", target, R"({"plan_expires_at":null})", admin.access).status == 400);
+  CHECK(api.call("PATCH", target, R"({"plan_expires_at":null})", admin.auth).status == 400);
 
   const auto end =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()) +
@@ -402,7 +370,7 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
   const std::string body =
       json::serialize(json::object{{"plan", "premium"}, {"plan_expires_at", format_rfc3339(end)}});
   auto assigned =
-      api.call("PATCH", target, body, admin.access + "X-Request-Id: admin-plan-assign\r\n");
+      api.call("PATCH", target, body, admin.auth + "X-Request-Id: admin-plan-assign\r\n");
   INFO(assigned.body);
   REQUIRE(assigned.status == 200);
   const auto now = parse(assigned).at("user").as_object();
@@ -413,7 +381,7 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
   // The account's own view agrees, and the scheduled expire ends it on time.
   auto plan_of = [&] {
     return std::string(
-        parse(api.call("GET", target, {}, admin.access)).at("user").at("plan").as_string());
+        parse(api.call("GET", target, {}, admin.auth)).at("user").at("plan").as_string());
   };
   CHECK(plan_of() == "premium");
   REQUIRE(test::eventually([&] { return plan_of() == "free"; }, 20s, 100ms));
@@ -427,7 +395,7 @@ TEST_CASE("an admin assigns a plan with an end and the account falls back to fre
             parse(api.call(
                       "GET",
                       "/api/v1/admin/audit?action=user.plan_changed&request_id=admin-plan-assign",
-                      {}, admin.access))
+                      {}, admin.auth))
                 .at("entries")
                 .as_array();
         return !change.empty();
@@ -447,18 +415,17 @@ TEST_CASE("usage statistics count accounts and bytes and the day's uploads and d
                                   env.worker.vhost().name(), "admin-stats.audit");
   REQUIRE(audit.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s));
   const auto& api = env.api;
-  const auto admin = make_account(api, "statsadmin", "admin");
-  const auto user = make_account(api, "sally");
+  const auto admin = test::sign_up(api, "statsadmin", "admin");
+  const auto user = test::sign_up(api, "sally");
   const std::string body(5000, 'x');
-  auto uploaded = test::upload_raw(api, user.access, "stats.bin", body, "application/octet-stream");
+  auto uploaded = test::upload_raw(api, user.auth, "stats.bin", body, "application/octet-stream");
   REQUIRE(uploaded.status == 201);
   const std::string file_id(parse(uploaded).at("id").as_string());
   for (int i = 0; i < 2; ++i)
-    REQUIRE(api.call("GET", "/api/v1/auth/files/download/" + file_id, {}, user.access).status ==
-            200);
+    REQUIRE(api.call("GET", "/api/v1/auth/files/download/" + file_id, {}, user.auth).status == 200);
 
   auto stats = [&](const std::string& query) {
-    auto r = api.call("GET", "/api/v1/admin/stats" + query, {}, admin.access);
+    auto r = api.call("GET", "/api/v1/admin/stats" + query, {}, admin.auth);
     REQUIRE(r.status == 200);
     return parse(r);
   };
@@ -489,7 +456,7 @@ TEST_CASE("usage statistics count accounts and bytes and the day's uploads and d
 
   // The upload is in the audit trail with its actor, address and request id.
   const auto uploads =
-      parse(api.call("GET", "/api/v1/admin/audit?action=file.uploaded", {}, admin.access))
+      parse(api.call("GET", "/api/v1/admin/audit?action=file.uploaded", {}, admin.auth))
           .at("entries")
           .as_array();
   REQUIRE(uploads.size() == 1);
@@ -517,6 +484,6 @@ TEST_CASE("usage statistics count accounts and bytes and the day's uploads and d
   CHECK(broken.status == 1);
   CHECK(broken.out.find("BROKEN at chain_seq " + std::to_string(seq) + " ") != std::string::npos);
   CHECK(stats("").at("days").as_array().size() == 30);
-  CHECK(api.call("GET", "/api/v1/admin/stats?days=0", {}, admin.access).status == 400);
-  CHECK(api.call("GET", "/api/v1/admin/stats?days=367", {}, admin.access).status == 400);
+  CHECK(api.call("GET", "/api/v1/admin/stats?days=0", {}, admin.auth).status == 400);
+  CHECK(api.call("GET", "/api/v1/admin/stats?days=367", {}, admin.auth).status == 400);
 }

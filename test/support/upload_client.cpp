@@ -1,5 +1,9 @@
 #include "test/support/upload_client.hpp"
 
+#include <soci/soci.h>
+
+#include "adapters/postgres/pool.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
@@ -21,7 +25,7 @@
 namespace kemas::test {
 namespace json = boost::json;
 
-account sign_up(const api_fixture& api, const std::string& name) {
+account sign_up(const api_fixture& api, const std::string& name, const std::string& role) {
   const std::string email = name + "@example.com";
   auto reg = api.call("POST", "/api/v1/user/register",
                       json::serialize(json::object{
@@ -29,6 +33,13 @@ account sign_up(const api_fixture& api, const std::string& name) {
   if (reg.status != 201)
     throw std::runtime_error("register " + name + ": " + std::to_string(reg.status) + " " +
                              reg.body);
+  if (role != "user") {
+    postgres::pg_pool pool(api.database().settings(), "kemas-test");
+    pool.with_session([&](soci::session& sql) {
+      sql << "UPDATE users SET role = :role WHERE lower(email) = :email", soci::use(role, "role"),
+          soci::use(email, "email");
+    });
+  }
   auto login =
       api.call("POST", "/api/v1/user/login",
                json::serialize(json::object{{"email", email}, {"password", "correct horse 1"}}));
@@ -37,7 +48,8 @@ account sign_up(const api_fixture& api, const std::string& name) {
                              login.body);
   const auto body = json_body(login);
   return {std::string(body.at("user").at("id").as_string()),
-          bearer(std::string(body.at("access_token").as_string()))};
+          bearer(std::string(body.at("access_token").as_string())),
+          std::string(body.at("refresh_token").as_string())};
 }
 
 std::string api_key_header(const api_fixture& api, const account& owner,

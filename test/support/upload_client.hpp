@@ -19,12 +19,15 @@
 namespace kemas::test {
 
 struct account {
-  std::string id;    // users.id
-  std::string auth;  // "Authorization: Bearer <access token>\r\n"
+  std::string id;       // users.id
+  std::string auth;     // "Authorization: Bearer <access token>\r\n"
+  std::string refresh;  // the refresh token of that session
 };
 
-// Registers `name`@example.com and logs in.
-account sign_up(const api_fixture& api, const std::string& name);
+// Registers `name`@example.com (password "correct horse 1"), gives it `role` ("user",
+// "developer", "admin": set in the database, as an operator would) and logs in.
+account sign_up(const api_fixture& api, const std::string& name,
+                const std::string& role = "user");
 // Creates an API key with `scopes_json` (e.g. R"(["files:read"])"); returns its
 // "Authorization: ApiKey ...\r\n" header line.
 std::string api_key_header(const api_fixture& api, const account& owner,
