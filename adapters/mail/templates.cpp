@@ -122,13 +122,6 @@ bool template_set::has(std::string_view kind) const {
   return sources_.contains(kind);
 }
 
-std::vector<std::string> template_set::kinds() const {
-  std::vector<std::string> out;
-  for (const auto& [kind, source] : sources_)
-    out.push_back(kind);
-  return out;
-}
-
 result<rendered_mail> template_set::render(std::string_view kind,
                                            const template_values& values) const {
   auto found = sources_.find(kind);

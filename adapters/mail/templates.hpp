@@ -41,7 +41,6 @@ class template_set {
   static result<template_set> from_directory(const std::filesystem::path& dir);
 
   bool has(std::string_view kind) const;
-  std::vector<std::string> kinds() const;
   // not_found for an unknown kind; validation_failed naming the placeholder for a missing value
   // or a .txt file without its Subject line.
   result<rendered_mail> render(std::string_view kind, const template_values& values) const;
