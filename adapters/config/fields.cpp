@@ -283,14 +283,19 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_SECRET(auth, jwt_secret));
   fields.push_back(KEMAS_FIELD(auth, access_ttl, (seconds_kind{1s, 24h})));
   fields.push_back(KEMAS_FIELD(auth, refresh_ttl, (seconds_kind{1s, 24h * 365})));
+  fields.push_back(KEMAS_FIELD(auth, session_max_lifetime, duration(1min, 24h * 3650)));
+  fields.push_back(KEMAS_FIELD(auth, sessions_per_user, count(1, 1000)));
   fields.push_back(KEMAS_FIELD(auth, argon2_memory_kib, count(8, 4 * 1024 * 1024)));
   fields.push_back(KEMAS_FIELD(auth, argon2_iterations, count(1, 100)));
   fields.push_back(KEMAS_FIELD(auth, argon2_parallelism, count(1, 64)));
   fields.push_back(KEMAS_FIELD(auth, hash_threads, count(1, 256)));
   fields.push_back(KEMAS_FIELD(auth, hash_nice, count(0, 19)));
+  fields.push_back(KEMAS_FIELD(auth, hash_queue, count(1, 100'000)));
   fields.push_back(KEMAS_FIELD(auth, login_failure_limit, count(1, 1000)));
   fields.push_back(KEMAS_FIELD(auth, login_failure_window, duration(1s, 24h)));
   fields.push_back(KEMAS_FIELD(auth, lockout_duration, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(auth, account_failure_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(auth, account_failure_window, duration(1s, 24h)));
   fields.push_back(KEMAS_FIELD(auth, password_reset_ttl, duration(1min, 24h)));
   fields.push_back(KEMAS_FIELD(auth, api_key_max_days, count(1, 3650)));
   fields.push_back(KEMAS_FIELD(auth, cookie_mode, bool_kind{}));
@@ -302,6 +307,8 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(ratelimit, general_window, duration(1s, 24h)));
   fields.push_back(KEMAS_FIELD(ratelimit, apikey_limit, count(1, 100'000'000)));
   fields.push_back(KEMAS_FIELD(ratelimit, apikey_window, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(ratelimit, apikey_failure_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(ratelimit, apikey_failure_window, duration(1s, 24h)));
 
   fields.push_back(KEMAS_FIELD(cors, allowed_origins, list_kind{check_origin}));
 
@@ -314,6 +321,8 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(upload, single_put_max, (size_kind{0, 5 * gib})));
   fields.push_back(KEMAS_FIELD(upload, put_buffer, (size_kind{64 * kib, 1 * gib})));
   fields.push_back(KEMAS_FIELD(upload, wait, duration(0ms, 10min)));  // 0 = always 202
+  fields.push_back(KEMAS_FIELD(upload, max_per_user, count(1, 10'000)));
+  fields.push_back(KEMAS_FIELD(upload, buffer_budget, (size_kind{1 * mib, 1024 * gib})));
 
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));
@@ -348,7 +357,9 @@ std::vector<field> make_fields() {
                                (optional_kind<seconds_kind>{seconds_kind{1s, 24h * 3650}})));
 
   // Payment provider of the worker's `upgrade` handler; "demo" confirms every payment at once.
-  fields.push_back(KEMAS_FIELD(billing, provider, (choice_kind{{"demo"}, {}})));
+  // "" (unset) is allowed here; the loader resolves it (demo in development, an error in
+  // production).
+  fields.push_back(KEMAS_FIELD(billing, provider, (choice_kind{{"demo"}, {{"", ""}}})));
 
   // Sweep slots are floor(epoch time / interval): at least a second keeps them few.
   fields.push_back(KEMAS_FIELD(expiry, sweep_interval, duration(1s, 24h)));

@@ -255,6 +255,18 @@ void loader::check_relations() {
         fmt::format("must not exceed amqp.reconnect_max ({} > {})",
                     format_duration(amqp.reconnect_min), format_duration(amqp.reconnect_max)),
         {});
+  // The demo provider approves every charge: fine for development, never a silent default
+  // of a production deployment. There it must be named (billing.provider = "demo").
+  auto& billing = settings_.billing;
+  if (billing.provider.empty()) {
+    if (settings_.env == environment::development)
+      billing.provider = "demo";
+    else if (!env_failed_)
+      add("billing.provider",
+          "is required when env = \"production\": name the payment provider (\"demo\" approves "
+          "every charge without payment; set it only for a demonstration)",
+          {});
+  }
   const auto& auth = settings_.auth;
   if (auth.access_ttl >= auth.refresh_ttl)
     add("auth.access_ttl",

@@ -79,16 +79,24 @@ struct auth_settings {
   std::string jwt_secret;                        // secret: KEMAS_AUTH_JWT_SECRET / JWT_ACCESS_SECRET
   std::chrono::seconds access_ttl{15 * 60};
   std::chrono::seconds refresh_ttl{7 * 24 * 3600};
+  milliseconds session_max_lifetime{30LL * 24 * 3600 * 1000};  // from login, refreshes or not
+  unsigned sessions_per_user = 20;               // a login beyond it ends the least recently used
   // Argon2id cost (OWASP 2023 minimum: m=19 MiB, t=2, p=1).
   unsigned argon2_memory_kib = 19 * 1024;
   unsigned argon2_iterations = 2;
   unsigned argon2_parallelism = 1;
   unsigned hash_threads = 2;                     // threads hashing passwords, off the I/O threads
   unsigned hash_nice = 0;                        // their niceness (0 = normal priority)
-  // Brute force: this many failed logins for one account within the window lock it out.
+  // Brute force (domain/ports/login_guard.hpp): this many failed logins for one account from
+  // one source (address; IPv6 /64) within the window lock that source out of the account...
   unsigned login_failure_limit = 5;
   milliseconds login_failure_window{15 * 60'000};
   milliseconds lockout_duration{15 * 60'000};
+  // ...and this many from all sources within this window close the account to every source
+  // it has not logged in from before, until the window ends.
+  unsigned account_failure_limit = 100;
+  milliseconds account_failure_window{60 * 60'000};
+  unsigned hash_queue = 64;                      // hashes waiting for a thread; beyond: 503
   milliseconds password_reset_ttl{30 * 60'000};
   unsigned api_key_max_days = 365;               // longest expires_in_days for an API key
   bool cookie_mode = true;                       // browsers may ask for HttpOnly cookies at login
@@ -103,6 +111,8 @@ struct ratelimit_settings {
   milliseconds general_window{60'000};
   unsigned apikey_limit = 1000;                  // requests with an API key: per key
   milliseconds apikey_window{3'600'000};
+  unsigned apikey_failure_limit = 30;            // unknown or wrong API keys: per client IP
+  milliseconds apikey_failure_window{60'000};
 };
 
 struct cors_settings {
@@ -120,6 +130,11 @@ struct upload_settings {
   // Multipart parts sent at once; memory is about (parts_in_flight + 1) x part_size.
   unsigned parts_in_flight = 2;
   milliseconds wait{10'000};
+  // Uploads one account may have running at once (per api process); beyond: 429.
+  unsigned max_per_user = 4;
+  // Buffer memory all running uploads may hold together (per api process), each counted at
+  // its most (put_buffer, or (parts_in_flight + 1) x part_size); beyond: 503 + Retry-After.
+  std::uint64_t buffer_budget = 256ULL * 1024 * 1024;
 };
 
 struct worker_settings {
@@ -158,7 +173,9 @@ struct plans_settings {
 };
 
 struct billing_settings {
-  std::string provider = "demo";                 // payment provider; demo confirms at once
+  // Payment provider; "demo" confirms at once. Empty: "demo" in development, an error in
+  // production (where the demo must be named to be used).
+  std::string provider;
 };
 
 // Expiry of paid plans (step 4): the scheduler role's safety-net sweep.

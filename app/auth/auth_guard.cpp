@@ -12,6 +12,7 @@
 #include "app/server/client_ip.hpp"
 #include "app/server/cookies.hpp"
 #include "app/server/cors.hpp"
+#include "app/server/csrf.hpp"
 #include "app/server/error_response.hpp"
 #include "app/server/rate_limit_headers.hpp"
 #include "domain/credentials.hpp"
@@ -91,21 +92,38 @@ asio::awaitable<result<principal>> session_principal(auth_guard::impl& g, reques
   co_return who;
 }
 
+// Order matters: an address that keeps presenting bad keys is refused before any lookup,
+// and a key's own limit is charged only once its secret is known to be right (knowing a
+// prefix, which is not secret, must not let anyone spend someone else's key).
 asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, request_context& ctx,
                                                      std::string_view key) {
   const auto invalid = make_error(errc::unauthenticated, "invalid API key");
+  const std::string source = http::rate_limit_source(ctx.client_ip());
+  auto failures = co_await g.gate.peek(limit_for("apikey_failure", source, g.limits));
+  if (!failures)
+    co_return failures.error();
+  if (!failures->allowed) {
+    auto refused = make_error(errc::rate_limited, "too many invalid API keys from this address");
+    refused.retry_after_ms = std::max<std::int64_t>(failures->retry_after_ms, 1);
+    co_return refused;
+  }
+  auto fail = [&]() -> asio::awaitable<result<principal>> {
+    auto counted = co_await g.gate.hit(limit_for("apikey_failure", source, g.limits));
+    if (!counted)
+      co_return counted.error();
+    co_return invalid;
+  };
+
   const auto parts = parse_api_key(key);
   if (!parts)
-    co_return invalid;
+    co_return co_await fail();
   std::string prefix(parts->prefix);
   auto found = co_await g.keys.find_by_prefix(prefix);
-  if (!found)
-    co_return invalid;
-  auto spec = limit_for("apikey", std::string(parts->prefix), g.limits);
-  auto decision = co_await g.gate.hit(std::move(spec));
-  if (!decision)
-    co_return decision.error();
-  remember_limit(ctx, *decision);
+  if (!found) {
+    if (found.error().code != errc::not_found)
+      co_return found.error();
+    co_return co_await fail();
+  }
   const auto& record = found->key;
   const bool secret_matches =
       crypto::constant_time_equal(crypto::sha256_hex(parts->secret), record.secret_hash);
@@ -113,8 +131,12 @@ asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, reques
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   if (!secret_matches || record.revoked_at || (record.expires_at && *record.expires_at <= now) ||
       found->owner_disabled) {
-    co_return invalid;
+    co_return co_await fail();
   }
+  auto decision = co_await g.gate.hit(limit_for("apikey", std::move(prefix), g.limits));
+  if (!decision)
+    co_return decision.error();
+  remember_limit(ctx, *decision);
   if (!decision->allowed) {
     auto refused = make_error(errc::rate_limited, "too many requests for this API key");
     refused.retry_after_ms = std::max<std::int64_t>(decision->retry_after_ms, 1);
@@ -141,6 +163,8 @@ asio::awaitable<result<principal>> authenticate(auth_guard::impl& g, request_con
   if (authorization)
     co_return make_error(errc::unauthenticated, "unsupported Authorization scheme");
   if (auto cookie = http::cookie_value(ctx, http::access_cookie)) {
+    if (auto forged = http::check_cookie_request(ctx, g.cors); !forged)
+      co_return forged.error();
     co_return co_await session_principal(g, ctx, *cookie);
   }
   co_return make_error(errc::unauthenticated, "authentication required");
@@ -169,7 +193,7 @@ asio::awaitable<std::optional<response>> auth_guard::admit(request_context& ctx,
   if (options.access.public_route) {
     if (options.limit != http::rate_class::auth)
       co_return std::nullopt;
-    auto spec = limit_for("auth", ctx.client_ip(), g.limits);
+    auto spec = limit_for("auth", http::rate_limit_source(ctx.client_ip()), g.limits);
     auto decision = co_await g.gate.hit(std::move(spec));
     if (!decision)
       co_return http::error_response(decision.error(), ctx.request_id());

@@ -14,6 +14,9 @@ ports::limit_spec limit_for(std::string_view cls, std::string id,
   } else if (cls == "apikey") {
     spec.limit = settings.apikey_limit;
     spec.window = settings.apikey_window;
+  } else if (cls == "apikey_failure") {
+    spec.limit = settings.apikey_failure_limit;
+    spec.window = settings.apikey_failure_window;
   }
   return spec;
 }

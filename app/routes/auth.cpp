@@ -1,4 +1,5 @@
-// POST /api/v1/auth/refresh (public: the refresh token is the credential), /logout,
+// POST /api/v1/auth/refresh (public: the refresh token is the credential; from the cookie,
+// only with the CSRF guard's Origin and X-Requested-With, app/server/csrf.hpp), /logout,
 // /logout-all, /password and GET /api/v1/auth/me. Session routes: API keys cannot use them.
 
 #include "app/routes/access.hpp"
@@ -7,6 +8,8 @@
 #include "app/routes/render.hpp"
 #include "app/routes/session_cookies.hpp"
 #include "app/server/cookies.hpp"
+#include "app/server/cors.hpp"
+#include "app/server/csrf.hpp"
 #include "app/server/error_response.hpp"
 #include "app/services/account_service.hpp"
 
@@ -16,7 +19,8 @@ namespace asio = boost::asio;
 namespace {
 
 asio::awaitable<result<response>> refresh(app::account_service& accounts,
-                                          const config::settings& settings, request_context& ctx) {
+                                          const config::settings& settings,
+                                          const cors_policy& cors, request_context& ctx) {
   // Browsers in cookie mode send no body: the refresh cookie is the credential.
   std::optional<std::string> token;
   bool from_cookie = false;
@@ -32,6 +36,10 @@ asio::awaitable<result<response>> refresh(app::account_service& accounts,
   if (!token) {
     token = cookie_value(ctx, refresh_cookie);
     from_cookie = token.has_value();
+    if (from_cookie) {
+      if (auto forged = check_cookie_request(ctx, cors); !forged)
+        co_return forged.error();
+    }
   }
   if (!token) {
     co_return make_error(errc::validation_failed, "refresh_token is required", "refresh_token");
@@ -101,9 +109,11 @@ asio::awaitable<result<response>> change_password(app::account_service& accounts
 
 void add_auth_routes(router& routes, app::account_service& accounts,
                      const config::settings& settings) {
-  routes.add(
-      method::post, "/api/v1/auth/refresh", access::public_auth,
-      [&accounts, &settings](request_context& ctx) { return refresh(accounts, settings, ctx); });
+  auto cors = std::make_shared<const cors_policy>(settings.cors.allowed_origins);
+  routes.add(method::post, "/api/v1/auth/refresh", access::public_auth,
+             [&accounts, &settings, cors](request_context& ctx) {
+               return refresh(accounts, settings, *cors, ctx);
+             });
   routes.add(
       method::post, "/api/v1/auth/logout", access::session_only,
       [&accounts, &settings](request_context& ctx) { return logout(accounts, settings, ctx); });

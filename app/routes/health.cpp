@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "adapters/metrics/registry.hpp"
+#include "adapters/support/snapshot_cache.hpp"
 #include "app/server/error_response.hpp"
 
 namespace kemas::http {
@@ -30,8 +31,14 @@ struct probe_round {
   std::size_t pending;
 };
 
-asio::awaitable<result<response>> readyz(const std::vector<readiness_check>& checks,
-                                         std::chrono::milliseconds timeout, request_context& ctx) {
+// One round's outcome, as /readyz reports it.
+struct readiness_report {
+  boost::json::object checks;  // name -> "ok" | "unavailable" | "timeout"
+  std::string failed;          // names of the checks that did not pass, comma-separated
+};
+
+asio::awaitable<readiness_report> probe_all(const std::vector<readiness_check>& checks,
+                                            std::chrono::milliseconds timeout) {
   auto ex = co_await asio::this_coro::executor;  // the connection's strand: handlers below run here
   auto round = std::make_shared<probe_round>(ex, checks.size());
   for (std::size_t i = 0; i < checks.size(); ++i) {
@@ -45,23 +52,50 @@ asio::awaitable<result<response>> readyz(const std::vector<readiness_check>& che
     round->timer.expires_after(timeout);
     co_await round->timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
-
-  boost::json::object report;
-  std::string failed;
+  readiness_report report;
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const auto& r = round->results[i];
     const char* state = !r ? "timeout" : (*r ? "ok" : "unavailable");
-    report[checks[i].name] = state;
+    report.checks[checks[i].name] = state;
     if (!r || !*r)
-      failed += (failed.empty() ? "" : ", ") + checks[i].name;
+      report.failed += (report.failed.empty() ? "" : ", ") + checks[i].name;
+  }
+  co_return report;
+}
+
+struct readiness {
+  std::vector<readiness_check> checks;
+  std::chrono::milliseconds timeout;
+  // Anyone may call /readyz: each backend sees at most one probe per second however many do.
+  support::snapshot_cache<readiness_report> recent{std::chrono::seconds(1)};
+};
+
+asio::awaitable<result<response>> readyz(readiness& state, request_context& ctx) {
+  auto report = state.recent.fresh();
+  if (!report && state.recent.begin_refresh()) {
+    try {
+      auto probed = co_await probe_all(state.checks, state.timeout);
+      state.recent.store(probed);
+      report = std::move(probed);
+    } catch (...) {
+      state.recent.abandon();
+      throw;
+    }
+  }
+  if (!report)
+    report = state.recent.latest();
+  if (!report) {  // the very first round is still running
+    auto r = error_response(errc::backend_unavailable, "not ready: first check still running",
+                            ctx.request_id());
+    co_return r.with_header("Retry-After", "1");
   }
   boost::json::object body;
-  body["status"] = failed.empty() ? "ready" : "unavailable";
-  body["checks"] = std::move(report);
-  if (failed.empty())
+  body["status"] = report->failed.empty() ? "ready" : "unavailable";
+  body["checks"] = report->checks;
+  if (report->failed.empty())
     co_return response::json(200, boost::json::serialize(body));
   body["error"] = boost::json::object{{"code", "backend_unavailable"},
-                                      {"message", "not ready: " + failed},
+                                      {"message", "not ready: " + report->failed},
                                       {"request_id", ctx.request_id()}};
   co_return response::json(503, boost::json::serialize(body)).with_header("Retry-After", "1");
 }
@@ -78,10 +112,11 @@ void add_health_routes(router& routes, std::vector<readiness_check> checks,
              [](request_context&) -> asio::awaitable<result<response>> {
                co_return response::json(200, R"({"status":"ok"})");
              });
-  auto shared_checks = std::make_shared<const std::vector<readiness_check>>(std::move(checks));
-  routes.add(method::get, "/readyz", access::probe, [shared_checks, timeout](request_context& ctx) {
-    return readyz(*shared_checks, timeout, ctx);
-  });
+  auto state = std::make_shared<readiness>();
+  state->checks = std::move(checks);
+  state->timeout = timeout;
+  routes.add(method::get, "/readyz", access::probe,
+             [state](request_context& ctx) { return readyz(*state, ctx); });
   routes.add(method::get, "/metrics", access::probe,
              [&registry](request_context&) { return metrics_text(registry); });
 }

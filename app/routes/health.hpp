@@ -1,5 +1,6 @@
 #pragma once
-// GET /healthz (the process answers), GET /readyz (every backend answers in time),
+// GET /healthz (the process answers), GET /readyz (every backend answers in time; one round
+// of probes per second at most, callers in between get the last round's answer),
 // GET /metrics (Prometheus text).
 
 #include <chrono>

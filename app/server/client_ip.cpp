@@ -77,6 +77,17 @@ std::string ip_address::to_string() const {
   return ok ? std::string(buffer) : std::string();
 }
 
+std::string rate_limit_source(std::string_view client_ip) {
+  const auto parsed = ip_address::parse(client_ip);
+  if (!parsed)
+    return std::string(client_ip);
+  if (parsed->v4)
+    return parsed->to_string();
+  ip_address network = *parsed;
+  std::fill(network.bytes.begin() + 8, network.bytes.end(), std::uint8_t{0});
+  return network.to_string() + "/64";
+}
+
 trusted_proxies::trusted_proxies(const std::vector<std::string>& entries) {
   for (const auto& entry : entries) {
     const std::string_view text = entry;

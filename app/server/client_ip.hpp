@@ -63,4 +63,10 @@ class trusted_proxies {
 std::string client_ip(std::string_view peer_ip, std::optional<std::string_view> x_forwarded_for,
                       const trusted_proxies& proxies);
 
+// The key a client is limited under (rate limits, failed logins): an IPv4 address as it is,
+// an IPv6 address by its /64 ("2001:db8:1:2::/64"), since one subscriber usually holds a
+// whole /64 and could otherwise take a fresh address for every attempt. Text that is not an
+// address is returned unchanged.
+std::string rate_limit_source(std::string_view client_ip);
+
 }  // namespace kemas::http

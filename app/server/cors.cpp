@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::string_view allow_methods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr std::string_view allow_headers =
-    "Authorization, Content-Type, X-Request-Id, Prefer, Range, If-None-Match, Idempotency-Key";
+    "Authorization, Content-Type, X-Request-Id, Prefer, Range, If-None-Match, Idempotency-Key, "
+    "X-Requested-With";
 constexpr std::string_view expose_headers =
     "X-Request-Id, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, "
     "ETag, Content-Disposition, Content-Range";
@@ -17,16 +18,6 @@ constexpr std::string_view max_age = "600";
 
 // An origin has no path, so the whole text is scheme and authority: lower-casing all of it is
 // exact. The default port and a trailing slash are dropped so equal origins compare equal.
-std::string normalise_origin(std::string_view origin) {
-  std::string out = ascii_lower(origin);
-  if (out.size() > 1 && out.back() == '/')
-    out.pop_back();
-  if (out.starts_with("https://") && out.ends_with(":443"))
-    out.resize(out.size() - 4);
-  if (out.starts_with("http://") && out.ends_with(":80"))
-    out.resize(out.size() - 3);
-  return out;
-}
 
 // Adds "Origin" to the response's Vary header, creating it if needed, without duplicating.
 void vary_on_origin(response& res) {
@@ -58,6 +49,17 @@ bool has_header(const response& res, std::string_view name) {
 
 }  // namespace
 
+std::string normalise_origin(std::string_view origin) {
+  std::string out = ascii_lower(origin);
+  if (out.size() > 1 && out.back() == '/')
+    out.pop_back();
+  if (out.starts_with("https://") && out.ends_with(":443"))
+    out.resize(out.size() - 4);
+  if (out.starts_with("http://") && out.ends_with(":80"))
+    out.resize(out.size() - 3);
+  return out;
+}
+
 cors_policy::cors_policy(std::vector<std::string> allowed_origins) {
   for (const auto& origin : allowed_origins) {
     if (origin == "*") {
@@ -84,6 +86,10 @@ cors_policy::grant cors_policy::grant_for(std::string_view origin) const {
 
 bool cors_policy::allows(std::string_view origin) const {
   return grant_for(origin) != grant::none;
+}
+
+bool cors_policy::allows_credentials(std::string_view origin) const {
+  return grant_for(origin) == grant::credentialed;
 }
 
 std::optional<response> cors_policy::preflight(const request_context& req) const {

@@ -14,6 +14,7 @@
 //
 // Immutable after construction; safe to share between threads.
 
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ class cors_policy {
 
   // Whether this Origin header value is on the list (exact or via "*").
   bool allows(std::string_view origin) const;
+  // Whether it is listed by name: such an origin may send credentials (cookies).
+  bool allows_credentials(std::string_view origin) const;
 
  private:
   enum class grant { none, wildcard, credentialed };
@@ -51,5 +54,8 @@ class cors_policy {
   std::vector<std::string> origins_;  // normalised
   bool any_origin_ = false;           // "*" was listed
 };
+
+// scheme://host[:port] lower-cased, trailing '/' and a default port dropped.
+std::string normalise_origin(std::string_view origin);
 
 }  // namespace kemas::http

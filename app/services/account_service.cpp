@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <atomic>
 #include <variant>
 
 #include "adapters/crypto/jwt.hpp"
@@ -10,6 +11,7 @@
 #include "adapters/crypto/sealed_box.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/support/blocking_pool.hpp"
+#include "app/server/client_ip.hpp"
 #include "domain/account.hpp"
 #include "domain/rfc3339.hpp"
 
@@ -46,8 +48,8 @@ model::event_draft user_event(std::string type, const request_meta& meta, std::o
   return e;
 }
 
-// Brute-force accounting is per account whatever the IP; an unknown login name is an
-// "account" of its own so probing it is throttled too.
+// Brute-force accounting is per account and source; an unknown login name is an "account" of
+// its own so probing it costs and is throttled the same.
 std::string account_key(const std::optional<model::user>& user, const std::string& login) {
   if (user)
     return user->id.to_string();
@@ -55,10 +57,30 @@ std::string account_key(const std::optional<model::user>& user, const std::strin
 }
 
 error locked_error(std::chrono::milliseconds remaining) {
-  auto e =
-      make_error(errc::rate_limited, "too many failed logins for this account; try again later");
+  auto e = make_error(errc::rate_limited,
+                      "too many failed logins for this account from here; try again later");
   e.retry_after_ms = std::max<std::int64_t>(remaining.count(), 1);
   return e;
+}
+
+// Holds one place in the hashing queue for as long as it lives.
+class hash_ticket {
+ public:
+  explicit hash_ticket(std::atomic<unsigned>& in_use) : in_use_(in_use) {}
+  ~hash_ticket() { in_use_.fetch_sub(1, std::memory_order_relaxed); }
+  hash_ticket(const hash_ticket&) = delete;
+  hash_ticket& operator=(const hash_ticket&) = delete;
+
+ private:
+  std::atomic<unsigned>& in_use_;
+};
+
+std::string login_source(const std::string& client_ip) {
+  return client_ip.empty() ? std::string("unknown") : http::rate_limit_source(client_ip);
+}
+
+asio::awaitable<void> write_event(ports::user_store& users, model::event_draft event) {
+  co_await users.append_event(std::move(event));
 }
 
 }  // namespace
@@ -76,20 +98,44 @@ account_service::account_service(const config::auth_settings& auth, support::blo
       resets_(resets),
       jwt_(jwt),
       keys_(keys),
-      mail_token_key_(std::move(mail_token_key)) {}
+      mail_token_key_(std::move(mail_token_key)),
+      hash_capacity_(std::max(auth.hash_threads, 1u) + auth.hash_queue) {}
 
-asio::awaitable<std::string> account_service::hash(std::string password) {
+std::optional<error> account_service::take_hash_place() {
+  if (hashes_in_use_.fetch_add(1, std::memory_order_relaxed) < hash_capacity_)
+    return std::nullopt;
+  hashes_in_use_.fetch_sub(1, std::memory_order_relaxed);
+  auto busy = make_error(errc::backend_unavailable, "too many password checks at once; try again");
+  busy.retry_after_ms = 1000;
+  return busy;
+}
+
+asio::awaitable<result<std::string>> account_service::hash(std::string password) {
+  if (auto busy = take_hash_place())
+    co_return *busy;
+  hash_ticket ticket(hashes_in_use_);
   auto job = [password = std::move(password), params = argon2_of(auth_)] {
     return crypto::hash_password(password, params);
   };
   co_return co_await hashing_.run(std::move(job));
 }
 
-asio::awaitable<bool> account_service::verify(std::string password, std::string encoded) {
+asio::awaitable<result<bool>> account_service::verify(std::string password, std::string encoded) {
+  if (auto busy = take_hash_place())
+    co_return *busy;
+  hash_ticket ticket(hashes_in_use_);
   auto job = [password = std::move(password), encoded = std::move(encoded)] {
     return crypto::verify_password(password, encoded);
   };
   co_return co_await hashing_.run(std::move(job));
+}
+
+asio::awaitable<void> account_service::append_later(model::event_draft event) {
+  // Detached: the answer does not wait for this write, so a failure for a real account costs
+  // what one for an unknown name costs (no timing difference to learn from).
+  auto executor = co_await asio::this_coro::executor;
+  asio::co_spawn(executor, write_event(users_, std::move(event)),
+                 log::log_failure{"audit event not stored"});
 }
 
 asio::awaitable<void> account_service::warm_up() {
@@ -110,7 +156,10 @@ asio::awaitable<result<model::user>> account_service::register_user(std::string 
   ports::new_user user;
   user.email = email;
   user.username = username;
-  user.password_hash = co_await hash(std::move(password));
+  auto encoded = co_await hash(std::move(password));
+  if (!encoded)
+    co_return encoded.error();
+  user.password_hash = std::move(*encoded);
   user.role = role::user;
   model::event_draft event;
   event.type = "user.registered";
@@ -126,6 +175,12 @@ asio::awaitable<result<token_pair>> account_service::open_session(const model::u
   auto session = co_await sessions_.create(user.id, user.role, meta.client_ip, meta.user_agent);
   if (!session)
     co_return session.error();
+  if (session->sessions_ended > 0) {
+    auto ended = user_event("auth.logout", meta, user.id, user.id,
+                            {{"reason", "session_limit"},
+                             {"sessions", static_cast<std::int64_t>(session->sessions_ended)}});
+    co_await users_.append_event(std::move(ended));
+  }
   token_pair tokens;
   tokens.access_token = jwt_.issue(user.id, session->session_id, user.role, now_unix());
   tokens.refresh_token = std::move(session->refresh_token);
@@ -160,40 +215,52 @@ asio::awaitable<result<login_success>> account_service::login(std::string login,
       user = std::move(*found);
   }
   const std::string account = account_key(user, login);
+  const std::string source = login_source(meta.client_ip);
 
-  auto lock = co_await guard_.locked(account);
-  if (!lock)
-    co_return lock.error();
-  if (*lock)
-    co_return locked_error(**lock);
+  auto wait = co_await guard_.blocked(account, source);
+  if (!wait)
+    co_return wait.error();
+  if (*wait)
+    co_return locked_error(**wait);
 
-  // Unknown accounts verify against a dummy hash: both failures take the same time.
+  // Unknown accounts verify against a dummy hash, and the failure event of a real one is
+  // written after the answer: both failures cost the same Redis and hashing work.
   const std::string& encoded = user ? user->password_hash : crypto::dummy_hash(argon2_of(auth_));
-  const bool password_ok = co_await verify(std::move(password), encoded);
-  if (!user || !password_ok) {
-    auto locked_now = co_await guard_.record_failure(account);
-    if (!locked_now)
-      co_return locked_now.error();
+  auto password_ok = co_await verify(std::move(password), encoded);
+  if (!password_ok)
+    co_return password_ok.error();
+  if (!user || !*password_ok) {
+    auto outcome = co_await guard_.record_failure(account, source);
+    if (!outcome)
+      co_return outcome.error();
+    const bool locked_now = *outcome == ports::login_failure_outcome::source_locked ||
+                            *outcome == ports::login_failure_outcome::account_limited;
     if (user) {
+      // Named events, not temporaries in the co_await (GCC 12).
       auto failed = user_event("auth.login_failed", meta, std::nullopt, user->id);
-      co_await users_.append_event(std::move(failed));
-      if (*locked_now) {
-        auto lockout = user_event("auth.lockout", meta, std::nullopt, user->id);
-        co_await users_.append_event(std::move(lockout));
+      co_await append_later(std::move(failed));
+      if (locked_now) {
+        const std::string scope =
+            *outcome == ports::login_failure_outcome::source_locked ? "source" : "account";
+        boost::json::object details;
+        details["scope"] = scope;
+        details["source"] = source;
+        auto lockout = user_event("auth.lockout", meta, std::nullopt, user->id, std::move(details));
+        co_await append_later(std::move(lockout));
       }
     }
     log::info("login failed", {{"request_id", meta.request_id},
                                {"ip", meta.client_ip},
                                {"known_account", user.has_value()},
-                               {"locked", *locked_now}});
+                               {"locked", locked_now}});
     co_return invalid_credentials;
   }
   if (user->disabled)
     co_return make_error(errc::forbidden, "this account is disabled");
 
-  auto cleared = co_await guard_.clear(account);
-  if (!cleared)
-    co_return cleared.error();
+  auto remembered = co_await guard_.record_success(account, source);
+  if (!remembered)
+    co_return remembered.error();
   auto tokens = co_await open_session(*user, meta);
   if (!tokens)
     co_return tokens.error();
@@ -262,16 +329,34 @@ asio::awaitable<result<void>> account_service::change_password(const principal& 
   auto user = co_await users_.find_by_id(who.user_id);
   if (!user)
     co_return user.error();
+  // Wrong current passwords count like failed logins (same account key and source), so a
+  // stolen session cannot be used to guess the password without limit.
+  const std::string account = user->id.to_string();
+  const std::string source = login_source(meta.client_ip);
+  auto wait = co_await guard_.blocked(account, source);
+  if (!wait)
+    co_return wait.error();
+  if (*wait)
+    co_return locked_error(**wait);
   bool current_ok = false;
   if (current.size() <= account_limits::password_max) {
-    current_ok = co_await verify(std::move(current), user->password_hash);
+    auto verified = co_await verify(std::move(current), user->password_hash);
+    if (!verified)
+      co_return verified.error();
+    current_ok = *verified;
   }
-  if (!current_ok)
+  if (!current_ok) {
+    auto outcome = co_await guard_.record_failure(account, source);
+    if (!outcome)
+      co_return outcome.error();
     co_return make_error(errc::validation_failed, "current password is incorrect",
                          "current_password");
+  }
   auto encoded = co_await hash(std::move(replacement));
+  if (!encoded)
+    co_return encoded.error();
   auto changed = user_event("auth.password_changed", meta, who.user_id, who.user_id);
-  auto stored = co_await users_.set_password(who.user_id, std::move(encoded), std::move(changed));
+  auto stored = co_await users_.set_password(who.user_id, std::move(*encoded), std::move(changed));
   if (!stored)
     co_return stored.error();
   auto others = co_await sessions_.revoke_all_except(who.user_id, who.session_id);
@@ -325,6 +410,10 @@ asio::awaitable<result<void>> account_service::confirm_password_reset(std::strin
                                                                       request_meta meta) {
   if (auto check = validate_password(password); !check)
     co_return check.error();
+  // Hashed before the token is used up: a busy hashing queue must not cost the user a token.
+  auto encoded = co_await hash(std::move(password));
+  if (!encoded)
+    co_return encoded.error();
   auto user_id = co_await resets_.consume(std::move(token));
   if (!user_id)
     co_return user_id.error();
@@ -332,9 +421,8 @@ asio::awaitable<result<void>> account_service::confirm_password_reset(std::strin
     co_return make_error(errc::validation_failed, "reset token invalid, expired or already used",
                          "token");
   const uuid id = **user_id;
-  auto encoded = co_await hash(std::move(password));
   auto reset = user_event("auth.password_reset", meta, std::nullopt, id);
-  auto stored = co_await users_.set_password(id, std::move(encoded), std::move(reset));
+  auto stored = co_await users_.set_password(id, std::move(*encoded), std::move(reset));
   if (!stored)
     co_return stored.error();
   auto revoked = co_await sessions_.revoke_all(id);

@@ -6,9 +6,11 @@
 //
 // Errors are kemas::error values: validation_failed (naming the field), conflict, unauthenticated
 // (the same message for an unknown account and a wrong password), forbidden (disabled account),
-// rate_limited (account locked, with retry_after_ms), backend_unavailable. PostgreSQL loss may
+// rate_limited (this source locked out of the account, with retry_after_ms),
+// backend_unavailable (also when the hashing queue is full, with retry_after_ms). PostgreSQL loss may
 // also throw kemas::backend_unavailable (the HTTP layer answers 503 either way).
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -83,8 +85,12 @@ class account_service {
   boost::asio::awaitable<void> warm_up();
 
  private:
-  boost::asio::awaitable<std::string> hash(std::string password);
-  boost::asio::awaitable<bool> verify(std::string password, std::string encoded);
+  // Both refuse (backend_unavailable, Retry-After 1 s) when auth.hash_threads +
+  // auth.hash_queue hashes are already running or waiting: the queue cannot grow without end.
+  boost::asio::awaitable<result<std::string>> hash(std::string password);
+  boost::asio::awaitable<result<bool>> verify(std::string password, std::string encoded);
+  std::optional<error> take_hash_place();
+  boost::asio::awaitable<void> append_later(model::event_draft event);
   boost::asio::awaitable<result<token_pair>> open_session(const model::user& user,
                                                           const request_meta& meta);
   boost::asio::awaitable<void> send_reset(std::string email, request_meta meta);
@@ -98,6 +104,8 @@ class account_service {
   const crypto::jwt_codec& jwt_;
   ports::api_key_store& keys_;  // revoked on recovery (and on a password change, by default)
   std::string mail_token_key_;  // seals the reset token for the mailer (mail.token_key)
+  std::atomic<unsigned> hashes_in_use_{0};  // running or waiting on hashing_
+  unsigned hash_capacity_;
 };
 
 }  // namespace kemas::app

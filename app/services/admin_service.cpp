@@ -1,5 +1,7 @@
 #include "app/services/admin_service.hpp"
 
+#include "domain/file_name.hpp"
+
 #include "adapters/support/random.hpp"
 #include "app/services/paging.hpp"
 #include "app/services/security_service.hpp"
@@ -41,6 +43,9 @@ result<std::string> bounded_text(const std::optional<std::string>& value, std::s
   if (value->size() > max)
     return invalid(std::move(field),
                    field + " is longer than " + std::to_string(max) + " characters");
+  // Checked before SQL sees it: PostgreSQL refuses bytes that are not UTF-8 (and NUL).
+  if (!is_valid_utf8(*value) || value->find('\0') != std::string::npos)
+    return invalid(std::move(field), field + " must be valid UTF-8 text");
   return *value;
 }
 

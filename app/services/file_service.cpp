@@ -72,6 +72,8 @@ result<ports::file_position> decode_cursor(ports::file_sort sort, std::string_vi
       return bad;
     pos.id = *id;
     pos.name = std::string(body.substr(colon + 1));
+    if (!validate_file_name(pos.name))  // only names kemas stored make cursors
+      return bad;
     return pos;
   }
   if ((*raw)[0] == 'c' && sort == ports::file_sort::created_desc) {
@@ -120,6 +122,13 @@ asio::awaitable<result<file_page>> file_service::list(const principal& who,
   query.sort = *sort;
   query.limit = *limit;
   query.prefix = request.prefix.value_or(std::string());
+  // Validated before it reaches SQL: a prefix is the start of a name, so no longer than one
+  // and well-formed UTF-8 (PostgreSQL refuses bytes that are not).
+  if (query.prefix.size() > file_name_max_bytes || !is_valid_utf8(query.prefix) ||
+      query.prefix.find('\0') != std::string::npos) {
+    co_return make_error(errc::validation_failed,
+                         "prefix must be valid UTF-8 of at most 255 bytes", "prefix");
+  }
   if (request.cursor && !request.cursor->empty()) {
     auto after = decode_cursor(*sort, *request.cursor);
     if (!after)

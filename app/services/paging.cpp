@@ -30,7 +30,11 @@ std::optional<time_position> parse_time_position(std::string_view text) {
   const auto us = text.substr(0, colon);
   auto [end, ec] = std::from_chars(us.data(), us.data() + us.size(), pos.created_us);
   auto id = uuid::parse(text.substr(colon + 1));
-  if (ec != std::errc{} || end != us.data() + us.size() || !id)
+  // PostgreSQL's timestamptz reaches year 294276; a cursor only ever holds times kemas wrote,
+  // so anything outside 1970..9999 was made up and is refused here rather than by the server.
+  constexpr std::int64_t year_10000_us = 253'402'300'800'000'000;
+  if (ec != std::errc{} || end != us.data() + us.size() || !id || pos.created_us < 0 ||
+      pos.created_us >= year_10000_us)
     return std::nullopt;
   pos.id = *id;
   return pos;

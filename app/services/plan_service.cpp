@@ -75,7 +75,21 @@ result<void> validate_plan_input(const plan_input& in) {
 }
 
 asio::awaitable<std::vector<model::plan>> plan_service::catalog() {
-  co_return co_await plans_.list(true);
+  if (auto cached = catalog_cache_.fresh())
+    co_return std::move(*cached);
+  if (!catalog_cache_.begin_refresh()) {
+    if (auto stale = catalog_cache_.latest())
+      co_return std::move(*stale);
+    co_return co_await plans_.list(true);  // before the first answer: no cache to share yet
+  }
+  try {
+    auto listed = co_await plans_.list(true);
+    catalog_cache_.store(listed);
+    co_return listed;
+  } catch (...) {
+    catalog_cache_.abandon();
+    throw;
+  }
 }
 
 asio::awaitable<std::vector<model::plan>> plan_service::all() {
@@ -114,7 +128,9 @@ asio::awaitable<result<model::plan>> plan_service::create(const principal& admin
   fields.duration_seconds = duration;
   fields.is_public = in.fields.is_public.value_or(true);
   auto event = plan_event("plan.created", admin, meta);
-  co_return co_await plans_.create(std::move(fields), std::move(event));
+  auto created = co_await plans_.create(std::move(fields), std::move(event));
+  catalog_cache_.invalidate();
+  co_return created;
 }
 
 asio::awaitable<result<model::plan>> plan_service::update(const principal& admin,
@@ -134,7 +150,9 @@ asio::awaitable<result<model::plan>> plan_service::update(const principal& admin
       co_return invalid("name", "a plan's name cannot change; create a new plan instead");
   }
   auto event = plan_event("plan.updated", admin, meta);
-  co_return co_await plans_.update(*key, std::move(in.fields), std::move(event));
+  auto updated = co_await plans_.update(*key, std::move(in.fields), std::move(event));
+  catalog_cache_.invalidate();
+  co_return updated;
 }
 
 asio::awaitable<result<void>> plan_service::remove(const principal& admin, std::string_view id,
@@ -143,7 +161,9 @@ asio::awaitable<result<void>> plan_service::remove(const principal& admin, std::
   if (!key)
     co_return key.error();
   auto event = plan_event("plan.deleted", admin, meta);
-  co_return co_await plans_.remove(*key, std::move(event));
+  auto removed = co_await plans_.remove(*key, std::move(event));
+  catalog_cache_.invalidate();
+  co_return removed;
 }
 
 }  // namespace kemas::app

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/support/snapshot_cache.hpp"
 #include "app/services/account_service.hpp"
 #include "domain/ports/plan_store.hpp"
 #include "domain/principal.hpp"
@@ -35,6 +36,8 @@ class plan_service {
  public:
   explicit plan_service(ports::plan_store& plans) : plans_(plans) {}
 
+  // The public catalog, which anyone may ask for: read from PostgreSQL at most once a second
+  // (changes made through this service show at once; other api processes' within a second).
   boost::asio::awaitable<std::vector<model::plan>> catalog();
   boost::asio::awaitable<std::vector<model::plan>> all();
   // Ids are the catalog's integers; anything else is not_found.
@@ -51,6 +54,7 @@ class plan_service {
 
  private:
   ports::plan_store& plans_;
+  support::snapshot_cache<std::vector<model::plan>> catalog_cache_{std::chrono::seconds(1)};
 };
 
 // Field rules shared by create and update (the same as the plans table's CHECKs):

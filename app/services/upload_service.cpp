@@ -1,5 +1,7 @@
 #include "app/services/upload_service.hpp"
 
+#include <algorithm>
+
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/transfer_metrics.hpp"
 #include "adapters/support/random.hpp"
@@ -17,6 +19,20 @@ using model::upload;
 using model::upload_state;
 
 namespace {
+
+// The most buffer memory an upload can hold (see object_streams): its declared size when that
+// is small, else one streamed PUT's buffer or a multipart upload's parts in flight.
+std::uint64_t buffer_bytes_for(const config::upload_settings& s,
+                               std::optional<std::uint64_t> declared) {
+  const std::uint64_t multipart = std::uint64_t{s.parts_in_flight + 1} * s.part_size;
+  if (!declared)
+    return multipart;
+  if (*declared <= s.inline_max)
+    return *declared;
+  if (*declared <= s.single_put_max)
+    return std::min<std::uint64_t>(*declared, s.put_buffer);
+  return std::min(*declared, multipart);
+}
 
 error file_too_large(std::uint64_t max_bytes) {
   return make_error(errc::payload_too_large,
@@ -45,7 +61,8 @@ upload_service::upload_service(ports::upload_store& uploads,
       commands_(commands),
       signals_(signals),
       settings_(settings),
-      transfers_(transfers) {}
+      transfers_(transfers),
+      slots_(settings.max_per_user, settings.buffer_budget) {}
 
 asio::awaitable<result<upload_admission>> upload_service::admit(const principal& who,
                                                                 upload_request request) {
@@ -84,6 +101,13 @@ asio::awaitable<result<upload_view>> upload_service::receive(const principal& wh
                                                              const upload_request& request,
                                                              const upload_admission& admission,
                                                              http::body_source& body) {
+  // The lease is taken before the body is read and held until the answer: a stalled client
+  // keeps only its own share of memory, and the total stays within upload.buffer_budget.
+  auto lease = slots_.acquire(who.user_id, buffer_bytes_for(settings_, request.declared_size));
+  if (!lease) {
+    transfers_.upload_finished(metrics::upload_outcome::refused, 0);
+    co_return lease.error();
+  }
   std::optional<std::uint64_t> stored_bytes;  // set once the whole body is stored
   auto outcome = co_await store_and_submit(who, request, admission, body, stored_bytes);
   using metrics::upload_outcome;

@@ -3,7 +3,9 @@
 //   1. admitted before its body is read: the name (domain/file_name.hpp) and content type
 //      are valid, no live file of the caller has the name (409), and a declared size fits
 //      the plan's max file size (413) and the remaining quota (507);
-//   2. received: the body streams through object_upload (inline up to upload.inline_max,
+//   2. received: with a lease on the account's upload slots and the process's buffer budget
+//      (app/services/upload_slots.hpp; 429 or 503 + Retry-After when there is none), the body
+//      streams through object_upload (inline up to upload.inline_max,
 //      else to S3 at its generated key u/{owner}/{file_id}) and is cut off as soon as it
 //      passes the file size limit or the remaining quota;
 //   3. submitted: the uploads row is created pending, the `upload` command published
@@ -27,6 +29,7 @@
 #include "domain/ports/upload_store.hpp"
 #include "app/server/http_types.hpp"
 #include "app/services/command_sender.hpp"
+#include "app/services/upload_slots.hpp"
 #include "domain/ports/settle_signals.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
@@ -109,6 +112,7 @@ class upload_service {
   ports::settle_signals& signals_;
   const config::upload_settings& settings_;
   metrics::transfer_metrics& transfers_;
+  upload_slots slots_;  // upload.max_per_user and upload.buffer_budget
 };
 
 }  // namespace kemas::app

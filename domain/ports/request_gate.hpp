@@ -23,8 +23,8 @@ namespace kemas::ports {
 // id is 1–256 bytes without control characters or spaces; 1 <= limit <= 1'000'000;
 // 1 ms <= window <= 24 days.
 struct limit_spec {
-  std::string cls;  // "auth" | "general" | "apikey"
-  std::string id;   // client IP | user uuid | API key prefix
+  std::string cls;  // "auth" | "general" | "apikey" | "apikey_failure"
+  std::string id;   // client IP (IPv6 /64) | user uuid | API key prefix | client IP
   std::uint32_t limit = 0;
   std::chrono::milliseconds window{0};
 };
@@ -49,6 +49,8 @@ class request_gate {
                                            limit_spec spec) = 0;
   // Rate limit only, for requests without a session (login, register, API keys).
   virtual async<result<limit_decision>> hit(limit_spec spec) = 0;
+  // What a hit would decide now, without counting (is this key already over its limit?).
+  virtual async<result<limit_decision>> peek(limit_spec spec) = 0;
 };
 
 }  // namespace kemas::ports

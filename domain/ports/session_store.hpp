@@ -1,7 +1,10 @@
 #pragma once
 // session_store: login sessions (DESIGN.md "Redis"). A session has an id (the access token's
 // `sid`) and a refresh token "<sid>.<secret>" handed to the client once; refreshing rotates
-// the secret, and presenting an old one again revokes the whole session (reuse detection).
+// the secret, and presenting an old one again revokes the whole session (reuse detection;
+// a secret the session never had is just invalid). A session ends auth.refresh_ttl after its
+// last refresh or auth.session_max_lifetime after its login, whichever comes first; a user
+// has at most auth.sessions_per_user (a new login ends the least recently used beyond it).
 // Implemented by adapters/redis (session_store) and in memory for unit tests.
 //
 // Errors are values: the store unreachable is backend_unavailable.
@@ -22,6 +25,7 @@ namespace kemas::ports {
 struct new_session {
   std::string session_id;     // 32 lower-hex: the JWT's sid claim
   std::string refresh_token;  // "<sid>.<secret>": give to the client, never store
+  std::size_t sessions_ended = 0;  // older sessions ended to stay within the per-user cap
 };
 
 struct session_rotated {
@@ -34,7 +38,7 @@ struct refresh_reused {  // the session existed and has been deleted
   std::string session_id;
   uuid user_id;  // for the audit event
 };
-struct refresh_unknown {};
+struct refresh_unknown {};  // no such session, past its lifetime, or a secret it never had
 // A live session, as the user's session list shows it.
 struct session_info {
   std::string session_id;

@@ -14,6 +14,7 @@
 #include "adapters/postgres/pool.hpp"
 #include "adapters/s3/client.hpp"
 #include "adapters/support/random.hpp"
+#include "domain/base64.hpp"
 #include "test/support/api_fixture.hpp"
 #include "test/support/s3_fixture.hpp"
 #include "test/support/upload_client.hpp"
@@ -343,4 +344,34 @@ TEST_CASE("abandoned downloads release their S3 transfers") {
   auto r = api.call("GET", "/api/v1/auth/files/download/" + id, {}, a.auth);
   CHECK(r.status == 200);
   CHECK(r.body == big);
+}
+
+TEST_CASE("crafted cursors and prefixes are refused with 400 before PostgreSQL sees them") {
+  // Finding 6 of issue 13: these reached SQL and came back as 500.
+  api_fixture api;
+  const auto owner = sign_up(api, "crafty");
+  const std::string id = kemas::support::random_uuid().to_string();
+  const auto cursor = [](const std::string& raw) {
+    return kemas::base64url(std::string_view(raw));
+  };
+  const std::vector<std::string> targets{
+      "/api/v1/auth/files/list?cursor=" + cursor("c:9223372036854775807:" + id),
+      "/api/v1/auth/files/list?cursor=" + cursor("c:-62135596800000001:" + id),
+      "/api/v1/auth/files/list?cursor=" + cursor("c:99999999999999999999999:" + id),
+      "/api/v1/auth/files/list?sort=name&cursor=" + cursor("n:" + id + ":\xff\xfe"),
+      "/api/v1/auth/files/list?prefix=%FF",
+      "/api/v1/auth/files/list?prefix=a%00b",
+      "/api/v1/auth/billing/orders?cursor=" + cursor("9223372036854775807:" + id),
+      "/api/v1/auth/billing/orders?cursor=" + cursor("-1:" + id),
+  };
+  for (const auto& target : targets) {
+    CAPTURE(target);
+    auto r = api.call("GET", target, {}, owner.auth);
+    CHECK(r.status == 400);
+    CHECK(r.body.find("validation_failed") != std::string::npos);
+  }
+  // The same listings with sound input still answer.
+  CHECK(api.call("GET", "/api/v1/auth/files/list?prefix=r%C3%A9sum%C3%A9", {}, owner.auth).status ==
+        200);
+  CHECK(api.call("GET", "/api/v1/auth/billing/orders", {}, owner.auth).status == 200);
 }

@@ -306,3 +306,56 @@ TEST_CASE("an upload the command queue cannot take is 503 and leaves nothing beh
   CHECK(store.used_bytes(a.id) == 0);
   CHECK(store.objects_of(a.id).empty());
 }
+
+TEST_CASE("stalled uploads hold at most their account's slots and the buffer budget") {
+  // Finding 2 of issue 13: each stalled upload held a part buffer for up to an hour, with no
+  // cap per user nor in all.
+  constexpr std::uint64_t mib = 1024 * 1024;
+  upload_env env("upl-slots", [](kemas::config::settings& s) {
+    s.upload.max_per_user = 2;
+    s.upload.put_buffer = 8 * mib;
+    s.upload.buffer_budget = 20 * mib;
+  });
+  auto slow = test::sign_up(env.api, "slowpoke");
+  auto other = test::sign_up(env.api, "bystander");
+  auto third = test::sign_up(env.api, "latecomer");
+  const auto port = env.api.port();
+  const auto stalled = [&](const std::string& name) {
+    auto c = std::make_unique<raw_connection>("127.0.0.1", port);
+    c->send(test::upload_head(env.api, test::raw_upload_target(name), slow.auth,
+                              "application/octet-stream", 10 * mib) +
+            std::string(1024, 'x'));
+    return c;
+  };
+  auto first = stalled("stalled-1.bin");
+  auto second = stalled("stalled-2.bin");
+
+  // A third upload of the same account waits for one of them: 429 with Retry-After.
+  int attempt = 0;
+  raw_response refused;
+  CHECK(eventually([&] {
+    refused = test::upload_raw(env.api, slow.auth, "try-" + std::to_string(attempt++) + ".txt",
+                               "small");
+    return refused.status == 429;
+  }));
+  CHECK(refused.header("retry-after"));
+  // Another account is not held up by it.
+  CHECK(test::upload_raw(env.api, other.auth, "fine.txt", "small").status == 201);
+
+  // The two stalled uploads hold 16 MiB of the 20: one more 8 MiB buffer does not fit, and
+  // the answer comes before the body is read.
+  raw_connection late("127.0.0.1", port);
+  late.send(test::upload_head(env.api, test::raw_upload_target("late.bin"), third.auth,
+                              "application/octet-stream", 10 * mib));
+  const auto full = late.read_response(10s);
+  CHECK(full.status == 503);
+  CHECK(full.header("retry-after"));
+
+  // A client that goes away gives its share back.
+  first.reset();
+  const std::string bytes = test::random_bytes(10 * mib, 9);
+  CHECK(eventually([&] {
+    return test::upload_raw(env.api, third.auth, "late.bin", bytes).status == 201;
+  }));
+  second.reset();
+}

@@ -4,12 +4,15 @@
 
 #include <boost/json/parse.hpp>
 
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 
 #include "app/composition/api_backends.hpp"
 #include "app/routes/health.hpp"
 #include "test/support/http_client.hpp"
+#include "test/support/redis_fixture.hpp"
 #include "test/support/test_api_server.hpp"
 #include "test/support/test_settings.hpp"
 
@@ -75,6 +78,51 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
             "kemas_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"503\"}") !=
         std::string::npos);
   CHECK(metrics.body.find("kemas_http_request_duration_seconds_bucket") != std::string::npos);
+  api.shutdown(1s, 5s);
+  backends.stop();
+}
+
+namespace {
+
+// Redis's own count of PING commands served (INFO commandstats), read with redis-cli.
+long long redis_pings() {
+  const auto settings = kemas::test::redis_settings_from_env();
+  const std::string command = "redis-cli -h " + settings.host + " -p " +
+                              std::to_string(settings.port) + " INFO commandstats";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  REQUIRE(pipe != nullptr);
+  char line[512];
+  while (std::fgets(line, sizeof line, pipe.get()) != nullptr) {
+    const std::string text(line);
+    if (text.starts_with("cmdstat_ping:calls="))
+      return std::stoll(text.substr(std::string("cmdstat_ping:calls=").size()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("readyz probes each backend at most once a second however often it is asked") {
+  // Finding 9 of issue 13: anyone could queue probes on the backends' pools.
+  const auto settings = kemas::test::test_settings();
+  kemas::test::test_api_server api;
+  kemas::app::api_backends backends(api.io(), settings);
+  kemas::http::add_health_routes(api.routes, backends.readiness_checks(), 1s, api.registry);
+  const auto port = api.start();
+  REQUIRE(poll_readyz(port, 20s, [](auto& r) { return r.status == 200; }).status == 200);
+
+  const auto before = redis_pings();
+  const auto started = std::chrono::steady_clock::now();
+  int answered = 0;
+  for (int i = 0; i < 40; ++i)
+    answered += kemas::test::http_request(port, "GET", "/readyz").status == 200 ? 1 : 0;
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  const auto pings = redis_pings() - before;
+  CHECK(answered == 40);
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(elapsed).count();
+  INFO("40 calls in ", seconds, " s made ", pings, " Redis PINGs");
+  CHECK(pings <= seconds + 2);  // one round per started second (each pings once)
+  CHECK(pings < 40);
   api.shutdown(1s, 5s);
   backends.stop();
 }

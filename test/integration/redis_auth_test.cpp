@@ -47,6 +47,8 @@ kemas::config::auth_settings test_auth() {
   a.login_failure_limit = 3;
   a.login_failure_window = 60s;
   a.lockout_duration = 300ms;
+  a.account_failure_limit = 5;
+  a.account_failure_window = 60s;
   a.password_reset_ttl = 300ms;
   return a;
 }
@@ -308,6 +310,82 @@ TEST_CASE("unknown and malformed refresh tokens") {
   }
 }
 
+TEST_CASE("a made-up secret for a live session is invalid and does not end the session") {
+  // Finding 5 of issue 13: the session id is readable in every access token, so a request
+  // with that id and any secret must not count as reuse and log the owner out.
+  redis_env env;
+  const uuid user = kemas::support::random_uuid();
+  const auto s = env.run(env.sessions.create(user, kemas::role::user, "")).value();
+  const std::string forged = kemas::format_refresh_token(s.session_id, kemas::crypto::random_token());
+  CHECK(std::holds_alternative<kemas::redis::refresh_unknown>(
+      env.run(env.sessions.rotate(forged)).value()));
+  CHECK(env.run(env.sessions.exists(s.session_id)).value());
+  // The genuine token still rotates, and the rotated-away one is still recognised as reuse
+  // after several more rotations.
+  auto current = s.refresh_token;
+  for (int i = 0; i < 5; ++i) {
+    auto next = env.run(env.sessions.rotate(current)).value();
+    REQUIRE(std::holds_alternative<kemas::redis::session_rotated>(next));
+    current = std::get<kemas::redis::session_rotated>(next).refresh_token;
+  }
+  CHECK(std::holds_alternative<kemas::redis::refresh_unknown>(
+      env.run(env.sessions.rotate(forged)).value()));
+  CHECK(std::holds_alternative<kemas::redis::refresh_reused>(
+      env.run(env.sessions.rotate(s.refresh_token)).value()));
+  CHECK_FALSE(env.run(env.sessions.exists(s.session_id)).value());
+}
+
+TEST_CASE("a session ends at its absolute lifetime however often it is refreshed") {
+  redis_env env;
+  auto auth = env.auth;
+  auth.session_max_lifetime = 1s;  // the store's floor
+  kemas::redis::session_store short_lived{env.redis, auth};
+  const uuid user = kemas::support::random_uuid();
+  const auto s = env.run(short_lived.create(user, kemas::role::user, "")).value();
+  CHECK(env.pttl("kemas:session:" + s.session_id) <= 1000);
+  auto current = s.refresh_token;
+  const auto started = std::chrono::steady_clock::now();
+  bool ended = false;
+  while (std::chrono::steady_clock::now() - started < 5s) {
+    auto next = env.run(short_lived.rotate(current)).value();
+    if (std::holds_alternative<kemas::redis::refresh_unknown>(next)) {
+      ended = true;
+      break;
+    }
+    REQUIRE(std::holds_alternative<kemas::redis::session_rotated>(next));
+    current = std::get<kemas::redis::session_rotated>(next).refresh_token;
+    std::this_thread::sleep_for(100ms);
+  }
+  CHECK(ended);
+  CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+  CHECK_FALSE(env.run(short_lived.exists(s.session_id)).value());
+}
+
+TEST_CASE("a login beyond sessions_per_user ends the least recently used session") {
+  redis_env env;
+  auto auth = env.auth;
+  auth.sessions_per_user = 3;
+  kemas::redis::session_store capped{env.redis, auth};
+  const uuid user = kemas::support::random_uuid();
+  std::vector<kemas::ports::new_session> made;
+  for (int i = 0; i < 3; ++i) {
+    made.push_back(env.run(capped.create(user, kemas::role::user, "")).value());
+    CHECK(made.back().sessions_ended == 0);
+    std::this_thread::sleep_for(5ms);  // distinct last-seen milliseconds
+  }
+  // The oldest is used again, so the second is now the least recently used.
+  REQUIRE(std::holds_alternative<kemas::redis::session_rotated>(
+      env.run(capped.rotate(made[0].refresh_token)).value()));
+  const auto fourth = env.run(capped.create(user, kemas::role::user, "")).value();
+  CHECK(fourth.sessions_ended == 1);
+  CHECK(env.run(capped.exists(made[0].session_id)).value());
+  CHECK_FALSE(env.run(capped.exists(made[1].session_id)).value());
+  CHECK(env.run(capped.exists(made[2].session_id)).value());
+  CHECK(env.run(capped.list(user)).value().size() == 3);
+  CHECK(env.cmd({"SCARD", "kemas:user-sessions:" + user.to_string()}).integer() == 3);
+  CHECK(env.run(capped.revoke_all(user)).value() == 3);
+}
+
 TEST_CASE("revoke_all removes every session of the user and only the user's") {
   redis_env env;
   const uuid alice = kemas::support::random_uuid();
@@ -353,49 +431,101 @@ TEST_CASE("create forgets sessions that expired on their own") {
   CHECK(env.run(env.sessions.revoke_all(user)).value() == 1);
 }
 
-TEST_CASE("login guard locks after N failures and the lock expires") {
+TEST_CASE("login guard locks one source out after N failures and the lock expires") {
+  using kemas::ports::login_failure_outcome;
   redis_env env;
+  env.auth.account_failure_limit = 1000;  // this test is about one source's limit
+  kemas::redis::login_guard guard{env.redis, env.auth};
   const std::string account = "u:" + fresh_id("login");
-  CHECK_FALSE(env.run(env.guard.locked(account)).value().has_value());
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK(env.run(env.guard.record_failure(account)).value());  // the 3rd locks
-  const auto left = env.run(env.guard.locked(account)).value();
+  const std::string attacker = "198.51.100.7";
+  const std::string owner = "203.0.113.20";
+  CHECK_FALSE(env.run(guard.blocked(account, attacker)).value().has_value());
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::counted);
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::counted);
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::source_locked);  // the 3rd locks this source
+  const auto left = env.run(guard.blocked(account, attacker)).value();
   REQUIRE(left.has_value());
   CHECK(*left > 0ms);
   CHECK(*left <= 300ms);
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());  // not counted while locked
-  CHECK_FALSE(env.exists("kemas:login-fail:" + account));
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::not_counted);
+  // The owner, elsewhere, is not locked out (finding 3 of issue 13).
+  CHECK_FALSE(env.run(guard.blocked(account, owner)).value().has_value());
 
-  CHECK(eventually([&] { return !env.run(env.guard.locked(account)).value().has_value(); }));
-  // After the lock the count starts again from zero.
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK(env.run(env.guard.record_failure(account)).value());
-  REQUIRE(env.run(env.guard.clear(account)).has_value());
-  CHECK_FALSE(env.run(env.guard.locked(account)).value().has_value());
+  CHECK(eventually(
+      [&] { return !env.run(guard.blocked(account, attacker)).value().has_value(); }));
+  // After the lock the source's count starts again from zero.
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::counted);
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::counted);
+  CHECK(env.run(guard.record_failure(account, attacker)).value() ==
+        login_failure_outcome::source_locked);
+  REQUIRE(env.run(guard.clear(account)).has_value());
+  CHECK_FALSE(env.run(guard.blocked(account, attacker)).value().has_value());
+  CHECK_FALSE(env.exists("kemas:login:" + account));
 }
 
-TEST_CASE("login guard clear forgets failures and counts per account") {
-  redis_env env;
+TEST_CASE("login guard bounds an account's failures from all sources and spares known sources") {
+  using kemas::ports::login_failure_outcome;
+  redis_env env;  // 3 per source, 5 per account
   const std::string account = kemas::support::random_uuid().to_string();
-  const std::string other = kemas::support::random_uuid().to_string();
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK(env.pttl("kemas:login-fail:" + account) > 0);
-  CHECK(env.pttl("kemas:login-fail:" + account) <= 60'000);
-  REQUIRE(env.run(env.guard.clear(account)).has_value());
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK_FALSE(env.run(env.guard.record_failure(account)).value());
-  CHECK_FALSE(env.run(env.guard.record_failure(other)).value());
-  CHECK_FALSE(env.run(env.guard.locked(account)).value().has_value());
-  CHECK(env.run(env.guard.record_failure(account)).value());
-  CHECK_FALSE(env.run(env.guard.locked(other)).value().has_value());
-  REQUIRE(env.run(env.guard.clear(account)).has_value());
-  REQUIRE(env.run(env.guard.clear(other)).has_value());
+  const std::string home = "203.0.113.20";
+  REQUIRE(env.run(env.guard.record_success(account, home)).has_value());
+  CHECK(env.cmd({"ZSCORE", "kemas:login-known:" + account, home}).is_string());
+  CHECK(env.pttl("kemas:login-known:" + account) > 80LL * 24 * 3600 * 1000);
 
-  CHECK(env.run(env.guard.locked("")).error().code == errc::validation_failed);
-  CHECK(env.run(env.guard.record_failure(std::string(600, 'x'))).error().code ==
+  // Five guesses from three places spend the account's budget.
+  std::vector<login_failure_outcome> outcomes;
+  for (const char* source : {"198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.1",
+                             "198.51.100.2"}) {
+    outcomes.push_back(env.run(env.guard.record_failure(account, source)).value());
+  }
+  CHECK(outcomes.back() == login_failure_outcome::account_limited);
+  CHECK(std::count(outcomes.begin(), outcomes.end(), login_failure_outcome::counted) == 4);
+  // A new source may not try now; the place the owner logs in from may.
+  const auto wait = env.run(env.guard.blocked(account, "192.0.2.99")).value();
+  REQUIRE(wait.has_value());
+  CHECK(*wait > 50s);
+  CHECK(*wait <= 60s);
+  CHECK_FALSE(env.run(env.guard.blocked(account, home)).value().has_value());
+  // ...and the sources that did not reach their own limit are closed too (not known).
+  CHECK(env.run(env.guard.blocked(account, "198.51.100.3")).value().has_value());
+
+  // A reset forgets everything, remembered sources included.
+  REQUIRE(env.run(env.guard.clear(account)).has_value());
+  CHECK_FALSE(env.run(env.guard.blocked(account, "192.0.2.99")).value().has_value());
+  CHECK_FALSE(env.exists("kemas:login-known:" + account));
+}
+
+TEST_CASE("login guard keeps its memory bounded however many sources try") {
+  using kemas::ports::login_failure_outcome;
+  redis_env env;
+  env.auth.account_failure_limit = 1'000'000;
+  kemas::redis::login_guard guard{env.redis, env.auth};
+  const std::string account = kemas::support::random_uuid().to_string();
+  const unsigned sources = kemas::redis::login_guard::max_sources_tracked + 40;
+  for (unsigned i = 0; i < sources; ++i) {
+    const std::string source = "10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    REQUIRE(env.run(guard.record_failure(account, source)).has_value());
+  }
+  const auto fields = env.cmd({"HLEN", "kemas:login:" + account}).integer();
+  CHECK(fields <= kemas::redis::login_guard::max_sources_tracked + 3);
+  // The sources beyond the cap shared one bucket, which their failures have locked.
+  CHECK(env.cmd({"HEXISTS", "kemas:login:" + account, "l:*"}).integer() == 1);
+  CHECK(env.pttl("kemas:login:" + account) > 0);
+}
+
+TEST_CASE("login guard refuses empty or oversized names and sources without a Redis call") {
+  redis_env env;
+  CHECK(env.run(env.guard.blocked("", "1.2.3.4")).error().code == errc::validation_failed);
+  CHECK(env.run(env.guard.blocked("u:x", "")).error().code == errc::validation_failed);
+  CHECK(env.run(env.guard.record_failure(std::string(600, 'x'), "1.2.3.4")).error().code ==
+        errc::validation_failed);
+  CHECK(env.run(env.guard.record_success("u:x", std::string(200, '1'))).error().code ==
         errc::validation_failed);
 }
 
@@ -456,8 +586,11 @@ TEST_CASE("redis down gives backend_unavailable values") {
                                                            kemas::crypto::random_token())))
             .error()
             .code == errc::backend_unavailable);
-  CHECK(io.run(guard.locked("u:x")).error().code == errc::backend_unavailable);
-  CHECK(io.run(guard.record_failure("u:x")).error().code == errc::backend_unavailable);
+  CHECK(io.run(guard.blocked("u:x", "1.2.3.4")).error().code == errc::backend_unavailable);
+  CHECK(io.run(guard.record_failure("u:x", "1.2.3.4")).error().code ==
+        errc::backend_unavailable);
+  CHECK(io.run(guard.record_success("u:x", "1.2.3.4")).error().code ==
+        errc::backend_unavailable);
   CHECK(io.run(resets.issue(kemas::support::random_uuid())).error().code ==
         errc::backend_unavailable);
   // Malformed input is answered without Redis, so even now.

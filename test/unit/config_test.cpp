@@ -25,9 +25,10 @@ environment_view env(std::initializer_list<std::pair<const std::string, std::str
   return environment_view{environment_view::map_type(vars)};
 }
 
-// The six secrets, valid for production.
+// The six secrets, valid for production, and the payment provider production must name.
 environment_view::map_type production_secrets() {
-  return {{"KEMAS_POSTGRES_PASSWORD", "pg-secret"},
+  return {{"KEMAS_BILLING_PROVIDER", "demo"},
+          {"KEMAS_POSTGRES_PASSWORD", "pg-secret"},
           {"KEMAS_AMQP_PASSWORD", "mq-secret"},
           {"KEMAS_S3_SECRET_KEY", "s3-secret"},
           {"KEMAS_AUTH_JWT_SECRET", std::string(32, 'j')},
@@ -78,6 +79,7 @@ TEST_CASE("conf/kemas.toml loads and holds exactly the defaults of settings.hpp"
   expected.auth.jwt_secret = std::string(32, 'j');
   expected.internal.token = std::string(16, 't');
   expected.mail.token_key = std::string(32, 'm');
+  expected.billing.provider = "demo";  // named by production_secrets(); the file leaves it ""
   auto loaded = described(*result.value);
   auto defaults = described(expected);
   REQUIRE(loaded.size() == defaults.size());
@@ -389,7 +391,7 @@ TEST_CASE("secrets in the file are errors") {
 TEST_CASE("production without secrets fails naming each one and its variable") {
   auto result = load_settings(shipped_config, environment_view{});
   REQUIRE_FALSE(result.ok());
-  CHECK(result.errors.size() == 6);
+  CHECK(result.errors.size() == 7);  // the six secrets and billing.provider
   for (auto [key, variable] : {std::pair{"postgres.password", "KEMAS_POSTGRES_PASSWORD"},
                                std::pair{"mail.token_key", "KEMAS_MAIL_TOKEN_KEY"},
                                std::pair{"amqp.password", "KEMAS_AMQP_PASSWORD"},
@@ -402,6 +404,28 @@ TEST_CASE("production without secrets fails naming each one and its variable") {
     CHECK(contains(error->message, variable));
   }
   CHECK(find_error(result, "redis.password") == nullptr);  // optional
+}
+
+TEST_CASE("the demo payment provider is used in production only when named") {
+  auto vars = production_secrets();
+  vars.erase("KEMAS_BILLING_PROVIDER");
+  auto unnamed = load_settings(shipped_config, environment_view{vars});
+  REQUIRE_FALSE(unnamed.ok());
+  REQUIRE(unnamed.errors.size() == 1);
+  CHECK(unnamed.errors[0].key == "billing.provider");
+  CHECK(contains(unnamed.errors[0].message, "approves every charge"));
+
+  vars["KEMAS_BILLING_PROVIDER"] = "demo";
+  auto named = load_settings(shipped_config, environment_view{vars});
+  REQUIRE(named.ok());
+  CHECK(named.value->billing.provider == "demo");
+
+  auto development = load_dev("[billing]\nprovider = \"\"\n");
+  REQUIRE(development.ok());
+  CHECK(development.value->billing.provider == "demo");
+  auto unknown = load_dev("[billing]\nprovider = \"stripe\"\n");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(find_error(unknown, "billing.provider") != nullptr);
 }
 
 TEST_CASE("production: password in DB_URL counts / short JWT secret is refused") {

@@ -6,6 +6,8 @@
 //  - PostgreSQL unreachable, connection lost, statement timeout, serialization failure or
 //    deadlock: throws kemas::backend_unavailable("postgres", ...) — the HTTP layer answers 503,
 //    a worker retries later;
+//  - a data error (SQLSTATE class 22) from a value validation let through: throws
+//    kemas::error_exception(validation_failed) — 400, not 500;
 //  - anything else (bad SQL, a missing table: bugs) propagates as the original exception.
 
 #include "adapters/postgres/pool.hpp"

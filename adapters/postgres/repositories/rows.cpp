@@ -8,8 +8,15 @@
 namespace kemas::postgres {
 
 void rethrow_as_backend_error(const std::exception& error) {
-  if (is_transient(classify(error)))
+  const auto kind = classify(error);
+  if (is_transient(kind))
     throw backend_unavailable("postgres", error.what());
+  // A data error (class 22: out of range, not valid text) comes from a value the request
+  // carried that validation let through: the client's mistake, answered 400, never 500.
+  if (kind == pg_error_kind::invalid_input) {
+    throw error_exception(make_error(errc::validation_failed,
+                                     "a value in the request is out of range or not valid"));
+  }
   throw;
 }
 

@@ -1,22 +1,24 @@
 #pragma once
-// login_guard: brute-force protection per account, whatever the client IP (step 2).
+// login_guard: failed logins per account and source in Redis (domain/ports/login_guard.hpp
+// says what is limited; this says how it is stored).
 //
-//   kemas:login-fail:{account}  failures counted in a fixed window that starts at the first
-//                               failure and lasts auth.login_failure_window
-//   kemas:login-lock:{account}  present while the account is locked (auth.lockout_duration)
+//   kemas:login:{account}        hash: "a" = account failures "count:window_start_ms";
+//                                "f:{source}" = that source's failures, same form;
+//                                "l:{source}" = epoch ms until which the source is locked.
+//                                Expires with the longest of the windows and the lockout.
+//   kemas:login-known:{account}  sorted set: sources the account logged in from, scored by
+//                                the last success; the newest known_sources_kept, for
+//                                known_source_ttl after the last success.
 //
-// `account` is the user's uuid, or "u:" + the lower-cased login name when no such user
-// exists (so probing unknown names is throttled the same way). The login flow:
-//   if (auto left = co_await guard.locked(account); left && *left) -> 429, Retry-After *left
-//   verify the password; on failure record_failure(account) (true: emit auth.lockout);
-//   on success clear(account).
-//
-// Atomicity: record_failure is one Lua script (count, and at the limit set the lock and
-// clear the count, in one step), so concurrent failures lock exactly once.
+// Bounded memory: a hash holds at most max_sources_tracked source fields besides "a" (stale
+// ones are pruned when it is full); sources beyond that, unless remembered, share the
+// bucket "*" (its two fields may come on top).
+// Time is Redis's (TIME). Every call is one Lua script: one round trip, one atomic step, so
+// concurrent failures lock exactly once.
 // Threading and lifetime: may be shared by all threads; `redis` must outlive the guard and
 // every call in flight.
-// Errors: values — Redis unreachable gives errc::backend_unavailable "redis is unavailable";
-// an account name that is empty or longer than 512 bytes gives errc::validation_failed
+// Errors: values — Redis unreachable gives errc::backend_unavailable; an account name longer
+// than 512 bytes or a source longer than 128 (or either empty) gives errc::validation_failed
 // (field "login") without a Redis call; an unexpected reply errc::internal.
 
 #include <chrono>
@@ -35,17 +37,20 @@ class redis_client;
 
 class login_guard final : public ports::login_guard {
  public:
-  // Uses auth.login_failure_limit (at least 1), login_failure_window, lockout_duration
-  // (each at least 1 ms).
+  static constexpr unsigned max_sources_tracked = 256;
+  static constexpr unsigned known_sources_kept = 16;
+  static constexpr std::chrono::milliseconds known_source_ttl{90LL * 24 * 3600 * 1000};
+
+  // Uses auth.login_failure_limit, login_failure_window, lockout_duration,
+  // account_failure_limit and account_failure_window (limits at least 1, times at least 1 ms).
   login_guard(redis_client& redis, const config::auth_settings& auth);
 
-  // Remaining lock time, or nullopt when the account is not locked.
-  boost::asio::awaitable<result<std::optional<std::chrono::milliseconds>>> locked(
-      std::string account) override;
-  // Counts one failed login. True when this failure reached the limit and locked the
-  // account. While the account is locked, failures are not counted (false).
-  boost::asio::awaitable<result<bool>> record_failure(std::string account) override;
-  // Forgets the account's failures and lifts a lock (successful login, password reset).
+  boost::asio::awaitable<result<std::optional<std::chrono::milliseconds>>> blocked(
+      std::string account, std::string source) override;
+  boost::asio::awaitable<result<ports::login_failure_outcome>> record_failure(
+      std::string account, std::string source) override;
+  boost::asio::awaitable<result<void>> record_success(std::string account,
+                                                      std::string source) override;
   boost::asio::awaitable<result<void>> clear(std::string account) override;
 
  private:
@@ -53,6 +58,8 @@ class login_guard final : public ports::login_guard {
   unsigned limit_;
   std::chrono::milliseconds window_;
   std::chrono::milliseconds lockout_;
+  unsigned account_limit_;
+  std::chrono::milliseconds account_window_;
 };
 
 }  // namespace kemas::redis

@@ -13,7 +13,7 @@ namespace kemas::redis {
 namespace {
 
 // KEYS[1] counter prefix kemas:rl:{cls}:{id}; KEYS[2] (optional) the session hash.
-// ARGV[1] limit, ARGV[2] window in ms.
+// ARGV[1] limit, ARGV[2] window in ms, ARGV[3] "0" to decide without counting (peek).
 // Returns {allowed, remaining, reset_after_ms, retry_after_ms, previous, current,
 //          elapsed_ms, session_found, uid, role}.
 // The decision is domain/rate_limit.cpp's decide(), step for step: integer floors (idiv
@@ -43,8 +43,10 @@ local allowed, remaining, retry = 0, 0, 0
 if estimate < limit then
   allowed = 1
   remaining = limit - 1 - estimate
-  redis.call('INCR', current_key)
-  redis.call('PEXPIRE', current_key, 2 * window)
+  if ARGV[3] ~= '0' then
+    redis.call('INCR', current_key)
+    redis.call('PEXPIRE', current_key, 2 * window)
+  end
 elseif current < limit then
   retry = left - idiv((limit - current) * window - 1, previous)
 else
@@ -114,6 +116,11 @@ result<gate_answer> parse(const redis_reply& reply, const limit_spec& spec, bool
 
 boost::asio::awaitable<result<gate_answer>> request_gate::check(
     std::optional<std::string> session_id, limit_spec spec) {
+  co_return co_await run(std::move(session_id), std::move(spec), true);
+}
+
+boost::asio::awaitable<result<gate_answer>> request_gate::run(
+    std::optional<std::string> session_id, limit_spec spec, bool count) {
   if (!valid(spec))
     co_return make_error(errc::internal, "invalid rate limit");
   std::vector<std::string> keys;
@@ -125,6 +132,7 @@ boost::asio::awaitable<result<gate_answer>> request_gate::check(
   std::vector<std::string> args;
   args.push_back(std::to_string(spec.limit));
   args.push_back(std::to_string(spec.window.count()));
+  args.push_back(count ? "1" : "0");
   const redis_result r = co_await redis_.eval(gate_script(), std::move(keys), std::move(args));
   auto reply = detail::checked(r, "request_gate");
   if (!reply)
@@ -135,6 +143,14 @@ boost::asio::awaitable<result<gate_answer>> request_gate::check(
 boost::asio::awaitable<result<limit_decision>> request_gate::hit(limit_spec spec) {
   std::optional<std::string> no_session;
   auto answer = co_await check(std::move(no_session), std::move(spec));
+  if (!answer)
+    co_return answer.error();
+  co_return answer->limit;
+}
+
+boost::asio::awaitable<result<limit_decision>> request_gate::peek(limit_spec spec) {
+  std::optional<std::string> no_session;
+  auto answer = co_await run(std::move(no_session), std::move(spec), false);
   if (!answer)
     co_return answer.error();
   co_return answer->limit;

@@ -56,8 +56,12 @@ class request_gate final : public ports::request_gate {
                                                     limit_spec spec) override;
   // Rate limit only, for requests without a session (login, register, API keys).
   boost::asio::awaitable<result<limit_decision>> hit(limit_spec spec) override;
+  // The decision a hit would get, without counting.
+  boost::asio::awaitable<result<limit_decision>> peek(limit_spec spec) override;
 
  private:
+  boost::asio::awaitable<result<gate_answer>> run(std::optional<std::string> session_id,
+                                                  limit_spec spec, bool count);
   redis_client& redis_;
 };
 

@@ -17,38 +17,74 @@ namespace {
 // The scripts name the user-sessions key from the uid they read, and session keys from the
 // set's members: keys not declared in KEYS, fine on one Redis (with or without replicas).
 
-// KEYS[1] session, KEYS[2] user-sessions. ARGV uid, role, rh, ip, ttl_ms, sid, ua.
+// KEYS[1] session, KEYS[2] user-sessions. ARGV uid, role, rh, ip, ttl_ms, sid, ua, max_sessions.
+// Forgets the sids of sessions that expired on their own and, when the user already has
+// max_sessions live ones, ends the least recently used until the new one fits. The scan is
+// bounded by max_sessions. Returns how many sessions were ended to make room.
 constexpr std::string_view create_lua = R"lua(
 local t = redis.call('TIME')
 local now_ms = string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
 redis.call('HSET', KEYS[1], 'uid', ARGV[1], 'role', ARGV[2], 'rh', ARGV[3],
            'created_ms', now_ms, 'ip', ARGV[4], 'ua', ARGV[7], 'seen_ms', now_ms)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local live = {}
 for _, sid in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  if redis.call('EXISTS', 'kemas:session:' .. sid) == 0 then redis.call('SREM', KEYS[2], sid) end
+  local seen = redis.call('HGET', 'kemas:session:' .. sid, 'seen_ms')
+  if seen then
+    table.insert(live, {sid, tonumber(seen)})
+  else
+    redis.call('SREM', KEYS[2], sid)
+  end
+end
+local ended = 0
+local room = tonumber(ARGV[8]) - 1
+if #live > room then
+  table.sort(live, function(a, b) return a[2] < b[2] end)
+  for i = 1, #live - room do
+    redis.call('DEL', 'kemas:session:' .. live[i][1])
+    redis.call('SREM', KEYS[2], live[i][1])
+    ended = ended + 1
+  end
 end
 redis.call('SADD', KEYS[2], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[5])
-return 1
+return ended
 )lua";
 
-// KEYS[1] session. ARGV presented hash, new hash, ttl_ms, sid.
-// Returns {0} unknown, {1, uid, role} rotated, {2, uid, role} reused (session deleted).
+// KEYS[1] session. ARGV presented hash, new hash, ttl_ms, sid, max_lifetime_ms.
+// Returns {0} unknown (no such session, a secret it never had, or past its absolute
+// lifetime: then it is deleted), {1, uid, role} rotated, {2, uid, role} reused (session
+// deleted). Only a secret this session really had before (field 'ph': its last 8 hashes,
+// newest first, space-separated: 8 x 64 + 7 = 519 characters) counts as reuse: a made-up
+// secret for a known session id must not let anyone log its owner out.
 constexpr std::string_view rotate_lua = R"lua(
-local s = redis.call('HMGET', KEYS[1], 'uid', 'role', 'rh')
+local s = redis.call('HMGET', KEYS[1], 'uid', 'role', 'rh', 'ph', 'created_ms')
 if not s[1] then return {0} end
 local set = 'kemas:user-sessions:' .. s[1]
-if s[3] ~= ARGV[1] then
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ends = tonumber(s[5] or '0') + tonumber(ARGV[5])
+if ends <= now then
   redis.call('DEL', KEYS[1])
   redis.call('SREM', set, ARGV[4])
-  return {2, s[1], s[2] or ''}
+  return {0}
 end
-local t = redis.call('TIME')
-redis.call('HSET', KEYS[1], 'rh', ARGV[2], 'seen_ms',
-           string.format('%d', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if s[3] ~= ARGV[1] then
+  if s[4] and string.find(s[4], ARGV[1], 1, true) then
+    redis.call('DEL', KEYS[1])
+    redis.call('SREM', set, ARGV[4])
+    return {2, s[1], s[2] or ''}
+  end
+  return {0}
+end
+local previous = s[3]
+if s[4] and s[4] ~= '' then previous = previous .. ' ' .. s[4] end
+previous = string.sub(previous, 1, 519)
+redis.call('HSET', KEYS[1], 'rh', ARGV[2], 'ph', previous, 'seen_ms', string.format('%d', now))
+local ttl = math.min(tonumber(ARGV[3]), ends - now)
+redis.call('PEXPIRE', KEYS[1], ttl)
 redis.call('SADD', set, ARGV[4])
-redis.call('PEXPIRE', set, ARGV[3])
+if redis.call('PTTL', set) < ttl then redis.call('PEXPIRE', set, ttl) end
 return {1, s[1], s[2] or ''}
 )lua";
 
@@ -117,7 +153,10 @@ std::vector<std::string> list_of(std::string a) {
 
 session_store::session_store(redis_client& redis, const config::auth_settings& auth)
     : redis_(redis),
-      ttl_(std::max<std::chrono::milliseconds>(auth.refresh_ttl, std::chrono::seconds(1))) {}
+      ttl_(std::max<std::chrono::milliseconds>(auth.refresh_ttl, std::chrono::seconds(1))),
+      lifetime_(std::max<std::chrono::milliseconds>(auth.session_max_lifetime,
+                                                    std::chrono::seconds(1))),
+      per_user_(std::max(auth.sessions_per_user, 1u)) {}
 
 boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, kemas::role role,
                                                                   std::string ip,
@@ -133,13 +172,15 @@ boost::asio::awaitable<result<new_session>> session_store::create(uuid user_id, 
                                 std::string(role_name(role)),
                                 crypto::sha256_hex(secret),
                                 std::move(ip),
-                                std::to_string(ttl_.count()),
+                                std::to_string(std::min(ttl_, lifetime_).count()),
                                 s.session_id,
-                                std::move(device)};
+                                std::move(device),
+                                std::to_string(per_user_)};
   const redis_result r = co_await redis_.eval(scripts().create, std::move(keys), std::move(args));
-  auto reply = detail::checked(r, "session_store.create");
-  if (!reply)
-    co_return reply.error();
+  const auto ended = detail::checked_integer(r, "session_store.create");
+  if (!ended)
+    co_return ended.error();
+  s.sessions_ended = static_cast<std::size_t>(std::max<long long>(*ended, 0));
   co_return s;
 }
 
@@ -153,7 +194,8 @@ boost::asio::awaitable<result<rotate_result>> session_store::rotate(std::string 
 
   std::vector<std::string> keys = list_of(detail::session_key(sid));
   std::vector<std::string> args{crypto::sha256_hex(parts->secret), crypto::sha256_hex(new_secret),
-                                std::to_string(ttl_.count()), sid};
+                                std::to_string(ttl_.count()), sid,
+                                std::to_string(lifetime_.count())};
   const redis_result r = co_await redis_.eval(scripts().rotate, std::move(keys), std::move(args));
   auto reply = detail::checked(r, op);
   if (!reply)

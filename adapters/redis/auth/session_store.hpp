@@ -48,11 +48,13 @@ using ports::session_rotated;
 
 class session_store final : public ports::session_store {
  public:
-  // Uses auth.refresh_ttl (whole milliseconds; at least 1 s).
+  // Uses auth.refresh_ttl (whole milliseconds; at least 1 s), auth.session_max_lifetime and
+  // auth.sessions_per_user.
   session_store(redis_client& redis, const config::auth_settings& auth);
 
   // Starts a session; `ip` is recorded for the user's session list (may be empty). Also
-  // forgets the sids of the user's sessions that expired on their own.
+  // forgets the sids of the user's sessions that expired on their own, and ends the least
+  // recently used ones beyond auth.sessions_per_user.
   boost::asio::awaitable<result<new_session>> create(uuid user_id, kemas::role role,
                                                      std::string ip,
                                                      std::string device = {}) override;
@@ -70,7 +72,9 @@ class session_store final : public ports::session_store {
 
  private:
   redis_client& redis_;
-  std::chrono::milliseconds ttl_;
+  std::chrono::milliseconds ttl_;       // auth.refresh_ttl: idle lifetime, renewed by refresh
+  std::chrono::milliseconds lifetime_;  // auth.session_max_lifetime: from login, never renewed
+  unsigned per_user_;                   // auth.sessions_per_user
 };
 
 }  // namespace kemas::redis
