@@ -1,6 +1,7 @@
 #include "adapters/metrics/transfer_metrics.hpp"
 
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
 #include <array>
@@ -15,6 +16,8 @@ struct transfer_metrics::impl {
   std::array<prometheus::Counter*, 2> downloads{};
   prometheus::Counter* upload_bytes = nullptr;
   prometheus::Counter* download_bytes = nullptr;
+  prometheus::Gauge* uploads_running = nullptr;
+  prometheus::Gauge* buffer_leased = nullptr;
   std::atomic<std::uint64_t> tally_downloads{0};
   std::atomic<std::uint64_t> tally_bytes{0};
 };
@@ -39,6 +42,16 @@ transfer_metrics::transfer_metrics(registry& r) : impl_(std::make_unique<impl>()
   impl_->upload_bytes = &prometheus::BuildCounter()
                              .Name("kemas_upload_bytes_total")
                              .Help("Bytes of uploads handed to the workers")
+                             .Register(reg)
+                             .Add({});
+  impl_->uploads_running = &prometheus::BuildGauge()
+                              .Name("kemas_uploads_running")
+                              .Help("Uploads whose body is being received now")
+                              .Register(reg)
+                              .Add({});
+  impl_->buffer_leased = &prometheus::BuildGauge()
+                             .Name("kemas_upload_buffer_leased_bytes")
+                             .Help("Buffer memory leased by running uploads (upload.buffer_budget)")
                              .Register(reg)
                              .Add({});
   impl_->download_bytes = &prometheus::BuildCounter()
@@ -69,6 +82,16 @@ transfer_metrics::download_tally transfer_metrics::take_download_tally() noexcep
 void transfer_metrics::return_download_tally(download_tally tally) noexcept {
   impl_->tally_downloads.fetch_add(tally.downloads);
   impl_->tally_bytes.fetch_add(tally.bytes);
+}
+
+void transfer_metrics::upload_started(std::uint64_t leased_bytes) {
+  impl_->uploads_running->Increment();
+  impl_->buffer_leased->Increment(static_cast<double>(leased_bytes));
+}
+
+void transfer_metrics::upload_ended(std::uint64_t leased_bytes) {
+  impl_->uploads_running->Decrement();
+  impl_->buffer_leased->Decrement(static_cast<double>(leased_bytes));
 }
 
 }  // namespace kemas::metrics

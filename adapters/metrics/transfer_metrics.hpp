@@ -9,6 +9,8 @@
 //   kemas_upload_bytes_total          bytes of uploads handed to the workers
 //   kemas_downloads_total{outcome}    completed | aborted (the client or S3 stopped early)
 //   kemas_download_bytes_total        bytes sent to clients
+//   kemas_uploads_running             uploads receiving their body now (gauge)
+//   kemas_upload_buffer_leased_bytes  their leased buffer memory, out of upload.buffer_budget
 //
 // It also keeps a tally of the downloads since the last take_download_tally(), which the api
 // adds to PostgreSQL's usage_daily now and then (the admins' usage statistics): two atomic
@@ -35,6 +37,9 @@ class transfer_metrics : kemas::non_copyable {
   // `bytes`: what reached storage (0 for uploads refused before the command).
   void upload_finished(upload_outcome outcome, std::uint64_t bytes);
   void download_finished(download_outcome outcome, std::uint64_t bytes);
+  // An upload took its lease (upload_slots) / gave it back.
+  void upload_started(std::uint64_t leased_bytes);
+  void upload_ended(std::uint64_t leased_bytes);
 
   struct download_tally {
     std::uint64_t downloads = 0;  // every download that ended, completed or not

@@ -20,6 +20,21 @@ using model::upload_state;
 
 namespace {
 
+// Counts an upload in kemas_uploads_running while it lives, even when a backend throws.
+class running_upload {
+ public:
+  running_upload(metrics::transfer_metrics& m, std::uint64_t leased) : m_(m), leased_(leased) {
+    m_.upload_started(leased_);
+  }
+  ~running_upload() { m_.upload_ended(leased_); }
+  running_upload(const running_upload&) = delete;
+  running_upload& operator=(const running_upload&) = delete;
+
+ private:
+  metrics::transfer_metrics& m_;
+  std::uint64_t leased_;
+};
+
 // The most buffer memory an upload can hold (see object_streams): its declared size when that
 // is small, else one streamed PUT's buffer or a multipart upload's parts in flight.
 std::uint64_t buffer_bytes_for(const config::upload_settings& s,
@@ -103,11 +118,13 @@ asio::awaitable<result<upload_view>> upload_service::receive(const principal& wh
                                                              http::body_source& body) {
   // The lease is taken before the body is read and held until the answer: a stalled client
   // keeps only its own share of memory, and the total stays within upload.buffer_budget.
-  auto lease = slots_.acquire(who.user_id, buffer_bytes_for(settings_, request.declared_size));
+  const std::uint64_t leased = buffer_bytes_for(settings_, request.declared_size);
+  auto lease = slots_.acquire(who.user_id, leased);
   if (!lease) {
     transfers_.upload_finished(metrics::upload_outcome::refused, 0);
     co_return lease.error();
   }
+  const running_upload running(transfers_, leased);
   std::optional<std::uint64_t> stored_bytes;  // set once the whole body is stored
   auto outcome = co_await store_and_submit(who, request, admission, body, stored_bytes);
   using metrics::upload_outcome;

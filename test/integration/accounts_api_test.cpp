@@ -390,6 +390,83 @@ void add_probe_routes(kemas::app::api_application& app) {
 }
 }  // namespace
 
+TEST_CASE("an API key's limit is charged only once its secret is right / bad keys are limited per address") {
+  // Finding 8 of issue 13: the key's limit was charged by prefix before the secret was
+  // checked, and unknown keys cost a lookup each without any limit.
+  api_fixture api(
+      [](kemas::config::settings& s) {
+        s.ratelimit.apikey_limit = 3;
+        s.ratelimit.apikey_failure_limit = 5;
+      },
+      add_probe_routes);
+  REQUIRE(register_user(api, "kit").status == 201);
+  auto t = login(api, "kit");
+  auto created = api.call("POST", "/api/v1/auth/keys",
+                          R"({"name":"ci","scopes":["files:read"],"expires_in_days":30})",
+                          bearer(t.access));
+  REQUIRE(created.status == 201);
+  const std::string key(parse(created).at("key").as_string());
+  std::string wrong = key;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  const auto from = [](const char* address) {
+    return std::string("X-Forwarded-For: ") + address + "\r\n";
+  };
+  const auto read = [&](const std::string& k, const char* address) {
+    return api.call("GET", "/test/files-read", {},
+                    "Authorization: ApiKey " + k + "\r\n" + from(address));
+  };
+  // An attacker who knows the prefix: five wrong secrets, then refused before any lookup.
+  for (int i = 0; i < 5; ++i)
+    CHECK(read(wrong, "10.202.0.66").status == 401);
+  auto refused = read(wrong, "10.202.0.66");
+  CHECK(refused.status == 429);
+  CHECK(refused.header("retry-after"));
+  CHECK(read("kms_" + std::string(40, 'z'), "10.202.0.66").status == 429);
+  // The owner's key has not been spent by any of that: its three requests are all there.
+  for (int i = 0; i < 3; ++i) {
+    auto ok = read(key, "10.202.0.1");
+    CHECK(ok.status == 200);
+    CHECK(ok.header("ratelimit-remaining") == std::to_string(2 - i));
+  }
+  CHECK(read(key, "10.202.0.1").status == 429);
+}
+
+TEST_CASE("password hashing refuses work beyond its queue with 503 and Retry-After") {
+  // Finding 12 of issue 13: the hashing queue was unbounded.
+  api_fixture api([](kemas::config::settings& s) {
+    s.auth.hash_threads = 1;
+    s.auth.hash_queue = 1;
+    s.auth.argon2_iterations = 40;  // slow hashes, so that the calls below overlap
+    s.ratelimit.auth_limit = 1000;
+  });
+  std::vector<std::thread> clients;
+  std::vector<raw_response> answers(6);
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    clients.emplace_back([&, i] {
+      answers[i] = api.call(
+          "POST", "/api/v1/user/login",
+          json::serialize(json::object{{"username", "nobody" + std::to_string(i)},
+                                       {"password", "whatever 123"}}),
+          "X-Forwarded-For: 10.203.0." + std::to_string(i + 1) + "\r\n");
+    });
+  }
+  for (auto& c : clients)
+    c.join();
+  int busy = 0;
+  int checked = 0;
+  for (const auto& a : answers) {
+    if (a.status == 503) {
+      ++busy;
+      CHECK(a.header("retry-after"));
+    } else {
+      CHECK(a.status == 401);
+      ++checked;
+    }
+  }
+  CHECK(busy >= 1);
+  CHECK(checked >= 2);  // one hashing, one waiting: both answered
+}
+
 TEST_CASE("API keys act within their scopes and never manage keys") {
   api_fixture api({}, add_probe_routes);
   REQUIRE(register_user(api, "gina").status == 201);

@@ -330,14 +330,18 @@ TEST_CASE("stalled uploads hold at most their account's slots and the buffer bud
   auto first = stalled("stalled-1.bin");
   auto second = stalled("stalled-2.bin");
 
-  // A third upload of the same account waits for one of them: 429 with Retry-After.
-  int attempt = 0;
-  raw_response refused;
-  CHECK(eventually([&] {
-    refused = test::upload_raw(env.api, slow.auth, "try-" + std::to_string(attempt++) + ".txt",
-                               "small");
-    return refused.status == 429;
-  }));
+  // Once both hold their leases (the api's gauge shows 16 MiB), a third upload of the same
+  // account waits for one of them: 429 with Retry-After.
+  const auto leased = [&] {
+    const auto text = http_request(port, "GET", "/metrics").body;
+    const std::string name = "\nkemas_upload_buffer_leased_bytes ";
+    const auto at = text.find(name);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size()));
+  };
+  CHECK(eventually([&] { return leased() == 16.0 * mib; }));
+  auto refused = test::upload_raw(env.api, slow.auth, "third.txt", "small");
+  INFO(refused.status, " ", refused.body);
+  CHECK(refused.status == 429);
   CHECK(refused.header("retry-after"));
   // Another account is not held up by it.
   CHECK(test::upload_raw(env.api, other.auth, "fine.txt", "small").status == 201);

@@ -115,7 +115,8 @@ TEST_CASE("uploads of every size class round-trip byte-exact raw and as a form")
 }
 
 TEST_CASE("twenty concurrent uploads over the remaining quota keep usage exact") {
-  upload_env env("upl-quota");
+  // The race is the point: let all twenty run at once (upload.max_per_user is 4 by default).
+  upload_env env("upl-quota", [](kemas::config::settings& s) { s.upload.max_per_user = 32; });
   auto a = test::sign_up(env.api, "crowded");
   // Sizes from 150 KB to 340 KB: inline and S3-stored bodies both race for the quota.
   constexpr int uploads = 20;

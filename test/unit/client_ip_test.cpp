@@ -123,3 +123,13 @@ TEST_CASE("a peer that is not an address is passed through and never trusted") {
   // A zone on a link-local peer names our interface, not the client.
   CHECK(client_ip("fe80::1%2", std::nullopt, trusted_proxies{}) == "fe80::1");
 }
+
+TEST_CASE("clients are limited by IPv4 address and by IPv6 /64") {
+  CHECK(rate_limit_source("203.0.113.9") == "203.0.113.9");
+  CHECK(rate_limit_source("::ffff:203.0.113.9") == "203.0.113.9");
+  CHECK(rate_limit_source("2001:db8:1:2::1") == "2001:db8:1:2::/64");
+  CHECK(rate_limit_source("2001:db8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64");
+  CHECK(rate_limit_source("2001:DB8:1:3::1") == "2001:db8:1:3::/64");
+  CHECK(rate_limit_source("::1") == "::/64");
+  CHECK(rate_limit_source("unknown") == "unknown");  // not an address: as it is
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (test/fuzz) with clang, AddressSanitizer and UBSan in their own
+# tree and runs each from its committed seed corpus.
+#   scripts/fuzz.sh [seconds per target, default 600] [target ...]   (targets: multipart, ...)
+# A crash stops that target: its input is left in build-fuzz/crashes/<target>/ — turn it into
+# a regression test (and commit it to test/fuzz/corpus/<target>/). Exits non-zero when any
+# target found something. Found inputs that add coverage go to build-fuzz/corpus/<target>
+# (a working copy; the committed seeds stay as they are).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="${KEMAS_FUZZ_BUILD_DIR:-$root/build-fuzz}"
+seconds="${1:-600}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+  targets=(multipart byte_range file_name base64_time command_envelope config)
+fi
+
+if [ ! -f "$build/build.ninja" ]; then
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DKEMAS_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$build" --target $(printf 'fuzz_%s ' "${targets[@]}")
+
+status=0
+for t in "${targets[@]}"; do
+  mkdir -p "$build/corpus/$t" "$build/crashes/$t"
+  log="$build/fuzz_$t.log"
+  echo "fuzz: $t for ${seconds}s"
+  if ! "$build/test/fuzz/fuzz_$t" "$build/corpus/$t" "$root/test/fuzz/corpus/$t" \
+      -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
+    echo "fuzz: $t FOUND A PROBLEM (see $log and $build/crashes/$t/)"
+    tail -40 "$log"
+    status=1
+  fi
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|^#[0-9]+.*DONE' "$log" |
+    sed "s/^/fuzz: $t: /" || true
+done
+exit "$status"
