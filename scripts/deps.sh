@@ -13,6 +13,8 @@ packages=(
   librabbitmq-dev libsoci-dev libpq-dev libhiredis-dev libcurl4-openssl-dev libssl-dev
   libspdlog-dev libfmt-dev doctest-dev libjwt-dev libargon2-dev prometheus-cpp-dev
   libcli11-dev libtomlplusplus-dev uuid-dev
+  # the fuzz targets (scripts/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # test tooling: the JSON Schema validator the command schemas are checked with
   python3-jsonschema python3-yaml
   # the development mail sink (scripts/services.sh)

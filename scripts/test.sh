@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one command that tests kemas from a fresh Debian 12 machine:
 # installs what is missing, builds, starts the servers on loopback, runs every test
-# (unit + integration, through CTest), stops the servers (also on failure) and exits with
-# the tests' status. Extra arguments go to ctest (e.g. -L unit, -R readyz).
+# (unit + integration, through CTest), runs each libFuzzer target briefly (test/fuzz), stops
+# the servers (also on failure) and exits with the tests' status. Extra arguments go to ctest
+# (e.g. -L unit, -R readyz) and skip the fuzz targets.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${KEMAS_BUILD_DIR:-$root/build}"
@@ -32,4 +33,13 @@ set +a
 status=0
 ctest --test-dir "$build" --output-on-failure --timeout 600 "$@" || status=$?
 stamp "tests finished with status $status"
+
+# Every fuzz target for a short bounded time (scripts/fuzz.sh runs them for as long as you
+# like): a crash the seeds or a few seconds of mutation reach fails the run. Not with a ctest
+# filter (a focused run), nor with KEMAS_FUZZ_SECONDS=0.
+fuzz_seconds="${KEMAS_FUZZ_SECONDS:-10}"
+if [ $# -eq 0 ] && [ "$fuzz_seconds" != 0 ]; then
+  "$root/scripts/fuzz.sh" "$fuzz_seconds" || status=$?
+  stamp "fuzz targets finished (status now $status)"
+fi
 exit "$status"
