@@ -37,7 +37,7 @@ stamp "tests finished with status $status"
 # Every fuzz target for a short bounded time (scripts/fuzz.sh runs them for as long as you
 # like): a crash the seeds or a few seconds of mutation reach fails the run. Not with a ctest
 # filter (a focused run), nor with KEMAS_FUZZ_SECONDS=0.
-fuzz_seconds="${KEMAS_FUZZ_SECONDS:-10}"
+fuzz_seconds="${KEMAS_FUZZ_SECONDS:-5}"
 if [ $# -eq 0 ] && [ "$fuzz_seconds" != 0 ]; then
   "$root/scripts/fuzz.sh" "$fuzz_seconds" || status=$?
   stamp "fuzz targets finished (status now $status)"

@@ -1,6 +1,10 @@
 // Command envelopes as they arrive from RabbitMQ (domain/commands/envelope_codec.hpp) and
-// each type's payload codec. Invariants: a decoded envelope encodes and decodes back to an
-// equal envelope; a payload its codec accepts encodes into an envelope that decodes again.
+// each type's payload codec. Invariants: a decoded envelope encodes into a text that decodes
+// to the same header (id, type, time, request id, actor); a payload its codec accepts encodes
+// into an envelope that decodes again. The raw payload object is not compared: a number too
+// large for an integer becomes a double, and Boost.JSON 1.81 neither prints nor parses
+// doubles exactly, so it drifts a little on each round (found by this target). No command
+// field is a double: the typed codecs read integers only, which the round trips below check.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -32,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   const std::string encoded = kemas::commands::encode_envelope(*decoded);
   auto again = kemas::commands::decode_envelope(encoded, limits);
-  if (!again || !(*again == *decoded))
+  if (!again || again->id != decoded->id || again->type != decoded->type ||
+      again->issued_at != decoded->issued_at || again->request_id != decoded->request_id ||
+      again->actor != decoded->actor)
     std::abort();
   using namespace kemas::commands;
   round_trip<upload>(*decoded);
