@@ -13,7 +13,7 @@ seconds="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(multipart byte_range file_name base64_time command_envelope config http_request json_body)
+  targets=(multipart byte_range file_name base64_time command_envelope config http_request json_body s3_xml)
 fi
 
 if [ ! -f "$build/build.ninja" ]; then
