@@ -1,5 +1,7 @@
 #include "domain/commands/envelope_codec.hpp"
 
+#include <cmath>
+
 #include "domain/enum_names.hpp"
 
 #include "domain/rfc3339.hpp"
@@ -103,6 +105,29 @@ void throw_exception_from_error(const envelope_problem& problem, const boost::so
   throw std::runtime_error(problem.message);
 }
 
+// Boost.JSON reads a number beyond a double's range (1e999) as infinity, and writes infinity
+// as text that is not JSON: such an envelope would not survive being encoded again (found by
+// test/fuzz/command_envelope). Recursion is bounded by the parser's max_depth.
+namespace {
+bool numbers_finite(const json::value& v) {
+  if (v.is_double())
+    return std::isfinite(v.get_double());
+  if (const auto* o = v.if_object()) {
+    for (const auto& [key, child] : *o) {
+      if (!numbers_finite(child))
+        return false;
+    }
+  }
+  if (const auto* a = v.if_array()) {
+    for (const auto& child : *a) {
+      if (!numbers_finite(child))
+        return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
 boost::system::result<envelope, envelope_problem> decode_envelope(std::string_view text,
                                                                   const decode_limits& limits) {
   if (text.size() > limits.max_bytes) {
@@ -117,6 +142,8 @@ boost::system::result<envelope, envelope_problem> decode_envelope(std::string_vi
   if (ec) {
     return problem(envelope_error::not_json, "not valid JSON: " + ec.message());
   }
+  if (!numbers_finite(root))
+    return problem(envelope_error::not_json, "a number is out of range");
   if (!root.is_object()) {
     return problem(envelope_error::not_object,
                    std::string("not a JSON object but ") + kind_name(root.kind()));

@@ -87,6 +87,19 @@ TEST_CASE("malformed envelopes are refused with the reason") {
         envelope_error::too_big);
   CHECK(error_of(commands::decode_envelope(std::string(100, '[') + std::string(100, ']'))) ==
         envelope_error::not_json);  // deeper than max_depth
+  // A number beyond a double's range reads as infinity, which cannot be encoded again as
+  // JSON (found by test/fuzz/command_envelope): refused as not JSON, anywhere in the payload.
+  {
+    std::string text = commands::encode_envelope(sample());
+    const auto at = text.find("\"size\":3");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 8, "\"size\":1e23456");
+    const auto refused = commands::decode_envelope(text);
+    CHECK(error_of(refused) == envelope_error::not_json);
+    CHECK(refused.error().message.find("out of range") != std::string::npos);
+    text.replace(text.find("1e23456"), 7, "[1,{\"x\":-1e999}]");
+    CHECK(error_of(commands::decode_envelope(text)) == envelope_error::not_json);
+  }
 
   SUBCASE("missing field names the field") {
     auto r = decode_edited([](auto& o) { o.erase("request_id"); });
