@@ -130,6 +130,16 @@ asio::awaitable<result<bool>> account_service::verify(std::string password, std:
   co_return co_await hashing_.run(std::move(job));
 }
 
+asio::awaitable<result<void>> account_service::may_try(const std::string& account,
+                                                      const std::string& source) {
+  auto wait = co_await guard_.blocked(account, source);
+  if (!wait)
+    co_return wait.error();
+  if (*wait)
+    co_return locked_error(**wait);
+  co_return result<void>{};
+}
+
 asio::awaitable<void> account_service::append_later(model::event_draft event) {
   // Detached: the answer does not wait for this write, so a failure for a real account costs
   // what one for an unknown name costs (no timing difference to learn from).
@@ -217,11 +227,8 @@ asio::awaitable<result<login_success>> account_service::login(std::string login,
   const std::string account = account_key(user, login);
   const std::string source = login_source(meta.client_ip);
 
-  auto wait = co_await guard_.blocked(account, source);
-  if (!wait)
-    co_return wait.error();
-  if (*wait)
-    co_return locked_error(**wait);
+  if (auto may = co_await may_try(account, source); !may)
+    co_return may.error();
 
   // Unknown accounts verify against a dummy hash, and the failure event of a real one is
   // written after the answer: both failures cost the same Redis and hashing work.
@@ -333,11 +340,8 @@ asio::awaitable<result<void>> account_service::change_password(const principal& 
   // stolen session cannot be used to guess the password without limit.
   const std::string account = user->id.to_string();
   const std::string source = login_source(meta.client_ip);
-  auto wait = co_await guard_.blocked(account, source);
-  if (!wait)
-    co_return wait.error();
-  if (*wait)
-    co_return locked_error(**wait);
+  if (auto may = co_await may_try(account, source); !may)
+    co_return may.error();
   bool current_ok = false;
   if (current.size() <= account_limits::password_max) {
     auto verified = co_await verify(std::move(current), user->password_hash);

@@ -90,6 +90,9 @@ class account_service {
   boost::asio::awaitable<result<std::string>> hash(std::string password);
   boost::asio::awaitable<result<bool>> verify(std::string password, std::string encoded);
   std::optional<error> take_hash_place();
+  // rate_limited (with retry_after_ms) while `source` is locked out of `account`.
+  boost::asio::awaitable<result<void>> may_try(const std::string& account,
+                                               const std::string& source);
   boost::asio::awaitable<void> append_later(model::event_draft event);
   boost::asio::awaitable<result<token_pair>> open_session(const model::user& user,
                                                           const request_meta& meta);
