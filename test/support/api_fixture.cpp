@@ -8,6 +8,7 @@
 
 #include "adapters/support/random.hpp"
 #include "app/composition/api_application.hpp"
+#include "adapters/postgres/pool.hpp"
 #include "app/server/server.hpp"
 #include "test/support/test_settings.hpp"
 
@@ -69,6 +70,13 @@ boost::json::object parse(const raw_response& r) {
 
 std::string error_code(const raw_response& r) {
   return std::string(json_body(r).at("error").at("code").as_string());
+}
+
+std::vector<boost::json::object> outbox_of(const api_fixture& api) {
+  postgres::pg_pool pool(api.database().settings(), "kemas-test");
+  auto rows = pool.with_session([](soci::session& sql) { return outbox_events(sql); });
+  pool.stop();
+  return rows;
 }
 
 std::string bearer(std::string_view token) {

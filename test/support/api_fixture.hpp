@@ -61,6 +61,8 @@ class api_fixture {
 
 // "Authorization: Bearer <token>\r\n"
 std::string bearer(std::string_view token);
+// Every outbox row's event in the fixture's database, in insertion order.
+std::vector<boost::json::object> outbox_of(const api_fixture& api);
 // A response's JSON body as an object (throws when it is not one).
 boost::json::object json_body(const raw_response& r);
 // The same inside a test case: when the body is not an object, the failure shows the
