@@ -5,11 +5,13 @@
 // runs in-process exactly as `kemas-worker --role commands` does (worker::start_role: the
 // consumer, dispatcher, handler threads, the scheduling publisher and the outbox relay), on
 // a RabbitMQ vhost of the bench's own. One `expire-sweep` is published, and the clock runs:
-//   1. sweep published: the sweep handler paged through the due accounts and every `expire`
-//      was confirmed by the broker (its processed_commands row appears when it is done);
-//   2. all downgraded: no account has a plan_expires_at any more; each one went through its
-//      own `expire` command (one transaction: row lock, plan -> free, plan_locks over its
-//      files, plan.expired in the outbox, processed_commands).
+//   1. sweep done: the sweep handler paged through the due accounts and applied each page
+//      of `expire` commands as one group transaction (its processed_commands row appears
+//      when it is done);
+//   2. all downgraded: no account has a plan_expires_at any more; each one under its own
+//      `expire` id (row lock, plan -> free, plan_locks over its files, plan.expired in the
+//      outbox, processed_commands), a page per transaction;
+//   3. every event relayed: the outbox relay has published every plan.expired to the broker.
 // Baseline in the same run: the same N rows put back to past-due premium and downgraded by
 // ONE set-based UPDATE — the floor with no queue, no per-account transaction, no event.
 // Prints times, accounts/s and the ratio of (2) to the baseline. See bench/README.md.
@@ -120,6 +122,15 @@ int run() {
     left = scalar(db, "SELECT count(*) FROM users WHERE plan_expires_at IS NOT NULL");
   }
   const double sweep_total = seconds_since(started);
+  // The outbox relay publishes the plan.expired events behind the downgrades: how long the
+  // broker takes to have all of them.
+  long long unrelayed = 1;
+  while (left == 0 && unrelayed > 0 && clock_type::now() - started < deadline) {
+    unrelayed = scalar(db, "SELECT count(*) FROM outbox WHERE published_at IS NULL");
+    if (unrelayed > 0)
+      std::this_thread::sleep_for(poll_interval);
+  }
+  const double relayed_total = seconds_since(started);
   role->stop(10s);
   publisher.stop();
   if (left > 0) {
@@ -141,17 +152,19 @@ int run() {
   });
   const double bulk_seconds = seconds_since(started);
 
-  std::printf("%-34s %9.2f s  %9.0f accounts/s\n", "sweep published every expire", sweep_seconds,
+  std::printf("%-34s %9.2f s  %9.0f accounts/s\n", "sweep done (recorded)", sweep_seconds,
               static_cast<double>(accounts) / std::max(1e-9, sweep_seconds));
   std::printf("%-34s %9.2f s  %9.0f accounts/s  (%lld plan.expired events)\n",
               "all downgraded (one sweep)", sweep_total,
               static_cast<double>(accounts) / sweep_total, events);
+  std::printf("%-34s %9.2f s  %9.0f events/s\n", "every event relayed to the broker",
+              relayed_total, static_cast<double>(events) / std::max(1e-9, relayed_total));
   std::printf("%-34s %9.2f s  %9.0f accounts/s\n", "baseline: one set-based UPDATE", bulk_seconds,
               static_cast<double>(accounts) / std::max(1e-9, bulk_seconds));
   std::printf("\nload average at the end: %s\n", load_average().c_str());
   std::printf(
       "one sweep downgrades %lld accounts in %.1f s (%.0f accounts/s) = %.1fx the bare "
-      "UPDATE; the per-account commands buy idempotency, file locks and an event each\n",
+      "UPDATE; the page transactions keep idempotency, file locks and an event each\n",
       accounts, sweep_total, static_cast<double>(accounts) / sweep_total,
       sweep_total / std::max(1e-9, bulk_seconds));
   return events == accounts ? 0 : 1;

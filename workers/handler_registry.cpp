@@ -68,7 +68,7 @@ handler_registry make_command_handlers(const config::settings& settings,
   registry.add(commands::command_type::delete_file, std::make_shared<delete_handler>(ports));
   registry.add(commands::command_type::upgrade, std::make_shared<upgrade_handler>(plans));
   registry.add(commands::command_type::expire, std::make_shared<expire_handler>(plans, settings.worker.group_size));
-  registry.add(commands::command_type::expire_sweep, std::make_shared<sweep_handler>(plans));
+  registry.add(commands::command_type::expire_sweep, std::make_shared<sweep_handler>(plans, settings.worker.sweep_page));
   registry.add(commands::command_type::assign_plan, std::make_shared<assign_plan_handler>(plans));
   return registry;
 }

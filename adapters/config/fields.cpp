@@ -327,6 +327,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));
   fields.push_back(KEMAS_FIELD(worker, group_size, count(1, 1000)));
+  fields.push_back(KEMAS_FIELD(worker, sweep_page, count(1, 10000)));
   fields.push_back(KEMAS_FIELD(worker, retry_attempts, count(1, 1000)));  // 1 = never retry
   fields.push_back(KEMAS_FIELD(worker, retry_max_delay, duration(1s, 24h)));
   fields.push_back(KEMAS_FIELD(worker, metrics_host, host));

@@ -143,6 +143,9 @@ struct worker_settings {
   // Group commit: up to this many waiting commands of one type that supports it (expire) are
   // applied in one transaction; 1 turns grouping off.
   unsigned group_size = 64;
+  // An expire-sweep walks the due accounts in pages of this many and applies each page as one
+  // transaction (workers/handlers/sweep_handler.hpp): row locks held for one page at a time.
+  unsigned sweep_page = 500;
   // A handler's `retry` goes through the delay queues with a growing delay (1s, 5s, 30s, 2m,
   // 10m, 1h, capped at retry_max_delay); after retry_attempts runs it is dead-lettered.
   unsigned retry_attempts = 8;

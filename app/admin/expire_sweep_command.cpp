@@ -1,6 +1,6 @@
 // kemas-admin expire-sweep: publishes one `expire-sweep` command {} (no actor: an operator),
 // publisher-confirmed, and prints its id. A commands worker then finds every account whose
-// paid plan is past due and publishes one `expire` each — the same as the scheduler role's
+// paid plan is past due and applies one `expire` each (a page per transaction) — the same as the scheduler role's
 // periodic sweep and POST /api/v1/internal/scheduler/check-expired-packages.
 #include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"

@@ -1,6 +1,6 @@
 // POST /api/v1/internal/scheduler/check-expired-packages (the original service's cron hook):
 // publishes an `expire-sweep` and answers 202; the worker finds the due accounts and
-// publishes one `expire` each. Kept for external schedulers; kemas' own scheduler role does
+// applies one `expire` each, a page per transaction. Kept for external schedulers; kemas' own scheduler role does
 // the same every expiry.sweep_interval.
 //
 // Guard: the internal token (internal.token / KEMAS_INTERNAL_TOKEN) in `X-Internal-Token` or

@@ -1,6 +1,6 @@
 #pragma once
-// The `expire-sweep` command: find every account whose paid plan is past due and publish one
-// `expire` each. Schema: schemas/commands/expire-sweep.schema.json. From the scheduler role
+// The `expire-sweep` command: find every account whose paid plan is past due and apply one
+// `expire` each, a page of them per transaction (workers/handlers/sweep_handler.hpp). Schema: schemas/commands/expire-sweep.schema.json. From the scheduler role
 // once per interval ({"slot": n}), kemas-admin expire-sweep and the internal route ({});
 // applied by workers/handlers/sweep_handler.
 

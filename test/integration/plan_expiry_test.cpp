@@ -2,7 +2,8 @@
 // they would publish is recorded by the test's scheduler): a due account goes free with its
 // newest files locked until the rest fit and plan.expired with the counts; renewed or free
 // accounts are left alone; an early arrival is re-delayed; nothing happens twice; the sweep
-// finds every due account in keyset pages and issues the same expire ids as the delay path;
+// finds every due account in keyset pages and applies them under the same expire ids as the
+// delay path, a page per transaction;
 // deleting files (the delete transaction) unlocks the locked ones that fit again, in order.
 
 #include "adapters/metrics/registry.hpp"
@@ -181,7 +182,7 @@ TEST_CASE("an expire for a free account or a malformed one") {
   CHECK(env.expire(broken).what == outcome::reject);
 }
 
-TEST_CASE("the sweep publishes one expire per due account across pages") {
+TEST_CASE("the sweep downgrades every due account in page transactions under the expire ids") {
   expiry_env env;
   std::set<std::string> due;
   for (int i = 0; i < 7; ++i)
@@ -191,8 +192,12 @@ TEST_CASE("the sweep publishes one expire per due account across pages") {
   const auto same_b = env.db.make_user("premium", "date_trunc('second', now()) - interval '1 hour'");
   due.insert(same_a);
   due.insert(same_b);
-  env.db.make_user("premium", "now() + interval '1 hour'");  // not due
-  env.db.make_user();                                         // free
+  const auto later = env.db.make_user("premium", "now() + interval '1 hour'");  // not due
+  const auto free_user = env.db.make_user();
+  // The expire the delay path would deliver for each, taken before the sweep.
+  std::map<std::string, commands::envelope> delayed;
+  for (const auto& user : due)
+    delayed.emplace(user, env.expire_of(user));
 
   const auto sweep = commands::make_envelope(
       commands::expire_sweep{},
@@ -200,26 +205,21 @@ TEST_CASE("the sweep publishes one expire per due account across pages") {
   const auto result = worker::sweep_handler(env.ports, 3).handle(sweep);
   REQUIRE_MESSAGE(result.what == outcome::done, result.reason);
 
-  const auto scheduled = env.scheduler->taken();
-  std::set<std::string> swept;
-  for (const auto& item : scheduled) {
-    const auto payload = commands::decode_as<commands::expire>(item.command);
-    REQUIRE(payload.has_value());
-    swept.insert(payload->user_id.to_string());
-    // The id the delay path uses for the same account and expiry.
-    CHECK(item.command.id ==
-          worker::make_expire_command(payload->user_id, payload->due_at, "x").id);
-    CHECK(item.due_at == *env.db.account_of(payload->user_id.to_string()).expires_at);
-    CHECK(item.command.request_id == "req-sweep");
-  }
-  CHECK(scheduled.size() == due.size());
-  CHECK(swept == due);
-
-  // The swept commands do the work.
-  for (const auto& item : scheduled)
-    REQUIRE(env.expire(item.command).what == outcome::done);
+  CHECK(env.scheduler->taken().empty());  // applied here, nothing sent through the broker
   for (const auto& user : due)
     CHECK(env.db.account_of(user).plan == "free");
+  CHECK(env.db.account_of(later).plan == "premium");
+  CHECK(env.db.account_of(free_user).plan == "free");
+  CHECK(env.metric("downgraded") == std::to_string(due.size()));
+  const auto events = env.db.events_of_type("plan.expired");
+  CHECK(events.size() == due.size());
+  for (const auto& event : events)
+    CHECK(event.at("request_id").as_string() == "req-sweep");
+
+  // Recorded under the same ids as the delay path's: those arrive later and do nothing.
+  for (const auto& [user, command] : delayed)
+    REQUIRE(env.expire(command).what == outcome::done);
+  CHECK(env.db.events_of_type("plan.expired").size() == due.size());
   CHECK(env.metric("downgraded") == std::to_string(due.size()));
 
   // The same sweep command again does nothing; a new sweep finds nobody due.
@@ -227,7 +227,8 @@ TEST_CASE("the sweep publishes one expire per due account across pages") {
   auto again = sweep;
   again.id = worker::derived_command_id(test::unique_id("second sweep"));
   REQUIRE(worker::sweep_handler(env.ports, 3).handle(again).what == outcome::done);
-  CHECK(env.scheduler->taken().size() == scheduled.size());
+  CHECK(env.db.events_of_type("plan.expired").size() == due.size());
+  CHECK(env.scheduler->taken().empty());
 }
 
 TEST_CASE("deleting files until usage fits unlocks the locked files oldest first") {

@@ -249,11 +249,27 @@ ports::upgrade_commit memory_plan_commands::fail_order(const commands::envelope&
   return out;
 }
 
+void memory_plan_commands::poison(const uuid& user, bool transient) {
+  std::lock_guard lock(mutex_);
+  poisoned_[user] = transient;
+}
+
+void memory_plan_commands::throw_if_poisoned(const uuid& user) const {
+  const auto found = poisoned_.find(user);
+  if (found == poisoned_.end())
+    return;
+  if (found->second)
+    throw backend_unavailable("postgres", "injected fault on one account (test)");
+  throw std::runtime_error("injected constraint violation on one account (test)");
+}
+
 std::vector<ports::expiry_commit> memory_plan_commands::apply_expiries(
     std::span<const ports::expiry_member> group) {
   {
     std::lock_guard lock(mutex_);
     enter();  // a scripted fault fails the whole group before anything is applied
+    for (const auto& member : group)
+      throw_if_poisoned(member.expire->user_id);
     ++groups_applied;
   }
   std::vector<ports::expiry_commit> out;
@@ -267,6 +283,7 @@ ports::expiry_commit memory_plan_commands::apply_expiry(const commands::envelope
   using kind = ports::expiry_commit::kind;
   std::lock_guard lock(mutex_);
   enter();
+  throw_if_poisoned(expire.user_id);
   ports::expiry_commit out;
   const auto found = accounts_.find(expire.user_id);
   if (found == accounts_.end()) {

@@ -117,6 +117,10 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
   void add_account(const uuid& id, account state);
   std::optional<account> account_of(const uuid& id) const { return copy_of(accounts_, id); }
   std::optional<order_row> order(const uuid& id) const { return copy_of(orders_, id); }
+  // Expiries that touch `user` throw, alone or in a group, as a row the database refuses
+  // would (kemas::backend_unavailable when `transient`, else std::runtime_error); the group's
+  // other accounts apply when tried alone.
+  void poison(const uuid& user, bool transient);
 
   ports::upgrade_start start_upgrade(const commands::envelope& envelope,
                                      const commands::upgrade& upgrade) override;
@@ -148,6 +152,9 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
   std::map<std::string, ports::plan_terms> plans_;
   std::map<uuid, account> accounts_;
   std::map<uuid, order_row> orders_;
+  std::map<uuid, bool> poisoned_;  // user -> transient
+
+  void throw_if_poisoned(const uuid& user) const;  // under the lock
 };
 
 }  // namespace kemas::test

@@ -177,7 +177,7 @@ TEST_CASE("expire: due downgrades and early is re-delayed and renewed or free ch
         outcome::retry);
 }
 
-TEST_CASE("expire-sweep: one expire per due account across pages and once per sweep") {
+TEST_CASE("expire-sweep: every due account expired in one group per page and once per sweep") {
   plan_env env;
   std::set<uuid> due;
   for (int i = 0; i < 7; ++i) {
@@ -191,28 +191,70 @@ TEST_CASE("expire-sweep: one expire per due account across pages and once per sw
   env.store->add_account(twin_b, {"premium", env.store->now - 1h});  // the keyset keeps both
   due.insert(twin_a);
   due.insert(twin_b);
-  env.store->add_account(sequential_id(), {"premium", env.store->now + 1h});  // not due
+  const uuid later = sequential_id();
+  env.store->add_account(later, {"premium", env.store->now + 1h});  // not due
 
   const auto sweep = commands::make_envelope(
       commands::expire_sweep{}, {sequential_id().to_string(), env.store->now, "req-sweep", {}});
   REQUIRE(worker::sweep_handler(env.ports, 3).handle(sweep).what == outcome::done);
-  std::set<uuid> swept;
-  for (const auto& item : env.scheduler->taken()) {
-    const auto expire = commands::decode_as<commands::expire>(item.command);
-    REQUIRE(expire.has_value());
-    swept.insert(expire->user_id);
-    CHECK(item.command.id == worker::make_expire_command(expire->user_id, expire->due_at, "x").id);
-    CHECK(item.command.request_id == "req-sweep");
+  CHECK(env.store->groups_applied == 3);     // 9 due accounts, pages of 3
+  CHECK(env.scheduler->taken().empty());     // nothing went through the broker
+  for (const uuid& user : due) {
+    CHECK(env.store->account_of(user)->plan == "free");
   }
-  CHECK(env.scheduler->taken().size() == due.size());
-  CHECK(swept == due);
+  CHECK(env.store->account_of(later)->plan == "premium");
+  CHECK(env.store->events().size() == due.size());  // one plan.expired each
+  CHECK(env.store->was_processed(sweep.id));
+
+  // A delayed expire of a swept account arrives later: the sweep recorded its id.
+  const auto delayed = worker::make_expire_command(twin_a, env.store->now - 1h, "req-upgrade");
+  CHECK(env.store->was_processed(delayed.id));
+  REQUIRE(env.run_expire(delayed).what == outcome::done);
+  CHECK(env.store->events().size() == due.size());
 
   REQUIRE(worker::sweep_handler(env.ports, 3).handle(sweep).what == outcome::done);
-  CHECK(env.scheduler->taken().size() == due.size());
+  CHECK(env.store->groups_applied == 3);  // the finished sweep does nothing again
 
-  env.scheduler->answer({false, "timeout (test)"});
+  env.store->fail_next(1);
   const auto again = commands::make_envelope(
       commands::expire_sweep{}, {sequential_id().to_string(), env.store->now, "req-2", {}});
   CHECK(worker::sweep_handler(env.ports, 3).handle(again).what == outcome::retry);
   CHECK_FALSE(env.store->was_processed(again.id));
+}
+
+TEST_CASE("expire-sweep: a poisoned account goes to the queue alone and a transient fault retries the sweep") {
+  plan_env env;
+  std::vector<uuid> users;
+  for (int i = 0; i < 4; ++i) {
+    users.push_back(sequential_id());
+    env.store->add_account(users.back(), {"premium", env.store->now - std::chrono::minutes(10 - i)});
+  }
+  env.store->poison(users[1], false);
+  const auto sweep = commands::make_envelope(
+      commands::expire_sweep{}, {sequential_id().to_string(), env.store->now, "req-sweep", {}});
+  REQUIRE(worker::sweep_handler(env.ports, 2).handle(sweep).what == outcome::done);
+  CHECK(env.store->account_of(users[0])->plan == "free");  // its group failed; alone it applied
+  CHECK(env.store->account_of(users[1])->plan == "premium");
+  CHECK(env.store->account_of(users[2])->plan == "free");
+  CHECK(env.store->account_of(users[3])->plan == "free");
+  const auto handed = env.scheduler->taken();
+  REQUIRE(handed.size() == 1);
+  const auto expire = commands::decode_as<commands::expire>(handed[0].command);
+  REQUIRE(expire.has_value());
+  CHECK(expire->user_id == users[1]);
+  CHECK(handed[0].command.request_id == "req-sweep");
+
+  // The same account failing transiently: the sweep retries as a whole, not recorded, and
+  // nothing is handed over; the next attempt after the fault finishes it.
+  env.store->poison(users[1], true);
+  const auto second = commands::make_envelope(
+      commands::expire_sweep{}, {sequential_id().to_string(), env.store->now, "req-2", {}});
+  CHECK(worker::sweep_handler(env.ports, 2).handle(second).what == outcome::retry);
+  CHECK_FALSE(env.store->was_processed(second.id));
+  CHECK(env.scheduler->taken().size() == 1);
+
+  env.scheduler->answer({false, "timeout (test)"});
+  env.store->poison(users[1], false);
+  CHECK(worker::sweep_handler(env.ports, 2).handle(second).what == outcome::retry);  // hand-over unpublished
+  CHECK_FALSE(env.store->was_processed(second.id));
 }
