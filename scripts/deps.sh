@@ -22,7 +22,7 @@ packages=(
   # servers run as plain processes by scripts/services.sh
   postgresql redis-server redis-tools rabbitmq-server
   # the S3 test server and script helpers
-  nodejs npm curl jq procps
+  nodejs npm curl jq procps iproute2
 )
 
 missing=()

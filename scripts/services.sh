@@ -10,22 +10,27 @@
 #   scripts/services.sh env                print the environment for kemas (also in .run/env)
 #   scripts/services.sh mail [N]           show the last N (default 5) messages the sink kept
 #
-# Data lives under .run/ (ignored by git). Ports come from KEMAS_SVC_* variables; the
-# defaults avoid the standard ports so a system PostgreSQL/Redis/RabbitMQ can keep running.
-# Works as root (PostgreSQL then runs as the `postgres` user) and as a normal user.
+# Data lives under .run/ (ignored by git; KEMAS_SVC_DIR moves it: scripts/test.sh uses
+# .run-test/ and ports of its own, so the tests never touch what scripts/run.sh runs). Ports
+# come from KEMAS_SVC_* variables; the defaults avoid the standard ports (a system
+# PostgreSQL/Redis/RabbitMQ can keep running) and stay below Linux's ephemeral range
+# (32768-60999), where a client socket of any program can hold a port a server restarts on.
+# A port held by something else stops `up` with the holder's name.
+# Works as root (PostgreSQL then runs as the `postgres` user, its data kept where that user
+# can reach it even when the checkout is in a folder of mode 0700) and as a normal user.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 run="${KEMAS_SVC_DIR:-$root/.run}"
 
-pg_port=${KEMAS_SVC_PG_PORT:-55432}
-redis_port=${KEMAS_SVC_REDIS_PORT:-56379}
-amqp_port=${KEMAS_SVC_AMQP_PORT:-55672}
-mgmt_port=${KEMAS_SVC_AMQP_MANAGEMENT_PORT:-55673}
-dist_port=${KEMAS_SVC_AMQP_DIST_PORT:-55674}
-epmd_port=${KEMAS_SVC_EPMD_PORT:-54369}
-s3_port=${KEMAS_SVC_S3_PORT:-59000}
-smtp_port=${KEMAS_SVC_SMTP_PORT:-55025}
+pg_port=${KEMAS_SVC_PG_PORT:-24432}
+redis_port=${KEMAS_SVC_REDIS_PORT:-24379}
+amqp_port=${KEMAS_SVC_AMQP_PORT:-24672}
+mgmt_port=${KEMAS_SVC_AMQP_MANAGEMENT_PORT:-24673}
+dist_port=${KEMAS_SVC_AMQP_DIST_PORT:-24674}
+epmd_port=${KEMAS_SVC_EPMD_PORT:-24369}
+s3_port=${KEMAS_SVC_S3_PORT:-24900}
+smtp_port=${KEMAS_SVC_SMTP_PORT:-24025}
 s3_bucket=${KEMAS_SVC_S3_BUCKET:-kemas}
 
 # Development credentials for these throw-away servers only.
@@ -48,6 +53,17 @@ wait_for() {
 
 pid_alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# require_free_port NAME PORT: stop with the holder's name when something (not the server
+# NAME, whose readiness check already failed) listens on PORT or holds it.
+require_free_port() {
+  local name=$1 port=$2 holder
+  # Listeners and live connections on it; not TIME-WAIT, which does not stop a server's bind.
+  holder=$(ss -Htanp exclude time-wait "( sport = :$port )" 2>/dev/null | head -n 3 || true)
+  [[ -z $holder ]] && return 0
+  die "port $port for $name is in use (set KEMAS_SVC_* to move it):
+$holder"
+}
+
 # kill_pidfile PIDFILE SECONDS: TERM, wait, then KILL.
 kill_pidfile() {
   local file=$1 secs=${2:-10}
@@ -64,18 +80,34 @@ kill_pidfile() {
 
 # ---------------------------------------------------------------- PostgreSQL
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
-pg_dir="$run/postgres"
 as_pg() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / so that a working folder the postgres user cannot enter is no warning.
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
+# As root PostgreSQL runs as `postgres`, which must reach its data folder through every
+# parent. A checkout in root's home (mode 0700) is out of its reach, so the data then lives
+# in /var/tmp under a name derived from the run folder (one cluster per checkout and run
+# folder); .run*/postgres is a link to it, so `down` and people find it the same way.
+pg_dir="$run/postgres"
+if [[ $(id -u) -eq 0 ]]; then
+  mkdir -p "$run"
+  if ! (cd / && runuser -u postgres -- test -x "$run") 2>/dev/null; then
+    pg_dir="/var/tmp/kemas-postgres-$(printf '%s' "$run" | sha256sum | cut -c1-12)"
+  fi
+fi
 pg_ready() { "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; }
 psql_admin() { as_pg "$pg_bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$pg_dir" -p "$pg_port" -U postgres -d postgres "$@"; }
 
 postgres_start() {
   [[ -n $pg_bin ]] || die "PostgreSQL binaries not found (run scripts/deps.sh)"
   if pg_ready; then log "postgres already up on 127.0.0.1:$pg_port"; return; fi
+  require_free_port postgres "$pg_port"
   mkdir -p "$pg_dir"
   [[ $(id -u) -eq 0 ]] && chown postgres: "$pg_dir"
+  if [[ $pg_dir != "$run/postgres" ]]; then
+    ln -sfn "$pg_dir" "$run/postgres"
+    log "postgres data in $pg_dir (the postgres user cannot reach $run)"
+  fi
   if [[ ! -f $pg_dir/data/PG_VERSION ]]; then
     as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth-local=trust \
       --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$pg_dir/initdb.log" 2>&1 \
@@ -121,6 +153,7 @@ redis_ready() { redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null | grep 
 
 redis_start() {
   if redis_ready; then log "redis already up on 127.0.0.1:$redis_port"; return; fi
+  require_free_port redis "$redis_port"
   mkdir -p "$redis_dir"
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$redis_dir" \
     --save '' --appendonly no --daemonize yes \
@@ -163,6 +196,9 @@ mq_ready() {
 rabbitmq_start() {
   if mq_ready; then log "rabbitmq already up on 127.0.0.1:$amqp_port"; return; fi
   [[ -x $mq_bin/rabbitmq-server ]] || die "rabbitmq-server not found (run scripts/deps.sh)"
+  require_free_port "rabbitmq (AMQP)" "$amqp_port"
+  require_free_port "rabbitmq (management UI)" "$mgmt_port"
+  require_free_port "rabbitmq (distribution)" "$dist_port"
   mkdir -p "$mq_dir/home" "$mq_dir/log" "$mq_dir/mnesia"
   if [[ ! -f $mq_dir/home/.erlang.cookie ]]; then
     head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$mq_dir/home/.erlang.cookie"
@@ -211,6 +247,7 @@ s3_ready() { curl -s -m 2 -o /dev/null "http://127.0.0.1:$s3_port/"; }
 
 s3_start() {
   if s3_ready; then log "s3 already up on 127.0.0.1:$s3_port"; return; fi
+  require_free_port s3 "$s3_port"
   local cli="$root/tools/s3/s3-server.js"
   [[ -d $root/tools/s3/node_modules/@20minutes/s3rver ]] || die "S3 test server missing (run scripts/deps.sh)"
   mkdir -p "$s3_dir/data"
@@ -239,6 +276,7 @@ mail_ready() { /usr/bin/python3 -c "import smtplib,sys; s=smtplib.SMTP('127.0.0.
 
 mail_start() {
   if mail_ready 2>/dev/null; then log "mail sink already up on 127.0.0.1:$smtp_port"; return; fi
+  require_free_port "mail sink" "$smtp_port"
   mkdir -p "$mail_dir/maildir/new" "$mail_dir/maildir/cur" "$mail_dir/maildir/tmp"
   (
     exec setsid /usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" \
@@ -342,5 +380,5 @@ case ${1:-} in
   mail)
     mail_show "${2:-5}" ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -4,10 +4,23 @@
 # (unit + integration, through CTest), runs each libFuzzer target briefly (test/fuzz), stops
 # the servers (also on failure) and exits with the tests' status. Extra arguments go to ctest
 # (e.g. -L unit, -R readyz) and skip the fuzz targets.
+#
+# Its servers are its own: data in .run-test/ and ports of their own (KEMAS_SVC_* below), so
+# a `scripts/run.sh` running beside it keeps its servers and data, and is never reused.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="${KEMAS_BUILD_DIR:-$root/build}"
 cd "$root"
+
+export KEMAS_SVC_DIR="${KEMAS_TEST_SVC_DIR:-$root/.run-test}"
+export KEMAS_SVC_PG_PORT=${KEMAS_TEST_PG_PORT:-23432}
+export KEMAS_SVC_REDIS_PORT=${KEMAS_TEST_REDIS_PORT:-23379}
+export KEMAS_SVC_AMQP_PORT=${KEMAS_TEST_AMQP_PORT:-23672}
+export KEMAS_SVC_AMQP_MANAGEMENT_PORT=${KEMAS_TEST_AMQP_MANAGEMENT_PORT:-23673}
+export KEMAS_SVC_AMQP_DIST_PORT=${KEMAS_TEST_AMQP_DIST_PORT:-23674}
+export KEMAS_SVC_EPMD_PORT=${KEMAS_TEST_EPMD_PORT:-23369}
+export KEMAS_SVC_S3_PORT=${KEMAS_TEST_S3_PORT:-23900}
+export KEMAS_SVC_SMTP_PORT=${KEMAS_TEST_SMTP_PORT:-23025}
 
 started=$SECONDS
 stamp() { printf 'test.sh: %s (%ds)\n' "$*" $((SECONDS - started)); }
@@ -27,7 +40,7 @@ stamp "servers up"
 
 set -a
 # shellcheck disable=SC1091
-. "$root/.run/env"
+. "$KEMAS_SVC_DIR/env"
 set +a
 
 status=0

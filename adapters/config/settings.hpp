@@ -33,7 +33,7 @@ struct http_settings {
 };
 
 struct postgres_settings {
-  std::string url = "postgresql://kemas@127.0.0.1:55432/kemas";
+  std::string url = "postgresql://kemas@127.0.0.1:24432/kemas";
   std::string password;                          // secret: KEMAS_POSTGRES_PASSWORD
   unsigned pool_size = 4;
   milliseconds connect_timeout{5'000};
@@ -42,7 +42,7 @@ struct postgres_settings {
 
 struct redis_settings {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 56379;
+  std::uint16_t port = 24379;
   std::string password;                          // secret: KEMAS_REDIS_PASSWORD (optional)
   unsigned database = 0;
   milliseconds timeout{2'000};
@@ -50,7 +50,7 @@ struct redis_settings {
 
 struct amqp_settings {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 55672;
+  std::uint16_t port = 24672;
   std::string vhost = "/";
   std::string user = "kemas";
   std::string password;                          // secret: KEMAS_AMQP_PASSWORD
@@ -60,11 +60,11 @@ struct amqp_settings {
   milliseconds confirm_timeout{5'000};
   milliseconds reconnect_min{200};
   milliseconds reconnect_max{10'000};
-  std::string management_url = "http://127.0.0.1:55673";  // for operators and tests
+  std::string management_url = "http://127.0.0.1:24673";  // for operators and tests
 };
 
 struct s3_settings {
-  std::string endpoint = "127.0.0.1:59000";      // host:port, path-style
+  std::string endpoint = "127.0.0.1:24900";      // host:port, path-style
   bool use_ssl = false;
   std::string region = "us-east-1";
   std::string bucket = "kemas";

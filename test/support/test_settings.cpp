@@ -1,5 +1,6 @@
 #include "test/support/test_settings.hpp"
 
+#include <cstdlib>
 #include <fstream>
 #include <stdexcept>
 
@@ -11,9 +12,15 @@ std::string source_path(const std::string& relative) {
   return std::string(KEMAS_SOURCE_DIR) + "/" + relative;
 }
 
+std::string run_env_path() {
+  // scripts/test.sh keeps its servers apart from scripts/run.sh's (KEMAS_SVC_DIR=.run-test).
+  const char* dir = std::getenv("KEMAS_SVC_DIR");
+  return (dir != nullptr && *dir != '\0') ? std::string(dir) + "/env" : source_path(".run/env");
+}
+
 std::vector<std::pair<std::string, std::string>> run_env_entries() {
   std::vector<std::pair<std::string, std::string>> entries;
-  std::ifstream file(source_path(".run/env"));
+  std::ifstream file(run_env_path());
   std::string line;
   while (std::getline(file, line)) {
     if (line.empty() || line[0] == '#')

@@ -1,7 +1,8 @@
 #pragma once
 // Settings for tests: conf/kemas.toml plus the environment, where the environment is the
-// process's own overlaid on .run/env (written by scripts/services.sh), so `ctest` works both
-// under scripts/test.sh and by hand after `scripts/services.sh up`.
+// process's own overlaid on the env file scripts/services.sh wrote, so `ctest` works both
+// under scripts/test.sh (servers of its own in $KEMAS_SVC_DIR = .run-test) and by hand after
+// `scripts/services.sh up` (.run/env).
 
 #include <string>
 #include <utility>
@@ -12,7 +13,9 @@
 
 namespace kemas::test {
 
-// KEY=VALUE lines of .run/env (empty when the servers were never started).
+// $KEMAS_SVC_DIR/env when KEMAS_SVC_DIR is set, else <source dir>/.run/env.
+std::string run_env_path();
+// KEY=VALUE lines of run_env_path() (empty when the servers were never started).
 std::vector<std::pair<std::string, std::string>> run_env_entries();
 config::environment_view test_environment();
 // Throws std::runtime_error with the loader's messages if the settings do not load.
