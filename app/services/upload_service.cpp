@@ -269,9 +269,15 @@ asio::awaitable<result<upload_view>> upload_service::view_of(const principal& wh
                                                              model::upload upload) {
   upload_view view{std::move(upload), std::nullopt};
   if (view.upload.state == model::upload_state::committed && view.upload.file_id) {
-    auto file = co_await files_.find(who.user_id, *view.upload.file_id);
-    if (file)
-      view.file = std::move(*file);  // absent when the file was deleted since
+    std::optional<result<model::file>> file;
+    try {
+      file = co_await files_.find(who.user_id, *view.upload.file_id);
+    } catch (const backend_unavailable&) {
+      // The upload is committed; its file row is for the answer only: 202 with the upload's
+      // state instead of 503 for a stored file (GET /uploads/{id} shows it later).
+    }
+    if (file && *file)
+      view.file = std::move(**file);  // absent when the file was deleted since
   }
   co_return view;
 }

@@ -125,6 +125,10 @@ ports::async<ports::file_list> memory_file_store::list(ports::file_list_query qu
 }
 
 ports::async<result<model::file>> memory_file_store::find(uuid owner, uuid file_id) {
+  if (failing_finds > 0) {
+    --failing_finds;
+    throw backend_unavailable("postgres", "injected outage (test)");
+  }
   const auto found = files_.find(file_id);
   if (found == files_.end() || found->second.owner_id != owner ||
       found->second.state == model::file_state::deleted)
@@ -174,6 +178,10 @@ ports::async<void> memory_upload_store::create_pending(uuid owner, uuid upload_i
 
 ports::async<result<model::upload>> memory_upload_store::find(uuid owner, uuid upload_id) {
   ++finds;
+  if (failing_finds > 0) {
+    --failing_finds;
+    throw backend_unavailable("postgres", "injected outage (test)");
+  }
   const auto found = uploads_.find(upload_id);
   if (found == uploads_.end() || found->second.first != owner)
     co_return not_found("upload");

@@ -53,6 +53,8 @@ class memory_file_store final : public ports::file_store {
   bool name_in_use(const uuid& owner, const std::string& name) const;
   // The owner's plan is past due with this free quota (nullopt: in force).
   std::map<uuid, std::uint64_t> past_due_quota;
+  // The next this many find() calls throw kemas::backend_unavailable (the database down).
+  std::size_t failing_finds = 0;
 
  private:
   std::vector<model::file> owned(const uuid& owner) const;
@@ -75,6 +77,8 @@ class memory_upload_store final : public ports::upload_store {
   void reject(const uuid& upload_id, model::rejection_reason reason);
   std::optional<model::upload> upload(const uuid& id) const;
   std::size_t finds = 0;  // find() calls: what a waiting request read
+  // The next this many find() calls throw kemas::backend_unavailable (the database down).
+  std::size_t failing_finds = 0;
 
  private:
   const memory_file_store& files_;

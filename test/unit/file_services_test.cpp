@@ -251,6 +251,44 @@ TEST_CASE("upload: the wait reads the row once when signalled and polls only wit
   CHECK(env.uploads.finds == 1);
 }
 
+TEST_CASE("upload and delete: once the command is queued a failing database read means pending and never 503") {
+  files_env env;
+  env.settings.wait = 50ms;
+  // The worker commits and signals, but every read after the command fails: the command is
+  // accepted, so the answer is the pending upload (202), not backend_unavailable (503).
+  env.commit_uploads();
+  auto commit = env.bus.on_publish;
+  env.bus.on_publish = [&](const commands::envelope& e) {
+    commit(e);
+    env.uploads.failing_finds = 1000;
+  };
+  const auto upload = env.upload(env.request("queued.txt"), {"abc"});
+  REQUIRE(upload.has_value());
+  CHECK(upload->upload.state == model::upload_state::pending);
+  CHECK_FALSE(upload->file);
+  CHECK(env.bus.published().size() == 1);
+
+  // Committed, but the file row cannot be read for the answer: the upload's state, no 503.
+  env.uploads.failing_finds = 0;
+  env.bus.on_publish = [&](const commands::envelope& e) {
+    commit(e);
+    env.files.failing_finds = 1000;
+  };
+  const auto committed = env.upload(env.request("committed.txt"), {"abc"});
+  REQUIRE(committed.has_value());
+  CHECK(committed->upload.state == model::upload_state::committed);
+  CHECK_FALSE(committed->file);
+
+  // A delete whose command went out while the database went away: pending (202).
+  env.files.failing_finds = 0;
+  const auto file = env.add_file("old.txt", 1);
+  env.bus.on_publish = [&](const commands::envelope&) { env.files.failing_finds = 1000; };
+  const auto deleted = env.io.run(
+      env.delete_service.remove(env.who, file.id.to_string(), false, {"req-d", env.who.user_id, ""}));
+  REQUIRE(deleted.has_value());
+  CHECK(*deleted == app::deletion::pending);
+}
+
 TEST_CASE("delete: the owner's file goes through a delete command and others' ids are 404") {
   files_env env;
   const auto file = env.add_file("old.txt", 1);
