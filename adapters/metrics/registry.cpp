@@ -1,6 +1,9 @@
 #include "adapters/metrics/registry.hpp"
 
+#include <map>
 #include <mutex>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
 #include <prometheus/collectable.h>
@@ -74,17 +77,63 @@ prometheus::Registry& registry::prometheus_registry() noexcept {
   return *registry_;
 }
 
+namespace {
+const prometheus::Histogram::BucketBoundaries latency_buckets{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+// One request's label values, and the same owned, for the series cache below.
+struct series_view {
+  std::string_view route;
+  std::string_view method;
+  unsigned status;
+};
+struct series_key {
+  std::string route;
+  std::string method;
+  unsigned status;
+};
+struct series_order {
+  using is_transparent = void;
+  static series_view view(const series_key& k) { return {k.route, k.method, k.status}; }
+  static series_view view(const series_view& v) { return v; }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    const series_view x = view(a);
+    const series_view y = view(b);
+    return std::tie(x.route, x.method, x.status) < std::tie(y.route, y.method, y.status);
+  }
+};
+struct series {
+  prometheus::Counter* requests;
+  prometheus::Histogram* latency;
+};
+}  // namespace
+
+// The series of a label set are looked up once and kept: prometheus-cpp's Family::Add copies
+// the labels into a map and, for a histogram, builds a whole Histogram (its bucket vector)
+// on every call only to throw it away when the series exists. Label values come from bounded
+// sets (route patterns, the method list, statuses), so the cache is bounded too.
 struct http_metrics::impl {
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Histogram>& latency;
   prometheus::Gauge& open_connections;
   prometheus::Counter& refused_connections;
-};
+  std::mutex mutex;
+  std::map<series_key, series, series_order> known;
 
-namespace {
-const prometheus::Histogram::BucketBoundaries latency_buckets{
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
-}
+  series find(std::string_view route, std::string_view method, unsigned status) {
+    const series_view view{route, method, status};
+    std::lock_guard lock(mutex);
+    if (auto hit = known.find(view); hit != known.end())
+      return hit->second;
+    const std::string status_text = std::to_string(status);
+    const prometheus::Labels labels{
+        {"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}};
+    series made{&requests.Add(labels), &latency.Add(labels, latency_buckets)};
+    known.emplace(series_key{std::string(route), std::string(method), status}, made);
+    return made;
+  }
+};
 
 http_metrics::http_metrics(registry& r) {
   auto& reg = r.prometheus_registry();
@@ -106,23 +155,16 @@ http_metrics::http_metrics(registry& r) {
                       .Help("Connections refused because http.max_connections was reached")
                       .Register(reg)
                       .Add({});
-  impl_ = std::make_unique<impl>(impl{requests, latency, connections, refused});
+  impl_ = std::make_unique<impl>(requests, latency, connections, refused);
 }
 
 http_metrics::~http_metrics() = default;
 
 void http_metrics::observe(std::string_view route, std::string_view method, unsigned status,
                            double seconds) {
-  const std::string status_text = std::to_string(status);
-  impl_->requests
-      .Add(
-          {{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}})
-      .Increment();
-  impl_->latency
-      .Add(
-          {{"route", std::string(route)}, {"method", std::string(method)}, {"status", status_text}},
-          latency_buckets)
-      .Observe(seconds);
+  const series found = impl_->find(route, method, status);
+  found.requests->Increment();
+  found.latency->Observe(seconds);
 }
 
 void http_metrics::connection_opened() {
