@@ -5,6 +5,7 @@
 #include "adapters/amqp/topology.hpp"
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/log/repeat_gate.hpp"
 #include "adapters/postgres/pool.hpp"
 
 #include <boost/json/parse.hpp>
@@ -120,9 +121,11 @@ class outbox_relay::impl {
           }
         } catch (const std::exception& e) {
           delay = retry.next();
-          log::warn(
-              "outbox relay failed; retrying",
-              {{"error", e.what()}, {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
+          if (const auto held = failed_log_.pass())
+            log::warn("outbox relay failed; retrying",
+                      {{"error", e.what()},
+                       {"retry_in_ms", static_cast<std::int64_t>(delay.count())},
+                       {"attempts_not_logged", *held}});
         }
       }
       if (pause(delay))
@@ -166,16 +169,20 @@ class outbox_relay::impl {
     // only guards against a bug there (late completions then find `state` still alive).
     state->done.wait_for(lock, confirm_timeout_ + std::chrono::seconds(10),
                          [&] { return state->left == 0; });
-    if (state->failed != 0 || state->left != 0) {
+    if (state->failed == 0 && state->left == 0) {
+      failed_log_.reset();
+    } else if (const auto held = failed_log_.pass()) {
       log::warn("outbox events not confirmed; they stay in the outbox for a retry",
                 {{"claimed", rows.size()},
                  {"confirmed", state->confirmed.size()},
-                 {"first_failure", state->first_failure}});
+                 {"first_failure", state->first_failure},
+                 {"attempts_not_logged", *held}});
     }
     return state->confirmed;
   }
 
   relay_options options_;
+  log::repeat_gate failed_log_;  // on the relay's loop only (publish runs inside its session)
   std::chrono::milliseconds confirm_timeout_;
   postgres::pg_pool pool_;
   amqp::amqp_publisher publisher_;

@@ -6,6 +6,7 @@
 #include "adapters/amqp/topology.hpp"
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/log/repeat_gate.hpp"
 #include "adapters/postgres/commands/sweep_slots.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "workers/queue_probe.hpp"
@@ -126,9 +127,13 @@ class scheduler_role final : public running_role {
     const auto sweep = make_sweep_command(slot, interval_, now_ms());
     auto publish = [&] {
       const amqp::publish_result published = publisher_.publish_sync(amqp::command_message(sweep));
-      if (!published.ok()) {
+      if (published.ok()) {
+        not_published_log_.reset();
+      } else if (const auto held = not_published_log_.pass()) {
         log::warn("expire-sweep not published; releasing the slot",
-                  {{"slot", slot}, {"error", amqp::describe(published)}});
+                  {{"slot", slot},
+                   {"error", amqp::describe(published)},
+                   {"attempts_not_logged", *held}});
       }
       return published.ok();
     };
@@ -145,7 +150,8 @@ class scheduler_role final : public running_role {
   amqp::amqp_publisher publisher_;
   std::shared_ptr<postgres::pg_pool> db_;
   postgres::sweep_slots slots_;
-  queue_probe probe_;  // used on thread_ only
+  queue_probe probe_;                    // used on thread_ only
+  log::repeat_gate not_published_log_;  // used on thread_ only
   const std::string name_;
   std::mutex mutex_;
   std::condition_variable wake_;

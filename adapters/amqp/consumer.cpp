@@ -9,6 +9,7 @@
 #include "adapters/amqp/settle_mailbox.hpp"
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/log/repeat_gate.hpp"
 #include "domain/rfc3339.hpp"
 
 #include <algorithm>
@@ -119,13 +120,16 @@ class amqp_consumer::actor {
       ++generation_;
       cancelled_ = false;
       connected_.store(true);
+      cannot_connect_log_.reset();
       log::info("amqp consumer connected", {{"connection", options_.name},
                                             {"broker", conn_->endpoint()},
                                             {"queues", options_.queues.size()}});
       return true;
     } catch (const amqp_failure& e) {
-      log::warn("amqp consumer cannot connect",
-                {{"connection", options_.name}, {"error", e.what()}});
+      if (const auto held = cannot_connect_log_.pass())
+        log::warn("amqp consumer cannot connect", {{"connection", options_.name},
+                                                   {"error", e.what()},
+                                                   {"attempts_not_logged", *held}});
       return false;
     }
   }
@@ -336,6 +340,7 @@ class amqp_consumer::actor {
   callback on_delivery_;
   connection_options connection_options_;
   reconnect_schedule reconnect_;
+  log::repeat_gate cannot_connect_log_;
   std::shared_ptr<settle_mailbox> box_ = std::make_shared<settle_mailbox>();
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};

@@ -8,6 +8,7 @@
 #include "adapters/amqp/properties.hpp"
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/log/repeat_gate.hpp"
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -119,13 +120,16 @@ class amqp_publisher::actor {
       conn_ = std::move(conn);
       tracker_.reset();
       connected_.store(true);
+      cannot_connect_log_.reset();
       log::info("amqp publisher connected",
                 {{"connection", options_.name}, {"broker", endpoint()}});
       return true;
     } catch (const amqp_failure& e) {
       last_error_ = e.what();
-      log::warn("amqp publisher cannot connect",
-                {{"connection", options_.name}, {"error", last_error_}});
+      if (const auto held = cannot_connect_log_.pass())
+        log::warn("amqp publisher cannot connect", {{"connection", options_.name},
+                                                    {"error", last_error_},
+                                                    {"attempts_not_logged", *held}});
       return false;
     }
   }
@@ -228,6 +232,7 @@ class amqp_publisher::actor {
   publisher_options options_;
   connection_options connection_options_;
   reconnect_schedule reconnect_;
+  log::repeat_gate cannot_connect_log_;
   mailbox<publish_request> mailbox_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};

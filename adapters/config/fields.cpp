@@ -339,6 +339,7 @@ std::vector<field> make_fields() {
                                {{"warning", "warn"}, {"err", "error"}, {"fatal", "critical"}}})));
   fields.push_back(KEMAS_FIELD(log, format, (choice_kind{{"json", "text"}, {}})));
   fields.push_back(KEMAS_FIELD(log, queue_lines, count(16, 1'048'576)));
+  fields.push_back(KEMAS_FIELD(log, repeat_every, duration(1s, 1h)));
 
   fields.push_back(KEMAS_SECRET(internal, token));
 

@@ -59,7 +59,7 @@ struct amqp_settings {
   std::uint16_t heartbeat_seconds = 30;
   milliseconds confirm_timeout{5'000};
   milliseconds reconnect_min{200};
-  milliseconds reconnect_max{10'000};
+  milliseconds reconnect_max{1'000};  // how soon publishing recovers after the broker's return
   std::string management_url = "http://127.0.0.1:24673";  // for operators and tests
 };
 
@@ -160,6 +160,9 @@ struct log_settings {
   // Lines waiting for the log thread. When it is full the oldest waiting line is dropped
   // (and counted), so logging never blocks a request.
   unsigned queue_lines = 8192;
+  // A line a retry loop repeats while a backend is down is written once per this period,
+  // with how many were held back (log::repeat_gate).
+  milliseconds repeat_every{30'000};
 };
 
 // Overrides of the built-in plans' numbers (step 4), written to the plans table by

@@ -1,4 +1,5 @@
 #include "adapters/log/logging.hpp"
+#include "adapters/log/repeat_gate.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -27,6 +28,7 @@ namespace {
 // every other payload (plain spdlog calls) into "msg". No text message starts with it.
 constexpr char rendered_marker = '\x1e';
 std::atomic<bool> json_mode{false};
+std::atomic<std::int64_t> repeat_every_ms{30'000};
 
 // The log thread and its bounded queue, while an asynchronous logger runs. The logger it
 // replaced last is kept (not destroyed) so a thread still holding its raw pointer during
@@ -199,6 +201,7 @@ void init_logging(const config::log_settings& settings, std::string_view process
   }
   logger->set_level(parse_level(settings.level));
   json_mode.store(json, std::memory_order_relaxed);
+  repeat_every_ms.store(settings.repeat_every.count(), std::memory_order_relaxed);
   spdlog::set_default_logger(std::move(logger));
 }
 
@@ -217,6 +220,10 @@ void stop_logging() {
   state.retired = std::move(current);
   state.dropped_by_stopped += state.pool->overrun_counter();
   state.pool.reset();
+}
+
+std::chrono::milliseconds repeat_every() noexcept {
+  return std::chrono::milliseconds(repeat_every_ms.load(std::memory_order_relaxed));
 }
 
 std::uint64_t lines_dropped() {

@@ -1,5 +1,6 @@
 // /readyz against the real backends: 200 when all answer, 503 naming redis while Redis is
-// stopped (through scripts/services.sh), 200 again once it is back.
+// stopped (through scripts/services.sh), 200 again once it is back; after a RabbitMQ outage
+// it is ready again within about a second of the broker's return.
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -78,6 +79,38 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
             "kemas_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"503\"}") !=
         std::string::npos);
   CHECK(metrics.body.find("kemas_http_request_duration_seconds_bucket") != std::string::npos);
+  api.shutdown(1s, 5s);
+  backends.stop();
+}
+
+TEST_CASE("readyz and publishing recover within about a second of RabbitMQ's return") {
+  // Finding 5 of issue 14: the reconnect delay grew to 10 s, so after an outage of that
+  // length the api answered 503 for 5-10 s more with the broker back.
+  const auto settings = kemas::test::test_settings();
+  kemas::test::test_api_server api;
+  kemas::app::api_backends backends(api.io(), settings);
+  kemas::http::add_health_routes(api.routes, backends.readiness_checks(), 1s, api.registry);
+  const auto port = api.start();
+  REQUIRE(poll_readyz(port, 20s, [](auto& r) { return r.status == 200; }).status == 200);
+
+  REQUIRE(services("stop rabbitmq") == 0);
+  auto down = poll_readyz(port, 10s, [](auto& r) { return r.status == 503; });
+  // Down long enough for a doubling schedule from 200 ms to reach its ceiling.
+  std::this_thread::sleep_for(12s);
+  const int restarted = services("start rabbitmq");  // restart before asserting, whatever happens
+  const auto back_at = std::chrono::steady_clock::now();
+  INFO(down.body);
+  CHECK(down.status == 503);
+  CHECK(boost::json::parse(down.body).at("checks").at("rabbitmq").as_string() != "ok");
+  REQUIRE(restarted == 0);
+
+  auto back = poll_readyz(port, 20s, [](auto& r) { return r.status == 200; });
+  const auto recovery = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - back_at);
+  INFO(back.body, " after ", recovery.count(), " ms");
+  CHECK(back.status == 200);
+  // amqp.reconnect_max (1 s) plus the readiness cache (1 s) plus a margin for this machine.
+  CHECK(recovery < 3s);
   api.shutdown(1s, 5s);
   backends.stop();
 }

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <limits>
+#include <optional>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "adapters/log/json_escape.hpp"
 #include "adapters/log/logging.hpp"
+#include "adapters/log/repeat_gate.hpp"
 #include "domain/non_copyable.hpp"
 
 namespace {
@@ -187,4 +189,30 @@ TEST_CASE("queued logging: a sink that falls behind drops the oldest lines and c
   kemas::config::log_settings text;
   text.format = "text";
   kemas::log::init_logging(text, "kemas_unit_tests", nullptr, kemas::log::delivery::direct);
+}
+
+TEST_CASE("repeat_gate: a repeating line is written once per period with the count held back") {
+  using kemas::log::repeat_gate;
+  const auto period = kemas::log::repeat_every();
+  REQUIRE(period > std::chrono::milliseconds(2));
+  repeat_gate gate;
+  const auto t0 = repeat_gate::clock::now();
+  CHECK(gate.pass(t0) == std::optional<std::uint64_t>(0));  // the first one at once
+  CHECK_FALSE(gate.pass(t0 + period / 2).has_value());
+  CHECK_FALSE(gate.pass(t0 + period - std::chrono::milliseconds(1)).has_value());
+  CHECK(gate.pass(t0 + period) == std::optional<std::uint64_t>(2));  // says what it held
+  CHECK_FALSE(gate.pass(t0 + period + std::chrono::milliseconds(1)).has_value());
+  gate.reset();  // the backend came back: the next outage is logged at once
+  CHECK(gate.pass(t0 + period + std::chrono::milliseconds(2)) == std::optional<std::uint64_t>(0));
+}
+
+TEST_CASE("repeat_gate: its period is log.repeat_every") {
+  kemas::config::log_settings settings;
+  settings.repeat_every = std::chrono::milliseconds(5'000);
+  kemas::log::init_logging(settings, "kemas_unit_tests", nullptr, kemas::log::delivery::direct);
+  CHECK(kemas::log::repeat_every() == std::chrono::milliseconds(5'000));
+  kemas::config::log_settings text;
+  text.format = "text";
+  kemas::log::init_logging(text, "kemas_unit_tests", nullptr, kemas::log::delivery::direct);
+  CHECK(kemas::log::repeat_every() == std::chrono::milliseconds(30'000));
 }
