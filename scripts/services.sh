@@ -57,8 +57,11 @@ pid_alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 # NAME, whose readiness check already failed) listens on PORT or holds it.
 require_free_port() {
   local name=$1 port=$2 holder
-  # Listeners and live connections on it; not TIME-WAIT, which does not stop a server's bind.
-  holder=$(ss -Htanp exclude time-wait "( sport = :$port )" 2>/dev/null | head -n 3 || true)
+  # Listeners, and connections a live process holds on it (a client whose ephemeral port it
+  # is). Not the closing sockets a stopped server leaves (TIME-WAIT, FIN-WAIT, LAST-ACK):
+  # they do not stop a server's bind.
+  holder=$(ss -Htanp state listening state established state syn-sent state close-wait \
+    "( sport = :$port )" 2>/dev/null | head -n 3 || true)
   [[ -z $holder ]] && return 0
   die "port $port for $name is in use (set KEMAS_SVC_* to move it):
 $holder"
