@@ -2,7 +2,7 @@
 # The one command that runs kemas locally: installs what is missing, builds, starts the
 # servers on loopback (and a mail sink), applies migrations, then runs every role in the
 # foreground with their logs interleaved: kemas-api and kemas-worker --role commands,
-# scheduler, audit and mailer. Ctrl-C stops everything.
+# scheduler, audit, mailer and reconciler. Ctrl-C stops everything.
 #
 # KEMAS_LOG_FORMAT=json for machine-readable logs (default here: text, for people);
 # KEEP_SERVICES=1 leaves PostgreSQL/Redis/RabbitMQ/S3 running after Ctrl-C.
@@ -51,13 +51,16 @@ KEMAS_WORKER_METRICS_HOST=127.0.0.1 KEMAS_WORKER_METRICS_PORT=9466 \
   start audit "$build/workers/kemas-worker" --role audit
 KEMAS_WORKER_METRICS_HOST=127.0.0.1 KEMAS_WORKER_METRICS_PORT=9467 \
   start mailer "$build/workers/kemas-worker" --role mailer
+KEMAS_WORKER_METRICS_HOST=127.0.0.1 KEMAS_WORKER_METRICS_PORT=9468 \
+  start reconciler "$build/workers/kemas-worker" --role reconciler
 
 port="${KEMAS_HTTP_PORT:-8081}"
 cat <<INFO
 
   kemas API          http://127.0.0.1:$port   (try: curl http://127.0.0.1:$port/readyz)
   metrics            http://127.0.0.1:$port/metrics (api), :9464/metrics (worker),
-                     :9465 (scheduler), :9466 (audit), :9467 (mailer)
+                     :9465 (scheduler), :9466 (audit), :9467 (mailer),
+                     :9468 (reconciler)
   mail sink          scripts/services.sh mail   (messages in .run/mail/maildir/new/)
   RabbitMQ UI        ${KEMAS_AMQP_MANAGEMENT_URL}   login ${KEMAS_AMQP_USER} / ${KEMAS_AMQP_PASSWORD}
   Ctrl-C stops everything.

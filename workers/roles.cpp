@@ -8,10 +8,16 @@
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/exposer.hpp"
 #include "adapters/metrics/registry.hpp"
+#include "adapters/postgres/commands/object_cleanup_store.hpp"
+#include "adapters/postgres/pool.hpp"
+#include "adapters/s3/client.hpp"
+#include "adapters/s3/object_store.hpp"
 #include "workers/audit_consumer.hpp"
 #include "workers/command_dispatcher.hpp"
 #include "workers/mailer.hpp"
+#include "workers/object_cleaner.hpp"
 #include "workers/outbox_relay.hpp"
+#include "workers/reconciler_role.hpp"
 #include "workers/sweep_scheduler.hpp"
 #include "workers/worker_metrics.hpp"
 
@@ -58,7 +64,8 @@ class commands_role final : public running_role {
                   [this](amqp::delivery d, amqp::delivery_handle h) {
                     dispatcher_.on_delivery(std::move(d), std::move(h));
                   }),
-        relay_(settings, make_relay_options()) {
+        relay_(settings, make_relay_options()),
+        cleaner_(make_cleaner(settings, metrics)) {
     log::info("commands role started", {{"handlers", registry_.size()},
                                         {"handler_threads", settings.worker.handler_threads}});
   }
@@ -68,6 +75,7 @@ class commands_role final : public running_role {
     // The relay's batch in flight ends within confirm_timeout; committed events not yet
     // published wait in the outbox for the next relay.
     relay_.stop();
+    cleaner_->stop();  // its round in flight finishes; leased rows come due again anyway
     // Waits for handlers and for delayed copies awaiting their confirm (both settle through
     // the consumer), so the retry publisher stops only after them.
     const std::size_t unsettled = consumer_.stop(drain);
@@ -110,6 +118,22 @@ class commands_role final : public running_role {
     return options;
   }
 
+  // Its own PostgreSQL session and S3 client: a long cleanup round never takes a handler's.
+  static std::unique_ptr<object_cleaner> make_cleaner(const config::settings& settings,
+                                                      worker_metrics& metrics) {
+    config::postgres_settings db = settings.postgres;
+    db.pool_size = 1;
+    auto pool = std::make_shared<postgres::pg_pool>(db, "kemas-worker cleaner");
+    ports::cleanup_policy policy;
+    policy.batch = settings.worker.cleanup_batch;
+    policy.abandon_after = settings.upload.abandon_after;
+    policy.retry = settings.worker.cleanup_retry;
+    return std::make_unique<object_cleaner>(
+        std::make_shared<postgres::object_cleanup_store>(std::move(pool)),
+        std::make_shared<s3::s3_object_store>(std::make_shared<s3::s3_client>(settings.s3)),
+        policy, settings.worker.cleanup_idle, &metrics);
+  }
+
   static relay_options make_relay_options() {
     relay_options options;
     options.name = "kemas-worker relay pid " + std::to_string(::getpid());
@@ -124,6 +148,7 @@ class commands_role final : public running_role {
   amqp::amqp_publisher retries_;
   amqp::amqp_consumer consumer_;  // delivers into the members above
   outbox_relay relay_;            // independent of the consumer: its own connections
+  std::unique_ptr<object_cleaner> cleaner_;  // its own connections too
 };
 
 // Stores every event of kemas.events.audit in audit_log (workers/audit_consumer.hpp).
@@ -195,7 +220,7 @@ class mail_role final : public running_role {
 }  // namespace
 
 std::optional<role> role_from_string(std::string_view name) noexcept {
-  for (role r : {role::commands, role::audit, role::scheduler, role::mailer}) {
+  for (role r : {role::commands, role::audit, role::scheduler, role::mailer, role::reconciler}) {
     if (to_string(r) == name)
       return r;
   }
@@ -204,14 +229,14 @@ std::optional<role> role_from_string(std::string_view name) noexcept {
 
 std::string_view to_string(role r) noexcept {
   static constexpr auto names =
-      ordinal_table<role::mailer>({"commands", "audit", "scheduler", "mailer"});
+      ordinal_table<role::reconciler>({"commands", "audit", "scheduler", "mailer", "reconciler"});
   return name_of(names, r);
 }
 
 namespace {
 
 std::unique_ptr<running_role> make_role(role r, const config::settings& settings,
-                                        worker_metrics& metrics) {
+                                        worker_metrics& metrics, metrics::registry& registry) {
   switch (r) {
     case role::commands:
       return std::make_unique<commands_role>(settings, metrics);
@@ -221,6 +246,8 @@ std::unique_ptr<running_role> make_role(role r, const config::settings& settings
       return make_scheduler_role(settings, metrics);
     case role::mailer:
       return std::make_unique<mail_role>(settings, metrics);
+    case role::reconciler:
+      return make_reconciler_role(settings, registry);
   }
   return nullptr;
 }
@@ -233,7 +260,7 @@ class observed_role final : public running_role {
       : registry_("kemas-worker-" + std::string(to_string(r))),
         metrics_(registry_),
         exposer_(make_exposer(settings)),
-        role_(make_role(r, settings, metrics_)) {
+        role_(make_role(r, settings, metrics_, registry_)) {
     registry_.add_sampled_counter(
         "kemas_log_lines_dropped_total",
         "Log lines dropped because the log queue (log.queue_lines) was full",

@@ -4,13 +4,17 @@
 //
 //   commands   consumes every kemas.commands.<type> queue and dispatches by envelope type;
 //              also runs an outbox relay (workers/outbox_relay.hpp) publishing the outbox
-//              to kemas.events
+//              to kemas.events, and an object cleaner (workers/object_cleaner.hpp) removing
+//              the objects of deleted files and of rejected or abandoned uploads
 //   audit      consumes kemas.events.audit and stores each event in audit_log, idempotent
 //              by event id (workers/audit_consumer.hpp)
 //   scheduler  publishes one expire-sweep per expiry.sweep_interval across all schedulers
 //              (a slot claimed in sweep_slots) and samples queue depths into
 //              kemas_queue_messages (workers/sweep_scheduler.hpp)
-//   mailer     step 1: declares the topology and idles (e-mail on events comes later)
+//   mailer     sends the mail notices of kemas.events (workers/mailer.hpp)
+//   reconciler compares the bucket with the files table every worker.reconcile_interval:
+//              quarantines orphaned objects, reports files without objects
+//              (workers/reconciler_role.hpp)
 // Every role declares the RabbitMQ topology on each (re)connect, and serves Prometheus
 // metrics on worker.metrics_host:metrics_port (GET /metrics) when that port is not 0; the
 // commands role counts its commands there (workers/worker_metrics.hpp).
@@ -27,7 +31,7 @@ struct settings;
 
 namespace kemas::worker {
 
-enum class role { commands, audit, scheduler, mailer };
+enum class role { commands, audit, scheduler, mailer, reconciler };
 
 std::optional<role> role_from_string(std::string_view name) noexcept;
 std::string_view to_string(role r) noexcept;

@@ -46,6 +46,7 @@ struct worker_metrics::impl {
   prometheus::Family<prometheus::Histogram>* groups = nullptr;
   prometheus::Family<prometheus::Counter>* expiries = nullptr;
   prometheus::Counter* sweeps = nullptr;
+  prometheus::Family<prometheus::Counter>* cleanup = nullptr;
   prometheus::Family<prometheus::Gauge>* queue_messages = nullptr;
   prometheus::Family<prometheus::Counter>* mail = nullptr;
 };
@@ -99,6 +100,14 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
                        .Help("expire-sweep commands published by this scheduler")
                        .Register(reg)
                        .Add({});
+  impl_->cleanup = &prometheus::BuildCounter()
+                        .Name("kemas_object_cleanup_total")
+                        .Help(
+                            "Object removals by outcome (removed, failed, kept) and pending "
+                            "uploads rejected as abandoned (abandoned_upload)")
+                        .Register(reg);
+  for (const char* outcome : {"removed", "failed", "kept", "abandoned_upload"})
+    impl_->cleanup->Add({{"outcome", outcome}});
   impl_->queue_messages = &prometheus::BuildGauge()
                                .Name("kemas_queue_messages")
                                .Help("Ready messages in a kemas queue, sampled by the scheduler")
@@ -144,6 +153,17 @@ void worker_metrics::plan_expiry(std::string_view outcome) {
 
 void worker_metrics::sweep_published() {
   impl_->sweeps->Increment();
+}
+
+void worker_metrics::cleanup(std::string_view outcome, std::size_t count) {
+  if (count == 0)
+    return;
+  for (const char* known : {"removed", "failed", "kept", "abandoned_upload"}) {
+    if (outcome == known) {
+      impl_->cleanup->Add({{"outcome", known}}).Increment(static_cast<double>(count));
+      return;
+    }
+  }
 }
 
 void worker_metrics::mail(std::string_view kind, std::string_view outcome) {

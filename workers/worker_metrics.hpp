@@ -26,6 +26,11 @@
 //   kemas_queue_messages{queue}         ready messages per kemas queue (commands, delay
 //       buckets, dead letters), sampled by the scheduler role
 //
+// Object cleanup (the commands role's object cleaner, workers/object_cleaner.hpp):
+//   kemas_object_cleanup_total{outcome}  removals by outcome: removed (S3 confirmed), failed
+//       (tried again later), kept (a live file references the object: never removed),
+//       abandoned_upload (a pending upload past upload.abandon_after rejected)
+//
 // Mail (the mailer role, workers/mailer.hpp):
 //   kemas_mail_messages_total{kind, outcome}  notices by template kind and how they ended
 //
@@ -62,6 +67,8 @@ class worker_metrics : kemas::non_copyable {
   // `outcome`: downgraded | not_due | renewed | already_free.
   void plan_expiry(std::string_view outcome);
   void sweep_published();
+  // `outcome`: removed | failed | kept | abandoned_upload.
+  void cleanup(std::string_view outcome, std::size_t count);
   void queue_messages(std::string_view queue, double ready);
   // `kind`: a notice kind (mail_notices.hpp) or "invalid"; `outcome`: sent, skipped, duplicate,
   // retry, scheduled, dead_lettered.

@@ -323,6 +323,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(upload, wait, duration(0ms, 10min)));  // 0 = always 202
   fields.push_back(KEMAS_FIELD(upload, max_per_user, count(1, 10'000)));
   fields.push_back(KEMAS_FIELD(upload, buffer_budget, (size_kind{1 * mib, 1024 * gib})));
+  fields.push_back(KEMAS_FIELD(upload, abandon_after, duration(1s, 24h * 30)));
 
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));
@@ -330,6 +331,12 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(worker, sweep_page, count(1, 10000)));
   fields.push_back(KEMAS_FIELD(worker, retry_attempts, count(1, 1000)));  // 1 = never retry
   fields.push_back(KEMAS_FIELD(worker, retry_max_delay, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(worker, cleanup_batch, count(1, 1000)));  // DeleteObjects max
+  fields.push_back(KEMAS_FIELD(worker, cleanup_retry, duration(1s, 1h)));
+  fields.push_back(KEMAS_FIELD(worker, cleanup_idle, duration(100ms, 10min)));
+  fields.push_back(KEMAS_FIELD(worker, reconcile_interval, duration(1s, 24h * 7)));
+  fields.push_back(KEMAS_FIELD(worker, reconcile_grace, duration(0ms, 24h * 30)));
+  fields.push_back(KEMAS_FIELD(worker, reconcile_quarantine, duration(0ms, 24h * 365)));
   fields.push_back(KEMAS_FIELD(worker, metrics_host, host));
   fields.push_back(KEMAS_FIELD(worker, metrics_port, count(0, 65535)));  // 0 = off
 

@@ -255,6 +255,13 @@ void loader::check_relations() {
         fmt::format("must not exceed amqp.reconnect_max ({} > {})",
                     format_duration(amqp.reconnect_min), format_duration(amqp.reconnect_max)),
         {});
+  // An upload still receiving its body must never count as abandoned.
+  if (settings_.upload.abandon_after <= settings_.http.upload_timeout)
+    add("upload.abandon_after",
+        fmt::format("must exceed http.upload_timeout ({} <= {})",
+                    format_duration(settings_.upload.abandon_after),
+                    format_duration(settings_.http.upload_timeout)),
+        {});
   // The demo provider approves every charge: fine for development, never a silent default
   // of a production deployment. There it must be named (billing.provider = "demo").
   auto& billing = settings_.billing;

@@ -135,6 +135,10 @@ struct upload_settings {
   // Buffer memory all running uploads may hold together (per api process), each counted at
   // its most (put_buffer, or (parts_in_flight + 1) x part_size); beyond: 503 + Retry-After.
   std::uint64_t buffer_budget = 256ULL * 1024 * 1024;
+  // An upload still pending this long after it began is abandoned: the object cleaner
+  // rejects it and removes whatever it stored. Longer than http.upload_timeout plus the
+  // longest a command may wait in its queue.
+  milliseconds abandon_after{7'200'000};
 };
 
 struct worker_settings {
@@ -150,6 +154,18 @@ struct worker_settings {
   // 10m, 1h, capped at retry_max_delay); after retry_attempts runs it is dead-lettered.
   unsigned retry_attempts = 8;
   milliseconds retry_max_delay{600'000};
+  // The object cleaner (commands role, workers/object_cleaner.hpp): objects due for removal
+  // are taken this many at a time; a failed removal is tried again after cleanup_retry,
+  // doubling per attempt up to an hour; with nothing due it looks again after cleanup_idle.
+  unsigned cleanup_batch = 500;
+  milliseconds cleanup_retry{10'000};
+  milliseconds cleanup_idle{5'000};
+  // The reconciler role (workers/reconciler_role.hpp): how often it compares the bucket with
+  // the files table, how old an unaccounted object must be to count as an orphan, and how
+  // long an orphan stays quarantined (its removal scheduled) before the cleaner deletes it.
+  milliseconds reconcile_interval{3'600'000};
+  milliseconds reconcile_grace{86'400'000};
+  milliseconds reconcile_quarantine{86'400'000};
   std::string metrics_host = "0.0.0.0";          // GET /metrics listener of every role
   std::uint16_t metrics_port = 0;                // 0 = no metrics listener
 };

@@ -2,6 +2,8 @@
 
 #include "adapters/s3/client.hpp"
 
+#include <ctime>
+
 namespace kemas::s3 {
 namespace {
 
@@ -34,6 +36,41 @@ ports::object_result<void> s3_object_store::remove(const std::string& key) {
   auto removed = client_->delete_object(key);
   if (!removed)
     return fault_of(removed.error());
+  return {};
+}
+
+namespace {
+
+// S3's LastModified ("2026-12-05T05:33:20.000Z"); the epoch when it cannot be read, which
+// makes the object look old: the reconciler then treats it by its accounting alone.
+std::chrono::system_clock::time_point modified_time(const std::string& text) {
+  std::tm parts{};
+  if (::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &parts) == nullptr)
+    return {};
+  return std::chrono::system_clock::from_time_t(::timegm(&parts));
+}
+
+}  // namespace
+
+ports::object_result<ports::object_listing> s3_object_store::list(const std::string& prefix,
+                                                                 const std::string& continuation,
+                                                                 unsigned max_keys) {
+  auto page = client_->list_objects(prefix, continuation, max_keys);
+  if (!page)
+    return fault_of(page.error());
+  ports::object_listing out;
+  out.objects.reserve(page->objects.size());
+  for (auto& entry : page->objects)
+    out.objects.push_back({std::move(entry.key), entry.size, modified_time(entry.last_modified)});
+  out.next = std::move(page->next_continuation);
+  return out;
+}
+
+ports::object_result<void> s3_object_store::abort_multipart(
+    const std::string& key, const std::string& multipart_upload_id) {
+  auto aborted = client_->abort_multipart_upload(key, multipart_upload_id);
+  if (!aborted)
+    return fault_of(aborted.error());
   return {};
 }
 

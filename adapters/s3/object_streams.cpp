@@ -10,12 +10,13 @@
 namespace kemas::s3 {
 
 std::unique_ptr<ports::object_upload> s3_object_streams::upload(
-    std::string key, std::string content_type, std::optional<std::uint64_t> length) {
+    std::string key, std::string content_type, std::optional<std::uint64_t> length,
+    ports::before_store_hook before_store) {
   if (length && *length > settings_.inline_max && *length <= settings_.single_put_max)
     return std::make_unique<streamed_put>(storage_, std::move(key), std::move(content_type),
-                                          *length, settings_.put_buffer);
+                                          *length, settings_.put_buffer, std::move(before_store));
   return std::make_unique<object_upload>(storage_, std::move(key), std::move(content_type),
-                                         settings_);
+                                         settings_, std::move(before_store));
 }
 
 ports::async<result<ports::object_body>> s3_object_streams::open(

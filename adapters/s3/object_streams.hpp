@@ -18,7 +18,8 @@ class s3_object_streams final : public ports::object_streams {
       : storage_(storage), settings_(settings) {}
 
   std::unique_ptr<ports::object_upload> upload(std::string key, std::string content_type,
-                                               std::optional<std::uint64_t> length) override;
+                                               std::optional<std::uint64_t> length,
+                                               ports::before_store_hook before_store) override;
   ports::async<result<ports::object_body>> open(std::string key,
                                                 std::optional<kemas::byte_range> range) override;
 

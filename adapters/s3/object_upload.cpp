@@ -54,13 +54,15 @@ asio::awaitable<void> transfer_part(std::shared_ptr<detail::part_in_flight> part
 }  // namespace
 
 object_upload::object_upload(s3_service& storage, std::string object_key, std::string content_type,
-                             const config::upload_settings& settings)
+                             const config::upload_settings& settings,
+                             ports::before_store_hook before_store)
     : storage_(storage),
       key_(std::move(object_key)),
       content_type_(std::move(content_type)),
       inline_max_(settings.inline_max),
       part_size_(settings.part_size),
-      parts_in_flight_(std::max<std::size_t>(1, settings.parts_in_flight)) {}
+      parts_in_flight_(std::max<std::size_t>(1, settings.parts_in_flight)),
+      before_store_(std::move(before_store)) {}
 
 object_upload::~object_upload() = default;
 
@@ -103,6 +105,12 @@ asio::awaitable<result<void>> object_upload::send_part() {
     if (!created)
       co_return storage_failed("create multipart upload", created.error());
     multipart_id_ = std::move(*created);
+    // Recorded before the first part: an upload abandoned from here on can be aborted by
+    // its id, without listing the bucket's multipart uploads.
+    if (before_store_) {
+      if (auto recorded = co_await before_store_(multipart_id_); !recorded)
+        co_return recorded;
+    }
   }
   const auto ex = co_await asio::this_coro::executor;
   auto part = std::make_shared<detail::part_in_flight>(ex);
@@ -142,6 +150,10 @@ asio::awaitable<result<ports::stored_body>> object_upload::finish() {
     co_return body;
   }
   if (!multipart_id_) {
+    if (before_store_) {
+      if (auto recorded = co_await before_store_(std::nullopt); !recorded)
+        co_return recorded.error();
+    }
     auto job = [this](s3_client& client) {
       return client.put_object(key_, buffer_, content_type_);
     };

@@ -40,7 +40,7 @@ struct part_in_flight;
 class object_upload final : public ports::object_upload, kemas::non_copyable {
  public:
   object_upload(s3_service& storage, std::string object_key, std::string content_type,
-                const config::upload_settings& settings);
+                const config::upload_settings& settings, ports::before_store_hook before_store);
   ~object_upload() override;
 
   boost::asio::awaitable<result<void>> write(std::string_view bytes) override;
@@ -65,6 +65,7 @@ class object_upload final : public ports::object_upload, kemas::non_copyable {
   crypto::sha256_stream hash_;
   std::uint64_t size_ = 0;
   std::string buffer_;
+  ports::before_store_hook before_store_;
   std::optional<std::string> multipart_id_;
   std::vector<completed_part> parts_;
   std::deque<std::shared_ptr<detail::part_in_flight>> in_flight_;  // oldest first

@@ -105,12 +105,14 @@ struct streamed_put::shared {
 };
 
 streamed_put::streamed_put(s3_service& storage, std::string object_key, std::string content_type,
-                           std::uint64_t length, std::size_t buffer_bytes)
+                           std::uint64_t length, std::size_t buffer_bytes,
+                           ports::before_store_hook before_store)
     : storage_(storage),
       key_(std::move(object_key)),
       content_type_(std::move(content_type)),
       length_(length),
-      buffer_bytes_(buffer_bytes) {}
+      buffer_bytes_(buffer_bytes),
+      before_store_(std::move(before_store)) {}
 
 streamed_put::~streamed_put() {
   if (!state_)
@@ -130,6 +132,10 @@ error streamed_put::storage_failed(std::string_view step, const s3_error& failur
 }
 
 asio::awaitable<result<void>> streamed_put::start() {
+  if (before_store_) {
+    if (auto recorded = co_await before_store_(std::nullopt); !recorded)
+      co_return recorded;
+  }
   auto request = storage_.client().put_request(key_, content_type_, length_);
   if (!request)
     co_return storage_failed("put object", request.error());

@@ -37,7 +37,8 @@ class streamed_put final : public ports::object_upload, kemas::non_copyable {
 
   // `length` is the body's exact size (more than upload.inline_max, at most 5 GiB).
   streamed_put(s3_service& storage, std::string object_key, std::string content_type,
-               std::uint64_t length, std::size_t buffer_bytes);
+               std::uint64_t length, std::size_t buffer_bytes,
+               ports::before_store_hook before_store);
   ~streamed_put() override;
 
   boost::asio::awaitable<result<void>> write(std::string_view bytes) override;
@@ -58,6 +59,7 @@ class streamed_put final : public ports::object_upload, kemas::non_copyable {
   std::size_t buffer_bytes_;
   crypto::sha256_stream hash_;
   std::uint64_t size_ = 0;
+  ports::before_store_hook before_store_;
   std::shared_ptr<shared> state_;  // set by the first write
   bool object_stored_ = false;
 };

@@ -40,5 +40,6 @@ command add_user_command(
     CLI::App& app);  // user_command.cpp: user disable|enable|set-role|end-sessions
 command add_expire_sweep_command(CLI::App& app);  // expire_sweep_command.cpp
 command add_audit_command(CLI::App& app);         // audit_command.cpp: audit verify
+command add_reconcile_command(CLI::App& app);     // reconcile_command.cpp: reconcile [--dry-run]
 
 }  // namespace kemas::admin

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_user_command(app));
   commands.push_back(add_expire_sweep_command(app));
   commands.push_back(add_audit_command(app));
+  commands.push_back(add_reconcile_command(app));
 
   try {
     app.parse(argc, argv);

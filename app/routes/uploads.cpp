@@ -133,8 +133,10 @@ void add_file_command_routes(router& routes, app::upload_service& uploads,
                              app::delete_service& deletes) {
   // Budgets in PostgreSQL statements. upload: the plan's limits with the name check, the
   // pending row, one read once the worker's commit signals it (or at the end of the wait),
-  // and the committed file.
-  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload.costing(4),
+  // and the committed file: 4 for a body that rides inline. A streamed body adds the claim
+  // on its object, written before the first byte reaches S3 (upload_store::hold_object), and
+  // a multipart upload its id once S3 gave it: at most 6.
+  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload.costing(6),
              serve(uploads, upload_file));
   // status: the upload, and its file once committed.
   routes.add(method::get, "/api/v1/auth/uploads/{id}", access::files_read.costing(2),

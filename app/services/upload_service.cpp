@@ -141,13 +141,45 @@ asio::awaitable<result<upload_view>> upload_service::receive(const principal& wh
   co_return outcome;
 }
 
+asio::awaitable<result<void>> upload_service::hold(
+    upload_target& target, std::optional<std::string> multipart_upload_id) {
+  try {
+    co_await uploads_.hold_object(target.owner, target.upload_id, target.object_key,
+                                  std::move(multipart_upload_id), settings_.abandon_after);
+  } catch (const backend_unavailable&) {
+    co_return make_error(errc::backend_unavailable, "the database is unavailable");
+  }
+  target.held = true;
+  co_return result<void>{};
+}
+
+asio::awaitable<void> upload_service::give_up(ports::object_upload& sink,
+                                              const upload_target& target) {
+  co_await sink.abandon();
+  if (!target.held)
+    co_return;
+  try {
+    co_await uploads_.release_object(target.owner, target.object_key);
+  } catch (const backend_unavailable& e) {
+    // The claim stays due at upload.abandon_after; the cleaner removes the object then.
+    log::warn("upload claim not released; the object goes at its abandon time",
+              {{"object_key", target.object_key}, {"error", e.what()}});
+  }
+}
+
 asio::awaitable<result<upload_view>> upload_service::store_and_submit(
     const principal& who, const upload_request& request, const upload_admission& admission,
     http::body_source& body, std::optional<std::uint64_t>& stored_bytes) {
-  const uuid file_id = support::random_uuid();
-  const std::unique_ptr<ports::object_upload> upload =
-      objects_.upload(model::object_key_for(who.user_id, file_id), admission.content_type,
-                      request.declared_size);
+  upload_target target;
+  target.owner = who.user_id;
+  target.upload_id = support::random_uuid();
+  target.file_id = support::random_uuid();
+  target.object_key = model::object_key_for(who.user_id, target.file_id);
+  auto before_store = [this, &target](const std::optional<std::string>& multipart_upload_id) {
+    return hold(target, multipart_upload_id);
+  };
+  const std::unique_ptr<ports::object_upload> upload = objects_.upload(
+      target.object_key, admission.content_type, request.declared_size, before_store);
   ports::object_upload& sink = *upload;
   std::optional<error> failed;
   for (;;) {
@@ -182,11 +214,11 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
       failed = finished.error();
   }
   if (failed) {
-    co_await sink.abandon();
+    co_await give_up(sink, target);
     co_return *failed;
   }
   stored_bytes = stored->size;
-  co_return co_await submit(who, request, admission, file_id, sink, std::move(*stored));
+  co_return co_await submit(who, request, admission, target, sink, std::move(*stored));
 }
 
 asio::awaitable<result<std::string>> upload_service::send_command(const upload_request& request,
@@ -210,10 +242,11 @@ asio::awaitable<result<std::string>> upload_service::send_command(const upload_r
 asio::awaitable<result<upload_view>> upload_service::submit(const principal& who,
                                                             const upload_request& request,
                                                             const upload_admission& admission,
-                                                            const uuid& file_id,
+                                                            const upload_target& target,
                                                             ports::object_upload& sink,
                                                             ports::stored_body body) {
-  const uuid upload_id = support::random_uuid();
+  const uuid& upload_id = target.upload_id;
+  const uuid& file_id = target.file_id;
   bool recorded = false;
   try {
     co_await uploads_.create_pending(who.user_id, upload_id);
@@ -221,7 +254,7 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
   } catch (const backend_unavailable&) {
   }
   if (!recorded) {
-    co_await sink.abandon();
+    co_await give_up(sink, target);
     co_return make_error(errc::backend_unavailable, "the database is unavailable");
   }
 
@@ -235,7 +268,7 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
     auto after = co_await uploads_.reject_if_pending(who.user_id, upload_id,
                                                      model::rejection_reason::not_queued);
     if (!after || after->state == model::upload_state::rejected) {
-      co_await sink.abandon();
+      co_await give_up(sink, target);
       co_return sent.error();
     }
   }

@@ -88,6 +88,23 @@ class upload_service {
                                                      std::string_view upload_id);
 
  private:
+  // Where one upload's body goes, and whether the api recorded a claim on its object
+  // (upload_store::hold_object) that a failure must release.
+  struct upload_target {
+    uuid owner;
+    uuid upload_id;
+    uuid file_id;
+    std::string object_key;
+    bool held = false;
+  };
+
+  // The before_store hook: records the claim (with the multipart id once there is one).
+  boost::asio::awaitable<result<void>> hold(upload_target& target,
+                                            std::optional<std::string> multipart_upload_id);
+  // The upload failed: stops and removes what the store got, and releases the claim so the
+  // object cleaner removes whatever abandon() could not.
+  boost::asio::awaitable<void> give_up(ports::object_upload& sink, const upload_target& target);
+
   boost::asio::awaitable<result<upload_view>> store_and_submit(const principal& who,
                                                                const upload_request& request,
                                                                const upload_admission& admission,
@@ -96,7 +113,8 @@ class upload_service {
   boost::asio::awaitable<result<upload_view>> submit(const principal& who,
                                                      const upload_request& request,
                                                      const upload_admission& admission,
-                                                     const uuid& file_id, ports::object_upload& sink,
+                                                     const upload_target& target,
+                                                     ports::object_upload& sink,
                                                      ports::stored_body body);
   boost::asio::awaitable<result<std::string>> send_command(const upload_request& request,
                                                           const upload_admission& admission,

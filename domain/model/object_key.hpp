@@ -12,4 +12,7 @@ namespace kemas::model {
 
 std::string object_key_for(const uuid& owner, const uuid& file_id);
 
+// "u/<owner>/": what every key of the owner's objects starts with.
+std::string object_key_prefix(const uuid& owner);
+
 }  // namespace kemas::model

@@ -5,9 +5,9 @@
 namespace kemas::model {
 namespace {
 
-constexpr auto reason_names = ordinal_table<rejection_reason::not_queued>(
+constexpr auto reason_names = ordinal_table<rejection_reason::abandoned>(
     {"too_large", "name_taken", "quota_exceeded", "checksum_mismatch", "object_missing",
-     "not_queued"});
+     "not_queued", "abandoned"});
 
 constexpr auto state_names =
     ordinal_table<upload_state::rejected>({"pending", "committed", "rejected"});
@@ -42,6 +42,9 @@ error rejection_error(rejection_reason reason) {
       return make_error(errc::conflict, "a file with this name exists", "name");
     case rejection_reason::not_queued:
       return make_error(errc::backend_unavailable, "the command queue is unavailable");
+    case rejection_reason::abandoned:
+      return make_error(errc::backend_unavailable,
+                        "the upload was not completed in time; send it again");
     case rejection_reason::checksum_mismatch:
     case rejection_reason::object_missing:
     case rejection_reason::unknown:

@@ -25,6 +25,7 @@ enum class rejection_reason {
   checksum_mismatch,  // an inline body whose size or SHA-256 is not what the command says
   object_missing,     // the streamed object is not at its key, or has another size
   not_queued,         // the api could not queue the command (RabbitMQ did not confirm)
+  abandoned,          // still pending after upload.abandon_after (its api stopped mid-way)
   unknown,            // a reason this build does not know (written by a newer one)
 };
 

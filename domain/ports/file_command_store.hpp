@@ -38,6 +38,11 @@ struct rejection_record {
   bool object_in_use = false;  // a file points at the object key: never delete it
 };
 
+// Object removal is a durable intent (object_cleanup, 0006_object_cleanup.sql): the calls
+// that let go of an object schedule its removal in their own transaction; the handler then
+// removes it at once and calls removal_done(), and when that fails the object cleaner
+// (workers/object_cleaner.hpp) retries until S3 confirms.
+
 struct file_deletion {
   bool deleted = false;  // false: nothing to do (already deleted, not the owner's, no file)
   std::string object_key;
@@ -55,22 +60,28 @@ class file_command_store {
 
   // Under the upload's and the owner's row locks: the plan's max file size (too_large), a
   // file row (name_taken), the conditional usage update (quota_exceeded), the upload
-  // committed, the command recorded, file.uploaded appended.
+  // committed, the command recorded, file.uploaded appended, and the api's claim on a
+  // streamed object (upload_store::hold_object) forgotten: the file owns it now.
   virtual upload_commit commit_upload(const commands::envelope& envelope,
                                       const commands::upload& upload) = 0;
 
   // Marks the upload rejected with `reason` (if still pending), records the command and
-  // appends upload.rejected. Also says whether a file references the object key.
+  // appends upload.rejected. Also says whether a live file references the object key, and
+  // schedules the object's removal when none does.
   virtual rejection_record record_rejection(const commands::envelope& envelope,
                                             const commands::upload& upload,
                                             model::rejection_reason reason) = 0;
 
-  // True when a file (in any state) references `object_key`.
-  virtual bool object_in_use(const std::string& object_key) = 0;
+  // Schedules the removal of `object_key` unless a live file references it; true when
+  // scheduled (the object is garbage: remove it, then removal_done).
+  virtual bool release_object(const std::string& object_key) = 0;
+
+  // The object is gone from the bucket: forgets its scheduled removal.
+  virtual void removal_done(const std::string& object_key) = 0;
 
   // Soft-deletes the owner's file, lowers usage, unlocks locked files that fit again (oldest
-  // first), records the command and appends file.deleted. Touches no object: the caller
-  // removes it after this returns.
+  // first), records the command, appends file.deleted and schedules the object's removal.
+  // Touches no object: the caller removes it after this returns.
   virtual file_deletion delete_file(const commands::envelope& envelope,
                                     const commands::delete_file& request) = 0;
 };

@@ -10,9 +10,12 @@
 
 #include <boost/system/result.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kemas::ports {
 
@@ -23,6 +26,17 @@ struct object_fault {
 
   bool transient() const noexcept { return what == kind::transient; }
   bool not_found() const noexcept { return what == kind::not_found; }
+};
+
+// One page of a listing (what the reconciler compares with the files table).
+struct listed_object {
+  std::string key;
+  std::uint64_t size = 0;
+  std::chrono::system_clock::time_point modified;
+};
+struct object_listing {
+  std::vector<listed_object> objects;  // in byte order of the key
+  std::optional<std::string> next;     // continuation token while more pages follow
 };
 
 template <class T>
@@ -38,6 +52,17 @@ class object_store {
   virtual object_result<std::uint64_t> size_of(const std::string& key) = 0;
   // Idempotent: removing a missing key succeeds.
   virtual object_result<void> remove(const std::string& key) = 0;
+
+  // Aborts a multipart upload, freeing its parts. Idempotent: an unknown id is not_found.
+  // A store that cannot abort (s3rver answers 405) gives a permanent fault.
+  virtual object_result<void> abort_multipart(const std::string& key,
+                                              const std::string& multipart_upload_id) = 0;
+
+  // Up to `max_keys` (1..1000) objects whose key starts with `prefix`, after the page that
+  // gave `continuation` ("" for the first page).
+  virtual object_result<object_listing> list(const std::string& prefix,
+                                             const std::string& continuation,
+                                             unsigned max_keys) = 0;
 };
 
 // Lets object_result<T>::value() throw (std::runtime_error with the detail).

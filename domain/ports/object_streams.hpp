@@ -6,6 +6,7 @@
 // implementation with the detail.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,13 @@ struct stored_body {
   std::optional<std::string> inline_bytes;  // the body, when it is small enough to ride in the
                                             // `upload` command instead of being stored here
 };
+
+// Called once before the first request that leaves anything in the store for this upload
+// (a PUT, or the first part of a multipart upload, with S3's multipart upload id), so the
+// caller can record what to clean up if the process dies mid-way. An error stops the upload
+// before it stores anything (an empty multipart upload may exist; abandon() aborts it).
+using before_store_hook =
+    std::function<async<result<void>>(const std::optional<std::string>& multipart_upload_id)>;
 
 // Where one upload's body goes while it arrives. It hashes every byte and keeps a body of at
 // most upload.inline_max bytes in memory (inline_bytes: the worker stores it); a larger one
@@ -53,9 +61,11 @@ class object_streams {
   virtual ~object_streams() = default;
 
   // `length`: the body's exact size when the client declared it (Content-Length), which lets
-  // the store take it in one streamed request; nullopt for a body of unknown length.
+  // the store take it in one streamed request; nullopt for a body of unknown length. A body
+  // that stays inline never calls `before_store`.
   virtual std::unique_ptr<object_upload> upload(std::string key, std::string content_type,
-                                                std::optional<std::uint64_t> length) = 0;
+                                                std::optional<std::uint64_t> length,
+                                                before_store_hook before_store) = 0;
 
   // Starts reading the object at `key` (all of it, or `range`) and returns once the store
   // answered. backend_unavailable when it cannot deliver (missing, down).

@@ -5,6 +5,8 @@
 // only when its command could not be queued. Contract as user_store.hpp, owner scoping on
 // every call. Implemented by adapters/postgres (upload_repository) and in memory.
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "domain/model/plan.hpp"
@@ -30,6 +32,17 @@ class upload_store {
 
   // Records the upload as pending. Called once the body is stored, before the command.
   virtual async<void> create_pending(uuid owner, uuid upload_id) = 0;
+
+  // Before the first byte of a streamed body reaches the store: the object at `object_key`
+  // is removed (its multipart upload aborted) after `abandon_after` unless the upload commits
+  // first (the worker's commit forgets it). Called again with S3's multipart upload id, it
+  // records that id. Throws kemas::backend_unavailable like create_pending.
+  virtual async<void> hold_object(uuid owner, uuid upload_id, std::string object_key,
+                                  std::optional<std::string> multipart_upload_id,
+                                  std::chrono::milliseconds abandon_after) = 0;
+
+  // The upload failed or was refused: the held object is due for removal now.
+  virtual async<void> release_object(uuid owner, std::string object_key) = 0;
 
   virtual async<result<model::upload>> find(uuid owner, uuid upload_id) = 0;
 

@@ -120,7 +120,7 @@ TEST_CASE_FIXTURE(streams_env, "a known length up to single_put_max goes as one 
   kemas::s3::s3_object_streams streams(service, settings);
   // 20 MiB in 64 KiB writes through a 256 KiB buffer: the writer waits for S3 many times.
   const std::string body = generated(1, 20 * mib + 17);
-  auto upload = streams.upload(key("put.bin"), "application/octet-stream", body.size());
+  auto upload = streams.upload(key("put.bin"), "application/octet-stream", body.size(), nullptr);
   REQUIRE(dynamic_cast<kemas::s3::streamed_put*>(upload.get()) != nullptr);
   const auto result = run(*upload, body, 64 * 1024);
   REQUIRE_FALSE(result.failed);
@@ -134,14 +134,14 @@ TEST_CASE_FIXTURE(streams_env, "a known length up to single_put_max goes as one 
 
   // Past single_put_max, unknown lengths and small bodies take the other path.
   CHECK(dynamic_cast<kemas::s3::object_upload*>(
-            streams.upload(key("big"), "x/y", settings.single_put_max + 1).get()) != nullptr);
+            streams.upload(key("big"), "x/y", settings.single_put_max + 1, nullptr).get()) != nullptr);
   CHECK(dynamic_cast<kemas::s3::object_upload*>(
-            streams.upload(key("chunked"), "x/y", std::nullopt).get()) != nullptr);
+            streams.upload(key("chunked"), "x/y", std::nullopt, nullptr).get()) != nullptr);
   CHECK(dynamic_cast<kemas::s3::object_upload*>(
-            streams.upload(key("small"), "x/y", settings.inline_max).get()) != nullptr);
+            streams.upload(key("small"), "x/y", settings.inline_max, nullptr).get()) != nullptr);
   settings.single_put_max = 0;  // "always multipart"
   CHECK(dynamic_cast<kemas::s3::object_upload*>(
-            streams.upload(key("off"), "x/y", 1 * mib).get()) != nullptr);
+            streams.upload(key("off"), "x/y", 1 * mib, nullptr).get()) != nullptr);
 }
 
 TEST_CASE_FIXTURE(streams_env, "a body of unknown length goes multipart with parts in flight") {
@@ -149,7 +149,7 @@ TEST_CASE_FIXTURE(streams_env, "a body of unknown length goes multipart with par
   kemas::s3::s3_object_streams streams(service, settings);
   // Five parts of 5 MiB and a tail, three in flight at once, written in odd-sized pieces.
   const std::string body = generated(2, 5 * 5 * mib + 12'345);
-  auto upload = streams.upload(key("multi.bin"), "application/octet-stream", std::nullopt);
+  auto upload = streams.upload(key("multi.bin"), "application/octet-stream", std::nullopt, nullptr);
   const auto result = run(*upload, body, 300'001);
   REQUIRE_FALSE(result.failed);
   CHECK(result.stored.size == body.size());
@@ -165,20 +165,20 @@ TEST_CASE_FIXTURE(streams_env, "a streamed put cut short leaves no object") {
   kemas::s3::s3_object_streams streams(service, settings);
   const std::string body = generated(3, 8 * mib);
   SUBCASE("abandoned after half its bytes") {
-    auto upload = streams.upload(key("cut.bin"), "application/octet-stream", body.size());
+    auto upload = streams.upload(key("cut.bin"), "application/octet-stream", body.size(), nullptr);
     const auto result = run(*upload, body, 128 * 1024, body.size() / 2);
     CHECK_FALSE(result.failed);
     CHECK_FALSE(stored(key("cut.bin")));
   }
   SUBCASE("finished one byte short of its length") {
-    auto upload = streams.upload(key("short.bin"), "application/octet-stream", body.size() + 1);
+    auto upload = streams.upload(key("short.bin"), "application/octet-stream", body.size() + 1, nullptr);
     const auto result = run(*upload, body, 128 * 1024);
     REQUIRE(result.failed);
     CHECK(*result.failed == kemas::errc::bad_request);
     CHECK_FALSE(stored(key("short.bin")));
   }
   SUBCASE("a write past its length") {
-    auto upload = streams.upload(key("long.bin"), "application/octet-stream", body.size() - 1);
+    auto upload = streams.upload(key("long.bin"), "application/octet-stream", body.size() - 1, nullptr);
     const auto result = run(*upload, body, 1 * mib);
     REQUIRE(result.failed);
     CHECK(*result.failed == kemas::errc::bad_request);
@@ -193,7 +193,7 @@ TEST_CASE_FIXTURE(streams_env, "a streamed put to an unreachable server is backe
   kemas::s3::s3_service service(down);
   kemas::s3::s3_object_streams streams(service, settings);
   const std::string body = generated(4, 4 * mib);
-  auto upload = streams.upload(key("down.bin"), "application/octet-stream", body.size());
+  auto upload = streams.upload(key("down.bin"), "application/octet-stream", body.size(), nullptr);
   // The buffer (256 KiB) fills, the writer waits, the transfer fails: the wait ends with it.
   const auto result = run(*upload, body, 64 * 1024);
   REQUIRE(result.failed);

@@ -32,8 +32,12 @@ class memory_source final : public ports::byte_source {
 
 class memory_upload final : public ports::object_upload {
  public:
-  memory_upload(memory_object_streams& owner, std::string key, std::size_t inline_max)
-      : owner_(owner), key_(std::move(key)), inline_max_(inline_max) {}
+  memory_upload(memory_object_streams& owner, std::string key, std::size_t inline_max,
+                ports::before_store_hook before_store)
+      : owner_(owner),
+        key_(std::move(key)),
+        inline_max_(inline_max),
+        before_store_(std::move(before_store)) {}
 
   ports::async<result<void>> write(std::string_view bytes) override {
     if (owner_.fail_writes)
@@ -43,10 +47,16 @@ class memory_upload final : public ports::object_upload {
   }
   ports::async<result<ports::stored_body>> finish() override {
     ports::stored_body out{body_.size(), crypto::sha256_hex(body_), std::nullopt};
-    if (body_.size() <= inline_max_)
+    if (body_.size() <= inline_max_) {
       out.inline_bytes = body_;
-    else
-      owner_.objects[key_] = body_;
+      co_return out;
+    }
+    if (before_store_) {
+      auto recorded = co_await before_store_(std::nullopt);
+      if (!recorded)
+        co_return recorded.error();
+    }
+    owner_.objects[key_] = body_;
     co_return out;
   }
   ports::async<void> abandon() override {
@@ -60,6 +70,7 @@ class memory_upload final : public ports::object_upload {
   memory_object_streams& owner_;
   std::string key_;
   std::size_t inline_max_;
+  ports::before_store_hook before_store_;
   std::string body_;
 };
 
@@ -173,6 +184,21 @@ ports::async<void> memory_upload_store::create_pending(uuid owner, uuid upload_i
   model::upload u;
   u.id = upload_id;
   uploads_[upload_id] = {owner, u};
+  co_return;
+}
+
+ports::async<void> memory_upload_store::hold_object(uuid, uuid upload_id, std::string object_key,
+                                                    std::optional<std::string>,
+                                                    std::chrono::milliseconds) {
+  if (fail_holds)
+    throw backend_unavailable("postgres", "injected outage (test)");
+  held.try_emplace(std::move(object_key), held_object{upload_id, false});
+  co_return;
+}
+
+ports::async<void> memory_upload_store::release_object(uuid, std::string object_key) {
+  if (auto found = held.find(object_key); found != held.end())
+    found->second.released = true;
   co_return;
 }
 
@@ -338,9 +364,11 @@ void memory_billing_store::add_order(const uuid& user, model::order order) {
 
 // --- objects -------------------------------------------------------------------------------
 
-std::unique_ptr<ports::object_upload> memory_object_streams::upload(std::string key, std::string,
-                                                                   std::optional<std::uint64_t>) {
-  return std::make_unique<memory_upload>(*this, std::move(key), inline_max_);
+std::unique_ptr<ports::object_upload> memory_object_streams::upload(
+    std::string key, std::string, std::optional<std::uint64_t>,
+    ports::before_store_hook before_store) {
+  return std::make_unique<memory_upload>(*this, std::move(key), inline_max_,
+                                         std::move(before_store));
 }
 
 ports::async<result<ports::object_body>> memory_object_streams::open(

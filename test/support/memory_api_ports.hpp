@@ -67,6 +67,10 @@ class memory_upload_store final : public ports::upload_store {
 
   ports::async<result<ports::upload_limits>> limits(uuid owner, std::string name) override;
   ports::async<void> create_pending(uuid owner, uuid upload_id) override;
+  ports::async<void> hold_object(uuid owner, uuid upload_id, std::string object_key,
+                                 std::optional<std::string> multipart_upload_id,
+                                 std::chrono::milliseconds abandon_after) override;
+  ports::async<void> release_object(uuid owner, std::string object_key) override;
   ports::async<result<model::upload>> find(uuid owner, uuid upload_id) override;
   ports::async<result<model::upload>> reject_if_pending(uuid owner, uuid upload_id,
                                                         model::rejection_reason reason) override;
@@ -76,6 +80,13 @@ class memory_upload_store final : public ports::upload_store {
   void commit(const uuid& upload_id, const uuid& file_id);
   void reject(const uuid& upload_id, model::rejection_reason reason);
   std::optional<model::upload> upload(const uuid& id) const;
+  // What object_cleanup would hold: key -> (upload, due now = released).
+  struct held_object {
+    uuid upload_id;
+    bool released = false;
+  };
+  std::map<std::string, held_object> held;
+  bool fail_holds = false;  // hold_object throws kemas::backend_unavailable
   std::size_t finds = 0;  // find() calls: what a waiting request read
   // The next this many find() calls throw kemas::backend_unavailable (the database down).
   std::size_t failing_finds = 0;
@@ -124,7 +135,8 @@ class memory_object_streams final : public ports::object_streams {
   explicit memory_object_streams(std::size_t inline_max) : inline_max_(inline_max) {}
 
   std::unique_ptr<ports::object_upload> upload(std::string key, std::string content_type,
-                                               std::optional<std::uint64_t> length) override;
+                                               std::optional<std::uint64_t> length,
+                                               ports::before_store_hook before_store) override;
   ports::async<result<ports::object_body>> open(std::string key,
                                                 std::optional<byte_range> range) override;
 

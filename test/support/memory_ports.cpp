@@ -62,6 +62,41 @@ ports::object_result<void> memory_object_store::remove(const std::string& key) {
   return {};
 }
 
+ports::object_result<void> memory_object_store::abort_multipart(
+    const std::string&, const std::string& multipart_upload_id) {
+  std::lock_guard lock(mutex_);
+  if (auto fault = take_fault())
+    return *fault;
+  aborted_.push_back(multipart_upload_id);
+  return {};
+}
+
+ports::object_result<ports::object_listing> memory_object_store::list(
+    const std::string& prefix, const std::string& continuation, unsigned max_keys) {
+  std::lock_guard lock(mutex_);
+  if (auto fault = take_fault())
+    return *fault;
+  ports::object_listing out;
+  // The continuation token is the last key of the previous page.
+  auto at = continuation.empty() ? objects_.lower_bound(prefix) : objects_.upper_bound(continuation);
+  for (; at != objects_.end() && at->first.starts_with(prefix); ++at) {
+    if (out.objects.size() == max_keys) {
+      out.next = out.objects.back().key;
+      break;
+    }
+    const auto when = modified.find(at->first);
+    out.objects.push_back({at->first, at->second.size(),
+                           when == modified.end() ? std::chrono::system_clock::time_point{}
+                                                  : when->second});
+  }
+  return out;
+}
+
+std::vector<std::string> memory_object_store::aborted() const {
+  std::lock_guard lock(mutex_);
+  return aborted_;
+}
+
 void memory_object_store::fail_next(std::size_t count, ports::object_fault::kind what) {
   std::lock_guard lock(mutex_);
   failures_ = count;

@@ -47,6 +47,14 @@ class memory_object_store final : public ports::object_store {
                                  const std::string& content_type) override;
   ports::object_result<std::uint64_t> size_of(const std::string& key) override;
   ports::object_result<void> remove(const std::string& key) override;
+  ports::object_result<void> abort_multipart(const std::string& key,
+                                             const std::string& multipart_upload_id) override;
+  ports::object_result<ports::object_listing> list(const std::string& prefix,
+                                                   const std::string& continuation,
+                                                   unsigned max_keys) override;
+  std::vector<std::string> aborted() const;  // multipart ids, in call order
+  // Modification times list() reports (default: the epoch, i.e. old).
+  std::map<std::string, std::chrono::system_clock::time_point> modified;
 
   // The next `count` calls fail with `what` (transient by default).
   void fail_next(std::size_t count,
@@ -60,6 +68,7 @@ class memory_object_store final : public ports::object_store {
 
   mutable std::mutex mutex_;
   std::map<std::string, std::string> objects_;
+  std::vector<std::string> aborted_;
   std::size_t failures_ = 0;
   ports::object_fault::kind failure_ = ports::object_fault::kind::transient;
 };

@@ -57,7 +57,7 @@ void memory_file_commands::add_file(const uuid& file_id, file_row row) {
 
 bool memory_file_commands::key_in_use(const std::string& object_key) const {
   for (const auto& [id, row] : files_) {
-    if (row.object_key == object_key)
+    if (row.object_key == object_key && !row.deleted)
       return true;
   }
   return false;
@@ -95,6 +95,8 @@ ports::upload_commit memory_file_commands::commit_upload(const commands::envelop
   row->second.state = model::upload_state::committed;
   mark_processed(envelope.id);
   emit("file.uploaded");
+  if (!upload.inline_body)
+    scheduled_removals.erase(upload.object_key);  // the api's claim: the file owns it now
   return {.what = kind::committed};
 }
 
@@ -104,6 +106,8 @@ ports::rejection_record memory_file_commands::record_rejection(const commands::e
   std::lock_guard lock(mutex_);
   enter();
   ports::rejection_record out{false, key_in_use(upload.object_key)};
+  if (!out.object_in_use)
+    scheduled_removals.insert(upload.object_key);
   const auto row = uploads_.find(upload.upload_id);
   if (row == uploads_.end() || row->second.owner != upload.owner ||
       row->second.state != model::upload_state::pending)
@@ -116,10 +120,19 @@ ports::rejection_record memory_file_commands::record_rejection(const commands::e
   return out;
 }
 
-bool memory_file_commands::object_in_use(const std::string& object_key) {
+bool memory_file_commands::release_object(const std::string& object_key) {
   std::lock_guard lock(mutex_);
   enter();
-  return key_in_use(object_key);
+  if (key_in_use(object_key))
+    return false;
+  scheduled_removals.insert(object_key);
+  return true;
+}
+
+void memory_file_commands::removal_done(const std::string& object_key) {
+  std::lock_guard lock(mutex_);
+  enter();
+  scheduled_removals.erase(object_key);
 }
 
 ports::file_deletion memory_file_commands::delete_file(const commands::envelope& envelope,
@@ -136,6 +149,7 @@ ports::file_deletion memory_file_commands::delete_file(const commands::envelope&
   found->second.deleted = true;
   accounts_[request.owner].used_bytes -= found->second.size;
   emit("file.deleted");
+  scheduled_removals.insert(found->second.object_key);
   out.deleted = true;
   out.object_key = found->second.object_key;
   out.name = found->second.name;

@@ -85,7 +85,11 @@ class memory_file_commands final : public ports::file_command_store, public memo
   ports::rejection_record record_rejection(const commands::envelope& envelope,
                                            const commands::upload& upload,
                                            model::rejection_reason reason) override;
-  bool object_in_use(const std::string& object_key) override;
+  bool release_object(const std::string& object_key) override;
+  void removal_done(const std::string& object_key) override;
+
+  // object_cleanup: removals scheduled and not yet done.
+  std::set<std::string> scheduled_removals;
   ports::file_deletion delete_file(const commands::envelope& envelope,
                                    const commands::delete_file& request) override;
 

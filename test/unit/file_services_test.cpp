@@ -137,6 +137,24 @@ TEST_CASE("upload: a larger body goes to its generated key and the command names
   CHECK_FALSE(command.inline_body);
   CHECK(command.size == 40);
   CHECK(env.objects.objects.at(command.object_key) == body);
+  // The api claimed the object before storing it (due at upload.abandon_after unless the
+  // upload commits); the claim names the upload.
+  REQUIRE(env.uploads.held.count(command.object_key) == 1);
+  CHECK(env.uploads.held.at(command.object_key).upload_id == command.upload_id);
+  CHECK_FALSE(env.uploads.held.at(command.object_key).released);
+}
+
+TEST_CASE("upload: a claim the database cannot record stops the body before the store gets it") {
+  files_env env;
+  env.uploads.fail_holds = true;
+  const auto failed = env.upload(env.request("big.bin", 40), {std::string(40, 'x')});
+  REQUIRE_FALSE(failed.has_value());
+  CHECK(failed.error().code == errc::backend_unavailable);
+  CHECK(env.objects.objects.empty());
+  CHECK(env.bus.published().empty());
+  // A small body needs no claim: it rides in the command.
+  env.commit_uploads();
+  CHECK(env.upload(env.request("small.txt"), {"abc"}).has_value());
 }
 
 TEST_CASE("upload: what cannot fit is refused before the body is read") {
@@ -180,6 +198,9 @@ TEST_CASE(
   CHECK(failed.error().code == errc::backend_unavailable);
   CHECK(env.objects.objects.empty());
   CHECK(env.objects.abandoned == 1);
+  // The claim is released: the object cleaner removes whatever abandon() could not.
+  REQUIRE(env.uploads.held.size() == 1);
+  CHECK(env.uploads.held.begin()->second.released);
 }
 
 TEST_CASE(

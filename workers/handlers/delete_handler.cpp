@@ -18,8 +18,8 @@ handler_result delete_handler::apply(const commands::envelope& envelope,
                                         {"file_id", file_id}});
     return handler_result::done();
   }
-  remove_object_after_commit(*ports_.objects, deletion.object_key, envelope.request_id,
-                             envelope.id);
+  remove_object_after_commit(*ports_.objects, *ports_.store, deletion.object_key,
+                             envelope.request_id, envelope.id);
   log::info("file deleted", {{"request_id", envelope.request_id},
                              {"command_id", envelope.id},
                              {"file_id", file_id},

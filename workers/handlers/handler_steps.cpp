@@ -3,8 +3,6 @@
 #include "adapters/log/logging.hpp"
 #include "domain/result.hpp"
 
-#include <chrono>
-#include <thread>
 
 namespace kemas::worker {
 
@@ -19,23 +17,24 @@ std::optional<handler_result> guarded(const std::function<void()>& step, std::st
   }
 }
 
-void remove_object_after_commit(ports::object_store& objects, const std::string& key,
-                                std::string_view request_id, std::string_view command_id) {
-  // A handler thread may wait a little; a longer outage leaves the object for a sweep.
-  constexpr int attempts = 3;
-  for (int attempt = 1;; ++attempt) {
-    auto removed = objects.remove(key);
-    if (removed)
-      return;
-    if (!removed.error().transient() || attempt == attempts) {
-      log::error("object not deleted after commit; it is an orphan now",
-                 {{"request_id", request_id},
-                  {"command_id", command_id},
-                  {"object_key", key},
-                  {"error", removed.error().detail}});
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+void remove_object_after_commit(ports::object_store& objects, ports::file_command_store& store,
+                                const std::string& key, std::string_view request_id,
+                                std::string_view command_id) {
+  auto removed = objects.remove(key);
+  if (!removed) {
+    log::warn("object not deleted after commit; the object cleaner retries",
+              {{"request_id", request_id},
+               {"command_id", command_id},
+               {"object_key", key},
+               {"error", removed.error().detail}});
+    return;
+  }
+  try {
+    store.removal_done(key);
+  } catch (const std::exception& e) {
+    // The cleaner will find the object gone (removing a missing key succeeds).
+    log::info("object deleted; its scheduled removal stays for the cleaner",
+              {{"request_id", request_id}, {"object_key", key}, {"error", e.what()}});
   }
 }
 

@@ -5,6 +5,7 @@
 // Threading: everything here blocks and runs on a worker handler thread (never an Asio
 // I/O thread).
 
+#include "domain/ports/file_command_store.hpp"
 #include "domain/ports/object_store.hpp"
 #include "workers/handlers/handler.hpp"
 
@@ -21,9 +22,11 @@ namespace kemas::worker {
 // violates, or a bug: retrying cannot help). Otherwise nullopt and `step` has run.
 std::optional<handler_result> guarded(const std::function<void()>& step, std::string_view what);
 
-// Deletes `key` after a commit, a few quick attempts on transient faults. Never throws; a
-// final failure is logged with the request id (the object is then an orphan for a sweep).
-void remove_object_after_commit(ports::object_store& objects, const std::string& key,
+// Deletes `key` after a commit that scheduled its removal, once, and forgets the scheduled
+// removal when S3 confirms. Never throws and never waits: on a failure the removal stays
+// scheduled and the object cleaner (workers/object_cleaner.hpp) tries again.
+void remove_object_after_commit(ports::object_store& objects, ports::file_command_store& store,
+                                const std::string& key,
                                 std::string_view request_id, std::string_view command_id);
 
 }  // namespace kemas::worker

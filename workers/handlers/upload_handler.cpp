@@ -106,12 +106,13 @@ handler_result upload_handler::apply(const commands::envelope& envelope,
   ports::rejection_record record;
   auto settle = [&] {
     record = reason ? store.record_rejection(envelope, upload, *reason)
-                    : ports::rejection_record{false, store.object_in_use(upload.object_key)};
+                    : ports::rejection_record{false, !store.release_object(upload.object_key)};
   };
   if (auto failed = guarded(settle, "upload: record rejection"))
     return *failed;
   if (!record.object_in_use)
-    remove_object_after_commit(*ports_.objects, upload.object_key, request_id, envelope.id);
+    remove_object_after_commit(*ports_.objects, store, upload.object_key, request_id,
+                               envelope.id);
   if (record.recorded) {
     log::info("upload rejected", {{"request_id", request_id},
                                   {"command_id", envelope.id},

@@ -46,8 +46,19 @@ constexpr const char* commit_upload_sql =
 constexpr const char* reject_upload_sql =
     "UPDATE uploads SET state = 'rejected', reason = :reason WHERE id = CAST(:upload_id AS uuid)";
 
-constexpr const char* object_in_use_sql =
-    "SELECT count(*) FROM files WHERE object_key = :object_key";
+// Schedules the object's removal unless a live file references it (a row only when
+// scheduled). An earlier due time (the api's claim, due at its abandon time) moves to now.
+constexpr const char* release_object_sql =
+    "INSERT INTO object_cleanup (object_key, due_at) SELECT CAST(:key AS text), now() "
+    "WHERE NOT EXISTS (SELECT 1 FROM files WHERE object_key = :key_again AND state <> 'deleted') "
+    "ON CONFLICT (object_key) DO UPDATE SET due_at = LEAST(object_cleanup.due_at, now()) "
+    "RETURNING 1";
+
+constexpr const char* schedule_removal_sql =
+    "INSERT INTO object_cleanup (object_key, due_at) VALUES (:key, now()) "
+    "ON CONFLICT (object_key) DO UPDATE SET due_at = LEAST(object_cleanup.due_at, now())";
+
+constexpr const char* forget_removal_sql = "DELETE FROM object_cleanup WHERE object_key = :key";
 
 constexpr const char* soft_delete_sql =
     "UPDATE files SET state = 'deleted', deleted_at = now() "
@@ -69,10 +80,11 @@ std::string lock_upload(soci::session& sql, const commands::upload& upload) {
   return state;
 }
 
-bool key_in_use(soci::session& sql, const std::string& object_key) {
-  long long count = 0;
-  sql << object_in_use_sql, soci::use(object_key), soci::into(count);
-  return count > 0;
+// True when scheduled (no live file references the key).
+bool release(soci::session& sql, const std::string& object_key) {
+  int scheduled = 0;
+  sql << release_object_sql, soci::use(object_key), soci::use(object_key), soci::into(scheduled);
+  return sql.got_data();
 }
 
 upload_commit commit(soci::session& sql, const commands::envelope& envelope,
@@ -80,6 +92,11 @@ upload_commit commit(soci::session& sql, const commands::envelope& envelope,
   using kind = upload_commit::kind;
   using model::rejection_reason;
   soci::transaction tx(sql);
+  // First, before the upload's lock: the object cleaner locks a claim before the upload it
+  // abandons, so taking them in the same order cannot deadlock. Any outcome but `committed`
+  // rolls this back with the rest. Inline bodies had no claim.
+  if (!upload.inline_body)
+    sql << forget_removal_sql, soci::use(upload.object_key);
   const std::string state = lock_upload(sql, upload);
   if (state.empty())
     return {kind::no_upload};
@@ -129,9 +146,11 @@ ports::rejection_record reject(soci::session& sql, const commands::envelope& env
   soci::transaction tx(sql);
   ports::rejection_record out;
   const std::string state = lock_upload(sql, upload);
-  out.object_in_use = key_in_use(sql, upload.object_key);
-  if (state != "pending")
-    return out;  // settled by another copy, or no such upload: nothing to record
+  out.object_in_use = !release(sql, upload.object_key);
+  if (state != "pending") {
+    tx.commit();  // settled by another copy, or no such upload: only the object's fate
+    return out;
+  }
   const std::string upload_id = upload.upload_id.to_string();
   const std::string reason_name(model::to_string(reason));
   sql << reject_upload_sql, soci::use(reason_name), soci::use(upload_id);
@@ -165,6 +184,7 @@ ports::file_deletion soft_delete(soci::session& sql, const commands::envelope& e
     return out;
   }
   sql << remove_usage_sql, soci::use(size), soci::use(owner_id);
+  sql << schedule_removal_sql, soci::use(out.object_key);
   // Freeing space unlocks the owner's locked files that fit again (oldest first).
   const auto locks = command_tx::refresh_plan_locks(sql, request.owner);
   command_tx::record(sql, envelope.id, "deleted");
@@ -198,8 +218,14 @@ ports::rejection_record file_command_store::record_rejection(const commands::env
                          [&](soci::session& sql) { return reject(sql, envelope, upload, reason); });
 }
 
-bool file_command_store::object_in_use(const std::string& object_key) {
-  return run_transaction(*pool_, [&](soci::session& sql) { return key_in_use(sql, object_key); });
+bool file_command_store::release_object(const std::string& object_key) {
+  return run_transaction(*pool_, [&](soci::session& sql) { return release(sql, object_key); });
+}
+
+void file_command_store::removal_done(const std::string& object_key) {
+  run_transaction(*pool_, [&](soci::session& sql) {
+    sql << forget_removal_sql, soci::use(object_key);
+  });
 }
 
 ports::file_deletion file_command_store::delete_file(const commands::envelope& envelope,

@@ -22,7 +22,8 @@ class file_command_store final : public ports::file_command_store {
   ports::rejection_record record_rejection(const commands::envelope& envelope,
                                            const commands::upload& upload,
                                            model::rejection_reason reason) override;
-  bool object_in_use(const std::string& object_key) override;
+  bool release_object(const std::string& object_key) override;
+  void removal_done(const std::string& object_key) override;
   ports::file_deletion delete_file(const commands::envelope& envelope,
                                    const commands::delete_file& request) override;
 

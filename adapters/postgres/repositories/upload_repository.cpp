@@ -1,6 +1,7 @@
 #include "adapters/postgres/repositories/upload_repository.hpp"
 
 #include "adapters/postgres/repositories/rows.hpp"
+#include "domain/model/object_key.hpp"
 
 #include <soci/soci.h>
 
@@ -33,6 +34,20 @@ constexpr const char* reject_sql =
     "WHERE id = CAST(:id AS uuid) AND owner_id = CAST(:owner AS uuid) AND state = 'pending'";
 
 #undef KEMAS_UPLOAD_COLUMNS
+
+// The api's claim on an object it is about to store (0006_object_cleanup.sql). The second
+// call of an upload (with the multipart id) keeps the first due time. The key holds the
+// owner's id (model::object_key_for), and the upload must be the owner's own.
+constexpr const char* hold_sql =
+    "INSERT INTO object_cleanup (object_key, upload_id, multipart_upload_id, due_at) "
+    "VALUES (:key, CAST(:id AS uuid), :multipart, now() + CAST(:after_ms AS bigint) * "
+    "interval '1 millisecond') "
+    "ON CONFLICT (object_key) DO UPDATE SET multipart_upload_id = EXCLUDED.multipart_upload_id "
+    "WHERE object_cleanup.upload_id = EXCLUDED.upload_id";
+
+constexpr const char* release_sql =
+    "UPDATE object_cleanup SET due_at = now() WHERE object_key = :key AND due_at > now() "
+    "AND starts_with(object_key, :prefix)";
 
 model::upload_state parse_state(const std::string& text) {
   if (const auto state = model::upload_state_from(text))
@@ -86,6 +101,31 @@ boost::asio::awaitable<result<ports::upload_limits>> upload_repository::limits(u
 boost::asio::awaitable<void> upload_repository::create_pending(uuid owner, uuid upload_id) {
   auto job = [owner = owner.to_string(), id = upload_id.to_string()](soci::session& sql) {
     sql << insert_sql, soci::use(id, "id"), soci::use(owner, "owner");
+  };
+  co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<void> upload_repository::hold_object(
+    uuid owner, uuid upload_id, std::string object_key,
+    std::optional<std::string> multipart_upload_id, std::chrono::milliseconds abandon_after) {
+  if (!object_key.starts_with(model::object_key_prefix(owner)))
+    throw std::invalid_argument("hold_object: the key is not the owner's");
+  auto job = [key = std::move(object_key), id = upload_id.to_string(),
+              multipart = std::move(multipart_upload_id),
+              after = static_cast<long long>(abandon_after.count())](soci::session& sql) {
+    soci::indicator has_multipart = multipart ? soci::i_ok : soci::i_null;
+    const std::string multipart_text = multipart.value_or("");
+    sql << hold_sql, soci::use(key, "key"), soci::use(id, "id"),
+        soci::use(multipart_text, has_multipart, "multipart"), soci::use(after, "after_ms");
+  };
+  co_await run_query(pool_, std::move(job));
+}
+
+boost::asio::awaitable<void> upload_repository::release_object(uuid owner,
+                                                               std::string object_key) {
+  auto job = [key = std::move(object_key),
+              prefix = model::object_key_prefix(owner)](soci::session& sql) {
+    sql << release_sql, soci::use(key, "key"), soci::use(prefix, "prefix");
   };
   co_await run_query(pool_, std::move(job));
 }

@@ -34,6 +34,10 @@ class upload_repository final : public ports::upload_store {
 
   // Inserts the upload as pending. Called once the body is stored, before publishing.
   boost::asio::awaitable<void> create_pending(uuid owner, uuid upload_id) override;
+  boost::asio::awaitable<void> hold_object(uuid owner, uuid upload_id, std::string object_key,
+                                           std::optional<std::string> multipart_upload_id,
+                                           std::chrono::milliseconds abandon_after) override;
+  boost::asio::awaitable<void> release_object(uuid owner, std::string object_key) override;
 
   boost::asio::awaitable<result<model::upload>> find(uuid owner, uuid upload_id) override;
 

@@ -1,0 +1,176 @@
+// Issue 14's reconciler against the real servers: `kemas-admin reconcile` on a scratch
+// database and a bucket of this test's own finds the orphan and the file without an object;
+// --dry-run changes nothing; without it the orphan is quarantined, and the object cleaner of a
+// real `kemas-worker --role commands` deletes it when the quarantine ends, leaving every
+// accounted object alone.
+
+#include "adapters/postgres/pool.hpp"
+#include "adapters/s3/client.hpp"
+#include "adapters/support/random.hpp"
+#include "test/support/amqp_fixture.hpp"
+#include "test/support/child_process.hpp"
+#include "test/support/eventually.hpp"
+#include "test/support/outbox_fixture.hpp"
+#include "test/support/relay_fixture.hpp"
+#include "test/support/s3_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <soci/soci.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace kemas;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct admin_run {
+  std::optional<int> status;
+  std::string out;
+  std::string err;
+};
+
+struct reconcile_env {
+  test::migrated_database db{"reconcile"};
+  config::s3_settings s3 = fresh_bucket();
+  s3::s3_client bucket{s3};
+  postgres::pg_pool pool{db.settings(), "kemas-it-reconcile"};
+  std::string owner;
+  fs::path out_base = fs::temp_directory_path() / ("kemas_reconcile_" + db.name());
+
+  reconcile_env() {
+    test::ensure_s3_bucket(bucket);
+    owner = pool.with_session([](soci::session& s) {
+      std::string id;
+      const std::string tag = support::random_hex(6);
+      s << "INSERT INTO users (email, username, password_hash, plan_id) "
+           "SELECT 'r' || :tag || '@example.com', 'r' || :tag2, 'x', id FROM plans "
+           "WHERE name = 'free' RETURNING id::text",
+          soci::use(tag), soci::use(tag), soci::into(id);
+      return id;
+    });
+  }
+  ~reconcile_env() {
+    test::delete_s3_prefix(bucket, "");
+    fs::remove(out_base.string() + ".out");
+  }
+
+  static config::s3_settings fresh_bucket() {
+    auto settings = test::s3_settings_from_env();
+    settings.bucket = "kemas-reconcile-" + support::random_hex(4);
+    return settings;
+  }
+
+  std::string key(const std::string& name) const { return "u/" + owner + "/" + name; }
+
+  void put(const std::string& k) { REQUIRE(bucket.put_object(k, "bytes").has_value()); }
+
+  void file_row(const std::string& k) {
+    pool.with_session([&](soci::session& s) {
+      s << "INSERT INTO files (owner_id, name, content_type, size_bytes, sha256, object_key) "
+           "VALUES (CAST(:o AS uuid), :n, 'text/plain', 5, repeat('a', 64), :k)",
+          soci::use(owner), soci::use(k), soci::use(k);
+    });
+  }
+
+  long long cleanup_rows(const std::string& k) {
+    return pool.with_session([&](soci::session& s) {
+      long long n = 0;
+      s << "SELECT count(*) FROM object_cleanup WHERE object_key = :k", soci::use(k),
+          soci::into(n);
+      return n;
+    });
+  }
+
+  bool exists(const std::string& k) {
+    auto head = bucket.head_object(k);
+    if (!head)
+      REQUIRE_MESSAGE(head.error().not_found(), head.error().describe());
+    return head.has_value();
+  }
+
+  std::vector<std::pair<std::string, std::string>> server_env() const {
+    return {{"KEMAS_POSTGRES_URL", db.settings().url},
+            {"KEMAS_POSTGRES_PASSWORD", db.settings().password},
+            {"KEMAS_S3_BUCKET", s3.bucket},
+            {"KEMAS_ENV", "development"},
+            {"KEMAS_LOG_FORMAT", "text"},
+            // Everything unaccounted counts at once, and its quarantine ends at once.
+            {"KEMAS_WORKER_RECONCILE_GRACE", "0s"},
+            {"KEMAS_WORKER_RECONCILE_QUARANTINE", "0s"}};
+  }
+
+  admin_run reconcile(std::vector<std::string> flags) {
+    test::child_process::options options;
+    options.program = std::string(KEMAS_BINARY_DIR) + "/app/admin/kemas-admin";
+    options.args = {"--config", std::string(KEMAS_SOURCE_DIR) + "/conf/kemas.toml", "reconcile"};
+    options.args.insert(options.args.end(), flags.begin(), flags.end());
+    options.env = test::run_env_file();
+    for (auto& entry : server_env())
+      options.env.push_back(std::move(entry));
+    options.stdout_path = out_base.string() + ".out";
+    options.stderr_path = out_base.string() + ".err";
+    test::child_process child(std::move(options));
+    const auto status = child.wait_for(60s);
+    std::ifstream printed_file(out_base.string() + ".out");
+    std::string printed((std::istreambuf_iterator<char>(printed_file)), {});
+    return {status, printed, child.stderr_text()};
+  }
+};
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("reconcile finds the orphan and the missing object and the cleaner ends the orphan") {
+  reconcile_env env;
+  const std::string kept = env.key("kept");        // a live file and its object
+  const std::string missing = env.key("missing");  // a live file whose object is gone
+  const std::string orphan = env.key("orphan");    // an object nothing accounts for
+  const std::string leaving = env.key("leaving");  // an object whose removal is scheduled
+  env.put(kept);
+  env.file_row(kept);
+  env.file_row(missing);
+  env.put(orphan);
+  env.put(leaving);
+  env.pool.with_session([&](soci::session& s) {
+    s << "INSERT INTO object_cleanup (object_key, due_at) VALUES (:k, now() + interval '1 day')",
+        soci::use(leaving);
+  });
+
+  const auto dry = env.reconcile({"--dry-run"});
+  INFO(dry.out, dry.err);
+  REQUIRE(dry.status == 3);  // findings
+  CHECK(contains(dry.out, "objects listed: 3, live files: 2"));
+  CHECK(contains(dry.out, "orphans (older than the grace): 1 (dry run: nothing changed)"));
+  CHECK(contains(dry.out, "  orphan " + orphan));
+  CHECK(contains(dry.out, "  missing " + missing));
+  CHECK(env.cleanup_rows(orphan) == 0);
+
+  const auto real = env.reconcile({});
+  INFO(real.out, real.err);
+  REQUIRE(real.status == 3);
+  CHECK(contains(real.out, "newly quarantined: 1"));
+  CHECK(env.cleanup_rows(orphan) == 1);
+  CHECK(env.exists(orphan));  // the reconciler never deletes; the cleaner does
+
+  test::scratch_vhost vhost{"reconcile"};
+  auto worker_env = env.server_env();
+  worker_env.emplace_back("KEMAS_WORKER_CLEANUP_IDLE", "200ms");
+  auto worker = test::start_worker("commands", env.db.settings().url, vhost.name(),
+                                   "reconcile_test.worker", worker_env);
+  const bool gone = test::eventually(
+      [&] { return !env.exists(orphan) && env.cleanup_rows(orphan) == 0; }, 30s);
+  CHECK_MESSAGE(gone, worker.stderr_text());
+  CHECK(env.exists(kept));
+  CHECK(env.exists(leaving));  // its removal is due tomorrow
+
+  const auto after = env.reconcile({"--dry-run"});
+  INFO(after.out, after.err);
+  CHECK(after.status == 3);  // the missing object remains a finding
+  CHECK(contains(after.out, "orphans (older than the grace): 0"));
+}
