@@ -191,6 +191,8 @@ mq_env() {
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
+mq_dlq_policy='{"max-length":100000,"overflow":"reject-publish"}'
+
 mq_ready() {
   curl -fs -m 2 -u "$mq_user:$mq_pass" "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null &&
     (exec 3<>"/dev/tcp/127.0.0.1/$amqp_port") 2>/dev/null
@@ -229,6 +231,11 @@ CONF
     tail -n 20 "$mq_dir/log/stdout.log" >&2 || true
     die "RabbitMQ not ready after 90 s, see $mq_dir/log/"
   fi
+  # The dead-letter queue is bounded (conf/rabbitmq/definitions.json has the same policy):
+  # when full, new dead letters wait in their source queues instead of growing it.
+  ( mq_env; "$mq_bin/rabbitmqctl" -q set_policy --apply-to queues --priority 1 \
+      kemas-dead-letters '^kemas\.dead-letters$' "$mq_dlq_policy" >/dev/null ) \
+    || die "could not set the dead-letter policy"
   log "rabbitmq up on 127.0.0.1:$amqp_port, management UI http://127.0.0.1:$mgmt_port ($mq_user/$mq_pass)"
 }
 
