@@ -1,0 +1,413 @@
+#!/usr/bin/python3
+"""The fault suite (issue 14): a mixed upload/delete load against a real stack while every
+backend is stopped and restarted and kemas processes are killed; afterwards the invariants
+are checked and printed as a table. Run through scripts/faults.sh, which starts the servers
+on ports of its own and builds what is missing; stdlib only.
+
+Invariants (each a row of the table; any failure exits 1):
+  accepted lost        an upload answered 201/202 that did not end committed
+  duplicated           files without exactly one committed upload behind them
+  usage                users whose used_bytes differs from the sum of their live files
+  bucket vs rows       `kemas-admin reconcile --dry-run`: orphans and missing objects
+  removals pending     object_cleanup rows due and not done (the cleaner's backlog)
+  stale pending        uploads pending longer than upload.abandon_after
+  queues               messages left in kemas.commands.* and kemas.delay.*
+  outbox               events not yet relayed to the broker
+  dead letters         letters in kemas.dead-letters (reported; a fault may poison nothing)
+"""
+import base64
+import http.client
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("KEMAS_BUILD_DIR", os.path.join(ROOT, "build"))
+RUN = os.environ["KEMAS_SVC_DIR"]
+API_PORT = int(os.environ.get("KEMAS_FAULTS_API_PORT", "22081"))
+CLIENTS = int(os.environ.get("KEMAS_FAULTS_CLIENTS", "6"))
+OUTAGE = float(os.environ.get("KEMAS_FAULTS_OUTAGE_SECONDS", "8"))
+ABANDON_AFTER = 45  # seconds: upload.abandon_after for this run (http.upload_timeout 30 s)
+LOGS = os.path.join(RUN, "faults-logs")
+
+# Settings every kemas process of the run gets (on top of $KEMAS_SVC_DIR/env).
+PROCESS_ENV = {
+    "KEMAS_CONFIG": os.path.join(ROOT, "conf", "kemas.toml"),
+    "KEMAS_HTTP_PORT": str(API_PORT),
+    "KEMAS_HTTP_HOST": "127.0.0.1",
+    "KEMAS_HTTP_UPLOAD_TIMEOUT": "30s",
+    "KEMAS_UPLOAD_ABANDON_AFTER": f"{ABANDON_AFTER}s",
+    "KEMAS_UPLOAD_WAIT": "0s",
+    "KEMAS_RATELIMIT_AUTH_LIMIT": "100000",
+    "KEMAS_RATELIMIT_GENERAL_LIMIT": "1000000",
+    "KEMAS_WORKER_CLEANUP_IDLE": "300ms",
+    "KEMAS_WORKER_CLEANUP_RETRY": "1s",
+    "KEMAS_WORKER_DRAIN_TIMEOUT": "10s",
+    # Retries every 5 s at most (8 attempts, ~35 s in all), well inside upload.abandon_after:
+    # a command still retrying must never find its upload reaped as abandoned.
+    "KEMAS_WORKER_RETRY_MAX_DELAY": "5s",
+    "KEMAS_LOG_FORMAT": "text",
+    "KEMAS_ENV": "development",
+}
+
+
+def log(text):
+    print(f"faults: {text}", flush=True)
+
+
+def service_env():
+    env = dict(os.environ)
+    with open(os.path.join(RUN, "env")) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, value = line.split("=", 1)
+                env[key] = value.strip().strip("'\"")
+    env.update(PROCESS_ENV)
+    return env
+
+
+ENV = service_env()
+
+
+class Process:
+    """One kemas process, restartable; its output appended to a log of its own."""
+
+    def __init__(self, name, argv):
+        self.name, self.argv, self.proc = name, argv, None
+
+    def start(self):
+        out = open(os.path.join(LOGS, self.name + ".log"), "ab")
+        self.proc = subprocess.Popen(self.argv, env=ENV, stdout=out, stderr=subprocess.STDOUT)
+
+    def kill(self, sig):
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=60)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def services(*args):
+    subprocess.run([os.path.join(ROOT, "scripts", "services.sh"), *args], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def request(method, path, body=None, headers=None, timeout=30):
+    """(status, parsed JSON or None); status 0 when the connection failed."""
+    conn = http.client.HTTPConnection("127.0.0.1", API_PORT, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read()
+        try:
+            return r.status, json.loads(data) if data else None
+        except ValueError:
+            return r.status, None
+    except (OSError, http.client.HTTPException):
+        return 0, None
+    finally:
+        conn.close()
+
+
+def wait_ready(seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if request("GET", "/readyz", timeout=3)[0] == 200:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+class Ledger:
+    """What the clients were told: the uploads and deletes the service accepted."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.accepted = {}  # upload id -> token: answered 202, to end committed
+        self.committed = {}  # file id -> token: answered 201 (committed within the request)
+        self.refused = 0
+        self.deletes_accepted = 0
+        self.deleted = set()  # file ids whose delete was answered 202/204
+        self.deletes_refused = 0
+        self.errors = 0
+        self.relogins = 0
+
+
+class Client(threading.Thread):
+    def __init__(self, n, ledger, stop):
+        super().__init__(daemon=True)
+        self.n, self.ledger, self.stop, self.token = n, ledger, stop, None
+        self.rand = random.Random(n)
+
+    def auth(self):
+        return {"Authorization": "Bearer " + self.token}
+
+    def sign_in(self):
+        tag = f"f{self.n}{int(time.time() * 1000) % 10**9}"
+        body = json.dumps({"email": tag + "@example.com", "username": tag,
+                           "password": "faults-password-1"})
+        while not self.stop.is_set():
+            status, _ = request("POST", "/api/v1/user/register", body,
+                                {"Content-Type": "application/json"})
+            if status in (200, 201, 409):
+                break
+            time.sleep(0.5)
+        while not self.stop.is_set():
+            status, reply = request("POST", "/api/v1/user/login",
+                                    json.dumps({"username": tag, "password": "faults-password-1"}),
+                                    {"Content-Type": "application/json"})
+            if status == 200:
+                self.token = reply["access_token"]
+                self.login_at = time.time()
+                return
+            time.sleep(0.5)
+
+    def upload(self, i):
+        size = 4096 if self.rand.random() < 0.8 else self.rand.randint(1, 3) * 1024 * 1024
+        body = self.rand.randbytes(size)
+        status, reply = request(
+            "POST", f"/api/v1/auth/files/upload?name=c{self.n}-{i}.bin", body,
+            {**self.auth(), "Content-Type": "application/octet-stream",
+             "Prefer": "respond-async"})
+        with self.ledger.lock:
+            if status == 201:
+                self.ledger.committed[reply["id"]] = self.token
+            elif status == 202:
+                self.ledger.accepted[reply["id"]] = self.token
+            elif status in (0, 503, 429):
+                self.ledger.refused += 1
+            elif status == 401:  # the session is gone (a Redis without persistence restarted)
+                self.ledger.relogins += 1
+            else:
+                self.ledger.errors += 1
+                log(f"client {self.n}: upload answered {status} {reply}")
+        if status == 401:
+            self.sign_in()
+
+    def delete_one(self):
+        # A file of ours that is committed: answered 201, or a 202 whose upload committed since.
+        with self.ledger.lock:
+            files = [f for f, t in self.ledger.committed.items() if t == self.token]
+            uploads = [u for u, t in self.ledger.accepted.items() if t == self.token]
+        if files and (not uploads or self.rand.random() < 0.5):
+            file_id = self.rand.choice(files)
+        elif uploads:
+            status, reply = request("GET", "/api/v1/auth/uploads/" + self.rand.choice(uploads),
+                                    headers=self.auth())
+            if status != 200 or not reply or reply.get("state") != "committed":
+                return
+            file_id = reply["file_id"]
+        else:
+            return
+        status, _ = request("DELETE", "/api/v1/auth/files/" + file_id,
+                            headers={**self.auth(), "Prefer": "respond-async"})
+        with self.ledger.lock:
+            if status in (202, 204):
+                self.ledger.deletes_accepted += 1
+                self.ledger.deleted.add(file_id)
+                self.ledger.committed.pop(file_id, None)
+            else:
+                self.ledger.deletes_refused += 1
+
+    def run(self):
+        self.sign_in()
+        i = 0
+        while not self.stop.is_set():
+            if time.time() - self.login_at > 600:  # the access token lives 15 minutes
+                self.sign_in()
+            i += 1
+            self.upload(i)
+            if i % 5 == 0:
+                self.delete_one()
+
+
+def psql(query):
+    # On stdin: the id lists of a run are longer than a command line may be.
+    out = subprocess.run(["psql", ENV["KEMAS_POSTGRES_URL"], "-At", "-v", "ON_ERROR_STOP=1"],
+                         input=query, env=ENV, check=True, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def management(path):
+    import urllib.request
+    url = ENV["KEMAS_AMQP_MANAGEMENT_URL"].rstrip("/") + path
+    req = urllib.request.Request(url)
+    user = ENV.get("KEMAS_AMQP_USER", "kemas")
+    password = ENV.get("KEMAS_AMQP_PASSWORD", "kemas")
+    req.add_header("Authorization",
+                   "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def queue_counts():
+    counts = {}
+    for q in management("/api/queues/%2F?columns=name,messages"):
+        counts[q["name"]] = q.get("messages", 0) or 0
+    return counts
+
+
+def eventually(check, seconds, step=1.0):
+    deadline = time.time() + seconds
+    while True:
+        value = check()
+        if value or time.time() > deadline:
+            return value
+        time.sleep(step)
+
+
+def main():
+    os.makedirs(LOGS, exist_ok=True)
+    if "KEMAS_POSTGRES_PASSWORD" in ENV:
+        ENV["PGPASSWORD"] = ENV["KEMAS_POSTGRES_PASSWORD"]
+    api = Process("api", [os.path.join(BUILD, "app", "kemas-api")])
+    workers = [Process(f"worker{i}", [os.path.join(BUILD, "workers", "kemas-worker"), "--role",
+                                       "commands"]) for i in (1, 2)]
+    everything = [api, *workers]
+    for p in everything:
+        p.start()
+    if not wait_ready():
+        log("the api never became ready; see " + LOGS)
+        return 2
+
+    ledger, stop = Ledger(), threading.Event()
+    clients = [Client(n, ledger, stop) for n in range(CLIENTS)]
+    for c in clients:
+        c.start()
+    time.sleep(5)
+
+    faults = []
+
+    def outage(name):
+        started = time.time()
+        services("stop", name)
+        time.sleep(OUTAGE)
+        services("start", name)
+        faults.append((f"{name} stopped {OUTAGE:.0f} s, restarted", time.time() - started))
+        time.sleep(5)
+
+    def kill(process, sig, label):
+        started = time.time()
+        process.kill(sig)
+        process.start()
+        if process is api:
+            wait_ready()
+        faults.append((label, time.time() - started))
+        time.sleep(5)
+
+    try:
+        for name in ("rabbitmq", "postgres", "redis", "s3"):
+            log(f"outage: {name}")
+            outage(name)
+        log("kill -9 kemas-api")
+        kill(api, signal.SIGKILL, "kemas-api killed (-9), restarted")
+        log("kill -9 a worker")
+        kill(workers[0], signal.SIGKILL, "worker killed (-9), restarted")
+        log("SIGTERM a worker")
+        kill(workers[1], signal.SIGTERM, "worker stopped (SIGTERM), restarted")
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(timeout=60)
+
+    log(f"load stopped: {len(ledger.accepted) + len(ledger.committed)} uploads accepted, {ledger.refused} refused "
+        f"while a backend was away, {ledger.deletes_accepted} deletes accepted; settling")
+
+    ids = list(ledger.accepted)
+    files_201 = list(ledger.committed)
+
+    def states():
+        rows = psql("SELECT state, count(*) FROM uploads WHERE id IN (" +
+                    ",".join(f"'{u}'" for u in ids) + ") GROUP BY state") if ids else ""
+        return dict(line.split("|") for line in rows.splitlines() if line)
+
+    eventually(lambda: "pending" not in states(), 180, 2)
+    final = states()
+    stale_sql = (f"SELECT count(*) FROM uploads WHERE state = 'pending' AND created_at < "
+                 f"now() - interval '{ABANDON_AFTER} seconds'")
+    eventually(lambda: psql(stale_sql) == "0" and
+               psql("SELECT count(*) FROM uploads WHERE state = 'pending'") == "0",
+               ABANDON_AFTER + 60, 2)
+    due_sql = "SELECT count(*) FROM object_cleanup WHERE due_at <= now()"
+    eventually(lambda: psql(due_sql) == "0", 60, 1)
+
+    def drained():
+        counts = queue_counts()
+        return sum(n for q, n in counts.items()
+                   if q.startswith("kemas.commands.") or q.startswith("kemas.delay.")) == 0
+    eventually(drained, 120, 2)
+    eventually(lambda: psql("SELECT count(*) FROM outbox WHERE published_at IS NULL") == "0",
+               60, 1)
+
+    reconcile = subprocess.run(
+        [os.path.join(BUILD, "app", "admin", "kemas-admin"), "reconcile", "--dry-run"],
+        env={**ENV, "KEMAS_WORKER_RECONCILE_GRACE": "0s"}, capture_output=True, text=True)
+    counts = queue_counts()
+    committed = int(final.get("committed", "0"))
+    files_found = int(psql("SELECT count(*) FROM files WHERE id IN (" +
+                           ",".join(f"'{f}'" for f in files_201) + ")")) if files_201 else 0
+    accepted = len(ids) + len(files_201)
+    rows = [
+        ("accepted lost", accepted - committed - files_found, 0,
+         f"{accepted} accepted: {len(files_201)} answered 201 ({files_found} found), "
+         f"{len(ids)} answered 202 (states {final})"),
+        ("deletes lost", len(ledger.deleted) - (int(psql(
+            "SELECT count(*) FROM files WHERE state = 'deleted' AND id IN (" +
+            ",".join(f"'{f}'" for f in ledger.deleted) + ")")) if ledger.deleted else 0), 0,
+         f"of {len(ledger.deleted)} deletes answered 202/204, files not deleted"),
+        ("duplicated", int(psql(
+            "SELECT count(*) FROM files f WHERE (SELECT count(*) FROM uploads u "
+            "WHERE u.file_id = f.id AND u.state = 'committed') <> 1")), 0,
+         "files without exactly one committed upload"),
+        ("usage", int(psql(
+            "SELECT count(*) FROM users u WHERE used_bytes <> (SELECT coalesce(sum(size_bytes), 0) "
+            "FROM files f WHERE f.owner_id = u.id AND f.state <> 'deleted')")), 0,
+         "users whose used_bytes is not the sum of their live files"),
+        ("bucket vs rows", reconcile.returncode, 0,
+         " / ".join(l for l in reconcile.stdout.splitlines() if not l.startswith("  "))),
+        ("removals pending", int(psql(due_sql)), 0, "object_cleanup rows due"),
+        ("stale pending", int(psql(stale_sql)), 0,
+         f"uploads pending > {ABANDON_AFTER} s (abandoned ones are rejected by the cleaner)"),
+        ("queues", sum(n for q, n in counts.items()
+                       if q.startswith("kemas.commands.") or q.startswith("kemas.delay.")), 0,
+         "messages in kemas.commands.* and kemas.delay.*"),
+        ("outbox", int(psql("SELECT count(*) FROM outbox WHERE published_at IS NULL")), 0,
+         "events not relayed"),
+    ]
+    dead = counts.get("kemas.dead-letters", 0)
+
+    print()
+    print(f"{'fault':<44} {'took':>8}")
+    for label, took in faults:
+        print(f"{label:<44} {took:>7.1f}s")
+    print()
+    print(f"load: {CLIENTS} clients, {accepted} uploads accepted, {ledger.refused} refused "
+          f"(503 or no connection while a backend was away), {ledger.deletes_accepted} deletes "
+          f"accepted, {ledger.deletes_refused} refused, {ledger.relogins} sessions lost, "
+          f"{ledger.errors} unexpected answers")
+    print()
+    print(f"{'invariant':<18} {'found':>6} {'want':>5}  detail")
+    failed = ledger.errors > 0
+    for name, found, want, detail in rows:
+        ok = found == want
+        failed |= not ok
+        print(f"{name:<18} {found:>6} {want:>5}  {'ok  ' if ok else 'FAIL'} {detail}")
+    print(f"{'dead letters':<18} {dead:>6} {'-':>5}  info kemas.dead-letters")
+    for p in everything:
+        p.stop()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
