@@ -10,37 +10,22 @@
 #include "adapters/support/random.hpp"
 #include "domain/commands/delete_file.hpp"
 #include "test/support/amqp_fixture.hpp"
-#include "test/support/child_process.hpp"
+#include "test/support/admin_cli.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/relay_fixture.hpp"
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
-
 using namespace kemas;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 
 namespace {
-
-struct admin_run {
-  std::optional<int> status;
-  std::string out;
-};
 
 struct dlq_env {
   test::scratch_vhost vhost{"dlq"};
   config::amqp_settings amqp = vhost.amqp_settings();
   amqp::amqp_publisher publisher{
       amqp, {"dlq test publisher", amqp::kemas_topology(amqp.delivery_limit)}};
-  fs::path out_base = fs::temp_directory_path() / ("kemas_dlq_" + vhost.name());
-
-  ~dlq_env() {
-    fs::remove(out_base.string() + ".out");
-    fs::remove(out_base.string() + ".err");
-  }
 
   // A letter as the consumer dead-letters one: the original message, the kemas headers.
   void dead_letter(amqp::outgoing_message m, const std::string& source, const std::string& why) {
@@ -54,22 +39,12 @@ struct dlq_env {
 
   std::uint32_t depth(std::string_view queue) { return test::queue_depth(amqp, std::string(queue)); }
 
-  admin_run admin(std::vector<std::string> args) {
-    test::child_process::options options;
-    options.program = std::string(KEMAS_BINARY_DIR) + "/app/admin/kemas-admin";
-    options.args = {"--config", std::string(KEMAS_SOURCE_DIR) + "/conf/kemas.toml", "dlq"};
-    options.args.insert(options.args.end(), args.begin(), args.end());
-    options.env = test::run_env_file();
-    options.env.emplace_back("KEMAS_AMQP_VHOST", vhost.name());
-    options.env.emplace_back("KEMAS_ENV", "development");
-    options.env.emplace_back("KEMAS_LOG_FORMAT", "text");
-    options.stdout_path = out_base.string() + ".out";
-    options.stderr_path = out_base.string() + ".err";
-    test::child_process child(std::move(options));
-    const auto status = child.wait_for(60s);
-    std::ifstream printed_file(out_base.string() + ".out");
-    std::string printed((std::istreambuf_iterator<char>(printed_file)), {});
-    return {status, printed + child.stderr_text()};
+  // kemas-admin dlq `args`, against this vhost; stdout and stderr together.
+  test::admin_run admin(std::vector<std::string> args) {
+    args.insert(args.begin(), "dlq");
+    auto run = test::run_admin(std::move(args), {{"KEMAS_AMQP_VHOST", vhost.name()}});
+    run.out += run.err;
+    return run;
   }
 };
 

@@ -441,6 +441,16 @@ int services(const std::string& args) {
       (test::source_path("scripts/services.sh") + " " + args + " >/dev/null 2>&1").c_str());
 }
 
+// The object is gone from the bucket and its removal is no longer scheduled (within 30 s).
+bool removed_for_good(file_env& env, const std::string& key) {
+  return test::eventually(
+      [&] {
+        return !env.object_exists(key) &&
+               env.count("SELECT count(*) FROM object_cleanup WHERE object_key = :k", key) == 0;
+      },
+      30s);
+}
+
 // The object cleaner looks often and retries soon, so the tests below take seconds.
 std::vector<std::pair<std::string, std::string>> quick_cleaner() {
   return {{"KEMAS_WORKER_CLEANUP_IDLE", "200ms"}, {"KEMAS_WORKER_CLEANUP_RETRY", "1s"}};
@@ -462,22 +472,23 @@ TEST_CASE("a delete during an S3 outage leaves no orphan once S3 is back") {
   const bool acked = env.acked(removal.id, 1, 30s);
   const long long scheduled =
       env.count("SELECT count(*) FROM object_cleanup WHERE object_key = :k", u.key);
-  // Long enough for the cleaner to try and fail at least once.
-  std::this_thread::sleep_for(1500ms);
+  // The cleaner tries during the outage, fails, and keeps the removal with its error.
+  const bool tried = test::eventually(
+      [&] {
+        return env.count("SELECT count(*) FROM object_cleanup WHERE object_key = :k "
+                         "AND attempts > 0 AND last_error IS NOT NULL",
+                         u.key) == 1;
+      },
+      15s);
   const int restarted = services("start s3");  // restart before asserting, whatever happens
   REQUIRE(restarted == 0);
   REQUIRE_MESSAGE(acked, env.worker.stderr_text());
   CHECK(env.used_bytes(owner) == 0);
   CHECK(scheduled == 1);  // the removal is a durable intent, written with the delete
+  CHECK(tried);
   CHECK(env.object_exists(u.key));  // S3 kept it through the outage
 
-  const bool gone = test::eventually(
-      [&] {
-        return !env.object_exists(u.key) &&
-               env.count("SELECT count(*) FROM object_cleanup WHERE object_key = :k", u.key) == 0;
-      },
-      30s);
-  CHECK_MESSAGE(gone, env.worker.stderr_text());
+  CHECK_MESSAGE(removed_for_good(env, u.key), env.worker.stderr_text());
 }
 
 TEST_CASE("an upload abandoned mid-way is rejected and its object and parts are removed") {
@@ -499,13 +510,7 @@ TEST_CASE("an upload abandoned mid-way is rejected and its object and parts are 
   });
 
   CHECK(env.settled(u.upload_id) == std::pair<std::string, std::string>{"rejected", "abandoned"});
-  const bool gone = test::eventually(
-      [&] {
-        return !env.object_exists(u.key) &&
-               env.count("SELECT count(*) FROM object_cleanup WHERE object_key = :k", u.key) == 0;
-      },
-      30s);
-  CHECK_MESSAGE(gone, env.worker.stderr_text());
+  CHECK_MESSAGE(removed_for_good(env, u.key), env.worker.stderr_text());
   const auto rejected = env.events_of_type("upload.rejected");
   REQUIRE(rejected.size() == 1);
   CHECK(test::event_schema_problems(rejected[0]) == "");

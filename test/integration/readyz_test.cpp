@@ -95,12 +95,17 @@ TEST_CASE("readyz and publishing recover within about a second of RabbitMQ's ret
 
   REQUIRE(services("stop rabbitmq") == 0);
   auto down = poll_readyz(port, 10s, [](auto& r) { return r.status == 503; });
-  // Down long enough for a doubling schedule from 200 ms to reach its ceiling.
-  std::this_thread::sleep_for(12s);
+  // Down long enough for a doubling schedule from 200 ms to reach its ceiling, and not
+  // ready all that time.
+  const auto outage_end = std::chrono::steady_clock::now() + 12s;
+  auto during = poll_readyz(port, 15s, [&](auto& r) {
+    return r.status != 503 || std::chrono::steady_clock::now() >= outage_end;
+  });
   const int restarted = services("start rabbitmq");  // restart before asserting, whatever happens
   const auto back_at = std::chrono::steady_clock::now();
   INFO(down.body);
   CHECK(down.status == 503);
+  CHECK(during.status == 503);
   CHECK(boost::json::parse(down.body).at("checks").at("rabbitmq").as_string() != "ok");
   REQUIRE(restarted == 0);
 

@@ -8,7 +8,7 @@
 #include "adapters/s3/client.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
-#include "test/support/child_process.hpp"
+#include "test/support/admin_cli.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/outbox_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
@@ -17,20 +17,10 @@
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 
-#include <filesystem>
-#include <fstream>
-
 using namespace kemas;
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 
 namespace {
-
-struct admin_run {
-  std::optional<int> status;
-  std::string out;
-  std::string err;
-};
 
 struct reconcile_env {
   test::migrated_database db{"reconcile"};
@@ -38,7 +28,6 @@ struct reconcile_env {
   s3::s3_client bucket{s3};
   postgres::pg_pool pool{db.settings(), "kemas-it-reconcile"};
   std::string owner;
-  fs::path out_base = fs::temp_directory_path() / ("kemas_reconcile_" + db.name());
 
   reconcile_env() {
     test::ensure_s3_bucket(bucket);
@@ -54,7 +43,6 @@ struct reconcile_env {
   }
   ~reconcile_env() {
     test::delete_s3_prefix(bucket, "");
-    fs::remove(out_base.string() + ".out");
   }
 
   static config::s3_settings fresh_bucket() {
@@ -92,9 +80,7 @@ struct reconcile_env {
   }
 
   std::vector<std::pair<std::string, std::string>> server_env() const {
-    return {{"KEMAS_POSTGRES_URL", db.settings().url},
-            {"KEMAS_POSTGRES_PASSWORD", db.settings().password},
-            {"KEMAS_S3_BUCKET", s3.bucket},
+    return {{"KEMAS_S3_BUCKET", s3.bucket},
             {"KEMAS_ENV", "development"},
             {"KEMAS_LOG_FORMAT", "text"},
             // Everything unaccounted counts at once, and its quarantine ends at once.
@@ -102,21 +88,9 @@ struct reconcile_env {
             {"KEMAS_WORKER_RECONCILE_QUARANTINE", "0s"}};
   }
 
-  admin_run reconcile(std::vector<std::string> flags) {
-    test::child_process::options options;
-    options.program = std::string(KEMAS_BINARY_DIR) + "/app/admin/kemas-admin";
-    options.args = {"--config", std::string(KEMAS_SOURCE_DIR) + "/conf/kemas.toml", "reconcile"};
-    options.args.insert(options.args.end(), flags.begin(), flags.end());
-    options.env = test::run_env_file();
-    for (auto& entry : server_env())
-      options.env.push_back(std::move(entry));
-    options.stdout_path = out_base.string() + ".out";
-    options.stderr_path = out_base.string() + ".err";
-    test::child_process child(std::move(options));
-    const auto status = child.wait_for(60s);
-    std::ifstream printed_file(out_base.string() + ".out");
-    std::string printed((std::istreambuf_iterator<char>(printed_file)), {});
-    return {status, printed, child.stderr_text()};
+  test::admin_run reconcile(std::vector<std::string> flags) {
+    flags.insert(flags.begin(), "reconcile");
+    return test::run_admin(db.settings(), std::move(flags), server_env());
   }
 };
 

@@ -1,9 +1,10 @@
 #pragma once
-// Runs this build's kemas-admin against a test's scratch database (development settings,
-// conf/kemas.toml) and collects what it printed.
+// Runs this build's kemas-admin (development settings, conf/kemas.toml, the servers'
+// environment of $KEMAS_SVC_DIR/env or .run/env) and collects what it printed.
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/config/settings.hpp"
@@ -16,6 +17,13 @@ struct admin_run {
   std::string err;
 };
 
-admin_run run_admin(const config::postgres_settings& db, std::vector<std::string> args);
+using env_list = std::vector<std::pair<std::string, std::string>>;
+
+// `extra` comes last (it wins over the servers' environment).
+admin_run run_admin(std::vector<std::string> args, const env_list& extra = {});
+
+// Against a test's scratch database.
+admin_run run_admin(const config::postgres_settings& db, std::vector<std::string> args,
+                    env_list extra = {});
 
 }  // namespace kemas::test
