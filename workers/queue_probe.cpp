@@ -1,8 +1,13 @@
 #include "workers/queue_probe.hpp"
 
 #include "adapters/amqp/connection.hpp"
+#include "adapters/amqp/dead_letter_browser.hpp"
 #include "adapters/amqp/topology.hpp"
 #include "adapters/log/logging.hpp"
+#include "domain/rfc3339.hpp"
+
+#include <algorithm>
+#include <chrono>
 
 #include <unistd.h>
 
@@ -28,6 +33,26 @@ queue_probe::queue_probe(const config::amqp_settings& settings, std::vector<std:
     : settings_(settings), queues_(std::move(queues)) {}
 
 queue_probe::~queue_probe() = default;
+
+std::optional<double> queue_probe::oldest_dead_letter_age() {
+  try {
+    if (!dead_letters_)
+      dead_letters_ = std::make_unique<amqp::dead_letter_browser>(settings_);
+    const auto head = dead_letters_->take(1);
+    dead_letters_->release();
+    if (head.empty())
+      return std::nullopt;
+    const auto at = parse_rfc3339(head.front().dead_lettered_at);
+    if (!at)
+      return std::nullopt;
+    const auto age = std::chrono::system_clock::now() - *at;
+    return std::max(0.0, std::chrono::duration<double>(age).count());
+  } catch (const std::exception& e) {
+    log::debug("dead letter age not sampled", {{"error", e.what()}});
+    dead_letters_.reset();  // connect again next time
+    return std::nullopt;
+  }
+}
 
 std::vector<std::pair<std::string, std::uint32_t>> queue_probe::sample() {
   std::vector<std::pair<std::string, std::uint32_t>> out;

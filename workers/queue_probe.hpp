@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@ struct amqp_settings;
 
 namespace kemas::amqp {
 class connection;
+class dead_letter_browser;
 }
 
 namespace kemas::worker {
@@ -40,10 +42,16 @@ class queue_probe : kemas::non_copyable {
   // (queue, ready messages) of each queue that answered.
   std::vector<std::pair<std::string, std::uint32_t>> sample();
 
+  // Seconds since the oldest letter in kemas.dead-letters was dead-lettered; nullopt when the
+  // queue is empty, the letter carries no time, or the broker cannot be asked. The head letter
+  // is fetched without an acknowledgement and put back at once (its own connection).
+  std::optional<double> oldest_dead_letter_age();
+
  private:
   const config::amqp_settings& settings_;
   std::vector<std::string> queues_;
   std::unique_ptr<amqp::connection> connection_;
+  std::unique_ptr<amqp::dead_letter_browser> dead_letters_;  // made on first use
   bool channel_open_ = false;
   bool failing_ = false;  // logged the current failure streak already
 };

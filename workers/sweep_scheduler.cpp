@@ -114,8 +114,12 @@ class scheduler_role final : public running_role {
           settled_slot = slot;
       }
       if (now >= next_probe) {
-        for (const auto& [queue, ready] : probe_.sample())
+        bool dead_letters = false;
+        for (const auto& [queue, ready] : probe_.sample()) {
           metrics_.queue_messages(queue, static_cast<double>(ready));
+          dead_letters |= queue == amqp::names::dead_letter_queue && ready > 0;
+        }
+        metrics_.dead_letter_age(dead_letters ? probe_.oldest_dead_letter_age().value_or(0) : 0);
         next_probe = now + probe_interval;
       }
       if (!sleep_until(std::min(wake_at, next_probe)))

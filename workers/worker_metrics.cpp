@@ -48,6 +48,7 @@ struct worker_metrics::impl {
   prometheus::Counter* sweeps = nullptr;
   prometheus::Family<prometheus::Counter>* cleanup = nullptr;
   prometheus::Family<prometheus::Gauge>* queue_messages = nullptr;
+  prometheus::Gauge* dead_letter_age = nullptr;
   prometheus::Family<prometheus::Counter>* mail = nullptr;
 };
 
@@ -108,6 +109,12 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
                         .Register(reg);
   for (const char* outcome : {"removed", "failed", "kept", "abandoned_upload"})
     impl_->cleanup->Add({{"outcome", outcome}});
+  impl_->dead_letter_age = &prometheus::BuildGauge()
+                                .Name("kemas_dead_letter_oldest_age_seconds")
+                                .Help("Seconds the oldest letter in kemas.dead-letters has waited "
+                                      "(0: none), sampled by the scheduler")
+                                .Register(reg)
+                                .Add({});
   impl_->queue_messages = &prometheus::BuildGauge()
                                .Name("kemas_queue_messages")
                                .Help("Ready messages in a kemas queue, sampled by the scheduler")
@@ -177,6 +184,10 @@ void worker_metrics::mail(std::string_view kind, std::string_view outcome) {
       ->Add({{"kind", known_kind ? std::string(kind) : std::string("other")},
              {"outcome", known_outcome ? std::string(outcome) : std::string("other")}})
       .Increment();
+}
+
+void worker_metrics::dead_letter_age(double seconds) {
+  impl_->dead_letter_age->Set(seconds);
 }
 
 void worker_metrics::queue_messages(std::string_view queue, double ready) {

@@ -6,6 +6,7 @@
 #include "adapters/amqp/properties.hpp"
 #include "adapters/amqp/topology.hpp"
 #include "adapters/config/settings.hpp"
+#include "domain/rfc3339.hpp"
 
 namespace kemas::amqp {
 namespace {
@@ -26,6 +27,26 @@ std::string property(const amqp_basic_properties_t& p, amqp_flags_t flag,
   return (p._flags & flag) != 0 ? std::string(as_string_view(value)) : std::string();
 }
 
+// The first x-death entry's `time` (an AMQP timestamp, seconds), as RFC 3339; "" if absent.
+std::string broker_death_time(const amqp_table_t& headers) {
+  for (int i = 0; i < headers.num_entries; ++i) {
+    const amqp_table_entry_t& entry = headers.entries[i];
+    if (as_string_view(entry.key) != "x-death" || entry.value.kind != AMQP_FIELD_KIND_ARRAY ||
+        entry.value.value.array.num_entries == 0)
+      continue;
+    const amqp_field_value_t& first = entry.value.value.array.entries[0];
+    if (first.kind != AMQP_FIELD_KIND_TABLE)
+      return {};
+    const amqp_table_t& death = first.value.table;
+    for (int j = 0; j < death.num_entries; ++j) {
+      const amqp_table_entry_t& field = death.entries[j];
+      if (as_string_view(field.key) == "time" && field.value.kind == AMQP_FIELD_KIND_TIMESTAMP)
+        return format_rfc3339(timestamp(std::chrono::seconds(field.value.value.u64)));
+    }
+  }
+  return {};
+}
+
 // `out` holds the delivery tag and routing key already (read before the message frames,
 // which may reuse the memory of the get-ok method).
 void read_letter(const amqp_message_t& message, dead_letter& out) {
@@ -42,6 +63,8 @@ void read_letter(const amqp_message_t& message, dead_letter& out) {
   if (out.source_queue.empty())
     out.source_queue = text_header(out.headers, "x-first-death-queue");
   out.dead_lettered_at = text_header(out.headers, names::dead_lettered_at_header);
+  if (out.dead_lettered_at.empty() && (p._flags & AMQP_BASIC_HEADERS_FLAG) != 0)
+    out.dead_lettered_at = broker_death_time(p.headers);
   out.body = std::string(as_string_view(message.body));
 }
 
@@ -81,6 +104,11 @@ std::vector<dead_letter> dead_letter_browser::take(std::size_t limit) {
 void dead_letter_browser::acknowledge(const dead_letter& letter) {
   conn_->check_status(amqp_basic_ack(conn_->state(), browse_channel, letter.delivery_tag, 0),
                       "ack dead letter");
+}
+
+void dead_letter_browser::release() {
+  conn_->close_channel(browse_channel);
+  conn_->open_channel(browse_channel);
 }
 
 std::size_t dead_letter_browser::purge() {

@@ -32,7 +32,8 @@ struct dead_letter {
   std::string routing_key;         // as first published (the command type, the event type)
   std::string reason;              // x-kemas-reason, else the broker's x-first-death-reason
   std::string source_queue;        // x-kemas-source-queue, else x-first-death-queue
-  std::string dead_lettered_at;    // x-kemas-dead-lettered-at (RFC 3339), when kemas set it
+  std::string dead_lettered_at;    // RFC 3339: x-kemas-dead-lettered-at, else the broker's
+                                   // x-death time (whole seconds)
   std::string correlation_id;
   header_map headers;
   std::string body;
@@ -49,6 +50,8 @@ class dead_letter_browser : kemas::non_copyable {
   void acknowledge(const dead_letter& letter);
   // Removes every letter not taken by anyone; returns how many.
   std::size_t purge();
+  // Puts every taken, unacknowledged letter back (the channel is closed and reopened).
+  void release();
 
  private:
   std::unique_ptr<connection> conn_;

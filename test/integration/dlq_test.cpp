@@ -9,10 +9,12 @@
 #include "adapters/amqp/topology.hpp"
 #include "adapters/support/random.hpp"
 #include "domain/commands/delete_file.hpp"
+#include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/admin_cli.hpp"
 #include "test/support/eventually.hpp"
 #include "test/support/relay_fixture.hpp"
+#include "workers/queue_probe.hpp"
 
 #include <doctest/doctest.h>
 
@@ -32,7 +34,10 @@ struct dlq_env {
     m.exchange = std::string(amqp::names::dead_exchange);
     m.headers[std::string(amqp::names::reason_header)] = why;
     m.headers[std::string(amqp::names::source_queue_header)] = source;
-    m.headers[std::string(amqp::names::dead_lettered_at_header)] = "2026-12-05T06:00:00.000Z";
+    // Dead-lettered 90 s ago: what the scheduler's age gauge should see.
+    m.headers[std::string(amqp::names::dead_lettered_at_header)] = format_rfc3339(
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() -
+                                                                std::chrono::seconds(90)));
     const auto published = publisher.publish_sync(std::move(m));
     REQUIRE_MESSAGE(published.ok(), published.detail);
   }
@@ -89,6 +94,14 @@ TEST_CASE("dead letters are listed kept replayed after a check and purged on dem
   CHECK(contains(listed.out, event_id + "  kemas.events.audit"));
   CHECK(contains(listed.out, "3 letter(s) shown"));
   CHECK(env.depth(amqp::names::dead_letter_queue) == 3);  // listing keeps them
+
+  // The scheduler's probe: the oldest letter's age, the letter put back.
+  worker::queue_probe probe(env.amqp, worker::kemas_queue_names());
+  const auto age = probe.oldest_dead_letter_age();
+  REQUIRE(age.has_value());
+  CHECK(*age >= 90);
+  CHECK(*age < 300);
+  CHECK(env.depth(amqp::names::dead_letter_queue) == 3);
 
   const auto shown = env.admin({"show", command.id});
   INFO(shown.out);
