@@ -29,6 +29,8 @@ export KEMAS_BUILD_DIR="$build"
 
 # A fresh run each time: the invariants are about this run's data only.
 "$root/scripts/services.sh" down >/dev/null 2>&1 || true
+# (PostgreSQL's data may live under /var/tmp behind a link: see services.sh.)
+[[ -L $KEMAS_SVC_DIR/postgres ]] && rm -rf "$(readlink -f "$KEMAS_SVC_DIR/postgres")"
 rm -rf "$KEMAS_SVC_DIR"
 # KEMAS_FAULTS_KEEP=1 leaves the servers up afterwards, to look at what a failed run left.
 [[ ${KEMAS_FAULTS_KEEP:-0} == 1 ]] || trap '"$root/scripts/services.sh" down >/dev/null 2>&1 || true' EXIT

@@ -67,8 +67,14 @@ std::string describe_close(const amqp_connection_close_t& close) {
 
 connection_options make_connection_options(const config::amqp_settings& settings,
                                            std::string name) {
+  std::vector<broker_endpoint> more;
+  for (const std::string& node : settings.more_brokers) {
+    const auto colon = node.rfind(':');  // the loader checked "host:port"
+    more.push_back({node.substr(0, colon), std::stoi(node.substr(colon + 1))});
+  }
   return {.host = settings.host,
           .port = settings.port,
+          .more = std::move(more),
           .vhost = settings.vhost,
           .user = settings.user,
           .password = settings.password,
@@ -76,8 +82,27 @@ connection_options make_connection_options(const config::amqp_settings& settings
           .name = std::move(name)};
 }
 
-connection::connection(const connection_options& options)
-    : state_(amqp_new_connection()), endpoint_(options.host + ":" + std::to_string(options.port)) {
+connection::connection(const connection_options& options) {
+  std::vector<broker_endpoint> endpoints{{options.host, options.port}};
+  endpoints.insert(endpoints.end(), options.more.begin(), options.more.end());
+  std::string failures;
+  for (const broker_endpoint& to : endpoints) {
+    try {
+      open(to, options);
+      return;
+    } catch (const amqp_failure& e) {
+      if (std::string_view(e.what()).starts_with("amqp login"))
+        throw;  // every node would refuse the same credentials
+      failures += failures.empty() ? e.what() : std::string("; ") + e.what();
+    }
+  }
+  throw amqp_failure(failures, true);
+}
+
+void connection::open(const broker_endpoint& to, const connection_options& options) {
+  broken_ = false;
+  state_ = amqp_new_connection();
+  endpoint_ = to.host + ":" + std::to_string(to.port);
   if (state_ == nullptr)
     throw amqp_failure("amqp: out of memory", true);
   try {
@@ -87,7 +112,7 @@ connection::connection(const connection_options& options)
     const timeval timeout = to_timeval(options.timeout);
     errno = 0;
     const int status =
-        amqp_socket_open_noblock(socket, options.host.c_str(), options.port, &timeout);
+        amqp_socket_open_noblock(socket, to.host.c_str(), to.port, &timeout);
     if (status != AMQP_STATUS_OK) {
       const int error = errno;
       std::string why = amqp_error_string2(status);

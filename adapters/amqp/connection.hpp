@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "domain/non_copyable.hpp"
@@ -35,9 +36,17 @@ class amqp_failure : public std::runtime_error {
   bool connection_lost_;
 };
 
+struct broker_endpoint {
+  std::string host;
+  int port = 5672;
+};
+
 struct connection_options {
   std::string host = "127.0.0.1";
   int port = 5672;
+  // Further nodes of the same cluster (amqp.more_brokers), tried in order when host:port
+  // cannot be reached, so a client of a dead node moves to a live one.
+  std::vector<broker_endpoint> more;
   std::string vhost = "/";
   std::string user;
   std::string password;
@@ -52,7 +61,9 @@ connection_options make_connection_options(const config::amqp_settings& settings
 
 class connection : kemas::non_copyable {
  public:
-  // Connects and logs in. Throws amqp_failure naming host:port and the cause.
+  // Connects to the first reachable endpoint (host:port, then `more` in order) and logs in.
+  // Throws amqp_failure naming every endpoint tried and the cause for each; a refused login
+  // is not retried elsewhere (the same credentials would be refused by every node).
   explicit connection(const connection_options& options);
   // Closes politely (connection.close, bounded by the RPC timeout) unless the connection is
   // already known to be broken, then frees the state.
@@ -84,6 +95,9 @@ class connection : kemas::non_copyable {
   bool broken() const noexcept { return broken_; }
 
  private:
+  // One attempt; on failure state_ is freed again and the failure thrown.
+  void open(const broker_endpoint& to, const connection_options& options);
+
   amqp_connection_state_t state_ = nullptr;
   std::string endpoint_;
   bool broken_ = false;

@@ -106,7 +106,10 @@ class amqp_publisher::actor {
   }
 
   std::string endpoint() const {
-    return connection_options_.host + ":" + std::to_string(connection_options_.port);
+    std::string out = connection_options_.host + ":" + std::to_string(connection_options_.port);
+    for (const auto& node : connection_options_.more)
+      out += "," + node.host + ":" + std::to_string(node.port);
+    return out;
   }
 
   bool try_connect() {

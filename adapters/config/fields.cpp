@@ -110,6 +110,17 @@ std::string check_origin(std::string& value) {
   return {};
 }
 
+std::string check_host_port(std::string& value) {
+  const auto colon = value.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : value.substr(colon + 1);
+  const bool valid = colon != std::string::npos && colon > 0 && !port.empty() &&
+                     port.size() <= 5 && port.find_first_not_of("0123456789") == std::string::npos &&
+                     std::stoi(port) >= 1 && std::stoi(port) <= 65535 && !has_space(value);
+  if (!valid)
+    return "expected host:port, got \"" + value + "\"";
+  return {};
+}
+
 std::string check_address_or_network(std::string& value) {
   // An IPv4/IPv6 address, optionally with a /prefix (CIDR).
   auto slash = value.find('/');
@@ -259,6 +270,7 @@ std::vector<field> make_fields() {
 
   fields.push_back(KEMAS_FIELD(amqp, host, host));
   fields.push_back(KEMAS_FIELD(amqp, port, port));
+  fields.push_back(KEMAS_FIELD(amqp, more_brokers, list_kind{check_host_port}));
   fields.push_back(KEMAS_FIELD(amqp, vhost, text));
   fields.push_back(KEMAS_FIELD(amqp, user, text));
   fields.push_back(KEMAS_SECRET(amqp, password));

@@ -51,6 +51,9 @@ struct redis_settings {
 struct amqp_settings {
   std::string host = "127.0.0.1";
   std::uint16_t port = 24672;
+  // Further nodes of a RabbitMQ cluster as "host:port", tried in order when host:port cannot
+  // be reached (a client of a dead node reconnects to a live one).
+  std::vector<std::string> more_brokers;
   std::string vhost = "/";
   std::string user = "kemas";
   std::string password;                          // secret: KEMAS_AMQP_PASSWORD

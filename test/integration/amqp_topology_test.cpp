@@ -271,6 +271,36 @@ TEST_CASE("a publisher without a broker says so quickly") {
   CHECK(clock_type::now() - started < 1s);
 }
 
+TEST_CASE("a connection moves on to the next cluster node when the first cannot be reached") {
+  // amqp.more_brokers: a client of a dead node reconnects to a live one.
+  auto settings = test::amqp_settings_from_env();
+  const std::string live = settings.host + ":" + std::to_string(settings.port);
+  settings.more_brokers = {live};
+  settings.port = closed_port();
+  const amqp::connection conn(amqp::make_connection_options(settings, "kemas test failover"));
+  CHECK(conn.endpoint() == live);
+
+  // Nothing reachable: the failure names every node tried.
+  settings.more_brokers = {settings.host + ":" + std::to_string(closed_port())};
+  try {
+    amqp::connection none(amqp::make_connection_options(settings, "kemas test no node"));
+    FAIL("connected without a reachable node");
+  } catch (const amqp::amqp_failure& e) {
+    CHECK(std::string(e.what()).find("; amqp connect") != std::string::npos);
+  }
+
+  // A refused login is not tried elsewhere: every node would refuse it.
+  auto wrong = test::amqp_settings_from_env();
+  wrong.password = "not-the-password";
+  wrong.more_brokers = {live};
+  try {
+    amqp::connection refused(amqp::make_connection_options(wrong, "kemas test bad login"));
+    FAIL("logged in with a wrong password");
+  } catch (const amqp::amqp_failure& e) {
+    CHECK(std::string(e.what()).starts_with("amqp login"));
+  }
+}
+
 TEST_CASE("consumer: requeue redelivers / the delivery limit ends it / dead_letter keeps a reason") {
   const auto settings = test::amqp_settings_from_env();
   // A quorum queue like the command queues, with a delivery limit of 2.

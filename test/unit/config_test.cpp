@@ -242,6 +242,8 @@ TEST_CASE("bad values are errors naming the key") {
       {"[cors]\nallowed_origins = \"https://a.test\"", "cors.allowed_origins", "array"},
       {"[cors]\nallowed_origins = [\"https://a.test/app\"]", "cors.allowed_origins", "origin"},
       {"[http]\ntrusted_proxies = [\"10.0.0.0/40\"]", "http.trusted_proxies", "IP address"},
+      {"[amqp]\nmore_brokers = [\"rabbit2\"]", "amqp.more_brokers", "host:port"},
+      {"[amqp]\nmore_brokers = [\"rabbit2:70000\"]", "amqp.more_brokers", "host:port"},
       {"[auth]\naccess_ttl = \"1500ms\"", "auth.access_ttl", "whole number of seconds"},
       {"[postgres]\nurl = \"mysql://x\"", "postgres.url", "postgresql://"},
       {"http = 1", "http", "must be a table"},
@@ -283,6 +285,7 @@ TEST_CASE("KEMAS_ variables override the file and use the same validators") {
   auto result = load_dev("[http]\nport = 9000\nio_threads = 3\n",
                          {{"KEMAS_HTTP_PORT", "9100"},
                           {"KEMAS_HTTP_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,,"},
+                          {"KEMAS_AMQP_MORE_BROKERS", "rabbit2:5672,rabbit3:5673"},
                           {"KEMAS_HTTP_IDLE_TIMEOUT", "90s"},
                           {"KEMAS_UPLOAD_INLINE_MAX", "64KiB"},
                           {"KEMAS_S3_USE_SSL", "true"},
@@ -293,6 +296,7 @@ TEST_CASE("KEMAS_ variables override the file and use the same validators") {
   CHECK(s.http.port == 9100);
   CHECK(s.http.io_threads == 3);  // from the file
   CHECK(s.http.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "127.0.0.1"});
+  CHECK(s.amqp.more_brokers == std::vector<std::string>{"rabbit2:5672", "rabbit3:5673"});
   CHECK(s.http.idle_timeout == 90s);
   CHECK(s.upload.inline_max == 64 * 1024);
   CHECK(s.s3.use_ssl);
