@@ -269,12 +269,21 @@ def eventually(check, seconds, step=1.0):
 
 def main():
     os.makedirs(LOGS, exist_ok=True)
+    processes = []
+    try:
+        return run(processes)
+    finally:  # whatever happened, no kemas process outlives the run
+        for p in processes:
+            p.stop()
+
+
+def run(everything):
     if "KEMAS_POSTGRES_PASSWORD" in ENV:
         ENV["PGPASSWORD"] = ENV["KEMAS_POSTGRES_PASSWORD"]
     api = Process("api", [os.path.join(BUILD, "app", "kemas-api")])
     workers = [Process(f"worker{i}", [os.path.join(BUILD, "workers", "kemas-worker"), "--role",
                                        "commands"]) for i in (1, 2)]
-    everything = [api, *workers]
+    everything.extend([api, *workers])
     for p in everything:
         p.start()
     if not wait_ready():
@@ -404,8 +413,6 @@ def main():
         failed |= not ok
         print(f"{name:<18} {found:>6} {want:>5}  {'ok  ' if ok else 'FAIL'} {detail}")
     print(f"{'dead letters':<18} {dead:>6} {'-':>5}  info kemas.dead-letters")
-    for p in everything:
-        p.stop()
     return 1 if failed else 0
 
 
