@@ -34,6 +34,25 @@ kemas::test::raw_response poll_readyz(
   }
 }
 
+// An api serving the health routes over the real backends of the test settings.
+struct health_stack {
+  const kemas::config::settings settings = kemas::test::test_settings();
+  kemas::test::test_api_server api;
+  kemas::app::api_backends backends{api.io(), settings};
+  std::uint16_t port = start();
+
+  ~health_stack() {
+    api.shutdown(1s, 5s);
+    backends.stop();
+  }
+
+ private:
+  std::uint16_t start() {
+    kemas::http::add_health_routes(api.routes, backends.readiness_checks(), 1s, api.registry);
+    return api.start();
+  }
+};
+
 int services(const std::string& args) {
   return std::system(
       (kemas::test::source_path("scripts/services.sh") + " " + args + " >/dev/null 2>&1").c_str());
@@ -42,11 +61,8 @@ int services(const std::string& args) {
 }  // namespace
 
 TEST_CASE("readyz reports each backend / and names redis while it is down") {
-  const auto settings = kemas::test::test_settings();
-  kemas::test::test_api_server api;
-  kemas::app::api_backends backends(api.io(), settings);
-  kemas::http::add_health_routes(api.routes, backends.readiness_checks(), 1s, api.registry);
-  const auto port = api.start();
+  health_stack stack;
+  const auto port = stack.port;
 
   CHECK(kemas::test::http_request(port, "GET", "/healthz").status == 200);
 
@@ -79,18 +95,13 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
             "kemas_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"503\"}") !=
         std::string::npos);
   CHECK(metrics.body.find("kemas_http_request_duration_seconds_bucket") != std::string::npos);
-  api.shutdown(1s, 5s);
-  backends.stop();
 }
 
 TEST_CASE("readyz and publishing recover within about a second of RabbitMQ's return") {
   // Finding 5 of issue 14: the reconnect delay grew to 10 s, so after an outage of that
   // length the api answered 503 for 5-10 s more with the broker back.
-  const auto settings = kemas::test::test_settings();
-  kemas::test::test_api_server api;
-  kemas::app::api_backends backends(api.io(), settings);
-  kemas::http::add_health_routes(api.routes, backends.readiness_checks(), 1s, api.registry);
-  const auto port = api.start();
+  health_stack stack;
+  const auto port = stack.port;
   REQUIRE(poll_readyz(port, 20s, [](auto& r) { return r.status == 200; }).status == 200);
 
   REQUIRE(services("stop rabbitmq") == 0);
@@ -116,8 +127,6 @@ TEST_CASE("readyz and publishing recover within about a second of RabbitMQ's ret
   CHECK(back.status == 200);
   // amqp.reconnect_max (1 s) plus the readiness cache (1 s) plus a margin for this machine.
   CHECK(recovery < 3s);
-  api.shutdown(1s, 5s);
-  backends.stop();
 }
 
 namespace {
@@ -142,11 +151,8 @@ long long redis_pings() {
 
 TEST_CASE("readyz probes each backend at most once a second however often it is asked") {
   // Finding 9 of issue 13: anyone could queue probes on the backends' pools.
-  const auto settings = kemas::test::test_settings();
-  kemas::test::test_api_server api;
-  kemas::app::api_backends backends(api.io(), settings);
-  kemas::http::add_health_routes(api.routes, backends.readiness_checks(), 1s, api.registry);
-  const auto port = api.start();
+  health_stack stack;
+  const auto port = stack.port;
   REQUIRE(poll_readyz(port, 20s, [](auto& r) { return r.status == 200; }).status == 200);
 
   const auto before = redis_pings();
@@ -161,6 +167,4 @@ TEST_CASE("readyz probes each backend at most once a second however often it is 
   INFO("40 calls in ", seconds, " s made ", pings, " Redis PINGs");
   CHECK(pings <= seconds + 2);  // one round per started second (each pings once)
   CHECK(pings < 40);
-  api.shutdown(1s, 5s);
-  backends.stop();
 }
