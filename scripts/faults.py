@@ -1,8 +1,14 @@
 #!/usr/bin/python3
-"""The fault suite (issue 14): a mixed upload/delete load against a real stack while every
-backend is stopped and restarted and kemas processes are killed; afterwards the invariants
-are checked and printed as a table. Run through scripts/faults.sh, which starts the servers
-on ports of its own and builds what is missing; stdlib only.
+"""The fault suite (issue 14): a mixed upload/delete load against a real stack while faults
+are injected; afterwards the invariants are checked and printed as a table. Two plans:
+
+  backends (scripts/faults.sh)   1 api, 2 workers: RabbitMQ, PostgreSQL, Redis and S3 are each
+                                 stopped and restarted; the api and workers are killed
+  cluster  (scripts/cluster.sh)  2 apis, 3 workers on a 3-node RabbitMQ cluster: node 1 and
+                                 later node 2 are killed (-9) mid-load and restarted; each
+                                 process starts on another node and fails over to the others
+
+The scripts start the servers on ports of their own and build what is missing; stdlib only.
 
 Invariants (each a row of the table; any failure exits 1):
   accepted lost        an upload answered 201/202 that did not end committed
@@ -29,9 +35,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("KEMAS_BUILD_DIR", os.path.join(ROOT, "build"))
 RUN = os.environ["KEMAS_SVC_DIR"]
+PLAN = os.environ.get("KEMAS_FAULTS_PLAN", "backends")
 API_PORT = int(os.environ.get("KEMAS_FAULTS_API_PORT", "22081"))
+APIS = 2 if PLAN == "cluster" else 1
+WORKERS = 3 if PLAN == "cluster" else 2
+API_PORTS = [API_PORT + i for i in range(APIS)]
 CLIENTS = int(os.environ.get("KEMAS_FAULTS_CLIENTS", "6"))
-OUTAGE = float(os.environ.get("KEMAS_FAULTS_OUTAGE_SECONDS", "8"))
+OUTAGE = float(os.environ.get("KEMAS_FAULTS_OUTAGE_SECONDS", "20" if PLAN == "cluster" else "8"))
 ABANDON_AFTER = 45  # seconds: upload.abandon_after for this run (http.upload_timeout 30 s)
 LOGS = os.path.join(RUN, "faults-logs")
 
@@ -75,15 +85,33 @@ def service_env():
 ENV = service_env()
 
 
+def brokers():
+    """The RabbitMQ nodes ("host:port"), node 1 first."""
+    more = [b for b in ENV.get("KEMAS_AMQP_MORE_BROKERS", "").split(",") if b]
+    return [f"{ENV['KEMAS_AMQP_HOST']}:{ENV['KEMAS_AMQP_PORT']}"] + more
+
+
+def broker_env(n):
+    """Process n starts on node n (mod the cluster's size), the others its failover list."""
+    nodes = brokers()
+    first = nodes[n % len(nodes)]
+    host, port = first.rsplit(":", 1)
+    rest = nodes[n % len(nodes) + 1:] + nodes[:n % len(nodes)]
+    return {"KEMAS_AMQP_HOST": host, "KEMAS_AMQP_PORT": port,
+            "KEMAS_AMQP_MORE_BROKERS": ",".join(rest)}
+
+
 class Process:
     """One kemas process, restartable; its output appended to a log of its own."""
 
-    def __init__(self, name, argv):
+    def __init__(self, name, argv, env=None):
         self.name, self.argv, self.proc = name, argv, None
+        self.env = {**ENV, **(env or {})}
 
     def start(self):
         out = open(os.path.join(LOGS, self.name + ".log"), "ab")
-        self.proc = subprocess.Popen(self.argv, env=ENV, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.argv, env=self.env, stdout=out,
+                                     stderr=subprocess.STDOUT)
 
     def kill(self, sig):
         self.proc.send_signal(sig)
@@ -103,9 +131,9 @@ def services(*args):
                    stdout=subprocess.DEVNULL)
 
 
-def request(method, path, body=None, headers=None, timeout=30):
+def request(method, path, body=None, headers=None, timeout=30, port=API_PORT):
     """(status, parsed JSON or None); status 0 when the connection failed."""
-    conn = http.client.HTTPConnection("127.0.0.1", API_PORT, timeout=timeout)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers=headers or {})
         r = conn.getresponse()
@@ -120,13 +148,14 @@ def request(method, path, body=None, headers=None, timeout=30):
         conn.close()
 
 
-def wait_ready(seconds=60):
+def wait_ready(seconds=60, ports=API_PORTS):
     deadline = time.time() + seconds
-    while time.time() < deadline:
-        if request("GET", "/readyz", timeout=3)[0] == 200:
-            return True
-        time.sleep(0.2)
-    return False
+    for port in ports:
+        while request("GET", "/readyz", timeout=3, port=port)[0] != 200:
+            if time.time() > deadline:
+                return False
+            time.sleep(0.2)
+    return True
 
 
 class Ledger:
@@ -142,6 +171,19 @@ class Ledger:
         self.deletes_refused = 0
         self.errors = 0
         self.relogins = 0
+        self.answers = []  # (time, accepted?) of every upload, for the gaps a fault made
+
+    def upload_answered(self, accepted):
+        self.answers.append((time.time(), accepted))
+
+    def window(self, start, end):
+        """Uploads accepted and refused in [start, end), and the longest time without an
+        accepted one from start on (how long the fault kept uploads from being accepted)."""
+        inside = [(t, ok) for t, ok in self.answers if start <= t < end]
+        accepted = [t for t, ok in inside if ok]
+        marks = [start, *accepted, end]
+        gap = max(b - a for a, b in zip(marks, marks[1:]))
+        return len(accepted), len(inside) - len(accepted), gap
 
 
 class Client(threading.Thread):
@@ -149,6 +191,10 @@ class Client(threading.Thread):
         super().__init__(daemon=True)
         self.n, self.ledger, self.stop, self.token = n, ledger, stop, None
         self.rand = random.Random(n)
+        self.port = API_PORTS[n % len(API_PORTS)]  # clients spread over the apis
+
+    def call(self, method, path, body=None, headers=None):
+        return request(method, path, body, headers, port=self.port)
 
     def auth(self):
         return {"Authorization": "Bearer " + self.token}
@@ -158,13 +204,13 @@ class Client(threading.Thread):
         body = json.dumps({"email": tag + "@example.com", "username": tag,
                            "password": "faults-password-1"})
         while not self.stop.is_set():
-            status, _ = request("POST", "/api/v1/user/register", body,
+            status, _ = self.call("POST", "/api/v1/user/register", body,
                                 {"Content-Type": "application/json"})
             if status in (200, 201, 409):
                 break
             time.sleep(0.5)
         while not self.stop.is_set():
-            status, reply = request("POST", "/api/v1/user/login",
+            status, reply = self.call("POST", "/api/v1/user/login",
                                     json.dumps({"username": tag, "password": "faults-password-1"}),
                                     {"Content-Type": "application/json"})
             if status == 200:
@@ -176,11 +222,12 @@ class Client(threading.Thread):
     def upload(self, i):
         size = 4096 if self.rand.random() < 0.8 else self.rand.randint(1, 3) * 1024 * 1024
         body = self.rand.randbytes(size)
-        status, reply = request(
+        status, reply = self.call(
             "POST", f"/api/v1/auth/files/upload?name=c{self.n}-{i}.bin", body,
             {**self.auth(), "Content-Type": "application/octet-stream",
              "Prefer": "respond-async"})
         with self.ledger.lock:
+            self.ledger.upload_answered(status in (201, 202))
             if status == 201:
                 self.ledger.committed[reply["id"]] = self.token
             elif status == 202:
@@ -203,15 +250,18 @@ class Client(threading.Thread):
         if files and (not uploads or self.rand.random() < 0.5):
             file_id = self.rand.choice(files)
         elif uploads:
-            status, reply = request("GET", "/api/v1/auth/uploads/" + self.rand.choice(uploads),
-                                    headers=self.auth())
+            status, reply = self.call("GET", "/api/v1/auth/uploads/" + self.rand.choice(uploads),
+                                      headers=self.auth())
             if status != 200 or not reply or reply.get("state") != "committed":
                 return
             file_id = reply["file_id"]
+            with self.ledger.lock:
+                if file_id in self.ledger.deleted:  # deleted already (a 404 would say nothing)
+                    return
         else:
             return
-        status, _ = request("DELETE", "/api/v1/auth/files/" + file_id,
-                            headers={**self.auth(), "Prefer": "respond-async"})
+        status, _ = self.call("DELETE", "/api/v1/auth/files/" + file_id,
+                              headers={**self.auth(), "Prefer": "respond-async"})
         with self.ledger.lock:
             if status in (202, 204):
                 self.ledger.deletes_accepted += 1
@@ -280,10 +330,15 @@ def main():
 def run(everything):
     if "KEMAS_POSTGRES_PASSWORD" in ENV:
         ENV["PGPASSWORD"] = ENV["KEMAS_POSTGRES_PASSWORD"]
-    api = Process("api", [os.path.join(BUILD, "app", "kemas-api")])
-    workers = [Process(f"worker{i}", [os.path.join(BUILD, "workers", "kemas-worker"), "--role",
-                                       "commands"]) for i in (1, 2)]
-    everything.extend([api, *workers])
+    # Process k starts on broker node k: in a cluster the clients are spread over the nodes.
+    apis = [Process(f"api{i + 1}" if APIS > 1 else "api", [os.path.join(BUILD, "app", "kemas-api")],
+                    {"KEMAS_HTTP_PORT": str(port), **broker_env(i)})
+            for i, port in enumerate(API_PORTS)]
+    workers = [Process(f"worker{i + 1}", [os.path.join(BUILD, "workers", "kemas-worker"), "--role",
+                                           "commands"], broker_env(APIS + i))
+               for i in range(WORKERS)]
+    api = apis[0]
+    everything.extend([*apis, *workers])
     for p in everything:
         p.start()
     if not wait_ready():
@@ -297,6 +352,20 @@ def run(everything):
     time.sleep(5)
 
     faults = []
+    windows = []  # (label, start, end): the figures of the cluster plan
+
+    def node_crash(k):
+        """kill -9 RabbitMQ node k mid-load, leave it down OUTAGE seconds, restart it."""
+        started = time.time()
+        services("kill", "rabbitmq", str(k))
+        time.sleep(OUTAGE)
+        down_until = time.time()
+        services("start", "rabbitmq", str(k))
+        faults.append((f"rabbitmq node {k} killed (-9), {OUTAGE:.0f} s down, restarted",
+                       time.time() - started))
+        windows.append((f"node {k} down", started, down_until))
+        time.sleep(10)
+        windows.append((f"node {k} back", down_until, time.time()))
 
     def outage(name):
         started = time.time()
@@ -316,15 +385,21 @@ def run(everything):
         time.sleep(5)
 
     try:
-        for name in ("rabbitmq", "postgres", "redis", "s3"):
-            log(f"outage: {name}")
-            outage(name)
-        log("kill -9 kemas-api")
-        kill(api, signal.SIGKILL, "kemas-api killed (-9), restarted")
-        log("kill -9 a worker")
-        kill(workers[0], signal.SIGKILL, "worker killed (-9), restarted")
-        log("SIGTERM a worker")
-        kill(workers[1], signal.SIGTERM, "worker stopped (SIGTERM), restarted")
+        if PLAN == "cluster":
+            windows.append(("before", time.time() - 5, time.time()))
+            for k in (1, 2):
+                log(f"kill -9 rabbitmq node {k}")
+                node_crash(k)
+        else:
+            for name in ("rabbitmq", "postgres", "redis", "s3"):
+                log(f"outage: {name}")
+                outage(name)
+            log("kill -9 kemas-api")
+            kill(api, signal.SIGKILL, "kemas-api killed (-9), restarted")
+            log("kill -9 a worker")
+            kill(workers[0], signal.SIGKILL, "worker killed (-9), restarted")
+            log("SIGTERM a worker")
+            kill(workers[1], signal.SIGTERM, "worker stopped (SIGTERM), restarted")
     finally:
         stop.set()
         for c in clients:
@@ -400,8 +475,16 @@ def run(everything):
     print(f"{'fault':<44} {'took':>8}")
     for label, took in faults:
         print(f"{label:<44} {took:>7.1f}s")
+    if windows:
+        print()
+        print(f"{'window':<16} {'seconds':>8} {'accepted':>9} {'per s':>7} {'refused':>8} "
+              f"{'longest without an accepted upload':>36}")
+        for label, start, end in windows:
+            ok, refused, gap = ledger.window(start, end)
+            print(f"{label:<16} {end - start:>8.1f} {ok:>9} {ok / (end - start):>7.1f} "
+                  f"{refused:>8} {gap:>35.2f}s")
     print()
-    print(f"load: {CLIENTS} clients, {accepted} uploads accepted, {ledger.refused} refused "
+    print(f"load: {CLIENTS} clients on {APIS} api(s), {WORKERS} workers, {accepted} uploads accepted, {ledger.refused} refused "
           f"(503 or no connection while a backend was away), {ledger.deletes_accepted} deletes "
           f"accepted, {ledger.deletes_refused} refused, {ledger.relogins} sessions lost, "
           f"{ledger.errors} unexpected answers")
@@ -413,6 +496,13 @@ def run(everything):
         failed |= not ok
         print(f"{name:<18} {found:>6} {want:>5}  {'ok  ' if ok else 'FAIL'} {detail}")
     print(f"{'dead letters':<18} {dead:>6} {'-':>5}  info kemas.dead-letters")
+    if PLAN == "cluster":
+        # Where the command queues live: a replica on every node, a leader re-elected.
+        for q in management("/api/queues/%2F?columns=name,type,leader,members,online"):
+            if q["name"] == "kemas.commands.upload":
+                print(f"{'replicas':<18} {len(q.get('online', [])):>6} {len(brokers()):>5}  "
+                      f"info {q['name']} ({q.get('type')}): leader {q.get('leader')}, "
+                      f"online {', '.join(sorted(q.get('online', [])))}")
     return 1 if failed else 0
 
 

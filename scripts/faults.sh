@@ -7,6 +7,7 @@
 # when an invariant fails. A few minutes; never touches the servers of run.sh or test.sh.
 #
 #   scripts/faults.sh            (KEMAS_FAULTS_CLIENTS=6, KEMAS_FAULTS_OUTAGE_SECONDS=8)
+#   scripts/cluster.sh           the same with a 3-node RabbitMQ cluster (KEMAS_FAULTS_PLAN=cluster)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"

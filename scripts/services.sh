@@ -7,6 +7,8 @@
 #   scripts/services.sh down               stop exactly what `up` started
 #   scripts/services.sh status             what runs, and where
 #   scripts/services.sh start|stop NAME    one server: postgres | redis | rabbitmq | s3 | mail
+#   scripts/services.sh start|stop|kill rabbitmq N   one node of a RabbitMQ cluster (kill: -9)
+#   scripts/services.sh rabbitmqctl ARGS...  rabbitmqctl on node 1 (KEMAS_SVC_AMQP_NODE=N)
 #   scripts/services.sh env                print the environment for kemas (also in .run/env)
 #   scripts/services.sh mail [N]           show the last N (default 5) messages the sink kept
 #
@@ -15,7 +17,8 @@
 # come from KEMAS_SVC_* variables; the defaults avoid the standard ports (a system
 # PostgreSQL/Redis/RabbitMQ can keep running) and stay below Linux's ephemeral range
 # (32768-60999), where a client socket of any program can hold a port a server restarts on.
-# A port held by something else stops `up` with the holder's name.
+# A port held by something else stops `up` with the holder's name. KEMAS_SVC_AMQP_NODES=3
+# makes RabbitMQ a cluster of three nodes (see the RabbitMQ section; scripts/cluster.sh).
 # Works as root (PostgreSQL then runs as the `postgres` user, its data kept where that user
 # can reach it even when the checkout is in a folder of mode 0700) and as a normal user.
 set -euo pipefail
@@ -176,13 +179,32 @@ redis_stop() {
 }
 
 # ---------------------------------------------------------------- RabbitMQ
-mq_dir="$run/rabbitmq"
+# KEMAS_SVC_AMQP_NODES (default 1) nodes clustered on loopback. Node 1 is kemas@localhost
+# with the ports above and its data in rabbitmq/; node K is kemasK@localhost, data in
+# rabbitmqK/, each port 10*(K-1) higher. They share the epmd port and the Erlang cookie;
+# nodes 2.. join node 1 the first time they start (before kemas declares its quorum
+# queues, so every queue gets a replica on every node) and rejoin by themselves later.
+mq_nodes=${KEMAS_SVC_AMQP_NODES:-1}
 mq_bin=/usr/lib/rabbitmq/bin   # not /usr/sbin: as root that wrapper switches user and cookie
+mq_first_node=kemas@localhost
+
+# mq_node K: point the mq_* variables at node K.
+mq_node() {
+  local k=$1 step=$((10 * ($1 - 1)))
+  ((k >= 1 && k <= mq_nodes)) || die "rabbitmq node $k does not exist (KEMAS_SVC_AMQP_NODES=$mq_nodes)"
+  mq_k=$k
+  if ((k == 1)); then mq_dir="$run/rabbitmq" mq_name=$mq_first_node
+  else mq_dir="$run/rabbitmq$k" mq_name="kemas$k@localhost"; fi
+  mq_amqp_port=$((amqp_port + step)) mq_mgmt_port=$((mgmt_port + step))
+  mq_dist_port=$((dist_port + step))
+}
+mq_node 1
+
 mq_env() {
   export HOME="$mq_dir/home"
-  export RABBITMQ_NODENAME="kemas@localhost"
-  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$amqp_port"
-  export RABBITMQ_DIST_PORT="$dist_port" ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1
+  export RABBITMQ_NODENAME="$mq_name"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$mq_amqp_port"
+  export RABBITMQ_DIST_PORT="$mq_dist_port" ERL_EPMD_PORT="$epmd_port" ERL_EPMD_ADDRESS=127.0.0.1
   export RABBITMQ_MNESIA_BASE="$mq_dir/mnesia" RABBITMQ_LOG_BASE="$mq_dir/log"
   export RABBITMQ_CONFIG_FILE="$mq_dir/rabbitmq.conf"
   export RABBITMQ_ENABLED_PLUGINS_FILE="$mq_dir/enabled_plugins"
@@ -191,30 +213,42 @@ mq_env() {
   export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
   export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 }
+mq_ctl() { ( mq_env; "$mq_bin/rabbitmqctl" -n "$mq_name" "$@" ); }
 mq_dlq_policy='{"max-length":100000,"overflow":"reject-publish"}'
 
 mq_ready() {
-  curl -fs -m 2 -u "$mq_user:$mq_pass" "http://127.0.0.1:$mgmt_port/api/overview" >/dev/null &&
-    (exec 3<>"/dev/tcp/127.0.0.1/$amqp_port") 2>/dev/null
+  curl -fs -m 2 -u "$mq_user:$mq_pass" "http://127.0.0.1:$mq_mgmt_port/api/overview" >/dev/null &&
+    (exec 3<>"/dev/tcp/127.0.0.1/$mq_amqp_port") 2>/dev/null
 }
 
-rabbitmq_start() {
-  if mq_ready; then log "rabbitmq already up on 127.0.0.1:$amqp_port"; return; fi
-  [[ -x $mq_bin/rabbitmq-server ]] || die "rabbitmq-server not found (run scripts/deps.sh)"
-  require_free_port "rabbitmq (AMQP)" "$amqp_port"
-  require_free_port "rabbitmq (management UI)" "$mgmt_port"
-  require_free_port "rabbitmq (distribution)" "$dist_port"
-  mkdir -p "$mq_dir/home" "$mq_dir/log" "$mq_dir/mnesia"
-  if [[ ! -f $mq_dir/home/.erlang.cookie ]]; then
-    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$mq_dir/home/.erlang.cookie"
-    chmod 400 "$mq_dir/home/.erlang.cookie"
+# The cookie every node of the cluster shares: node 1's, made on its first start.
+mq_cookie() {
+  local first="$run/rabbitmq/home/.erlang.cookie"
+  mkdir -p "$mq_dir/home"
+  if [[ ! -f $first ]]; then
+    mkdir -p "$run/rabbitmq/home"
+    head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$first"
+    chmod 400 "$first"
   fi
+  if [[ $mq_dir/home/.erlang.cookie != "$first" && ! -f $mq_dir/home/.erlang.cookie ]]; then
+    install -m 400 "$first" "$mq_dir/home/.erlang.cookie"
+  fi
+}
+
+mq_node_start() {
+  if mq_ready; then log "rabbitmq $mq_name already up on 127.0.0.1:$mq_amqp_port"; return; fi
+  [[ -x $mq_bin/rabbitmq-server ]] || die "rabbitmq-server not found (run scripts/deps.sh)"
+  require_free_port "rabbitmq $mq_name (AMQP)" "$mq_amqp_port"
+  require_free_port "rabbitmq $mq_name (management UI)" "$mq_mgmt_port"
+  require_free_port "rabbitmq $mq_name (distribution)" "$mq_dist_port"
+  mkdir -p "$mq_dir/log" "$mq_dir/mnesia"
+  mq_cookie
   : >"$mq_dir/rabbitmq-env.conf"
   echo '[rabbitmq_management].' >"$mq_dir/enabled_plugins"
   cat >"$mq_dir/rabbitmq.conf" <<CONF
-listeners.tcp.1 = 127.0.0.1:$amqp_port
+listeners.tcp.1 = 127.0.0.1:$mq_amqp_port
 management.tcp.ip = 127.0.0.1
-management.tcp.port = $mgmt_port
+management.tcp.port = $mq_mgmt_port
 default_user = $mq_user
 default_pass = $mq_pass
 default_user_tags.administrator = true
@@ -229,27 +263,64 @@ CONF
   echo $! >"$mq_dir/server.pid"
   if ! wait_for rabbitmq 90 mq_ready; then
     tail -n 20 "$mq_dir/log/stdout.log" >&2 || true
-    die "RabbitMQ not ready after 90 s, see $mq_dir/log/"
+    die "RabbitMQ $mq_name not ready after 90 s, see $mq_dir/log/"
   fi
-  # The dead-letter queue is bounded (conf/rabbitmq/definitions.json has the same policy):
-  # when full, new dead letters wait in their source queues instead of growing it.
-  ( mq_env; "$mq_bin/rabbitmqctl" -q set_policy --apply-to queues --priority 1 \
-      kemas-dead-letters '^kemas\.dead-letters$' "$mq_dlq_policy" >/dev/null ) \
-    || die "could not set the dead-letter policy"
-  log "rabbitmq up on 127.0.0.1:$amqp_port, management UI http://127.0.0.1:$mgmt_port ($mq_user/$mq_pass)"
+  if ((mq_k > 1)) && [[ ! -f $mq_dir/joined ]]; then
+    # Joining resets this node's own (empty) data and takes the cluster's users and policies.
+    { mq_ctl -q stop_app && mq_ctl -q join_cluster "$mq_first_node" && mq_ctl -q start_app; } \
+      >"$mq_dir/log/join.log" 2>&1 || {
+      tail -n 20 "$mq_dir/log/join.log" >&2
+      die "rabbitmq $mq_name could not join $mq_first_node, see $mq_dir/log/join.log"
+    }
+    wait_for rabbitmq 90 mq_ready || die "RabbitMQ $mq_name not ready after joining"
+    touch "$mq_dir/joined"
+  fi
+  if ((mq_k == 1)); then
+    # The dead-letter queue is bounded (conf/rabbitmq/definitions.json has the same policy):
+    # when full, new dead letters wait in their source queues instead of growing it.
+    mq_ctl -q set_policy --apply-to queues --priority 1 \
+      kemas-dead-letters '^kemas\.dead-letters$' "$mq_dlq_policy" >/dev/null \
+      || die "could not set the dead-letter policy"
+  fi
+  log "rabbitmq $mq_name up on 127.0.0.1:$mq_amqp_port, management UI http://127.0.0.1:$mq_mgmt_port ($mq_user/$mq_pass)"
 }
 
-rabbitmq_stop() {
+mq_node_stop() {
   [[ -f $mq_dir/server.pid ]] || return 0
   if pid_alive "$mq_dir/server.pid"; then
-    ( mq_env; timeout 20 "$mq_bin/rabbitmqctl" -q stop >/dev/null 2>&1 ) || true
+    mq_ctl -q stop >/dev/null 2>&1 || true
     kill_pidfile "$mq_dir/server.pid" 10
   fi
   rm -f "$mq_dir/server.pid"
-  # The broker starts an epmd of its own (on our private port) that outlives it.
-  ( mq_env; epmd -port "$epmd_port" -kill >/dev/null 2>&1 ) || true
-  log "rabbitmq stopped"
+  log "rabbitmq $mq_name stopped"
 }
+
+# SIGKILL to the node's whole process group: a crash, as a fault drill wants it.
+mq_node_kill() {
+  pid_alive "$mq_dir/server.pid" || { log "rabbitmq $mq_name is not running"; return 0; }
+  kill -KILL -- "-$(cat "$mq_dir/server.pid")" 2>/dev/null || true
+  wait_for "rabbitmq $mq_name gone" 10 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$mq_amqp_port)"
+  rm -f "$mq_dir/server.pid"
+  log "rabbitmq $mq_name killed"
+}
+
+# rabbitmq_ACTION [K]: node K, or every node (started first to last, stopped last to first,
+# so node 1, stopped last, boots without waiting for the others next time).
+rabbitmq_each() {
+  local action=$1 node=${2:-} k
+  if [[ -n $node ]]; then mq_node "$node"; "mq_node_$action"; mq_node 1; return; fi
+  if [[ $action == start ]]; then
+    for ((k = 1; k <= mq_nodes; k++)); do mq_node "$k"; mq_node_start; done
+  else
+    for ((k = mq_nodes; k >= 1; k--)); do mq_node "$k"; "mq_node_$action"; done
+    # The broker starts an epmd of its own (on our private port) that outlives it.
+    ( mq_env; epmd -port "$epmd_port" -kill >/dev/null 2>&1 ) || true
+  fi
+  mq_node 1
+}
+rabbitmq_start() { rabbitmq_each start "$@"; }
+rabbitmq_stop() { rabbitmq_each stop "$@"; }
+rabbitmq_kill() { rabbitmq_each kill "$@"; }
 
 # ---------------------------------------------------------------- S3 (s3rver)
 s3_dir="$run/s3"
@@ -321,6 +392,13 @@ PY
 }
 
 # ---------------------------------------------------------------- environment
+# The cluster's other nodes, in the form amqp.more_brokers takes: the clients' failover list.
+mq_more_brokers() {
+  local k list=()
+  for ((k = 2; k <= mq_nodes; k++)); do list+=("127.0.0.1:$((amqp_port + 10 * (k - 1)))"); done
+  (IFS=,; echo "${list[*]}")
+}
+
 write_env() {
   mkdir -p "$run"
   cat >"$run/env" <<ENV
@@ -335,6 +413,7 @@ KEMAS_AMQP_PORT=$amqp_port
 KEMAS_AMQP_USER=$mq_user
 KEMAS_AMQP_PASSWORD=$mq_pass
 KEMAS_AMQP_MANAGEMENT_URL=http://127.0.0.1:$mgmt_port
+$( ((mq_nodes > 1)) && echo "KEMAS_AMQP_MORE_BROKERS=$(mq_more_brokers)")
 KEMAS_S3_ENDPOINT=127.0.0.1:$s3_port
 KEMAS_S3_ACCESS_KEY=$s3_key
 KEMAS_S3_SECRET_KEY=$s3_secret
@@ -352,17 +431,29 @@ status_line() {
 status() {
   status_line postgres "127.0.0.1:$pg_port" pg_ready
   status_line redis "127.0.0.1:$redis_port" redis_ready
-  status_line rabbitmq "amqp://127.0.0.1:$amqp_port  ui http://127.0.0.1:$mgmt_port ($mq_user/$mq_pass)" mq_ready
+  local k
+  for ((k = 1; k <= mq_nodes; k++)); do
+    mq_node "$k"
+    status_line rabbitmq "$mq_name amqp://127.0.0.1:$mq_amqp_port  ui http://127.0.0.1:$mq_mgmt_port ($mq_user/$mq_pass)" mq_ready
+  done
+  mq_node 1
   status_line s3 "http://127.0.0.1:$s3_port  bucket $s3_bucket" s3_ready
   status_line mail "smtp://127.0.0.1:$smtp_port  messages in $mail_dir/maildir/new/" mail_ready
 }
 
-all_up() { pg_ready && redis_ready && mq_ready && s3_ready && mail_ready; }
+mq_all_ready() {
+  local k
+  for ((k = 1; k <= mq_nodes; k++)); do mq_node "$k"; mq_ready || { mq_node 1; return 1; }; done
+  mq_node 1
+}
+all_up() { pg_ready && redis_ready && mq_all_ready && s3_ready && mail_ready; }
 
 one() {
-  local action=$1 name=${2:-}
-  case $name in
-    postgres | redis | rabbitmq | s3 | mail) "${name}_${action}" ;;
+  local action=$1 name=${2:-} node=${3:-}
+  case $action:$name in
+    kill:rabbitmq | start:rabbitmq | stop:rabbitmq) "rabbitmq_$action" $node ;;
+    kill:*) die "kill is for rabbitmq nodes (a crash drill): kill rabbitmq [N]" ;;
+    *:postgres | *:redis | *:s3 | *:mail) "${name}_${action}" ;;
     *) die "unknown server '$name' (postgres | redis | rabbitmq | s3 | mail)" ;;
   esac
 }
@@ -383,12 +474,16 @@ case ${1:-} in
     mail_stop; s3_stop; redis_stop; postgres_stop; rabbitmq_stop ;;
   status)
     status; all_up ;;
-  start | stop)
-    write_env; one "$1" "${2:-}" ;;
+  start | stop | kill)
+    write_env; one "$1" "${2:-}" "${3:-}" ;;
+  rabbitmqctl)
+    # rabbitmqctl against node N of these servers (KEMAS_SVC_AMQP_NODE, default 1), with the
+    # node's cookie: /usr/sbin/rabbitmqctl as root would use the system's.
+    shift; mq_node "${KEMAS_SVC_AMQP_NODE:-1}"; mq_ctl "$@" ;;
   env)
     write_env; cat "$run/env" ;;
   mail)
     mail_show "${2:-5}" ;;
   *)
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -29,6 +29,14 @@ constexpr amqp_channel_t publish_channel = 1;
 constexpr std::chrono::milliseconds idle_wait{100};
 // Frames handled per turn before the mailbox gets another look.
 constexpr int frames_per_turn = 256;
+// After a nack the channel is replaced, at most this often. RabbitMQ 3.10's quorum queue
+// client, on a channel's first publish to a queue, asks the queue's recorded leader first;
+// when that node has just died (the new leader is not recorded yet) the channel keeps asking
+// the dead node and every later publish on it is nacked until the node returns (measured
+// with scripts/cluster.sh: 20 s of nacks after a node crash). A new channel asks again and
+// finds the new leader. A nack for other reasons (a full queue under reject-publish) costs
+// one channel reopen per interval.
+constexpr std::chrono::milliseconds channel_refresh_interval{500};
 
 struct publish_request {
   outgoing_message message;
@@ -63,6 +71,7 @@ class amqp_publisher::actor {
   }
 
   bool connected() const noexcept { return connected_.load(); }
+  std::uint64_t channels_replaced() const noexcept { return channels_replaced_.load(); }
 
   void stop() {
     if (!thread_.joinable())
@@ -90,6 +99,15 @@ class amqp_publisher::actor {
         }
         continue;
       }
+      if (refresh_due()) {
+        // New publishes wait in the mailbox until the old channel's confirms are in.
+        if (tracker_.empty())
+          refresh_channel();
+        else
+          pump_frames(/*wake_on_mail=*/false);
+        run_all(tracker_.expire(clock::now()));
+        continue;
+      }
       for (auto& request : mailbox_.take_all()) {
         if (conn_)
           publish(request);
@@ -97,7 +115,7 @@ class amqp_publisher::actor {
           request.done({publish_error::connection_lost, last_error_});
       }
       if (conn_)
-        pump_frames();
+        pump_frames(/*wake_on_mail=*/true);
       run_all(tracker_.expire(clock::now()));
     }
     run_all(tracker_.fail_all(publish_error::shut_down, "the publisher stopped before a confirm"));
@@ -122,6 +140,7 @@ class amqp_publisher::actor {
       conn->enable_confirms(publish_channel);
       conn_ = std::move(conn);
       tracker_.reset();
+      refresh_wanted_ = false;  // a new connection has a new channel
       connected_.store(true);
       cannot_connect_log_.reset();
       log::info("amqp publisher connected",
@@ -169,7 +188,7 @@ class amqp_publisher::actor {
                  request.deadline);
   }
 
-  void pump_frames() {
+  void pump_frames(bool wake_on_mail) {
     amqp_connection_state_t state = conn_->state();
     if (!amqp_frames_enqueued(state) && !amqp_data_in_buffer(state)) {
       auto wait = idle_wait;
@@ -178,7 +197,7 @@ class amqp_publisher::actor {
             wait, std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - clock::now()) +
                       std::chrono::milliseconds(1));
       }
-      wait_for_activity(conn_->socket_fd(), mailbox_.fd(), wait);
+      wait_for_activity(conn_->socket_fd(), wake_on_mail ? mailbox_.fd() : -1, wait);
     }
     // Always read (with a zero timeout): this is also where librabbitmq sends heartbeats
     // and notices a silent broker.
@@ -204,6 +223,8 @@ class amqp_publisher::actor {
       return;
     }
     if (confirm.handled) {
+      for (const auto& f : confirm.finished)
+        refresh_wanted_ |= f.result.error == publish_error::nacked;
       run_all(std::move(confirm.finished));
       return;
     }
@@ -231,19 +252,46 @@ class amqp_publisher::actor {
     }
   }
 
+  bool refresh_due() const {
+    return refresh_wanted_ && conn_ && clock::now() >= last_refresh_ + channel_refresh_interval;
+  }
+
+  // Replaces the publish channel after a nack (see channel_refresh_interval); called with no
+  // confirm outstanding, so nothing in flight is lost with the old channel.
+  void refresh_channel() {
+    refresh_wanted_ = false;
+    last_refresh_ = clock::now();
+    if (const auto held = refresh_log_.pass())
+      log::warn("amqp publisher: the broker nacked a publish; replacing the channel",
+                {{"connection", options_.name}, {"broker", conn_->endpoint()},
+                 {"refreshes_not_logged", *held}});
+    conn_->close_channel(publish_channel);
+    if (conn_->broken()) {
+      drop("closing the channel after a nack failed");
+      return;
+    }
+    reopen_channel("replacing the channel after a nack");
+    if (conn_)
+      channels_replaced_.fetch_add(1);
+  }
+
   const config::amqp_settings settings_;  // a copy: callers may pass temporaries
   publisher_options options_;
   connection_options connection_options_;
   reconnect_schedule reconnect_;
   log::repeat_gate cannot_connect_log_;
+  log::repeat_gate refresh_log_;
   mailbox<publish_request> mailbox_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> channels_replaced_{0};
   clock::time_point stop_deadline_{};
   // Owned by the actor thread only:
   std::unique_ptr<connection> conn_;
   confirm_tracker tracker_;
   std::string last_error_ = "not connected yet";
+  bool refresh_wanted_ = false;  // a nack came: replace the channel (refresh_channel)
+  clock::time_point last_refresh_{};
   std::thread thread_;  // last: starts after every member above exists
 };
 
@@ -258,6 +306,10 @@ void amqp_publisher::stop() {
 
 bool amqp_publisher::connected() const noexcept {
   return actor_->connected();
+}
+
+std::uint64_t amqp_publisher::channels_replaced() const noexcept {
+  return actor_->channels_replaced();
 }
 
 boost::asio::awaitable<bool> amqp_publisher::ready() const {

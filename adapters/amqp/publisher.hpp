@@ -12,7 +12,8 @@
 // (reconnect_min..reconnect_max) after a loss. A publish that arrives while a connection
 // attempt runs waits for it; one that arrives between attempts fails at once with
 // not_connected, so callers (the API's request handlers) answer 503 quickly.
-// Optionally declares a topology on every (re)connect.
+// Optionally declares a topology on every (re)connect. After a nack the channel is replaced
+// (at most twice a second, once the confirms in flight are in; publishes wait meanwhile).
 //
 // Lifetime: destroy (or stop()) the publisher BEFORE the io_context whose coroutines await it;
 // stop() completes everything still pending with an error first.
@@ -23,6 +24,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,6 +62,9 @@ class amqp_publisher : kemas::non_copyable {
   // through heartbeats or the socket). Answers at once; for /readyz.
   boost::asio::awaitable<bool> ready() const;
   bool connected() const noexcept;
+  // How often the channel was replaced after a nack (see publisher.cpp: a RabbitMQ 3.10
+  // quorum queue can keep nacking a channel that first published while a leader was dying).
+  std::uint64_t channels_replaced() const noexcept;
 
   // Refuses new publishes, waits up to confirm_timeout for outstanding confirms, fails the
   // rest with shut_down, closes the connection and joins the thread. Idempotent.

@@ -257,6 +257,47 @@ TEST_CASE("the publisher reports unroutable and refused messages and keeps worki
   CHECK_MESSAGE(result.ok(), result.detail);
 }
 
+TEST_CASE("after a nack the publisher replaces its channel and loses nothing in flight") {
+  const auto settings = test::amqp_settings_from_env();
+  // A queue that holds one message and refuses more: every further publish is nacked. (A
+  // classic queue: a quorum queue applies reject-publish only approximately.)
+  scratch_queue full(settings, {{"x-max-length", std::int64_t{1}},
+                                {"x-overflow", std::string("reject-publish")}});
+  scratch_queue open_queue(settings);
+  amqp::amqp_publisher publisher(settings, {"kemas test publisher", std::nullopt});
+  REQUIRE(publisher.publish_sync(to_queue(full.name(), "the one it holds")).ok());
+  CHECK(publisher.channels_replaced() == 0);
+
+  // Publishes to both queues in flight together, across the nacks and the channel swaps.
+  constexpr int count = 60;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  std::vector<amqp::publish_result> to_full, to_open;
+  for (int i = 0; i < count; ++i) {
+    const bool refused = i % 2 == 0;
+    publisher.async_publish(to_queue(refused ? full.name() : open_queue.name(), "m"),
+                            [&, refused](amqp::publish_result r) {
+                              std::lock_guard lock(mutex);
+                              (refused ? to_full : to_open).push_back(std::move(r));
+                              all_done.notify_all();
+                            });
+    if (i % 10 == 9)
+      std::this_thread::sleep_for(200ms);  // spread over more than one refresh interval
+  }
+  {
+    std::unique_lock lock(mutex);
+    REQUIRE(all_done.wait_for(lock, 20s, [&] { return to_full.size() + to_open.size() == count; }));
+  }
+  for (const auto& r : to_full)
+    CHECK_MESSAGE(r.error == amqp::publish_error::nacked, r.detail);
+  for (const auto& r : to_open)
+    CHECK_MESSAGE(r.ok(), r.detail);  // none failed because its channel was replaced
+  CHECK(publisher.channels_replaced() >= 1);
+  // Bounded: at most one swap per half second (the publishes took about 1.2 s).
+  CHECK(publisher.channels_replaced() <= 4);
+  CHECK(publisher.publish_sync(to_queue(open_queue.name(), "after")).ok());
+}
+
 TEST_CASE("a publisher without a broker says so quickly") {
   auto settings = test::amqp_settings_from_env();
   settings.port = closed_port();
