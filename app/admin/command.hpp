@@ -42,5 +42,6 @@ command add_expire_sweep_command(CLI::App& app);  // expire_sweep_command.cpp
 command add_audit_command(CLI::App& app);         // audit_command.cpp: audit verify
 command add_reconcile_command(CLI::App& app);     // reconcile_command.cpp: reconcile [--dry-run]
 command add_dlq_command(CLI::App& app);           // dlq_command.cpp: dlq list|show|replay|purge
+command add_config_check_command(CLI::App& app);  // config_check_command.cpp: config-check
 
 }  // namespace kemas::admin

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   commands.push_back(add_audit_command(app));
   commands.push_back(add_reconcile_command(app));
   commands.push_back(add_dlq_command(app));
+  commands.push_back(add_config_check_command(app));
 
   try {
     app.parse(argc, argv);

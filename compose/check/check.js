@@ -156,8 +156,8 @@ for (const [label, files] of [['base', []], ['base+dev', ['docker-compose.dev.ym
 {
   const b = loadCompose('docker-compose.yml', {});
   const names = [...new Set(b.missing.map((m) => m.split(':')[0]))].sort();
-  const expected = ['GRAFANA_ADMIN_PASSWORD', 'KEMAS_AMQP_PASSWORD', 'KEMAS_AUTH_JWT_SECRET', 'KEMAS_INTERNAL_TOKEN',
-    'KEMAS_POSTGRES_PASSWORD', 'KEMAS_REDIS_PASSWORD', 'KEMAS_S3_SECRET_KEY', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER'];
+  const expected = ['GRAFANA_ADMIN_PASSWORD', 'KEMAS_AMQP_PASSWORD', 'KEMAS_AUTH_JWT_SECRET', 'KEMAS_BILLING_PROVIDER',
+    'KEMAS_INTERNAL_TOKEN', 'KEMAS_MAIL_SMTP_URL', 'KEMAS_MAIL_TOKEN_KEY', 'KEMAS_POSTGRES_PASSWORD', 'KEMAS_REDIS_PASSWORD', 'KEMAS_S3_SECRET_KEY', 'MINIO_ROOT_PASSWORD', 'MINIO_ROOT_USER'];
   if (JSON.stringify(names) !== JSON.stringify(expected)) fail(`empty env: required set is ${names}`);
   else ok(`empty .env: compose would stop on ${names.length} required variables: ${names.join(', ')}`);
 }
