@@ -1,5 +1,5 @@
 // kemas-worker: consumes commands (or events) from RabbitMQ and applies them.
-//   kemas-worker [--role commands|audit|scheduler|mailer] [--config path]
+//   kemas-worker [--role commands|audit|scheduler|mailer|reconciler] [--config path]
 // SIGTERM/SIGINT: stop consuming, let in-flight handlers finish within worker.drain_timeout,
 // exit 0. Exit 1 on invalid configuration or a fatal start-up error.
 
@@ -37,8 +37,14 @@ int main(int argc, char** argv) {
   CLI::App cli{"kemas-worker: applies kemas commands from RabbitMQ"};
   std::string role_name = "commands";
   std::string config_path;
-  cli.add_option("--role", role_name, "commands (default), audit, scheduler or mailer")
-      ->check(CLI::IsMember({"commands", "audit", "scheduler", "mailer"}));
+  // Checked against the roles table itself: a second list here once left a role unreachable.
+  cli.add_option("--role", role_name, "commands (default), audit, scheduler, mailer or reconciler")
+      ->check(CLI::Validator(
+          [](const std::string& name) {
+            return worker::role_from_string(name) ? std::string()
+                                                  : "unknown role '" + name + "'";
+          },
+          "ROLE"));
   cli.add_option("--config", config_path,
                  "settings file (default: $KEMAS_CONFIG or conf/kemas.toml)");
   CLI11_PARSE(cli, argc, argv);
