@@ -7,6 +7,7 @@
 #include "adapters/config/settings.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/log/repeat_gate.hpp"
+#include "adapters/postgres/commands/outbox_backlog.hpp"
 #include "adapters/postgres/commands/sweep_slots.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "workers/queue_probe.hpp"
@@ -120,6 +121,9 @@ class scheduler_role final : public running_role {
           dead_letters |= queue == amqp::names::dead_letter_queue && ready > 0;
         }
         metrics_.dead_letter_age(dead_letters ? probe_.oldest_dead_letter_age().value_or(0) : 0);
+        if (const auto backlog = postgres::sample_outbox_backlog(*db_))
+          metrics_.outbox_backlog(static_cast<double>(backlog->unpublished),
+                                  backlog->oldest_age_seconds);
         next_probe = now + probe_interval;
       }
       if (!sleep_until(std::min(wake_at, next_probe)))

@@ -49,6 +49,8 @@ struct worker_metrics::impl {
   prometheus::Family<prometheus::Counter>* cleanup = nullptr;
   prometheus::Family<prometheus::Gauge>* queue_messages = nullptr;
   prometheus::Gauge* dead_letter_age = nullptr;
+  prometheus::Gauge* outbox_unpublished = nullptr;
+  prometheus::Gauge* outbox_oldest_age = nullptr;
   prometheus::Family<prometheus::Counter>* mail = nullptr;
 };
 
@@ -115,6 +117,18 @@ worker_metrics::worker_metrics(metrics::registry& registry) {
                                       "(0: none), sampled by the scheduler")
                                 .Register(reg)
                                 .Add({});
+  impl_->outbox_unpublished = &prometheus::BuildGauge()
+                                   .Name("kemas_outbox_unpublished")
+                                   .Help("Events in the outbox not yet published to RabbitMQ, "
+                                         "sampled by the scheduler")
+                                   .Register(reg)
+                                   .Add({});
+  impl_->outbox_oldest_age = &prometheus::BuildGauge()
+                                  .Name("kemas_outbox_oldest_age_seconds")
+                                  .Help("Seconds the oldest unpublished outbox event has waited "
+                                        "(0: none), sampled by the scheduler")
+                                  .Register(reg)
+                                  .Add({});
   impl_->queue_messages = &prometheus::BuildGauge()
                                .Name("kemas_queue_messages")
                                .Help("Ready messages in a kemas queue, sampled by the scheduler")
@@ -188,6 +202,11 @@ void worker_metrics::mail(std::string_view kind, std::string_view outcome) {
 
 void worker_metrics::dead_letter_age(double seconds) {
   impl_->dead_letter_age->Set(seconds);
+}
+
+void worker_metrics::outbox_backlog(double unpublished, double oldest_age_seconds) {
+  impl_->outbox_unpublished->Set(unpublished);
+  impl_->outbox_oldest_age->Set(oldest_age_seconds);
 }
 
 void worker_metrics::queue_messages(std::string_view queue, double ready) {

@@ -27,6 +27,8 @@
 //       buckets, dead letters), sampled by the scheduler role
 //   kemas_dead_letter_oldest_age_seconds  how long the oldest dead letter has waited (0 when
 //       there is none), sampled with the queues
+//   kemas_outbox_unpublished, kemas_outbox_oldest_age_seconds  the outbox relay's backlog
+//       (events committed, not yet on the broker), sampled with the queues
 //
 // Object cleanup (the commands role's object cleaner, workers/object_cleaner.hpp):
 //   kemas_object_cleanup_total{outcome}  removals by outcome: removed (S3 confirmed), failed
@@ -73,6 +75,7 @@ class worker_metrics : kemas::non_copyable {
   void cleanup(std::string_view outcome, std::size_t count);
   void queue_messages(std::string_view queue, double ready);
   void dead_letter_age(double seconds);
+  void outbox_backlog(double unpublished, double oldest_age_seconds);
   // `kind`: a notice kind (mail_notices.hpp) or "invalid"; `outcome`: sent, skipped, duplicate,
   // retry, scheduled, dead_lettered.
   void mail(std::string_view kind, std::string_view outcome);

@@ -1,4 +1,5 @@
 #include "adapters/metrics/registry.hpp"
+#include "adapters/metrics/process_metrics.hpp"
 
 #include <map>
 #include <mutex>
@@ -27,6 +28,8 @@ class registry::sampled final : public prometheus::Collectable {
 
   std::vector<prometheus::MetricFamily> Collect() const override {
     auto all = families_->Collect();
+    for (auto& family : process_families())
+      all.push_back(std::move(family));
     std::lock_guard lock(mutex_);
     for (const auto& c : counters_) {
       prometheus::ClientMetric sample;
@@ -52,9 +55,9 @@ registry::registry(std::string_view process_name)
       all_(std::make_shared<sampled>(registry_)) {
   prometheus::BuildGauge()
       .Name("kemas_process_info")
-      .Help("Always 1; labels identify the kemas process")
+      .Help("Always 1; labels identify the kemas process and its version")
       .Register(*registry_)
-      .Add({{"process", std::string(process_name)}})
+      .Add({{"process", std::string(process_name)}, {"version", KEMAS_VERSION}})
       .Set(1);
 }
 

@@ -12,6 +12,9 @@
 #include <memory>
 #include <optional>
 
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
 #include "adapters/metrics/registry.hpp"
 #include "adapters/support/snapshot_cache.hpp"
 #include "app/server/error_response.hpp"
@@ -68,13 +71,19 @@ struct readiness {
   std::chrono::milliseconds timeout;
   // Anyone may call /readyz: each backend sees at most one probe per second however many do.
   support::snapshot_cache<readiness_report> recent{std::chrono::seconds(1)};
+  // kemas_backend_up{backend}, one per check, set from every round.
+  std::vector<prometheus::Gauge*> up;
 };
 
-asio::awaitable<result<response>> readyz(readiness& state, request_context& ctx) {
+// The last round's answer, probing again first when it is more than a second old (and no
+// other caller is already doing so). Empty only while the very first round runs.
+asio::awaitable<std::optional<readiness_report>> current_report(readiness& state) {
   auto report = state.recent.fresh();
   if (!report && state.recent.begin_refresh()) {
     try {
       auto probed = co_await probe_all(state.checks, state.timeout);
+      for (std::size_t i = 0; i < state.checks.size(); ++i)
+        state.up[i]->Set(probed.checks.at(state.checks[i].name).as_string() == "ok" ? 1 : 0);
       state.recent.store(probed);
       report = std::move(probed);
     } catch (...) {
@@ -84,6 +93,11 @@ asio::awaitable<result<response>> readyz(readiness& state, request_context& ctx)
   }
   if (!report)
     report = state.recent.latest();
+  co_return report;
+}
+
+asio::awaitable<result<response>> readyz(readiness& state, request_context& ctx) {
+  auto report = co_await current_report(state);
   if (!report) {  // the very first round is still running
     auto r = error_response(errc::backend_unavailable, "not ready: first check still running",
                             ctx.request_id());
@@ -100,14 +114,18 @@ asio::awaitable<result<response>> readyz(readiness& state, request_context& ctx)
   co_return response::json(503, boost::json::serialize(body)).with_header("Retry-After", "1");
 }
 
-asio::awaitable<result<response>> metrics_text(const metrics::registry& registry) {
+// A scrape also refreshes kemas_backend_up (at most one probe round a second, shared with
+// /readyz), so the readiness alert needs no prober of its own.
+asio::awaitable<result<response>> metrics_text(readiness& state,
+                                               const metrics::registry& registry) {
+  co_await current_report(state);
   co_return response::text(200, registry.render(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 }  // namespace
 
 void add_health_routes(router& routes, std::vector<readiness_check> checks,
-                       std::chrono::milliseconds timeout, const metrics::registry& registry) {
+                       std::chrono::milliseconds timeout, metrics::registry& registry) {
   routes.add(method::get, "/healthz", access::probe,
              [](request_context&) -> asio::awaitable<result<response>> {
                co_return response::json(200, R"({"status":"ok"})");
@@ -115,10 +133,17 @@ void add_health_routes(router& routes, std::vector<readiness_check> checks,
   auto state = std::make_shared<readiness>();
   state->checks = std::move(checks);
   state->timeout = timeout;
+  auto& up = prometheus::BuildGauge()
+                 .Name("kemas_backend_up")
+                 .Help("1 when the backend answered the last readiness round (/readyz or a "
+                       "scrape), else 0")
+                 .Register(registry.prometheus_registry());
+  for (const auto& check : state->checks)
+    state->up.push_back(&up.Add({{"backend", check.name}}));
   routes.add(method::get, "/readyz", access::probe,
              [state](request_context& ctx) { return readyz(*state, ctx); });
   routes.add(method::get, "/metrics", access::probe,
-             [&registry](request_context&) { return metrics_text(registry); });
+             [state, &registry](request_context&) { return metrics_text(*state, registry); });
 }
 
 }  // namespace kemas::http

@@ -1,7 +1,8 @@
 #pragma once
 // GET /healthz (the process answers), GET /readyz (every backend answers in time; one round
 // of probes per second at most, callers in between get the last round's answer),
-// GET /metrics (Prometheus text).
+// GET /metrics (Prometheus text; a scrape also refreshes kemas_backend_up{backend} from the
+// same rounds).
 
 #include <chrono>
 #include <functional>
@@ -22,6 +23,6 @@ struct readiness_check {
 };
 
 void add_health_routes(router& routes, std::vector<readiness_check> checks,
-                       std::chrono::milliseconds timeout, const metrics::registry& registry);
+                       std::chrono::milliseconds timeout, metrics::registry& registry);
 
 }  // namespace kemas::http

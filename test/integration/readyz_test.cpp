@@ -75,7 +75,16 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
 
   REQUIRE(services("stop redis") == 0);
   auto down = poll_readyz(port, 10s, [](auto& r) { return r.status == 503; });
+  // A scrape answers from the shared round of the last second, else probes anew.
+  std::string scraped_down;
+  const auto scrape_deadline = std::chrono::steady_clock::now() + 5s;
+  do {
+    scraped_down = kemas::test::http_request(port, "GET", "/metrics").body;
+  } while (scraped_down.find("kemas_backend_up{backend=\"redis\"} 0") == std::string::npos &&
+           std::chrono::steady_clock::now() < scrape_deadline);
   const int restarted = services("start redis");  // restart before asserting, whatever happens
+  CHECK(scraped_down.find("kemas_backend_up{backend=\"redis\"} 0") != std::string::npos);
+  CHECK(scraped_down.find("kemas_backend_up{backend=\"postgres\"} 1") != std::string::npos);
   INFO(down.body);
   CHECK(down.status == 503);
   auto body = boost::json::parse(down.body).as_object();
@@ -95,6 +104,8 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
             "kemas_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"503\"}") !=
         std::string::npos);
   CHECK(metrics.body.find("kemas_http_request_duration_seconds_bucket") != std::string::npos);
+  CHECK(metrics.body.find("kemas_backend_up{backend=\"redis\"} 1") != std::string::npos);
+  CHECK(metrics.body.find("# TYPE process_cpu_seconds_total counter") != std::string::npos);
 }
 
 TEST_CASE("readyz and publishing recover within about a second of RabbitMQ's return") {

@@ -13,6 +13,8 @@
 #include "test/support/http_client.hpp"
 #include "test/support/outbox_fixture.hpp"
 #include "test/support/relay_fixture.hpp"
+#include "adapters/postgres/pool.hpp"
+#include <soci/soci.h>
 
 #include <doctest/doctest.h>
 #include <boost/json.hpp>
@@ -70,7 +72,9 @@ TEST_CASE("kemas-worker --role commands serves /metrics and counts its commands"
   const std::string dead_invalid =
       R"(kemas_commands_processed_total{outcome="dead_lettered",type="invalid"})";
   const std::string before = scrape(port);
-  CHECK(sample(before, R"(kemas_process_info{process="kemas-worker-commands"})") == 1);
+  CHECK(before.find(R"(kemas_process_info{process="kemas-worker-commands",version=")") !=
+        std::string::npos);
+  CHECK(before.find("\n# TYPE process_cpu_seconds_total counter\n") != std::string::npos);
   CHECK(sample(before, done_delete) == 0);
   CHECK(sample(before, dead_invalid) == 0);
   CHECK(sample(before, R"(kemas_commands_processed_total{outcome="retry",type="upload"})") == 0);
@@ -114,6 +118,45 @@ TEST_CASE("kemas-worker --role commands serves /metrics and counts its commands"
   CHECK(*status == 0);
 }
 
+TEST_CASE("the scheduler exports the outbox backlog and the process families") {
+  test::migrated_database db("worker_metrics_outbox");
+  {
+    // Three events the relay has not published (no commands worker runs here), the oldest
+    // written a minute ago, and one published long ago that must not count.
+    postgres::pg_pool pool(db.settings(), "worker_metrics_test");
+    pool.with_session([](soci::session& sql) {
+      sql << "INSERT INTO outbox (event, created_at) VALUES ('{}', now() - interval '60 seconds'),"
+             " ('{}', now() - interval '5 seconds'), ('{}', now())";
+      sql << "INSERT INTO outbox (event, created_at, published_at) VALUES "
+             "('{}', now() - interval '1 day', now() - interval '1 day')";
+    });
+    pool.stop();
+  }
+  test::scratch_vhost vhost("metrics-outbox");
+  const std::uint16_t port = test::free_loopback_port();
+  test::child_process scheduler =
+      test::start_worker("scheduler", db.settings().url, vhost.name(),
+                         "worker_metrics_test.outbox", metrics_env(port));
+  REQUIRE_MESSAGE(scheduler.wait_for_stderr("\"msg\":\"serving metrics\"", 10s),
+                  scheduler.stderr_text());
+  std::string text;
+  const bool sampled = test::eventually(
+      [&] {
+        text = scrape(port);
+        return sample(text, "kemas_outbox_unpublished") == 3;
+      },
+      10s, 200ms);
+  REQUIRE_MESSAGE(sampled, text, "\n", scheduler.stderr_text());
+  const double oldest = sample(text, "kemas_outbox_oldest_age_seconds");
+  CHECK(oldest >= 60);
+  CHECK(oldest < 120);
+  CHECK(sample(text, "process_resident_memory_bytes") > 1e6);
+  CHECK(sample(text, "process_open_fds") > 3);
+  CHECK(sample(text, "process_start_time_seconds") > 1.7e9);
+  scheduler.signal(SIGTERM);
+  CHECK(scheduler.wait_for(10s).has_value());
+}
+
 TEST_CASE("every kemas-worker role serves /metrics and a taken port stops start-up") {
   test::scratch_vhost vhost("metrics-roles");
   const std::uint16_t port = test::free_loopback_port();
@@ -122,7 +165,8 @@ TEST_CASE("every kemas-worker role serves /metrics and a taken port stops start-
                          "worker_metrics_test.scheduler", metrics_env(port));
   REQUIRE_MESSAGE(scheduler.wait_for_stderr("\"msg\":\"serving metrics\"", 10s),
                   scheduler.stderr_text());
-  CHECK(sample(scrape(port), R"(kemas_process_info{process="kemas-worker-scheduler"})") == 1);
+  CHECK(scrape(port).find(R"(kemas_process_info{process="kemas-worker-scheduler",version=")") !=
+        std::string::npos);
 
   // A second worker asking for the same port: exit 1, saying which address.
   test::child_process second =
