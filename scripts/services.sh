@@ -196,7 +196,7 @@ mq_node() {
   if ((k == 1)); then mq_dir="$run/rabbitmq" mq_name=$mq_first_node
   else mq_dir="$run/rabbitmq$k" mq_name="kemas$k@localhost"; fi
   mq_amqp_port=$((amqp_port + step)) mq_mgmt_port=$((mgmt_port + step))
-  mq_dist_port=$((dist_port + step))
+  mq_dist_port=$((dist_port + step)) mq_prom_port=$((dist_port + step + 1))
 }
 mq_node 1
 
@@ -241,14 +241,18 @@ mq_node_start() {
   require_free_port "rabbitmq $mq_name (AMQP)" "$mq_amqp_port"
   require_free_port "rabbitmq $mq_name (management UI)" "$mq_mgmt_port"
   require_free_port "rabbitmq $mq_name (distribution)" "$mq_dist_port"
+  require_free_port "rabbitmq $mq_name (Prometheus metrics)" "$mq_prom_port"
   mkdir -p "$mq_dir/log" "$mq_dir/mnesia"
   mq_cookie
   : >"$mq_dir/rabbitmq-env.conf"
-  echo '[rabbitmq_management].' >"$mq_dir/enabled_plugins"
+  echo '[rabbitmq_management,rabbitmq_prometheus].' >"$mq_dir/enabled_plugins"
   cat >"$mq_dir/rabbitmq.conf" <<CONF
 listeners.tcp.1 = 127.0.0.1:$mq_amqp_port
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $mq_mgmt_port
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $mq_prom_port
+prometheus.return_per_object_metrics = true
 default_user = $mq_user
 default_pass = $mq_pass
 default_user_tags.administrator = true
@@ -413,6 +417,7 @@ KEMAS_AMQP_PORT=$amqp_port
 KEMAS_AMQP_USER=$mq_user
 KEMAS_AMQP_PASSWORD=$mq_pass
 KEMAS_AMQP_MANAGEMENT_URL=http://127.0.0.1:$mgmt_port
+KEMAS_SVC_RABBITMQ_METRICS_URL=http://127.0.0.1:$((dist_port + 1))/metrics
 $( ((mq_nodes > 1)) && echo "KEMAS_AMQP_MORE_BROKERS=$(mq_more_brokers)")
 KEMAS_S3_ENDPOINT=127.0.0.1:$s3_port
 KEMAS_S3_ACCESS_KEY=$s3_key

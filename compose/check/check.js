@@ -163,7 +163,7 @@ for (const [label, files] of [['base', []], ['base+dev', ['docker-compose.dev.ym
 }
 
 // Other YAML files.
-for (const f of ['conf/prometheus/prometheus.yml', 'conf/loki/loki.yml', 'conf/promtail/promtail.yml',
+for (const f of ['conf/prometheus/prometheus.yml', 'conf/prometheus/alerts.yml', 'conf/loki/loki.yml', 'conf/promtail/promtail.yml',
   'conf/grafana/provisioning/datasources/kemas.yml', 'conf/grafana/provisioning/dashboards/kemas.yml']) {
   try { yaml.load(fs.readFileSync(path.join(root, f), 'utf8')); ok(`${f} parses`); } catch (e) { fail(`${f}: ${e.message}`); }
 }
@@ -198,6 +198,26 @@ const subst = (q) => q.replace(/\$__rate_interval/g, '1m').replace(/\$route/g, '
   // sanity: the parsers do reject garbage
   if (!parseErrors(promParser, 'sum by (le (rate(x[5m])').length) fail('PromQL parser accepted garbage');
   if (!parseErrors(logqlParser, '{service=~"a" |= ').length) fail('LogQL parser accepted garbage');
+}
+// Alert rules: each has a name, an expression that parses, a severity and a summary.
+{
+  const rules = yaml.load(fs.readFileSync(path.join(root, 'conf/prometheus/alerts.yml'), 'utf8'));
+  const prom = yaml.load(fs.readFileSync(path.join(root, 'conf/prometheus/prometheus.yml'), 'utf8'));
+  if (!(prom.rule_files || []).includes('/etc/prometheus/alerts.yml')) fail('prometheus.yml does not load alerts.yml');
+  let count = 0;
+  const names = new Set();
+  for (const g of rules.groups) {
+    for (const r of g.rules) {
+      count++;
+      if (!r.alert || names.has(r.alert)) fail(`alerts: missing or repeated name ${r.alert}`);
+      names.add(r.alert);
+      const errs = parseErrors(promParser, String(r.expr));
+      if (errs.length) fail(`alerts: PromQL error at ${errs[0]} in ${r.alert}: ${r.expr}`);
+      if (!r.labels || !r.labels.severity) fail(`alerts: ${r.alert} has no severity`);
+      if (!r.annotations || !r.annotations.summary) fail(`alerts: ${r.alert} has no summary`);
+    }
+  }
+  ok(`alerts: ${count} rules parsed`);
 }
 console.log(failures ? `${failures} failed` : 'all checks passed');
 process.exit(failures ? 1 : 0);

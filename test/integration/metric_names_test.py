@@ -1,0 +1,262 @@
+#!/usr/bin/python3
+"""Every metric a Grafana panel or a Prometheus alert rule names is exported by some process.
+
+Starts kemas-api and every kemas-worker role against the test servers (a database, RabbitMQ
+vhost of their own; the reconciler with a grace no object can reach, so it only reads the
+shared bucket), makes one upload so the command histograms have a series, scrapes every
+process and RabbitMQ's own exporter, and checks each metric name in
+conf/grafana/dashboards/kemas.json and conf/prometheus/alerts.yml against what was exported.
+An exact label matcher (name{label="value"}) must match an exported series too, except the
+labels Prometheus adds itself (job, instance). `up` is Prometheus's own. Exit 1 on any miss.
+
+usage: metric_names_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+SOURCE, API, WORKER, ADMIN = sys.argv[1:5]
+ROLES = ["commands", "scheduler", "audit", "mailer", "reconciler"]
+MADE_BY_PROMETHEUS = {"up"}
+LABELS_BY_PROMETHEUS = {"job", "instance"}
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and",
+                "or", "unless", "offset", "inf", "nan"}
+
+
+def run_env():
+    path = os.path.join(os.environ.get("KEMAS_SVC_DIR") or os.path.join(SOURCE, ".run"), "env")
+    env = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v
+    return env
+
+
+# ---------------------------------------------------------------- names used
+def selectors(expr):
+    """(metric name, {label: exact value}) of every vector selector in a PromQL expression."""
+    strings = []
+
+    def keep(m):  # string literals out of the way of the patterns below, kept for values
+        strings.append(json.loads(m.group(0)))
+        return f"\0{len(strings) - 1}\0"
+    text = re.sub(r'"(?:[^"\\]|\\.)*"', keep, expr)
+    text = re.sub(r"\[[^\]]*\]", " ", text)  # range durations
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
+    out = []
+    for m in re.finditer(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\{[^}]*\})?\s*(\()?", text):
+        name, matchers, call = m.group(1), m.group(2), m.group(3)
+        if call or name.lower() in PROMQL_WORDS:
+            continue  # a function or aggregation, or a keyword
+        exact = {}
+        for lm in re.finditer(r"([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*\0(\d+)\0", matchers or ""):
+            exact[lm.group(1)] = strings[int(lm.group(2))]
+        out.append((name, exact))
+    return out
+
+
+def names_used():
+    used = []  # (where, name, exact labels)
+    with open(os.path.join(SOURCE, "conf/grafana/dashboards/kemas.json")) as f:
+        dashboard = json.load(f)
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            if target.get("datasource", {}).get("uid") != "kemas-prometheus":
+                continue
+            expr = target["expr"].replace("$__rate_interval", "1m").replace("$route", ".*")
+            for name, exact in selectors(expr):
+                used.append((f"panel '{panel['title']}'", name, exact))
+    import yaml  # python3-yaml (scripts/deps.sh)
+    with open(os.path.join(SOURCE, "conf/prometheus/alerts.yml")) as f:
+        rules = yaml.safe_load(f)
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            for name, exact in selectors(str(rule["expr"])):
+                used.append((f"alert {rule['alert']}", name, exact))
+    return used
+
+
+# ---------------------------------------------------------------- names exported
+def parse_exposition(text):
+    """{series name: [label dicts]}, histogram and summary families expanded."""
+    series = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s", line)
+        if not m:
+            continue
+        labels = dict(re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(3) or ""))
+        series.setdefault(m.group(1), []).append(labels)
+    return series
+
+
+def get(url, auth=None, timeout=10):
+    req = urllib.request.Request(url)
+    if auth:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.read().decode()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api_call(port, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, (json.loads(data) if data and r.getheader("Content-Type", "").startswith(
+        "application/json") else None)
+
+
+def wait_until(check, seconds):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if check():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def main():
+    env_file = run_env()
+    tag = "metricnames_" + secrets.token_hex(4)
+    base = {**os.environ, **env_file, "KEMAS_CONFIG": os.path.join(SOURCE, "conf/kemas.toml"),
+            "KEMAS_ENV": "development", "KEMAS_LOG_FORMAT": "text",
+            "PGPASSWORD": env_file.get("KEMAS_POSTGRES_PASSWORD", "")}
+    admin_url = env_file["KEMAS_POSTGRES_URL"]
+    db_url = admin_url.rsplit("/", 1)[0] + "/" + tag
+    mq_auth = f"{env_file.get('KEMAS_AMQP_USER', 'kemas')}:{env_file.get('KEMAS_AMQP_PASSWORD', 'kemas')}"
+    mgmt = env_file["KEMAS_AMQP_MANAGEMENT_URL"].rstrip("/")
+
+    def management(method, path, body=b"{}"):
+        req = urllib.request.Request(mgmt + path, data=body, method=method)
+        req.add_header("Authorization", "Basic " + base64.b64encode(mq_auth.encode()).decode())
+        req.add_header("Content-Type", "application/json")
+        urllib.request.urlopen(req, timeout=10).read()
+
+    vhost = urllib.parse.quote(tag, safe="")
+    subprocess.run(["psql", admin_url, "-qAtc", f"CREATE DATABASE {tag}"], env=base, check=True)
+    management("PUT", f"/api/vhosts/{vhost}")
+    management("PUT", f"/api/permissions/{vhost}/{urllib.parse.quote(mq_auth.split(':')[0])}",
+               b'{"configure":".*","write":".*","read":".*"}')
+    processes = []
+    try:
+        env = {**base, "KEMAS_POSTGRES_URL": db_url, "KEMAS_AMQP_VHOST": tag,
+               # Reads the shared test bucket, never quarantines what other tests keep there.
+               "KEMAS_WORKER_RECONCILE_GRACE": "30d"}
+        migrated = subprocess.run([ADMIN, "migrate"], env=env, capture_output=True, text=True)
+        if migrated.returncode != 0:
+            print("FAIL kemas-admin migrate: " + migrated.stderr)
+            return 1
+        api_port = free_port()
+        ports = {"api": api_port}
+        processes.append(subprocess.Popen(
+            [API], env={**env, "KEMAS_HTTP_HOST": "127.0.0.1", "KEMAS_HTTP_PORT": str(api_port)},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for role in ROLES:
+            ports[role] = free_port()
+            processes.append(subprocess.Popen(
+                [WORKER, "--role", role],
+                env={**env, "KEMAS_WORKER_METRICS_HOST": "127.0.0.1",
+                     "KEMAS_WORKER_METRICS_PORT": str(ports[role])},
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        if not wait_until(lambda: api_call(api_port, "GET", "/readyz")[0] == 200, 30):
+            print("FAIL kemas-api never became ready")
+            return 1
+        # One upload through a worker: the command histograms get their first series.
+        user = "m" + secrets.token_hex(4)
+        api_call(api_port, "POST", "/api/v1/user/register",
+                 json.dumps({"email": user + "@example.com", "username": user,
+                             "password": "metric-names-1"}), {"Content-Type": "application/json"})
+        _, login = api_call(api_port, "POST", "/api/v1/user/login",
+                            json.dumps({"username": user, "password": "metric-names-1"}),
+                            {"Content-Type": "application/json"})
+        status, _ = api_call(api_port, "POST", "/api/v1/auth/files/upload?name=m.bin", b"metric",
+                             {"Authorization": "Bearer " + login["access_token"]})
+        if status != 201:
+            print(f"FAIL the upload answered {status}")
+            return 1
+
+        exported = {}
+        def scrape_all():
+            exported.clear()
+            for what, port in ports.items():
+                for name, labels in parse_exposition(
+                        get(f"http://127.0.0.1:{port}/metrics")).items():
+                    exported.setdefault(name, []).extend(labels)
+            for name, labels in parse_exposition(
+                    get(env_file["KEMAS_SVC_RABBITMQ_METRICS_URL"])).items():
+                exported.setdefault(name, []).extend(labels)
+            # Sampled on the workers' own schedules: the scheduler's queue probe, the
+            # reconciler's first run, the commands worker's first command.
+            return ("kemas_queue_messages" in exported and "kemas_reconcile_objects" in exported
+                    and "kemas_command_latency_seconds_bucket" in exported)
+        if not wait_until(scrape_all, 30):
+            print("FAIL the workers' sampled metrics never appeared")
+            return 1
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        try:
+            management("DELETE", f"/api/vhosts/{vhost}", None)
+        except OSError:
+            pass
+        subprocess.run(["psql", admin_url, "-qAtc", f"DROP DATABASE IF EXISTS {tag}"], env=base)
+
+    used = names_used()
+    failures = 0
+
+    def missing(name, exact):
+        if name in MADE_BY_PROMETHEUS:
+            return None
+        if name not in exported:
+            return "no process exports it"
+        wanted = {k: v for k, v in exact.items() if k not in LABELS_BY_PROMETHEUS}
+        if wanted and not any(all(s.get(k) == v for k, v in wanted.items())
+                              for s in exported[name]):
+            return f"no exported series has {wanted}"
+        return None
+
+    # The check can fail: a made-up name and a made-up label value are caught.
+    assert missing("kemas_no_such_metric_total", {}) is not None
+    assert missing("kemas_reconcile_objects", {"kind": "no_such_kind"}) is not None
+    for where, name, exact in used:
+        problem = missing(name, exact)
+        if problem:
+            failures += 1
+            print(f"FAIL {where}: {name}{exact or ''}: {problem}")
+    names = sorted({n for _, n, _ in used})
+    print(f"{len(used)} selectors, {len(names)} metric names in panels and rules; "
+          f"{len(exported)} series names exported; {failures} missing")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
