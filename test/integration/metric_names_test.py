@@ -166,7 +166,8 @@ def main():
         env = {**base, "KEMAS_POSTGRES_URL": db_url, "KEMAS_AMQP_VHOST": tag,
                # Reads the shared test bucket, never quarantines what other tests keep there.
                "KEMAS_WORKER_RECONCILE_GRACE": "30d"}
-        migrated = subprocess.run([ADMIN, "migrate"], env=env, capture_output=True, text=True)
+        migrated = subprocess.run([ADMIN, "migrate"], env=env, cwd=SOURCE, capture_output=True,
+                                  text=True)
         if migrated.returncode != 0:
             print("FAIL kemas-admin migrate: " + migrated.stderr)
             return 1
@@ -174,14 +175,14 @@ def main():
         ports = {"api": api_port}
         processes.append(subprocess.Popen(
             [API], env={**env, "KEMAS_HTTP_HOST": "127.0.0.1", "KEMAS_HTTP_PORT": str(api_port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=SOURCE))
         for role in ROLES:
             ports[role] = free_port()
             processes.append(subprocess.Popen(
                 [WORKER, "--role", role],
                 env={**env, "KEMAS_WORKER_METRICS_HOST": "127.0.0.1",
                      "KEMAS_WORKER_METRICS_PORT": str(ports[role])},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=SOURCE))
         if not wait_until(lambda: api_call(api_port, "GET", "/readyz")[0] == 200, 30):
             print("FAIL kemas-api never became ready")
             return 1
