@@ -43,5 +43,7 @@ command add_audit_command(CLI::App& app);         // audit_command.cpp: audit ve
 command add_reconcile_command(CLI::App& app);     // reconcile_command.cpp: reconcile [--dry-run]
 command add_dlq_command(CLI::App& app);           // dlq_command.cpp: dlq list|show|replay|purge
 command add_config_check_command(CLI::App& app);  // config_check_command.cpp: config-check
+command add_backup_command(CLI::App& app);        // backup_command.cpp: backup --to DIR
+command add_restore_command(CLI::App& app);       // restore_command.cpp: restore --from DIR
 
 }  // namespace kemas::admin

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   commands.push_back(add_reconcile_command(app));
   commands.push_back(add_dlq_command(app));
   commands.push_back(add_config_check_command(app));
+  commands.push_back(add_backup_command(app));
+  commands.push_back(add_restore_command(app));
 
   try {
     app.parse(argc, argv);
