@@ -104,6 +104,8 @@ class session_body_reader final : public body_reader {
   }
 
   bool complete() const noexcept override { return done_ || (!parser_ && header_.is_done()); }
+  // Body bytes read so far (the access log's bytes_in).
+  std::uint64_t received() const noexcept { return received_; }
 
  private:
   // The request's budget, but never longer than one stall: a client that stops sending
@@ -199,7 +201,8 @@ asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& str
                                                           method verb, unsigned version,
                                                           bool& keep_alive,
                                                           const std::string& request_id,
-                                                          const server_state& state) {
+                                                          const server_state& state,
+                                                          std::uint64_t& sent) {
   bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(r.status), version};
   if (!r.content_type.empty())
     res.set(bhttp::field::content_type, r.content_type);
@@ -222,7 +225,6 @@ asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& str
   auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
   if (ec || !res.body().more)
     co_return ec;
-  std::uint64_t sent = 0;
   for (;;) {
     auto chunk = co_await r.stream->next();
     if (!chunk || chunk->empty()) {
@@ -350,8 +352,10 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
     bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&
                       !state->connections.draining();
     boost::system::error_code write_ec;
+    std::uint64_t bytes_out = 0;  // body bytes sent
     if (r.stream) {
-      write_ec = co_await write_streamed(stream, r, verb, version, keep_alive, request_id, *state);
+      write_ec = co_await write_streamed(stream, r, verb, version, keep_alive, request_id, *state,
+                                         bytes_out);
     } else {
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
       if (!r.content_type.empty())
@@ -369,18 +373,24 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
       stream.expires_after(limits.request_timeout);
       auto [plain_ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
       write_ec = plain_ec;
+      if (!plain_ec && verb != method::head)
+        bytes_out = body_size;
     }
 
     const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();
     // Labels from bounded sets only: the route pattern and the method from a fixed list.
     state->metrics.observe(route_label, method_name(verb), r.status, seconds);
     const bool probe = match.matched && match.matched->options.probe;
+    // The access log: who (user_id when authenticated, never a credential), what, how much.
     log::emit(probe ? log::level::debug : log::level::info, "http request",
               {{"request_id", request_id},
                {"method", method_name(verb)},
                {"route", route_label},
                {"status", static_cast<std::int64_t>(r.status)},
                {"duration_ms", seconds * 1000.0},
+               {"bytes_in", static_cast<std::int64_t>(body.received())},
+               {"bytes_out", static_cast<std::int64_t>(bytes_out)},
+               {"user_id", ctx.caller() ? ctx.caller()->user_id.to_string() : std::string("-")},
                {"peer", peer_ip}});
     if (write_ec || !keep_alive)
       break;

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Every metric a Grafana panel or a Prometheus alert rule names is exported by some process.
+"""What operators rely on: every metric a Grafana panel or a Prometheus alert rule names is
+exported by some process, and the api's access log says who, what, how much and how long.
 
 Starts kemas-api and every kemas-worker role against the test servers (a database, RabbitMQ
 vhost of their own; the reconciler with a grace no object can reach, so it only reads the
@@ -7,9 +8,11 @@ shared bucket), makes one upload so the command histograms have a series, scrape
 process and RabbitMQ's own exporter, and checks each metric name in
 conf/grafana/dashboards/kemas.json and conf/prometheus/alerts.yml against what was exported.
 An exact label matcher (name{label="value"}) must match an exported series too, except the
-labels Prometheus adds itself (job, instance). `up` is Prometheus's own. Exit 1 on any miss.
+labels Prometheus adds itself (job, instance). `up` is Prometheus's own. The upload's access
+log line (JSON) must carry the uploader's user_id, bytes_in = the body's size, bytes_out and
+duration_ms. Exit 1 on any miss.
 
-usage: metric_names_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN
+usage: observability_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN
 """
 import base64
 import http.client
@@ -17,9 +20,11 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -139,6 +144,38 @@ def wait_until(check, seconds):
     return False
 
 
+def check_access_log(log, me):
+    """The upload's access line: the uploader's id, 6 bytes in, a body out, a duration."""
+    user_id = (me or {}).get("id") or (me or {}).get("user", {}).get("id")
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        log.seek(0)
+        for line in log:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("msg") == "http request" and \
+                    entry.get("route") == "/api/v1/auth/files/upload":
+                problems = []
+                if not user_id or entry.get("user_id") != user_id:
+                    problems.append(f"user_id {entry.get('user_id')} (want {user_id})")
+                if entry.get("bytes_in") != 6:
+                    problems.append(f"bytes_in {entry.get('bytes_in')} (want 6)")
+                if not entry.get("bytes_out", 0) > 0:
+                    problems.append(f"bytes_out {entry.get('bytes_out')}")
+                if not entry.get("duration_ms", -1) >= 0:
+                    problems.append("no duration_ms")
+                if problems:
+                    print("FAIL access log: " + "; ".join(problems) + ": " + line.strip())
+                    return False
+                print("ok   access log: user_id, bytes_in, bytes_out, duration_ms")
+                return True
+        time.sleep(0.2)
+    print("FAIL access log: no line for the upload")
+    return False
+
+
 def main():
     env_file = run_env()
     tag = "metricnames_" + secrets.token_hex(4)
@@ -162,6 +199,7 @@ def main():
     management("PUT", f"/api/permissions/{vhost}/{urllib.parse.quote(mq_auth.split(':')[0])}",
                b'{"configure":".*","write":".*","read":".*"}')
     processes = []
+    workdir = tempfile.mkdtemp(prefix="kemas-observability-")
     try:
         env = {**base, "KEMAS_POSTGRES_URL": db_url, "KEMAS_AMQP_VHOST": tag,
                # Reads the shared test bucket, never quarantines what other tests keep there.
@@ -173,9 +211,11 @@ def main():
             return 1
         api_port = free_port()
         ports = {"api": api_port}
+        api_log = open(os.path.join(workdir, "api.log"), "w+")
         processes.append(subprocess.Popen(
-            [API], env={**env, "KEMAS_HTTP_HOST": "127.0.0.1", "KEMAS_HTTP_PORT": str(api_port)},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=SOURCE))
+            [API], env={**env, "KEMAS_HTTP_HOST": "127.0.0.1", "KEMAS_HTTP_PORT": str(api_port),
+                        "KEMAS_LOG_FORMAT": "json"},
+            stdout=subprocess.DEVNULL, stderr=api_log, cwd=SOURCE))
         for role in ROLES:
             ports[role] = free_port()
             processes.append(subprocess.Popen(
@@ -194,11 +234,14 @@ def main():
         _, login = api_call(api_port, "POST", "/api/v1/user/login",
                             json.dumps({"username": user, "password": "metric-names-1"}),
                             {"Content-Type": "application/json"})
-        status, _ = api_call(api_port, "POST", "/api/v1/auth/files/upload?name=m.bin", b"metric",
-                             {"Authorization": "Bearer " + login["access_token"]})
+        status, uploaded = api_call(api_port, "POST", "/api/v1/auth/files/upload?name=m.bin",
+                                    b"metric", {"Authorization": "Bearer " + login["access_token"]})
         if status != 201:
             print(f"FAIL the upload answered {status}")
             return 1
+        _, me = api_call(api_port, "GET", "/api/v1/auth/me",
+                         headers={"Authorization": "Bearer " + login["access_token"]})
+        access_ok = check_access_log(api_log, me)
 
         exported = {}
         def scrape_all():
@@ -230,9 +273,10 @@ def main():
         except OSError:
             pass
         subprocess.run(["psql", admin_url, "-qAtc", f"DROP DATABASE IF EXISTS {tag}"], env=base)
+        shutil.rmtree(workdir, ignore_errors=True)
 
     used = names_used()
-    failures = 0
+    failures = 0 if access_ok else 1
 
     def missing(name, exact):
         if name in MADE_BY_PROMETHEUS:
