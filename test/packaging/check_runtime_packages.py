@@ -15,8 +15,9 @@ import sys
 
 # In debian:12-slim already (apt itself needs them).
 BASE_IMAGE = {"libc6", "libgcc-s1", "libstdc++6"}
-# In the image for a reason other than linking: TLS roots for S3/SMTP, curl for HEALTHCHECK.
-NOT_LINKED = {"ca-certificates", "curl"}
+# In the image for a reason other than linking: TLS roots for S3/SMTP, curl for HEALTHCHECK,
+# pg_dump/pg_restore for kemas-admin backup and restore.
+NOT_LINKED = {"ca-certificates", "curl", "postgresql-client"}
 
 
 def runtime_packages(dockerfile):
