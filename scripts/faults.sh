@@ -25,8 +25,12 @@ export KEMAS_FAULTS_API_PORT=${KEMAS_FAULTS_API_PORT:-22081}
 build="${KEMAS_BUILD_DIR:-$root/build}"
 export KEMAS_BUILD_DIR="$build"
 
-"$root/scripts/deps.sh"
-"$root/scripts/build.sh" --target kemas-api kemas-worker kemas-admin
+# KEMAS_FAULTS_PREBUILT=1: the caller ran deps.sh and built these (CI runs two suites at once
+# and must not run two builds in one build folder).
+if [[ ${KEMAS_FAULTS_PREBUILT:-0} != 1 ]]; then
+  "$root/scripts/deps.sh"
+  "$root/scripts/build.sh" --target kemas-api kemas-worker kemas-admin
+fi
 
 # A fresh run each time: the invariants are about this run's data only.
 "$root/scripts/services.sh" down >/dev/null 2>&1 || true
