@@ -26,6 +26,7 @@
 #include "app/routes/accounts.hpp"
 #include "app/routes/admin.hpp"
 #include "app/routes/security.hpp"
+#include "app/routes/web_app.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/files.hpp"
 #include "app/routes/health.hpp"
@@ -133,6 +134,7 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_internal_routes(p.routes, p.billing, settings.internal);
   http::add_admin_routes(p.routes, p.admin);
   http::add_security_routes(p.routes, p.security);
+  http::add_web_app_routes(p.routes);
   p.usage.start();
 }
 

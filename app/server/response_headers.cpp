@@ -9,7 +9,9 @@ void apply_common_headers(bhttp::response_header<>& h, std::string_view request_
   h.set("X-Content-Type-Options", "nosniff");
   h.set("X-Frame-Options", "DENY");
   h.set("Referrer-Policy", "no-referrer");
-  h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  // API answers are data, never a document to render; the web app's pages set their own.
+  if (h.find("Content-Security-Policy") == h.end())
+    h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   h.set("Cross-Origin-Resource-Policy", "same-origin");
   if (h.find(bhttp::field::cache_control) == h.end())
     h.set(bhttp::field::cache_control, "no-store");

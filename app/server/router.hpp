@@ -34,6 +34,9 @@ struct route_options {
   // (BEGIN and COMMIT count); -1 when not stated. Stated next to the route with costing() and
   // checked against the server's own count by test/integration/statement_budget_test.cpp.
   int pg_statements = -1;
+  // A page or asset of the web app (app/web/), not an operation of the HTTP API: left out of
+  // schemas/openapi.yaml and of the route-by-route checks made against it.
+  bool web_app = false;
 
   route_options costing(int statements) const {
     route_options stated = *this;
