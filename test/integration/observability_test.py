@@ -15,19 +15,16 @@ duration_ms. Exit 1 on any miss.
 usage: observability_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN
 """
 import base64
-import http.client
 import json
 import os
 import re
 import secrets
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from stack import Stack, api_call, wait_until  # noqa: E402
 
 SOURCE, API, WORKER, ADMIN = sys.argv[1:5]
 ROLES = ["commands", "scheduler", "audit", "mailer", "reconciler"]
@@ -37,19 +34,6 @@ PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", 
                 "or", "unless", "offset", "inf", "nan"}
 
 
-def run_env():
-    path = os.path.join(os.environ.get("KEMAS_SVC_DIR") or os.path.join(SOURCE, ".run"), "env")
-    env = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                env[k] = v
-    return env
-
-
-# ---------------------------------------------------------------- names used
 def selectors(expr):
     """(metric name, {label: exact value}) of every vector selector in a PromQL expression."""
     strings = []
@@ -116,34 +100,6 @@ def get(url, auth=None, timeout=10):
         return r.read().decode()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def api_call(port, method, path, body=None, headers=None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request(method, path, body=body, headers=headers or {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, (json.loads(data) if data and r.getheader("Content-Type", "").startswith(
-        "application/json") else None)
-
-
-def wait_until(check, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            if check():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
 def check_access_log(log, me):
     """The upload's access line: the uploader's id, 6 bytes in, a body out, a duration."""
     user_id = (me or {}).get("id") or (me or {}).get("user", {}).get("id")
@@ -177,56 +133,12 @@ def check_access_log(log, me):
 
 
 def main():
-    env_file = run_env()
-    tag = "metricnames_" + secrets.token_hex(4)
-    base = {**os.environ, **env_file, "KEMAS_CONFIG": os.path.join(SOURCE, "conf/kemas.toml"),
-            "KEMAS_ENV": "development", "KEMAS_LOG_FORMAT": "text",
-            "PGPASSWORD": env_file.get("KEMAS_POSTGRES_PASSWORD", "")}
-    admin_url = env_file["KEMAS_POSTGRES_URL"]
-    db_url = admin_url.rsplit("/", 1)[0] + "/" + tag
-    mq_auth = f"{env_file.get('KEMAS_AMQP_USER', 'kemas')}:{env_file.get('KEMAS_AMQP_PASSWORD', 'kemas')}"
-    mgmt = env_file["KEMAS_AMQP_MANAGEMENT_URL"].rstrip("/")
-
-    def management(method, path, body=b"{}"):
-        req = urllib.request.Request(mgmt + path, data=body, method=method)
-        req.add_header("Authorization", "Basic " + base64.b64encode(mq_auth.encode()).decode())
-        req.add_header("Content-Type", "application/json")
-        urllib.request.urlopen(req, timeout=10).read()
-
-    vhost = urllib.parse.quote(tag, safe="")
-    subprocess.run(["psql", admin_url, "-qAtc", f"CREATE DATABASE {tag}"], env=base, check=True)
-    management("PUT", f"/api/vhosts/{vhost}")
-    management("PUT", f"/api/permissions/{vhost}/{urllib.parse.quote(mq_auth.split(':')[0])}",
-               b'{"configure":".*","write":".*","read":".*"}')
-    processes = []
-    workdir = tempfile.mkdtemp(prefix="kemas-observability-")
+    stack = Stack(SOURCE, API, WORKER, ADMIN, ROLES, tag_prefix="metricnames",
+                  extra_env={"KEMAS_WORKER_RECONCILE_GRACE": "30d"})
     try:
-        env = {**base, "KEMAS_POSTGRES_URL": db_url, "KEMAS_AMQP_VHOST": tag,
-               # Reads the shared test bucket, never quarantines what other tests keep there.
-               "KEMAS_WORKER_RECONCILE_GRACE": "30d"}
-        migrated = subprocess.run([ADMIN, "migrate"], env=env, cwd=SOURCE, capture_output=True,
-                                  text=True)
-        if migrated.returncode != 0:
-            print("FAIL kemas-admin migrate: " + migrated.stderr)
-            return 1
-        api_port = free_port()
-        ports = {"api": api_port}
-        api_log = open(os.path.join(workdir, "api.log"), "w+")
-        processes.append(subprocess.Popen(
-            [API], env={**env, "KEMAS_HTTP_HOST": "127.0.0.1", "KEMAS_HTTP_PORT": str(api_port),
-                        "KEMAS_LOG_FORMAT": "json"},
-            stdout=subprocess.DEVNULL, stderr=api_log, cwd=SOURCE))
-        for role in ROLES:
-            ports[role] = free_port()
-            processes.append(subprocess.Popen(
-                [WORKER, "--role", role],
-                env={**env, "KEMAS_WORKER_METRICS_HOST": "127.0.0.1",
-                     "KEMAS_WORKER_METRICS_PORT": str(ports[role])},
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=SOURCE))
-        if not wait_until(lambda: api_call(api_port, "GET", "/readyz")[0] == 200, 30):
-            print("FAIL kemas-api never became ready")
-            return 1
-        # One upload through a worker: the command histograms get their first series.
+        stack.start()
+        api_port = stack.api_port
+        ports = {"api": api_port, **stack.worker_ports}
         user = "m" + secrets.token_hex(4)
         api_call(api_port, "POST", "/api/v1/user/register",
                  json.dumps({"email": user + "@example.com", "username": user,
@@ -241,7 +153,7 @@ def main():
             return 1
         _, me = api_call(api_port, "GET", "/api/v1/auth/me",
                          headers={"Authorization": "Bearer " + login["access_token"]})
-        access_ok = check_access_log(api_log, me)
+        access_ok = check_access_log(stack.logs["api"], me)
 
         exported = {}
         def scrape_all():
@@ -251,29 +163,15 @@ def main():
                         get(f"http://127.0.0.1:{port}/metrics")).items():
                     exported.setdefault(name, []).extend(labels)
             for name, labels in parse_exposition(
-                    get(env_file["KEMAS_SVC_RABBITMQ_METRICS_URL"])).items():
+                    get(stack.servers["KEMAS_SVC_RABBITMQ_METRICS_URL"])).items():
                 exported.setdefault(name, []).extend(labels)
-            # Sampled on the workers' own schedules: the scheduler's queue probe, the
-            # reconciler's first run, the commands worker's first command.
             return ("kemas_queue_messages" in exported and "kemas_reconcile_objects" in exported
                     and "kemas_command_latency_seconds_bucket" in exported)
         if not wait_until(scrape_all, 30):
             print("FAIL the workers' sampled metrics never appeared")
             return 1
     finally:
-        for p in processes:
-            p.terminate()
-        for p in processes:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        try:
-            management("DELETE", f"/api/vhosts/{vhost}", None)
-        except OSError:
-            pass
-        subprocess.run(["psql", admin_url, "-qAtc", f"DROP DATABASE IF EXISTS {tag}"], env=base)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stack.stop()
 
     used = names_used()
     failures = 0 if access_ok else 1
