@@ -25,8 +25,11 @@ packages=(
   nodejs npm curl jq procps iproute2
   # checks of the compose bundle (compose/check): Debian's Compose and nginx
   docker-compose nginx-light
-  # the web app's end-to-end test (test/web): a real browser, driven by npm playwright-core
+  # the web app's end-to-end test (test/web): a real browser, driven by npm playwright-core;
+  # it also photographs the dashboard (scripts/dashboard.sh)
   chromium
+  # promtool checks the alert rules (compose/check); scripts/dashboard.sh runs Prometheus
+  prometheus
 )
 
 missing=()

@@ -57,12 +57,14 @@ KEMAS_WORKER_METRICS_HOST=127.0.0.1 KEMAS_WORKER_METRICS_PORT=9468 \
 port="${KEMAS_HTTP_PORT:-8081}"
 cat <<INFO
 
-  kemas API          http://127.0.0.1:$port   (try: curl http://127.0.0.1:$port/readyz)
+  kemas web app      http://127.0.0.1:$port/   (sign up there; an admin: $build/app/admin/kemas-admin create-admin)
+  kemas API          http://127.0.0.1:$port/api/v1/   (try: curl http://127.0.0.1:$port/readyz)
   metrics            http://127.0.0.1:$port/metrics (api), :9464/metrics (worker),
                      :9465 (scheduler), :9466 (audit), :9467 (mailer),
                      :9468 (reconciler)
   mail sink          scripts/services.sh mail   (messages in .run/mail/maildir/new/)
   RabbitMQ UI        ${KEMAS_AMQP_MANAGEMENT_URL}   login ${KEMAS_AMQP_USER} / ${KEMAS_AMQP_PASSWORD}
+  dashboard          scripts/dashboard.sh prometheus, then scripts/dashboard.sh snapshot
   Ctrl-C stops everything.
 
 INFO

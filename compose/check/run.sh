@@ -2,7 +2,8 @@
 # Checks the compose bundle without a Docker engine: static checks (check.js), Debian's
 # docker-compose 1.29 `config` on base, base+dev and base+prod, every kemas service's settings
 # through `kemas-admin config-check` (KEMAS_ADMIN=path), and, when nginx is installed, the
-# nginx configuration running for real (nginx_test.sh). Exit code 0 = all
+# nginx configuration running for real (nginx_test.sh), and the Prometheus configuration and
+# alert rules through promtool. Exit code 0 = all
 # passed. Installs its pinned npm packages (package-lock.json) into compose/check/node_modules
 # on first use.
 set -euo pipefail
@@ -43,6 +44,24 @@ if [[ -n ${KEMAS_ADMIN:-} ]]; then
     config | /usr/bin/python3 services_config.py "$KEMAS_ADMIN" ../../conf/kemas.toml || status=1
 else
   echo "skipped: set KEMAS_ADMIN to a built kemas-admin (CTest does)"
+fi
+echo "== Prometheus configuration and alert rules (promtool, Debian's prometheus)"
+if command -v promtool >/dev/null; then
+  if promtool check rules ../../conf/prometheus/alerts.yml; then
+    echo "ok   conf/prometheus/alerts.yml"
+  else
+    echo "FAIL conf/prometheus/alerts.yml"; status=1
+  fi
+  # The bundle's config names /etc/prometheus/alerts.yml, as mounted in the container.
+  sed "s|/etc/prometheus/alerts.yml|$(cd ../../conf/prometheus && pwd)/alerts.yml|" \
+    ../../conf/prometheus/prometheus.yml >"$tmp/prometheus.yml"
+  if promtool check config "$tmp/prometheus.yml"; then
+    echo "ok   conf/prometheus/prometheus.yml"
+  else
+    echo "FAIL conf/prometheus/prometheus.yml"; status=1
+  fi
+else
+  echo "FAIL promtool is not installed (scripts/deps.sh installs Debian's prometheus)"; status=1
 fi
 echo "== nginx"
 if command -v nginx >/dev/null; then
