@@ -65,7 +65,8 @@ def api_call(port, method, path, body=None, headers=None, timeout=30):
 class Stack:
     def __init__(self, source, api, worker, admin, roles, tag_prefix="stack", extra_env=None,
                  api_port=None, api_log_format="json"):
-        self.source, self.api, self.worker, self.admin = source, api, worker, admin
+        self.source, self.api, self.worker, self.admin = (os.path.abspath(p) for p in
+                                                          (source, api, worker, admin))
         self.roles = roles
         self.servers = server_env(source)
         self.tag = f"{tag_prefix}_{secrets.token_hex(4)}"

@@ -1,0 +1,149 @@
+// kemas put: uploads files, several at a time, each streamed from disk with a progress bar.
+#include <CLI/CLI.hpp>
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "api_client.hpp"
+#include "cli_command.hpp"
+#include "file_lookup.hpp"
+#include "output.hpp"
+
+namespace kemas::cli {
+namespace {
+
+struct put_options {
+  std::vector<std::string> files;
+  std::string name;       // only with one file
+  unsigned parallel = 3;  // files in flight
+};
+
+std::string content_type_of(const std::filesystem::path& file) {
+  static const std::pair<const char*, const char*> types[] = {
+      {".txt", "text/plain"}, {".md", "text/markdown"}, {".csv", "text/csv"},
+      {".html", "text/html"}, {".json", "application/json"}, {".pdf", "application/pdf"},
+      {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
+      {".gif", "image/gif"}, {".svg", "image/svg+xml"}, {".zip", "application/zip"},
+      {".gz", "application/gzip"}, {".tar", "application/x-tar"}, {".mp4", "video/mp4"},
+      {".mp3", "audio/mpeg"}};
+  const auto ext = file.extension().string();
+  for (const auto& [suffix, type] : types) {
+    if (ext == suffix)
+      return type;
+  }
+  return "application/octet-stream";
+}
+
+// An accepted upload the worker had not committed yet: wait for its outcome.
+api_response wait_committed(api_client& api, const std::string& upload_id) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  auto delay = std::chrono::milliseconds(200);
+  while (true) {
+    auto answer = api.call("GET", "/api/v1/auth/uploads/" + upload_id);
+    if (!answer.ok())
+      return answer;
+    const auto upload = answer.json().as_object();
+    const auto state = upload.at("state").as_string();
+    if (state == "committed") {
+      answer.body = boost::json::serialize(upload.at("file"));
+      return answer;
+    }
+    if (state == "rejected") {
+      answer.status = 409;
+      answer.body = R"({"error":{"code":"rejected","message":"the upload was refused: )" +
+                    std::string(upload.at("reason").as_string()) + R"("}})";
+      return answer;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      answer.status = 503;
+      answer.body = R"({"error":{"message":"the upload was accepted but is not stored yet"}})";
+      return answer;
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+int put(const global_options& options, const put_options& put) {
+  if (!put.name.empty() && put.files.size() != 1) {
+    print_error("--name needs exactly one file");
+    return exit_usage;
+  }
+  {
+    api_client first(options);
+    if (!first.prepare_credentials()) {
+      print_error("not logged in: run kemas login, or set KEMAS_API_KEY");
+      return exit_unauthenticated;
+    }
+  }
+  std::mutex lock;
+  boost::json::array uploaded;
+  boost::json::array failed;
+  int exit_code = exit_ok;
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    api_client api(options);
+    for (std::size_t i = next++; i < put.files.size(); i = next++) {
+      const std::filesystem::path file = put.files[i];
+      const std::string name = put.name.empty() ? file.filename().string() : put.name;
+      progress_bar bar(name, !options.json && put.files.size() == 1);
+      auto answer = api.upload("/api/v1/auth/files/upload?name=" + url_encode(name),
+                               file.string(), content_type_of(file),
+                               [&bar](std::uint64_t done, std::uint64_t total) {
+                                 bar.update(done, total);
+                               });
+      bar.finish();
+      if (answer.status == 202)
+        answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
+      std::lock_guard guard(lock);
+      if (answer.ok()) {
+        auto stored = answer.json().as_object();
+        if (!options.json) {
+          std::cout << "uploaded " << name << " ("
+                    << human_size(stored.at("size").to_number<std::uint64_t>()) << ") "
+                    << stored.at("id").as_string().c_str() << "\n";
+        }
+        uploaded.push_back(stored);
+      } else {
+        const auto why = answer.status == 0 && answer.transport_error.rfind("cannot read", 0) == 0
+                             ? answer.transport_error : describe_failure(answer);
+        if (!options.json)
+          print_error(name + ": " + why);
+        failed.push_back(boost::json::object{{"file", file.string()}, {"error", why}});
+        if (exit_code == exit_ok)
+          exit_code = answer.transport_error.rfind("cannot read", 0) == 0 ? exit_failed
+                                                                         : exit_code_for(answer);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const auto count = std::min<std::size_t>(put.parallel, put.files.size());
+  for (std::size_t t = 0; t < count; ++t)
+    threads.emplace_back(worker);
+  for (auto& t : threads)
+    t.join();
+  if (options.json)
+    print_json(boost::json::object{{"uploaded", uploaded}, {"failed", failed}});
+  return exit_code;
+}
+
+}  // namespace
+
+command add_put_command(CLI::App& app) {
+  auto* sub = app.add_subcommand("put", "upload files");
+  auto o = std::make_shared<put_options>();
+  sub->add_option("files", o->files, "files to upload")->required()->check(CLI::ExistingFile);
+  sub->add_option("--name,-n", o->name, "the name to store it under (one file only)");
+  sub->add_option("--parallel,-j", o->parallel, "files uploaded at the same time (1-16)")
+      ->check(CLI::Range(1, 16));
+  return {sub, [o](const global_options& g) { return put(g, *o); }};
+}
+
+}  // namespace kemas::cli

@@ -1,0 +1,160 @@
+#!/usr/bin/python3
+"""The terminal client `kemas` against a real stack (test/support/stack.py): login keeps its
+session in a 0600 file, put (parallel), ls, get byte-exact, get resuming a part with a Range
+(the api's access log shows the 206 and its bytes), a corrupt part refused with exit 6 and
+deleted, mv, rm, API keys through KEMAS_API_KEY with their scopes, logout, and the documented
+exit codes.
+
+usage: terminal_client_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN KEMAS
+"""
+import hashlib
+import json
+import os
+import secrets
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+
+SOURCE, API, WORKER, ADMIN, KEMAS = (os.path.abspath(a) for a in sys.argv[1:6])
+sys.path.insert(0, os.path.join(SOURCE, "test", "support"))
+from stack import Stack, api_call  # noqa: E402
+
+failures = []
+
+
+def check(condition, what):
+    print(("ok   " if condition else "FAIL ") + what)
+    if not condition:
+        failures.append(what)
+
+
+def main():
+    stack = Stack(SOURCE, API, WORKER, ADMIN, ["commands"], tag_prefix="cli",
+                  extra_env={"KEMAS_RATELIMIT_AUTH_LIMIT": "1000"})
+    work = tempfile.mkdtemp(prefix="kemas-cli-")
+    try:
+        stack.start()
+        server = f"http://127.0.0.1:{stack.api_port}"
+        config = os.path.join(work, "config")
+        env = {**os.environ, "XDG_CONFIG_HOME": config, "KEMAS_SERVER": server}
+        env.pop("KEMAS_API_KEY", None)
+
+        def kemas(*args, stdin=None, extra=None):
+            r = subprocess.run([KEMAS, *args], env={**env, **(extra or {})}, cwd=work,
+                               input=stdin, capture_output=True, text=True, timeout=120)
+            return r
+
+        def kemas_json(*args, **kw):
+            r = kemas("--json", *args, **kw)
+            try:
+                return r.returncode, json.loads(r.stdout) if r.stdout.strip() else None, r
+            except ValueError:
+                return r.returncode, None, r
+
+        check(kemas("ls").returncode == 2, "ls before login exits 2")
+        user = "cli" + secrets.token_hex(3)
+        password = "terminal-pass-1"
+        api_call(stack.api_port, "POST", "/api/v1/user/register",
+                 json.dumps({"email": user + "@example.com", "username": user,
+                             "password": password}), {"Content-Type": "application/json"})
+        r = kemas("login", "-u", user, stdin=password + "\n")
+        check(r.returncode == 0, f"login reads the password from stdin ({r.stderr.strip()})")
+        cred = os.path.join(config, "kemas", "credentials.json")
+        check(os.path.exists(cred) and stat.S_IMODE(os.stat(cred).st_mode) == 0o600 and
+              stat.S_IMODE(os.stat(os.path.dirname(cred)).st_mode) == 0o700,
+              "the session file is 0600 in a 0700 folder")
+        check(password not in open(cred).read(), "the password is not stored")
+        code, me, _ = kemas_json("whoami")
+        check(code == 0 and me and me.get("username") == user, "whoami names the account")
+
+        big = os.urandom(5 * 1024 * 1024 + 123)
+        small = b"small file\n"
+        with open(os.path.join(work, "big.bin"), "wb") as f:
+            f.write(big)
+        with open(os.path.join(work, "small.txt"), "wb") as f:
+            f.write(small)
+        code, put, r = kemas_json("put", "-j", "2", "big.bin", "small.txt")
+        check(code == 0 and put and len(put["uploaded"]) == 2 and not put["failed"],
+              f"put uploads two files in parallel ({r.stderr.strip()})")
+        code, listing, _ = kemas_json("ls", "--sort", "name")
+        check(code == 0 and listing and [f["name"] for f in listing["files"]] ==
+              ["big.bin", "small.txt"] and listing["total"] == 2, "ls lists both")
+
+        code, got, _ = kemas_json("get", "big.bin", "-o", "copy.bin")
+        data = open(os.path.join(work, "copy.bin"), "rb").read()
+        check(code == 0 and data == big and got["resumed_from"] == 0,
+              "get downloads byte-exact and verifies")
+
+        # Resume: a part holding the first 60 % of the file, as a killed run leaves it.
+        cut = len(big) * 6 // 10
+        with open(os.path.join(work, "resumed.bin.part"), "wb") as f:
+            f.write(big[:cut])
+        code, got, r = kemas_json("get", "big.bin", "-o", "resumed.bin")
+        data = open(os.path.join(work, "resumed.bin"), "rb").read() if code == 0 else b""
+        check(code == 0 and data == big and got["resumed_from"] == cut and
+              got["bytes_received"] == len(big) - cut,
+              f"get resumes a part: {got and got['bytes_received']} of {len(big)} bytes sent "
+              f"({r.stderr.strip()})")
+        check(not os.path.exists(os.path.join(work, "resumed.bin.part")), "the part is renamed")
+        time.sleep(0.5)
+        ranged = []
+        with open(stack.log_path("api")) as log:
+            for line in log:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("route") == "/api/v1/auth/files/download/{fileID}" and \
+                        entry.get("status") == 206:
+                    ranged.append(entry.get("bytes_out"))
+        check(ranged == [len(big) - cut], f"the api served one 206 with the rest only ({ranged})")
+
+        # A corrupt part: same length, other bytes. Refused, deleted; the next run is whole.
+        with open(os.path.join(work, "bad.bin.part"), "wb") as f:
+            f.write(os.urandom(cut))
+        code = kemas("get", "big.bin", "-o", "bad.bin").returncode
+        check(code == 6 and not os.path.exists(os.path.join(work, "bad.bin.part")),
+              f"a part that does not verify exits 6 and is deleted (exit {code})")
+        code = kemas("get", "big.bin", "-o", "bad.bin").returncode
+        check(code == 0 and hashlib.sha256(open(os.path.join(work, "bad.bin"), "rb").read())
+              .digest() == hashlib.sha256(big).digest(), "the next run downloads it whole")
+
+        check(kemas("get", "no-such-file").returncode == 3, "get of a missing file exits 3")
+        check(kemas("mv", "small.txt", "renamed.txt").returncode == 0, "mv renames")
+        check(kemas("mv", "renamed.txt", "big.bin").returncode == 4,
+              "mv onto a taken name exits 4")
+
+        # An API key with files:read only, made through the API.
+        _, login = api_call(stack.api_port, "POST", "/api/v1/user/login",
+                            json.dumps({"username": user, "password": password}),
+                            {"Content-Type": "application/json"})
+        _, created = api_call(stack.api_port, "POST", "/api/v1/auth/keys",
+                              json.dumps({"name": "cli", "scopes": ["files:read"]}),
+                              {"Content-Type": "application/json",
+                               "Authorization": "Bearer " + login["access_token"]})
+        keyed = {"KEMAS_API_KEY": created["key"],
+                 "XDG_CONFIG_HOME": os.path.join(work, "elsewhere")}
+        r = kemas("--json", "ls", extra=keyed)
+        check(r.returncode == 0 and json.loads(r.stdout)["total"] == 2,
+              "KEMAS_API_KEY lists without a login")
+        check(kemas("put", "small.txt", "--name", "x.txt", extra=keyed).returncode == 2,
+              "a read-only key cannot upload (exit 2)")
+
+        code, removed, _ = kemas_json("rm", "renamed.txt", "big.bin")
+        check(code == 0 and len(removed["deleted"]) == 2, "rm deletes by name")
+        code, listing, _ = kemas_json("ls")
+        check(code == 0 and listing["total"] == 0, "nothing is left")
+        check(kemas("logout").returncode == 0 and not os.path.exists(cred),
+              "logout forgets the session")
+        check(kemas("ls").returncode == 2, "after logout ls exits 2")
+        check(kemas("--no-such-flag").returncode == 64, "a usage error exits 64")
+    finally:
+        stack.stop(keep_logs_in=os.path.join(work, "logs") if failures else None)
+    print(f"{len(failures)} failed" + (f"; logs in {work}/logs" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
