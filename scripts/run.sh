@@ -12,7 +12,7 @@ build="${KEMAS_BUILD_DIR:-$root/build}"
 cd "$root"
 
 "$root/scripts/deps.sh"
-"$root/scripts/build.sh" --target kemas-api kemas-worker kemas-admin
+"$root/scripts/build.sh" --target kemas-api kemas-worker kemas-admin kemas
 "$root/scripts/services.sh" up
 
 set -a
@@ -65,6 +65,7 @@ cat <<INFO
   mail sink          scripts/services.sh mail   (messages in .run/mail/maildir/new/)
   RabbitMQ UI        ${KEMAS_AMQP_MANAGEMENT_URL}   login ${KEMAS_AMQP_USER} / ${KEMAS_AMQP_PASSWORD}
   dashboard          scripts/dashboard.sh prometheus, then scripts/dashboard.sh snapshot
+  terminal client    $build/app/cli/kemas login   (then kemas ls, put, get, ...)
   Ctrl-C stops everything.
 
 INFO
