@@ -172,6 +172,33 @@ async function main() {
     check(between.length >= 2, `the progress bar moved (${seen.length} values seen, ` +
       `${between.length} between 0 and 100)`);
 
+    // Cancel: a slow upload stopped halfway leaves nothing behind.
+    await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 5,
+      downloadThroughput: -1, uploadThroughput: 256 * 1024});
+    await page.setInputFiles('#file-picker', {name: 'cancelled.bin',
+      mimeType: 'application/octet-stream', buffer: randomBytes(8 * 1024 * 1024)});
+    const cancelling = page.locator('.upload', {hasText: 'cancelled.bin'});
+    await page.waitForFunction(() => {
+      const bar = [...document.querySelectorAll('.upload')].find((u) =>
+        u.textContent.includes('cancelled.bin'))?.querySelector('progress');
+      return bar && bar.value > 0;
+    });
+    await cancelling.getByRole('button', {name: 'Cancel cancelled.bin'}).click();
+    await cancelling.getByText('Cancelled', {exact: true}).waitFor();
+    await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 0,
+      downloadThroughput: -1, uploadThroughput: -1});
+    check(true, 'an upload is cancelled from its row');
+
+    // An error in words, with the reference for support: the same name again.
+    await page.setInputFiles('#file-picker', {name: 'first.bin', mimeType: 'text/plain',
+      buffer: Buffer.from('again')});
+    const refused = page.locator('.upload.failed', {hasText: 'first.bin'});
+    await refused.waitFor();
+    const words = await refused.textContent();
+    check(words.includes('You already have a file with this name') &&
+      /Reference for support: [0-9a-f-]{36}/.test(words),
+    'a refused upload says why in words, with the request id');
+
     // Upload 2: a synthetic drop on the drop zone.
     const second = Buffer.from(`dropped file ${tag}\n`.repeat(200));
     await page.evaluate(({name, b64}) => {
@@ -186,7 +213,9 @@ async function main() {
     }, {name: 'second.txt', b64: second.toString('base64')});
     await page.locator('tr', {hasText: 'second.txt'}).waitFor();
     await page.locator('tr', {hasText: 'first.bin'}).waitFor();
-    check(await page.getByText('2 files').isVisible(), 'both uploads are listed (2 files)');
+    await page.getByText('2 files', {exact: true}).waitFor();
+    check(await page.locator('tr', {hasText: 'cancelled.bin'}).count() === 0,
+      'both uploads are listed (2 files), the cancelled one is not');
 
     for (const [name, bytes] of [['first.bin', first.buffer], ['second.txt', second]]) {
       const [download] = await Promise.all([page.waitForEvent('download'),
