@@ -337,6 +337,10 @@ async function main() {
     'the user sees the file locked, why, and no download');
     await photograph(page, 'files-locked');
     await photograph(admin_page, 'admin-users');
+    await admin_page.getByRole('button', {name: `Send reset link to ${user.username}`}).click();
+    await admin_page.getByRole('dialog').getByRole('button', {name: 'Send'}).click();
+    await admin_page.getByText(`A reset link is on its way to ${user.email}`).waitFor();
+    check(true, 'an admin sends a user a password reset');
     await admin_page.getByRole('button', {name: `Disable ${user.username}`}).click();
     await admin_page.getByRole('dialog').getByRole('button', {name: 'Disable'}).click();
     await admin_page.getByRole('button', {name: `Enable ${user.username}`}).waitFor();

@@ -125,12 +125,25 @@ export function render(main, ctx) {
         status.className = `badge ${user.disabled ? 'disabled' : 'active'}`;
       });
     });
+    const reset = h('button', {type: 'button'}, 'Send reset',
+      h('span', {class: 'visually-hidden'}, ` link to ${user.username}`));
+    reset.addEventListener('click', async () => {
+      const sure = await confirm_dialog({title: `Send ${user.username} a password reset?`,
+        message: `A link to choose a new password goes to ${user.email}. Their password ` +
+          'stays as it is until they use it.', confirm_label: 'Send'});
+      if (!sure) return;
+      await busy(reset, async () => {
+        await request('POST',
+          `/api/v1/admin/users/${encodeURIComponent(user.id)}/password-reset`);
+        notify(`A reset link is on its way to ${user.email}.`);
+      });
+    });
     return h('tr', {dataset: {userId: user.id}},
       h('th', {scope: 'row'}, h('span', {class: 'file-name'}, user.username),
         h('span', {class: 'sub'}, user.email)),
       h('td', {}, role_select), h('td', {}, plan_select),
       h('td', {}, `${format_bytes(user.used_bytes)} · ${user.file_count} files`),
-      h('td', {}, time_el(user.created_at)), h('td', {class: 'actions'}, status, toggle));
+      h('td', {}, time_el(user.created_at)), h('td', {class: 'actions'}, status, toggle, reset));
   }
 
   load_plans().then(load);
