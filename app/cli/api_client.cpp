@@ -98,6 +98,16 @@ bool api_client::has_credentials() const noexcept { return !api_key_.empty() || 
 
 bool api_client::prepare_credentials() { return authorization(false).has_value(); }
 
+api_client::request api_client::json_request(const std::string& method, const std::string& path,
+                                             const std::optional<boost::json::value>& body) {
+  request r;
+  r.method = method;
+  r.path = path;
+  if (body)
+    r.json_body = boost::json::serialize(*body);
+  return r;
+}
+
 api_response api_client::perform(request& r) {
   api_response out;
   r.response = &out;
@@ -219,11 +229,8 @@ std::optional<std::string> api_client::authorization(bool force_refresh) {
     return std::nullopt;
   if (force_refresh || session_->access_token.empty() ||
       session_->access_expires_at - refresh_margin_seconds <= now_seconds()) {
-    request r;
-    r.method = "POST";
-    r.path = "/api/v1/auth/refresh";
-    r.json_body = boost::json::serialize(
-        boost::json::object{{"refresh_token", session_->refresh_token}});
+    auto r = json_request("POST", "/api/v1/auth/refresh",
+                          boost::json::object{{"refresh_token", session_->refresh_token}});
     const auto answer = perform(r);
     if (!answer.ok()) {
       if (answer.status == 401) {  // the session ended: forget it
@@ -268,21 +275,13 @@ api_response api_client::authenticated(request& r) {
 
 api_response api_client::anonymous(const std::string& method, const std::string& path,
                                    const std::optional<boost::json::value>& body) {
-  request r;
-  r.method = method;
-  r.path = path;
-  if (body)
-    r.json_body = boost::json::serialize(*body);
+  auto r = json_request(method, path, body);
   return perform(r);
 }
 
 api_response api_client::call(const std::string& method, const std::string& path,
                               const std::optional<boost::json::value>& body) {
-  request r;
-  r.method = method;
-  r.path = path;
-  if (body)
-    r.json_body = boost::json::serialize(*body);
+  auto r = json_request(method, path, body);
   return authenticated(r);
 }
 

@@ -65,6 +65,8 @@ class api_client {
 
  private:
   struct request;
+  static request json_request(const std::string& method, const std::string& path,
+                              const std::optional<boost::json::value>& body);
   api_response perform(request& r);
   api_response authenticated(request& r);
   std::optional<std::string> authorization(bool force_refresh);
