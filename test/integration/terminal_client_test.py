@@ -68,6 +68,16 @@ def main():
         check(password not in open(cred).read(), "the password is not stored")
         code, me, _ = kemas_json("whoami")
         check(code == 0 and me and me.get("username") == user, "whoami names the account")
+        # An access token about to expire is refreshed, and the rotated refresh token kept.
+        saved = json.load(open(cred))
+        saved["access_expires_at"] = 0
+        with open(cred, "w") as f:
+            json.dump(saved, f)
+        code, me, _ = kemas_json("whoami")
+        renewed = json.load(open(cred))
+        check(code == 0 and renewed["refresh_token"] != saved["refresh_token"] and
+              renewed["access_expires_at"] > time.time(),
+              "an expiring access token is refreshed and the new refresh token stored")
 
         big = os.urandom(5 * 1024 * 1024 + 123)
         small = b"small file\n"
