@@ -10,6 +10,7 @@
 #include <iostream>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "api_client.hpp"
 #include "cli_command.hpp"
@@ -84,6 +85,14 @@ int put(const global_options& options, const put_options& put) {
     }
   }
   std::mutex lock;
+  // One bar for the whole run: the bytes of every file, whichever thread sends them.
+  std::vector<std::uint64_t> sent(put.files.size(), 0);
+  std::uint64_t total = 0;
+  for (const auto& f : put.files)
+    total += std::filesystem::file_size(f);
+  progress_bar bar(put.files.size() == 1 ? std::filesystem::path(put.files[0]).filename().string()
+                                         : std::to_string(put.files.size()) + " files",
+                   !options.json);
   boost::json::array uploaded;
   boost::json::array failed;
   int exit_code = exit_ok;
@@ -93,16 +102,20 @@ int put(const global_options& options, const put_options& put) {
     for (std::size_t i = next++; i < put.files.size(); i = next++) {
       const std::filesystem::path file = put.files[i];
       const std::string name = put.name.empty() ? file.filename().string() : put.name;
-      progress_bar bar(name, !options.json && put.files.size() == 1);
       auto answer = api.upload("/api/v1/auth/files/upload?name=" + url_encode(name),
                                file.string(), content_type_of(file),
-                               [&bar](std::uint64_t done, std::uint64_t total) {
-                                 bar.update(done, total);
+                               [&, i](std::uint64_t done, std::uint64_t) {
+                                 std::lock_guard guard(lock);
+                                 sent[i] = done;
+                                 std::uint64_t all = 0;
+                                 for (auto n : sent)
+                                   all += n;
+                                 bar.update(all, total);
                                });
-      bar.finish();
       if (answer.status == 202)
         answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
       std::lock_guard guard(lock);
+      bar.finish();  // a result line starts on a line of its own; the bar redraws below it
       if (answer.ok()) {
         auto stored = answer.json().as_object();
         if (!options.json) {
