@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 namespace kemas::cli {
 namespace {
@@ -74,7 +75,8 @@ std::optional<std::string> api_response::header(const std::string& lower_name) c
   return it->second;
 }
 
-api_client::api_client(const global_options& options) : curl_(std::make_unique<curl_state>()) {
+api_client::api_client(const global_options& options)
+    : retries_(options.retries), curl_(std::make_unique<curl_state>()) {
   if (curl_->easy == nullptr)
     throw std::runtime_error("curl_easy_init failed");
   api_key_ = env_or_empty("KEMAS_API_KEY");
@@ -282,7 +284,14 @@ api_response api_client::anonymous(const std::string& method, const std::string&
 api_response api_client::call(const std::string& method, const std::string& path,
                               const std::optional<boost::json::value>& body) {
   auto r = json_request(method, path, body);
-  return authenticated(r);
+  auto answer = authenticated(r);
+  // Reads are safe to repeat: ride out a restart or a dropped connection (--retries).
+  for (unsigned attempt = 1; method == "GET" && is_transient(answer) && attempt <= retries_;
+       ++attempt) {
+    std::this_thread::sleep_for(retry_delay(answer, attempt));
+    answer = authenticated(r);
+  }
+  return answer;
 }
 
 api_response api_client::upload(const std::string& path, const std::string& file,
@@ -327,6 +336,22 @@ api_response api_client::head(const std::string& path) {
   r.path = path;
   r.head_only = true;
   return authenticated(r);
+}
+
+bool is_transient(const api_response& r) {
+  if (r.status == 0)
+    return r.transport_error.rfind("cannot read", 0) != 0;  // a local file is not transient
+  return r.status == 429 || r.status == 502 || r.status == 503 || r.status == 504;
+}
+
+std::chrono::milliseconds retry_delay(const api_response& r, unsigned attempt) {
+  if (const auto after = r.header("retry-after")) {
+    const long seconds = std::strtol(after->c_str(), nullptr, 10);
+    if (seconds > 0)
+      return std::chrono::seconds(std::min(seconds, 60L));
+  }
+  const unsigned shift = std::min(attempt, 5u) - (attempt > 0 ? 1 : 0);
+  return std::min(std::chrono::milliseconds(500) * (1u << shift), std::chrono::milliseconds(8000));
 }
 
 int exit_code_for(const api_response& r) {

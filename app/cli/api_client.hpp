@@ -6,6 +6,8 @@
 
 #include <boost/json/value.hpp>
 
+#include <chrono>
+
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -51,7 +53,8 @@ class api_client {
   // A call without credentials (login).
   api_response anonymous(const std::string& method, const std::string& path,
                          const std::optional<boost::json::value>& body = std::nullopt);
-  // An authenticated call with an optional JSON body.
+  // An authenticated call with an optional JSON body. A GET is tried again after a transient
+  // failure, up to --retries times.
   api_response call(const std::string& method, const std::string& path,
                     const std::optional<boost::json::value>& body = std::nullopt);
   // Uploads a file as the raw body (Content-Length known), streamed from disk.
@@ -72,11 +75,18 @@ class api_client {
   std::optional<std::string> authorization(bool force_refresh);
 
   std::string server_;
+  unsigned retries_;
   std::string api_key_;
   std::optional<stored_session> session_;
   struct curl_state;
   std::unique_ptr<curl_state> curl_;
 };
+
+// A failure worth trying again: nothing answered or the connection dropped, 429, 502-504.
+bool is_transient(const api_response& r);
+// How long to wait before try `attempt` (1, 2, ...): Retry-After when the server sent one
+// (at most 60 s), else 0.5 s doubling up to 8 s.
+std::chrono::milliseconds retry_delay(const api_response& r, unsigned attempt);
 
 // The exit code for a failed answer (cli_command.hpp) and its message for a person:
 // the server's own message and request id when it sent one.

@@ -31,6 +31,9 @@ inline constexpr int exit_usage = 64;
 struct global_options {
   std::string server;  // --server; else $KEMAS_SERVER, the server logged in to, localhost:8081
   bool json = false;   // --json: one JSON document on stdout, for scripts
+  // --retries: how often put and get try again after a transient failure (no connection, a
+  // dropped one, 429, 502-504), waiting 0.5 s, 1 s, 2 s ... (at most 8 s) or Retry-After.
+  unsigned retries = 5;
 };
 
 struct command {

@@ -1,9 +1,24 @@
 #include "file_lookup.hpp"
 
+#include "adapters/crypto/sha256_stream.hpp"
+
 #include <cctype>
+#include <fstream>
+#include <vector>
 #include <regex>
 
 namespace kemas::cli {
+
+std::string sha256_of_file(const std::filesystem::path& path) {
+  crypto::sha256_stream hash;
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+  }
+  return hash.finish_hex();
+}
 
 std::string url_encode(const std::string& text) {
   static const char* hex = "0123456789ABCDEF";

@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 #include <variant>
 
-#include "adapters/crypto/sha256_stream.hpp"
 #include "api_client.hpp"
 #include "cli_command.hpp"
 #include "file_lookup.hpp"
@@ -24,16 +24,6 @@ struct get_options {
   std::string out;   // default: the file's name, here
 };
 
-std::string sha256_of(const fs::path& path) {
-  crypto::sha256_stream hash;
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> buffer(1 << 20);
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    hash.update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
-  }
-  return hash.finish_hex();
-}
 
 int get(const global_options& options, const get_options& get) {
   api_client api(options);
@@ -58,40 +48,49 @@ int get(const global_options& options, const get_options& get) {
   }
   const std::uint64_t resumed_from = from;
   std::uint64_t received = 0;
-  if (from < size) {
+  unsigned tries = 0;
+  const std::string path = "/api/v1/auth/files/download/" + id;
+  // Each try goes on from what the part holds: a dropped connection costs only what was
+  // in flight, as a later run would.
+  for (unsigned attempt = 0; from < size; ++attempt) {
     std::FILE* sink = std::fopen(part.c_str(), "ab");
     if (sink == nullptr) {
       print_error("cannot write " + part.string());
       return exit_failed;
     }
+    ++tries;
     progress_bar bar(name, !options.json);
     const auto progress = [&bar](std::uint64_t done, std::uint64_t total) { bar.update(done, total); };
-    const std::string path = "/api/v1/auth/files/download/" + id;
     auto answer = api.download(path, sink, from, "\"" + sha256 + "\"", progress);
-    if (answer.status == 200 && from > 0) {
-      // The whole file came instead of the rest: start the part over.
-      std::fclose(sink);
-      sink = std::fopen(part.c_str(), "wb");
-      if (sink == nullptr) {
-        print_error("cannot write " + part.string());
-        return exit_failed;
-      }
-      answer = api.download(path, sink, 0, {}, progress);
-    }
-    received = answer.bytes_received;
     const bool closed = std::fclose(sink) == 0;
     bar.finish();
-    if (!answer.ok()) {
-      print_error(name + ": " + describe_failure(answer) +
-                  (fs::exists(part, ec) ? "; run again to resume" : ""));
-      return exit_code_for(answer);
+    received += answer.bytes_received;
+    if (answer.status == 200 && from > 0) {
+      // The whole file came instead of the rest: the part is the old bytes and then all of
+      // it. Start the part over.
+      fs::resize_file(part, 0, ec);
+      from = 0;
+      continue;
     }
     if (!closed) {
       print_error("cannot write " + part.string());
       return exit_failed;
     }
+    from = fs::file_size(part, ec);
+    if (answer.ok())
+      break;
+    if (!is_transient(answer) || attempt >= options.retries) {
+      print_error(name + ": " + describe_failure(answer) +
+                  (fs::exists(part, ec) ? "; run again to resume" : ""));
+      return exit_code_for(answer);
+    }
+    const auto wait = retry_delay(answer, attempt + 1);
+    if (!options.json)
+      print_error(name + ": " + describe_failure(answer) + "; trying again in " +
+                  std::to_string(wait.count()) + " ms (at " + human_size(from) + ")");
+    std::this_thread::sleep_for(wait);
   }
-  if (fs::file_size(part, ec) != size || sha256_of(part) != sha256) {
+  if (fs::file_size(part, ec) != size || sha256_of_file(part) != sha256) {
     fs::remove(part, ec);
     print_error(name + ": the downloaded bytes do not match the file's SHA-256; the part was "
                        "deleted, run again to download it whole");
@@ -105,7 +104,8 @@ int get(const global_options& options, const get_options& get) {
   if (options.json) {
     print_json(boost::json::object{{"file_id", id},      {"path", out.string()},
                                    {"size", size},        {"sha256", sha256},
-                                   {"resumed_from", resumed_from}, {"bytes_received", received}});
+                                   {"resumed_from", resumed_from}, {"bytes_received", received},
+                                   {"tries", tries}});
   } else {
     std::cout << "downloaded " << name << " (" << human_size(size) << ") to " << out.string()
               << (resumed_from > 0 ? " (resumed at " + human_size(resumed_from) + ")" : "")

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
                  "server URL (default: $KEMAS_SERVER, the one logged in to, else "
                  "http://127.0.0.1:8081)");
   app.add_flag("--json", options.json, "print one JSON document for scripts");
+  app.add_option("--retries", options.retries,
+                 "tries again after a dropped connection, 429 or 502-504 (default 5)")
+      ->check(CLI::Range(0, 100));
 
   std::vector<command> commands{add_login_command(app), add_logout_command(app),
                                 add_whoami_command(app), add_ls_command(app),

@@ -5,6 +5,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <atomic>
+#include <fstream>
+#include <variant>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -72,6 +74,21 @@ api_response wait_committed(api_client& api, const std::string& upload_id) {
   }
 }
 
+// After a retry meets name_taken: is the file under that name this one (same SHA-256), stored
+// by an earlier try whose answer never arrived?
+bool stored_already(api_client& api, const std::string& name, const std::filesystem::path& file) {
+  auto found = find_file(api, name);
+  const auto* stored = std::get_if<boost::json::object>(&found);
+  return stored != nullptr && stored->at("sha256").as_string() == sha256_of_file(file);
+}
+
+api_response found_as_answer(api_client& api, const std::string& name) {
+  api_response r;
+  r.status = 201;
+  r.body = boost::json::serialize(std::get<boost::json::object>(find_file(api, name)));
+  return r;
+}
+
 int put(const global_options& options, const put_options& put) {
   if (!put.name.empty() && put.files.size() != 1) {
     print_error("--name needs exactly one file");
@@ -102,18 +119,33 @@ int put(const global_options& options, const put_options& put) {
     for (std::size_t i = next++; i < put.files.size(); i = next++) {
       const std::filesystem::path file = put.files[i];
       const std::string name = put.name.empty() ? file.filename().string() : put.name;
-      auto answer = api.upload("/api/v1/auth/files/upload?name=" + url_encode(name),
-                               file.string(), content_type_of(file),
-                               [&, i](std::uint64_t done, std::uint64_t) {
-                                 std::lock_guard guard(lock);
-                                 sent[i] = done;
-                                 std::uint64_t all = 0;
-                                 for (auto n : sent)
-                                   all += n;
-                                 bar.update(all, total);
-                               });
-      if (answer.status == 202)
-        answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
+      const auto send = [&] {
+        return api.upload("/api/v1/auth/files/upload?name=" + url_encode(name), file.string(),
+                          content_type_of(file), [&, i](std::uint64_t done, std::uint64_t) {
+                            std::lock_guard guard(lock);
+                            sent[i] = done;
+                            std::uint64_t all = 0;
+                            for (auto n : sent)
+                              all += n;
+                            bar.update(all, total);
+                          });
+      };
+      api_response answer;
+      for (unsigned attempt = 0;; ++attempt) {
+        answer = send();
+        if (answer.status == 202)
+          answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
+        // A try whose answer was lost may have been stored: its own name is then taken.
+        if (attempt > 0 && answer.status == 409 && stored_already(api, name, file))
+          answer = found_as_answer(api, name);
+        if (answer.ok() || !is_transient(answer) || attempt >= options.retries)
+          break;
+        const auto wait = retry_delay(answer, attempt + 1);
+        if (!options.json)
+          print_error(name + ": " + describe_failure(answer) + "; sending it again in " +
+                      std::to_string(wait.count()) + " ms");
+        std::this_thread::sleep_for(wait);
+      }
       std::lock_guard guard(lock);
       bar.finish();  // a result line starts on a line of its own; the bar redraws below it
       if (answer.ok()) {

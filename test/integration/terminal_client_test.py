@@ -131,6 +131,25 @@ def main():
         check(code == 0 and hashlib.sha256(open(os.path.join(work, "bad.bin"), "rb").read())
               .digest() == hashlib.sha256(big).digest(), "the next run downloads it whole")
 
+        # The api restarts while the client works: put and get ride it out (--retries).
+        def across_restart(*args):
+            stack.stop_api()
+            p = subprocess.Popen([KEMAS, "--json", *args], env=env, cwd=work,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            time.sleep(2)
+            stack.start_api()
+            out, err = p.communicate(timeout=120)
+            return p.returncode, (json.loads(out) if out.strip() else None), err
+        with open(os.path.join(work, "later.txt"), "wb") as f:
+            f.write(b"sent while the api was down\n")
+        code, put, err = across_restart("put", "later.txt")
+        check(code == 0 and put and len(put["uploaded"]) == 1,
+              f"put waits out an api restart ({err.strip()})")
+        code, got, err = across_restart("get", "big.bin", "-o", "after-restart.bin")
+        data = open(os.path.join(work, "after-restart.bin"), "rb").read() if code == 0 else b""
+        check(code == 0 and data == big, f"get waits out an api restart ({err.strip()})")
+        check(kemas("--retries", "0", "rm", "later.txt").returncode == 0, "rm by name")
+
         check(kemas("get", "no-such-file").returncode == 3, "get of a missing file exits 3")
         check(kemas("mv", "small.txt", "renamed.txt").returncode == 0, "mv renames")
         check(kemas("mv", "renamed.txt", "big.bin").returncode == 4,

@@ -73,6 +73,7 @@ class Stack:
         self.extra_env = extra_env or {}
         self.api_log_format = api_log_format
         self.processes = []
+        self.named = {}
         self.logs = {}
         self.workdir = None
         self.api_port = api_port
@@ -127,9 +128,7 @@ class Stack:
         if migrated.returncode != 0:
             raise RuntimeError("kemas-admin migrate: " + migrated.stderr)
         self.api_port = self.api_port or free_port()
-        self._spawn("api", [self.api], {"KEMAS_HTTP_HOST": "127.0.0.1",
-                                        "KEMAS_HTTP_PORT": str(self.api_port),
-                                        "KEMAS_LOG_FORMAT": self.api_log_format})
+        self.start_api()
         for role in self.roles:
             self.worker_ports[role] = free_port()
             self._spawn(role, [self.worker, "--role", role],
@@ -138,12 +137,26 @@ class Stack:
         if not wait_until(lambda: api_call(self.api_port, "GET", "/readyz")[0] == 200, 30):
             raise RuntimeError("kemas-api never became ready; its log: " + self.log_path("api"))
 
+    def start_api(self):
+        """Starts kemas-api on api_port (again, after stop_api: same port, log appended)."""
+        self._spawn("api", [self.api], {"KEMAS_HTTP_HOST": "127.0.0.1",
+                                        "KEMAS_HTTP_PORT": str(self.api_port),
+                                        "KEMAS_LOG_FORMAT": self.api_log_format})
+
+    def stop_api(self):
+        """Stops kemas-api (SIGTERM, then waits): the port refuses connections until start_api."""
+        api = self.named.pop("api")
+        api.terminate()
+        api.wait(timeout=20)
+        self.processes.remove(api)
+
     def _spawn(self, name, argv, env):
-        log = open(os.path.join(self.workdir, f"{name}.log"), "w+")
+        log = self.logs.get(name) or open(os.path.join(self.workdir, f"{name}.log"), "a+")
         self.logs[name] = log
-        self.processes.append(subprocess.Popen(argv, env={**self.env, **env},
-                                               stdout=subprocess.DEVNULL, stderr=log,
-                                               cwd=self.source))
+        process = subprocess.Popen(argv, env={**self.env, **env}, stdout=subprocess.DEVNULL,
+                                   stderr=log, cwd=self.source)
+        self.processes.append(process)
+        self.named[name] = process
 
     def run_admin(self, *args, env=None, stdin=None):
         return subprocess.run([self.admin, *args], env={**self.env, **(env or {})},
