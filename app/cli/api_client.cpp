@@ -56,7 +56,6 @@ struct api_client::request {
   std::FILE* download_to = nullptr;
   std::uint64_t range_from = 0;
   std::string if_range;
-  bool head_only = false;
   const progress_callback* progress = nullptr;
   api_response* response = nullptr;
   long status_seen = 0;  // from the status line, before the body arrives
@@ -95,8 +94,6 @@ api_client::api_client(const global_options& options)
 }
 
 api_client::~api_client() = default;
-
-bool api_client::has_credentials() const noexcept { return !api_key_.empty() || session_; }
 
 bool api_client::prepare_credentials() { return authorization(false).has_value(); }
 
@@ -146,10 +143,7 @@ api_response api_client::perform(request& r) {
     if (!r.if_range.empty())
       headers = curl_slist_append(headers, ("If-Range: " + r.if_range).c_str());
   }
-  if (r.head_only)
-    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
-  else
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &r);
@@ -327,14 +321,6 @@ api_response api_client::download(const std::string& path, std::FILE* out, std::
   r.range_from = from;
   r.if_range = etag;
   r.progress = &progress;
-  return authenticated(r);
-}
-
-api_response api_client::head(const std::string& path) {
-  request r;
-  r.method = "HEAD";
-  r.path = path;
-  r.head_only = true;
   return authenticated(r);
 }
 

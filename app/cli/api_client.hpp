@@ -44,7 +44,6 @@ class api_client {
   api_client& operator=(const api_client&) = delete;
 
   const std::string& server() const noexcept { return server_; }
-  bool has_credentials() const noexcept;
   // Refreshes the stored access token now if it is about to expire, so several clients
   // started after this (parallel transfers) share it instead of racing to rotate the
   // refresh token (a reused refresh token ends the session). False: no usable credentials.
@@ -64,7 +63,6 @@ class api_client {
   // (Range, guarded by If-Range with `etag`); a 200 answer means the whole file came instead.
   api_response download(const std::string& path, std::FILE* out, std::uint64_t from,
                         const std::string& etag, const progress_callback& progress);
-  api_response head(const std::string& path);
 
  private:
   struct request;

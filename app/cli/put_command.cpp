@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -74,18 +75,17 @@ api_response wait_committed(api_client& api, const std::string& upload_id) {
   }
 }
 
-// After a retry meets name_taken: is the file under that name this one (same SHA-256), stored
-// by an earlier try whose answer never arrived?
-bool stored_already(api_client& api, const std::string& name, const std::filesystem::path& file) {
+// After a retry meets name_taken: the file under that name, answered as a 201, when it is this
+// one (same SHA-256), stored by an earlier try whose answer never arrived; nullopt otherwise.
+std::optional<api_response> stored_already(api_client& api, const std::string& name,
+                                           const std::filesystem::path& file) {
   auto found = find_file(api, name);
   const auto* stored = std::get_if<boost::json::object>(&found);
-  return stored != nullptr && stored->at("sha256").as_string() == sha256_of_file(file);
-}
-
-api_response found_as_answer(api_client& api, const std::string& name) {
+  if (stored == nullptr || stored->at("sha256").as_string() != sha256_of_file(file))
+    return std::nullopt;
   api_response r;
   r.status = 201;
-  r.body = boost::json::serialize(std::get<boost::json::object>(find_file(api, name)));
+  r.body = boost::json::serialize(*stored);
   return r;
 }
 
@@ -136,8 +136,10 @@ int put(const global_options& options, const put_options& put) {
         if (answer.status == 202)
           answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
         // A try whose answer was lost may have been stored: its own name is then taken.
-        if (attempt > 0 && answer.status == 409 && stored_already(api, name, file))
-          answer = found_as_answer(api, name);
+        if (attempt > 0 && answer.status == 409) {
+          if (auto stored = stored_already(api, name, file))
+            answer = std::move(*stored);
+        }
         if (answer.ok() || !is_transient(answer) || attempt >= options.retries)
           break;
         const auto wait = retry_delay(answer, attempt + 1);

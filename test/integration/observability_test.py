@@ -20,7 +20,6 @@ import os
 import re
 import secrets
 import sys
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
@@ -100,36 +99,29 @@ def get(url, auth=None, timeout=10):
         return r.read().decode()
 
 
-def check_access_log(log, me):
+def check_access_log(stack, me):
     """The upload's access line: the uploader's id, 6 bytes in, a body out, a duration."""
     user_id = (me or {}).get("id") or (me or {}).get("user", {}).get("id")
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        log.seek(0)
-        for line in log:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("msg") == "http request" and \
-                    entry.get("route") == "/api/v1/auth/files/upload":
-                problems = []
-                if not user_id or entry.get("user_id") != user_id:
-                    problems.append(f"user_id {entry.get('user_id')} (want {user_id})")
-                if entry.get("bytes_in") != 6:
-                    problems.append(f"bytes_in {entry.get('bytes_in')} (want 6)")
-                if not entry.get("bytes_out", 0) > 0:
-                    problems.append(f"bytes_out {entry.get('bytes_out')}")
-                if not entry.get("duration_ms", -1) >= 0:
-                    problems.append("no duration_ms")
-                if problems:
-                    print("FAIL access log: " + "; ".join(problems) + ": " + line.strip())
-                    return False
-                print("ok   access log: user_id, bytes_in, bytes_out, duration_ms")
-                return True
-        time.sleep(0.2)
-    print("FAIL access log: no line for the upload")
-    return False
+    lines = []
+    if not wait_until(lambda: lines.extend(stack.access_log("/api/v1/auth/files/upload")) or
+                      lines, 5):
+        print("FAIL access log: no line for the upload")
+        return False
+    entry = lines[0]
+    problems = []
+    if not user_id or entry.get("user_id") != user_id:
+        problems.append(f"user_id {entry.get('user_id')} (want {user_id})")
+    if entry.get("bytes_in") != 6:
+        problems.append(f"bytes_in {entry.get('bytes_in')} (want 6)")
+    if not entry.get("bytes_out", 0) > 0:
+        problems.append(f"bytes_out {entry.get('bytes_out')}")
+    if not entry.get("duration_ms", -1) >= 0:
+        problems.append("no duration_ms")
+    if problems:
+        print("FAIL access log: " + "; ".join(problems) + ": " + json.dumps(entry))
+        return False
+    print("ok   access log: user_id, bytes_in, bytes_out, duration_ms")
+    return True
 
 
 def main():
@@ -153,7 +145,7 @@ def main():
             return 1
         _, me = api_call(api_port, "GET", "/api/v1/auth/me",
                          headers={"Authorization": "Bearer " + login["access_token"]})
-        access_ok = check_access_log(stack.logs["api"], me)
+        access_ok = check_access_log(stack, me)
 
         exported = {}
         def scrape_all():

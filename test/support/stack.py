@@ -162,6 +162,19 @@ class Stack:
         return subprocess.run([self.admin, *args], env={**self.env, **(env or {})},
                               cwd=self.source, capture_output=True, text=True, input=stdin)
 
+    def access_log(self, route):
+        """The api's access-log entries (JSON log lines) for `route`, oldest first."""
+        entries = []
+        with open(self.log_path("api")) as log:
+            for line in log:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("msg") == "http request" and entry.get("route") == route:
+                    entries.append(entry)
+        return entries
+
     def log_path(self, name):
         return os.path.join(self.workdir, f"{name}.log")
 
