@@ -25,6 +25,7 @@ enum class errc {
   quota_exceeded,  // the plan's storage is used up
   file_locked,     // file is over the free quota after a downgrade
   range_not_satisfiable,
+  gone,            // existed, and no longer works (an expired, revoked or used-up share link)
   rate_limited,
   request_timeout,      // client too slow
   backend_unavailable,  // PostgreSQL, Redis, RabbitMQ or S3 could not be reached

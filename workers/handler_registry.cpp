@@ -7,11 +7,13 @@
 #include "adapters/config/settings.hpp"
 #include "adapters/postgres/commands/file_command_store.hpp"
 #include "adapters/postgres/commands/plan_command_store.hpp"
+#include "adapters/postgres/commands/share_command_store.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/s3/client.hpp"
 #include "adapters/s3/object_store.hpp"
 #include "workers/handlers/delete_handler.hpp"
 #include "workers/handlers/expire_handler.hpp"
+#include "workers/handlers/expire_share_handler.hpp"
 #include "workers/handlers/sweep_handler.hpp"
 #include "workers/handlers/assign_plan_handler.hpp"
 #include "workers/handlers/upgrade_handler.hpp"
@@ -63,6 +65,8 @@ handler_registry make_command_handlers(const config::settings& settings,
   if (metrics != nullptr)
     plans.count_expiry = [metrics](std::string_view outcome) { metrics->plan_expiry(outcome); };
 
+  share_ports shares{std::make_shared<postgres::share_command_store>(db), plans.scheduler};
+
   handler_registry registry;
   registry.add(commands::command_type::upload, std::make_shared<upload_handler>(ports));
   registry.add(commands::command_type::delete_file, std::make_shared<delete_handler>(ports));
@@ -70,6 +74,8 @@ handler_registry make_command_handlers(const config::settings& settings,
   registry.add(commands::command_type::expire, std::make_shared<expire_handler>(plans, settings.worker.group_size));
   registry.add(commands::command_type::expire_sweep, std::make_shared<sweep_handler>(plans, settings.worker.sweep_page));
   registry.add(commands::command_type::assign_plan, std::make_shared<assign_plan_handler>(plans));
+  registry.add(commands::command_type::expire_share,
+               std::make_shared<expire_share_handler>(std::move(shares)));
   return registry;
 }
 

@@ -322,6 +322,15 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(ratelimit, apikey_failure_limit, count(1, 1'000'000)));
   fields.push_back(KEMAS_FIELD(ratelimit, apikey_failure_window, duration(1s, 24h)));
 
+  fields.push_back(KEMAS_FIELD(share, default_duration, duration(1s, 24h * 3650)));
+  fields.push_back(KEMAS_FIELD(share, max_duration, duration(1s, 24h * 3650)));
+  fields.push_back(KEMAS_FIELD(share, ip_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(share, ip_window, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(share, link_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(share, link_window, duration(1s, 24h)));
+  fields.push_back(KEMAS_FIELD(share, password_failure_limit, count(1, 1'000'000)));
+  fields.push_back(KEMAS_FIELD(share, password_failure_window, duration(1s, 24h)));
+
   fields.push_back(KEMAS_FIELD(cors, allowed_origins, list_kind{check_origin}));
 
   // inline_max rides inside an AMQP message: keep it far below the broker's message limit.

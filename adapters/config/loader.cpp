@@ -274,6 +274,12 @@ void loader::check_relations() {
           "every charge without payment; set it only for a demonstration)",
           {});
   }
+  const auto& share = settings_.share;
+  if (share.default_duration > share.max_duration)
+    add("share.default_duration",
+        fmt::format("must not exceed share.max_duration ({} > {})",
+                    format_duration(share.default_duration), format_duration(share.max_duration)),
+        {});
   const auto& auth = settings_.auth;
   if (auth.access_ttl >= auth.refresh_ttl)
     add("auth.access_ttl",

@@ -118,6 +118,19 @@ struct ratelimit_settings {
   milliseconds apikey_failure_window{60'000};
 };
 
+// Share links (issue 17): how long a link may live, and the limits of the public route
+// GET /s/{token}, counted in Redis like the request classes above.
+struct share_settings {
+  milliseconds default_duration{7LL * 24 * 3'600'000};  // when a link is created without one
+  milliseconds max_duration{365LL * 24 * 3'600'000};    // the longest a link may live
+  unsigned ip_limit = 120;                       // public share requests: per client IP
+  milliseconds ip_window{60'000};
+  unsigned link_limit = 600;                     // requests for one link, from everywhere
+  milliseconds link_window{60'000};
+  unsigned password_failure_limit = 10;          // wrong passwords for one link; then 429
+  milliseconds password_failure_window{15 * 60'000};
+};
+
 struct cors_settings {
   std::vector<std::string> allowed_origins;      // exact origins; CORS_URL is accepted
 };
@@ -242,6 +255,7 @@ struct settings {
   s3_settings s3;
   auth_settings auth;
   ratelimit_settings ratelimit;
+  share_settings share;
   cors_settings cors;
   upload_settings upload;
   worker_settings worker;

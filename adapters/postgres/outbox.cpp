@@ -24,7 +24,7 @@ constexpr const char* insert_events_sql =
     "WITH ORDINALITY AS e(value, n) ORDER BY e.n";
 
 // Keep in step with the "type" enum of schemas/events/event.schema.json.
-constexpr std::array<std::string_view, 23> event_types{
+constexpr std::array<std::string_view, 27> event_types{
     "auth.login",          "auth.login_failed",     "auth.lockout",
     "auth.logout",         "auth.password_changed", "auth.password_reset_requested",
     "auth.password_reset", "user.registered",       "user.role_changed",
@@ -32,11 +32,12 @@ constexpr std::array<std::string_view, 23> event_types{
     "apikey.revoked",      "file.uploaded",         "file.deleted",
     "upload.rejected",     "plan.created",          "plan.updated",
     "plan.deleted",        "plan.upgraded",         "plan.expired",
-    "order.failed",        "user.plan_changed",
+    "order.failed",        "user.plan_changed",     "share.created",
+    "share.downloaded",    "share.revoked",         "share.expired",
 };
 
-constexpr std::array<std::string_view, 7> subject_types{"user", "api_key", "session", "file",
-                                                       "upload", "plan",   "order"};
+constexpr std::array<std::string_view, 8> subject_types{
+    "user", "api_key", "session", "file", "upload", "plan", "order", "share"};
 
 template <std::size_t N>
 bool listed(const std::array<std::string_view, N>& names, std::string_view name) {

@@ -65,6 +65,8 @@ std::optional<std::string> payload_problem(const commands::envelope& e) {
       return problem_of<commands::expire_sweep>(e);
     case command_type::assign_plan:
       return problem_of<commands::assign_plan>(e);
+    case command_type::expire_share:
+      return problem_of<commands::expire_share>(e);
   }
   return "unknown command type";
 }

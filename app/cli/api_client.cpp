@@ -344,8 +344,18 @@ int exit_code_for(const api_response& r) {
   switch (r.status) {
     case 0:
       return exit_unavailable;
+    case 403: {
+      // A plan's limit or a locked file is a refusal of the request, not of the credentials.
+      const auto body = r.json();
+      const auto* error = body.is_object() ? body.as_object().if_contains("error") : nullptr;
+      const auto* code = error && error->is_object() ? error->as_object().if_contains("code")
+                                                     : nullptr;
+      if (code && code->is_string() &&
+          (code->as_string() == "share_limit_reached" || code->as_string() == "file_locked"))
+        return exit_refused;
+      return exit_unauthenticated;
+    }
     case 401:
-    case 403:
       return exit_unauthenticated;
     case 404:
     case 410:

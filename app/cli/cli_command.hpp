@@ -7,7 +7,7 @@
 //   1 failed otherwise           5 kemas or the network unavailable (5xx, no connection)
 //   2 not logged in / refused    6 a download's SHA-256 differs from the file's
 //     credentials (401, 403)    64 usage error (CLI11 prints it)
-//   3 no such file (404)
+//   3 no such file or link (404, 410)
 
 #include <functional>
 #include <string>
@@ -50,5 +50,6 @@ command add_get_command(CLI::App& app);     // get_command.cpp
 command add_mv_command(CLI::App& app);      // mv_command.cpp
 command add_rm_command(CLI::App& app);      // rm_command.cpp
 command add_plan_command(CLI::App& app);    // plan_command.cpp
+command add_share_command(CLI::App& app);   // share_command.cpp
 
 }  // namespace kemas::cli

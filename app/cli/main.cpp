@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
                                 add_whoami_command(app), add_ls_command(app),
                                 add_put_command(app),    add_get_command(app),
                                 add_mv_command(app),     add_rm_command(app),
-                                add_plan_command(app)};
+                                add_plan_command(app),   add_share_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

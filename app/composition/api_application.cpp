@@ -11,6 +11,7 @@
 #include "adapters/postgres/repositories/api_key_repository.hpp"
 #include "adapters/postgres/repositories/billing_repository.hpp"
 #include "adapters/postgres/repositories/plan_repository.hpp"
+#include "adapters/postgres/repositories/share_repository.hpp"
 #include "adapters/postgres/repositories/file_repository.hpp"
 #include "adapters/postgres/repositories/upload_repository.hpp"
 #include "adapters/postgres/repositories/user_repository.hpp"
@@ -26,6 +27,7 @@
 #include "app/routes/accounts.hpp"
 #include "app/routes/admin.hpp"
 #include "app/routes/security.hpp"
+#include "app/routes/shares.hpp"
 #include "app/routes/web_app.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/files.hpp"
@@ -38,7 +40,9 @@
 #include "app/services/command_sender.hpp"
 #include "app/services/delete_service.hpp"
 #include "app/services/file_service.hpp"
+#include "app/services/password_hashing.hpp"
 #include "app/services/plan_service.hpp"
+#include "app/services/share_service.hpp"
 #include "app/services/upload_service.hpp"
 
 namespace kemas::app {
@@ -52,6 +56,7 @@ struct api_application::parts {
   const config::settings& settings;
   api_backends backends;
   support::blocking_pool hashing;
+  password_hashing passwords;
   crypto::jwt_codec jwt;
   postgres::user_repository users;
   postgres::api_key_repository keys;
@@ -77,6 +82,8 @@ struct api_application::parts {
   postgres::admin_directory directory;
   admin_service admin;
   security_service security;
+  postgres::share_repository share_rows;
+  share_service shares;
   auth_guard guard;
   http::router routes;
   usage_flusher usage;
@@ -88,6 +95,7 @@ struct api_application::parts {
         // Hash threads run at auth.hash_nice: under a login flood they yield to the I/O
         // threads (measured in bench/login_bench).
         hashing(s.auth.hash_threads, static_cast<int>(s.auth.hash_nice)),
+        passwords(s.auth, hashing),
         jwt(s.auth.jwt_secret, s.auth.access_ttl),
         users(backends.postgres()),
         keys(backends.postgres()),
@@ -95,7 +103,7 @@ struct api_application::parts {
         sessions(backends.redis(), s.auth),
         login_guard(backends.redis(), s.auth),
         resets(backends.redis(), s.auth),
-        accounts(s.auth, hashing, users, sessions, login_guard, resets, jwt, keys, s.mail.token_key),
+        accounts(s.auth, passwords, users, sessions, login_guard, resets, jwt, keys, s.mail.token_key),
         api_keys(s.auth, keys),
         transfers(registry),
         objects(backends.storage(), s.upload),
@@ -115,6 +123,8 @@ struct api_application::parts {
         admin(directory, users, sessions, accounts, plan_rows, commands, backends.settle_signals(),
               s.upload.wait),
         security(sessions, directory),
+        share_rows(backends.postgres()),
+        shares(s.share, share_rows, files, passwords, gate, commands),
         guard(s, jwt, gate, keys),
         usage(io, backends.postgres(), transfers) {}
 };
@@ -134,6 +144,7 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_internal_routes(p.routes, p.billing, settings.internal);
   http::add_admin_routes(p.routes, p.admin);
   http::add_security_routes(p.routes, p.security);
+  http::add_share_routes(p.routes, p.shares, p.files, settings.mail.public_base_url);
   http::add_web_app_routes(p.routes);
   p.usage.start();
 }

@@ -12,6 +12,9 @@ inline const route_options public_auth{access_rule::anyone(), rate_class::auth, 
 inline const route_options probe{access_rule::anyone(), rate_class::none, false, true};
 // The plan catalog: anyone, no limit (cacheable).
 inline const route_options public_cheap{access_rule::anyone(), rate_class::none, false};
+// A share link's public GET /s/{token}: anyone; its limits (per client IP, per link, wrong
+// passwords) are the share service's, keyed by what only it knows (the link).
+inline const route_options share_link{access_rule::anyone(), rate_class::none, false};
 // A signed-in user's session (never an API key): keys, billing, logout, password.
 inline const route_options session_only{access_rule::signed_in(), rate_class::general, false};
 inline const route_options admin_only{access_rule::at_least(role::admin), rate_class::general,

@@ -33,6 +33,8 @@ unsigned status_of(errc code) noexcept {
       return 415;
     case errc::range_not_satisfiable:
       return 416;
+    case errc::gone:
+      return 410;
     case errc::rate_limited:
       return 429;
     case errc::header_too_large:

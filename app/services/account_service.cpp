@@ -10,7 +10,6 @@
 #include "adapters/crypto/password_hasher.hpp"
 #include "adapters/crypto/sealed_box.hpp"
 #include "adapters/log/logging.hpp"
-#include "adapters/support/blocking_pool.hpp"
 #include "app/server/client_ip.hpp"
 #include "domain/account.hpp"
 #include "domain/rfc3339.hpp"
@@ -23,11 +22,6 @@ namespace {
 
 const error invalid_credentials =
     make_error(errc::unauthenticated, "invalid e-mail/username or password");
-
-crypto::argon2_params argon2_of(const config::auth_settings& auth) {
-  return crypto::argon2_params{auth.argon2_memory_kib, auth.argon2_iterations,
-                               auth.argon2_parallelism};
-}
 
 std::int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -63,18 +57,6 @@ error locked_error(std::chrono::milliseconds remaining) {
   return e;
 }
 
-// Holds one place in the hashing queue for as long as it lives.
-class hash_ticket {
- public:
-  explicit hash_ticket(std::atomic<unsigned>& in_use) : in_use_(in_use) {}
-  ~hash_ticket() { in_use_.fetch_sub(1, std::memory_order_relaxed); }
-  hash_ticket(const hash_ticket&) = delete;
-  hash_ticket& operator=(const hash_ticket&) = delete;
-
- private:
-  std::atomic<unsigned>& in_use_;
-};
-
 std::string login_source(const std::string& client_ip) {
   return client_ip.empty() ? std::string("unknown") : http::rate_limit_source(client_ip);
 }
@@ -85,7 +67,7 @@ asio::awaitable<void> write_event(ports::user_store& users, model::event_draft e
 
 }  // namespace
 
-account_service::account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
+account_service::account_service(const config::auth_settings& auth, password_hashing& hashing,
                                  ports::user_store& users, ports::session_store& sessions,
                                  ports::login_guard& guard, ports::reset_tokens& resets,
                                  const crypto::jwt_codec& jwt, ports::api_key_store& keys,
@@ -98,37 +80,7 @@ account_service::account_service(const config::auth_settings& auth, support::blo
       resets_(resets),
       jwt_(jwt),
       keys_(keys),
-      mail_token_key_(std::move(mail_token_key)),
-      hash_capacity_(std::max(auth.hash_threads, 1u) + auth.hash_queue) {}
-
-std::optional<error> account_service::take_hash_place() {
-  if (hashes_in_use_.fetch_add(1, std::memory_order_relaxed) < hash_capacity_)
-    return std::nullopt;
-  hashes_in_use_.fetch_sub(1, std::memory_order_relaxed);
-  auto busy = make_error(errc::backend_unavailable, "too many password checks at once; try again");
-  busy.retry_after_ms = 1000;
-  return busy;
-}
-
-asio::awaitable<result<std::string>> account_service::hash(std::string password) {
-  if (auto busy = take_hash_place())
-    co_return *busy;
-  hash_ticket ticket(hashes_in_use_);
-  auto job = [password = std::move(password), params = argon2_of(auth_)] {
-    return crypto::hash_password(password, params);
-  };
-  co_return co_await hashing_.run(std::move(job));
-}
-
-asio::awaitable<result<bool>> account_service::verify(std::string password, std::string encoded) {
-  if (auto busy = take_hash_place())
-    co_return *busy;
-  hash_ticket ticket(hashes_in_use_);
-  auto job = [password = std::move(password), encoded = std::move(encoded)] {
-    return crypto::verify_password(password, encoded);
-  };
-  co_return co_await hashing_.run(std::move(job));
-}
+      mail_token_key_(std::move(mail_token_key)) {}
 
 asio::awaitable<result<void>> account_service::may_try(const std::string& account,
                                                       const std::string& source) {
@@ -149,8 +101,7 @@ asio::awaitable<void> account_service::append_later(model::event_draft event) {
 }
 
 asio::awaitable<void> account_service::warm_up() {
-  auto job = [params = argon2_of(auth_)] { crypto::dummy_hash(params); };
-  co_await hashing_.run(std::move(job));
+  co_await hashing_.warm_up();
 }
 
 asio::awaitable<result<model::user>> account_service::register_user(std::string email,
@@ -166,7 +117,7 @@ asio::awaitable<result<model::user>> account_service::register_user(std::string 
   ports::new_user user;
   user.email = email;
   user.username = username;
-  auto encoded = co_await hash(std::move(password));
+  auto encoded = co_await hashing_.hash(std::move(password));
   if (!encoded)
     co_return encoded.error();
   user.password_hash = std::move(*encoded);
@@ -232,8 +183,8 @@ asio::awaitable<result<login_success>> account_service::login(std::string login,
 
   // Unknown accounts verify against a dummy hash, and the failure event of a real one is
   // written after the answer: both failures cost the same Redis and hashing work.
-  const std::string& encoded = user ? user->password_hash : crypto::dummy_hash(argon2_of(auth_));
-  auto password_ok = co_await verify(std::move(password), encoded);
+  const std::string& encoded = user ? user->password_hash : crypto::dummy_hash(hashing_.params());
+  auto password_ok = co_await hashing_.verify(std::move(password), encoded);
   if (!password_ok)
     co_return password_ok.error();
   if (!user || !*password_ok) {
@@ -344,7 +295,7 @@ asio::awaitable<result<void>> account_service::change_password(const principal& 
     co_return may.error();
   bool current_ok = false;
   if (current.size() <= account_limits::password_max) {
-    auto verified = co_await verify(std::move(current), user->password_hash);
+    auto verified = co_await hashing_.verify(std::move(current), user->password_hash);
     if (!verified)
       co_return verified.error();
     current_ok = *verified;
@@ -356,7 +307,7 @@ asio::awaitable<result<void>> account_service::change_password(const principal& 
     co_return make_error(errc::validation_failed, "current password is incorrect",
                          "current_password");
   }
-  auto encoded = co_await hash(std::move(replacement));
+  auto encoded = co_await hashing_.hash(std::move(replacement));
   if (!encoded)
     co_return encoded.error();
   auto changed = user_event("auth.password_changed", meta, who.user_id, who.user_id);
@@ -415,7 +366,7 @@ asio::awaitable<result<void>> account_service::confirm_password_reset(std::strin
   if (auto check = validate_password(password); !check)
     co_return check.error();
   // Hashed before the token is used up: a busy hashing queue must not cost the user a token.
-  auto encoded = co_await hash(std::move(password));
+  auto encoded = co_await hashing_.hash(std::move(password));
   if (!encoded)
     co_return encoded.error();
   auto user_id = co_await resets_.consume(std::move(token));

@@ -23,10 +23,8 @@
 #include "domain/ports/user_store.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
+#include "app/services/password_hashing.hpp"
 
-namespace kemas::support {
-class blocking_pool;
-}
 namespace kemas::crypto {
 class jwt_codec;
 }
@@ -52,7 +50,7 @@ struct login_success {
 
 class account_service {
  public:
-  account_service(const config::auth_settings& auth, support::blocking_pool& hashing,
+  account_service(const config::auth_settings& auth, password_hashing& hashing,
                   ports::user_store& users, ports::session_store& sessions,
                   ports::login_guard& guard, ports::reset_tokens& resets,
                   const crypto::jwt_codec& jwt, ports::api_key_store& keys,
@@ -85,11 +83,6 @@ class account_service {
   boost::asio::awaitable<void> warm_up();
 
  private:
-  // Both refuse (backend_unavailable, Retry-After 1 s) when auth.hash_threads +
-  // auth.hash_queue hashes are already running or waiting: the queue cannot grow without end.
-  boost::asio::awaitable<result<std::string>> hash(std::string password);
-  boost::asio::awaitable<result<bool>> verify(std::string password, std::string encoded);
-  std::optional<error> take_hash_place();
   // rate_limited (with retry_after_ms) while `source` is locked out of `account`.
   boost::asio::awaitable<result<void>> may_try(const std::string& account,
                                                const std::string& source);
@@ -99,7 +92,7 @@ class account_service {
   boost::asio::awaitable<void> send_reset(std::string email, request_meta meta);
 
   config::auth_settings auth_;
-  support::blocking_pool& hashing_;
+  password_hashing& hashing_;  // bounded: beyond its queue, backend_unavailable
   ports::user_store& users_;
   ports::session_store& sessions_;
   ports::login_guard& guard_;
@@ -107,7 +100,6 @@ class account_service {
   const crypto::jwt_codec& jwt_;
   ports::api_key_store& keys_;  // revoked on recovery (and on a password change, by default)
   std::string mail_token_key_;  // seals the reset token for the mailer (mail.token_key)
-  std::atomic<unsigned> hashes_in_use_{0};  // running or waiting on hashing_
   unsigned hash_capacity_;
 };
 

@@ -42,6 +42,19 @@ class command_sender {
     co_return id;
   }
 
+  // The same for a command meant for `due_at`, through the delay queues (command_bus.hpp).
+  template <class Command>
+  boost::asio::awaitable<result<std::string>> send_at(const Command& command,
+                                                      const command_origin& origin,
+                                                      timestamp due_at) {
+    commands::envelope envelope = commands::make_envelope(command, header_for(origin));
+    const std::string id = envelope.id;
+    auto published = co_await bus_.publish_at(std::move(envelope), due_at);
+    if (!published)
+      co_return published.error();
+    co_return id;
+  }
+
  private:
   static commands::envelope_header header_for(const command_origin& origin);
 

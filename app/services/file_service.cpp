@@ -168,24 +168,31 @@ asio::awaitable<result<model::file>> file_service::rename(const principal& who,
 asio::awaitable<result<model::file>> file_service::find_downloadable(const principal& who,
                                                                      std::string_view file_id) {
   auto found = co_await get(who, file_id);
-  if (found && found->state == model::file_state::locked) {
+  if (!found)
+    co_return found;
+  auto readable = co_await check_unlocked(*found);
+  if (!readable)
+    co_return readable.error();
+  co_return found;
+}
+
+asio::awaitable<result<void>> file_service::check_unlocked(const model::file& file) {
+  if (file.state == model::file_state::locked) {
     co_return make_error(errc::file_locked,
                          "this file is locked: the account is over its plan's quota");
   }
-  if (!found)
-    co_return found;
   // Real-time enforcement: a paid plan past due counts as free before the worker's `expire`
   // locked anything, so the files that expiry WILL lock (newest first) are refused already.
-  auto past_due = co_await files_.past_due(who.user_id);
+  auto past_due = co_await files_.past_due(file.owner_id);
   if (past_due) {
     const auto changes = plan_locks(past_due->files, past_due->quota_bytes);
-    if (std::ranges::find(changes.to_lock, found->id) != changes.to_lock.end()) {
+    if (std::ranges::find(changes.to_lock, file.id) != changes.to_lock.end()) {
       co_return make_error(errc::file_locked,
                            "this file is locked: the plan expired and the account is over the "
                            "free plan's quota");
     }
   }
-  co_return found;
+  co_return result<void>{};
 }
 
 asio::awaitable<result<std::shared_ptr<http::body_source>>> file_service::open_object(

@@ -65,6 +65,11 @@ class file_service {
   boost::asio::awaitable<result<model::file>> find_downloadable(const principal& who,
                                                                           std::string_view file_id);
 
+  // The download rule for a file already found (its owner's or a share link's): file_locked
+  // when it is locked, or when its owner's paid plan is past due and the coming expiry will
+  // lock it. One statement when the plan is in force.
+  boost::asio::awaitable<result<void>> check_unlocked(const model::file& file);
+
   // Starts streaming `file`'s object (all of it, or `range`), once S3 answered. The source
   // yields exactly the expected number of bytes or fails; backend_unavailable when S3 cannot
   // deliver (object missing, S3 down, or an answer of the wrong length).

@@ -4,8 +4,8 @@
 
 namespace kemas::commands {
 namespace {
-constexpr auto type_names = ordinal_table<command_type::assign_plan>(
-    {"upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan"});
+constexpr auto type_names = ordinal_table<command_type::expire_share>(
+    {"upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan", "expire-share"});
 }  // namespace
 
 std::string_view to_string(command_type type) noexcept {

@@ -12,13 +12,23 @@
 namespace kemas::commands {
 
 // One enumerator per command type; each has its own queue `kemas.commands.<name>`.
-enum class command_type { upload, delete_file, upgrade, expire, expire_sweep, assign_plan };
+enum class command_type {
+  upload,
+  delete_file,
+  upgrade,
+  expire,
+  expire_sweep,
+  assign_plan,
+  expire_share
+};
 
-inline constexpr std::array<command_type, 6> all_command_types{
-    command_type::upload,       command_type::delete_file, command_type::upgrade,
-    command_type::expire,       command_type::expire_sweep, command_type::assign_plan};
+inline constexpr std::array<command_type, 7> all_command_types{
+    command_type::upload,       command_type::delete_file,  command_type::upgrade,
+    command_type::expire,       command_type::expire_sweep, command_type::assign_plan,
+    command_type::expire_share};
 
-// The wire name: "upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan". It is the envelope's
+// The wire name: "upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan",
+// "expire-share". It is the envelope's
 // `type`, the AMQP `type` property and the routing key on `kemas.commands`.
 std::string_view to_string(command_type type) noexcept;
 

@@ -98,6 +98,31 @@ TEST_CASE("every route with a statement budget stays within it") {
     return std::string(json_body(r).at("id").as_string());
   }();
   measure("GET", "/api/v1/auth/uploads/{id}", "/api/v1/auth/uploads/" + upload_id, 200);
+  // Share links, on a zero-byte file: the counted GET then needs nothing from S3.
+  const std::string empty_file = [&] {
+    kemas::postgres::pg_pool pool(api.database().settings(), "kemas-test");
+    std::string id;
+    pool.with_session([&](soci::session& sql) {
+      sql << "INSERT INTO files (owner_id, name, size_bytes, sha256, object_key) VALUES "
+             "(CAST(:owner AS uuid), 'empty', 0, repeat('e', 64), 'u/' || :owner2 || '/empty') "
+             "RETURNING id::text",
+          soci::use(ana.id, "owner"), soci::use(ana.id, "owner2"), soci::into(id);
+    });
+    return id;
+  }();
+  const std::string shares = "/api/v1/auth/shares";
+  const long long before_share = meter.statements();
+  auto created = api.call("POST", shares, R"({"file_id":")" + empty_file + R"("})",
+                          ana.auth + "Content-Type: application/json\r\n");
+  REQUIRE(created.status == 201);
+  measured.push_back({"POST", shares, meter.statements() - before_share});
+  MESSAGE("POST " << shares << ": " << measured.back().statements << " statements");
+  const auto share = json_body(created);
+  const std::string token(share.at("token").as_string());
+  const std::string share_id(share.at("share").as_object().at("id").as_string());
+  measure("GET", shares, shares, 200);
+  measure("GET", "/s/{token}", "/s/" + token, 200);
+  measure("DELETE", "/api/v1/auth/shares/{id}", shares + "/" + share_id, 204);
   measure("DELETE", "/api/v1/auth/files/{id}", files + newest, 202, {},
           "Prefer: respond-async\r\n");
 

@@ -2,8 +2,8 @@
 """The terminal client `kemas` against a real stack (test/support/stack.py): login keeps its
 session in a 0600 file, put (parallel), ls, get byte-exact, get resuming a part with a Range
 (the api's access log shows the 206 and its bytes), a corrupt part refused with exit 6 and
-deleted, mv, rm, API keys through KEMAS_API_KEY with their scopes, logout, and the documented
-exit codes.
+deleted, share create|ls|revoke, mv, rm, API keys through KEMAS_API_KEY with their scopes,
+logout, and the documented exit codes.
 
 usage: terminal_client_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN KEMAS
 """
@@ -124,6 +124,30 @@ def main():
         code = kemas("get", "big.bin", "-o", "bad.bin").returncode
         check(code == 0 and hashlib.sha256(open(os.path.join(work, "bad.bin"), "rb").read())
               .digest() == hashlib.sha256(big).digest(), "the next run downloads it whole")
+
+        # share create|ls|revoke: the printed link downloads the file; a revoked one is 410.
+        r = kemas("share", "create", "small.txt", "--expires", "1h", "-n", "3", "--note", "cli")
+        url = r.stdout.strip()
+        token = url.rsplit("/s/", 1)[-1]
+        check(r.returncode == 0 and "/s/" in url and len(token) == 43,
+              f"share create prints the link ({r.stderr.strip()})")
+        check(api_call(stack.api_port, "GET", "/s/" + token)[0] == 200, "the link downloads")
+        code, listed, _ = kemas_json("share", "ls")
+        link = listed["shares"][0] if listed and listed["shares"] else {}
+        check(code == 0 and link.get("downloads") == 1 and link.get("max_downloads") == 3 and
+              link.get("note") == "cli", "share ls shows the link, its download and its note")
+        r = kemas("--json", "share", "create", "small.txt", "--password-stdin", stdin="pw-123\n")
+        locked = json.loads(r.stdout) if r.returncode == 0 else {}
+        check(r.returncode == 0 and locked["share"]["password"] and
+              api_call(stack.api_port, "GET", "/s/" + locked["token"])[0] == 401 and
+              api_call(stack.api_port, "GET", "/s/" + locked["token"],
+                       headers={"X-Share-Password": "pw-123"})[0] == 200,
+              "share create --password-stdin makes a link that asks for it")
+        check(kemas("share", "revoke", link.get("id", "")).returncode == 0 and
+              api_call(stack.api_port, "GET", "/s/" + token)[0] == 410,
+              "share revoke stops the link (410)")
+        check(kemas("share", "revoke", link.get("id", "")).returncode == 3,
+              "revoking it again exits 3")
 
         # The api restarts while the client works: put and get ride it out (--retries).
         def across_restart(*args):

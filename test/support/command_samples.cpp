@@ -52,6 +52,7 @@ std::vector<command_sample> command_samples() {
   const auto manual_sweep = envelope_of(commands::expire_sweep{});
   const auto assignment = envelope_of(commands::assign_plan{other, file, owner, "premium", issued});
   const auto endless = envelope_of(commands::assign_plan{other, file, owner, "free", std::nullopt});
+  const auto share_end = envelope_of(commands::expire_share{file, issued});
 
   std::vector<command_sample> out{
       {"upload streamed by the api", upload},
@@ -63,6 +64,7 @@ std::vector<command_sample> command_samples() {
       {"expire-sweep by hand", manual_sweep},
       {"assign-plan with an end", assignment},
       {"assign-plan without an end", endless},
+      {"expire-share", share_end},
   };
   auto drop = [](std::string key) {
     return [key](commands::envelope& e) { e.payload.erase(key); };
@@ -105,6 +107,9 @@ std::vector<command_sample> command_samples() {
   out.push_back(refused("assign-plan without expires_at", assignment, true, drop("expires_at")));
   out.push_back(
       refused("assign-plan of a plan name out of rule", assignment, true, set("plan", "Gold!")));
+  out.push_back(refused("expire-share without share_id", share_end, true, drop("share_id")));
+  out.push_back(
+      refused("expire-share with due_at not a time", share_end, true, set("due_at", "soon")));
   return out;
 }
 

@@ -84,9 +84,18 @@ ports::async<result<void>> memory_command_bus::publish(commands::envelope comman
     co_return make_error(errc::backend_unavailable, "the command queue is unavailable");
   }
   published_.push_back(command);
+  due_.emplace_back();
   if (on_publish)
     on_publish(published_.back());
   co_return result<void>{};
+}
+
+ports::async<result<void>> memory_command_bus::publish_at(commands::envelope command,
+                                                          timestamp due_at) {
+  auto published = co_await publish(std::move(command));
+  if (published)
+    due_.back() = due_at;
+  co_return published;
 }
 
 // --- files ---------------------------------------------------------------------------------

@@ -30,14 +30,19 @@ namespace kemas::test {
 class memory_command_bus final : public ports::command_bus {
  public:
   ports::async<result<void>> publish(commands::envelope command) override;
+  // Recorded like publish(), its due time in scheduled_at() at the same index.
+  ports::async<result<void>> publish_at(commands::envelope command, timestamp due_at) override;
 
   // Called with each command the bus accepted, before publish() returns: a test's worker.
   std::function<void(const commands::envelope&)> on_publish;
   void fail_next(std::size_t calls) { failures_ = calls; }
   const std::vector<commands::envelope>& published() const noexcept { return published_; }
+  // Per published command: its due time, nullopt when published for now.
+  const std::vector<std::optional<timestamp>>& scheduled_at() const noexcept { return due_; }
 
  private:
   std::vector<commands::envelope> published_;
+  std::vector<std::optional<timestamp>> due_;
   std::size_t failures_ = 0;
 };
 

@@ -95,6 +95,12 @@ class Stack:
         return subprocess.run(["psql", self.servers["KEMAS_POSTGRES_URL"], "-qAtc", sql],
                               env=self.base_env, check=check, capture_output=True)
 
+    def query(self, sql):
+        """One SQL statement on the stack's own database; its rows as psql -At prints them."""
+        return subprocess.run(["psql", self.env["KEMAS_POSTGRES_URL"], "-qAtc", sql],
+                              env=self.base_env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
     # ------------------------------------------------------------ lifecycle
     def __enter__(self):
         try:

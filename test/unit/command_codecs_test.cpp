@@ -54,6 +54,8 @@ std::optional<commands::envelope> round_trip(const commands::envelope& e, std::s
       return again(commands::decode_as<commands::expire_sweep>(e));
     case commands::command_type::assign_plan:
       return again(commands::decode_as<commands::assign_plan>(e));
+    case commands::command_type::expire_share:
+      return again(commands::decode_as<commands::expire_share>(e));
   }
   return std::nullopt;
 }

@@ -151,6 +151,7 @@ TEST_CASE("the loader knows every member of every section of settings.hpp") {
   CHECK(described_per_section["s3"] == member_count<s3_settings>());
   CHECK(described_per_section["auth"] == member_count<auth_settings>());
   CHECK(described_per_section["ratelimit"] == member_count<ratelimit_settings>());
+  CHECK(described_per_section["share"] == member_count<share_settings>());
   CHECK(described_per_section["cors"] == member_count<cors_settings>());
   CHECK(described_per_section["upload"] == member_count<upload_settings>());
   CHECK(described_per_section["worker"] == member_count<worker_settings>());
@@ -160,7 +161,7 @@ TEST_CASE("the loader knows every member of every section of settings.hpp") {
   CHECK(described_per_section["plans"] == member_count<plans_settings>());
   CHECK(described_per_section["billing"] == member_count<billing_settings>());
   CHECK(described_per_section["mail"] == member_count<mail_settings>());
-  CHECK(described_per_section.size() == 17);  // env + the 16 sections of settings
+  CHECK(described_per_section.size() == 18);  // env + the 17 sections of settings
 }
 
 TEST_CASE("development fills missing secrets / Redis stays without password") {
@@ -251,6 +252,8 @@ TEST_CASE("bad values are errors naming the key") {
        "must not exceed"},
       {"[auth]\naccess_ttl = \"12h\"\nrefresh_ttl = \"1h\"", "auth.access_ttl",
        "shorter than auth.refresh_ttl"},
+      {"[share]\ndefault_duration = \"30d\"\nmax_duration = \"1d\"", "share.default_duration",
+       "must not exceed share.max_duration"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.toml);

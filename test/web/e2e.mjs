@@ -3,8 +3,8 @@
 //
 // Flow: sign up -> log out -> log in -> upload one file by the picker (progress seen moving,
 // upload throttled) and one by a synthetic drop -> list -> download both and compare bytes ->
-// rename -> delete; upgrade and see the countdown tick; create an API key (it works), revoke
-// it (it stops); an admin disables the user and the user's open page goes back to log in;
+// rename -> delete; share a file (one download, then 410); upgrade and see the countdown
+// tick; create an API key (it works), revoke it (it stops); an admin disables the user and the user's open page goes back to log in;
 // forgot password -> the mail's link -> new password -> log in. Every page is checked with
 // axe-core (no serious or critical violation) and photographed at desktop and phone width.
 //
@@ -256,6 +256,28 @@ async function main() {
     await page.getByRole('dialog').waitFor({state: 'detached'});
     check(await page.locator('tr', {hasText: 'first.bin'}).count() === 1,
       'Escape cancels a confirmation and deletes nothing');
+
+    // A share link from the file's row: one download, then the link is used up.
+    await page.getByRole('link', {name: 'Share first.bin'}).click();
+    await page.getByRole('heading', {name: 'Share links'}).waitFor();
+    await settle(page);
+    await page.getByLabel('Most downloads').fill('1');
+    await page.getByLabel('Note (optional)').fill('e2e');
+    await page.getByRole('button', {name: 'Create link'}).click();
+    const share_url = await page.locator('#new-share-link').inputValue();
+    const first_get = await fetch(share_url);
+    const shared = Buffer.from(await first_get.arrayBuffer());
+    const second_get = await fetch(share_url);
+    check(/\/s\/[A-Za-z0-9_-]{43}$/.test(share_url) && first_get.status === 200 &&
+      shared.length > 0 && second_get.status === 410,
+      `a share link made in the page downloads once, then is used up (${first_get.status}, ` +
+      `${second_get.status})`);
+    await page.getByRole('button', {name: 'Done'}).click();
+    await page.reload();
+    await page.locator('tr', {hasText: 'first.bin'}).getByText('Used up').waitFor();
+    check(true, 'the links page shows the link used up');
+    await photograph(page, 'shares');
+    await open(page, '/files');
 
     await photograph(page, 'files');
     await page.emulateMedia({colorScheme: 'dark', reducedMotion: 'reduce'});

@@ -58,6 +58,12 @@ constexpr const char* schedule_removal_sql =
     "INSERT INTO object_cleanup (object_key, due_at) VALUES (:key, now()) "
     "ON CONFLICT (object_key) DO UPDATE SET due_at = LEAST(object_cleanup.due_at, now())";
 
+// A deleted file's share links stop at once (the public route also checks the file's state)
+// and no longer count toward the owner's plan limit of live links.
+constexpr const char* revoke_file_shares_sql =
+    "UPDATE share_links SET revoked_at = now() WHERE file_id = CAST(:file_id AS uuid) "
+    "AND revoked_at IS NULL";
+
 constexpr const char* forget_removal_sql = "DELETE FROM object_cleanup WHERE object_key = :key";
 
 constexpr const char* soft_delete_sql =
@@ -185,6 +191,7 @@ ports::file_deletion soft_delete(soci::session& sql, const commands::envelope& e
   }
   sql << remove_usage_sql, soci::use(size), soci::use(owner_id);
   sql << schedule_removal_sql, soci::use(out.object_key);
+  sql << revoke_file_shares_sql, soci::use(file_id, "file_id");
   // Freeing space unlocks the owner's locked files that fit again (oldest first).
   const auto locks = command_tx::refresh_plan_locks(sql, request.owner);
   command_tx::record(sql, envelope.id, "deleted");

@@ -2,6 +2,7 @@
 
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/prepared.hpp"
+#include "adapters/postgres/repositories/file_rows.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 #include <soci/soci.h>
@@ -12,13 +13,6 @@
 
 namespace kemas::postgres {
 namespace {
-
-// Columns of a model::file, in the order file_from_row reads them. Times as microseconds:
-// the cursor must round-trip created_at exactly, or rows of the same millisecond would be
-// skipped or repeated at a page boundary.
-#define KEMAS_FILE_COLUMNS                                                         \
-  "f.id::text, f.owner_id::text, f.name, f.content_type, f.size_bytes, f.sha256, " \
-  "f.object_key, f.state, (extract(epoch FROM f.created_at) * 1000000)::bigint"
 
 // The list is one statement: the owner's totals (user_limits: counters kept by the upload
 // and delete transactions) joined with one page of files walked along an index
@@ -61,24 +55,6 @@ constexpr const char* rename_sql =
     "UPDATE files AS f SET name = :name WHERE f.id = CAST(:id AS uuid) "
     "AND f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted' RETURNING " KEMAS_FILE_COLUMNS;
 
-#undef KEMAS_FILE_COLUMNS
-
-model::file_state parse_state(const std::string& text) {
-  if (const auto state = model::file_state_from(text))
-    return *state;
-  throw std::runtime_error("files.state: unknown value '" + text + "'");
-}
-
-// A file whose columns start at `first` (list rows carry the totals before them).
-model::file file_from_row(const soci::row& row, std::size_t first = 0) {
-  return {.id = rows::id(row, first), .owner_id = rows::id(row, first + 1),
-          .name = rows::text(row, first + 2), .content_type = rows::text(row, first + 3),
-          .size = static_cast<std::uint64_t>(rows::int64(row, first + 4)),
-          .sha256 = rows::text(row, first + 5), .object_key = rows::text(row, first + 6),
-          .state = parse_state(rows::text(row, first + 7)),
-          .created_us = rows::int64(row, first + 8)};
-}
-
 // A list row's file, its columns from `first` on (the totals come before them).
 model::file file_from_list_row(const prepared_rows& rows, int row, int first) {
   const auto id = [&](int column) {
@@ -91,7 +67,7 @@ model::file file_from_list_row(const prepared_rows& rows, int row, int first) {
           .content_type = rows.text(row, first + 3),
           .size = static_cast<std::uint64_t>(rows.int64(row, first + 4)),
           .sha256 = rows.text(row, first + 5), .object_key = rows.text(row, first + 6),
-          .state = parse_state(rows.text(row, first + 7)),
+          .state = rows::file_state(rows.text(row, first + 7)),
           .created_us = rows.int64(row, first + 8)};
 }
 
@@ -190,7 +166,7 @@ boost::asio::awaitable<result<model::file>> file_repository::find(uuid owner, uu
     sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
     if (!sql.got_data())
       return make_error(errc::not_found, "no such file");
-    return file_from_row(row);
+    return rows::file(row);
   };
   co_return co_await run_query(pool_, std::move(job));
 }
@@ -205,7 +181,7 @@ boost::asio::awaitable<result<model::file>> file_repository::rename(uuid owner, 
           soci::into(row);
       if (!sql.got_data())
         return make_error(errc::not_found, "no such file");
-      return file_from_row(row);
+      return rows::file(row);
     } catch (const std::exception& e) {
       const auto kind = classify(e);
       if (kind == pg_error_kind::unique_violation &&

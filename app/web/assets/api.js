@@ -44,6 +44,8 @@ const plain_words = {
   internal: 'Something went wrong on our side. Try again, and tell support if it persists.',
   order_failed: (e) => `The payment did not go through${e.body?.order?.reason ? ` (${e.body.order.reason})` : ''}.`,
   unknown_plan: 'That plan is not for sale any more.',
+  share_limit_reached: (e) => `${e.message}.`,
+  gone: 'This link no longer works.',
   conflict: (e) => e.message,
   validation_failed: (e) => e.message,
   bad_request: (e) => e.message,

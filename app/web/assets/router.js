@@ -8,6 +8,7 @@ import * as reset from './pages/reset_password.js';
 import * as files from './pages/files.js';
 import * as plan from './pages/plan.js';
 import * as keys from './pages/keys.js';
+import * as shares from './pages/shares.js';
 import * as security from './pages/security.js';
 import * as admin_users from './pages/admin_users.js';
 import * as admin_plans from './pages/admin_plans.js';
@@ -15,8 +16,8 @@ import * as admin_audit from './pages/admin_audit.js';
 import * as admin_stats from './pages/admin_stats.js';
 
 const page_paths = [
-  '/', '/login', '/signup', '/forgot-password', '/reset-password', '/files', '/plan', '/keys',
-  '/security', '/admin', '/admin/users', '/admin/plans', '/admin/audit', '/admin/stats',
+  '/', '/login', '/signup', '/forgot-password', '/reset-password', '/files', '/shares', '/plan',
+  '/keys', '/security', '/admin', '/admin/users', '/admin/plans', '/admin/audit', '/admin/stats',
 ];
 
 // who: 'guest' pages send a signed-in person to their files; 'user' and 'admin' pages send
@@ -27,6 +28,7 @@ const pages = {
   '/forgot-password': {module: forgot, title: 'Forgot password', who: 'any'},
   '/reset-password': {module: reset, title: 'Reset password', who: 'any'},
   '/files': {module: files, title: 'Files', who: 'user', nav: 'Files'},
+  '/shares': {module: shares, title: 'Share links', who: 'user', nav: 'Links'},
   '/plan': {module: plan, title: 'Plan', who: 'user', nav: 'Plan'},
   '/keys': {module: keys, title: 'API keys', who: 'user', nav: 'API keys'},
   '/security': {module: security, title: 'Security', who: 'user', nav: 'Security'},

@@ -121,6 +121,9 @@ export function render(main) {
       : h('a', {class: 'button', download: file.name,
         href: `/api/v1/auth/files/download/${encodeURIComponent(file.id)}`,
         'aria-label': `Download ${file.name}`}, 'Download');
+    const share = locked ? null : h('a', {class: 'button',
+      href: `/shares?file=${encodeURIComponent(file.id)}`, 'aria-label': `Share ${file.name}`},
+    'Share');
     const rename = h('button', {type: 'button', 'aria-label': `Rename ${file.name}`}, 'Rename');
     const remove = h('button', {type: 'button', class: 'danger',
       'aria-label': `Delete ${file.name}`}, 'Delete');
@@ -165,7 +168,7 @@ export function render(main) {
 
     return h('tr', {class: locked ? 'locked' : '', dataset: {fileId: file.id}},
       name_cell, h('td', {}, format_bytes(file.size)), h('td', {}, time_el(file.created_at)),
-      h('td', {class: 'actions'}, download, rename, remove));
+      h('td', {class: 'actions'}, download, share, rename, remove));
   }
 
   const controllers = new Set();
