@@ -265,10 +265,15 @@ def run(stack):
             out = stack.query("SELECT action, count(*) FROM audit_log WHERE action LIKE 'share.%' "
                               "GROUP BY action").split()
             return dict(line.split("|") for line in out)
-        wait_until(lambda: int(types().get("share.downloaded", 0)) >= 10, 20)
+        def all_seen(seen):
+            return (int(seen.get("share.created", 0)) >= 9 and
+                    int(seen.get("share.revoked", 0)) >= 2 and
+                    int(seen.get("share.downloaded", 0)) >= 10 and
+                    int(seen.get("share.expired", 0)) >= 1)
+        # The audit role stores events as the relay publishes them: wait for all of them.
+        wait_until(lambda: all_seen(types()), 30)
         seen = types()
-        check(int(seen.get("share.created", 0)) >= 9 and int(seen.get("share.revoked", 0)) >= 2 and
-              int(seen.get("share.downloaded", 0)) >= 10 and int(seen.get("share.expired", 0)) >= 1,
+        check(all_seen(seen),
               f"created, revoked, downloaded and expired reach the audit log ({seen})")
 
 
