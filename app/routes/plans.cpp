@@ -20,9 +20,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-constexpr std::array<std::string_view, 8> plan_body_fields{
-    "name",        "display_name", "quota_bytes",      "max_file_bytes",
-    "price_cents", "currency",     "duration_seconds", "public"};
+constexpr std::array<std::string_view, 9> plan_body_fields{
+    "name",        "display_name", "quota_bytes",      "max_file_bytes", "price_cents",
+    "currency",    "duration_seconds", "public",       "max_share_links"};
 
 result<app::plan_input> plan_input_from(const boost::json::object& body) {
   for (const auto& [key, value] : body) {
@@ -42,6 +42,7 @@ result<app::plan_input> plan_input_from(const boost::json::object& body) {
   if (body.contains("duration_seconds"))  // null: never expires
     fields.duration_seconds = read.optional_integer("duration_seconds");
   fields.is_public = read.optional_flag("public");
+  fields.max_share_links = read.optional_integer("max_share_links");
   if (read.failed())
     return read.problem();
   return in;
@@ -122,7 +123,8 @@ boost::json::object plan_json(const model::plan& plan, bool with_admin_fields) {
                           {"max_file_bytes", plan.max_file_bytes},
                           {"price_cents", plan.price_cents},
                           {"currency", plan.currency},
-                          {"duration_seconds", nullptr}};
+                          {"duration_seconds", nullptr},
+                          {"max_share_links", plan.max_share_links}};
   if (plan.duration_seconds)
     out["duration_seconds"] = *plan.duration_seconds;
   if (with_admin_fields) {

@@ -58,6 +58,9 @@ result<void> validate_plan_input(const plan_input& in) {
     return invalid("quota_bytes", "quota_bytes must not be negative");
   if (in.fields.max_file_bytes && *in.fields.max_file_bytes <= 0)
     return invalid("max_file_bytes", "max_file_bytes must be positive");
+  if (in.fields.max_share_links &&
+      (*in.fields.max_share_links < 0 || *in.fields.max_share_links > 1'000'000))
+    return invalid("max_share_links", "max_share_links must be 0 to 1000000");
   if (in.fields.price_cents && *in.fields.price_cents < 0)
     return invalid("price_cents", "price_cents must not be negative");
   if (in.fields.currency) {
@@ -127,6 +130,7 @@ asio::awaitable<result<model::plan>> plan_service::create(const principal& admin
   fields.currency = in.fields.currency.value_or("USD");
   fields.duration_seconds = duration;
   fields.is_public = in.fields.is_public.value_or(true);
+  fields.max_share_links = in.fields.max_share_links.value_or(fields.max_share_links);
   auto event = plan_event("plan.created", admin, meta);
   auto created = co_await plans_.create(std::move(fields), std::move(event));
   catalog_cache_.invalidate();

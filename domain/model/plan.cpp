@@ -49,6 +49,7 @@ plan_change apply_patch(const plan& current, const plan_patch& patch) {
   apply(patch.currency, p.currency, "currency", change);
   apply(patch.duration_seconds, p.duration_seconds, "duration_seconds", change);
   apply(patch.is_public, p.is_public, "public", change);
+  apply(patch.max_share_links, p.max_share_links, "max_share_links", change);
   return change;
 }
 

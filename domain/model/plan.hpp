@@ -33,6 +33,7 @@ struct plan {
   std::string currency;
   std::optional<std::int64_t> duration_seconds;  // nullopt: never expires (Free)
   bool is_public = true;
+  std::int64_t max_share_links = 20;  // live share links an account on this plan may hold
   timestamp created_at{};
   timestamp updated_at{};
 };
@@ -46,6 +47,7 @@ struct plan_patch {
   std::optional<std::string> currency;
   std::optional<std::optional<std::int64_t>> duration_seconds;  // inner nullopt: never expires
   std::optional<bool> is_public;
+  std::optional<std::int64_t> max_share_links;
 };
 
 // The plan after a patch and the fields that changed, as the plan.updated event tells them:

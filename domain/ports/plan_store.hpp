@@ -28,6 +28,7 @@ struct plan_fields {
   std::string currency = "USD";
   std::optional<std::int64_t> duration_seconds;
   bool is_public = true;
+  std::int64_t max_share_links = 20;
 };
 
 using model::plan_patch;

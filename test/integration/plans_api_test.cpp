@@ -176,6 +176,8 @@ TEST_CASE("admins create and read and update and delete plans / with events and 
              "quota_bytes"},
             {R"({"name":"b1","display_name":"B","quota_bytes":1,"max_file_bytes":1,"quota":5})",
              "quota"},
+            {R"({"name":"b1","display_name":"B","quota_bytes":1,"max_file_bytes":1,"max_share_links":-1})",
+             "max_share_links"},
         }) {
       CAPTURE(c.body);
       auto r = api.call("POST", "/api/v1/admin/plans", c.body, admin);
@@ -190,11 +192,13 @@ TEST_CASE("admins create and read and update and delete plans / with events and 
   }
 
   SUBCASE("update changes only what is sent and emits before/after") {
-    auto patched = api.call("PATCH", "/api/v1/admin/plans/" + id,
-                            R"({"quota_bytes":7000,"duration_seconds":null,"name":"gold"})", admin);
+    auto patched = api.call(
+        "PATCH", "/api/v1/admin/plans/" + id,
+        R"({"quota_bytes":7000,"duration_seconds":null,"name":"gold","max_share_links":3})", admin);
     REQUIRE(patched.status == 200);
     const auto after = parse(patched);
     CHECK(after.at("quota_bytes").as_int64() == 7000);
+    CHECK(after.at("max_share_links").as_int64() == 3);
     CHECK(after.at("duration_seconds").is_null());
     CHECK(after.at("price_cents").as_int64() == 900);
     auto same = api.call("PATCH", "/api/v1/admin/plans/" + id, R"({"quota_bytes":7000})", admin);
@@ -207,6 +211,8 @@ TEST_CASE("admins create and read and update and delete plans / with events and 
     const auto& data = events[1].at("data").as_object();
     CHECK(data.at("before").at("quota_bytes").as_int64() == 5000);
     CHECK(data.at("after").at("quota_bytes").as_int64() == 7000);
+    CHECK(data.at("before").at("max_share_links").as_int64() == 20);
+    CHECK(data.at("after").at("max_share_links").as_int64() == 3);
     CHECK(data.at("after").at("duration_seconds").is_null());
     CHECK_FALSE(data.at("after").as_object().contains("price_cents"));
     for (const auto& e : events)

@@ -18,7 +18,7 @@ namespace {
   "p.id, p.name, p.display_name, p.quota_bytes, p.max_file_bytes, p.price_cents, " \
   "p.currency, p.duration_seconds, p.public::int, "                                \
   "(extract(epoch FROM p.created_at) * 1000)::bigint, "                            \
-  "(extract(epoch FROM p.updated_at) * 1000)::bigint"
+  "(extract(epoch FROM p.updated_at) * 1000)::bigint, p.max_share_links::bigint"
 
 constexpr const char* list_all_sql =
     "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p ORDER BY p.price_cents, p.id";
@@ -34,13 +34,15 @@ constexpr const char* lock_by_name_sql =
 
 constexpr const char* insert_sql =
     "INSERT INTO plans AS p (name, display_name, quota_bytes, max_file_bytes, price_cents, "
-    "currency, duration_seconds, public) VALUES (:name, :display_name, :quota, :max_file, "
-    ":price, :currency, :duration, CAST(:public AS int) <> 0) RETURNING " KEMAS_PLAN_COLUMNS;
+    "currency, duration_seconds, public, max_share_links) VALUES (:name, :display_name, :quota, "
+    ":max_file, :price, :currency, :duration, CAST(:public AS int) <> 0, "
+    "CAST(:share_links AS integer)) RETURNING " KEMAS_PLAN_COLUMNS;
 
 constexpr const char* update_sql =
     "UPDATE plans AS p SET display_name = :display_name, quota_bytes = :quota, "
     "max_file_bytes = :max_file, price_cents = :price, currency = :currency, "
-    "duration_seconds = :duration, public = CAST(:public AS int) <> 0 "
+    "duration_seconds = :duration, public = CAST(:public AS int) <> 0, "
+    "max_share_links = CAST(:share_links AS integer) "
     "WHERE p.id = :id RETURNING " KEMAS_PLAN_COLUMNS;
 
 // A plan is in use while an account is on it or an order bought it (both RESTRICT).
@@ -57,8 +59,8 @@ model::plan plan_from_row(const soci::row& row) {
           .display_name = rows::text(row, 2), .quota_bytes = rows::int64(row, 3),
           .max_file_bytes = rows::int64(row, 4), .price_cents = rows::int64(row, 5),
           .currency = rows::text(row, 6), .duration_seconds = rows::optional_int64(row, 7),
-          .is_public = rows::boolean(row, 8), .created_at = rows::time(row, 9),
-          .updated_at = rows::time(row, 10)};
+          .is_public = rows::boolean(row, 8), .max_share_links = rows::int64(row, 11),
+          .created_at = rows::time(row, 9), .updated_at = rows::time(row, 10)};
 }
 
 boost::json::value duration_json(const std::optional<std::int64_t>& d) {
@@ -76,7 +78,8 @@ boost::json::object plan_event_json(const model::plan& p) {
           {"price_cents", p.price_cents},
           {"currency", p.currency},
           {"duration_seconds", duration_json(p.duration_seconds)},
-          {"public", p.is_public}};
+          {"public", p.is_public},
+          {"max_share_links", p.max_share_links}};
 }
 
 std::optional<model::plan> read_plan(soci::session& sql, const char* query, const std::string& key,
@@ -119,8 +122,9 @@ model::plan write_patch(soci::session& sql, const model::plan_change& change, mo
   long long duration = p.duration_seconds.value_or(0);
   soci::indicator duration_ind = p.duration_seconds ? soci::i_ok : soci::i_null;
   int is_public = p.is_public ? 1 : 0;
+  long long share_links = p.max_share_links;
   soci::row row;
-  sql << update_sql, soci::use(p.display_name, "display_name"), soci::use(quota, "quota"),
+  sql << update_sql, soci::use(share_links, "share_links"), soci::use(p.display_name, "display_name"), soci::use(quota, "quota"),
       soci::use(max_file, "max_file"), soci::use(price, "price"), soci::use(p.currency, "currency"),
       soci::use(duration, duration_ind, "duration"), soci::use(is_public, "public"),
       soci::use(id, "id"), soci::into(row);
@@ -174,12 +178,13 @@ model::plan insert_plan(soci::session& sql, const ports::plan_fields& f, model::
   long long duration = f.duration_seconds.value_or(0);
   soci::indicator duration_ind = f.duration_seconds ? soci::i_ok : soci::i_null;
   int is_public = f.is_public ? 1 : 0;
+  long long share_links = f.max_share_links;
   soci::transaction tx(sql);
   soci::row row;
   sql << insert_sql, soci::use(f.name, "name"), soci::use(f.display_name, "display_name"),
       soci::use(quota, "quota"), soci::use(max_file, "max_file"), soci::use(price, "price"),
       soci::use(f.currency, "currency"), soci::use(duration, duration_ind, "duration"),
-      soci::use(is_public, "public"), soci::into(row);
+      soci::use(is_public, "public"), soci::use(share_links, "share_links"), soci::into(row);
   model::plan created = plan_from_row(row);
   event.data["plan"] = plan_event_json(created);
   append_event(sql, rows::with_subject(std::move(event), "plan", created.name));

@@ -60,6 +60,8 @@ export function render(main) {
       maxlength: 3, value: plan?.currency ?? 'USD'});
     const duration = h('input', {name: 'duration', type: 'number', min: 1,
       value: plan?.duration_seconds ? String(plan.duration_seconds / 86400) : ''});
+    const share_links = h('input', {name: 'share_links', type: 'number', min: 0, max: 1000000,
+      required: true, value: String(plan?.max_share_links ?? 20)});
     const visible = h('input', {type: 'checkbox', name: 'public', id: 'plan-public',
       checked: plan ? plan.public : true});
     const problem = error_box();
@@ -71,6 +73,7 @@ export function render(main) {
     field('Quota (MiB)', quota), field('Largest file (MiB)', max_file), field('Price', price),
     field('Currency (ISO 4217)', currency),
     field('Lasts (days)', duration, 'Empty: never ends (like Free).'),
+    field('Share links at a time', share_links),
     h('div', {class: 'check'}, visible, h('label', {for: 'plan-public'}, 'For sale in the catalog')),
     problem, h('div', {class: 'actions'}, cancel, save));
     const dialog = h('dialog', {class: 'dialog', 'aria-labelledby': 'plan-dialog-title'}, form);
@@ -84,7 +87,7 @@ export function render(main) {
         max_file_bytes: Math.round(Number(max_file.value) * mib),
         price_cents: Math.round(Number(price.value) * 100), currency: currency.value,
         duration_seconds: duration.value ? Math.round(Number(duration.value) * 86400) : null,
-        public: visible.checked};
+        max_share_links: Number(share_links.value), public: visible.checked};
       save.disabled = true;
       try {
         if (plan) await request('PATCH', `/api/v1/admin/plans/${plan.id}`, {body});

@@ -72,7 +72,8 @@ export function render(main, ctx) {
         h('p', {class: 'price'}, format_money(plan.price_cents, plan.currency),
           h('span', {}, ` for ${format_duration(plan.duration_seconds)}`)),
         h('ul', {}, h('li', {}, `${format_bytes(plan.quota_bytes)} of storage`),
-          h('li', {}, `Files up to ${format_bytes(plan.max_file_bytes)}`)), buy);
+          h('li', {}, `Files up to ${format_bytes(plan.max_file_bytes)}`),
+          h('li', {}, `${plan.max_share_links} share links at a time`)), buy);
     })));
   }
 
