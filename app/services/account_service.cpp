@@ -31,12 +31,7 @@ std::int64_t now_unix() {
 
 model::event_draft user_event(std::string type, const request_meta& meta, std::optional<uuid> actor,
                               const uuid& subject, boost::json::object data = {}) {
-  model::event_draft e;
-  e.type = std::move(type);
-  e.request_id = meta.request_id;
-  e.actor_user = actor;
-  e.actor_ip = meta.client_ip;
-  e.subject_type = "user";
+  auto e = request_event(std::move(type), meta, actor, "user");
   e.subject_id = subject.to_string();
   e.data = std::move(data);
   return e;

@@ -21,6 +21,7 @@
 #include "domain/ports/reset_tokens.hpp"
 #include "domain/ports/session_store.hpp"
 #include "domain/ports/user_store.hpp"
+#include "domain/model/event.hpp"
 #include "domain/principal.hpp"
 #include "domain/result.hpp"
 #include "app/services/password_hashing.hpp"
@@ -36,6 +37,19 @@ struct request_meta {
   std::string client_ip;
   std::string user_agent;  // at most 256 characters, control characters removed; may be empty
 };
+
+// The draft of an event a request caused: what, its request id, who did it (nullopt: nobody
+// signed in, e.g. a share link's downloader) from which address, and the subject's type.
+inline model::event_draft request_event(std::string type, const request_meta& meta,
+                                        std::optional<uuid> actor, std::string subject_type = {}) {
+  model::event_draft e;
+  e.type = std::move(type);
+  e.request_id = meta.request_id;
+  e.actor_user = actor;
+  e.actor_ip = meta.client_ip;
+  e.subject_type = std::move(subject_type);
+  return e;
+}
 
 struct token_pair {
   std::string access_token;

@@ -25,12 +25,7 @@ error invalid(std::string field, std::string message) {
 
 model::event_draft admin_event(std::string type, const principal& admin, const request_meta& meta,
                                const uuid& subject) {
-  model::event_draft e;
-  e.type = std::move(type);
-  e.request_id = meta.request_id;
-  e.actor_user = admin.user_id;
-  e.actor_ip = meta.client_ip;
-  e.subject_type = "user";
+  auto e = request_event(std::move(type), meta, admin.user_id, "user");
   e.subject_id = subject.to_string();
   e.data = {{"via", "admin api"}};
   return e;

@@ -12,13 +12,7 @@ constexpr std::size_t name_max = 100;
 constexpr int prefix_attempts = 3;  // a 48-bit prefix collides about never; retry anyway
 
 model::event_draft key_event(std::string type, const principal& who, const request_meta& meta) {
-  model::event_draft e;
-  e.type = std::move(type);
-  e.request_id = meta.request_id;
-  e.actor_user = who.user_id;
-  e.actor_ip = meta.client_ip;
-  e.subject_type = "api_key";
-  return e;
+  return request_event(std::move(type), meta, who.user_id, "api_key");
 }
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "app/services/plan_service.hpp"
 
+#include "domain/utf8.hpp"
+
 #include <algorithm>
 #include <charconv>
 
@@ -14,13 +16,6 @@ namespace {
 // Ten years: a longer "duration" is a typo, and keeps now() + duration far from overflow.
 constexpr std::int64_t max_duration_seconds = 10LL * 366 * 24 * 3600;
 
-std::size_t utf8_length(std::string_view text) {
-  std::size_t count = 0;
-  for (unsigned char c : text)
-    count += (c & 0xC0) != 0x80 ? 1 : 0;
-  return count;
-}
-
 error invalid(std::string field, std::string message) {
   return make_error(errc::validation_failed, std::move(message), std::move(field));
 }
@@ -34,12 +29,7 @@ result<std::int32_t> parse_plan_id(std::string_view text) {
 }
 
 model::event_draft plan_event(std::string type, const principal& admin, const request_meta& meta) {
-  model::event_draft e;
-  e.type = std::move(type);
-  e.request_id = meta.request_id;
-  e.actor_user = admin.user_id;
-  e.actor_ip = meta.client_ip;
-  return e;
+  return request_event(std::move(type), meta, admin.user_id);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "app/services/password_hashing.hpp"
 #include "domain/commands/expire_share.hpp"
 #include "domain/rfc3339.hpp"
+#include "domain/utf8.hpp"
 
 namespace kemas::app {
 namespace asio = boost::asio;
@@ -27,12 +28,6 @@ timestamp now_ms() {
   return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
 }
 
-// Characters as PostgreSQL's char_length counts them (the JSON parser has checked UTF-8).
-std::size_t utf8_chars(std::string_view text) {
-  return static_cast<std::size_t>(std::ranges::count_if(
-      text, [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
-
 bool is_token(std::string_view token) {
   return token.size() == token_length && std::ranges::all_of(token, [](char c) {
            return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -42,13 +37,7 @@ bool is_token(std::string_view token) {
 
 model::event_draft share_event(std::string type, std::optional<uuid> actor,
                                const request_meta& meta) {
-  model::event_draft e;
-  e.type = std::move(type);
-  e.request_id = meta.request_id;
-  e.actor_user = actor;
-  e.actor_ip = meta.client_ip;
-  e.subject_type = "share";
-  return e;
+  return request_event(std::move(type), meta, actor, "share");
 }
 
 error gone(std::string message) {
@@ -99,7 +88,7 @@ asio::awaitable<result<created_share>> share_service::create(const principal& wh
   const auto file_id = uuid::parse(request.file_id);
   if (!file_id)
     co_return make_error(errc::not_found, "no such file");
-  if (utf8_chars(request.note) > note_max_chars)
+  if (utf8_length(request.note) > note_max_chars)
     co_return make_error(errc::validation_failed, "note must be at most 500 characters", "note");
   if (request.max_downloads && (*request.max_downloads < 1 ||
                                 *request.max_downloads > max_downloads_limit))
