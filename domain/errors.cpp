@@ -13,7 +13,7 @@ std::string_view code_name(errc e) noexcept {
       {"ok", "bad_request", "validation_failed", "unauthenticated", "forbidden", "not_found",
        "method_not_allowed", "conflict", "payload_too_large", "header_too_large",
        "unsupported_media_type", "quota_exceeded", "file_locked", "range_not_satisfiable",
-       "gone", "rate_limited", "request_timeout", "backend_unavailable", "internal"});
+       "gone", "precondition_failed", "locked", "checksum_mismatch", "rate_limited", "request_timeout", "backend_unavailable", "internal"});
   return name_of(names, e, "internal");
 }
 

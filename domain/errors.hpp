@@ -26,6 +26,9 @@ enum class errc {
   file_locked,     // file is over the free quota after a downgrade
   range_not_satisfiable,
   gone,            // existed, and no longer works (an expired, revoked or used-up share link)
+  precondition_failed,  // a protocol precondition the client did not meet (Tus-Resumable)
+  locked,               // another request holds the resource's lease (a tus upload's PATCH)
+  checksum_mismatch,    // the body is not what the client's checksum says (tus: 460)
   rate_limited,
   request_timeout,      // client too slow
   backend_unavailable,  // PostgreSQL, Redis, RabbitMQ or S3 could not be reached

@@ -75,4 +75,10 @@ if [[ ! -d "$webdir/node_modules/playwright-core" || ! -d "$webdir/node_modules/
   echo "deps: installing the web app's browser test tools (npm ci)"
   (cd "$webdir" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The reference tus client the resumable-upload test drives (test/tus), pinned in its lockfile.
+tusdir="$here/test/tus"
+if [[ ! -d "$tusdir/node_modules/tus-js-client" ]]; then
+  echo "deps: installing the tus test client (npm ci)"
+  (cd "$tusdir" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "deps: ok"

@@ -8,12 +8,14 @@
 #include "adapters/postgres/commands/file_command_store.hpp"
 #include "adapters/postgres/commands/plan_command_store.hpp"
 #include "adapters/postgres/commands/share_command_store.hpp"
+#include "adapters/postgres/commands/tus_command_store.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/s3/client.hpp"
 #include "adapters/s3/object_store.hpp"
 #include "workers/handlers/delete_handler.hpp"
 #include "workers/handlers/expire_handler.hpp"
 #include "workers/handlers/expire_share_handler.hpp"
+#include "workers/handlers/expire_upload_handler.hpp"
 #include "workers/handlers/sweep_handler.hpp"
 #include "workers/handlers/assign_plan_handler.hpp"
 #include "workers/handlers/upgrade_handler.hpp"
@@ -66,6 +68,7 @@ handler_registry make_command_handlers(const config::settings& settings,
     plans.count_expiry = [metrics](std::string_view outcome) { metrics->plan_expiry(outcome); };
 
   share_ports shares{std::make_shared<postgres::share_command_store>(db), plans.scheduler};
+  tus_ports tus{std::make_shared<postgres::tus_command_store>(db), ports.objects, plans.scheduler};
 
   handler_registry registry;
   registry.add(commands::command_type::upload, std::make_shared<upload_handler>(ports));
@@ -76,6 +79,8 @@ handler_registry make_command_handlers(const config::settings& settings,
   registry.add(commands::command_type::assign_plan, std::make_shared<assign_plan_handler>(plans));
   registry.add(commands::command_type::expire_share,
                std::make_shared<expire_share_handler>(std::move(shares)));
+  registry.add(commands::command_type::expire_upload,
+               std::make_shared<expire_upload_handler>(std::move(tus)));
   return registry;
 }
 

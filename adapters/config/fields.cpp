@@ -345,6 +345,9 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(upload, max_per_user, count(1, 10'000)));
   fields.push_back(KEMAS_FIELD(upload, buffer_budget, (size_kind{1 * mib, 1024 * gib})));
   fields.push_back(KEMAS_FIELD(upload, abandon_after, duration(1s, 24h * 30)));
+  fields.push_back(KEMAS_FIELD(upload, tus_expiry, duration(1s, 24h * 30)));
+  fields.push_back(KEMAS_FIELD(upload, tus_lease, duration(1s, 1h)));
+  fields.push_back(KEMAS_FIELD(upload, tus_max_open, count(1, 10'000)));
 
   fields.push_back(KEMAS_FIELD(worker, drain_timeout, duration(0ms, 1h)));
   fields.push_back(KEMAS_FIELD(worker, handler_threads, count(1, 256)));

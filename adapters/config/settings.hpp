@@ -155,6 +155,15 @@ struct upload_settings {
   // rejects it and removes whatever it stored. Longer than http.upload_timeout plus the
   // longest a command may wait in its queue.
   milliseconds abandon_after{7'200'000};
+  // tus uploads (app/routes/tus.cpp). One not finished this long after its creation expires
+  // (Upload-Expires): its parts are aborted and its quota reservation released.
+  milliseconds tus_expiry{86'400'000};
+  // A PATCH holds its upload's lease (Redis) while bytes arrive, renewing it as they do; a
+  // PATCH whose client stalls loses it this long after the last renewal, and the next PATCH
+  // (on any api instance) takes over. Fencing makes the stalled one's late writes harmless.
+  milliseconds tus_lease{15'000};
+  // Unfinished tus uploads one account may hold at once (each may reserve quota); beyond: 429.
+  unsigned tus_max_open = 20;
 };
 
 struct worker_settings {

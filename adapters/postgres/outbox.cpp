@@ -24,7 +24,7 @@ constexpr const char* insert_events_sql =
     "WITH ORDINALITY AS e(value, n) ORDER BY e.n";
 
 // Keep in step with the "type" enum of schemas/events/event.schema.json.
-constexpr std::array<std::string_view, 27> event_types{
+constexpr std::array<std::string_view, 28> event_types{
     "auth.login",          "auth.login_failed",     "auth.lockout",
     "auth.logout",         "auth.password_changed", "auth.password_reset_requested",
     "auth.password_reset", "user.registered",       "user.role_changed",
@@ -34,6 +34,7 @@ constexpr std::array<std::string_view, 27> event_types{
     "plan.deleted",        "plan.upgraded",         "plan.expired",
     "order.failed",        "user.plan_changed",     "share.created",
     "share.downloaded",    "share.revoked",         "share.expired",
+    "upload.expired",
 };
 
 constexpr std::array<std::string_view, 8> subject_types{

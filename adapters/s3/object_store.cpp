@@ -74,4 +74,23 @@ ports::object_result<void> s3_object_store::abort_multipart(
   return {};
 }
 
+ports::object_result<void> s3_object_store::discard_multipart(
+    const std::string& key, const std::string& multipart_upload_id,
+    const std::vector<model::tus_part>& parts) {
+  auto aborted = client_->abort_multipart_upload(key, multipart_upload_id);
+  if (aborted || aborted.error().kind != s3_errc::unsupported || parts.empty())
+    return aborted ? ports::object_result<void>{} : fault_of(aborted.error());
+  // A store without AbortMultipartUpload (the S3 test server): joining the parts frees them.
+  std::vector<completed_part> list;
+  for (const auto& p : parts)
+    list.push_back({p.number, p.etag});
+  if (auto joined = client_->complete_multipart_upload(key, multipart_upload_id, list);
+      !joined && !joined.error().not_found())
+    return fault_of(joined.error());
+  auto removed = client_->delete_object(key);
+  if (!removed)
+    return fault_of(removed.error());
+  return {};
+}
+
 }  // namespace kemas::s3

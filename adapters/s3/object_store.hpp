@@ -18,6 +18,9 @@ class s3_object_store final : public ports::object_store {
                                  const std::string& content_type) override;
   ports::object_result<std::uint64_t> size_of(const std::string& key) override;
   ports::object_result<void> remove(const std::string& key) override;
+  ports::object_result<void> discard_multipart(
+      const std::string& key, const std::string& multipart_upload_id,
+      const std::vector<model::tus_part>& parts) override;
   ports::object_result<void> abort_multipart(const std::string& key,
                                              const std::string& multipart_upload_id) override;
   ports::object_result<ports::object_listing> list(const std::string& prefix,

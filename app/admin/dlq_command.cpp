@@ -67,6 +67,8 @@ std::optional<std::string> payload_problem(const commands::envelope& e) {
       return problem_of<commands::assign_plan>(e);
     case command_type::expire_share:
       return problem_of<commands::expire_share>(e);
+    case command_type::expire_upload:
+      return problem_of<commands::expire_upload>(e);
   }
   return "unknown command type";
 }

@@ -51,7 +51,9 @@ struct api_client::request {
   // Upload: the file streamed as the body.
   std::FILE* upload_from = nullptr;
   std::uint64_t upload_size = 0;
+  std::uint64_t upload_offset = 0;  // progress counts from here (a resumed tus upload)
   std::string content_type;
+  std::vector<std::string> headers;  // more request headers, "Name: value"
   // Download: 2xx bodies go here instead of into response.body.
   std::FILE* download_to = nullptr;
   std::uint64_t range_from = 0;
@@ -137,6 +139,12 @@ api_response api_client::perform(request& r) {
     curl_easy_setopt(easy, CURLOPT_READDATA, r.upload_from);
     curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(r.upload_size));
   }
+  for (const auto& h : r.headers)
+    headers = curl_slist_append(headers, h.c_str());
+  if (r.method == "HEAD")
+    curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+  if (send_limit_ > 0)
+    curl_easy_setopt(easy, CURLOPT_MAX_SEND_SPEED_LARGE, static_cast<curl_off_t>(send_limit_));
   if (r.range_from > 0) {
     headers = curl_slist_append(headers,
                                 ("Range: bytes=" + std::to_string(r.range_from) + "-").c_str());
@@ -197,8 +205,8 @@ api_response api_client::perform(request& r) {
                          curl_off_t ulnow) -> int {
                        auto* req = static_cast<request*>(user);
                        if (req->upload_from != nullptr)
-                         (*req->progress)(static_cast<std::uint64_t>(ulnow),
-                                          static_cast<std::uint64_t>(ultotal));
+                         (*req->progress)(req->upload_offset + static_cast<std::uint64_t>(ulnow),
+                                          req->upload_offset + static_cast<std::uint64_t>(ultotal));
                        else
                          (*req->progress)(req->range_from + static_cast<std::uint64_t>(dlnow),
                                           dltotal > 0 ? req->range_from +
@@ -309,6 +317,37 @@ api_response api_client::upload(const std::string& path, const std::string& file
   r.progress = &progress;
   auto answer = authenticated(r);
   std::fclose(in);
+  return answer;
+}
+
+api_response api_client::tus(const std::string& method, const std::string& path,
+                             const std::vector<std::string>& headers, const std::string& file,
+                             std::uint64_t from, const progress_callback& progress) {
+  request r;
+  r.method = method;
+  r.path = path;
+  r.headers = headers;
+  r.headers.emplace_back("Tus-Resumable: 1.0.0");
+  std::FILE* in = nullptr;
+  if (!file.empty()) {
+    in = std::fopen(file.c_str(), "rb");
+    if (in == nullptr) {
+      api_response failed;
+      failed.transport_error = "cannot read " + file;
+      return failed;
+    }
+    std::fseek(in, 0, SEEK_END);
+    const auto size = static_cast<std::uint64_t>(std::ftell(in));
+    std::fseek(in, static_cast<long>(from), SEEK_SET);
+    r.upload_from = in;
+    r.upload_size = size > from ? size - from : 0;
+    r.upload_offset = from;
+    r.content_type = "application/offset+octet-stream";
+    r.progress = &progress;
+  }
+  auto answer = authenticated(r);
+  if (in != nullptr)
+    std::fclose(in);
   return answer;
 }
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli_command.hpp"
 #include "credentials.hpp"
@@ -59,6 +60,15 @@ class api_client {
   // Uploads a file as the raw body (Content-Length known), streamed from disk.
   api_response upload(const std::string& path, const std::string& file,
                       const std::string& content_type, const progress_callback& progress);
+  // A tus request (kemas put's resumable uploads): `headers` ("Name: value") go along with
+  // Tus-Resumable; with `file`, its bytes from `from` to its end are the body
+  // (application/offset+octet-stream), and progress reports from + bytes sent.
+  api_response tus(const std::string& method, const std::string& path,
+                   const std::vector<std::string>& headers, const std::string& file = {},
+                   std::uint64_t from = 0, const progress_callback& progress = {});
+  // At most this many body bytes per second are sent (0: no limit), like curl --limit-rate.
+  void limit_send_rate(std::uint64_t bytes_per_second) noexcept { send_limit_ = bytes_per_second; }
+
   // Downloads into `out` (appending): with `from` > 0 asks for bytes from there on
   // (Range, guarded by If-Range with `etag`); a 200 answer means the whole file came instead.
   api_response download(const std::string& path, std::FILE* out, std::uint64_t from,
@@ -74,6 +84,7 @@ class api_client {
 
   std::string server_;
   unsigned retries_;
+  std::uint64_t send_limit_ = 0;
   std::string api_key_;
   std::optional<stored_session> session_;
   struct curl_state;

@@ -1,4 +1,6 @@
-// kemas put: uploads files, several at a time, each streamed from disk with a progress bar.
+// kemas put: uploads files, several at a time, each streamed from disk with a progress bar;
+// files above 1 MiB resumably (tus), so running it again after an interruption sends only
+// what the server does not hold yet.
 #include <CLI/CLI.hpp>
 
 #include <boost/json/array.hpp>
@@ -19,6 +21,7 @@
 #include "cli_command.hpp"
 #include "file_lookup.hpp"
 #include "output.hpp"
+#include "tus_upload.hpp"
 
 namespace kemas::cli {
 namespace {
@@ -27,7 +30,12 @@ struct put_options {
   std::vector<std::string> files;
   std::string name;       // only with one file
   unsigned parallel = 3;  // files in flight
+  std::uint64_t limit_rate = 0;  // bytes per second per file; 0: no limit
 };
+
+// Files above this go through tus (tus_upload.hpp) and resume where a run before stopped;
+// smaller ones are one plain upload request, which costs less and is over before it matters.
+constexpr std::uint64_t resumable_above = 1024 * 1024;
 
 std::string content_type_of(const std::filesystem::path& file) {
   static const std::pair<const char*, const char*> types[] = {
@@ -116,22 +124,33 @@ int put(const global_options& options, const put_options& put) {
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     api_client api(options);
+    api.limit_send_rate(put.limit_rate);
     for (std::size_t i = next++; i < put.files.size(); i = next++) {
       const std::filesystem::path file = put.files[i];
       const std::string name = put.name.empty() ? file.filename().string() : put.name;
+      const progress_callback on_progress = [&, i](std::uint64_t done, std::uint64_t) {
+        std::lock_guard guard(lock);
+        sent[i] = done;
+        std::uint64_t all = 0;
+        for (auto n : sent)
+          all += n;
+        bar.update(all, total);
+      };
       const auto send = [&] {
         return api.upload("/api/v1/auth/files/upload?name=" + url_encode(name), file.string(),
-                          content_type_of(file), [&, i](std::uint64_t done, std::uint64_t) {
-                            std::lock_guard guard(lock);
-                            sent[i] = done;
-                            std::uint64_t all = 0;
-                            for (auto n : sent)
-                              all += n;
-                            bar.update(all, total);
-                          });
+                          content_type_of(file), on_progress);
       };
       api_response answer;
-      for (unsigned attempt = 0;; ++attempt) {
+      std::optional<std::uint64_t> resumed_from;
+      if (std::filesystem::file_size(file) > resumable_above) {
+        auto resumable = tus_put(api, options.retries, file, name, content_type_of(file),
+                                 on_progress);
+        answer = std::move(resumable.answer);
+        resumed_from = resumable.resumed_from;
+        if (answer.status == 202)
+          answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
+      }
+      for (unsigned attempt = 0; !resumed_from; ++attempt) {
         answer = send();
         if (answer.status == 202)
           answer = wait_committed(api, std::string(answer.json().as_object().at("id").as_string()));
@@ -157,6 +176,8 @@ int put(const global_options& options, const put_options& put) {
                     << human_size(stored.at("size").to_number<std::uint64_t>()) << ") "
                     << stored.at("id").as_string().c_str() << "\n";
         }
+        if (resumed_from)
+          stored["resumed_from"] = *resumed_from;
         uploaded.push_back(stored);
       } else {
         const auto why = answer.status == 0 && answer.transport_error.rfind("cannot read", 0) == 0
@@ -190,6 +211,9 @@ command add_put_command(CLI::App& app) {
   sub->add_option("--name,-n", o->name, "the name to store it under (one file only)");
   sub->add_option("--parallel,-j", o->parallel, "files uploaded at the same time (1-16)")
       ->check(CLI::Range(1, 16));
+  sub->add_option("--limit-rate", o->limit_rate,
+                  "send at most this many bytes per second per file (e.g. 500k, 20M)")
+      ->transform(CLI::AsSizeValue(false));
   return {sub, [o](const global_options& g) { return put(g, *o); }};
 }
 

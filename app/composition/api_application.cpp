@@ -12,6 +12,7 @@
 #include "adapters/postgres/repositories/billing_repository.hpp"
 #include "adapters/postgres/repositories/plan_repository.hpp"
 #include "adapters/postgres/repositories/share_repository.hpp"
+#include "adapters/postgres/repositories/tus_repository.hpp"
 #include "adapters/postgres/repositories/file_repository.hpp"
 #include "adapters/postgres/repositories/upload_repository.hpp"
 #include "adapters/postgres/repositories/user_repository.hpp"
@@ -19,7 +20,9 @@
 #include "adapters/redis/auth/request_gate.hpp"
 #include "adapters/redis/auth/reset_tokens.hpp"
 #include "adapters/redis/auth/session_store.hpp"
+#include "adapters/redis/upload_leases.hpp"
 #include "adapters/s3/object_streams.hpp"
+#include "adapters/s3/part_store.hpp"
 #include "adapters/support/blocking_pool.hpp"
 #include "app/auth/auth_guard.hpp"
 #include "app/composition/api_backends.hpp"
@@ -28,6 +31,7 @@
 #include "app/routes/admin.hpp"
 #include "app/routes/security.hpp"
 #include "app/routes/shares.hpp"
+#include "app/routes/tus.hpp"
 #include "app/routes/web_app.hpp"
 #include "app/routes/billing.hpp"
 #include "app/routes/files.hpp"
@@ -43,6 +47,7 @@
 #include "app/services/password_hashing.hpp"
 #include "app/services/plan_service.hpp"
 #include "app/services/share_service.hpp"
+#include "app/services/tus_service.hpp"
 #include "app/services/upload_service.hpp"
 
 namespace kemas::app {
@@ -74,6 +79,10 @@ struct api_application::parts {
   amqp::amqp_command_bus command_bus;
   command_sender commands;
   upload_service uploads;
+  postgres::tus_repository tus_rows;
+  redis::redis_upload_leases tus_leases;
+  s3::s3_part_store tus_parts;
+  tus_service tus;
   delete_service deletes;
   postgres::plan_repository plan_rows;
   postgres::billing_repository billing_rows;
@@ -114,6 +123,10 @@ struct api_application::parts {
         commands(command_bus),
         uploads(upload_rows, file_rows, objects, commands, backends.settle_signals(), s.upload,
                 transfers),
+        tus_rows(backends.postgres()),
+        tus_leases(backends.redis()),
+        tus_parts(backends.storage()),
+        tus(tus_rows, tus_leases, tus_parts, upload_rows, uploads, commands, s.upload),
         deletes(file_rows, commands, backends.settle_signals(), s.upload.wait),
         plan_rows(backends.postgres()),
         billing_rows(backends.postgres()),
@@ -139,6 +152,7 @@ api_application::api_application(boost::asio::io_context& ioc, const config::set
   http::add_key_routes(p.routes, p.api_keys);
   http::add_file_read_routes(p.routes, p.files);
   http::add_file_command_routes(p.routes, p.uploads, p.deletes);
+  http::add_tus_routes(p.routes, p.tus);
   http::add_plan_routes(p.routes, p.plans);
   http::add_billing_routes(p.routes, p.billing);
   http::add_internal_routes(p.routes, p.billing, settings.internal);

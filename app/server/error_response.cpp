@@ -35,6 +35,12 @@ unsigned status_of(errc code) noexcept {
       return 416;
     case errc::gone:
       return 410;
+    case errc::precondition_failed:
+      return 412;
+    case errc::locked:
+      return 423;
+    case errc::checksum_mismatch:
+      return 460;  // tus 1.0's checksum extension
     case errc::rate_limited:
       return 429;
     case errc::header_too_large:

@@ -221,22 +221,23 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
   co_return co_await submit(who, request, admission, target, sink, std::move(*stored));
 }
 
-asio::awaitable<result<std::string>> upload_service::send_command(const upload_request& request,
-                                                                  const upload_admission& admission,
+asio::awaitable<result<std::string>> upload_service::send_command(const command_origin& origin,
+                                                                  std::string name,
+                                                                  std::string content_type,
                                                                   const uuid& upload_id,
                                                                   const uuid& file_id,
                                                                   ports::stored_body body) {
-  const uuid& owner = *request.origin.user;
+  const uuid& owner = *origin.user;
   commands::upload command{owner,
                            upload_id,
                            file_id,
-                           admission.name,
-                           admission.content_type,
+                           std::move(name),
+                           std::move(content_type),
                            body.size,
                            std::move(body.sha256),
                            model::object_key_for(owner, file_id),
                            std::move(body.inline_bytes)};
-  co_return co_await commands_.send(command, request.origin);
+  co_return co_await commands_.send(command, origin);
 }
 
 asio::awaitable<result<upload_view>> upload_service::submit(const principal& who,
@@ -262,7 +263,8 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
   // Before the command: the worker's signal can come no earlier than the command arrives.
   const auto subscription = signals_.subscribe(upload_id);
   // The command takes the inline body along: it is freed before the wait below.
-  auto sent = co_await send_command(request, admission, upload_id, file_id, std::move(body));
+  auto sent = co_await send_command(request.origin, admission.name, admission.content_type,
+                                    upload_id, file_id, std::move(body));
   if (!sent) {
     // Not confirmed. If a worker settled it anyway, the command did arrive: report that.
     auto after = co_await uploads_.reject_if_pending(who.user_id, upload_id,
@@ -278,19 +280,40 @@ asio::awaitable<result<upload_view>> upload_service::submit(const principal& who
                                  {"size", size},
                                  {"inline", size <= settings_.inline_max}});
 
+  const auto wait = request.respond_async ? std::chrono::milliseconds(0) : settings_.wait;
+  co_return co_await await_decision(who, upload_id, *subscription, wait);
+}
+
+asio::awaitable<result<upload_view>> upload_service::commit_stored(
+    const principal& who, const command_origin& origin, const uuid& upload_id,
+    const uuid& file_id, std::string name, std::string content_type, ports::stored_body body) {
+  const auto subscription = signals_.subscribe(upload_id);
+  auto sent = co_await send_command(origin, std::move(name), std::move(content_type), upload_id,
+                                    file_id, std::move(body));
+  if (!sent) {
+    auto after = co_await uploads_.reject_if_pending(who.user_id, upload_id,
+                                                     model::rejection_reason::not_queued);
+    if (!after || after->state == model::upload_state::rejected)
+      co_return sent.error();
+  }
+  co_return co_await await_decision(who, upload_id, *subscription, settings_.wait);
+}
+
+asio::awaitable<result<upload_view>> upload_service::await_decision(
+    const principal& who, const uuid& upload_id, ports::settle_subscription& subscription,
+    std::chrono::milliseconds wait) {
   // The latest state read; a worker's decision ends the wait.
   model::upload latest;
   latest.id = upload_id;
   latest.created_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const auto wait = request.respond_async ? std::chrono::milliseconds(0) : settings_.wait;
   auto check = [&]() -> asio::awaitable<bool> {
     auto current = co_await uploads_.find(who.user_id, upload_id);
     if (current)
       latest = std::move(*current);
     co_return latest.state != model::upload_state::pending;
   };
-  const bool settled = co_await wait_until_settled(signals_, *subscription, wait, check);
+  const bool settled = co_await wait_until_settled(signals_, subscription, wait, check);
   if (!settled)
     co_return upload_view{std::move(latest), std::nullopt};
   if (latest.state == model::upload_state::rejected)

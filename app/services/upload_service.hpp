@@ -83,6 +83,20 @@ class upload_service {
                                                       const upload_admission& admission,
                                                       http::body_source& body);
 
+  // The tus path (app/services/tus_service.hpp): the last PATCH stored the body of upload
+  // `upload_id` (inline, or at object_key_for(owner, file_id)) and made its pending row.
+  // Sends the `upload` command and waits for the worker as receive() does.
+  boost::asio::awaitable<result<upload_view>> commit_stored(const principal& who,
+                                                            const command_origin& origin,
+                                                            const uuid& upload_id,
+                                                            const uuid& file_id, std::string name,
+                                                            std::string content_type,
+                                                            ports::stored_body body);
+
+  // The process's upload leases (upload.max_per_user, upload.buffer_budget), which tus PATCHes
+  // take too.
+  upload_slots& slots() noexcept { return slots_; }
+
   // GET /uploads/{id}: not_found for a malformed id or another user's upload.
   boost::asio::awaitable<result<upload_view>> status(const principal& who,
                                                      std::string_view upload_id);
@@ -116,10 +130,17 @@ class upload_service {
                                                      const upload_target& target,
                                                      ports::object_upload& sink,
                                                      ports::stored_body body);
-  boost::asio::awaitable<result<std::string>> send_command(const upload_request& request,
-                                                          const upload_admission& admission,
+  boost::asio::awaitable<result<std::string>> send_command(const command_origin& origin,
+                                                          std::string name,
+                                                          std::string content_type,
                                                           const uuid& upload_id,
-                                                          const uuid& file_id, ports::stored_body body);
+                                                          const uuid& file_id,
+                                                          ports::stored_body body);
+  // After a confirmed command: waits up to `wait` for the worker's decision.
+  boost::asio::awaitable<result<upload_view>> await_decision(const principal& who,
+                                                             const uuid& upload_id,
+                                                             ports::settle_subscription& subscription,
+                                                             std::chrono::milliseconds wait);
   boost::asio::awaitable<result<upload_view>> view_of(const principal& who,
                                                       model::upload upload);
 

@@ -8,6 +8,7 @@
 #include "domain/commands/envelope_codec.hpp"
 #include "domain/commands/expire.hpp"
 #include "domain/commands/expire_share.hpp"
+#include "domain/commands/expire_upload.hpp"
 #include "domain/commands/expire_sweep.hpp"
 #include "domain/commands/upgrade.hpp"
 #include "domain/commands/upload.hpp"

@@ -4,8 +4,9 @@
 
 namespace kemas::commands {
 namespace {
-constexpr auto type_names = ordinal_table<command_type::expire_share>(
-    {"upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan", "expire-share"});
+constexpr auto type_names = ordinal_table<command_type::expire_upload>(
+    {"upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan", "expire-share",
+     "expire-upload"});
 }  // namespace
 
 std::string_view to_string(command_type type) noexcept {

@@ -19,16 +19,17 @@ enum class command_type {
   expire,
   expire_sweep,
   assign_plan,
-  expire_share
+  expire_share,
+  expire_upload
 };
 
-inline constexpr std::array<command_type, 7> all_command_types{
+inline constexpr std::array<command_type, 8> all_command_types{
     command_type::upload,       command_type::delete_file,  command_type::upgrade,
     command_type::expire,       command_type::expire_sweep, command_type::assign_plan,
-    command_type::expire_share};
+    command_type::expire_share, command_type::expire_upload};
 
 // The wire name: "upload", "delete", "upgrade", "expire", "expire-sweep", "assign-plan",
-// "expire-share". It is the envelope's
+// "expire-share", "expire-upload". It is the envelope's
 // `type`, the AMQP `type` property and the routing key on `kemas.commands`.
 std::string_view to_string(command_type type) noexcept;
 

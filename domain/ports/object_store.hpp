@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/model/tus_upload.hpp"
+
 namespace kemas::ports {
 
 struct object_fault {
@@ -57,6 +59,12 @@ class object_store {
   // A store that cannot abort (s3rver answers 405) gives a permanent fault.
   virtual object_result<void> abort_multipart(const std::string& key,
                                               const std::string& multipart_upload_id) = 0;
+
+  // Frees a multipart upload whose parts the caller recorded (a tus upload): aborts it, or on
+  // a store that cannot abort, completes it with `parts` and removes the object. Idempotent.
+  virtual object_result<void> discard_multipart(const std::string& key,
+                                                const std::string& multipart_upload_id,
+                                                const std::vector<model::tus_part>& parts) = 0;
 
   // Up to `max_keys` (1..1000) objects whose key starts with `prefix`, after the page that
   // gave `continuation` ("" for the first page).

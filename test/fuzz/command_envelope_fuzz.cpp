@@ -48,5 +48,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   round_trip<expire_sweep>(*decoded);
   round_trip<assign_plan>(*decoded);
   round_trip<expire_share>(*decoded);
+  round_trip<expire_upload>(*decoded);
   return 0;
 }

@@ -97,6 +97,30 @@ def main():
         check(code == 0 and data == big and got["resumed_from"] == 0,
               "get downloads byte-exact and verifies")
 
+        # put resumes (tus): 50 MiB, killed once the server holds about half, run again.
+        mib = 1024 * 1024
+        fifty = os.urandom(50 * mib)
+        with open(os.path.join(work, "fifty.bin"), "wb") as f:
+            f.write(fifty)
+        first = subprocess.Popen([KEMAS, "--json", "put", "--limit-rate", "20M", "fifty.bin"],
+                                 env=env, cwd=work, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        held = lambda: int(stack.query(  # noqa: E731
+            'SELECT coalesce(max("offset"), 0) FROM tus_uploads') or 0)
+        reached = wait_until(lambda: held() >= 24 * mib, 60, interval=0.05)
+        first.kill()
+        first.wait()
+        check(reached, f"the first put was killed with {held()} bytes held by the server")
+        code, put, r = kemas_json("put", "fifty.bin")
+        resumed = put["uploaded"][0].get("resumed_from", 0) if code == 0 and put else 0
+        check(code == 0 and len(fifty) - resumed < 0.6 * len(fifty),
+              f"run again, put resumes at {resumed} and sends {len(fifty) - resumed} bytes, "
+              f"less than 60% of the file ({r.stderr.strip()})")
+        code, got, _ = kemas_json("get", "fifty.bin", "-o", "fifty-copy.bin")
+        data = open(os.path.join(work, "fifty-copy.bin"), "rb").read() if code == 0 else b""
+        check(code == 0 and data == fifty, "the resumed file downloads byte-exact and verifies")
+        check(kemas("rm", "fifty.bin").returncode == 0, "rm removes it again")
+
         # Resume: a part holding the first 60 % of the file, as a killed run leaves it.
         cut = len(big) * 6 // 10
         with open(os.path.join(work, "resumed.bin.part"), "wb") as f:

@@ -53,6 +53,7 @@ std::vector<command_sample> command_samples() {
   const auto assignment = envelope_of(commands::assign_plan{other, file, owner, "premium", issued});
   const auto endless = envelope_of(commands::assign_plan{other, file, owner, "free", std::nullopt});
   const auto share_end = envelope_of(commands::expire_share{file, issued});
+  const auto upload_end = envelope_of(commands::expire_upload{file, issued});
 
   std::vector<command_sample> out{
       {"upload streamed by the api", upload},
@@ -65,6 +66,7 @@ std::vector<command_sample> command_samples() {
       {"assign-plan with an end", assignment},
       {"assign-plan without an end", endless},
       {"expire-share", share_end},
+      {"expire-upload", upload_end},
   };
   auto drop = [](std::string key) {
     return [key](commands::envelope& e) { e.payload.erase(key); };
@@ -110,6 +112,9 @@ std::vector<command_sample> command_samples() {
   out.push_back(refused("expire-share without share_id", share_end, true, drop("share_id")));
   out.push_back(
       refused("expire-share with due_at not a time", share_end, true, set("due_at", "soon")));
+  out.push_back(refused("expire-upload without upload_id", upload_end, true, drop("upload_id")));
+  out.push_back(
+      refused("expire-upload with due_at not a time", upload_end, true, set("due_at", "soon")));
   return out;
 }
 

@@ -71,6 +71,12 @@ ports::object_result<void> memory_object_store::abort_multipart(
   return {};
 }
 
+ports::object_result<void> memory_object_store::discard_multipart(
+    const std::string& key, const std::string& multipart_upload_id,
+    const std::vector<model::tus_part>&) {
+  return abort_multipart(key, multipart_upload_id);
+}
+
 ports::object_result<ports::object_listing> memory_object_store::list(
     const std::string& prefix, const std::string& continuation, unsigned max_keys) {
   std::lock_guard lock(mutex_);

@@ -49,6 +49,9 @@ class memory_object_store final : public ports::object_store {
   ports::object_result<void> remove(const std::string& key) override;
   ports::object_result<void> abort_multipart(const std::string& key,
                                              const std::string& multipart_upload_id) override;
+  ports::object_result<void> discard_multipart(const std::string& key,
+                                               const std::string& multipart_upload_id,
+                                               const std::vector<model::tus_part>& parts) override;
   ports::object_result<ports::object_listing> list(const std::string& prefix,
                                                    const std::string& continuation,
                                                    unsigned max_keys) override;

@@ -149,6 +149,17 @@ class Stack:
                                         "KEMAS_HTTP_PORT": str(self.api_port),
                                         "KEMAS_LOG_FORMAT": self.api_log_format})
 
+    def start_extra_api(self, name="api2"):
+        """Another kemas-api on the same servers (any instance may take any request); its
+        port once it answers /readyz."""
+        port = free_port()
+        self._spawn(name, [self.api], {"KEMAS_HTTP_HOST": "127.0.0.1",
+                                       "KEMAS_HTTP_PORT": str(port),
+                                       "KEMAS_LOG_FORMAT": self.api_log_format})
+        if not wait_until(lambda: api_call(port, "GET", "/readyz")[0] == 200, 30):
+            raise RuntimeError(f"{name} never became ready; its log: " + self.log_path(name))
+        return port
+
     def stop_api(self):
         """Stops kemas-api (SIGTERM, then waits): the port refuses connections until start_api."""
         api = self.named.pop("api")

@@ -56,6 +56,8 @@ std::optional<commands::envelope> round_trip(const commands::envelope& e, std::s
       return again(commands::decode_as<commands::assign_plan>(e));
     case commands::command_type::expire_share:
       return again(commands::decode_as<commands::expire_share>(e));
+    case commands::command_type::expire_upload:
+      return again(commands::decode_as<commands::expire_upload>(e));
   }
   return std::nullopt;
 }

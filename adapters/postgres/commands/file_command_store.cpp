@@ -34,10 +34,17 @@ constexpr const char* insert_file_sql =
 // The one statement that makes the quota exact: the row lock on users serializes
 // concurrent uploads of one owner and the condition is re-evaluated on the locked row. It
 // counts the file too (users.file_count: the list's total without count(*)).
+// Bytes reserved by running tus uploads count against the quota too; a tus upload's own
+// reservation (its tus_uploads row goes here, with its parts) turns into use.
 constexpr const char* add_usage_sql =
-    "UPDATE users u SET used_bytes = u.used_bytes + :added, file_count = u.file_count + 1 "
-    "FROM user_limits l WHERE u.id = CAST(:owner_id AS uuid) AND l.user_id = u.id "
-    "AND u.used_bytes + :added_again <= l.quota_bytes RETURNING u.used_bytes";
+    "WITH tus AS (DELETE FROM tus_uploads WHERE id = CAST(:upload_id AS uuid) "
+    " RETURNING reserved_bytes), "
+    "own AS (SELECT coalesce((SELECT reserved_bytes FROM tus), 0) AS r) "
+    "UPDATE users u SET used_bytes = u.used_bytes + :added, file_count = u.file_count + 1, "
+    "reserved_bytes = u.reserved_bytes - own.r "
+    "FROM user_limits l, own WHERE u.id = CAST(:owner_id AS uuid) AND l.user_id = u.id "
+    "AND u.used_bytes + u.reserved_bytes - own.r + :added_again <= l.quota_bytes "
+    "RETURNING u.used_bytes";
 
 constexpr const char* commit_upload_sql =
     "UPDATE uploads SET state = 'committed', reason = NULL, file_id = CAST(:file_id AS uuid) "
@@ -63,6 +70,13 @@ constexpr const char* schedule_removal_sql =
 constexpr const char* revoke_file_shares_sql =
     "UPDATE share_links SET revoked_at = now() WHERE file_id = CAST(:file_id AS uuid) "
     "AND revoked_at IS NULL";
+
+// A refused tus upload ends here: its row and parts go, its reservation is released.
+constexpr const char* end_tus_upload_sql =
+    "WITH t AS (DELETE FROM tus_uploads WHERE id = CAST(:upload_id AS uuid) "
+    " RETURNING owner_id, reserved_bytes) "
+    "UPDATE users u SET reserved_bytes = u.reserved_bytes - t.reserved_bytes FROM t "
+    "WHERE u.id = t.owner_id";
 
 constexpr const char* forget_removal_sql = "DELETE FROM object_cleanup WHERE object_key = :key";
 
@@ -126,13 +140,13 @@ upload_commit commit(soci::session& sql, const commands::envelope& envelope,
   if (!sql.got_data())
     return {kind::refused, rejection_reason::name_taken};  // the destructor rolls back
 
+  const std::string upload_id = upload.upload_id.to_string();
   long long used_after = 0;
-  sql << add_usage_sql, soci::use(size), soci::use(owner_id), soci::use(size),
-      soci::into(used_after);
+  sql << add_usage_sql, soci::use(upload_id), soci::use(size), soci::use(owner_id),
+      soci::use(size), soci::into(used_after);
   if (!sql.got_data())
     return {kind::refused, rejection_reason::quota_exceeded};  // rolls back the file row too
 
-  const std::string upload_id = upload.upload_id.to_string();
   sql << commit_upload_sql, soci::use(file_id), soci::use(upload_id);
   command_tx::record(sql, envelope.id, "committed");
   command_tx::signal_settled(sql, upload_id);
@@ -160,6 +174,7 @@ ports::rejection_record reject(soci::session& sql, const commands::envelope& env
   const std::string upload_id = upload.upload_id.to_string();
   const std::string reason_name(model::to_string(reason));
   sql << reject_upload_sql, soci::use(reason_name), soci::use(upload_id);
+  sql << end_tus_upload_sql, soci::use(upload_id);
   command_tx::record(sql, envelope.id, "rejected");
   command_tx::signal_settled(sql, upload_id);
   auto event = command_tx::draft_for(envelope, "upload.rejected", "upload", upload_id);

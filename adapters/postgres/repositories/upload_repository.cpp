@@ -14,7 +14,7 @@ namespace {
 // The plan in force now (user_limits: a past-due premium counts as free at once) and the
 // name check (files_owner_name_live_key), one statement.
 constexpr const char* limits_sql =
-    "SELECT l.used_bytes, l.quota_bytes, l.max_file_bytes, EXISTS (SELECT 1 FROM files f "
+    "SELECT l.used_bytes + l.reserved_bytes, l.quota_bytes, l.max_file_bytes, EXISTS (SELECT 1 FROM files f "
     "WHERE f.owner_id = l.user_id AND f.name = :name AND f.state <> 'deleted')::int "
     "FROM user_limits l WHERE l.user_id = CAST(:owner AS uuid)";
 

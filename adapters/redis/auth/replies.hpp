@@ -1,6 +1,6 @@
 #pragma once
-// Internal to adapters/redis/auth: turning redis_client results into kemas::result, and
-// reading the arrays the Lua scripts return. Not for use outside this folder.
+// Internal to adapters/redis (auth/ and upload_leases): turning redis_client results into
+// kemas::result, and reading the arrays the Lua scripts return. Not for use outside adapters/redis.
 //
 // Redis could not be asked (connect failed, connection lost, timeout, closed) becomes
 // errc::backend_unavailable "redis is unavailable" (the API answers 503). An error reply or
