@@ -8,9 +8,11 @@
 //      a streamed S3 PUT of the same size before and after it; plus the api's peak RSS growth
 //      (/proc/<pid>/status) and, to show where the time goes, SHA-256 alone and an S3
 //      multipart upload of the same bytes with the api's part size, one part at a time;
+//      The same file through tus (POST, then one PATCH with the whole body, until its 204
+//      names the committed file) beside another streamed S3 PUT (bench/upload_tus.hpp);
 //   2. small files (--small-kib, default 4) uploaded back to back by N clients (--clients,
 //      default 1,4,16), each waiting for its 201, beside raw S3 PUTs of the same size by the
-//      same number of threads.
+//      same number of threads, and as tus creation-with-upload requests (one each).
 // Absolute figures move with the machine's load; the ratios are the result. See README.md.
 
 #include <chrono>
@@ -30,6 +32,7 @@
 #include "bench/upload_large.hpp"
 #include "bench/upload_phases.hpp"
 #include "bench/upload_stack.hpp"
+#include "bench/upload_tus.hpp"
 #include "test/support/s3_fixture.hpp"
 #include "test/support/test_settings.hpp"
 
@@ -83,6 +86,37 @@ load_result api_small(upload_stack& stack, const std::vector<bench_user>& users,
       return false;
     }
   });
+}
+
+// The same as api_small through tus: one creation-with-upload each.
+load_result tus_small(upload_stack& stack, const std::vector<bench_user>& users, unsigned clients,
+                      double seconds, std::string_view body, int run) {
+  std::vector<std::unique_ptr<raw_connection>> connections(clients);
+  return run_load(clients, seconds, [&](unsigned c, unsigned i) {
+    const std::string name = "t" + std::to_string(run) + "-" + std::to_string(i) + ".bin";
+    try {
+      if (!connections[c])
+        connections[c] = std::make_unique<raw_connection>("127.0.0.1", stack.port());
+      return !tus_small_upload(*connections[c], users[c], name, body).empty();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "tus upload %s: %s\n", name.c_str(), e.what());
+      connections[c].reset();
+      return false;
+    }
+  });
+}
+
+// One streamed S3 PUT of `size` pattern bytes: seconds.
+double streamed_put_seconds(kemas::s3::s3_client& s3, const std::string& key, std::uint64_t size,
+                            const std::string& pattern, unsigned& errors) {
+  std::uint64_t offset = 0;
+  const auto start = clock_type::now();
+  auto done = s3.put_object(key, "application/octet-stream", size, pattern_reader(pattern, offset));
+  const double s = seconds_since(start);
+  if (!done)
+    ++errors;
+  s3.delete_object(key);
+  return s;
 }
 
 load_result s3_small(kemas::s3::s3_client& s3, const std::string& prefix, unsigned clients,
@@ -200,11 +234,29 @@ std::string large_section(bench_run& b, std::uint64_t size_mib) {
       f.rss_peak_sampled / 1024.0, growth_mib, growth_mib * mib / static_cast<double>(bound),
       streamed_put ? "put_buffer" : "part_size",
       streamed_put ? "one streamed PUT" : "a multipart upload");
-  char line[240];
+  // tus: the same bytes as POST + one PATCH, beside another PUT right after it.
+  const auto tus_user = b.stack.premium_user("tus");
+  raw_connection c("127.0.0.1", b.stack.port());
+  auto t = clock_type::now();
+  const std::string tus_file = tus_upload(c, tus_user, "large-tus.bin", size, b.pattern);
+  const double tus = seconds_since(t);
+  if (tus_file.empty())
+    ++b.errors;
+  kemas::test::delete_s3_prefix(b.s3, "u/" + tus_user.id + "/");
+  const double put_after_tus =
+      streamed_put_seconds(b.s3, b.prefix + "large-after-tus", size, b.pattern, b.errors);
+  const double tus_put = (f.put_after + put_after_tus) / 2;
+  std::printf(
+      "   tus: POST + one PATCH, until 204 committed %8.2f %8.1f  = %.2fx S3 PUT (mean of the "
+      "PUTs before and after it: %.2f s)\n\n",
+      tus, mb_per_s(size, tus), tus_put / tus, tus_put);
+  char line[320];
   std::snprintf(line, sizeof line,
-                "%llu MiB: api %.1f MB/s vs S3 PUT %.1f MB/s = %.2fx, api RSS +%.1f MiB",
+                "%llu MiB: api %.1f MB/s vs S3 PUT %.1f MB/s = %.2fx, api RSS +%.1f MiB; tus "
+                "%.1f MB/s = %.2fx",
                 static_cast<unsigned long long>(size_mib), mb_per_s(size, f.api),
-                mb_per_s(size, put), put / f.api, growth_mib);
+                mb_per_s(size, put), put / f.api, growth_mib, mb_per_s(size, tus),
+                tus_put / tus);
   return line;
 }
 
@@ -245,9 +297,17 @@ std::string small_section(bench_run& b, const options& o) {
     std::snprintf(note, sizeof note, "  = %.3fx S3 PUTs/s", ratio);
     row("   api 201, " + std::to_string(n) + " clients", api, note);
     print_phases(phases);
-    char line[160];
-    std::snprintf(line, sizeof line, "%s %u clients %.1f uploads/s vs %.1f PUTs/s = %.3fx",
-                  run == 1 ? "" : ",", n, api.per_second(), put.per_second(), ratio);
+    const auto tus = tus_small(b.stack, users, n, o.seconds, body, run);
+    b.errors += tus.errors;
+    committed += tus.ok;
+    const double tus_ratio = tus.per_second() / api.per_second();
+    std::snprintf(note, sizeof note, "  = %.3fx the plain route's uploads/s", tus_ratio);
+    row("   tus 201, " + std::to_string(n) + " clients", tus, note);
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "%s %u clients %.1f uploads/s vs %.1f PUTs/s = %.3fx (tus %.1f/s = %.2fx plain)",
+                  run == 1 ? "" : ",", n, api.per_second(), put.per_second(), ratio,
+                  tus.per_second(), tus_ratio);
     summary += line;
   }
   const auto confirms = confirm_latency(b.stack, 51);

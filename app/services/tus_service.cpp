@@ -134,8 +134,7 @@ asio::awaitable<result<model::tus_upload>> tus_service::create(const principal& 
     auto scheduled = co_await commands_.send_at(end, system, draft.expires_at);
     if (!scheduled)
       co_return scheduled.error();
-    const std::uint64_t max_open = settings_.tus_max_open;
-    auto created = co_await store_.create(std::move(draft), max_open);
+    auto created = co_await store_.create(std::move(draft));
     if (created) {
       log::info("tus upload created", {{"request_id", request.origin.request_id},
                                        {"upload_id", created->id.to_string()},

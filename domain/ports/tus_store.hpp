@@ -70,9 +70,9 @@ class tus_store {
 
   // Stores the upload and reserves its length from the quota in force, atomically: uploads
   // created side by side by one owner serialise on the owner's row, so together they never
-  // reserve past the quota. quota_exceeded when the length (or the plan's limits) do not fit;
-  // rate_limited (field "uploads") at upload.tus_max_open unfinished uploads.
-  virtual async<result<model::tus_upload>> create(tus_draft draft, std::uint64_t max_open) = 0;
+  // reserve past the quota. quota_exceeded when the length (or the plan's limits) do not fit.
+  // (upload.tus_max_open is checked against admission()'s count before.)
+  virtual async<result<model::tus_upload>> create(tus_draft draft) = 0;
 
   // HEAD: the upload, or — once it became a file — its final state (offset == length).
   virtual async<result<model::tus_upload>> find(uuid owner, uuid upload_id) = 0;

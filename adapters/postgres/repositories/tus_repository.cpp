@@ -227,8 +227,7 @@ ports::async<result<ports::tus_admission>> tus_repository::admission(uuid owner,
   co_return co_await run_query(pool_, std::move(job));
 }
 
-ports::async<result<model::tus_upload>> tus_repository::create(ports::tus_draft draft,
-                                                               std::uint64_t /*max_open*/) {
+ports::async<result<model::tus_upload>> tus_repository::create(ports::tus_draft draft) {
   auto job = [d = std::move(draft)](soci::session& sql) -> result<model::tus_upload> {
     const auto len = static_cast<long long>(d.length.value_or(0));
     const std::string owner = d.owner_id.to_string();

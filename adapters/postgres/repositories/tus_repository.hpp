@@ -16,8 +16,7 @@ class tus_repository final : public ports::tus_store {
   explicit tus_repository(pg_pool& pool) : pool_(pool) {}
 
   ports::async<result<ports::tus_admission>> admission(uuid owner, std::string name) override;
-  ports::async<result<model::tus_upload>> create(ports::tus_draft draft,
-                                                 std::uint64_t max_open) override;
+  ports::async<result<model::tus_upload>> create(ports::tus_draft draft) override;
   ports::async<result<model::tus_upload>> find(uuid owner, uuid upload_id) override;
   ports::async<result<ports::tus_writer_state>> take_over(uuid owner, uuid upload_id,
                                                           std::uint64_t client_offset,
