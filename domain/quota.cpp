@@ -31,6 +31,20 @@ std::uint64_t remaining_quota(std::uint64_t used, std::uint64_t quota) noexcept 
   return used >= quota ? 0 : quota - used;
 }
 
+error file_too_large_error(std::uint64_t max_file_bytes) {
+  return make_error(errc::payload_too_large,
+                    "the file exceeds your plan's maximum file size of " +
+                        std::to_string(max_file_bytes) + " bytes",
+                    "file");
+}
+
+error over_quota_error(std::uint64_t remaining_bytes) {
+  return make_error(errc::quota_exceeded,
+                    "the file does not fit in your remaining storage of " +
+                        std::to_string(remaining_bytes) + " bytes",
+                    "file");
+}
+
 lock_changes plan_locks(std::span<const quota_file> files, std::uint64_t quota) {
   std::vector<const quota_file*> order;
   order.reserve(files.size());

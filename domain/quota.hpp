@@ -27,6 +27,11 @@ result<void> check_quota(std::uint64_t used, std::uint64_t incoming, std::uint64
 // What is left: quota - used, or 0 when used >= quota.
 std::uint64_t remaining_quota(std::uint64_t used, std::uint64_t quota) noexcept;
 
+// The errors of a body cut off while it arrives (a plain upload, a tus PATCH), naming the
+// limit it passed: payload_too_large / quota_exceeded, field "file".
+error file_too_large_error(std::uint64_t max_file_bytes);
+error over_quota_error(std::uint64_t remaining_bytes);
+
 // One of an owner's stored (not deleted) files, as the lock policy sees it.
 struct quota_file {
   uuid id;

@@ -296,27 +296,41 @@ api_response api_client::call(const std::string& method, const std::string& path
   return answer;
 }
 
+bool api_client::attach_file(request& r, const std::string& file, std::uint64_t from) {
+  std::FILE* in = std::fopen(file.c_str(), "rb");
+  if (in == nullptr)
+    return false;
+  std::fseek(in, 0, SEEK_END);
+  const auto size = static_cast<std::uint64_t>(std::ftell(in));
+  std::fseek(in, static_cast<long>(from), SEEK_SET);
+  r.upload_from = in;
+  r.upload_size = size > from ? size - from : 0;
+  r.upload_offset = from;
+  return true;
+}
+
+namespace {
+
+api_response unreadable(const std::string& file) {
+  api_response failed;
+  failed.transport_error = "cannot read " + file;
+  return failed;
+}
+
+}  // namespace
+
 api_response api_client::upload(const std::string& path, const std::string& file,
                                 const std::string& content_type,
                                 const progress_callback& progress) {
-  std::FILE* in = std::fopen(file.c_str(), "rb");
-  if (in == nullptr) {
-    api_response failed;
-    failed.transport_error = "cannot read " + file;
-    return failed;
-  }
-  std::fseek(in, 0, SEEK_END);
-  const auto size = static_cast<std::uint64_t>(std::ftell(in));
-  std::fseek(in, 0, SEEK_SET);
   request r;
   r.method = "POST";
   r.path = path;
-  r.upload_from = in;
-  r.upload_size = size;
+  if (!attach_file(r, file, 0))
+    return unreadable(file);
   r.content_type = content_type;
   r.progress = &progress;
   auto answer = authenticated(r);
-  std::fclose(in);
+  std::fclose(r.upload_from);
   return answer;
 }
 
@@ -328,26 +342,15 @@ api_response api_client::tus(const std::string& method, const std::string& path,
   r.path = path;
   r.headers = headers;
   r.headers.emplace_back("Tus-Resumable: 1.0.0");
-  std::FILE* in = nullptr;
   if (!file.empty()) {
-    in = std::fopen(file.c_str(), "rb");
-    if (in == nullptr) {
-      api_response failed;
-      failed.transport_error = "cannot read " + file;
-      return failed;
-    }
-    std::fseek(in, 0, SEEK_END);
-    const auto size = static_cast<std::uint64_t>(std::ftell(in));
-    std::fseek(in, static_cast<long>(from), SEEK_SET);
-    r.upload_from = in;
-    r.upload_size = size > from ? size - from : 0;
-    r.upload_offset = from;
+    if (!attach_file(r, file, from))
+      return unreadable(file);
     r.content_type = "application/offset+octet-stream";
     r.progress = &progress;
   }
   auto answer = authenticated(r);
-  if (in != nullptr)
-    std::fclose(in);
+  if (r.upload_from != nullptr)
+    std::fclose(r.upload_from);
   return answer;
 }
 

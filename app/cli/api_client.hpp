@@ -78,6 +78,8 @@ class api_client {
   struct request;
   static request json_request(const std::string& method, const std::string& path,
                               const std::optional<boost::json::value>& body);
+  // Opens `file` as r's body from byte `from` to its end; false when it cannot be read.
+  static bool attach_file(request& r, const std::string& file, std::uint64_t from);
   api_response perform(request& r);
   api_response authenticated(request& r);
   std::optional<std::string> authorization(bool force_refresh);

@@ -10,10 +10,13 @@ namespace {
 constexpr std::string_view allow_methods = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 constexpr std::string_view allow_headers =
     "Authorization, Content-Type, X-Request-Id, Prefer, Range, If-None-Match, Idempotency-Key, "
-    "X-Requested-With";
+    "X-Requested-With, Tus-Resumable, Upload-Length, Upload-Defer-Length, Upload-Offset, "
+    "Upload-Metadata, Upload-Checksum";
 constexpr std::string_view expose_headers =
     "X-Request-Id, Location, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, "
-    "ETag, Content-Disposition, Content-Range";
+    "ETag, Content-Disposition, Content-Range, Tus-Resumable, Tus-Version, Tus-Extension, "
+    "Tus-Checksum-Algorithm, Upload-Offset, Upload-Length, Upload-Defer-Length, Upload-Expires, "
+    "Upload-Metadata, Kemas-File-Id, Kemas-Upload-State";
 constexpr std::string_view max_age = "600";
 
 // An origin has no path, so the whole text is scheme and authority: lower-casing all of it is

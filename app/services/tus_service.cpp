@@ -13,6 +13,7 @@
 #include "domain/hex.hpp"
 #include "domain/media_type.hpp"
 #include "domain/model/object_key.hpp"
+#include "domain/quota.hpp"
 #include "domain/tus_metadata.hpp"
 
 namespace kemas::app {
@@ -25,18 +26,11 @@ timestamp now_ms() {
   return std::chrono::time_point_cast<milliseconds>(std::chrono::system_clock::now());
 }
 
-error too_large(std::uint64_t max_bytes) {
-  return make_error(errc::payload_too_large,
-                    "the file exceeds your plan's maximum file size of " +
-                        std::to_string(max_bytes) + " bytes",
-                    "file");
-}
-
-error no_room(std::uint64_t room) {
-  return make_error(errc::quota_exceeded,
-                    "the file does not fit in your remaining storage of " + std::to_string(room) +
-                        " bytes",
-                    "file");
+// A tus upload's id from its URL; another user's and a malformed one are both "no such".
+result<uuid> upload_id_of(std::string_view text) {
+  if (const auto id = uuid::parse(text))
+    return *id;
+  return make_error(errc::not_found, "no such upload");
 }
 
 error database_down() {
@@ -106,9 +100,9 @@ asio::awaitable<result<model::tus_upload>> tus_service::create(const principal& 
     const std::uint64_t room =
         limits.quota_bytes > limits.used_bytes ? limits.quota_bytes - limits.used_bytes : 0;
     if (request.length && *request.length > limits.max_file_bytes)
-      co_return too_large(limits.max_file_bytes);
+      co_return file_too_large_error(limits.max_file_bytes);
     if (request.length ? *request.length > room : room == 0)
-      co_return no_room(room);
+      co_return over_quota_error(room);
     if (admission->name_taken)
       co_return make_error(errc::conflict, "a file with this name exists", "name");
     if (admission->open_uploads >= settings_.tus_max_open)
@@ -148,9 +142,9 @@ asio::awaitable<result<model::tus_upload>> tus_service::create(const principal& 
 
 asio::awaitable<result<model::tus_upload>> tus_service::find(const principal& who,
                                                              std::string_view upload_id) {
-  const auto id = uuid::parse(upload_id);
+  const auto id = upload_id_of(upload_id);
   if (!id)
-    co_return make_error(errc::not_found, "no such upload");
+    co_return id.error();
   try {
     auto found = co_await store_.find(who.user_id, *id);
     if (found && found->state == model::tus_state::open && found->expires_at <= now_ms())
@@ -165,9 +159,9 @@ asio::awaitable<result<tus_position>> tus_service::append(const principal& who,
                                                           std::string_view upload_id,
                                                           tus_chunk request,
                                                           ports::byte_source& body) {
-  const auto id = uuid::parse(upload_id);
+  const auto id = upload_id_of(upload_id);
   if (!id)
-    co_return make_error(errc::not_found, "no such upload");
+    co_return id.error();
   // The same per-process leases as a plain upload: the part being filled and those in flight.
   const std::uint64_t multipart_bytes =
       std::uint64_t{std::max(1u, settings_.parts_in_flight) + 1} * settings_.part_size;
@@ -221,7 +215,7 @@ asio::awaitable<result<tus_position>> tus_service::append_locked(const principal
         co_return make_error(errc::bad_request, "Upload-Length is below the upload's offset",
                              "Upload-Length");
       if (*request.length > state.max_file_bytes)
-        co_return too_large(state.max_file_bytes);
+        co_return file_too_large_error(state.max_file_bytes);
       if (auto declared = co_await store_.declare_length(who.user_id, id, state.fence,
                                                          *request.length);
           !declared)
@@ -245,8 +239,8 @@ asio::awaitable<result<tus_position>> tus_service::append_locked(const principal
   auto over_limit = [&]() {
     if (upload.length)
       return make_error(errc::payload_too_large, "the body passes Upload-Length", "file");
-    return max_total == state.max_file_bytes ? too_large(state.max_file_bytes)
-                                             : no_room(state.room_bytes);
+    return max_total == state.max_file_bytes ? file_too_large_error(state.max_file_bytes)
+                                             : over_quota_error(state.room_bytes);
   };
   if (request.content_length && upload.offset + *request.content_length > max_total)
     co_return over_limit();
@@ -338,9 +332,9 @@ asio::awaitable<result<tus_position>> tus_service::append_locked(const principal
 
 asio::awaitable<result<void>> tus_service::terminate(const principal& who,
                                                      std::string_view upload_id) {
-  const auto id = uuid::parse(upload_id);
+  const auto id = upload_id_of(upload_id);
   if (!id)
-    co_return make_error(errc::not_found, "no such upload");
+    co_return id.error();
   try {
     auto ended = co_await store_.terminate(who.user_id, *id);
     if (!ended)

@@ -49,20 +49,6 @@ std::uint64_t buffer_bytes_for(const config::upload_settings& s,
   return std::min(*declared, multipart);
 }
 
-error file_too_large(std::uint64_t max_bytes) {
-  return make_error(errc::payload_too_large,
-                    "the file exceeds your plan's maximum file size of " +
-                        std::to_string(max_bytes) + " bytes",
-                    "file");
-}
-
-error over_quota(std::uint64_t remaining) {
-  return make_error(errc::quota_exceeded,
-                    "the file does not fit in your remaining storage of " +
-                        std::to_string(remaining) + " bytes",
-                    "file");
-}
-
 }  // namespace
 
 upload_service::upload_service(ports::upload_store& uploads,
@@ -99,12 +85,12 @@ asio::awaitable<result<upload_admission>> upload_service::admit(const principal&
 
   if (request.declared_size) {
     if (auto fits = check_file_size(*request.declared_size, admission.max_bytes); !fits)
-      co_return file_too_large(admission.max_bytes);
+      co_return file_too_large_error(admission.max_bytes);
     if (auto fits = check_quota(limits.used_bytes, *request.declared_size, limits.quota_bytes);
         !fits)
-      co_return over_quota(admission.remaining_bytes);
+      co_return over_quota_error(admission.remaining_bytes);
   } else if (auto fits = check_quota(limits.used_bytes, 0, limits.quota_bytes); !fits) {
-    co_return over_quota(0);  // over quota after a downgrade: not even an empty file
+    co_return over_quota_error(0);  // over quota after a downgrade: not even an empty file
   }
 
   if (facts->name_taken)
@@ -192,11 +178,11 @@ asio::awaitable<result<upload_view>> upload_service::store_and_submit(
       break;
     const std::uint64_t after = sink.size() + chunk->size();
     if (after > admission.max_bytes) {
-      failed = file_too_large(admission.max_bytes);
+      failed = file_too_large_error(admission.max_bytes);
       break;
     }
     if (after > admission.remaining_bytes) {
-      failed = over_quota(admission.remaining_bytes);
+      failed = over_quota_error(admission.remaining_bytes);
       break;
     }
     auto written = co_await sink.write(*chunk);

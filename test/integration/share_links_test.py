@@ -21,7 +21,7 @@ import time
 
 SOURCE, API, WORKER, ADMIN = (os.path.abspath(a) for a in sys.argv[1:5])
 sys.path.insert(0, os.path.join(SOURCE, "test", "support"))
-from stack import Stack, api_call, wait_until  # noqa: E402
+from stack import Stack, api_call, sign_up, wait_until  # noqa: E402
 
 failures = []
 PASSWORD_LIMIT = 3
@@ -53,15 +53,7 @@ def error_code(data):
 class Client:
     def __init__(self, stack, name):
         self.port = stack.api_port
-        password = "share-pass-" + secrets.token_hex(4)
-        api_call(self.port, "POST", "/api/v1/user/register",
-                 json.dumps({"email": name + "@example.com", "username": name,
-                             "password": password}), {"Content-Type": "application/json"})
-        status, body = api_call(self.port, "POST", "/api/v1/user/login",
-                                json.dumps({"username": name, "password": password}),
-                                {"Content-Type": "application/json"})
-        if status != 200:
-            raise RuntimeError(f"login of {name}: {status} {body}")
+        body = sign_up(self.port, name)
         self.auth = {"Authorization": "Bearer " + body["access_token"]}
         self.id = body["user"]["id"]
 

@@ -62,6 +62,21 @@ def api_call(port, method, path, body=None, headers=None, timeout=30):
     return r.status, (json.loads(data) if data and is_json else None)
 
 
+def sign_up(port, name):
+    """Registers `name` (e-mail name@example.com, a random password) and logs in: the login
+    answer (access_token, refresh_token, user)."""
+    password = "pass-" + secrets.token_hex(6)
+    api_call(port, "POST", "/api/v1/user/register",
+             json.dumps({"email": name + "@example.com", "username": name, "password": password}),
+             {"Content-Type": "application/json"})
+    status, body = api_call(port, "POST", "/api/v1/user/login",
+                            json.dumps({"username": name, "password": password}),
+                            {"Content-Type": "application/json"})
+    if status != 200:
+        raise RuntimeError(f"login of {name}: {status} {body}")
+    return body
+
+
 class Stack:
     def __init__(self, source, api, worker, admin, roles, tag_prefix="stack", extra_env=None,
                  api_port=None, api_log_format="json"):

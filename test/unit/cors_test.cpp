@@ -52,6 +52,11 @@ TEST_CASE("preflight from an allowed origin grants credentials and the fixed lis
   REQUIRE(allowed.has_value());
   CHECK(allowed->find("Authorization") != std::string::npos);
   CHECK(allowed->find("Idempotency-Key") != std::string::npos);
+  for (const char* tus : {"Tus-Resumable", "Upload-Offset", "Upload-Length", "Upload-Metadata",
+                          "Upload-Checksum", "Upload-Defer-Length"}) {  // browser tus clients
+    CAPTURE(tus);
+    CHECK(allowed->find(tus) != std::string::npos);
+  }
   CHECK(allowed->find("x-evil") == std::string::npos);  // requested headers are not reflected
   CHECK(header_of(*res, "Access-Control-Max-Age") == "600");
   CHECK(header_of(*res, "Vary") == "Origin");
@@ -98,7 +103,8 @@ TEST_CASE("responses to an allowed origin expose the headers clients need") {
   const auto exposed = header_of(res, "Access-Control-Expose-Headers");
   REQUIRE(exposed.has_value());
   for (const char* name : {"X-Request-Id", "Location", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
-                           "Retry-After", "ETag", "Content-Disposition", "Content-Range"}) {
+                           "Retry-After", "ETag", "Content-Disposition", "Content-Range",
+                           "Upload-Offset", "Upload-Expires", "Tus-Resumable", "Kemas-File-Id"}) {
     CAPTURE(name);
     CHECK(exposed->find(name) != std::string::npos);
   }

@@ -1,6 +1,7 @@
-// Shared pieces of the pages: notices, confirmation dialogs, the quota bar, error boxes.
+// Shared pieces of the pages: notices, confirmation dialogs, the quota bar, error boxes, the
+// card that shows a secret once.
 
-import {h, format_bytes} from './dom.js';
+import {h, clear, format_bytes} from './dom.js';
 
 // A notice at the bottom of the screen. Errors are alerts (read out at once) and stay until
 // dismissed; other notices go after a few seconds.
@@ -90,6 +91,31 @@ export function table_box(label, table_el) {
   }
   return h('div', {class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': label},
     table_el);
+}
+
+// A secret shown once (a new API key, a new share link) in `slot`: selected, with a Copy
+// button and one that dismisses it. `what` names it in the notices ("key", "link").
+export function secret_card(slot, {id, value, title, label, what, dismiss_label}) {
+  const input = h('input', {readonly: true, value, id, class: 'secret', spellcheck: 'false'});
+  const copy = h('button', {type: 'button', class: 'primary'}, 'Copy');
+  copy.addEventListener('click', async () => {
+    input.select();
+    try {
+      await navigator.clipboard.writeText(value);
+      notify(`${what[0].toUpperCase()}${what.slice(1)} copied.`);
+    } catch {
+      notify(`Press Ctrl+C (or ⌘C) to copy the selected ${what}.`);
+    }
+  });
+  const dismiss = h('button', {type: 'button'}, dismiss_label);
+  dismiss.addEventListener('click', () => clear(slot));
+  clear(slot).append(h('div', {class: 'card banner', role: 'status'},
+    h('h2', {}, title),
+    h('p', {}, 'Copy it now: kemas keeps only a hash and cannot show it again.'),
+    h('div', {class: 'copy-row'}, h('label', {for: id, class: 'visually-hidden'}, label),
+      input, copy), dismiss));
+  input.focus();
+  input.select();
 }
 
 // Runs an action from a button: disabled while it runs, errors as notices.

@@ -2,7 +2,7 @@
 
 import {h, clear, field, time_el} from '../dom.js';
 import {get, request} from '../api.js';
-import {notify, confirm_dialog, busy, table, error_box} from '../ui.js';
+import {notify, confirm_dialog, busy, table, error_box, secret_card} from '../ui.js';
 
 const scopes = [
   ['files:read', 'Read files (list, download)'],
@@ -55,27 +55,8 @@ export function render(main) {
   });
 
   function show_secret(key, key_name) {
-    const value = h('input', {readonly: true, value: key, id: 'new-key-secret', class: 'secret',
-      spellcheck: 'false'});
-    const copy = h('button', {type: 'button', class: 'primary'}, 'Copy');
-    copy.addEventListener('click', async () => {
-      value.select();
-      try {
-        await navigator.clipboard.writeText(key);
-        notify('Key copied.');
-      } catch {
-        notify('Press Ctrl+C (or ⌘C) to copy the selected key.');
-      }
-    });
-    const dismiss = h('button', {type: 'button'}, 'I have saved it');
-    dismiss.addEventListener('click', () => clear(secret_slot));
-    clear(secret_slot).append(h('div', {class: 'card banner', role: 'status'},
-      h('h2', {}, `Your new key “${key_name}”`),
-      h('p', {}, 'Copy it now: kemas keeps only a hash and cannot show it again.'),
-      h('div', {class: 'copy-row'}, h('label', {for: value.id, class: 'visually-hidden'},
-        'The new key'), value, copy), dismiss));
-    value.focus();
-    value.select();
+    secret_card(secret_slot, {id: 'new-key-secret', value: key, title: `Your new key “${key_name}”`,
+      label: 'The new key', what: 'key', dismiss_label: 'I have saved it'});
   }
 
   async function load() {

@@ -3,7 +3,7 @@
 
 import {h, clear, field, time_el, format_bytes} from '../dom.js';
 import {get, request} from '../api.js';
-import {notify, confirm_dialog, busy, table, error_box} from '../ui.js';
+import {notify, confirm_dialog, busy, table, error_box, secret_card} from '../ui.js';
 
 const lifetimes = [
   [3600, '1 hour'], [86400, '1 day'], [7 * 86400, '7 days'], [30 * 86400, '30 days'],
@@ -74,28 +74,11 @@ export function render(main, context) {
     // The server's public address may differ from the one this page came from: the link
     // goes on this origin, where the page proved the api answers.
     const url = `${location.origin}/s/${share.url.split('/s/').pop()}`;
-    const value = h('input', {readonly: true, value: url, id: 'new-share-link', class: 'secret',
-      spellcheck: 'false'});
-    const copy = h('button', {type: 'button', class: 'primary'}, 'Copy');
-    copy.addEventListener('click', async () => {
-      value.select();
-      try {
-        await navigator.clipboard.writeText(url);
-        notify('Link copied.');
-      } catch {
-        notify('Press Ctrl+C (or ⌘C) to copy the selected link.');
-      }
-    });
-    const dismiss = h('button', {type: 'button'}, 'Done');
-    dismiss.addEventListener('click', () => clear(link_slot));
-    clear(link_slot).append(h('div', {class: 'card banner', role: 'status'},
-      h('h2', {}, `A link to “${share.file_name}”`),
-      h('p', {}, 'Copy it now: kemas keeps only a hash and cannot show it again.'),
-      h('div', {class: 'copy-row'}, h('label', {for: value.id, class: 'visually-hidden'},
-        'The new link'), value, copy), dismiss));
-    value.focus();
-    value.select();
+    secret_card(link_slot, {id: 'new-share-link', value: url,
+      title: `A link to “${share.file_name}”`, label: 'The new link', what: 'link',
+      dismiss_label: 'Done'});
   }
+
 
   async function load() {
     try {
