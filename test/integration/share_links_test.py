@@ -11,17 +11,16 @@ usage: share_links_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN
 """
 import base64
 import hashlib
-import http.client
 import json
 import os
 import secrets
 import sys
-import threading
 import time
 
 SOURCE, API, WORKER, ADMIN = (os.path.abspath(a) for a in sys.argv[1:5])
 sys.path.insert(0, os.path.join(SOURCE, "test", "support"))
-from stack import Stack, api_call, sign_up, wait_until  # noqa: E402
+from stack import (Stack, api_call, concurrent, error_code, raw, sign_up,  # noqa: E402
+                   wait_until)
 
 failures = []
 PASSWORD_LIMIT = 3
@@ -33,21 +32,8 @@ def check(condition, what):
         failures.append(what)
 
 
-def raw(port, method, path, headers=None, body=None):
-    """(status, headers dict lower-cased, body bytes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request(method, path, body=body, headers=headers or {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
 
 
-def error_code(data):
-    try:
-        return json.loads(data)["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 class Client:
@@ -75,20 +61,6 @@ class Client:
         return self.call("POST", "/api/v1/auth/shares", fields)
 
 
-def concurrent(n, fn):
-    results = [None] * n
-    start = threading.Barrier(n)
-
-    def run(i):
-        start.wait()
-        results[i] = fn(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def main():

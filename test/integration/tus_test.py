@@ -18,19 +18,18 @@ usage: tus_test.py SOURCE_DIR KEMAS_API KEMAS_WORKER KEMAS_ADMIN
 """
 import base64
 import hashlib
-import http.client
 import json
 import os
 import secrets
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 SOURCE, API, WORKER, ADMIN = (os.path.abspath(a) for a in sys.argv[1:5])
 sys.path.insert(0, os.path.join(SOURCE, "test", "support"))
-from stack import Stack, api_call, sign_up, wait_until  # noqa: E402
+from stack import (Stack, api_call, concurrent, error_code, raw, sign_up,  # noqa: E402
+                   wait_until)
 
 MiB = 1024 * 1024
 TUS = "/api/v1/auth/uploads/tus"
@@ -44,21 +43,8 @@ def check(condition, what):
         failures.append(what)
 
 
-def raw(port, method, path, headers=None, body=None, timeout=60):
-    """(status, headers dict lower-cased, body bytes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    conn.request(method, path, body=body, headers=headers or {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
 
 
-def error_code(data):
-    try:
-        return json.loads(data)["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def b64(text):
@@ -106,20 +92,6 @@ class Client:
                         {"Authorization": "Bearer " + self.token})
 
 
-def concurrent(n, fn):
-    results = [None] * n
-    start = threading.Barrier(n)
-
-    def run(i):
-        start.wait()
-        results[i] = fn(i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results
 
 
 def protocol(stack, user):

@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -60,6 +61,41 @@ def api_call(port, method, path, body=None, headers=None, timeout=30):
     conn.close()
     is_json = r.getheader("Content-Type", "").startswith("application/json")
     return r.status, (json.loads(data) if data and is_json else None)
+
+
+def raw(port, method, path, headers=None, body=None, timeout=60):
+    """(status, headers dict lower-cased, body bytes) of one request to a local kemas-api."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def error_code(data):
+    """The `code` of a kemas error body, or None."""
+    try:
+        return json.loads(data)["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def concurrent(n, fn):
+    """fn(i) for i in 0..n-1 on n threads released together: the results in order."""
+    results = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i):
+        start.wait()
+        results[i] = fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
 
 
 def sign_up(port, name):
