@@ -52,17 +52,6 @@ def wait_until(check, seconds, interval=0.2):
     return False
 
 
-def api_call(port, method, path, body=None, headers=None, timeout=30):
-    """(status, parsed JSON or None) of one request to a local kemas-api."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    conn.request(method, path, body=body, headers=headers or {})
-    r = conn.getresponse()
-    data = r.read()
-    conn.close()
-    is_json = r.getheader("Content-Type", "").startswith("application/json")
-    return r.status, (json.loads(data) if data and is_json else None)
-
-
 def raw(port, method, path, headers=None, body=None, timeout=60):
     """(status, headers dict lower-cased, body bytes) of one request to a local kemas-api."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -71,6 +60,13 @@ def raw(port, method, path, headers=None, body=None, timeout=60):
     data = r.read()
     conn.close()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def api_call(port, method, path, body=None, headers=None, timeout=30):
+    """(status, parsed JSON or None) of one request to a local kemas-api."""
+    status, got, data = raw(port, method, path, headers, body, timeout)
+    is_json = got.get("content-type", "").startswith("application/json")
+    return status, (json.loads(data) if data and is_json else None)
 
 
 def error_code(data):
