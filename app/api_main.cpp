@@ -10,13 +10,12 @@
 
 #include <csignal>
 #include <iostream>
-#include <thread>
-#include <vector>
 
 #include "adapters/config/loader.hpp"
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/registry.hpp"
 #include "app/composition/api_application.hpp"
+#include "app/server/io_loops.hpp"
 #include "app/server/server.hpp"
 
 namespace asio = boost::asio;
@@ -45,7 +44,10 @@ int main(int argc, char** argv) {
   log::info("starting", {{"settings", config::describe(settings)}});
 
   try {
-    asio::io_context ioc(static_cast<int>(settings.http.io_threads));
+    // The main loop runs on this thread; it serves connections too, beside the services'
+    // I/O. http.io_threads - 1 more loops serve only connections, one thread each.
+    asio::io_context ioc(1);
+    http::io_loops loops(ioc, settings.http.io_threads);
     metrics::registry registry("kemas-api");
     registry.add_sampled_counter(
         "kemas_log_lines_dropped_total",
@@ -56,7 +58,7 @@ int main(int argc, char** argv) {
     application.warm_up();
 
     http::server server(ioc, settings.http, settings.env, application.routes(), http_metrics,
-                        &application.guard());
+                        &application.guard(), &loops);
     server.start();
 
     asio::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -68,12 +70,9 @@ int main(int argc, char** argv) {
       server.shutdown(settings.http.shutdown_grace, [&ioc] { ioc.stop(); });
     });
 
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < settings.http.io_threads; ++i)
-      threads.emplace_back([&ioc] { ioc.run(); });
+    loops.start();
     ioc.run();
-    for (auto& t : threads)
-      t.join();
+    loops.stop();
     application.stop();
     log::info("stopped");
     return 0;

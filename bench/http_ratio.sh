@@ -43,13 +43,13 @@ export KEMAS_HTTP_HOST=127.0.0.1
 admin="$root/build/app/admin/kemas-admin"
 [[ -x $admin ]] && "$admin" migrate > /dev/null 2>&1 || true
 
-nginx_port=58081
+nginx_port=28081  # below the ephemeral range (32768-60999): an outgoing connection cannot hold it
 bench_start_nginx "$nginx_port" "$work"
 pids+=("$bench_nginx_pid")
 
 api_ports=()
 for i in "${!binaries[@]}"; do
-  port=$((58090 + i))
+  port=$((28090 + i))
   KEMAS_HTTP_PORT=$port "${binaries[$i]}" 2> "$work/api$i.log" &
   pids+=($!)
   api_ports+=("$port")

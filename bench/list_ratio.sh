@@ -47,11 +47,11 @@ database=kemas_bench_list_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
 sql "$base_url/kemas" "CREATE DATABASE $database" > /dev/null
 export KEMAS_POSTGRES_URL=$base_url/$database
 export KEMAS_CONFIG="$root/conf/kemas.toml" KEMAS_LOG_FORMAT=json KEMAS_LOG_LEVEL=warn
-export KEMAS_HTTP_HOST=127.0.0.1 KEMAS_HTTP_PORT=58095
+export KEMAS_HTTP_HOST=127.0.0.1 KEMAS_HTTP_PORT=28095  # ports below the ephemeral range
 export KEMAS_RATELIMIT_GENERAL_LIMIT=1000000 KEMAS_RATELIMIT_AUTH_LIMIT=1000000
 "$admin" migrate > "$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; exit 2; }
 
-nginx_port=58082
+nginx_port=28082
 bench_start_nginx "$nginx_port" "$work"
 pids+=("$bench_nginx_pid")
 "$api" 2> "$work/api.log" &

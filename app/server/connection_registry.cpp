@@ -5,10 +5,10 @@
 namespace kemas::http {
 
 std::uint64_t connection_registry::add(boost::asio::any_io_executor strand,
-                                       boost::beast::tcp_stream* stream) {
+                                       boost::beast::tcp_stream* stream, const bool* idle) {
   std::lock_guard lock(mutex_);
   const auto id = next_id_++;
-  entries_.emplace(id, entry{std::move(strand), stream, false});
+  entries_.emplace(id, entry{std::move(strand), stream, idle});
   return id;
 }
 
@@ -22,12 +22,6 @@ void connection_registry::remove(std::uint64_t id) {
   }
   if (done)
     done();
-}
-
-void connection_registry::set_idle(std::uint64_t id, bool idle) {
-  std::lock_guard lock(mutex_);
-  if (auto it = entries_.find(id); it != entries_.end())
-    it->second.idle = idle;
 }
 
 std::size_t connection_registry::size() const {
@@ -49,7 +43,7 @@ void connection_registry::close_matching(bool idle_only, const std::shared_ptr<c
     boost::asio::post(e.strand, [this, owner, id = id, idle_only] {
       std::lock_guard inner(mutex_);
       auto it = entries_.find(id);
-      if (it == entries_.end() || (idle_only && !it->second.idle))
+      if (it == entries_.end() || (idle_only && !*it->second.idle))
         return;
       boost::system::error_code ignored;
       it->second.stream->socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);

@@ -8,6 +8,7 @@
 
 #include "adapters/log/logging.hpp"
 #include "adapters/metrics/registry.hpp"
+#include "app/server/io_loops.hpp"
 #include "app/server/server_state.hpp"
 
 namespace kemas::http {
@@ -19,11 +20,20 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
   tcp::acceptor acceptor;
   asio::steady_timer grace_timer;
 
+  io_loops* loops;
+
   impl(asio::io_context& ioc, const config::http_settings& settings, config::environment env,
-       const router& routes, metrics::http_metrics& metrics, request_guard* guard)
+       const router& routes, metrics::http_metrics& metrics, request_guard* guard,
+       io_loops* connection_loops)
       : state(std::make_shared<server_state>(ioc, settings, env, routes, metrics, guard)),
         acceptor(asio::make_strand(ioc)),
-        grace_timer(ioc) {}
+        grace_timer(ioc),
+        loops(connection_loops) {}
+
+  // Where the next connection lives.
+  asio::any_io_executor next_executor() const {
+    return loops != nullptr ? loops->next_executor() : asio::make_strand(state->ioc);
+  }
 };
 
 namespace {
@@ -44,8 +54,9 @@ void refuse(tcp::socket& socket) {
 asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
   auto& state = *self->state;
   for (;;) {
-    auto [ec, accepted] = co_await self->acceptor.async_accept(asio::make_strand(state.ioc),
-                                                               asio::as_tuple(asio::use_awaitable));
+    auto executor = self->next_executor();
+    auto [ec, accepted] =
+        co_await self->acceptor.async_accept(executor, asio::as_tuple(asio::use_awaitable));
     tcp::socket socket(std::move(accepted));
     if (ec == asio::error::operation_aborted || !self->acceptor.is_open())
       break;
@@ -60,8 +71,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
     }
     boost::system::error_code nodelay_ec;
     socket.set_option(tcp::no_delay(true), nodelay_ec);
-    auto executor = socket.get_executor();
-    asio::co_spawn(executor, serve_connection(std::move(socket), self->state), log::log_failure{"connection ended by an exception"});
+    asio::co_spawn(socket.get_executor(), serve_connection(std::move(socket), self->state), log::log_failure{"connection ended by an exception"});
   }
 }
 
@@ -69,8 +79,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
 
 server::server(asio::io_context& ioc, const config::http_settings& settings,
                config::environment env, const router& routes, metrics::http_metrics& metrics,
-               request_guard* guard)
-    : impl_(std::make_shared<impl>(ioc, settings, env, routes, metrics, guard)) {}
+               request_guard* guard, io_loops* loops)
+    : impl_(std::make_shared<impl>(ioc, settings, env, routes, metrics, guard, loops)) {}
 
 server::~server() {
   boost::system::error_code ignored;

@@ -1,8 +1,9 @@
 #pragma once
-// server: the HTTP/1.1 listener. One coroutine per connection on its own strand; keep-alive;
-// limits on header size, body size, header/idle/request time and connection count.
+// server: the HTTP/1.1 listener. One coroutine per connection, on a strand of `ioc` or, given
+// io_loops, on the loops in turn (app/server/io_loops.hpp); keep-alive; limits on header
+// size, body size, header/idle/request time and connection count.
 // Thread-safety: start() and shutdown() may be called from any thread; handlers run on the
-// io_context's threads (never block them).
+// io_context's (or the loops') threads (never block them).
 
 #include <chrono>
 #include <cstdint>
@@ -23,13 +24,15 @@ namespace kemas::http {
 
 class router;
 class request_guard;
+class io_loops;
 
 class server : kemas::non_copyable {
  public:
-  // `guard` (may be null: no CORS, no authentication) must outlive the server.
+  // `guard` (may be null: no CORS, no authentication) and `loops` (may be null: every
+  // connection on a strand of `ioc`) must outlive the server.
   server(boost::asio::io_context& ioc, const config::http_settings& settings,
          config::environment env, const router& routes, metrics::http_metrics& metrics,
-         request_guard* guard = nullptr);
+         request_guard* guard = nullptr, io_loops* loops = nullptr);
   ~server();
 
   // Binds settings.host:settings.port (0 → an ephemeral port) and starts accepting.

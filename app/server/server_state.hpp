@@ -31,9 +31,11 @@ class request_guard;
 // are posted to that strand, so a stream is never touched from another thread.
 class connection_registry {
  public:
-  std::uint64_t add(boost::asio::any_io_executor strand, boost::beast::tcp_stream* stream);
+  // `idle` is the session's own flag (true while it waits for the next request); it is
+  // written and read only on the connection's strand, so flipping it takes no lock.
+  std::uint64_t add(boost::asio::any_io_executor strand, boost::beast::tcp_stream* stream,
+                    const bool* idle);
   void remove(std::uint64_t id);
-  void set_idle(std::uint64_t id, bool idle);
   std::size_t size() const;
 
   // Shutdown: close connections waiting for a request (or all of them). `owner` keeps the
@@ -50,7 +52,7 @@ class connection_registry {
   struct entry {
     boost::asio::any_io_executor strand;
     boost::beast::tcp_stream* stream;
-    bool idle;
+    const bool* idle;
   };
   void close_matching(bool idle_only, const std::shared_ptr<const void>& owner);
 

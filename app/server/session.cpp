@@ -11,11 +11,10 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <optional>
 
@@ -24,7 +23,7 @@
 #include "app/server/error_response.hpp"
 #include "app/server/request_guard.hpp"
 #include "app/server/request_id.hpp"
-#include "app/server/response_headers.hpp"
+#include "app/server/response_head.hpp"
 #include "app/server/router.hpp"
 #include "app/server/server_state.hpp"
 
@@ -180,74 +179,95 @@ asio::awaitable<response> dispatch(const route_match& match, request_context& ct
 asio::awaitable<void> write_early_error(beast::tcp_stream& stream, errc code,
                                         std::string_view message, const server_state& state) {
   const auto rid = new_request_id();
-  auto r = error_response(code, message, rid);
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
-  res.set(bhttp::field::content_type, r.content_type);
-  apply_common_headers(res.base(), rid, state.env);
-  res.keep_alive(false);
-  res.body() = std::move(r.body);
-  res.prepare_payload();
+  const auto r = error_response(code, message, rid);
+  std::string head;
+  render_head(head, r,
+              {.version = 11,
+               .keep_alive = false,
+               .content_length = r.body.size(),
+               .request_id = rid,
+               .env = state.env});
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(r.body)};
   stream.expires_after(std::chrono::seconds(5));
-  co_await bhttp::async_write(stream, res, use_tuple);
+  co_await asio::async_write(stream, buffers, use_tuple);
   log::info("http request", {{"request_id", rid},
                              {"route", "(unparsed)"},
                              {"status", static_cast<std::int64_t>(r.status)}});
 }
 
-// Writes a response whose body comes from a body_source: the header first, then each chunk
-// as it arrives (buffer_body with more=true), each write under the idle timeout so a client
-// that stops reading is cut. A source failing midway ends the connection.
+// Writes a response held in memory: head and body in one gather write.
+asio::awaitable<boost::system::error_code> write_plain(beast::tcp_stream& stream,
+                                                       const response& r, std::string& head,
+                                                       head_facts facts, bool send_body,
+                                                       steady_clock::duration timeout) {
+  const bool no_body = status_has_no_body(r.status);
+  facts.framing = no_body ? body_framing::none : body_framing::length;
+  facts.content_length = r.body.size();
+  head.clear();
+  render_head(head, r, facts);
+  const std::array<asio::const_buffer, 2> buffers{
+      asio::buffer(head), asio::buffer(send_body && !no_body ? std::string_view(r.body) : "")};
+  stream.expires_after(timeout);
+  auto [ec, written] = co_await asio::async_write(stream, buffers, use_tuple);
+  co_return ec;
+}
+
+// Writes a response whose body comes from a body_source: the head first, then each chunk as
+// it arrives (framed as a chunk when the length is unknown), each write under the idle
+// timeout so a client that stops reading is cut. A source failing midway, or giving other
+// than the promised length, ends the connection.
 asio::awaitable<boost::system::error_code> write_streamed(beast::tcp_stream& stream, response& r,
-                                                          method verb, unsigned version,
-                                                          bool& keep_alive,
-                                                          const std::string& request_id,
+                                                          method verb, head_facts facts,
+                                                          std::string& head, bool& keep_alive,
                                                           const server_state& state,
                                                           std::uint64_t& sent) {
-  bhttp::response<bhttp::buffer_body> res{static_cast<bhttp::status>(r.status), version};
-  if (!r.content_type.empty())
-    res.set(bhttp::field::content_type, r.content_type);
-  for (auto& h : r.headers)
-    res.insert(h.name, h.value);
-  apply_common_headers(res.base(), request_id, state.env);
-  if (r.stream_chunked && version < 11)
+  if (r.stream_chunked && facts.version < 11)
     keep_alive = false;  // HTTP/1.0 has no chunks: the end of the body is the end of the stream
-  res.keep_alive(keep_alive);
-  if (r.stream_chunked) {
-    if (version >= 11)
-      res.chunked(true);
-  } else {
-    res.content_length(r.stream_length);
-  }
-  res.body().data = nullptr;
-  res.body().more = verb != method::head && (r.stream_chunked || r.stream_length > 0);
-  bhttp::response_serializer<bhttp::buffer_body> serializer(res);
+  facts.keep_alive = keep_alive;
+  facts.framing = !r.stream_chunked        ? body_framing::length
+                  : facts.version >= 11    ? body_framing::chunked
+                                           : body_framing::until_close;
+  facts.content_length = r.stream_length;
+  head.clear();
+  render_head(head, r, facts);
   stream.expires_after(state.settings.idle_timeout);
-  auto [ec, n] = co_await bhttp::async_write_header(stream, serializer, use_tuple);
-  if (ec || !res.body().more)
+  auto [ec, n] = co_await asio::async_write(stream, asio::buffer(head), use_tuple);
+  const bool has_body = verb != method::head && (r.stream_chunked || r.stream_length > 0);
+  if (ec || !has_body)
     co_return ec;
+  const bool chunked = facts.framing == body_framing::chunked;
+  std::array<char, 20> size_line{};
   for (;;) {
     auto chunk = co_await r.stream->next();
-    if (!chunk || chunk->empty()) {
-      if (!chunk || (!r.stream_chunked && sent != r.stream_length)) {
-        keep_alive = false;  // the client got a short body: it must see the connection end
-        co_return chunk ? make_error_code(bhttp::error::partial_message)
-                        : make_error_code(asio::error::broken_pipe);
-      }
-      res.body().data = nullptr;
-      res.body().more = false;
-    } else {
-      sent += chunk->size();
-      res.body().data = const_cast<char*>(chunk->data());  // buffer_body takes void*; only read
-      res.body().size = chunk->size();
-      res.body().more = true;
+    const bool ended = chunk && chunk->empty();
+    if (!chunk || (!r.stream_chunked && (ended ? sent != r.stream_length
+                                               : chunk->size() > r.stream_length - sent))) {
+      keep_alive = false;  // the client got a short body: it must see the connection end
+      co_return chunk ? make_error_code(bhttp::error::partial_message)
+                      : make_error_code(asio::error::broken_pipe);
     }
+    if (ended && !chunked)
+      co_return boost::system::error_code{};
+    std::array<asio::const_buffer, 3> buffers{};
+    if (ended) {
+      buffers[0] = asio::buffer(std::string_view("0\r\n\r\n"));
+    } else if (chunked) {
+      auto* end = std::to_chars(size_line.data(), size_line.data() + 16, chunk->size(), 16).ptr;
+      *end++ = '\r';
+      *end++ = '\n';
+      buffers[0] = asio::buffer(size_line.data(), static_cast<std::size_t>(end - size_line.data()));
+      buffers[1] = asio::buffer(*chunk);
+      buffers[2] = asio::buffer(std::string_view("\r\n"));
+    } else {
+      buffers[0] = asio::buffer(*chunk);
+    }
+    if (!ended)
+      sent += chunk->size();
     stream.expires_after(state.settings.idle_timeout);
-    auto [wec, written] = co_await bhttp::async_write(stream, serializer, use_tuple);
-    if (wec == bhttp::error::need_buffer)
-      wec = {};
+    auto [wec, written] = co_await asio::async_write(stream, buffers, use_tuple);
     if (wec)
       co_return wec;
-    if (serializer.is_done())
+    if (ended || (!chunked && sent == r.stream_length))
       co_return boost::system::error_code{};
   }
 }
@@ -262,7 +282,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
   const auto peer = stream.socket().remote_endpoint(peer_ec);
   const std::string peer_ip = peer_ec ? std::string("unknown") : peer.address().to_string();
 
-  const auto id = state->connections.add(co_await asio::this_coro::executor, &stream);
+  bool idle = false;  // waiting for the next request; shutdown closes such connections at once
+  const auto id = state->connections.add(co_await asio::this_coro::executor, &stream, &idle);
   state->metrics.connection_opened();
   struct cleanup {
     server_state& s;
@@ -276,6 +297,8 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
   // The read buffer holds at most one header (plus what pipelined clients send after it).
   beast::flat_buffer buffer(limits.header_limit + 4096);
   std::array<char, chunk_size> chunk;
+  std::string head;  // each response's head, rendered into the same buffer
+  head.reserve(1024);
   bool first = true;
 
   for (;;) {
@@ -284,10 +307,10 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
     if (buffer.size() == 0) {
       // Wait for the next request: the first one gets the header timeout, later ones the
       // keep-alive idle timeout. Shutdown closes connections parked here at once.
-      state->connections.set_idle(id, true);
+      idle = true;
       stream.expires_after(first ? limits.header_timeout : limits.idle_timeout);
       auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), use_tuple);
-      state->connections.set_idle(id, false);
+      idle = false;
       if (ec)
         break;
       buffer.commit(n);
@@ -351,30 +374,20 @@ asio::awaitable<void> serve_connection(asio::ip::tcp::socket socket,
     // A body the handler did not read leaves the stream mid-request: close after answering.
     bool keep_alive = client_keep_alive && body.complete() && !r.close_connection &&
                       !state->connections.draining();
-    boost::system::error_code write_ec;
     std::uint64_t bytes_out = 0;  // body bytes sent
+    const head_facts facts{.version = version,
+                           .keep_alive = keep_alive,
+                           .request_id = request_id,
+                           .env = state->env};
+    boost::system::error_code write_ec;
     if (r.stream) {
-      write_ec = co_await write_streamed(stream, r, verb, version, keep_alive, request_id, *state,
+      write_ec = co_await write_streamed(stream, r, verb, facts, head, keep_alive, *state,
                                          bytes_out);
     } else {
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-      if (!r.content_type.empty())
-        res.set(bhttp::field::content_type, r.content_type);
-      for (auto& h : r.headers)
-        res.insert(h.name, h.value);
-      apply_common_headers(res.base(), request_id, state->env);
-      res.keep_alive(keep_alive);
-      const auto body_size = r.body.size();
-      if (verb != method::head)
-        res.body() = std::move(r.body);
-      res.prepare_payload();
-      if (verb == method::head)
-        res.content_length(body_size);
-      stream.expires_after(limits.request_timeout);
-      auto [plain_ec, written] = co_await bhttp::async_write(stream, res, use_tuple);
-      write_ec = plain_ec;
-      if (!plain_ec && verb != method::head)
-        bytes_out = body_size;
+      const bool send_body = verb != method::head;
+      write_ec = co_await write_plain(stream, r, head, facts, send_body, limits.request_timeout);
+      if (!write_ec && send_body && !status_has_no_body(r.status))
+        bytes_out = r.body.size();
     }
 
     const double seconds = std::chrono::duration<double>(steady_clock::now() - started).count();

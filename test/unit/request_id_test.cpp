@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "app/server/request_id.hpp"
 
@@ -34,4 +37,22 @@ TEST_CASE("generated request ids are unique uuids") {
     seen.insert(request_id_for(std::nullopt));
   CHECK(seen.size() == 1000);
   CHECK(seen.begin()->at(14) == '4');  // version 4
+}
+
+TEST_CASE("each thread generates its own ids and none repeats another thread's") {
+  std::vector<std::string> first;
+  std::vector<std::string> second;
+  std::thread a([&] {
+    for (int i = 0; i < 500; ++i)
+      first.push_back(request_id_for(std::nullopt));
+  });
+  std::thread b([&] {
+    for (int i = 0; i < 500; ++i)
+      second.push_back(request_id_for(std::nullopt));
+  });
+  a.join();
+  b.join();
+  std::set<std::string> seen(first.begin(), first.end());
+  seen.insert(second.begin(), second.end());
+  CHECK(seen.size() == 1000);
 }
