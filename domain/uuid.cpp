@@ -37,9 +37,17 @@ uuid uuid::v4_from(bytes random) noexcept {
 }
 
 std::string uuid::to_string() const {
-  const std::string hex = hex_lower(bytes_.data(), bytes_.size());
-  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
-         hex.substr(16, 4) + "-" + hex.substr(20, 12);
+  // Filled in place: ids are rendered for every listed file and every log line.
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < bytes_.size(); ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23)
+      ++at;
+    out[at++] = digits[bytes_[i] >> 4];
+    out[at++] = digits[bytes_[i] & 0x0f];
+  }
+  return out;
 }
 
 }  // namespace kemas

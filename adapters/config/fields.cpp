@@ -259,6 +259,7 @@ std::vector<field> make_fields() {
   fields.push_back(KEMAS_FIELD(postgres, url, (string_kind{.check = check_postgres_url})));
   fields.push_back(KEMAS_SECRET(postgres, password));
   fields.push_back(KEMAS_FIELD(postgres, pool_size, count(1, 1024)));
+  fields.push_back(KEMAS_FIELD(postgres, read_connections, count(0, 64)));  // 0 = through the pool
   fields.push_back(KEMAS_FIELD(postgres, connect_timeout, duration(1ms, 10min)));
   fields.push_back(KEMAS_FIELD(postgres, statement_timeout, duration(0ms, 24h)));  // 0 = none
 

@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include <array>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <limits>
@@ -38,6 +39,8 @@ constexpr std::size_t hex_id_length = 32;  // sid and jti: random_hex(16)
 
 error invalid_token() { return make_error(errc::unauthenticated, "invalid token"); }
 error expired_token() { return make_error(errc::unauthenticated, "token expired"); }
+
+std::atomic<std::uint64_t> next_codec_id{1};
 
 const unsigned char* key_bytes(const std::string& secret) noexcept {
   return reinterpret_cast<const unsigned char*>(secret.data());
@@ -96,7 +99,7 @@ bool signature_matches(const std::string& secret, std::string_view signing_input
 }  // namespace
 
 jwt_codec::jwt_codec(std::string secret, std::chrono::seconds access_ttl)
-    : secret_(std::move(secret)), access_ttl_(access_ttl) {
+    : secret_(std::move(secret)), access_ttl_(access_ttl), id_(next_codec_id.fetch_add(1)) {
   if (secret_.empty() || secret_.size() > static_cast<std::size_t>(INT_MAX)) {
     throw std::invalid_argument("jwt_codec: the secret must be non-empty");
   }
@@ -128,7 +131,48 @@ std::string jwt_codec::issue(const uuid& user, std::string_view session_id, kema
   return std::string(encoded.get());
 }
 
+namespace {
+
+struct remembered_token {
+  std::uint64_t codec = 0;  // 0: empty slot
+  std::array<unsigned char, 32> digest{};
+  std::int64_t verified_at = 0;  // a clock set back since is not trusted with iat and nbf
+  access_claims claims;
+};
+constexpr std::size_t remembered_slots = 1024;
+
+std::array<unsigned char, 32> token_digest(std::string_view token) {
+  std::array<unsigned char, 32> out{};
+  unsigned int size = 0;
+  EVP_Digest(token.data(), token.size(), out.data(), &size, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::string_view bytes_of(const std::array<unsigned char, 32>& digest) {
+  return {reinterpret_cast<const char*>(digest.data()), digest.size()};
+}
+
+}  // namespace
+
 result<access_claims> jwt_codec::verify(std::string_view token, std::int64_t now_unix) const {
+  if (token.empty() || token.size() > max_token_length)
+    return invalid_token();
+  thread_local auto slots = std::make_unique<std::array<remembered_token, remembered_slots>>();
+  const auto digest = token_digest(token);
+  auto& slot = (*slots)[(digest[0] | (std::size_t{digest[1]} << 8)) % remembered_slots];
+  if (slot.codec == id_ && slot.verified_at <= now_unix &&
+      constant_time_equal(bytes_of(slot.digest), bytes_of(digest))) {
+    if (slot.claims.expires_at <= now_unix - leeway_seconds)
+      return expired_token();
+    return slot.claims;
+  }
+  auto verified = verify_token(token, now_unix);
+  if (verified)
+    slot = {id_, digest, now_unix, *verified};
+  return verified;
+}
+
+result<access_claims> jwt_codec::verify_token(std::string_view token, std::int64_t now_unix) const {
   // Shape: three base64url parts, a non-empty signature, nothing else (no NULs for libjwt).
   if (token.empty() || token.size() > max_token_length) return invalid_token();
   const auto first_dot = token.find('.');

@@ -116,7 +116,7 @@ struct api_application::parts {
         api_keys(s.auth, keys),
         transfers(registry),
         objects(backends.storage(), s.upload),
-        file_rows(backends.postgres()),
+        file_rows(backends.postgres(), backends.postgres_reads()),
         files(file_rows, objects, transfers),
         upload_rows(backends.postgres()),
         command_bus(backends.publisher()),

@@ -4,6 +4,7 @@
 
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/amqp/topology.hpp"
+#include "adapters/postgres/pipeline.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/settle_listener.hpp"
 #include "adapters/redis/client.hpp"
@@ -13,6 +14,10 @@ namespace kemas::app {
 
 api_backends::api_backends(boost::asio::io_context& ioc, const config::settings& settings)
     : postgres_(std::make_unique<postgres::pg_pool>(settings.postgres, "kemas-api")),
+      reads_(settings.postgres.read_connections > 0
+                 ? std::make_unique<postgres::pg_pipeline>(ioc, settings.postgres,
+                                                           "kemas-api reads")
+                 : nullptr),
       settled_(std::make_unique<postgres::settle_listener>(settings.postgres, "kemas-api listener")),
       redis_(std::make_unique<redis::redis_client>(ioc.get_executor(), settings.redis)),
       publisher_(std::make_unique<amqp::amqp_publisher>(
@@ -41,6 +46,8 @@ void api_backends::stop() {
     redis_->close();
   if (settled_)
     settled_->stop();
+  if (reads_)
+    reads_->stop();
   if (postgres_)
     postgres_->stop();
 }

@@ -1,6 +1,6 @@
 #pragma once
 // The api's backends, built from settings in dependency order and torn down in reverse:
-// PostgreSQL pool and settle listener, Redis client, RabbitMQ publisher (declares the topology on connect) and
+// PostgreSQL pool, read pipeline and settle listener, Redis client, RabbitMQ publisher (declares the topology on connect) and
 // S3 service. Route groups receive references to what they need; nothing is global.
 
 #include <memory>
@@ -15,6 +15,7 @@ class io_context;
 }
 namespace kemas::postgres {
 class pg_pool;
+class pg_pipeline;
 class settle_listener;
 }
 namespace kemas::ports {
@@ -40,6 +41,8 @@ class api_backends : kemas::non_copyable {
   ~api_backends();
 
   postgres::pg_pool& postgres() noexcept { return *postgres_; }
+  // The file list's connections (postgres.read_connections); null when there are none.
+  postgres::pg_pipeline* postgres_reads() noexcept { return reads_.get(); }
   // Workers' commits heard by this process (LISTEN on its own PostgreSQL connection).
   ports::settle_signals& settle_signals() noexcept;
   redis::redis_client& redis() noexcept { return *redis_; }
@@ -54,6 +57,7 @@ class api_backends : kemas::non_copyable {
 
  private:
   std::unique_ptr<postgres::pg_pool> postgres_;
+  std::unique_ptr<postgres::pg_pipeline> reads_;
   std::unique_ptr<postgres::settle_listener> settled_;
   std::unique_ptr<redis::redis_client> redis_;
   std::unique_ptr<amqp::amqp_publisher> publisher_;

@@ -30,6 +30,7 @@ void add_file_command_routes(router& routes, app::upload_service& uploads,
 response file_error(const error& e, std::string_view request_id);
 
 // {"id","name","size","sha256","content_type","state","created_at"}: the file JSON of the API.
-boost::json::object file_json(const model::file& file);
+// `storage`: where the object's nodes live (default: the heap).
+boost::json::object file_json(const model::file& file, boost::json::storage_ptr storage = {});
 
 }  // namespace kemas::http

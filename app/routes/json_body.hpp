@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 
 #include <optional>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,15 +64,24 @@ result<std::optional<std::int64_t>> optional_int_field(const boost::json::object
 response json_response(unsigned status, const boost::json::value& body);
 
 // {"<name>": [render(row), ...], "next_cursor": "..." or null}: the shape of every paged list.
+// With `storage` (e.g. a monotonic_resource for the whole answer) every node lives there;
+// `render` then takes it as a second argument, so rows are built in place, not copied.
 template <class Rows, class Render>
 boost::json::object page_json(std::string_view name, const Rows& rows,
-                              const std::optional<std::string>& next_cursor, Render render) {
-  boost::json::array items;
+                              const std::optional<std::string>& next_cursor, Render render,
+                              boost::json::storage_ptr storage = {}) {
+  boost::json::array items(storage);
   items.reserve(rows.size());
-  for (const auto& row : rows)
-    items.push_back(render(row));
-  boost::json::object out{{name, std::move(items)}};
-  out["next_cursor"] = next_cursor ? boost::json::value(*next_cursor) : boost::json::value(nullptr);
+  for (const auto& row : rows) {
+    if constexpr (std::is_invocable_v<Render&, decltype(row), boost::json::storage_ptr>)
+      items.push_back(render(row, storage));
+    else
+      items.push_back(render(row));
+  }
+  boost::json::object out(storage);
+  out.emplace(name, std::move(items));
+  out["next_cursor"] = next_cursor ? boost::json::value(*next_cursor, storage)
+                                   : boost::json::value(nullptr, storage);
   return out;
 }
 

@@ -38,7 +38,7 @@ struct file_list_query {
 };
 
 struct file_list {
-  std::vector<model::file> files;  // at most `limit`
+  std::vector<model::file> files;  // at most `limit`; object_key left empty (not shown)
   bool more = false;               // another page follows the last row
   std::int64_t total = 0;          // the owner's active + locked files (ignores prefix)
   std::int64_t used_bytes = 0;

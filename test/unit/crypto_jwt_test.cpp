@@ -142,6 +142,19 @@ TEST_CASE("a token signed with another key is refused") {
   check_refused(codec, craft(hs256, payload(), EVP_sha256(), "wrong key"));
 }
 
+TEST_CASE("a remembered token is refused by a codec with another key and when tampered") {
+  const jwt_codec codec(secret, ttl);
+  const jwt_codec other(std::string(40, 'o'), ttl);
+  const auto token = codec.issue(user, sid, role::user, now);
+  REQUIRE(codec.verify(token, now).has_value());
+  REQUIRE(codec.verify(token, now + 1).has_value());  // from the remembered slot
+  check_refused(other, token);
+  auto tampered = token;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  check_refused(codec, tampered);
+  CHECK(codec.verify(token, now + 2)->session_id == sid);
+}
+
 TEST_CASE("an expired token is refused as expired after the leeway") {
   const jwt_codec codec(secret, ttl);
   const auto token = codec.issue(user, sid, role::user, now);

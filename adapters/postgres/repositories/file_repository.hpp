@@ -27,12 +27,16 @@
 
 namespace kemas::postgres {
 
+class pg_pipeline;
+
 class file_repository final : public ports::file_store {
  public:
-  explicit file_repository(pg_pool& pool) : pool_(pool) {}
+  // `reads` (may be null) pipelines the list from the I/O loop instead of the pool.
+  explicit file_repository(pg_pool& pool, pg_pipeline* reads = nullptr)
+      : pool_(pool), reads_(reads) {}
 
-  // A page of the owner's non-deleted files with the owner's totals, read in one
-  // REPEATABLE READ transaction so the counts and the page agree.
+  // A page of the owner's non-deleted files with the owner's totals, in one statement (one
+  // snapshot, so the counts and the page agree).
   boost::asio::awaitable<ports::file_list> list(ports::file_list_query query) override;
 
   // The owner's non-deleted file (active or locked); not_found otherwise.
@@ -49,6 +53,7 @@ class file_repository final : public ports::file_store {
 
  private:
   pg_pool& pool_;
+  pg_pipeline* reads_;
 };
 
 }  // namespace kemas::postgres
