@@ -117,22 +117,28 @@ struct pg_pipeline::connector {
 // One connection and the statements in flight on it, in the order they were sent. Every
 // member is touched only on `strand`.
 struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
-  // One statement: [prepare,] query, sync; the server answers them in that order.
+  // A statement not sent yet.
+  struct waiting {
+    const prepared_statement* statement;
+    std::vector<std::optional<std::string>> parameters;
+    completion handler;
+    int attempts = 0;  // sends so far that a failing neighbour aborted
+  };
+  // A statement sent: [prepare,] query, and after the last of its batch the sync point; the
+  // server answers them in that order.
   struct in_flight {
     enum class step { prepare, query, sync };
-    completion handler;
-    std::string statement_name;
+    waiting call;
     step at = step::query;
+    bool ends_batch = false;
+    bool aborted = false;  // skipped because an earlier statement of its batch failed
     PGresult* result = nullptr;  // owned until handed to the caller
     std::string error{};
     std::string sqlstate{};
     steady_clock::time_point sent{};
   };
-  struct waiting {
-    const prepared_statement* statement;
-    std::vector<std::optional<std::string>> parameters;
-    completion handler;
-  };
+  // An aborted statement is sent again, at most this often, then fails.
+  static constexpr int max_attempts = 3;
 
   asio::strand<asio::any_io_executor> strand;
   connector& connect_thread;
@@ -145,7 +151,9 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
   std::uint64_t generation = 0;  // bumped per connection: coroutines of an old one stop
   std::unordered_set<std::string> prepared;
   std::deque<in_flight> flights;
-  std::vector<waiting> queued;  // while connecting
+  std::vector<waiting> queued;    // while connecting
+  std::vector<waiting> outgoing;  // the next batch, sent at the end of this strand turn
+  bool send_scheduled = false;
   bool connecting = false;
   bool writing = false;
   bool stopped = false;
@@ -168,7 +176,7 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
     if (stopped)
       return fail(std::move(handler), "postgres pipeline stopped");
     if (connection != nullptr)
-      return send(statement, parameters, std::move(handler));
+      return enqueue({&statement, std::move(parameters), std::move(handler)});
     if (!connecting && steady_clock::now() < retry_at)
       return fail(std::move(handler), "postgres unreachable (" + target + "), retrying shortly");
     queued.push_back({&statement, std::move(parameters), std::move(handler)});
@@ -203,35 +211,63 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
     asio::co_spawn(strand, read_answers(shared_from_this(), current), asio::detached);
     asio::co_spawn(strand, watch(shared_from_this(), current), asio::detached);
     for (auto& w : waiting_now)
-      send(*w.statement, w.parameters, std::move(w.handler));
+      outgoing.push_back(std::move(w));
+    send_batch();
   }
 
-  void send(const prepared_statement& statement,
-            const std::vector<std::optional<std::string>>& parameters, completion handler) {
-    std::vector<const char*> values;
-    values.reserve(parameters.size());
-    for (const auto& p : parameters)
-      values.push_back(p ? p->c_str() : nullptr);
-    in_flight flight{.handler = std::move(handler), .statement_name = statement.name};
-    const bool prepare = !prepared.contains(statement.name);
-    flight.at = prepare ? in_flight::step::prepare : in_flight::step::query;
-    if ((prepare && PQsendPrepare(connection, statement.name.c_str(), statement.sql.c_str(), 0,
-                                  nullptr) != 1) ||
-        PQsendQueryPrepared(connection, statement.name.c_str(), static_cast<int>(values.size()),
-                            values.data(), nullptr, nullptr, 0) != 1 ||
-        PQpipelineSync(connection) != 1) {
-      const auto why = error_text(connection);
-      fail(std::move(flight.handler), "postgres connection lost: " + why);
-      return close("sending failed: " + why);
+  // Statements submitted while this turn runs go out together, behind one sync point: the
+  // server reads them in one go and answers them in one write.
+  void enqueue(waiting call) {
+    outgoing.push_back(std::move(call));
+    if (!send_scheduled) {
+      send_scheduled = true;
+      asio::post(strand, [self = shared_from_this()] {
+        self->send_scheduled = false;
+        self->send_batch();
+      });
     }
-    if (prepare)
-      prepared.insert(statement.name);
-    flight.sent = steady_clock::now();
-    flights.push_back(std::move(flight));
+  }
+
+  void send_batch() {
+    if (connection == nullptr || outgoing.empty())
+      return;  // close() failed what was waiting
+    auto batch = std::exchange(outgoing, {});
+    const auto now = steady_clock::now();
+    std::vector<const char*> values;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& call = batch[i];
+      const auto& name = call.statement->name;
+      values.clear();
+      for (const auto& p : call.parameters)
+        values.push_back(p ? p->c_str() : nullptr);
+      const bool prepare = !prepared.contains(name);
+      if ((prepare && PQsendPrepare(connection, name.c_str(), call.statement->sql.c_str(), 0,
+                                    nullptr) != 1) ||
+          PQsendQueryPrepared(connection, name.c_str(), static_cast<int>(values.size()),
+                              values.data(), nullptr, nullptr, 0) != 1) {
+        return send_failed(batch, i);
+      }
+      if (prepare)
+        prepared.insert(name);
+      flights.push_back({.call = std::move(call),
+                         .at = prepare ? in_flight::step::prepare : in_flight::step::query,
+                         .sent = now});
+    }
+    if (PQpipelineSync(connection) != 1)
+      return send_failed(batch, batch.size());
+    flights.back().ends_batch = true;
     flush();
     // Flushing may have read answers into libpq's buffer, which no readiness will announce.
     if (connection != nullptr)
       take_answers();
+  }
+
+  // The connection broke while sending: calls from `unsent` on fail with what is in flight.
+  void send_failed(std::vector<waiting>& batch, std::size_t unsent) {
+    const auto why = error_text(connection);
+    for (std::size_t i = unsent; i < batch.size(); ++i)
+      fail(std::move(batch[i].handler), "postgres connection lost: " + why);
+    close("sending failed: " + why);
   }
 
   // libpq keeps what the socket did not take; it goes out once the socket is writable.
@@ -291,22 +327,33 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
           if (r == nullptr) {
             front.at = in_flight::step::query;
           } else {
-            if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-              record_error(front, r);
-              prepared.erase(front.statement_name);
+            if (const auto status = PQresultStatus(r); status != PGRES_COMMAND_OK) {
+              prepared.erase(front.call.statement->name);
+              if (status == PGRES_PIPELINE_ABORTED)
+                front.aborted = true;
+              else
+                record_error(front, r);
             }
             PQclear(r);
           }
           break;
         case in_flight::step::query:
           if (r == nullptr) {
-            front.at = in_flight::step::sync;
+            if (front.ends_batch) {
+              front.at = in_flight::step::sync;
+            } else {
+              done(std::move(front));
+              flights.pop_front();
+            }
           } else if (const auto status = PQresultStatus(r);
                      status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
             PQclear(std::exchange(front.result, r));
           } else {
-            // PGRES_PIPELINE_ABORTED follows a failed prepare, whose error is kept.
-            if (status != PGRES_PIPELINE_ABORTED || front.error.empty())
+            // After a failed prepare of its own the error is kept; after a neighbour's
+            // failure it is sent again.
+            if (status == PGRES_PIPELINE_ABORTED)
+              front.aborted = front.aborted || front.error.empty();
+            else
               record_error(front, r);
             PQclear(r);
           }
@@ -318,7 +365,7 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
             close("answers out of step with the statements sent");
             return false;
           }
-          answer(std::move(front));
+          done(std::move(front));
           flights.pop_front();
           break;
         }
@@ -335,19 +382,33 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
     flight.error = message.empty() ? std::string("statement aborted") : message;
     flight.sqlstate = state != nullptr ? state : "";
     if (flight.sqlstate == "26000")  // the server lost the prepared statement: prepare again
-      prepared.erase(flight.statement_name);
+      prepared.erase(flight.call.statement->name);
+  }
+
+  // A statement whose answers are all in: to its caller, or into the next batch when a
+  // neighbour's failure skipped it.
+  void done(in_flight flight) {
+    if (flight.aborted && flight.error.empty() && flight.call.attempts + 1 < max_attempts) {
+      PQclear(flight.result);
+      ++flight.call.attempts;
+      return enqueue(std::move(flight.call));
+    }
+    if (flight.aborted && flight.error.empty())
+      flight.error = "statement skipped: another statement of its batch failed";
+    answer(std::move(flight));
   }
 
   static void answer(in_flight flight) {
+    auto& handler = flight.call.handler;
     if (!flight.error.empty()) {
       PQclear(flight.result);
-      finish(std::move(flight.handler),
+      finish(std::move(handler),
              std::make_exception_ptr(pg_sql_error(flight.error, flight.sqlstate, 0)),
              prepared_rows(nullptr));
     } else if (flight.result == nullptr) {
-      fail(std::move(flight.handler), "postgres sent no result");
+      fail(std::move(handler), "postgres sent no result");
     } else {
-      finish(std::move(flight.handler), nullptr, prepared_rows(flight.result));
+      finish(std::move(handler), nullptr, prepared_rows(flight.result));
     }
   }
 
@@ -384,9 +445,11 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
     prepared.clear();
     for (auto& f : flights) {
       PQclear(f.result);
-      fail(std::move(f.handler), "postgres connection lost: " + why);
+      fail(std::move(f.call.handler), "postgres connection lost: " + why);
     }
     flights.clear();
+    for (auto& w : std::exchange(outgoing, {}))
+      fail(std::move(w.handler), "postgres connection lost: " + why);
   }
 
   void stop() {

@@ -1,16 +1,17 @@
 #pragma once
 // pg_pipeline: the api's hottest reads without a thread hand-off. A few connections of its
-// own run libpq in non-blocking pipeline mode, driven by the I/O loop: a statement is sent
-// at once (PQsendQueryPrepared and a sync point, prepared first where the connection has not
-// seen it), its caller's coroutine waits, and each answer is matched to its caller in order
-// as the server sends it. Callers share the connections, so the server reads their
+// own run libpq in non-blocking pipeline mode, driven by the I/O loop: the statements
+// submitted during one turn of a connection's strand go out together behind one sync point
+// (each prepared first where the connection has not seen it), their callers' coroutines
+// wait, and each answer is matched to its caller in order as the server sends it. Callers share the connections, so the server reads their
 // statements in batches and nothing blocks. Through pg_pool each call woke a pool thread,
 // which blocked in poll() and woke the caller's loop back: most of the api's cost per file
 // list (bench/list_ratio.sh, measured in bench/README.md).
 //
 // Contract:
 //  - execute() may be called from any thread; the awaiting coroutine resumes on its own
-//    executor. Each statement ends in its own sync point, so a failing one fails alone.
+//    executor. A failing statement fails alone: the others of its batch, which the server
+//    then skips, are sent again (at most 3 times in all).
 //  - Only single statements that need no transaction belong here (reads).
 //  - Failures throw, as pg_pool's do (map them with repositories/query.hpp):
 //    pg_connection_error when there is no connection (connecting failed within
