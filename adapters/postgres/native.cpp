@@ -51,6 +51,18 @@ PGconn* native_handle(soci::session& session) noexcept {
   return static_cast<soci::postgresql_session_backend*>(backend)->conn_;
 }
 
+PGconn* connect_with(const std::vector<std::pair<std::string, std::string>>& parameters) {
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  for (const auto& [key, value] : parameters) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  return PQconnectdbParams(keys.data(), values.data(), 0);
+}
+
 void install_notice_logger(PGconn* conn) noexcept {
   if (conn != nullptr)
     PQsetNoticeReceiver(conn, &log_notice, nullptr);

@@ -11,11 +11,16 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace kemas::postgres {
 
 // The session's PGconn, or nullptr when the session is closed or not a PostgreSQL one.
 PGconn* native_handle(soci::session& session) noexcept;
+
+// PQconnectdbParams over keyword/value pairs (conninfo.hpp's connection_parameters); blocks
+// up to connect_timeout. The caller checks PQstatus and PQfinishes the result.
+PGconn* connect_with(const std::vector<std::pair<std::string, std::string>>& parameters);
 
 // Routes server notices (NOTICE/WARNING, and the FATAL a killed backend sends while idle)
 // to spdlog instead of libpq's default, which prints to stderr.

@@ -90,15 +90,7 @@ struct pg_pipeline::connector {
 
   // A connection ready for pipelining, or nullptr and why not.
   std::pair<PGconn*, std::string> connect() const {
-    std::vector<const char*> keys;
-    std::vector<const char*> values;
-    for (const auto& [key, value] : parameters) {
-      keys.push_back(key.c_str());
-      values.push_back(value.c_str());
-    }
-    keys.push_back(nullptr);
-    values.push_back(nullptr);
-    PGconn* connection = PQconnectdbParams(keys.data(), values.data(), 0);
+    PGconn* connection = connect_with(parameters);
     if (connection == nullptr || PQstatus(connection) != CONNECTION_OK) {
       std::string why = error_text(connection);
       PQfinish(connection);

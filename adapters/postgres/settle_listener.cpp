@@ -1,4 +1,5 @@
 #include "adapters/postgres/settle_listener.hpp"
+#include "adapters/postgres/native.hpp"
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -46,15 +47,7 @@ struct settle_listener::impl {
   std::thread thread;
 
   pg_connection connect() const {
-    std::vector<const char*> keys;
-    std::vector<const char*> values;
-    for (const auto& [key, value] : parameters) {
-      keys.push_back(key.c_str());
-      values.push_back(value.c_str());
-    }
-    keys.push_back(nullptr);
-    values.push_back(nullptr);
-    pg_connection conn(PQconnectdbParams(keys.data(), values.data(), 0));
+    pg_connection conn(connect_with(parameters));
     if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
       log::warn("settle listener cannot connect to postgres; waiting requests poll meanwhile",
                 {{"target", target}, {"error", error_of(conn.get())}});
