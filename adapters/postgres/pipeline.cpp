@@ -286,7 +286,7 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
       }
       if (left == 0) {
         self->writing = false;
-        self->take_answers();  // as in send()
+        self->take_answers();  // as in send_batch(): flushing may have read answers
         co_return;
       }
     }
