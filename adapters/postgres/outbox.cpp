@@ -87,11 +87,23 @@ boost::json::object build_event(const model::event_draft& draft, const uuid& id,
   return event;
 }
 
-uuid append_event(soci::session& sql, const model::event_draft& draft) {
-  const uuid id = support::random_uuid();
+namespace {
+
+std::string event_text(const model::event_draft& draft, const uuid& id) {
   const auto now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  const std::string text = boost::json::serialize(build_event(draft, id, now));
+  return boost::json::serialize(build_event(draft, id, now));
+}
+
+}  // namespace
+
+std::string event_text(const model::event_draft& draft) {
+  return event_text(draft, support::random_uuid());
+}
+
+uuid append_event(soci::session& sql, const model::event_draft& draft) {
+  const uuid id = support::random_uuid();
+  const std::string text = event_text(draft, id);
   sql << insert_event_sql, soci::use(text, "event");
   return id;
 }

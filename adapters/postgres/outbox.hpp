@@ -48,6 +48,10 @@ std::span<const std::string_view> known_subject_types() noexcept;
 // std::invalid_argument for an unknown type or subject type, or an empty subject id.
 boost::json::object build_event(const model::event_draft& draft, const uuid& id, timestamp occurred_at);
 
+// The event's JSON text as append_event inserts it (random id, occurred_at = now, UTC ms),
+// for a statement that inserts it itself (schemas/migrations/0009_commit_upload.sql).
+std::string event_text(const model::event_draft& draft);
+
 // Inserts the event (random id, occurred_at = now, UTC ms) into outbox on `sql`, inside the
 // caller's transaction if one is open. Returns the event id.
 uuid append_event(soci::session& sql, const model::event_draft& draft);

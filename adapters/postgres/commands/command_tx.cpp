@@ -2,8 +2,10 @@
 
 #include <soci/soci.h>
 
+#include <optional>
 #include <vector>
 
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/settle_channel.hpp"
 #include "domain/quota.hpp"
 
@@ -16,8 +18,10 @@ constexpr const char* record_command_sql =
     "INSERT INTO processed_commands (command_id, outcome) VALUES (CAST(:command_id AS uuid), "
     ":outcome) ON CONFLICT (command_id) DO NOTHING";
 
-constexpr const char* command_processed_sql =
-    "SELECT count(*) FROM processed_commands WHERE command_id = CAST(:command_id AS uuid)";
+// Asked before every command's work (the upload's S3 PUT comes first): prepared.
+const prepared_statement command_processed{
+    "kemas_command_processed",
+    "SELECT count(*) FROM processed_commands WHERE command_id = $1::uuid"};
 
 // Same millisecond rounding as the api's reads of created_at, so both sides feed plan_locks
 // the same input and agree on which files are locked.
@@ -65,9 +69,8 @@ void signal_settled(soci::session& sql, const std::string& id) {
 }
 
 bool processed(soci::session& sql, const std::string& command_id) {
-  long long count = 0;
-  sql << command_processed_sql, soci::use(command_id), soci::into(count);
-  return count > 0;
+  const std::optional<std::string> parameters[] = {command_id};
+  return execute_prepared(sql, command_processed, parameters).int64(0, 0) > 0;
 }
 
 void record(soci::session& sql, const std::string& command_id, std::string_view outcome) {

@@ -3,7 +3,13 @@
 #include <soci/soci.h>
 
 #include "adapters/postgres/commands/command_tx.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/query.hpp"
+#include "adapters/postgres/settle_channel.hpp"
+
+#include <optional>
+#include <stdexcept>
+#include <string>
 
 namespace kemas::postgres {
 namespace {
@@ -13,42 +19,6 @@ using ports::upload_commit;
 // FOR UPDATE: two copies of one command (or two commands for one upload) serialize here.
 constexpr const char* lock_upload_sql =
     "SELECT state, owner_id::text FROM uploads WHERE id = CAST(:upload_id AS uuid) FOR UPDATE";
-
-// The limits of the plan in force now (user_limits: a paid plan past its plan_expires_at
-// counts as free at once, before any expire ran). The owner's row is locked here, before the
-// file row exists: an expire or upgrade of the owner (which lock the same row) runs wholly
-// before or after this commit, so the files it locks or unlocks are the files that exist,
-// and the quota below (read by a later statement, after the lock) is the one in force.
-constexpr const char* plan_limits_sql =
-    "SELECT l.max_file_bytes FROM users u JOIN user_limits l ON l.user_id = u.id "
-    "WHERE u.id = CAST(:owner_id AS uuid) FOR UPDATE OF u";
-
-// The partial unique index files_owner_name_live_key decides name_taken without an error
-// (an error would abort the whole transaction).
-constexpr const char* insert_file_sql =
-    "INSERT INTO files (id, owner_id, name, content_type, size_bytes, sha256, object_key) "
-    "VALUES (CAST(:file_id AS uuid), CAST(:owner_id AS uuid), :name, :content_type, :size, "
-    "        :sha256, :object_key) "
-    "ON CONFLICT (owner_id, name) WHERE state <> 'deleted' DO NOTHING RETURNING id::text";
-
-// The one statement that makes the quota exact: the row lock on users serializes
-// concurrent uploads of one owner and the condition is re-evaluated on the locked row. It
-// counts the file too (users.file_count: the list's total without count(*)).
-// Bytes reserved by running tus uploads count against the quota too; a tus upload's own
-// reservation (its tus_uploads row goes here, with its parts) turns into use.
-constexpr const char* add_usage_sql =
-    "WITH tus AS (DELETE FROM tus_uploads WHERE id = CAST(:upload_id AS uuid) "
-    " RETURNING reserved_bytes), "
-    "own AS (SELECT coalesce((SELECT reserved_bytes FROM tus), 0) AS r) "
-    "UPDATE users u SET used_bytes = u.used_bytes + :added, file_count = u.file_count + 1, "
-    "reserved_bytes = u.reserved_bytes - own.r "
-    "FROM user_limits l, own WHERE u.id = CAST(:owner_id AS uuid) AND l.user_id = u.id "
-    "AND u.used_bytes + u.reserved_bytes - own.r + :added_again <= l.quota_bytes "
-    "RETURNING u.used_bytes";
-
-constexpr const char* commit_upload_sql =
-    "UPDATE uploads SET state = 'committed', reason = NULL, file_id = CAST(:file_id AS uuid) "
-    "WHERE id = CAST(:upload_id AS uuid)";
 
 constexpr const char* reject_upload_sql =
     "UPDATE uploads SET state = 'rejected', reason = :reason WHERE id = CAST(:upload_id AS uuid)";
@@ -107,58 +77,49 @@ bool release(soci::session& sql, const std::string& object_key) {
   return sql.got_data();
 }
 
+// One prepared call of commit_upload (schemas/migrations/0009_commit_upload.sql) in
+// autocommit: the function's statements are one transaction, and a refusal wrote nothing.
 upload_commit commit(soci::session& sql, const commands::envelope& envelope,
                      const commands::upload& upload) {
   using kind = upload_commit::kind;
   using model::rejection_reason;
-  soci::transaction tx(sql);
-  // First, before the upload's lock: the object cleaner locks a claim before the upload it
-  // abandons, so taking them in the same order cannot deadlock. Any outcome but `committed`
-  // rolls this back with the rest. Inline bodies had no claim.
-  if (!upload.inline_body)
-    sql << forget_removal_sql, soci::use(upload.object_key);
-  const std::string state = lock_upload(sql, upload);
-  if (state.empty())
-    return {kind::no_upload};
-  if (state != "pending")
-    return {kind::already_settled};
-
-  const std::string owner_id = upload.owner.to_string();
-  long long max_file_bytes = 0;
-  sql << plan_limits_sql, soci::use(owner_id), soci::into(max_file_bytes);
-  if (!sql.got_data())
-    return {kind::no_upload};
-  const auto size = static_cast<long long>(upload.size);
-  if (size > max_file_bytes)
-    return {kind::refused, rejection_reason::too_large};
-
+  static const prepared_statement statement{
+      "kemas_commit_upload",
+      "SELECT commit_upload($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::bigint, $7, $8, "
+      "$9::boolean, $10::uuid, $11::jsonb, $12)"};
   const std::string file_id = upload.file_id.to_string();
-  std::string inserted;
-  sql << insert_file_sql, soci::use(file_id), soci::use(owner_id), soci::use(upload.name),
-      soci::use(upload.content_type), soci::use(size), soci::use(upload.sha256),
-      soci::use(upload.object_key), soci::into(inserted);
-  if (!sql.got_data())
-    return {kind::refused, rejection_reason::name_taken};  // the destructor rolls back
-
   const std::string upload_id = upload.upload_id.to_string();
-  long long used_after = 0;
-  sql << add_usage_sql, soci::use(upload_id), soci::use(size), soci::use(owner_id),
-      soci::use(size), soci::into(used_after);
-  if (!sql.got_data())
-    return {kind::refused, rejection_reason::quota_exceeded};  // rolls back the file row too
-
-  sql << commit_upload_sql, soci::use(file_id), soci::use(upload_id);
-  command_tx::record(sql, envelope.id, "committed");
-  command_tx::signal_settled(sql, upload_id);
+  const auto size = static_cast<long long>(upload.size);
   auto event = command_tx::draft_for(envelope, "file.uploaded", "file", file_id);
   event.data = {{"name", upload.name},
                 {"size", size},
                 {"sha256", upload.sha256},
                 {"content_type", upload.content_type},
                 {"upload_id", upload_id}};
-  append_event(sql, event);
-  tx.commit();
-  return {kind::committed};
+  // Inline bodies had no claim on their object.
+  const std::optional<std::string> parameters[] = {upload_id,
+                                                   upload.owner.to_string(),
+                                                   file_id,
+                                                   upload.name,
+                                                   upload.content_type,
+                                                   std::to_string(size),
+                                                   upload.sha256,
+                                                   upload.object_key,
+                                                   upload.inline_body ? "false" : "true",
+                                                   envelope.id,
+                                                   event_text(event),
+                                                   std::string(KEMAS_SETTLE_CHANNEL)};
+  const std::string outcome = execute_prepared(sql, statement, parameters).text(0, 0);
+  if (outcome == "committed")
+    return {kind::committed};
+  if (outcome == "already_settled")
+    return {kind::already_settled};
+  if (outcome == "no_upload")
+    return {kind::no_upload};
+  const auto reason = model::rejection_reason_from(outcome);
+  if (reason == rejection_reason::unknown)
+    throw std::runtime_error("commit_upload: unknown outcome '" + outcome + "'");
+  return {kind::refused, reason};
 }
 
 ports::rejection_record reject(soci::session& sql, const commands::envelope& envelope,

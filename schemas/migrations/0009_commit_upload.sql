@@ -1,0 +1,89 @@
+-- The worker's upload commit in one call (adapters/postgres/commands/file_command_store.cpp).
+-- As nine statements from the worker it cost nine round trips, each parsed and planned
+-- again: most of PostgreSQL's CPU per small upload (bench/README.md, row 3). PL/pgSQL keeps
+-- the plans of its statements per session, and the caller sends one prepared call in
+-- autocommit, which makes the function's work one transaction.
+--
+-- Returns the outcome: committed, no_upload (no such upload, not the owner's, or the owner
+-- is gone), already_settled (not pending any more: another copy decided), or the refusal
+-- reason too_large, name_taken, quota_exceeded. Every outcome but committed changes nothing
+-- (decided before the first write), so the caller records a refusal in its own transaction.
+--
+-- Locks, in the order the object cleaner takes them (claim, then upload), then the owner's
+-- users row: uploads of one owner serialize on it, as do expire and upgrade, so the quota
+-- read after it is the one in force and the usage check is exact.
+CREATE FUNCTION commit_upload(p_upload_id uuid, p_owner_id uuid, p_file_id uuid, p_name text,
+                              p_content_type text, p_size bigint, p_sha256 text,
+                              p_object_key text, p_claimed boolean, p_command_id uuid,
+                              p_event jsonb, p_settle_channel text)
+RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_state text;
+  v_owner uuid;
+  v_used bigint;
+  v_reserved bigint;
+  v_own_reserved bigint;
+  v_quota bigint;
+  v_max_file bigint;
+BEGIN
+  -- A streamed body's claim (0006_object_cleanup.sql): locked now, removed only on commit.
+  IF p_claimed THEN
+    PERFORM 1 FROM object_cleanup WHERE object_key = p_object_key FOR UPDATE;
+  END IF;
+
+  SELECT state, owner_id INTO v_state, v_owner FROM uploads WHERE id = p_upload_id FOR UPDATE;
+  IF NOT FOUND OR v_owner <> p_owner_id THEN
+    RETURN 'no_upload';
+  END IF;
+  IF v_state <> 'pending' THEN
+    RETURN 'already_settled';
+  END IF;
+
+  SELECT used_bytes, reserved_bytes INTO v_used, v_reserved
+    FROM users WHERE id = p_owner_id FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN 'no_upload';
+  END IF;
+  -- A later statement, so a fresh snapshot: the plan an expire or upgrade committed before
+  -- the lock above was granted (a paid plan past due counts as free at once).
+  SELECT quota_bytes, max_file_bytes INTO v_quota, v_max_file
+    FROM user_limits WHERE user_id = p_owner_id;
+  IF p_size > v_max_file THEN
+    RETURN 'too_large';
+  END IF;
+  IF EXISTS (SELECT 1 FROM files WHERE owner_id = p_owner_id AND name = p_name
+                                   AND state <> 'deleted') THEN
+    RETURN 'name_taken';
+  END IF;
+  -- A tus upload's own reservation turns into use; other running ones still count.
+  v_own_reserved := coalesce((SELECT reserved_bytes FROM tus_uploads WHERE id = p_upload_id), 0);
+  IF v_used + v_reserved - v_own_reserved + p_size > v_quota THEN
+    RETURN 'quota_exceeded';
+  END IF;
+
+  -- files_owner_name_live_key decides a name taken since the check (a rename).
+  INSERT INTO files (id, owner_id, name, content_type, size_bytes, sha256, object_key)
+  VALUES (p_file_id, p_owner_id, p_name, p_content_type, p_size, p_sha256, p_object_key)
+  ON CONFLICT (owner_id, name) WHERE state <> 'deleted' DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN 'name_taken';
+  END IF;
+
+  DELETE FROM tus_uploads WHERE id = p_upload_id;
+  UPDATE users SET used_bytes = used_bytes + p_size, file_count = file_count + 1,
+                   reserved_bytes = reserved_bytes - v_own_reserved
+   WHERE id = p_owner_id;
+  UPDATE uploads SET state = 'committed', reason = NULL, file_id = p_file_id
+   WHERE id = p_upload_id;
+  INSERT INTO processed_commands (command_id, outcome) VALUES (p_command_id, 'committed')
+  ON CONFLICT (command_id) DO NOTHING;
+  INSERT INTO outbox (event) VALUES (p_event);
+  IF p_claimed THEN
+    DELETE FROM object_cleanup WHERE object_key = p_object_key;
+  END IF;
+  -- Delivered at the commit only: the api waiting for this upload reads it then.
+  PERFORM pg_notify(p_settle_channel, p_upload_id::text);
+  RETURN 'committed';
+END;
+$$;
