@@ -226,8 +226,16 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
     auto batch = std::exchange(outgoing, {});
     const auto now = steady_clock::now();
     std::vector<const char*> values;
+    bool unsynced = false;  // statements sent since the last sync point
+    const auto sync = [&] {
+      unsynced = false;
+      flights.back().ends_batch = true;
+      return PQpipelineSync(connection) == 1;
+    };
     for (std::size_t i = 0; i < batch.size(); ++i) {
       auto& call = batch[i];
+      if (call.statement->alone && unsynced && !sync())
+        return send_failed(batch, i);
       const auto& name = call.statement->name;
       values.clear();
       for (const auto& p : call.parameters)
@@ -241,13 +249,16 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
       }
       if (prepare)
         prepared.insert(name);
+      const bool alone = call.statement->alone;
       flights.push_back({.call = std::move(call),
                          .at = prepare ? in_flight::step::prepare : in_flight::step::query,
                          .sent = now});
+      unsynced = true;
+      if (alone && !sync())
+        return send_failed(batch, i + 1);
     }
-    if (PQpipelineSync(connection) != 1)
+    if (unsynced && !sync())
       return send_failed(batch, batch.size());
-    flights.back().ends_batch = true;
     flush();
     // Flushing may have read answers into libpq's buffer, which no readiness will announce.
     if (connection != nullptr)

@@ -12,7 +12,10 @@
 //  - execute() may be called from any thread; the awaiting coroutine resumes on its own
 //    executor. A failing statement fails alone: the others of its batch, which the server
 //    then skips, are sent again (at most 3 times in all).
-//  - Only single statements that need no transaction belong here (reads).
+//  - Only single statements that need no transaction belong here: reads, and one-statement
+//    writes marked `alone` (prepared.hpp), which go behind a sync point of their own: their
+//    answer comes once their implicit transaction committed. (A batch is one implicit
+//    transaction: a write beside a failing statement would be rolled back after answering.)
 //  - Failures throw, as pg_pool's do (map them with repositories/query.hpp):
 //    pg_connection_error when there is no connection (connecting failed within
 //    connect_timeout; after a failure the next attempt waits `reconnect_delay`, and

@@ -26,6 +26,9 @@ namespace kemas::postgres {
 struct prepared_statement {
   std::string name;  // unique in the process
   std::string sql;   // with $1, $2, ... ; parameter types are inferred from their use
+  // In pg_pipeline: a write goes behind a sync point of its own, so its answer means its
+  // implicit transaction committed and no neighbour's failure can roll it back.
+  bool alone = false;
 };
 
 // The rows of one executed statement, read as text (libpq's text format).

@@ -118,7 +118,7 @@ struct api_application::parts {
         objects(backends.storage(), s.upload),
         file_rows(backends.postgres(), backends.postgres_reads()),
         files(file_rows, objects, transfers),
-        upload_rows(backends.postgres()),
+        upload_rows(backends.postgres(), backends.postgres_reads()),
         command_bus(backends.publisher()),
         commands(command_bus),
         uploads(upload_rows, file_rows, objects, commands, backends.settle_signals(), s.upload,

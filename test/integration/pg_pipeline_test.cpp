@@ -2,7 +2,8 @@
 // one connection each get their own answer, a failing one fails alone with its SQLSTATE, a
 // connection the server killed fails what was in flight as a connection error and the next
 // statement connects again (prepared anew), and an unreachable server is a connection error
-// at once, without a queue.
+// at once, without a queue; a write sent alone (its own sync point) survives a failing
+// neighbour.
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/pipeline.hpp"
 #include "adapters/postgres/prepared.hpp"
@@ -165,4 +166,49 @@ TEST_CASE("an unreachable server is a connection error at once and queues nothin
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
   }
   pipeline.stop();
+}
+
+// A batch is one implicit transaction: without a sync point of its own, an INSERT answered
+// before a failing neighbour would be rolled back by it, after its caller heard "done".
+TEST_CASE("a write sent alone keeps its row when statements beside it fail") {
+  const std::string table = "kemas_it_pipeline_writes_" + std::to_string(::getpid());
+  kemas::test::pg_exec_admin("CREATE TABLE " + table + " (v text PRIMARY KEY)");
+  const pg::prepared_statement insert{"kemas_it_pipeline_insert",
+                                      "INSERT INTO " + table + " VALUES ($1)", /*alone=*/true};
+  const pg::prepared_statement count{"kemas_it_pipeline_count", "SELECT count(*) FROM " + table};
+  kemas::test::io_threads io(2);
+  auto settings = kemas::test::pg_settings_from_env();
+  settings.read_connections = 1;
+  pg::pg_pipeline pipeline(io.context(), settings, "kemas-it-pipeline-writes");
+  auto write = [&](std::string value) -> asio::awaitable<void> {
+    std::vector<std::optional<std::string>> parameters{std::move(value)};
+    co_await pipeline.execute(insert, std::move(parameters));
+  };
+  constexpr int rounds = 30;
+  std::vector<std::future<void>> writes;
+  std::vector<std::future<echoed>> failing;
+  for (int i = 0; i < rounds; ++i) {  // each write between two failing reads, sent together
+    failing.push_back(asio::co_spawn(io.context(), run_echo(pipeline, "x", "no"), asio::use_future));
+    writes.push_back(asio::co_spawn(io.context(), write("w" + std::to_string(i)), asio::use_future));
+    failing.push_back(asio::co_spawn(io.context(), run_echo(pipeline, "y", "no"), asio::use_future));
+  }
+  int written = 0;
+  for (auto& w : writes) {
+    REQUIRE(w.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK_NOTHROW(w.get());
+    ++written;
+  }
+  for (auto& f : failing) {
+    REQUIRE(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+    CHECK_THROWS(f.get());
+  }
+  auto rows_now = [&]() -> asio::awaitable<long long> {
+    std::vector<std::optional<std::string>> none;
+    const auto rows = co_await pipeline.execute(count, std::move(none));
+    co_return rows.int64(0, 0);
+  };
+  CHECK(io.run(rows_now()) == rounds);
+  CHECK(written == rounds);
+  pipeline.stop();
+  kemas::test::pg_exec_admin("DROP TABLE " + table);
 }

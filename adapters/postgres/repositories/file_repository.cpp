@@ -1,9 +1,8 @@
 #include "adapters/postgres/repositories/file_repository.hpp"
 
 #include "adapters/postgres/errors.hpp"
-#include "adapters/postgres/pipeline.hpp"
-#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/file_rows.hpp"
+#include "adapters/postgres/repositories/prepared_query.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 #include <soci/soci.h>
@@ -51,9 +50,11 @@ constexpr const char* quota_files_sql =
     "(state = 'locked')::int FROM files WHERE owner_id = CAST(:owner AS uuid) "
     "AND state <> 'deleted'";
 
-constexpr const char* find_sql = "SELECT " KEMAS_FILE_COLUMNS
-                                 " FROM files f WHERE f.id = CAST(:id AS uuid) "
-                                 "AND f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted'";
+// Read once per upload (the committed file): prepared. $1 id, $2 owner.
+const prepared_statement find_statement{
+    "kemas_file_find", "SELECT " KEMAS_FILE_COLUMNS
+                       " FROM files f WHERE f.id = CAST($1 AS uuid) "
+                       "AND f.owner_id = CAST($2 AS uuid) AND f.state <> 'deleted'"};
 
 constexpr const char* rename_sql =
     "UPDATE files AS f SET name = :name WHERE f.id = CAST(:id AS uuid) "
@@ -166,30 +167,23 @@ std::optional<ports::past_due_storage> read_past_due(soci::session& sql, const s
 
 boost::asio::awaitable<ports::file_list> file_repository::list(ports::file_list_query query) {
   auto call = list_call_for(query);
-  if (reads_ != nullptr) {
-    try {
-      const auto rows = co_await reads_->execute(call.statement, std::move(call.parameters));
-      co_return list_from_rows(rows, query);
-    } catch (const std::exception& e) {
-      rethrow_as_backend_error(e);
-    }
-  }
-  auto job = [q = std::move(query), c = std::move(call)](soci::session& sql) {
-    return list_from_rows(execute_prepared(sql, c.statement, c.parameters), q);
+  auto from_rows = [q = std::move(query)](const prepared_rows& rows) {
+    return list_from_rows(rows, q);
   };
-  co_return co_await run_query(pool_, std::move(job));
+  co_return co_await run_prepared(pool_, reads_, call.statement, std::move(call.parameters),
+                                  std::move(from_rows));
 }
 
 boost::asio::awaitable<result<model::file>> file_repository::find(uuid owner, uuid file_id) {
-  auto job = [owner = owner.to_string(),
-              id = file_id.to_string()](soci::session& sql) -> result<model::file> {
-    soci::row row;
-    sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
-    if (!sql.got_data())
+  // Named, not temporaries inside the co_await: GCC 12 (asio#1007).
+  statement_parameters parameters{file_id.to_string(), owner.to_string()};
+  auto from_rows = [](const prepared_rows& rows) -> result<model::file> {
+    if (rows.size() == 0)
       return make_error(errc::not_found, "no such file");
-    return rows::file(row);
+    return rows::file(rows, 0);
   };
-  co_return co_await run_query(pool_, std::move(job));
+  co_return co_await run_prepared(pool_, reads_, find_statement, std::move(parameters),
+                                  std::move(from_rows));
 }
 
 boost::asio::awaitable<result<model::file>> file_repository::rename(uuid owner, uuid file_id,

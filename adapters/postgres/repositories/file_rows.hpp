@@ -18,6 +18,10 @@ class row;
   "f.id::text, f.owner_id::text, f.name, f.content_type, f.size_bytes, f.sha256, " \
   "f.object_key, f.state, (extract(epoch FROM f.created_at) * 1000000)::bigint"
 
+namespace kemas::postgres {
+class prepared_rows;
+}
+
 namespace kemas::postgres::rows {
 
 inline constexpr std::size_t file_column_count = 9;
@@ -27,5 +31,7 @@ model::file_state file_state(const std::string& text);
 
 // The file whose KEMAS_FILE_COLUMNS start at column `first`.
 model::file file(const soci::row& row, std::size_t first = 0);
+// The same from row `row` of a prepared statement's answer.
+model::file file(const prepared_rows& rows, int row, int first = 0);
 
 }  // namespace kemas::postgres::rows

@@ -1,39 +1,44 @@
 #include "adapters/postgres/repositories/upload_repository.hpp"
 
-#include "adapters/postgres/repositories/rows.hpp"
+#include "adapters/postgres/repositories/prepared_query.hpp"
 #include "domain/model/object_key.hpp"
 
 #include <soci/soci.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <utility>
 
 namespace kemas::postgres {
 namespace {
 
+// Each upload runs limits, insert and find once (find again after the worker's commit):
+// prepared, on the api's pipeline when it has one (prepared_query.hpp).
+
 // The plan in force now (user_limits: a past-due premium counts as free at once) and the
-// name check (files_owner_name_live_key), one statement.
-constexpr const char* limits_sql =
-    "SELECT l.used_bytes + l.reserved_bytes, l.quota_bytes, l.max_file_bytes, EXISTS (SELECT 1 FROM files f "
-    "WHERE f.owner_id = l.user_id AND f.name = :name AND f.state <> 'deleted')::int "
-    "FROM user_limits l WHERE l.user_id = CAST(:owner AS uuid)";
+// name check (files_owner_name_live_key), one statement. $1 name, $2 owner.
+const prepared_statement limits_statement{
+    "kemas_upload_limits",
+    "SELECT l.used_bytes + l.reserved_bytes, l.quota_bytes, l.max_file_bytes, EXISTS (SELECT 1 "
+    "FROM files f WHERE f.owner_id = l.user_id AND f.name = $1 AND f.state <> 'deleted')::int "
+    "FROM user_limits l WHERE l.user_id = CAST($2 AS uuid)"};
 
-constexpr const char* insert_sql =
-    "INSERT INTO uploads (id, owner_id) VALUES (CAST(:id AS uuid), CAST(:owner AS uuid))";
+// A write: behind a sync point of its own on the pipeline. $1 id, $2 owner.
+const prepared_statement insert_statement{
+    "kemas_upload_insert",
+    "INSERT INTO uploads (id, owner_id) VALUES (CAST($1 AS uuid), CAST($2 AS uuid))",
+    /*alone=*/true};
 
-#define KEMAS_UPLOAD_COLUMNS \
-  "id::text, state, coalesce(reason, ''), coalesce(file_id::text, ''), " \
-  "(extract(epoch FROM created_at) * 1000)::bigint"
-
-constexpr const char* find_sql = "SELECT " KEMAS_UPLOAD_COLUMNS
-                                 " FROM uploads WHERE id = CAST(:id AS uuid) "
-                                 "AND owner_id = CAST(:owner AS uuid)";
+// $1 id, $2 owner.
+const prepared_statement find_statement{
+    "kemas_upload_find",
+    "SELECT id::text, state, coalesce(reason, ''), coalesce(file_id::text, ''), "
+    "(extract(epoch FROM created_at) * 1000)::bigint FROM uploads "
+    "WHERE id = CAST($1 AS uuid) AND owner_id = CAST($2 AS uuid)"};
 
 constexpr const char* reject_sql =
     "UPDATE uploads SET state = 'rejected', reason = :reason "
     "WHERE id = CAST(:id AS uuid) AND owner_id = CAST(:owner AS uuid) AND state = 'pending'";
-
-#undef KEMAS_UPLOAD_COLUMNS
 
 // The api's claim on an object it is about to store (0006_object_cleanup.sql). The second
 // call of an upload (with the multipart id) keeps the first due time. The key holds the
@@ -55,54 +60,46 @@ model::upload_state parse_state(const std::string& text) {
   throw std::runtime_error("uploads.state: unknown value '" + text + "'");
 }
 
-model::upload upload_from_row(const soci::row& row) {
-  model::upload u;
-  u.id = rows::id(row, 0);
-  u.state = parse_state(rows::text(row, 1));
-  if (u.state == model::upload_state::rejected)
-    u.reason = model::rejection_reason_from(rows::text(row, 2));
-  if (auto file = rows::text(row, 3); !file.empty())
-    u.file_id = uuid::parse(file);
-  u.created_at = rows::time(row, 4);
-  return u;
-}
-
-result<model::upload> find_upload(soci::session& sql, const std::string& owner,
-                                  const std::string& id) {
-  soci::row row;
-  sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
-  if (!sql.got_data())
+result<model::upload> upload_from_rows(const prepared_rows& rows) {
+  if (rows.size() == 0)
     return make_error(errc::not_found, "no such upload");
-  return upload_from_row(row);
+  model::upload u;
+  const auto id = uuid::parse(rows.text(0, 0));
+  if (!id)
+    throw std::runtime_error("uploads.id: not a uuid");
+  u.id = *id;
+  u.state = parse_state(rows.text(0, 1));
+  if (u.state == model::upload_state::rejected)
+    u.reason = model::rejection_reason_from(rows.text(0, 2));
+  if (auto file = rows.text(0, 3); !file.empty())
+    u.file_id = uuid::parse(file);
+  u.created_at = timestamp(std::chrono::milliseconds(rows.int64(0, 4)));
+  return u;
 }
 
 }  // namespace
 
 boost::asio::awaitable<result<ports::upload_limits>> upload_repository::limits(uuid owner,
                                                                              std::string name) {
-  auto job = [owner = owner.to_string(),
-              name = std::move(name)](soci::session& sql) -> result<ports::upload_limits> {
-    long long used = 0;
-    long long quota = 0;
-    long long max_file = 0;
-    int taken = 0;
-    sql << limits_sql, soci::use(name, "name"), soci::use(owner, "owner"), soci::into(used),
-        soci::into(quota), soci::into(max_file), soci::into(taken);
-    if (!sql.got_data())
+  // Named, not temporaries inside the co_await: GCC 12 (asio#1007).
+  statement_parameters parameters{std::move(name), owner.to_string()};
+  auto from_rows = [](const prepared_rows& rows) -> result<ports::upload_limits> {
+    if (rows.size() == 0)
       return make_error(errc::not_found, "no such user");
-    return ports::upload_limits{{static_cast<std::uint64_t>(used),
-                                 static_cast<std::uint64_t>(quota),
-                                 static_cast<std::uint64_t>(max_file)},
-                                taken != 0};
+    return ports::upload_limits{{static_cast<std::uint64_t>(rows.int64(0, 0)),
+                                 static_cast<std::uint64_t>(rows.int64(0, 1)),
+                                 static_cast<std::uint64_t>(rows.int64(0, 2))},
+                                rows.int64(0, 3) != 0};
   };
-  co_return co_await run_query(pool_, std::move(job));
+  co_return co_await run_prepared(pool_, pipeline_, limits_statement, std::move(parameters),
+                                  std::move(from_rows));
 }
 
 boost::asio::awaitable<void> upload_repository::create_pending(uuid owner, uuid upload_id) {
-  auto job = [owner = owner.to_string(), id = upload_id.to_string()](soci::session& sql) {
-    sql << insert_sql, soci::use(id, "id"), soci::use(owner, "owner");
-  };
-  co_await run_query(pool_, std::move(job));
+  statement_parameters parameters{upload_id.to_string(), owner.to_string()};
+  auto answered = [](const prepared_rows&) { return true; };
+  co_await run_prepared(pool_, pipeline_, insert_statement, std::move(parameters),
+                        std::move(answered));
 }
 
 boost::asio::awaitable<void> upload_repository::hold_object(
@@ -131,10 +128,9 @@ boost::asio::awaitable<void> upload_repository::release_object(uuid owner,
 }
 
 boost::asio::awaitable<result<model::upload>> upload_repository::find(uuid owner, uuid upload_id) {
-  auto job = [owner = owner.to_string(), id = upload_id.to_string()](soci::session& sql) {
-    return find_upload(sql, owner, id);
-  };
-  co_return co_await run_query(pool_, std::move(job));
+  statement_parameters parameters{upload_id.to_string(), owner.to_string()};
+  co_return co_await run_prepared(pool_, pipeline_, find_statement, std::move(parameters),
+                                  &upload_from_rows);
 }
 
 boost::asio::awaitable<result<model::upload>> upload_repository::reject_if_pending(
@@ -142,7 +138,8 @@ boost::asio::awaitable<result<model::upload>> upload_repository::reject_if_pendi
   auto job = [owner = owner.to_string(), id = upload_id.to_string(),
               reason = std::string(model::to_string(why))](soci::session& sql) {
     sql << reject_sql, soci::use(reason, "reason"), soci::use(id, "id"), soci::use(owner, "owner");
-    return find_upload(sql, owner, id);
+    const std::optional<std::string> parameters[] = {id, owner};
+    return upload_from_rows(execute_prepared(sql, find_statement, parameters));
   };
   co_return co_await run_query(pool_, std::move(job));
 }

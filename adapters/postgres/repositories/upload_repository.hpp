@@ -21,9 +21,13 @@
 
 namespace kemas::postgres {
 
+class pg_pipeline;
+
 class upload_repository final : public ports::upload_store {
  public:
-  explicit upload_repository(pg_pool& pool) : pool_(pool) {}
+  // `pipeline` (optional) carries the statements every upload runs; others use the pool.
+  explicit upload_repository(pg_pool& pool, pg_pipeline* pipeline = nullptr)
+      : pool_(pool), pipeline_(pipeline) {}
 
   // not_found when the user does not exist (deleted meanwhile).
   boost::asio::awaitable<result<ports::upload_limits>> limits(uuid owner,
@@ -48,6 +52,7 @@ class upload_repository final : public ports::upload_store {
 
  private:
   pg_pool& pool_;
+  pg_pipeline* pipeline_;
 };
 
 }  // namespace kemas::postgres
