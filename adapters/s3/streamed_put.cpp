@@ -8,12 +8,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <mutex>
 #include <optional>
 
 #include "adapters/log/logging.hpp"
 #include "adapters/s3/async_client.hpp"
+#include "adapters/s3/byte_ring.hpp"
 #include "adapters/s3/outcome.hpp"
 
 namespace kemas::s3 {
@@ -27,7 +27,7 @@ struct streamed_put::shared {
   using channel_type = asio::experimental::concurrent_channel<void(boost::system::error_code)>;
 
   shared(asio::any_io_executor executor, transfer_engine& eng, std::size_t capacity_bytes)
-      : wake(std::move(executor), 1), engine(eng), capacity(capacity_bytes) {}
+      : wake(std::move(executor), 1), engine(eng), ring(capacity_bytes) {}
 
   // --- the transfer's side (engine thread) ---
 
@@ -35,25 +35,13 @@ struct streamed_put::shared {
     std::lock_guard lock(mutex);
     if (abandoned)
       return {0, false};  // curl aborts the PUT: the object is never stored
-    if (queue.empty()) {
+    if (ring.size() == 0) {
       paused = true;
       return {0, true};
     }
-    std::size_t copied = 0;
-    while (copied < max && !queue.empty()) {
-      const std::string& front = queue.front();
-      const std::size_t n = std::min(max - copied, front.size() - front_offset);
-      std::memcpy(buffer + copied, front.data() + front_offset, n);
-      copied += n;
-      front_offset += n;
-      if (front_offset == front.size()) {
-        queue.pop_front();
-        front_offset = 0;
-      }
-    }
-    queued -= copied;
+    const std::size_t copied = ring.take(buffer, max);
     handed += copied;
-    if (writer_waiting && queued <= capacity / 2) {
+    if (writer_waiting && ring.size() <= ring.capacity() / 2) {
       writer_waiting = false;
       wake.try_send(boost::system::error_code{});
     }
@@ -75,27 +63,36 @@ struct streamed_put::shared {
 
   // --- the writer's side ---
 
-  // Queues `bytes` and lets a transfer that ran dry go on.
-  void push(std::string_view bytes) {
+  enum class push_outcome { all_taken, wait_for_room, failed, ended };
+
+  // Copies what fits of `bytes` into the ring (dropping it from `bytes`) and lets a transfer
+  // that ran dry go on. In the same critical section the writer declares that it waits, so
+  // the reader cannot drain the ring unnoticed in between.
+  push_outcome push(std::string_view& bytes) {
     bool resume = false;
+    push_outcome outcome = push_outcome::all_taken;
     {
       std::lock_guard lock(mutex);
-      queue.emplace_back(bytes);
-      queued += bytes.size();
-      resume = std::exchange(paused, false);
+      if (ended)
+        return failure ? push_outcome::failed : push_outcome::ended;
+      const std::size_t taken = ring.put(bytes.data(), bytes.size());
+      bytes.remove_prefix(taken);
+      resume = taken > 0 && std::exchange(paused, false);
+      if (!bytes.empty()) {
+        writer_waiting = true;
+        outcome = push_outcome::wait_for_room;
+      }
     }
     if (resume)
       engine.resume(transfer);
+    return outcome;
   }
 
   channel_type wake;
   transfer_engine& engine;
-  const std::size_t capacity;
   transfer_engine::token transfer;  // set before any bytes are pushed
   std::mutex mutex;
-  std::deque<std::string> queue;  // bytes not yet handed to curl
-  std::size_t front_offset = 0;   // of queue.front(), already handed
-  std::size_t queued = 0;
+  byte_ring ring;  // bytes not yet handed to curl
   std::uint64_t handed = 0;  // bytes curl has taken: all of them means S3 may store the object
   bool paused = false;
   bool writer_waiting = false;
@@ -140,7 +137,9 @@ asio::awaitable<result<void>> streamed_put::start() {
   if (!request)
     co_return storage_failed("put object", request.error());
   auto executor = co_await asio::this_coro::executor;
-  auto st = std::make_shared<shared>(executor, storage_.engine(), buffer_bytes_);
+  // No more room than the body needs.
+  const auto ring_bytes = static_cast<std::size_t>(std::min<std::uint64_t>(buffer_bytes_, length_));
+  auto st = std::make_shared<shared>(executor, storage_.engine(), ring_bytes);
   // The whole PUT lasts as long as the client takes to send the body; the HTTP server's
   // idle and upload timeouts bound that, and abandon() ends the transfer.
   request->timeout = std::chrono::hours(6);
@@ -170,15 +169,17 @@ asio::awaitable<result<void>> streamed_put::write(std::string_view bytes) {
   }
   hash_.update(bytes);
   size_ += bytes.size();
-  state_->push(bytes);
   for (;;) {
-    {
-      std::lock_guard lock(state_->mutex);
-      if (state_->ended && state_->failure)
+    switch (state_->push(bytes)) {
+      case shared::push_outcome::failed: {
+        std::lock_guard lock(state_->mutex);
         co_return storage_failed("put object", *state_->failure);
-      if (state_->ended || state_->queued < state_->capacity)
+      }
+      case shared::push_outcome::all_taken:
+      case shared::push_outcome::ended:  // finish() reports how
         co_return result<void>{};
-      state_->writer_waiting = true;
+      case shared::push_outcome::wait_for_room:
+        break;
     }
     auto [ec] = co_await state_->wake.async_receive(asio::as_tuple(asio::use_awaitable));
     if (ec)
@@ -221,8 +222,7 @@ asio::awaitable<void> streamed_put::abandon() {
       // byte the object may exist even if we never hear back. Only a PUT that S3 answered
       // with an error is known to have stored nothing.
       may_exist = may_exist || !ended || !state_->failure;
-      state_->queue.clear();
-      state_->queued = 0;
+      state_->ring.clear();
     }
     if (!ended)
       storage_.engine().cancel(state_->transfer);

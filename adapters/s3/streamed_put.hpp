@@ -5,10 +5,11 @@
 // exists only if every byte arrived: there is no multipart upload to complete or to abort,
 // and no copy of the object at the end (what made multipart slow on s3rver).
 //
-// Backpressure both ways: write() hands bytes to a bounded buffer (upload.put_buffer) and
-// waits while it is full, so the client is read no faster than S3 takes the bytes; when the
-// buffer runs dry the transfer pauses (curl stops asking) until the next write resumes it.
-// Memory per upload: put_buffer plus one incoming chunk and curl's 256 KiB upload buffer.
+// Backpressure both ways: write() copies bytes into a bounded ring (byte_ring.hpp, sized
+// upload.put_buffer, allocated once) and waits while it is full, so the client is read no
+// faster than S3 takes the bytes; when the ring runs dry the transfer pauses (curl stops
+// asking) until the next write resumes it.
+// Memory per upload: put_buffer (at most the body's length) and curl's 256 KiB upload buffer.
 //
 // Threading: write/finish/abandon from one coroutine at a time (the request's); the transfer's
 // callbacks run on the engine's thread and meet the coroutine through `shared` (a mutex and a
