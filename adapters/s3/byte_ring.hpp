@@ -1,9 +1,8 @@
 #pragma once
 // byte_ring: a fixed buffer of bytes used as a FIFO, allocated once. A streamed PUT's body
-// passes through it between the request's coroutine and curl's read callback: a queue of
-// one heap string per incoming chunk cost a malloc, a free and, as glibc trimmed and regrew
-// its heap, fresh pages to fault in and zero for every 64 KiB, which made the api's CPU the
-// limit of a 1 GiB upload (bench/README.md, row 5). Not thread-safe: its owner locks.
+// passes through it between the request's coroutine and curl's read callback (before, a
+// queue held one heap string per incoming 64 KiB chunk: an allocation and a free each, and
+// up to a chunk more than put_buffer). Not thread-safe: its owner locks.
 
 #include <algorithm>
 #include <cstddef>
