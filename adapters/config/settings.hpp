@@ -36,8 +36,9 @@ struct postgres_settings {
   std::string url = "postgresql://kemas@127.0.0.1:24432/kemas";
   std::string password;                          // secret: KEMAS_POSTGRES_PASSWORD
   unsigned pool_size = 4;
-  // kemas-api's connections that pipeline its hottest reads (the file list) from the I/O
-  // loops (adapters/postgres/pipeline.hpp); 0 sends them through the pool instead.
+  // kemas-api's connections that pipeline its hottest statements (the file list, an upload's
+  // reads and its pending row) from the I/O loops (adapters/postgres/pipeline.hpp); 0 sends
+  // them through the pool instead.
   unsigned read_connections = 2;
   milliseconds connect_timeout{5'000};
   milliseconds statement_timeout{10'000};

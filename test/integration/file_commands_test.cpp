@@ -1,7 +1,8 @@
 // The real kemas-worker (role commands) applying `upload` and `delete` commands against a
 // scratch database, a RabbitMQ vhost of this test's own and the shared S3 server: commits,
 // rejections with their reasons (object_missing, quota_exceeded, name_taken), exact quota
-// under 20 concurrent uploads, idempotency by command id, and delete with its event.
+// under 20 concurrent uploads, idempotency by command id, delete with its event, and what
+// an upload costs the worker in statements.
 
 #include "adapters/amqp/command_message.hpp"
 #include "adapters/amqp/publisher.hpp"
@@ -12,6 +13,7 @@
 #include "domain/base64.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/outbox_fixture.hpp"
+#include "test/support/pg_statements.hpp"
 #include "test/support/relay_fixture.hpp"
 #include "test/support/s3_fixture.hpp"
 #include "test/support/test_settings.hpp"
@@ -21,6 +23,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -244,11 +247,27 @@ TEST_CASE("an inline upload commits the file the usage the upload and its event"
   file_env env;
   const std::string owner = env.make_user();
   auto u = env.plan_upload(owner, "hello world.bin", random_bytes(70'001, 1), true);
+  test::pg_statement_meter meter(env.db.name(), env.db.settings());
+  const std::string worker_statements[] = {"SELECT count(*) FROM processed_commands%",
+                                           "SELECT commit_upload(%", "INSERT INTO files%",
+                                           "UPDATE users%"};
+  std::map<std::string, long long> before;  // the counts are the database's since it began
+  for (const auto& pattern : worker_statements)
+    before[pattern] = meter.statements_like(pattern);
   env.publish(u.command);
 
   const auto [state, reason] = env.settled(u.upload_id);
   REQUIRE_MESSAGE(state == "committed", reason, "\n", env.worker.stderr_text());
   CHECK(env.used_bytes(owner) == 70'001);
+  // The worker's budget: the processed check and one call of commit_upload, whose
+  // statements run inside it (none of them reaches the server on its own).
+  const auto ran = [&](const std::string& pattern) {
+    return meter.statements_like(pattern) - before[pattern];
+  };
+  CHECK(ran("SELECT count(*) FROM processed_commands%") == 1);
+  CHECK(ran("SELECT commit_upload(%") == 1);
+  CHECK(ran("INSERT INTO files%") == 0);
+  CHECK(ran("UPDATE users%") == 0);
   env.sql([&](soci::session& s) {
     std::string name, sha, key, file_state, upload_file;
     long long size = 0;

@@ -1,7 +1,9 @@
 #pragma once
 // ports::file_command_store over PostgreSQL: the `upload` and `delete` transactions. Every
-// statement is in file_command_store.cpp as a named constant. Each call borrows a pool
-// session and blocks: worker handler threads only. Transient faults throw
+// statement is in file_command_store.cpp as a named constant; an upload's commit is one
+// prepared call of the SQL function commit_upload (schemas/migrations/0009_commit_upload.sql),
+// so a committed upload costs the worker 2 statements (the processed check, the commit). Each
+// call borrows a pool session and blocks: worker handler threads only. Transient faults throw
 // kemas::backend_unavailable (query.hpp); others propagate as they are.
 
 #include <memory>
