@@ -60,6 +60,13 @@ std::int64_t prepared_rows::int64(int row, int column) const {
   return out;
 }
 
+uuid prepared_rows::id(int row, int column) const {
+  const auto parsed = uuid::parse(text(row, column));
+  if (!parsed)
+    throw std::runtime_error("postgres: column " + std::to_string(column) + " is not a uuid");
+  return *parsed;
+}
+
 prepared_rows execute_prepared(soci::session& sql, const prepared_statement& statement,
                                std::span<const std::optional<std::string>> parameters) {
   PGconn* connection = native_handle(sql);

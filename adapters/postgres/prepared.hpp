@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include "domain/uuid.hpp"
+
 namespace soci {
 class session;
 }
@@ -41,6 +43,8 @@ class prepared_rows {
   }
   std::string text(int row, int column) const;
   std::int64_t int64(int row, int column) const;
+  // A uuid column (as id::text); std::runtime_error when it is not one.
+  uuid id(int row, int column) const;
 
  private:
   std::unique_ptr<PGresult, decltype(&PQclear)> result_;

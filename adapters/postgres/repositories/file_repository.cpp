@@ -63,10 +63,7 @@ constexpr const char* rename_sql =
 // A list row's file, its columns from `first` on (the totals come before them); its owner is
 // the one asked for and its object key stays empty (list_head_sql).
 model::file file_from_list_row(const prepared_rows& rows, int row, int first, const uuid& owner) {
-  const auto id = uuid::parse(rows.text(row, first));
-  if (!id)
-    throw std::runtime_error("files list: column " + std::to_string(first) + " is not a uuid");
-  return {.id = *id, .owner_id = owner, .name = rows.text(row, first + 1),
+  return {.id = rows.id(row, first), .owner_id = owner, .name = rows.text(row, first + 1),
           .content_type = rows.text(row, first + 2),
           .size = static_cast<std::uint64_t>(rows.int64(row, first + 3)),
           .sha256 = rows.text(row, first + 4), .object_key = {},

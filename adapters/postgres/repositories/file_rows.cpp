@@ -2,7 +2,6 @@
 
 #include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
-#include "domain/uuid.hpp"
 
 #include <stdexcept>
 
@@ -24,13 +23,7 @@ model::file file(const soci::row& row, std::size_t first) {
 }
 
 model::file file(const prepared_rows& rows, int row, int first) {
-  const auto id_at = [&](int column) {
-    const auto id = uuid::parse(rows.text(row, column));
-    if (!id)
-      throw std::runtime_error("files: column " + std::to_string(column) + " is not a uuid");
-    return *id;
-  };
-  return {.id = id_at(first), .owner_id = id_at(first + 1),
+  return {.id = rows.id(row, first), .owner_id = rows.id(row, first + 1),
           .name = rows.text(row, first + 2), .content_type = rows.text(row, first + 3),
           .size = static_cast<std::uint64_t>(rows.int64(row, first + 4)),
           .sha256 = rows.text(row, first + 5), .object_key = rows.text(row, first + 6),

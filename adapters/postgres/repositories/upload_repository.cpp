@@ -64,10 +64,7 @@ result<model::upload> upload_from_rows(const prepared_rows& rows) {
   if (rows.size() == 0)
     return make_error(errc::not_found, "no such upload");
   model::upload u;
-  const auto id = uuid::parse(rows.text(0, 0));
-  if (!id)
-    throw std::runtime_error("uploads.id: not a uuid");
-  u.id = *id;
+  u.id = rows.id(0, 0);
   u.state = parse_state(rows.text(0, 1));
   if (u.state == model::upload_state::rejected)
     u.reason = model::rejection_reason_from(rows.text(0, 2));
