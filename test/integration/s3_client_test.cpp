@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
 
 #include <doctest/doctest.h>
 
@@ -417,6 +418,59 @@ TEST_CASE("s3 a server that never answers runs into the call's timeout") {
                  .get_object("any", std::nullopt, [](std::string_view) { return true; });
   REQUIRE_FALSE(get.has_value());
   CHECK(get.error().code == "curl:28");
+}
+
+// Serves one PUT on a loopback socket and keeps its request head: answers "100 Continue"
+// when asked, reads the body, answers 200.
+struct recording_server {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor{
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)};
+  std::string head;
+  std::size_t body_bytes = 0;
+  std::thread thread{[this] {
+    boost::asio::ip::tcp::socket socket(io);
+    acceptor.accept(socket);
+    std::string data;
+    char chunk[65536];
+    while (data.find("\r\n\r\n") == std::string::npos)
+      data.append(chunk, socket.read_some(boost::asio::buffer(chunk)));
+    const std::size_t end = data.find("\r\n\r\n") + 4;
+    head = data.substr(0, end);
+    const auto length_at = head.find("Content-Length: ") + 16;
+    const std::size_t length = std::stoul(head.substr(length_at, head.find('\r', length_at)));
+    if (head.find("Expect: 100-continue") != std::string::npos)
+      boost::asio::write(socket, boost::asio::buffer(std::string("HTTP/1.1 100 Continue\r\n\r\n")));
+    body_bytes = data.size() - end;
+    while (body_bytes < length)
+      body_bytes += socket.read_some(boost::asio::buffer(chunk));
+    boost::asio::write(socket, boost::asio::buffer(std::string(
+                                   "HTTP/1.1 200 OK\r\nETag: \"e\"\r\nContent-Length: 0\r\n\r\n")));
+  }};
+
+  ~recording_server() {
+    if (thread.joinable())
+      thread.join();
+  }
+  std::string endpoint() const {
+    return "127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  }
+};
+
+TEST_CASE("s3 a small put sends its body at once and a large one asks to continue first") {
+  for (const std::size_t size : {std::size_t{4096}, std::size_t{2} * 1024 * 1024}) {
+    CAPTURE(size);
+    recording_server server;
+    auto settings = kemas::test::s3_settings_from_env();
+    settings.endpoint = server.endpoint();
+    kemas::s3::s3_client client(settings);
+    const auto put = client.put_object("expect/" + std::to_string(size), std::string(size, 'x'));
+    server.thread.join();
+    CHECK(put.has_value());
+    CHECK(server.body_bytes == size);
+    const bool asks = server.head.find("Expect: 100-continue") != std::string::npos;
+    CHECK(asks == (size >= 1024 * 1024));  // one round trip less below 1 MiB
+  }
 }
 
 TEST_CASE_FIXTURE(s3_env, "s3 service runs client calls on its pool and bucket creation is safe") {
