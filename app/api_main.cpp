@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
         "Log lines dropped because the log queue (log.queue_lines) was full",
         [] { return static_cast<double>(log::lines_dropped()); });
     metrics::http_metrics http_metrics(registry);
-    app::api_application application(ioc, settings, registry);
+    app::api_application application(ioc, settings, registry, loops.contexts());
     application.warm_up();
 
     http::server server(ioc, settings.http, settings.env, application.routes(), http_metrics,

@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -465,7 +466,13 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
 
 pg_pipeline::pg_pipeline(asio::io_context& ioc, const config::postgres_settings& settings,
                          std::string application_name, std::chrono::milliseconds reconnect_delay)
-    : ioc_(ioc), connector_(std::make_unique<connector>()) {
+    : pg_pipeline(std::vector<asio::io_context*>{&ioc}, settings, std::move(application_name),
+                  reconnect_delay) {}
+
+pg_pipeline::pg_pipeline(std::vector<asio::io_context*> loops,
+                         const config::postgres_settings& settings, std::string application_name,
+                         std::chrono::milliseconds reconnect_delay)
+    : connector_(std::make_unique<connector>()) {
   connector_->parameters = connection_parameters(settings, application_name);
   // Session settings travel in the startup packet: no statement, no round trip.
   //  - statement_timeout as the pool's sessions have it;
@@ -489,9 +496,27 @@ pg_pipeline::pg_pipeline(asio::io_context& ioc, const config::postgres_settings&
       (settings.statement_timeout.count() > 0 ? settings.statement_timeout
                                               : std::chrono::milliseconds(std::chrono::minutes(10))) +
       std::chrono::seconds(5);
-  for (unsigned i = 0; i < settings.read_connections; ++i)
-    links_.push_back(std::make_shared<link>(ioc.get_executor(), *connector_, reconnect_delay, limit,
-                                            describe_target(settings)));
+  for (unsigned i = 0; i < settings.read_connections; ++i) {
+    asio::io_context& loop = *loops[i % loops.size()];
+    links_.push_back({&loop, std::make_shared<link>(loop.get_executor(), *connector_,
+                                                    reconnect_delay, limit,
+                                                    describe_target(settings))});
+  }
+}
+
+// A link on the caller's own loop when there is one: the statement and its answer then
+// never cross threads (no wake-up of another loop, twice per statement). Otherwise the
+// links in turn.
+std::shared_ptr<pg_pipeline::link> pg_pipeline::link_for(const asio::any_io_executor& caller) {
+  const unsigned turn = next_.fetch_add(1, std::memory_order_relaxed);
+  const auto* context = &asio::query(caller, asio::execution::context);
+  const std::size_t count = links_.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const placed& candidate = links_[(turn + i) % count];
+    if (candidate.loop == context)
+      return candidate.connection;
+  }
+  return links_[turn % count].connection;
 }
 
 pg_pipeline::~pg_pipeline() {
@@ -502,8 +527,8 @@ asio::awaitable<prepared_rows> pg_pipeline::execute(
     const prepared_statement& statement, std::vector<std::optional<std::string>> parameters) {
   if (links_.empty())
     throw pg_connection_error("postgres pipeline has no connections (postgres.read_connections)");
-  auto& chosen = links_[next_.fetch_add(1, std::memory_order_relaxed) % links_.size()];
-  auto initiate = [l = chosen, &statement](auto handler,
+  const asio::any_io_executor caller = co_await asio::this_coro::executor;
+  auto initiate = [l = link_for(caller), &statement](auto handler,
                                            std::vector<std::optional<std::string>> values) {
     asio::post(l->strand, [l, &statement, h = completion(std::move(handler)),
                            v = std::move(values)]() mutable {
@@ -518,9 +543,9 @@ asio::awaitable<prepared_rows> pg_pipeline::execute(
 }
 
 void pg_pipeline::stop() {
-  for (auto& l : links_) {
+  for (auto& [loop, l] : links_) {
     // On the link's strand while its loop runs; directly once nothing runs it any more.
-    if (ioc_.stopped()) {
+    if (loop->stopped()) {
       l->stop();
       continue;
     }

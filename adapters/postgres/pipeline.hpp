@@ -29,6 +29,7 @@
 //  - stop() fails what is in flight, closes the connections and joins the connect thread;
 //    the destructor calls it. Call it before the io_context is destroyed.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
@@ -56,6 +57,13 @@ class pg_pipeline : kemas::non_copyable {
   pg_pipeline(boost::asio::io_context& ioc, const config::postgres_settings& settings,
               std::string application_name,
               std::chrono::milliseconds reconnect_delay = std::chrono::seconds(1));
+  // The connections spread over `loops` in turn (the api's I/O loops, app/server/io_loops),
+  // and a caller is served by a connection on its own loop where there is one: give
+  // read_connections as a multiple of the loops. `loops` must not be empty and must outlive
+  // the pipeline.
+  pg_pipeline(std::vector<boost::asio::io_context*> loops,
+              const config::postgres_settings& settings, std::string application_name,
+              std::chrono::milliseconds reconnect_delay = std::chrono::seconds(1));
   ~pg_pipeline();
 
   // `statement` must outlive the call (the repositories' are static).
@@ -67,8 +75,13 @@ class pg_pipeline : kemas::non_copyable {
   struct link;  // one connection; public only so pipeline.cpp's helpers can name it
 
  private:
-  boost::asio::io_context& ioc_;
-  std::vector<std::shared_ptr<link>> links_;
+  struct placed {
+    boost::asio::io_context* loop;  // runs the connection's strand
+    std::shared_ptr<link> connection;
+  };
+  std::shared_ptr<link> link_for(const boost::asio::any_io_executor& caller);
+
+  std::vector<placed> links_;
   struct connector;
   std::unique_ptr<connector> connector_;
   std::atomic<unsigned> next_{0};

@@ -6,9 +6,12 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <stdexcept>
 #include <mutex>
 #include <utility>
 
@@ -60,16 +63,52 @@ void ignore_sigpipe_once() {
 
 }  // namespace
 
+// The client's connections, one per executor it was given, each with the execution
+// context (loop) its strand runs on.
+struct redis_client::connections {
+  struct placed {
+    const asio::execution_context* loop;
+    std::shared_ptr<impl> core;
+  };
+  std::vector<placed> each;
+  mutable std::atomic<unsigned> next{0};
+
+  // The connection on the caller's own loop: the command and its reply then never cross
+  // threads. A caller elsewhere (a pool thread, a loop without one) takes them in turn.
+  std::shared_ptr<impl> for_caller(const asio::any_io_executor& caller) const {
+    const auto* loop = &asio::query(caller, asio::execution::context);
+    for (const auto& p : each) {
+      if (p.loop == loop)
+        return p.core;
+    }
+    return each[next.fetch_add(1, std::memory_order_relaxed) % each.size()].core;
+  }
+};
+
 redis_client::redis_client(asio::any_io_executor executor, config::redis_settings settings)
-    : impl_(std::make_shared<impl>(std::move(executor), std::move(settings))) {
+    : redis_client(std::vector<asio::any_io_executor>{std::move(executor)}, std::move(settings)) {}
+
+redis_client::redis_client(const std::vector<asio::any_io_executor>& executors,
+                           config::redis_settings settings)
+    : connections_(std::make_shared<connections>()) {
+  if (executors.empty())
+    throw std::invalid_argument("redis_client needs at least one executor");
+  for (const auto& executor : executors)
+    connections_->each.push_back(
+        {&asio::query(executor, asio::execution::context), std::make_shared<impl>(executor, settings)});
   ignore_sigpipe_once();
 }
 
-redis_client::~redis_client() { impl_->close(); }
+redis_client::~redis_client() { close(); }
 
-void redis_client::close() { impl_->close(); }
+void redis_client::close() {
+  for (const auto& p : connections_->each)
+    p.core->close();
+}
 
-const config::redis_settings& redis_client::settings() const noexcept { return impl_->settings(); }
+const config::redis_settings& redis_client::settings() const noexcept {
+  return connections_->each.front().core->settings();
+}
 
 // The public functions below are plain functions that hand the core to these coroutines,
 // so the core is held from the call on, even if the awaitable is started later and the
@@ -77,9 +116,13 @@ const config::redis_settings& redis_client::settings() const noexcept { return i
 namespace {
 
 using core_ptr = std::shared_ptr<redis_client::impl>;
+using connections_ptr = std::shared_ptr<const redis_client::connections>;
 
-asio::awaitable<redis_result> do_command(core_ptr core, std::vector<std::string> args,
+asio::awaitable<redis_result> do_command(connections_ptr connections,
+                                         std::vector<std::string> args,
                                          std::chrono::milliseconds timeout) {
+  const asio::any_io_executor caller = co_await asio::this_coro::executor;
+  core_ptr core = connections->for_caller(caller);
   // A named local, not a temporary: GCC 12 destroys the captures of a lambda temporary
   // inside a co_await expression twice (chriskohlhoff/asio#1007) — here a shared_ptr.
   auto initiation = [core](auto handler, std::vector<std::string> argv,
@@ -93,14 +136,14 @@ asio::awaitable<redis_result> do_command(core_ptr core, std::vector<std::string>
       std::move(initiation), asio::use_awaitable, std::move(args), timeout);
 }
 
-asio::awaitable<bool> do_ping(core_ptr core, std::chrono::milliseconds timeout) {
+asio::awaitable<bool> do_ping(connections_ptr connections, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv;  // not a braced list: GCC 12 miscompiles those in coroutines
   argv.emplace_back("PING");
-  const auto reply = co_await do_command(std::move(core), std::move(argv), timeout);
+  const auto reply = co_await do_command(std::move(connections), std::move(argv), timeout);
   co_return reply.has_value() && reply->is_status() && reply->str() == "PONG";
 }
 
-asio::awaitable<redis_result> do_eval(core_ptr core, redis_script script,
+asio::awaitable<redis_result> do_eval(connections_ptr connections, redis_script script,
                                       std::vector<std::string> keys,
                                       std::vector<std::string> args) {
   std::vector<std::string> argv;
@@ -110,41 +153,41 @@ asio::awaitable<redis_result> do_eval(core_ptr core, redis_script script,
   argv.push_back(std::to_string(keys.size()));
   for (auto& k : keys) argv.push_back(std::move(k));
   for (auto& a : args) argv.push_back(std::move(a));
-  const auto timeout = core->settings().timeout;
-  auto first = co_await do_command(core, argv, timeout);
+  const auto timeout = connections->each.front().core->settings().timeout;
+  auto first = co_await do_command(connections, argv, timeout);
   if (!first.has_value() || first->error_code() != "NOSCRIPT") co_return first;
   argv[0] = "EVAL";  // also caches the script on the server for the next EVALSHA
   argv[1] = script.source();
-  co_return co_await do_command(std::move(core), std::move(argv), timeout);
+  co_return co_await do_command(std::move(connections), std::move(argv), timeout);
 }
 
 }  // namespace
 
 asio::awaitable<redis_result> redis_client::command(std::vector<std::string> args) {
-  return do_command(impl_, std::move(args), impl_->settings().timeout);
+  return do_command(connections_, std::move(args), settings().timeout);
 }
 
 asio::awaitable<redis_result> redis_client::command(std::vector<std::string> args,
                                                     std::chrono::milliseconds timeout) {
-  return do_command(impl_, std::move(args), timeout);
+  return do_command(connections_, std::move(args), timeout);
 }
 
-asio::awaitable<bool> redis_client::ping() { return do_ping(impl_, impl_->settings().timeout); }
+asio::awaitable<bool> redis_client::ping() { return do_ping(connections_, settings().timeout); }
 
 asio::awaitable<bool> redis_client::ping(std::chrono::milliseconds timeout) {
-  return do_ping(impl_, timeout);
+  return do_ping(connections_, timeout);
 }
 
 asio::awaitable<redis_result> redis_client::eval(const redis_script& script,
                                                  std::vector<std::string> keys,
                                                  std::vector<std::string> args) {
-  return do_eval(impl_, script, std::move(keys), std::move(args));
+  return do_eval(connections_, script, std::move(keys), std::move(args));
 }
 
 asio::awaitable<redis_result> redis_client::eval(std::string_view script,
                                                  std::vector<std::string> keys,
                                                  std::vector<std::string> args) {
-  return do_eval(impl_, redis_script(std::string(script)), std::move(keys), std::move(args));
+  return do_eval(connections_, redis_script(std::string(script)), std::move(keys), std::move(args));
 }
 
 }  // namespace kemas::redis

@@ -7,8 +7,8 @@
 //   else if (r->is_error()) { /* Redis refused this command: r->str() */ }
 //
 // Contract:
-//  - One connection, owned by one strand the client makes from the given executor; every
-//    hiredis call happens there. The public functions may be called from any thread and
+//  - One connection per executor given, each owned by a strand the client makes from that
+//    executor; every hiredis call of a connection happens on its strand. The public functions may be called from any thread and
 //    any coroutine; the awaiting coroutine resumes on its own executor (never inline in
 //    hiredis). Commands are pipelined: many may be in flight, replies come back in order.
 //  - Errors are values: see reply.hpp for redis_errc (backend unavailable) versus an error
@@ -55,6 +55,11 @@ class redis_client : kemas::non_copyable {
  public:
   // Does not connect. `executor` is where the client's strand lives (an io_context's).
   redis_client(boost::asio::any_io_executor executor, config::redis_settings settings);
+  // One connection per executor (the api's I/O loops, app/server/io_loops): a command goes
+  // out on the connection of the caller's own loop, so neither it nor its reply crosses
+  // threads; a caller on no such loop uses them in turn. Must not be empty.
+  redis_client(const std::vector<boost::asio::any_io_executor>& executors,
+               config::redis_settings settings);
   ~redis_client();
 
   // Sends one command; args are binary-safe (embedded NULs are fine). An empty args, or a
@@ -81,10 +86,11 @@ class redis_client : kemas::non_copyable {
 
   const config::redis_settings& settings() const noexcept;
 
-  class impl;  // adapters/redis/client.cpp
+  class impl;         // one connection: adapters/redis/client_impl.hpp
+  struct connections;  // adapters/redis/client.cpp
 
  private:
-  std::shared_ptr<impl> impl_;
+  std::shared_ptr<connections> connections_;
 };
 
 }  // namespace kemas::redis

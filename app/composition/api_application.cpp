@@ -97,10 +97,11 @@ struct api_application::parts {
   http::router routes;
   usage_flusher usage;
 
-  parts(boost::asio::io_context& io, const config::settings& s, metrics::registry& registry)
+  parts(boost::asio::io_context& io, const config::settings& s, metrics::registry& registry,
+        std::vector<boost::asio::io_context*> loops)
       : ioc(io),
         settings(s),
-        backends(io, s),
+        backends(io, s, std::move(loops)),
         // Hash threads run at auth.hash_nice: under a login flood they yield to the I/O
         // threads (measured in bench/login_bench).
         hashing(s.auth.hash_threads, static_cast<int>(s.auth.hash_nice)),
@@ -143,8 +144,9 @@ struct api_application::parts {
 };
 
 api_application::api_application(boost::asio::io_context& ioc, const config::settings& settings,
-                                 metrics::registry& registry)
-    : parts_(std::make_unique<parts>(ioc, settings, registry)) {
+                                 metrics::registry& registry,
+                                 std::vector<boost::asio::io_context*> connection_loops)
+    : parts_(std::make_unique<parts>(ioc, settings, registry, std::move(connection_loops))) {
   auto& p = *parts_;
   http::add_health_routes(p.routes, p.backends.readiness_checks(), settings.http.readiness_timeout, registry);
   http::add_user_routes(p.routes, p.accounts, settings);

@@ -4,6 +4,7 @@
 // the same object, so the tests exercise the real wiring.
 
 #include <memory>
+#include <vector>
 
 #include "adapters/config/settings.hpp"
 #include "app/server/router.hpp"
@@ -26,7 +27,12 @@ class api_backends;
 
 class api_application : kemas::non_copyable {
  public:
-  api_application(boost::asio::io_context& ioc, const config::settings& settings, metrics::registry& registry);
+  // `connection_loops`: the io_contexts HTTP connections live on (app/server/io_loops); the
+  // Redis client and the read pipeline keep connections on each, so a request's backend
+  // calls stay on its thread. Empty: everything on `ioc`.
+  api_application(boost::asio::io_context& ioc, const config::settings& settings,
+                  metrics::registry& registry,
+                  std::vector<boost::asio::io_context*> connection_loops = {});
   ~api_application();
 
   http::router& routes() noexcept;

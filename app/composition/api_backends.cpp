@@ -12,14 +12,36 @@
 
 namespace kemas::app {
 
-api_backends::api_backends(boost::asio::io_context& ioc, const config::settings& settings)
+namespace {
+
+std::vector<boost::asio::io_context*> or_only(std::vector<boost::asio::io_context*> loops,
+                                              boost::asio::io_context& ioc) {
+  if (loops.empty())
+    loops.push_back(&ioc);
+  return loops;
+}
+
+std::vector<boost::asio::any_io_executor> executors_of(
+    const std::vector<boost::asio::io_context*>& loops) {
+  std::vector<boost::asio::any_io_executor> executors;
+  for (auto* loop : loops)
+    executors.emplace_back(loop->get_executor());
+  return executors;
+}
+
+}  // namespace
+
+api_backends::api_backends(boost::asio::io_context& ioc, const config::settings& settings,
+                           std::vector<boost::asio::io_context*> loops)
     : postgres_(std::make_unique<postgres::pg_pool>(settings.postgres, "kemas-api")),
       reads_(settings.postgres.read_connections > 0
-                 ? std::make_unique<postgres::pg_pipeline>(ioc, settings.postgres,
+                 ? std::make_unique<postgres::pg_pipeline>(or_only(loops, ioc), settings.postgres,
                                                            "kemas-api reads")
                  : nullptr),
       settled_(std::make_unique<postgres::settle_listener>(settings.postgres, "kemas-api listener")),
-      redis_(std::make_unique<redis::redis_client>(ioc.get_executor(), settings.redis)),
+      // One connection per loop: each request's session check stays on its own thread.
+      redis_(std::make_unique<redis::redis_client>(executors_of(or_only(loops, ioc)),
+                                                   settings.redis)),
       publisher_(std::make_unique<amqp::amqp_publisher>(
           settings.amqp,
           amqp::publisher_options{"kemas-api publisher",

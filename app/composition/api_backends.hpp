@@ -37,7 +37,9 @@ class api_backends : kemas::non_copyable {
  public:
   // Connections are made lazily or in the background: construction does not fail because a
   // backend is down (/readyz reports it), only because a setting is unusable.
-  api_backends(boost::asio::io_context& ioc, const config::settings& settings);
+  // `loops`: where HTTP connections live (see api_application); empty means `ioc` alone.
+  api_backends(boost::asio::io_context& ioc, const config::settings& settings,
+               std::vector<boost::asio::io_context*> loops = {});
   ~api_backends();
 
   postgres::pg_pool& postgres() noexcept { return *postgres_; }

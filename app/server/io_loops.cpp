@@ -30,6 +30,13 @@ unsigned io_loops::size() const noexcept {
   return static_cast<unsigned>(own_.size()) + 1;
 }
 
+std::vector<asio::io_context*> io_loops::contexts() {
+  std::vector<asio::io_context*> all{&main_};
+  for (auto& l : own_)
+    all.push_back(&l->context);
+  return all;
+}
+
 asio::any_io_executor io_loops::next_executor() {
   const unsigned i = next_.fetch_add(1, std::memory_order_relaxed) % size();
   // The main loop may be run by several threads: its connections keep a strand.

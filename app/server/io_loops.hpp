@@ -36,6 +36,9 @@ class io_loops : kemas::non_copyable {
   // Where the next connection lives: the loops in turn.
   boost::asio::any_io_executor next_executor();
   unsigned size() const noexcept;
+  // Every loop's io_context, the main one first: for backends that keep a connection on
+  // each loop (api_application).
+  std::vector<boost::asio::io_context*> contexts();
 
   // Runs loops 1..count-1, one thread each, until stop().
   void start();

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <future>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -211,4 +212,25 @@ TEST_CASE("a write sent alone keeps its row when statements beside it fail") {
   CHECK(written == rounds);
   pipeline.stop();
   kemas::test::pg_exec_admin("DROP TABLE " + table);
+}
+
+TEST_CASE("a pipeline on several loops serves each caller over a connection of its own loop") {
+  kemas::test::io_threads first(1), second(1), elsewhere(1);
+  auto settings = kemas::test::pg_settings_from_env();
+  settings.read_connections = 4;  // two per loop
+  pg::pg_pipeline pipeline(std::vector<asio::io_context*>{&first.context(), &second.context()},
+                           settings, "kemas-it-pipeline-loops");
+  std::set<long long> on_first, on_second;
+  for (int i = 0; i < 8; ++i) {
+    on_first.insert(first.run(run_echo(pipeline, "a", "1")).backend);
+    on_second.insert(second.run(run_echo(pipeline, "b", "2")).backend);
+  }
+  CHECK(on_first.size() == 2);  // both of its loop's connections, in turn
+  CHECK(on_second.size() == 2);
+  for (long long backend : on_first)
+    CHECK(on_second.count(backend) == 0);  // never one of the other loop's
+  // A caller on no loop of the pipeline is still served, by any of the four.
+  const long long other = elsewhere.run(run_echo(pipeline, "c", "3")).backend;
+  CHECK((on_first.count(other) + on_second.count(other)) == 1);
+  pipeline.stop();
 }

@@ -371,3 +371,31 @@ TEST_CASE("close() completes waiting commands with `closed`") {
   REQUIRE(orphan.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
   CHECK(orphan.get().error() == redis_errc::closed);
 }
+
+namespace {
+
+std::int64_t client_id(io_threads& loop, redis_client& client) {
+  const auto id = run(loop, client, {"CLIENT", "ID"});
+  REQUIRE(id.has_value());
+  REQUIRE(id->is_integer());
+  return id->integer();
+}
+
+}  // namespace
+
+TEST_CASE("a client on several loops answers each caller over the connection of its own loop") {
+  io_threads first(1), second(1), elsewhere(1);
+  const std::vector<asio::any_io_executor> loops{first.executor(), second.executor()};
+  redis_client client(loops, kemas::test::redis_settings_from_env());
+
+  const std::int64_t on_first = client_id(first, client);
+  const std::int64_t on_second = client_id(second, client);
+  CHECK(on_first != on_second);  // two connections, one per loop
+  for (int i = 0; i < 3; ++i) {
+    CHECK(client_id(first, client) == on_first);
+    CHECK(client_id(second, client) == on_second);
+  }
+  // A caller on no loop of the client is still served, over one of the two.
+  const std::int64_t other = client_id(elsewhere, client);
+  CHECK((other == on_first || other == on_second));
+}
