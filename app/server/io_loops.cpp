@@ -2,7 +2,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <optional>
 
@@ -39,9 +38,8 @@ std::vector<asio::io_context*> io_loops::contexts() {
 
 asio::any_io_executor io_loops::next_executor() {
   const unsigned i = next_.fetch_add(1, std::memory_order_relaxed) % size();
-  // The main loop may be run by several threads: its connections keep a strand.
   if (i == 0)
-    return asio::make_strand(main_);
+    return main_.get_executor();  // run by one thread too (see the header)
   return own_[i - 1]->context.get_executor();
 }
 
