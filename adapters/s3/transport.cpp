@@ -302,6 +302,12 @@ void configure(CURL* h, const transport_config& config, exchange& ex, const std:
   if (req.range)
     curl_easy_setopt(h, CURLOPT_RANGE, req.range->c_str());
 
+  if (req.body_size) {
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &ex);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, &ex);
+  }
   if (req.body_size && sent_without_expect(req)) {
     // curl 7.88 sends "Expect: 100-continue" with every UPLOAD and waits for the server's
     // "100 Continue": one more round trip per PUT, which for a small body costs more than
@@ -312,10 +318,6 @@ void configure(CURL* h, const transport_config& config, exchange& ex, const std:
     // their own Content-Type come here.
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(*req.body_size));
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &ex);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, &ex);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else if (req.body_size) {
     // UPLOAD sends Content-Length from INFILESIZE and no form Content-Type (which POSTFIELDS
@@ -324,10 +326,6 @@ void configure(CURL* h, const transport_config& config, exchange& ex, const std:
     // bucket) is answered before megabytes are sent.
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(*req.body_size));
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &ex);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, &ex);
     if (req.method != "PUT")
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
   } else if (req.method == "HEAD") {
