@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <csignal>
-#include <stdexcept>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
 
 namespace kemas::redis {
@@ -110,8 +110,8 @@ const config::redis_settings& redis_client::settings() const noexcept {
   return connections_->each.front().core->settings();
 }
 
-// The public functions below are plain functions that hand the core to these coroutines,
-// so the core is held from the call on, even if the awaitable is started later and the
+// The public functions below are plain functions that hand the connections to these
+// coroutines, so they are held from the call on, even if the awaitable is started later and the
 // client is gone by then (a coroutine's parameters are copied into its frame at the call).
 namespace {
 
