@@ -133,7 +133,9 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
   // An aborted statement is sent again, at most this often, then fails.
   static constexpr int max_attempts = 3;
 
-  asio::strand<asio::any_io_executor> strand;
+  // Typed on the loop's own executor, not any_io_executor: small enough for Asio's
+  // type-erased executors to hold without a heap allocation on every wait and post.
+  asio::strand<asio::io_context::executor_type> strand;
   connector& connect_thread;
   std::chrono::milliseconds reconnect_delay;
   steady_clock::duration answer_limit;
@@ -153,7 +155,7 @@ struct pg_pipeline::link : std::enable_shared_from_this<pg_pipeline::link> {
   steady_clock::time_point retry_at{};
   asio::steady_timer watchdog;
 
-  link(asio::any_io_executor executor, connector& c, std::chrono::milliseconds delay,
+  link(asio::io_context::executor_type executor, connector& c, std::chrono::milliseconds delay,
        steady_clock::duration limit, std::string where)
       : strand(asio::make_strand(executor)),
         connect_thread(c),

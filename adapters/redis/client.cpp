@@ -27,7 +27,7 @@ namespace {
 template <class Handler>
 class handler_waiter final : public detail::waiter {
  public:
-  using strand_type = asio::strand<asio::any_io_executor>;
+  using strand_type = detail::hiredis_link::executor_type;
 
   handler_waiter(Handler handler, const strand_type& fallback)
       : handler_(std::move(handler)),

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 
@@ -16,8 +17,19 @@ namespace kemas::redis {
 
 namespace asio = boost::asio;
 
+namespace {
+
+asio::io_context::executor_type loop_of(const asio::any_io_executor& executor) {
+  const auto* loop = executor.target<asio::io_context::executor_type>();
+  if (loop == nullptr)
+    throw std::invalid_argument("redis_client needs an io_context's executor");
+  return *loop;
+}
+
+}  // namespace
+
 redis_client::impl::impl(asio::any_io_executor executor, config::redis_settings settings)
-    : strand_(asio::make_strand(std::move(executor))),
+    : strand_(asio::make_strand(loop_of(executor))),
       settings_(std::move(settings)),
       timer_(strand_),
       resolver_(strand_) {}

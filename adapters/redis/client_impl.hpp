@@ -58,7 +58,7 @@ class redis_client::impl final : public detail::link_listener,
   void close();
 
   const config::redis_settings& settings() const noexcept { return settings_; }
-  boost::asio::strand<boost::asio::any_io_executor> strand() const { return strand_; }
+  detail::hiredis_link::executor_type strand() const { return strand_; }
 
  private:
   enum class op_kind { user, auth, select };
@@ -100,7 +100,7 @@ class redis_client::impl final : public detail::link_listener,
   void note_healthy();
   static void complete(pending_op& op, redis_result result);
 
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  detail::hiredis_link::executor_type strand_;
   config::redis_settings settings_;
   boost::asio::steady_timer timer_;
   boost::asio::ip::tcp::resolver resolver_;

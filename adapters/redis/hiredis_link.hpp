@@ -23,6 +23,7 @@
 #include "domain/non_copyable.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -55,7 +56,10 @@ class link_listener {
 
 class hiredis_link : public std::enable_shared_from_this<hiredis_link>, kemas::non_copyable {
  public:
-  using executor_type = boost::asio::strand<boost::asio::any_io_executor>;
+  // On an io_context's own executor type, not any_io_executor: a strand of that is small
+  // enough for Asio's type-erased executors to hold without a heap allocation on every
+  // wait and post (measured: 9% of the api's allocations per file list).
+  using executor_type = boost::asio::strand<boost::asio::io_context::executor_type>;
 
   // Starts a non-blocking TCP connect to a numeric address (no DNS here: name lookup
   // would block). On an immediate failure returns nullptr and sets `error`. The listener
