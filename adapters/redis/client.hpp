@@ -53,11 +53,13 @@ namespace kemas::redis {
 
 class redis_client : kemas::non_copyable {
  public:
-  // Does not connect. `executor` is where the client's strand lives (an io_context's).
+  // Does not connect. `executor` is where the client's strand lives: an io_context's own
+  // executor (not a strand or another wrapper); std::invalid_argument otherwise.
   redis_client(boost::asio::any_io_executor executor, config::redis_settings settings);
   // One connection per executor (the api's I/O loops, app/server/io_loops): a command goes
   // out on the connection of the caller's own loop, so neither it nor its reply crosses
-  // threads; a caller on no such loop uses them in turn. Must not be empty.
+  // threads; a caller on no such loop uses them in turn. Must not be empty
+  // (std::invalid_argument), and each as above.
   redis_client(const std::vector<boost::asio::any_io_executor>& executors,
                config::redis_settings settings);
   ~redis_client();
