@@ -5,6 +5,7 @@
 // are picked out by their unique message id.
 
 #include "adapters/amqp/connection.hpp"
+#include "adapters/log/logging.hpp"
 #include "adapters/amqp/consumer.hpp"
 #include "domain/commands/envelope_codec.hpp"
 #include "adapters/amqp/command_message.hpp"
@@ -13,9 +14,11 @@
 #include "adapters/amqp/topology.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/management_api.hpp"
 
 #include <doctest/doctest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -268,33 +271,39 @@ TEST_CASE("after a nack the publisher replaces its channel and loses nothing in 
   REQUIRE(publisher.publish_sync(to_queue(full.name(), "the one it holds")).ok());
   CHECK(publisher.channels_replaced() == 0);
 
-  // Publishes to both queues in flight together, across the nacks and the channel swaps.
+  // Publishes to both queues in flight together, in batches; each batch's nacks must bring
+  // a channel swap before the next batch goes, so the run crosses several refresh intervals.
   constexpr int count = 60;
+  constexpr int batch = 10;
   std::mutex mutex;
-  std::condition_variable all_done;
+  std::condition_variable settled;
   std::vector<amqp::publish_result> to_full, to_open;
+  const auto started = clock_type::now();
+  auto swaps_before = publisher.channels_replaced();
   for (int i = 0; i < count; ++i) {
     const bool refused = i % 2 == 0;
     publisher.async_publish(to_queue(refused ? full.name() : open_queue.name(), "m"),
                             [&, refused](amqp::publish_result r) {
                               std::lock_guard lock(mutex);
                               (refused ? to_full : to_open).push_back(std::move(r));
-                              all_done.notify_all();
+                              settled.notify_all();
                             });
-    if (i % 10 == 9)
-      std::this_thread::sleep_for(200ms);  // spread over more than one refresh interval
-  }
-  {
+    if (i % batch != batch - 1)
+      continue;
     std::unique_lock lock(mutex);
-    REQUIRE(all_done.wait_for(lock, 20s, [&] { return to_full.size() + to_open.size() == count; }));
+    REQUIRE(settled.wait_for(lock, 20s, [&] { return to_full.size() + to_open.size() == i + 1u; }));
+    lock.unlock();
+    REQUIRE(test::eventually([&] { return publisher.channels_replaced() > swaps_before; }, 5s));
+    swaps_before = publisher.channels_replaced();
   }
+  const auto took = clock_type::now() - started;
   for (const auto& r : to_full)
     CHECK_MESSAGE(r.error == amqp::publish_error::nacked, r.detail);
   for (const auto& r : to_open)
     CHECK_MESSAGE(r.ok(), r.detail);  // none failed because its channel was replaced
-  CHECK(publisher.channels_replaced() >= 1);
-  // Bounded: at most one swap per half second (the publishes took about 1.2 s).
-  CHECK(publisher.channels_replaced() <= 4);
+  CHECK(publisher.channels_replaced() >= count / batch);
+  // Bounded: at most one swap per refresh interval (500 ms) over the whole run.
+  CHECK(publisher.channels_replaced() <= 1 + static_cast<std::uint64_t>(took / 500ms));
   CHECK(publisher.publish_sync(to_queue(open_queue.name(), "after")).ok());
 }
 
@@ -418,15 +427,28 @@ TEST_CASE("consumer stop drains in-flight deliveries until the deadline") {
   REQUIRE(b);
   CHECK(consumer->in_flight() == 2);
 
-  // One handler acks 300 ms into the drain; the other never settles.
-  std::thread late_ack([handle = a->second] {
-    std::this_thread::sleep_for(300ms);  // simulated handler work during the drain, not a wait
-    handle.ack();
+  // One handler acks once the drain has begun (the consumer says so in its log); the other
+  // never settles.
+  auto log_lines = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  kemas::config::log_settings log_settings;
+  log::init_logging(log_settings, "kemas-test", log_lines, log::delivery::direct);
+  const auto draining = [&log_lines] {
+    for (const auto& line : log_lines->last_formatted())
+      if (line.find("cancelled its consumers; draining") != std::string::npos)
+        return true;
+    return false;
+  };
+  std::thread late_ack([&draining, handle = a->second] {
+    if (test::eventually(draining, 5s))
+      handle.ack();
   });
   const auto started = clock_type::now();
   const std::size_t left = consumer->stop(1500ms);
   const auto took = clock_type::now() - started;
   late_ack.join();
+  log_settings.format = "text";
+  log::init_logging(log_settings, "kemas-test", nullptr, log::delivery::direct);
+  CHECK(draining());
   CHECK(left == 1);
   CHECK(took >= 1400ms);
   CHECK(took < 4s);
