@@ -1,7 +1,11 @@
 #include "test/support/child_process.hpp"
 
+#include "test/support/eventually.hpp"
+
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +16,6 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 extern char** environ;
 
@@ -109,22 +112,35 @@ bool child_process::running() {
 std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
   if (status_)
     return status_;
+  // A pidfd turns readable when the child exits: poll() wakes at the exit, not on a timer.
+  // By syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link its wrapper.
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd < 0)
+    throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(errno));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
+  std::optional<int> result;
+  for (;;) {
     int status = 0;
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       status_ = decode_status(status);
-      return status_;
+      result = status_;
+      break;
     }
     if (done < 0 && errno != EINTR) {
-      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+      const int error = errno;
+      ::close(pidfd);
+      throw std::runtime_error(std::string("waitpid: ") + std::strerror(error));
     }
-    if (std::chrono::steady_clock::now() >= deadline)
-      return std::nullopt;
-    // Poll interval of waitpid(WNOHANG) until the deadline.
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    pollfd exited{pidfd, POLLIN, 0};
+    ::poll(&exited, 1, static_cast<int>(left.count()));  // EINTR or readiness: check again
   }
+  ::close(pidfd);
+  return result;
 }
 
 std::string child_process::stderr_text() const {
@@ -138,14 +154,7 @@ std::string child_process::stderr_text() const {
 
 bool child_process::wait_for_stderr(std::string_view needle,
                                     std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (true) {
-    if (stderr_text().find(needle) != std::string::npos)
-      return true;
-    if (std::chrono::steady_clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return eventually([&] { return stderr_text().find(needle) != std::string::npos; }, timeout);
 }
 
 }  // namespace kemas::test

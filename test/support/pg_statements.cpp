@@ -4,7 +4,7 @@
 
 #include <chrono>
 #include <stdexcept>
-#include <thread>
+#include "test/support/eventually.hpp"
 
 #include "adapters/postgres/pool.hpp"
 #include "test/support/pg_fixture.hpp"
@@ -55,17 +55,18 @@ table_scans pg_statement_meter::scans(const std::string& table) {
 }
 
 table_scans pg_statement_meter::scans_after(const std::string& table, long long index_scans) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (;;) {
-    auto now = scans(table);
-    if (now.index >= index_scans)
-      return now;
-    if (std::chrono::steady_clock::now() > deadline)
-      throw std::runtime_error("pg_stat_user_tables: " + table + " never reached " +
-                               std::to_string(index_scans) + " index scans (has " +
-                               std::to_string(now.index) + ")");
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  table_scans now;
+  const bool reached = eventually(
+      [&] {
+        now = scans(table);
+        return now.index >= index_scans;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(100));
+  if (!reached)
+    throw std::runtime_error("pg_stat_user_tables: " + table + " never reached " +
+                             std::to_string(index_scans) + " index scans (has " +
+                             std::to_string(now.index) + ")");
+  return now;
 }
 
 }  // namespace kemas::test
