@@ -112,35 +112,37 @@ bool child_process::running() {
 std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
   if (status_)
     return status_;
-  // A pidfd turns readable when the child exits: poll() wakes at the exit, not on a timer.
-  // By syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link its wrapper.
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-  if (pidfd < 0)
-    throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(errno));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::optional<int> result;
+  int pidfd = -1;  // opened only when there is time to wait (running() waits none)
   for (;;) {
     int status = 0;
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_) {
       status_ = decode_status(status);
-      result = status_;
       break;
     }
-    if (done < 0 && errno != EINTR) {
-      const int error = errno;
-      ::close(pidfd);
+    const int error = errno;
+    if (done < 0 && error != EINTR) {
+      if (pidfd >= 0)
+        ::close(pidfd);
       throw std::runtime_error(std::string("waitpid: ") + std::strerror(error));
     }
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       break;
+    // A pidfd turns readable when the child exits: poll() wakes at the exit, not on a timer.
+    // By syscall: glibc 2.36's <sys/pidfd.h> lacks extern "C", so C++ cannot link its wrapper.
+    if (pidfd < 0)
+      pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd < 0)
+      throw std::runtime_error(std::string("pidfd_open: ") + std::strerror(errno));
     pollfd exited{pidfd, POLLIN, 0};
     ::poll(&exited, 1, static_cast<int>(left.count()));  // EINTR or readiness: check again
   }
-  ::close(pidfd);
-  return result;
+  if (pidfd >= 0)
+    ::close(pidfd);
+  return status_;
 }
 
 std::string child_process::stderr_text() const {

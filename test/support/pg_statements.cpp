@@ -4,9 +4,9 @@
 
 #include <chrono>
 #include <stdexcept>
-#include "test/support/eventually.hpp"
 
 #include "adapters/postgres/pool.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/pg_fixture.hpp"
 
 namespace kemas::test {
