@@ -71,7 +71,8 @@ handler_registry make_command_handlers(const config::settings& settings,
   tus_ports tus{std::make_shared<postgres::tus_command_store>(db), ports.objects, plans.scheduler};
 
   handler_registry registry;
-  registry.add(commands::command_type::upload, std::make_shared<upload_handler>(ports));
+  registry.add(commands::command_type::upload,
+               std::make_shared<upload_handler>(ports, settings.worker.group_size));
   registry.add(commands::command_type::delete_file, std::make_shared<delete_handler>(ports));
   registry.add(commands::command_type::upgrade, std::make_shared<upgrade_handler>(plans));
   registry.add(commands::command_type::expire, std::make_shared<expire_handler>(plans, settings.worker.group_size));

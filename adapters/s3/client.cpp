@@ -129,6 +129,33 @@ s3_result<put_info> s3_client::put_object(std::string_view key, std::string_view
   return put_info{std::string(res.head.header("etag"))};
 }
 
+std::vector<s3_result<put_info>> s3_client::put_objects(std::span<const object_bytes> objects) {
+  std::vector<s3_result<put_info>> out(objects.size(), put_info{});
+  std::vector<detail::request> requests;
+  std::vector<std::size_t> sent;  // request -> index in `objects`
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const object_bytes& object = objects[i];
+    if (auto bad = check_key(object.key)) {
+      out[i] = *bad;
+      continue;
+    }
+    auto req = request_for("PUT", object.key);
+    if (!object.content_type.empty())
+      req.headers.push_back("Content-Type: " + std::string(object.content_type));
+    detail::attach_bytes(req, object.bytes);
+    requests.push_back(std::move(req));
+    sent.push_back(i);
+  }
+  auto responses = detail::perform_all(config_, std::move(requests));
+  for (std::size_t r = 0; r < responses.size(); ++r) {
+    if (auto error = check(responses[r]))
+      out[sent[r]] = *error;
+    else
+      out[sent[r]] = put_info{std::string(responses[r].head.header("etag"))};
+  }
+  return out;
+}
+
 s3_result<detail::request> s3_client::get_request(std::string_view key,
                                                   std::optional<byte_range> range) const {
   if (auto bad = check_key(key))

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,6 +106,15 @@ class s3_client {
   // PUT of bytes in memory; the signature covers the payload's SHA-256.
   s3_result<put_info> put_object(std::string_view key, std::string_view bytes,
                                  std::string_view content_type = "application/octet-stream");
+
+  // Several PUTs of bytes in memory at once (transport's perform_all), result i object i's:
+  // each as put_object(key, bytes, content_type) would answer.
+  struct object_bytes {
+    std::string_view key;
+    std::string_view bytes;
+    std::string_view content_type;
+  };
+  std::vector<s3_result<put_info>> put_objects(std::span<const object_bytes> objects);
 
   // GET, whole or a range, streamed into `sink`. A range outside the object is
   // invalid_range. On an error after some bytes reached the sink (a dropped connection),

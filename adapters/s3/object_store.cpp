@@ -25,6 +25,24 @@ ports::object_result<void> s3_object_store::put(const std::string& key, std::str
   return {};
 }
 
+std::vector<ports::object_result<void>> s3_object_store::put_all(
+    std::span<const ports::object_put> puts) {
+  std::vector<s3_client::object_bytes> objects;
+  objects.reserve(puts.size());
+  for (const auto& one : puts)
+    objects.push_back({*one.key, one.bytes, *one.content_type});
+  const auto results = client_->put_objects(objects);
+  std::vector<ports::object_result<void>> out;
+  out.reserve(results.size());
+  for (const auto& put : results) {
+    if (put)
+      out.emplace_back();
+    else
+      out.emplace_back(fault_of(put.error()));
+  }
+  return out;
+}
+
 ports::object_result<std::uint64_t> s3_object_store::size_of(const std::string& key) {
   auto head = client_->head_object(key);
   if (!head)

@@ -16,6 +16,8 @@ class s3_object_store final : public ports::object_store {
 
   ports::object_result<void> put(const std::string& key, std::string_view bytes,
                                  const std::string& content_type) override;
+  // Concurrently, on the calling thread (s3_client::put_objects).
+  std::vector<ports::object_result<void>> put_all(std::span<const ports::object_put> puts) override;
   ports::object_result<std::uint64_t> size_of(const std::string& key) override;
   ports::object_result<void> remove(const std::string& key) override;
   ports::object_result<void> discard_multipart(

@@ -401,4 +401,80 @@ response& easy_exchange::finish(int curl_code) {
   return state_->res;
 }
 
+namespace {
+
+// One multi handle per thread for perform_all: its connection cache outlives each call.
+struct multi_slot {
+  CURLM* multi = nullptr;
+  ~multi_slot() {
+    if (multi != nullptr)
+      curl_multi_cleanup(multi);
+  }
+};
+thread_local multi_slot multi_of_thread;
+
+}  // namespace
+
+std::vector<response> perform_all(const transport_config& config, std::vector<request> requests) {
+  global_init_once();
+  if (multi_of_thread.multi == nullptr) {
+    multi_of_thread.multi = curl_multi_init();
+    if (multi_of_thread.multi == nullptr)
+      throw std::runtime_error("curl_multi_init failed");
+  }
+  CURLM* multi = multi_of_thread.multi;
+  std::vector<std::unique_ptr<easy_exchange>> exchanges;
+  std::vector<std::optional<response>> results(requests.size());
+  exchanges.reserve(requests.size());
+  for (auto& req : requests)
+    exchanges.push_back(std::make_unique<easy_exchange>(config, std::move(req)));
+  // Removes every handle again, also when something below throws.
+  struct detach_all {
+    CURLM* multi;
+    std::vector<std::unique_ptr<easy_exchange>>& exchanges;
+    std::size_t added = 0;
+    ~detach_all() {
+      for (std::size_t i = 0; i < added; ++i)
+        curl_multi_remove_handle(multi, static_cast<CURL*>(exchanges[i]->handle()));
+    }
+  } detach{multi, exchanges};
+  for (auto& exchange : exchanges) {
+    if (curl_multi_add_handle(multi, static_cast<CURL*>(exchange->handle())) != CURLM_OK)
+      break;  // the ones not added are reported as failed below
+    ++detach.added;
+  }
+  const auto index_of = [&](CURL* easy) {
+    for (std::size_t i = 0; i < exchanges.size(); ++i)
+      if (exchanges[i]->handle() == easy)
+        return i;
+    return exchanges.size();
+  };
+  int running = 0;
+  do {
+    if (curl_multi_perform(multi, &running) != CURLM_OK)
+      break;
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(multi, &left)) {
+      if (message->msg != CURLMSG_DONE)
+        continue;
+      const std::size_t i = index_of(message->easy_handle);
+      if (i < exchanges.size() && !results[i])
+        results[i] = std::move(exchanges[i]->finish(message->data.result));
+    }
+    // The transfers' own timeouts (CURLOPT_TIMEOUT_MS) end every one of them; curl's
+    // timer tells poll how long it may sleep, capped here.
+    if (running > 0 && curl_multi_poll(multi, nullptr, 0, 1000, nullptr) != CURLM_OK)
+      break;
+  } while (running > 0);
+
+  std::vector<response> out;
+  out.reserve(exchanges.size());
+  for (std::size_t i = 0; i < exchanges.size(); ++i) {
+    // Not finished: never added, or the multi handle failed.
+    out.push_back(results[i] ? std::move(*results[i])
+                             : std::move(exchanges[i]->finish(CURLE_FAILED_INIT)));
+  }
+  return out;
+}
+
 }  // namespace kemas::s3::detail

@@ -96,6 +96,13 @@ void ensure_curl_initialized();
 // throws std::bad_alloc or std::runtime_error if curl cannot be initialised.
 response perform(const transport_config& config, request& req);
 
+// Runs several exchanges at once on this thread (curl's multi interface, waiting in
+// curl_multi_poll), so k small PUTs cost about one round trip's time instead of k. The
+// thread's multi handle keeps its connections alive between calls, as perform()'s handle
+// does. Response i is request i's; the same error conventions as perform(). Each request's
+// payload_sha256 must be set (s3_client does). Blocking: worker handler threads only.
+std::vector<response> perform_all(const transport_config& config, std::vector<request> requests);
+
 // An exchange set up on an easy handle of its own for a caller that drives it
 // (transfer_engine, on curl's multi interface). It owns the request, the response, the
 // header list and the handle; it must stay at its address while the handle is in use.

@@ -14,7 +14,9 @@
 // succeed (or a bug). Either way the transaction was rolled back.
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "domain/commands/delete_file.hpp"
 #include "domain/commands/upload.hpp"
@@ -31,6 +33,12 @@ struct upload_commit {
   };
   kind what = kind::committed;
   model::rejection_reason reason = model::rejection_reason::unknown;  // refused only
+};
+
+// One member of a group of `upload` commands committed together (commit_uploads).
+struct upload_member {
+  const commands::envelope* envelope = nullptr;
+  const commands::upload* upload = nullptr;
 };
 
 struct rejection_record {
@@ -57,6 +65,8 @@ class file_command_store {
 
   // True when the command id was processed (committed, rejected or found nothing to do).
   virtual bool processed(const std::string& command_id) = 0;
+  // The same for several commands in one statement: result i is command_ids[i]'s.
+  virtual std::vector<bool> processed_among(std::span<const std::string> command_ids) = 0;
 
   // Under the upload's and the owner's row locks: the plan's max file size (too_large), a
   // file row (name_taken), the conditional usage update (quota_exceeded), the upload
@@ -64,6 +74,14 @@ class file_command_store {
   // streamed object (upload_store::hold_object) forgotten: the file owns it now.
   virtual upload_commit commit_upload(const commands::envelope& envelope,
                                       const commands::upload& upload) = 0;
+
+  // Group commit: commit_upload for every member in ONE transaction, result i member i's.
+  // The members are applied one after another in owner order (the store sorts them, so two
+  // groups lock owners in the same order), each deciding against the writes of those before
+  // it, so the outcomes are those of the same commands committed singly in that order; a
+  // refused member writes nothing and does not affect the others. Throws as commit_upload
+  // does; then nothing of the group was written and the caller may commit members one by one.
+  virtual std::vector<upload_commit> commit_uploads(std::span<const upload_member> group) = 0;
 
   // Marks the upload rejected with `reason` (if still pending), records the command and
   // appends upload.rejected. Also says whether a live file references the object key, and

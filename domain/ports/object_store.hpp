@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,12 +45,29 @@ struct object_listing {
 template <class T>
 using object_result = boost::system::result<T, object_fault>;
 
+// One small body to store (put_all).
+struct object_put {
+  const std::string* key = nullptr;
+  std::string_view bytes;
+  const std::string* content_type = nullptr;
+};
+
 class object_store {
  public:
   virtual ~object_store() = default;
 
   virtual object_result<void> put(const std::string& key, std::string_view bytes,
                                   const std::string& content_type) = 0;
+  // Several puts at once, result i put i's: an implementation may run them concurrently
+  // (s3_object_store does, on one thread), so a group costs about one PUT's time. The
+  // default runs them one after another.
+  virtual std::vector<object_result<void>> put_all(std::span<const object_put> puts) {
+    std::vector<object_result<void>> out;
+    out.reserve(puts.size());
+    for (const auto& one : puts)
+      out.push_back(put(*one.key, one.bytes, *one.content_type));
+    return out;
+  }
   // The object's size in bytes; not_found when there is none.
   virtual object_result<std::uint64_t> size_of(const std::string& key) = 0;
   // Idempotent: removing a missing key succeeds.

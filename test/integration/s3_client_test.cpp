@@ -420,6 +420,65 @@ TEST_CASE("s3 a server that never answers runs into the call's timeout") {
   CHECK(get.error().code == "curl:28");
 }
 
+TEST_CASE_FIXTURE(s3_env, "s3 several puts at once each land byte-exact and a bad one fails alone") {
+  std::vector<std::string> keys;
+  std::vector<std::string> bodies;
+  for (std::size_t i = 0; i < 12; ++i) {
+    keys.push_back(prefix + "together/" + std::to_string(i));
+    bodies.push_back(generated(700 + i, i == 0 ? 0 : 997 * i * i));
+  }
+  bodies.back() = generated(799, 256 * 1024);
+  for (int round = 0; round < 2; ++round) {  // the second reuses the thread's connections
+    CAPTURE(round);
+    std::vector<kemas::s3::s3_client::object_bytes> objects;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      objects.push_back({keys[i], bodies[i], "application/x-kemas-test"});
+    objects.push_back({"", "no key", "text/plain"});
+    const auto results = client.put_objects(objects);
+    REQUIRE(results.size() == objects.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      CAPTURE(keys[i]);
+      REQUIRE_MESSAGE(results[i].has_value(), results[i].error().describe());
+      std::string got;
+      auto info = get(keys[i], got);
+      REQUIRE_MESSAGE(info.has_value(), info.error().describe());
+      CHECK(got == bodies[i]);
+      CHECK(info->etag == results[i]->etag);
+      CHECK(info->content_type == "application/x-kemas-test");
+    }
+    REQUIRE_FALSE(results.back().has_value());
+    CHECK(results.back().error().kind == s3_errc::invalid);
+    std::reverse(bodies.begin(), bodies.end());  // new contents under the same keys
+  }
+}
+
+TEST_CASE("s3 several puts at once wait for the slowest not for their sum") {
+  boost::asio::io_context io;
+  // Listens (the kernel completes the handshakes) but never accepts nor answers.
+  boost::asio::ip::tcp::acceptor silent(
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  auto settings = kemas::test::s3_settings_from_env();
+  settings.endpoint = "127.0.0.1:" + std::to_string(silent.local_endpoint().port());
+  const auto client = kemas::s3::s3_client(settings).with_timeout(std::chrono::milliseconds(400));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 6; ++i)
+    keys.push_back("k" + std::to_string(i));
+  std::vector<kemas::s3::s3_client::object_bytes> objects;
+  for (const auto& key : keys)
+    objects.push_back({key, "body", "text/plain"});
+  const auto started = std::chrono::steady_clock::now();
+  auto copy = client;
+  const auto results = copy.put_objects(objects);
+  const auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE(results.size() == 6);
+  for (const auto& result : results) {
+    REQUIRE_FALSE(result.has_value());
+    CHECK(result.error().code == "curl:28");  // each ran into its own timeout
+  }
+  // One after another they would take 6 x 400 ms.
+  CHECK(took < std::chrono::milliseconds(1'500));
+}
+
 // Serves one PUT on a loopback socket and keeps its request head: answers "100 Continue"
 // when asked, reads the body, answers 200.
 struct recording_server {

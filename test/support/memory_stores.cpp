@@ -63,18 +63,62 @@ bool memory_file_commands::key_in_use(const std::string& object_key) const {
   return false;
 }
 
+void memory_file_commands::poison(const uuid& upload_id, bool transient) {
+  std::lock_guard lock(mutex_);
+  poisoned_[upload_id] = transient;
+}
+
+void memory_file_commands::throw_if_poisoned(const uuid& upload_id) const {
+  const auto found = poisoned_.find(upload_id);
+  if (found == poisoned_.end())
+    return;
+  if (found->second)
+    throw backend_unavailable("postgres", "injected fault on one upload (test)");
+  throw std::runtime_error("injected constraint violation on one upload (test)");
+}
+
 bool memory_file_commands::processed(const std::string& command_id) {
   std::lock_guard lock(mutex_);
   enter();
+  ++processed_queries;
   return processed_.count(command_id) > 0;
+}
+
+std::vector<bool> memory_file_commands::processed_among(std::span<const std::string> command_ids) {
+  std::lock_guard lock(mutex_);
+  enter();
+  ++processed_queries;
+  std::vector<bool> out;
+  for (const auto& id : command_ids)
+    out.push_back(processed_.count(id) > 0);
+  return out;
 }
 
 ports::upload_commit memory_file_commands::commit_upload(const commands::envelope& envelope,
                                                          const commands::upload& upload) {
-  using kind = ports::upload_commit::kind;
-  using model::rejection_reason;
   std::lock_guard lock(mutex_);
   enter();
+  throw_if_poisoned(upload.upload_id);
+  return commit_locked(envelope, upload);
+}
+
+std::vector<ports::upload_commit> memory_file_commands::commit_uploads(
+    std::span<const ports::upload_member> group) {
+  std::lock_guard lock(mutex_);
+  enter();  // a scripted fault fails the whole group before anything is applied
+  for (const auto& member : group)
+    throw_if_poisoned(member.upload->upload_id);
+  ++groups_committed;
+  std::vector<ports::upload_commit> out;
+  for (const auto& member : group)
+    out.push_back(commit_locked(*member.envelope, *member.upload));
+  return out;
+}
+
+ports::upload_commit memory_file_commands::commit_locked(const commands::envelope& envelope,
+                                                         const commands::upload& upload) {
+  using kind = ports::upload_commit::kind;
+  using model::rejection_reason;
   const auto row = uploads_.find(upload.upload_id);
   const auto owner = accounts_.find(upload.owner);
   if (row == uploads_.end() || row->second.owner != upload.owner || owner == accounts_.end())

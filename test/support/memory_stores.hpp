@@ -79,9 +79,18 @@ class memory_file_commands final : public ports::file_command_store, public memo
   std::optional<upload_row> upload(const uuid& id) const { return copy_of(uploads_, id); }
   std::optional<file_row> file(const uuid& id) const { return copy_of(files_, id); }
 
+  // Commits that include `upload_id` throw, alone or in a group, as a row the database
+  // refuses would (kemas::backend_unavailable when `transient`, else std::runtime_error).
+  void poison(const uuid& upload_id, bool transient);
+  std::size_t groups_committed = 0;  // calls of commit_uploads that got past the faults
+  std::size_t processed_queries = 0;  // calls of processed and processed_among
+
   bool processed(const std::string& command_id) override;
+  std::vector<bool> processed_among(std::span<const std::string> command_ids) override;
   ports::upload_commit commit_upload(const commands::envelope& envelope,
                                      const commands::upload& upload) override;
+  std::vector<ports::upload_commit> commit_uploads(
+      std::span<const ports::upload_member> group) override;
   ports::rejection_record record_rejection(const commands::envelope& envelope,
                                            const commands::upload& upload,
                                            model::rejection_reason reason) override;
@@ -95,10 +104,15 @@ class memory_file_commands final : public ports::file_command_store, public memo
 
  private:
   bool key_in_use(const std::string& object_key) const;
+  // commit_upload's rules; the caller holds the lock and has called enter().
+  ports::upload_commit commit_locked(const commands::envelope& envelope,
+                                     const commands::upload& upload);
+  void throw_if_poisoned(const uuid& upload_id) const;
 
   std::map<uuid, account> accounts_;
   std::map<uuid, upload_row> uploads_;
   std::map<uuid, file_row> files_;
+  std::map<uuid, bool> poisoned_;  // upload id -> transient
 };
 
 class memory_plan_commands final : public ports::plan_command_store, public memory_store_base {

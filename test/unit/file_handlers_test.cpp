@@ -283,3 +283,100 @@ TEST_CASE("delete: the row first and the object after the commit and once") {
     CHECK(env.deletes.handle(later).what == outcome::retry);
   }
 }
+
+TEST_CASE("upload group: one processed check and one commit for every member") {
+  file_env env;
+  worker::upload_handler grouped{{env.store, env.bucket}, 8};
+  CHECK(grouped.group_limit() == 8);
+  const std::vector<commands::envelope> group = {env.upload("a.txt", "aa", true),
+                                                 env.upload("b.bin", "bbb", false),
+                                                 env.upload("c.txt", "cccc", true)};
+  const auto results = grouped.handle_group(group);
+  REQUIRE(results.size() == 3);
+  for (const auto& result : results)
+    CHECK(result.what == outcome::done);
+  CHECK(env.store->processed_queries == 1);
+  CHECK(env.store->groups_committed == 1);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 9);
+  for (const auto& command : group) {
+    const auto u = file_env::payload(command);
+    CHECK(env.store->upload(u.upload_id)->state == model::upload_state::committed);
+    CHECK(env.bucket->object(u.object_key).has_value());
+  }
+  CHECK(env.bucket->object(file_env::payload(group[0]).object_key) ==
+        std::optional<std::string>("aa"));
+  CHECK(env.bucket->object(file_env::payload(group[2]).object_key) ==
+        std::optional<std::string>("cccc"));
+
+  // The group again (a redelivery): nothing twice, and no second commit.
+  for (const auto& result : grouped.handle_group(group))
+    CHECK(result.what == outcome::done);
+  CHECK(env.store->processed_queries == 2);
+  CHECK(env.store->groups_committed == 1);
+  CHECK(env.store->events().size() == 3);
+}
+
+TEST_CASE("upload group: members decide in order and refusals are recorded on their own") {
+  file_env env;  // quota 1000, max file 600
+  worker::upload_handler grouped{{env.store, env.bucket}, 8};
+  auto bad_sum = env.upload("bad.txt", "hello", true);
+  bad_sum.payload["sha256"] = crypto::sha256_hex("other");
+  const std::vector<commands::envelope> group = {
+      env.upload("1.bin", std::string(600, 'x'), true),
+      env.upload("2.bin", std::string(500, 'y'), true),  // over the quota after 1.bin
+      env.upload("1.bin", "z", true),                    // the name 1.bin took
+      bad_sum};
+  for (const auto& result : grouped.handle_group(group))
+    CHECK(result.what == outcome::done);
+  CHECK(env.store->upload(file_env::payload(group[0]).upload_id)->state ==
+        model::upload_state::committed);
+  CHECK(env.reason_of(group[1]) == model::rejection_reason::quota_exceeded);
+  CHECK(env.reason_of(group[2]) == model::rejection_reason::name_taken);
+  CHECK(env.reason_of(group[3]) == model::rejection_reason::checksum_mismatch);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 600);
+  CHECK(env.bucket->size() == 1);  // refused members' objects are freed
+  CHECK(env.store->groups_committed == 1);
+}
+
+TEST_CASE("upload group: a poisoned member fails alone and a group fault retries no one twice") {
+  file_env env;
+  worker::upload_handler grouped{{env.store, env.bucket}, 8};
+  const std::vector<commands::envelope> group = {env.upload("a.txt", "aa", true),
+                                                 env.upload("b.txt", "bb", true),
+                                                 env.upload("c.txt", "cc", true)};
+  SUBCASE("a constraint the member violates: rejected, the others committed") {
+    env.store->poison(file_env::payload(group[1]).upload_id, false);
+    const auto results = grouped.handle_group(group);
+    CHECK(results[0].what == outcome::done);
+    CHECK(results[1].what == outcome::reject);
+    CHECK(results[2].what == outcome::done);
+    CHECK(env.store->groups_committed == 0);
+    CHECK(env.store->upload(file_env::payload(group[1]).upload_id)->state ==
+          model::upload_state::pending);
+    CHECK(env.store->account_of(env.owner)->used_bytes == 4);
+  }
+  SUBCASE("a transient fault on one member: it retries, the others committed") {
+    env.store->poison(file_env::payload(group[2]).upload_id, true);
+    const auto results = grouped.handle_group(group);
+    CHECK(results[0].what == outcome::done);
+    CHECK(results[1].what == outcome::done);
+    CHECK(results[2].what == outcome::retry);
+    CHECK(results[2].reason.find("upload: commit") == 0);
+  }
+  SUBCASE("the database away for the check: every member retries, nothing stored") {
+    env.store->fail_next(4);  // the group's check, then each member's own
+    const auto results = grouped.handle_group(group);
+    for (const auto& result : results)
+      CHECK(result.what == outcome::retry);
+    CHECK(env.bucket->size() == 0);
+  }
+  SUBCASE("the bucket refuses one put: that member retries") {
+    env.bucket->fail_next(1);
+    const auto results = grouped.handle_group(group);
+    CHECK(results[0].what == outcome::retry);
+    CHECK(results[0].reason.find("s3 put") == 0);
+    CHECK(results[1].what == outcome::done);
+    CHECK(results[2].what == outcome::done);
+    CHECK(env.store->groups_committed == 1);
+  }
+}

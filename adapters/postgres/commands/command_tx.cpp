@@ -1,4 +1,5 @@
 #include "adapters/postgres/commands/command_tx.hpp"
+#include "adapters/postgres/array_literal.hpp"
 
 #include <soci/soci.h>
 
@@ -71,6 +72,24 @@ void signal_settled(soci::session& sql, const std::string& id) {
 bool processed(soci::session& sql, const std::string& command_id) {
   const std::optional<std::string> parameters[] = {command_id};
   return execute_prepared(sql, command_processed, parameters).int64(0, 0) > 0;
+}
+
+std::vector<bool> processed_among(soci::session& sql, std::span<const std::string> command_ids) {
+  static const prepared_statement statement{
+      "kemas_commands_processed",
+      "SELECT command_id::text FROM processed_commands WHERE command_id = ANY($1::uuid[])"};
+  std::vector<bool> out(command_ids.size(), false);
+  if (command_ids.empty())
+    return out;
+  const std::optional<std::string> parameters[] = {
+      text_array_literal({command_ids.begin(), command_ids.end()})};
+  const prepared_rows rows = execute_prepared(sql, statement, parameters);
+  for (int row = 0; row < rows.size(); ++row) {
+    const std::string found = rows.text(row, 0);
+    for (std::size_t i = 0; i < command_ids.size(); ++i)
+      out[i] = out[i] || command_ids[i] == found;  // a group is small: no index needed
+  }
+  return out;
 }
 
 void record(soci::session& sql, const std::string& command_id, std::string_view outcome) {

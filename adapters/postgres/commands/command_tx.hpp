@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,8 @@ std::string uuid_array(const std::vector<uuid>& ids);
 
 // True when processed_commands holds `command_id`.
 bool processed(soci::session& sql, const std::string& command_id);
+// The same for several ids in one statement: result i is command_ids[i]'s.
+std::vector<bool> processed_among(soci::session& sql, std::span<const std::string> command_ids);
 
 // Inserts (command_id, outcome) unless the id is there.
 void record(soci::session& sql, const std::string& command_id, std::string_view outcome);

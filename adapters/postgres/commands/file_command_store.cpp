@@ -6,10 +6,17 @@
 #include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/query.hpp"
 #include "adapters/postgres/settle_channel.hpp"
+#include "adapters/support/random.hpp"
 
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 namespace kemas::postgres {
 namespace {
@@ -77,39 +84,9 @@ bool release(soci::session& sql, const std::string& object_key) {
   return sql.got_data();
 }
 
-// One prepared call of commit_upload (schemas/migrations/0009_commit_upload.sql) in
-// autocommit: the function's statements are one transaction, and a refusal wrote nothing.
-upload_commit commit(soci::session& sql, const commands::envelope& envelope,
-                     const commands::upload& upload) {
+// commit_upload's (and commit_uploads') outcome word as the port's value.
+upload_commit outcome_of(const std::string& outcome) {
   using kind = upload_commit::kind;
-  using model::rejection_reason;
-  static const prepared_statement statement{
-      "kemas_commit_upload",
-      "SELECT commit_upload($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::bigint, $7, $8, "
-      "$9::boolean, $10::uuid, $11::jsonb, $12)"};
-  const std::string file_id = upload.file_id.to_string();
-  const std::string upload_id = upload.upload_id.to_string();
-  const auto size = static_cast<long long>(upload.size);
-  auto event = command_tx::draft_for(envelope, "file.uploaded", "file", file_id);
-  event.data = {{"name", upload.name},
-                {"size", size},
-                {"sha256", upload.sha256},
-                {"content_type", upload.content_type},
-                {"upload_id", upload_id}};
-  // Inline bodies had no claim on their object.
-  const std::optional<std::string> parameters[] = {upload_id,
-                                                   upload.owner.to_string(),
-                                                   file_id,
-                                                   upload.name,
-                                                   upload.content_type,
-                                                   std::to_string(size),
-                                                   upload.sha256,
-                                                   upload.object_key,
-                                                   upload.inline_body ? "false" : "true",
-                                                   envelope.id,
-                                                   event_text(event),
-                                                   std::string(KEMAS_SETTLE_CHANNEL)};
-  const std::string outcome = execute_prepared(sql, statement, parameters).text(0, 0);
   if (outcome == "committed")
     return {kind::committed};
   if (outcome == "already_settled")
@@ -117,9 +94,91 @@ upload_commit commit(soci::session& sql, const commands::envelope& envelope,
   if (outcome == "no_upload")
     return {kind::no_upload};
   const auto reason = model::rejection_reason_from(outcome);
-  if (reason == rejection_reason::unknown)
+  if (reason == model::rejection_reason::unknown)
     throw std::runtime_error("commit_upload: unknown outcome '" + outcome + "'");
   return {kind::refused, reason};
+}
+
+model::event_draft uploaded_event(const commands::envelope& envelope,
+                                  const commands::upload& upload) {
+  auto event =
+      command_tx::draft_for(envelope, "file.uploaded", "file", upload.file_id.to_string());
+  event.data = {{"name", upload.name},
+                {"size", static_cast<long long>(upload.size)},
+                {"sha256", upload.sha256},
+                {"content_type", upload.content_type},
+                {"upload_id", upload.upload_id.to_string()}};
+  return event;
+}
+
+// One prepared call of commit_upload (schemas/migrations/0009_commit_upload.sql) in
+// autocommit: the function's statements are one transaction, and a refusal wrote nothing.
+upload_commit commit(soci::session& sql, const commands::envelope& envelope,
+                     const commands::upload& upload) {
+  static const prepared_statement statement{
+      "kemas_commit_upload",
+      "SELECT commit_upload($1::uuid, $2::uuid, $3::uuid, $4, $5, $6::bigint, $7, $8, "
+      "$9::boolean, $10::uuid, $11::jsonb, $12)"};
+  // Inline bodies had no claim on their object.
+  const std::optional<std::string> parameters[] = {upload.upload_id.to_string(),
+                                                   upload.owner.to_string(),
+                                                   upload.file_id.to_string(),
+                                                   upload.name,
+                                                   upload.content_type,
+                                                   std::to_string(upload.size),
+                                                   upload.sha256,
+                                                   upload.object_key,
+                                                   upload.inline_body ? "false" : "true",
+                                                   envelope.id,
+                                                   event_text(uploaded_event(envelope, upload)),
+                                                   std::string(KEMAS_SETTLE_CHANNEL)};
+  return outcome_of(execute_prepared(sql, statement, parameters).text(0, 0));
+}
+
+// A group in one prepared call of commit_uploads (schemas/migrations/0010_commit_uploads.sql)
+// in autocommit: one transaction, one round trip, members in owner order.
+std::vector<upload_commit> commit_group(soci::session& sql,
+                                        std::span<const ports::upload_member> group) {
+  static const prepared_statement statement{"kemas_commit_uploads",
+                                            "SELECT commit_uploads($1::jsonb, $2)"};
+  std::vector<std::size_t> order(group.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::ranges::sort(order, [&](std::size_t a, std::size_t b) {
+    const auto& x = *group[a].upload;
+    const auto& y = *group[b].upload;
+    return std::tie(x.owner, x.upload_id) < std::tie(y.owner, y.upload_id);
+  });
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  boost::json::array members;
+  members.reserve(group.size());
+  for (const std::size_t i : order) {
+    const commands::envelope& envelope = *group[i].envelope;
+    const commands::upload& upload = *group[i].upload;
+    members.push_back(boost::json::object{
+        {"upload_id", upload.upload_id.to_string()},
+        {"owner_id", upload.owner.to_string()},
+        {"file_id", upload.file_id.to_string()},
+        {"name", upload.name},
+        {"content_type", upload.content_type},
+        {"size", upload.size},
+        {"sha256", upload.sha256},
+        {"object_key", upload.object_key},
+        {"claimed", !upload.inline_body.has_value()},
+        {"command_id", envelope.id},
+        {"event", build_event(uploaded_event(envelope, upload), support::random_uuid(), now)}});
+  }
+  const std::optional<std::string> parameters[] = {boost::json::serialize(members),
+                                                   std::string(KEMAS_SETTLE_CHANNEL)};
+  const prepared_rows rows = execute_prepared(sql, statement, parameters);
+  if (rows.size() != static_cast<int>(group.size()))
+    throw std::runtime_error("commit_uploads: " + std::to_string(rows.size()) + " outcomes for " +
+                             std::to_string(group.size()) + " members");
+  std::vector<upload_commit> out(group.size());
+  for (std::size_t row = 0; row < order.size(); ++row)
+    out[order[row]] = outcome_of(rows.text(static_cast<int>(row), 0));
+  return out;
 }
 
 ports::rejection_record reject(soci::session& sql, const commands::envelope& envelope,
@@ -187,6 +246,19 @@ ports::file_deletion soft_delete(soci::session& sql, const commands::envelope& e
 bool file_command_store::processed(const std::string& command_id) {
   return run_transaction(
       *pool_, [&](soci::session& sql) { return command_tx::processed(sql, command_id); });
+}
+
+std::vector<bool> file_command_store::processed_among(std::span<const std::string> command_ids) {
+  return run_transaction(*pool_, [&](soci::session& sql) {
+    return command_tx::processed_among(sql, command_ids);
+  });
+}
+
+std::vector<upload_commit> file_command_store::commit_uploads(
+    std::span<const ports::upload_member> group) {
+  if (group.empty())
+    return {};
+  return run_transaction(*pool_, [&](soci::session& sql) { return commit_group(sql, group); });
 }
 
 upload_commit file_command_store::commit_upload(const commands::envelope& envelope,
