@@ -26,6 +26,20 @@ bool memory_store_base::was_processed(const std::string& command_id) const {
   return processed_.count(command_id) > 0;
 }
 
+void memory_store_base::poison(const uuid& id, bool transient) {
+  std::lock_guard lock(mutex_);
+  poisoned_[id] = transient;
+}
+
+void memory_store_base::throw_if_poisoned(const uuid& id) const {
+  const auto found = poisoned_.find(id);
+  if (found == poisoned_.end())
+    return;
+  if (found->second)
+    throw backend_unavailable("postgres", "injected fault on one row (test)");
+  throw std::runtime_error("injected constraint violation on one row (test)");
+}
+
 void memory_store_base::enter() {
   if (transient_ > 0) {
     --transient_;
@@ -61,20 +75,6 @@ bool memory_file_commands::key_in_use(const std::string& object_key) const {
       return true;
   }
   return false;
-}
-
-void memory_file_commands::poison(const uuid& upload_id, bool transient) {
-  std::lock_guard lock(mutex_);
-  poisoned_[upload_id] = transient;
-}
-
-void memory_file_commands::throw_if_poisoned(const uuid& upload_id) const {
-  const auto found = poisoned_.find(upload_id);
-  if (found == poisoned_.end())
-    return;
-  if (found->second)
-    throw backend_unavailable("postgres", "injected fault on one upload (test)");
-  throw std::runtime_error("injected constraint violation on one upload (test)");
 }
 
 bool memory_file_commands::processed(const std::string& command_id) {
@@ -305,20 +305,6 @@ ports::upgrade_commit memory_plan_commands::fail_order(const commands::envelope&
   ports::upgrade_commit out{ports::upgrade_commit::kind::failed};
   out.from_plan = accounts_[upgrade.buyer].plan;
   return out;
-}
-
-void memory_plan_commands::poison(const uuid& user, bool transient) {
-  std::lock_guard lock(mutex_);
-  poisoned_[user] = transient;
-}
-
-void memory_plan_commands::throw_if_poisoned(const uuid& user) const {
-  const auto found = poisoned_.find(user);
-  if (found == poisoned_.end())
-    return;
-  if (found->second)
-    throw backend_unavailable("postgres", "injected fault on one account (test)");
-  throw std::runtime_error("injected constraint violation on one account (test)");
 }
 
 std::vector<ports::expiry_commit> memory_plan_commands::apply_expiries(

@@ -28,12 +28,17 @@ class memory_store_base {
   void break_next(std::size_t calls);
   std::vector<std::string> events() const;  // event types, in order
   bool was_processed(const std::string& command_id) const;
+  // Calls that touch `id` (an upload, an account: each store says which) throw, alone or in a
+  // group, as a row the database refuses would: kemas::backend_unavailable when `transient`,
+  // else std::runtime_error.
+  void poison(const uuid& id, bool transient);
 
  protected:
   // Called first by every port call, under the lock: throws a scripted fault.
   void enter();
   void mark_processed(const std::string& command_id) { processed_.insert(command_id); }
   void emit(std::string type) { events_.push_back(std::move(type)); }
+  void throw_if_poisoned(const uuid& id) const;  // under the lock
   // The row stored under `key`, copied out under the lock.
   template <class Map>
   std::optional<typename Map::mapped_type> copy_of(const Map& rows,
@@ -48,6 +53,7 @@ class memory_store_base {
 
  private:
   std::vector<std::string> events_;
+  std::map<uuid, bool> poisoned_;  // id -> transient
   std::size_t transient_ = 0;
   std::size_t permanent_ = 0;
 };
@@ -79,9 +85,7 @@ class memory_file_commands final : public ports::file_command_store, public memo
   std::optional<upload_row> upload(const uuid& id) const { return copy_of(uploads_, id); }
   std::optional<file_row> file(const uuid& id) const { return copy_of(files_, id); }
 
-  // Commits that include `upload_id` throw, alone or in a group, as a row the database
-  // refuses would (kemas::backend_unavailable when `transient`, else std::runtime_error).
-  void poison(const uuid& upload_id, bool transient);
+  // poison(upload id): its commit throws, alone or in a group.
   std::size_t groups_committed = 0;  // calls of commit_uploads that got past the faults
   std::size_t processed_queries = 0;  // calls of processed and processed_among
 
@@ -107,12 +111,10 @@ class memory_file_commands final : public ports::file_command_store, public memo
   // commit_upload's rules; the caller holds the lock and has called enter().
   ports::upload_commit commit_locked(const commands::envelope& envelope,
                                      const commands::upload& upload);
-  void throw_if_poisoned(const uuid& upload_id) const;
 
   std::map<uuid, account> accounts_;
   std::map<uuid, upload_row> uploads_;
   std::map<uuid, file_row> files_;
-  std::map<uuid, bool> poisoned_;  // upload id -> transient
 };
 
 class memory_plan_commands final : public ports::plan_command_store, public memory_store_base {
@@ -135,10 +137,8 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
   void add_account(const uuid& id, account state);
   std::optional<account> account_of(const uuid& id) const { return copy_of(accounts_, id); }
   std::optional<order_row> order(const uuid& id) const { return copy_of(orders_, id); }
-  // Expiries that touch `user` throw, alone or in a group, as a row the database refuses
-  // would (kemas::backend_unavailable when `transient`, else std::runtime_error); the group's
+  // poison(user): expiries that touch the account throw, alone or in a group; the group's
   // other accounts apply when tried alone.
-  void poison(const uuid& user, bool transient);
 
   ports::upgrade_start start_upgrade(const commands::envelope& envelope,
                                      const commands::upgrade& upgrade) override;
@@ -170,9 +170,7 @@ class memory_plan_commands final : public ports::plan_command_store, public memo
   std::map<std::string, ports::plan_terms> plans_;
   std::map<uuid, account> accounts_;
   std::map<uuid, order_row> orders_;
-  std::map<uuid, bool> poisoned_;  // user -> transient
 
-  void throw_if_poisoned(const uuid& user) const;  // under the lock
 };
 
 }  // namespace kemas::test
