@@ -513,8 +513,7 @@ TEST_CASE("publisher and consumer reconnect when the broker closes their connect
   // Close both connections from the broker's side (management API: DELETE connection).
   // Connections show up in the API's statistics after a few seconds.
   std::vector<std::string> closed;
-  const auto deadline = clock_type::now() + 20s;
-  while (closed.size() < 2 && clock_type::now() < deadline) {
+  kemas::test::eventually([&] {
     const auto connections = api.get_json("/api/connections");
     for (const auto& c : connections.as_array()) {
       const auto* properties = c.as_object().if_contains("client_properties");
@@ -530,21 +529,20 @@ TEST_CASE("publisher and consumer reconnect when the broker closes their connect
       CHECK(status == 204);
       closed.emplace_back(name->as_string());
     }
-    if (closed.size() < 2)
-      std::this_thread::sleep_for(500ms);  // poll interval until both connections are listed
-  }
+    return closed.size() >= 2;
+  }, 20s, 500ms);
   REQUIRE(closed.size() == 2);
 
   // Publishing works again once the publisher reconnected (until then it answers with an
   // error, never with a false success); the consumer receives after reconnecting too.
   auto after = to_queue(queue.name(), "after");
   amqp::publish_result result;
-  const auto retry_until = clock_type::now() + 15s;
-  do {
-    result = publisher.publish_sync(after);
-    if (!result.ok())
-      std::this_thread::sleep_for(100ms);  // retry interval until the deadline
-  } while (!result.ok() && clock_type::now() < retry_until);
+  kemas::test::eventually(
+      [&] {
+        result = publisher.publish_sync(after);
+        return result.ok();
+      },
+      15s, 100ms);
   REQUIRE_MESSAGE(result.ok(), result.detail);
   auto second = received.take(15s);
   REQUIRE(second);

@@ -1,6 +1,8 @@
 // /readyz against the real backends: 200 when all answer, 503 naming redis while Redis is
 // stopped (through scripts/services.sh), 200 again once it is back; after a RabbitMQ outage
 // it is ready again within about a second of the broker's return.
+#include "test/support/eventually.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
@@ -25,13 +27,14 @@ namespace {
 kemas::test::raw_response poll_readyz(
     std::uint16_t port, std::chrono::seconds within,
     const std::function<bool(const kemas::test::raw_response&)>& accept) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  for (;;) {
-    auto r = kemas::test::http_request(port, "GET", "/readyz");
-    if (accept(r) || std::chrono::steady_clock::now() > deadline)
-      return r;
-    std::this_thread::sleep_for(100ms);  // poll interval
-  }
+  kemas::test::raw_response r;
+  kemas::test::eventually(
+      [&] {
+        r = kemas::test::http_request(port, "GET", "/readyz");
+        return accept(r);
+      },
+      within, 100ms);
+  return r;
 }
 
 // An api serving the health routes over the real backends of the test settings.
@@ -77,11 +80,10 @@ TEST_CASE("readyz reports each backend / and names redis while it is down") {
   auto down = poll_readyz(port, 10s, [](auto& r) { return r.status == 503; });
   // A scrape answers from the shared round of the last second, else probes anew.
   std::string scraped_down;
-  const auto scrape_deadline = std::chrono::steady_clock::now() + 5s;
-  do {
+  kemas::test::eventually([&] {
     scraped_down = kemas::test::http_request(port, "GET", "/metrics").body;
-  } while (scraped_down.find("kemas_backend_up{backend=\"redis\"} 0") == std::string::npos &&
-           std::chrono::steady_clock::now() < scrape_deadline);
+    return scraped_down.find("kemas_backend_up{backend=\"redis\"} 0") != std::string::npos;
+  });
   const int restarted = services("start redis");  // restart before asserting, whatever happens
   CHECK(scraped_down.find("kemas_backend_up{backend=\"redis\"} 0") != std::string::npos);
   CHECK(scraped_down.find("kemas_backend_up{backend=\"postgres\"} 1") != std::string::npos);
