@@ -2,247 +2,28 @@
 // scratch database, a RabbitMQ vhost of this test's own and the shared S3 server: commits,
 // rejections with their reasons (object_missing, quota_exceeded, name_taken), exact quota
 // under 20 concurrent uploads, idempotency by command id, delete with its event, and what
-// an upload costs the worker in statements.
+// an upload costs the worker in statements. Uploads committed in groups:
+// upload_groups_test.
 
-#include "adapters/amqp/command_message.hpp"
-#include "adapters/amqp/publisher.hpp"
-#include "adapters/crypto/tokens.hpp"
-#include "adapters/postgres/pool.hpp"
-#include "adapters/s3/client.hpp"
-#include "adapters/support/random.hpp"
-#include "domain/base64.hpp"
-#include "test/support/amqp_fixture.hpp"
-#include "test/support/outbox_fixture.hpp"
+#include "test/support/file_commands_fixture.hpp"
 #include "test/support/pg_statements.hpp"
-#include "test/support/relay_fixture.hpp"
-#include "test/support/s3_fixture.hpp"
-#include "test/support/test_settings.hpp"
 
 #include <doctest/doctest.h>
 #include <soci/soci.h>
 #include <boost/json.hpp>
 
-#include <algorithm>
-#include <csignal>
+#include <cstdlib>
 #include <map>
 #include <set>
-#include <sstream>
-#include <thread>
-#include <cstdlib>
+#include <string>
+#include <vector>
 
 using namespace kemas;
 using namespace std::chrono_literals;
-
-namespace {
-
-constexpr long long free_quota = 1073741824;  // plan 'free' of 0001_initial.sql
-
-std::string random_bytes(std::size_t n, std::uint64_t seed) {
-  std::string bytes(n, '\0');
-  test::byte_stream(seed).fill(bytes.data(), n);
-  return bytes;
-}
-
-// One planned upload: the uploads row exists (pending), the command is built.
-struct planned_upload {
-  std::string upload_id;
-  std::string file_id;
-  std::string key;
-  std::string bytes;
-  commands::envelope command;
-};
-
-struct file_env {
-  test::migrated_database db{"files"};
-  test::scratch_vhost vhost{"files"};
-  config::amqp_settings amqp = vhost.amqp_settings();  // the publisher keeps a reference
-  postgres::pg_pool pool{db.settings(), "kemas-it-files"};
-  s3::s3_client objects{test::s3_settings_from_env()};
-  test::child_process worker;
-  amqp::amqp_publisher publisher;
-
-  explicit file_env(std::vector<std::pair<std::string, std::string>> worker_env = {})
-      : worker(test::start_worker("commands", db.settings().url, vhost.name(),
-                                  "file_commands_test.worker", std::move(worker_env))),
-        publisher(amqp, {"file commands test publisher", std::nullopt}) {
-    test::ensure_s3_bucket(objects);
-    // The worker declares the topology of the vhost when it connects.
-    REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
-                    worker.stderr_text());
-  }
-
-  template <class F>
-  auto sql(F fn) {
-    return pool.with_session(std::move(fn));
-  }
-
-  std::string make_user(long long used_bytes = 0) {
-    const std::string tag = support::random_hex(6);
-    const std::string email = "u" + tag + "@example.com";
-    const std::string username = "u" + tag;
-    return sql([&](soci::session& s) {
-      std::string id;
-      s << "INSERT INTO users (email, username, password_hash, plan_id, used_bytes) "
-           "SELECT :email, :username, 'x', id, :used FROM plans WHERE name = 'free' "
-           "RETURNING id::text",
-          soci::use(email), soci::use(username), soci::use(used_bytes), soci::into(id);
-      return id;
-    });
-  }
-
-  planned_upload plan_upload(const std::string& owner, const std::string& name, std::string bytes,
-                             bool inline_body) {
-    planned_upload u;
-    u.file_id = support::random_uuid().to_string();
-    u.key = "u/" + owner + "/" + u.file_id;
-    u.bytes = std::move(bytes);
-    u.upload_id = sql([&](soci::session& s) {
-      std::string id;
-      s << "INSERT INTO uploads (owner_id) VALUES (CAST(:o AS uuid)) RETURNING id::text",
-          soci::use(owner), soci::into(id);
-      return id;
-    });
-    boost::json::object payload{{"upload_id", u.upload_id},
-                                {"file_id", u.file_id},
-                                {"name", name},
-                                {"content_type", "application/octet-stream"},
-                                {"size", u.bytes.size()},
-                                {"sha256", crypto::sha256_hex(u.bytes)},
-                                {"object_key", u.key}};
-    if (inline_body)
-      payload["inline_base64"] = base64(u.bytes);
-    u.command = command(commands::command_type::upload, owner, payload);
-    return u;
-  }
-
-  // An inline upload published and committed by the worker (REQUIREd).
-  planned_upload committed_upload(const std::string& owner, const std::string& name,
-                                  std::string bytes) {
-    auto u = plan_upload(owner, name, std::move(bytes), true);
-    publish(u.command);
-    REQUIRE(settled(u.upload_id).first == "committed");
-    return u;
-  }
-
-  static commands::envelope command(commands::command_type type, const std::string& owner,
-                                    const boost::json::object& payload) {
-    commands::envelope c;
-    c.id = support::random_uuid().to_string();
-    c.type = type;
-    c.request_id = test::unique_id("req");
-    c.actor.user_id = owner;
-    c.actor.ip = "127.0.0.1";
-    c.payload = payload;
-    return c;
-  }
-
-  void publish(const commands::envelope& c) {
-    const auto result = publisher.publish_sync(amqp::command_message(c));
-    REQUIRE_MESSAGE(result.ok(), result.detail);
-  }
-
-  void put_object(const planned_upload& u) {
-    auto put = objects.put_object(u.key, u.bytes);
-    REQUIRE_MESSAGE(put.has_value(), put.error().describe());
-  }
-
-  // uploads.state and reason once no longer pending ("" if still pending at the deadline).
-  std::pair<std::string, std::string> settled(const std::string& upload_id,
-                                              std::chrono::milliseconds timeout = 30s) {
-    std::pair<std::string, std::string> out;
-    test::eventually(
-        [&] {
-          out = sql([&](soci::session& s) {
-            std::string state;
-            std::string reason;
-            soci::indicator ind = soci::i_null;
-            s << "SELECT state, reason FROM uploads WHERE id = CAST(:id AS uuid)",
-                soci::use(upload_id), soci::into(state), soci::into(reason, ind);
-            return std::pair{state, ind == soci::i_ok ? reason : std::string()};
-          });
-          return out.first != "pending";
-        },
-        timeout);
-    if (out.first == "pending")
-      out.first.clear();
-    return out;
-  }
-
-  long long used_bytes(const std::string& owner) {
-    return sql([&](soci::session& s) {
-      long long used = -1;
-      s << "SELECT used_bytes FROM users WHERE id = CAST(:id AS uuid)", soci::use(owner),
-          soci::into(used);
-      return used;
-    });
-  }
-
-  long long count(const std::string& query, const std::string& param) {
-    return sql([&](soci::session& s) {
-      long long n = -1;
-      s << query, soci::use(param), soci::into(n);
-      return n;
-    });
-  }
-
-  std::vector<boost::json::object> events_of_type(const std::string& type) {
-    auto all = sql([](soci::session& s) { return test::outbox_events(s); });
-    std::vector<boost::json::object> out;
-    for (auto& e : all) {
-      if (e.at("type").as_string() == type)
-        out.push_back(std::move(e));
-    }
-    return out;
-  }
-
-  bool object_exists(const std::string& key) {
-    auto head = objects.head_object(key);
-    if (!head)
-      REQUIRE_MESSAGE(head.error().not_found(), head.error().describe());
-    return head.has_value();
-  }
-
-  std::string get_object(const std::string& key) {
-    std::string body;
-    auto got = objects.get_object(key, std::nullopt, [&](std::string_view chunk) {
-      body.append(chunk);
-      return true;
-    });
-    REQUIRE_MESSAGE(got.has_value(), got.error().describe());
-    return body;
-  }
-
-  // The worker acked `command_id` at least `times` times ("command done" log lines).
-  bool acked(const std::string& command_id, std::size_t times, std::chrono::milliseconds timeout) {
-    return test::eventually(
-        [&] {
-          std::istringstream lines(worker.stderr_text());
-          std::size_t seen = 0;
-          for (std::string line; std::getline(lines, line);) {
-            if (line.find("\"msg\":\"command done\"") != std::string::npos &&
-                line.find(command_id) != std::string::npos)
-              ++seen;
-          }
-          return seen >= times;
-        },
-        timeout);
-  }
-
-  ~file_env() {
-    // Objects of this test's users stay out of the shared bucket.
-    auto owners = sql([](soci::session& s) {
-      std::vector<std::string> ids;
-      soci::rowset<std::string> rows = s.prepare << "SELECT id::text FROM users";
-      for (const auto& id : rows)
-        ids.push_back(id);
-      return ids;
-    });
-    for (const auto& owner : owners)
-      test::delete_s3_prefix(objects, "u/" + owner + "/");
-  }
-};
-
-}  // namespace
+using test::file_env;
+using test::free_quota;
+using test::planned_upload;
+using test::random_bytes;
 
 TEST_CASE("an inline upload commits the file the usage the upload and its event") {
   file_env env;
@@ -381,96 +162,6 @@ TEST_CASE("twenty concurrent uploads never exceed the quota and rejected objects
   for (const auto& o : page->objects)
     listed.insert(o.key);
   CHECK(listed == committed_keys);
-}
-
-TEST_CASE("uploads that wait together commit in one transaction and keep every rule") {
-  // One handler thread, and the worker stopped while the commands are published: they reach
-  // it together, so the dispatcher hands them over as groups (worker.group_size, 64).
-  file_env env(std::vector<std::pair<std::string, std::string>>{
-      {"KEMAS_WORKER_HANDLER_THREADS", "1"}});
-  constexpr std::size_t size = 5'000;
-  const std::string roomy = env.make_user();
-  const std::string tight = env.make_user(free_quota - 2 * static_cast<long long>(size));
-  std::vector<planned_upload> fits;
-  for (int i = 0; i < 4; ++i)
-    fits.push_back(env.plan_upload(roomy, "r-" + std::to_string(i), random_bytes(size, 300 + i),
-                                   i % 2 == 0));
-  for (const auto& u : fits) {
-    if (!u.command.payload.contains("inline_base64"))
-      env.put_object(u);
-  }
-  // Two of three fit the tight owner's quota; the same name twice; a body that is not what
-  // its command says.
-  std::vector<planned_upload> tight_ones;
-  for (int i = 0; i < 3; ++i)
-    tight_ones.push_back(
-        env.plan_upload(tight, "t-" + std::to_string(i), random_bytes(size, 400 + i), true));
-  std::vector<planned_upload> same_name = {
-      env.plan_upload(roomy, "same", random_bytes(100, 500), true),
-      env.plan_upload(roomy, "same", random_bytes(200, 501), true)};
-  auto forged = env.plan_upload(roomy, "forged", random_bytes(300, 502), true);
-  forged.command.payload["sha256"] = crypto::sha256_hex("something else");
-
-  std::vector<const planned_upload*> all;
-  for (const auto* list : {&fits, &tight_ones, &same_name})
-    for (const auto& u : *list)
-      all.push_back(&u);
-  all.push_back(&forged);
-
-  test::pg_statement_meter meter(env.db.name(), env.db.settings());
-  const std::string patterns[] = {"SELECT commit_upload(%", "SELECT commit_uploads(%",
-                                  "SELECT count(*) FROM processed_commands%",
-                                  "SELECT command_id::text FROM processed_commands%"};
-  std::map<std::string, long long> before;
-  for (const auto& pattern : patterns)
-    before[pattern] = meter.statements_like(pattern);
-  env.worker.signal(SIGSTOP);
-  for (const auto* u : all)
-    env.publish(u->command);
-  env.worker.signal(SIGCONT);
-
-  std::map<std::string, std::string> outcome;  // upload id -> committed | the reason
-  for (const auto* u : all) {
-    const auto [state, reason] = env.settled(u->upload_id);
-    REQUIRE_MESSAGE(!state.empty(), env.worker.stderr_text());
-    outcome[u->upload_id] = state == "committed" ? state : reason;
-  }
-  for (const auto& u : fits) {
-    CHECK(outcome[u.upload_id] == "committed");
-    CHECK(env.get_object(u.key) == u.bytes);
-  }
-  std::map<std::string, int> tight_outcomes;
-  for (const auto& u : tight_ones)
-    ++tight_outcomes[outcome[u.upload_id]];
-  CHECK(tight_outcomes == std::map<std::string, int>{{"committed", 2}, {"quota_exceeded", 1}});
-  CHECK(env.used_bytes(tight) == free_quota);
-  std::multiset<std::string> name_outcomes = {outcome[same_name[0].upload_id],
-                                              outcome[same_name[1].upload_id]};
-  CHECK(name_outcomes == std::multiset<std::string>{"committed", "name_taken"});
-  CHECK(outcome[forged.upload_id] == "checksum_mismatch");
-  CHECK_FALSE(env.object_exists(forged.key));
-  const long long same_bytes =
-      static_cast<long long>(outcome[same_name[0].upload_id] == "committed"
-                                 ? same_name[0].bytes.size()
-                                 : same_name[1].bytes.size());
-  CHECK(env.used_bytes(roomy) == 4 * static_cast<long long>(size) + same_bytes);
-  for (const auto& u : same_name) {
-    if (outcome[u.upload_id] == "name_taken")
-      CHECK_FALSE(env.object_exists(u.key));
-  }
-  CHECK(env.events_of_type("file.uploaded").size() == 7);
-  CHECK(env.events_of_type("upload.rejected").size() == 3);
-
-  // Fewer commit calls than commits: at least one group went to commit_uploads, and a group's
-  // processed check is one statement.
-  const auto ran = [&](const std::string& pattern) {
-    return meter.statements_like(pattern) - before[pattern];
-  };
-  MESSAGE("commit_upload ", ran(patterns[0]), ", commit_uploads ", ran(patterns[1]),
-          ", single checks ", ran(patterns[2]), ", group checks ", ran(patterns[3]));
-  CHECK(ran("SELECT commit_uploads(%") >= 1);
-  CHECK(ran("SELECT commit_upload(%") + ran("SELECT commit_uploads(%") < 9);
-  CHECK(ran("SELECT command_id::text FROM processed_commands%") >= 1);
 }
 
 TEST_CASE("the same upload command delivered twice stores one file and counts it once") {
