@@ -75,9 +75,12 @@ bool processed(soci::session& sql, const std::string& command_id) {
 }
 
 std::vector<bool> processed_among(soci::session& sql, std::span<const std::string> command_ids) {
+  // A join on unnest() plans as one primary-key probe per id (a nested loop); `= ANY($1)`
+  // got a bitmap scan, 0.39 ms a call under load against 0.02 ms for one id's probe.
   static const prepared_statement statement{
       "kemas_commands_processed",
-      "SELECT command_id::text FROM processed_commands WHERE command_id = ANY($1::uuid[])"};
+      "SELECT c.command_id::text FROM unnest($1::uuid[]) AS g(id) "
+      "JOIN processed_commands c ON c.command_id = g.id"};
   std::vector<bool> out(command_ids.size(), false);
   if (command_ids.empty())
     return out;
