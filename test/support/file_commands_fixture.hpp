@@ -228,15 +228,7 @@ struct file_env {
 
   ~file_env() {
     // Objects of this test's users stay out of the shared bucket.
-    auto owners = sql([](soci::session& s) {
-      std::vector<std::string> ids;
-      soci::rowset<std::string> rows = s.prepare << "SELECT id::text FROM users";
-      for (const auto& id : rows)
-        ids.push_back(id);
-      return ids;
-    });
-    for (const auto& owner : owners)
-      test::delete_s3_prefix(objects, "u/" + owner + "/");
+    delete_objects_of_users(pool, objects);
   }
 };
 

@@ -2,7 +2,10 @@
 
 #include "test/support/test_settings.hpp"
 
+#include "adapters/postgres/pool.hpp"
 #include "adapters/support/random.hpp"
+
+#include <soci/soci.h>
 
 #include <openssl/evp.h>
 
@@ -39,6 +42,18 @@ std::size_t delete_s3_prefix(s3::s3_client& client, const std::string& prefix) n
     token = page->next_continuation.value_or("");
   } while (!token.empty());
   return failed;
+}
+
+void delete_objects_of_users(postgres::pg_pool& pool, s3::s3_client& client) {
+  const auto owners = pool.with_session([](soci::session& sql) {
+    std::vector<std::string> ids;
+    soci::rowset<std::string> rows = sql.prepare << "SELECT id::text FROM users";
+    for (const auto& id : rows)
+      ids.push_back(id);
+    return ids;
+  });
+  for (const auto& owner : owners)
+    delete_s3_prefix(client, "u/" + owner + "/");
 }
 
 std::string unique_s3_prefix(std::string_view tag) {

@@ -12,6 +12,10 @@
 #include <string>
 #include <string_view>
 
+namespace kemas::postgres {
+class pg_pool;
+}
+
 namespace kemas::test {
 
 // KEMAS_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY, _BUCKET, _REGION from the environment; when
@@ -24,6 +28,10 @@ void ensure_s3_bucket(s3::s3_client& client);
 
 // Deletes every object under `prefix`; returns how many could not be deleted. No throw.
 std::size_t delete_s3_prefix(s3::s3_client& client, const std::string& prefix) noexcept;
+
+// Deletes the objects of every user of `pool`'s database (u/<user id>/), so a test's scratch
+// users leave nothing in the shared bucket. Database errors propagate.
+void delete_objects_of_users(postgres::pg_pool& pool, s3::s3_client& client);
 
 // "it/<tag>/<random hex>/": keys under it belong to this run only.
 std::string unique_s3_prefix(std::string_view tag);

@@ -14,15 +14,7 @@ storage_probe::storage_probe(const api_fixture& api)
 
 storage_probe::~storage_probe() {
   try {
-    auto owners = pool_.with_session([](soci::session& sql) {
-      std::vector<std::string> ids;
-      soci::rowset<std::string> rows = sql.prepare << "SELECT id::text FROM users";
-      for (const auto& id : rows)
-        ids.push_back(id);
-      return ids;
-    });
-    for (const auto& owner : owners)
-      delete_s3_prefix(s3_, "u/" + owner + "/");
+    delete_objects_of_users(pool_, s3_);
   } catch (const std::exception&) {
     // A test already failing on a dead backend must not terminate here.
   }
