@@ -121,9 +121,10 @@ postgres_start() {
   fi
   # fsync off: these are throw-away development and test data. pg_stat_statements counts
   # every statement per query text (the statement budgets of the routes are tested with it;
-  # operators read it to see what a flow costs).
+  # operators read it to see what a flow costs), and how often each was planned
+  # (track_planning: a prepared statement should be planned once per connection, not per call).
   as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 60 \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on" \
     start >/dev/null || die "PostgreSQL did not start, see $pg_dir/postgres.log"
   wait_for postgres 30 pg_ready || die "PostgreSQL not ready, see $pg_dir/postgres.log"
   psql_admin <<SQL

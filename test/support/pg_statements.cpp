@@ -13,7 +13,8 @@ namespace kemas::test {
 namespace {
 
 constexpr const char* calls_sql =
-    "SELECT coalesce(sum(s.calls), 0)::bigint FROM monitoring.pg_stat_statements s "
+    "SELECT coalesce(sum(s.calls), 0)::bigint, coalesce(sum(s.plans), 0)::bigint "
+    "FROM monitoring.pg_stat_statements s "
     "JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = :db AND s.query LIKE :pattern "
     "AND s.query NOT LIKE '%pg_stat_%'";  // scans() below, run in that database
 
@@ -32,11 +33,15 @@ pg_statement_meter::~pg_statement_meter() {
 long long pg_statement_meter::statements() { return statements_like("%"); }
 
 long long pg_statement_meter::statements_like(const std::string& pattern) {
+  return plans_like(pattern).calls;
+}
+
+statement_plans pg_statement_meter::plans_like(const std::string& pattern) {
   return stats_->with_session([&](soci::session& sql) {
-    long long calls = 0;
+    statement_plans out;
     sql << calls_sql, soci::use(database_, "db"), soci::use(pattern, "pattern"),
-        soci::into(calls);
-    return calls;
+        soci::into(out.calls), soci::into(out.plans);
+    return out;
   });
 }
 

@@ -23,6 +23,14 @@ class pg_pool;
 
 namespace kemas::test {
 
+// How often statements ran and how often PostgreSQL planned them (pg_stat_statements with
+// track_planning, which scripts/services.sh turns on). A prepared statement on its generic
+// plan is planned a few times per connection, then never again.
+struct statement_plans {
+  long long calls = 0;
+  long long plans = 0;
+};
+
 struct table_scans {
   long long sequential = 0;
   long long index = 0;
@@ -39,6 +47,8 @@ class pg_statement_meter : kemas::non_copyable {
   long long statements();
   // Those whose normalized text (parameters shown as $1, $2, ...) is LIKE `pattern`.
   long long statements_like(const std::string& pattern);
+  // Calls and plans of those statements.
+  statement_plans plans_like(const std::string& pattern);
 
   // Scans of `table` so far, as flushed.
   table_scans scans(const std::string& table);

@@ -8,6 +8,7 @@
 #include <soci/soci.h>
 
 #include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -18,27 +19,34 @@ namespace {
 // and delete transactions) joined with one page of files walked along an index
 // (files_owner_created_idx or files_owner_name_c_idx) from the cursor on. One statement is one
 // snapshot, so the page and the totals agree without a transaction. An owner without files
-// yields one row whose file columns are NULL. Parameters: $1 owner, $2 name prefix, $3 rows,
-// and after a cursor $4 (its created_at in µs, or its name) and $5 (its id).
+// yields one row whose file columns are NULL. Parameters: $1 owner, $2 rows, $3 name prefix
+// (prefixed shapes only), and after a cursor the next two: its created_at in µs (or its name)
+// and its id.
+// Without a prefix the statement has no prefix condition at all, rather than one that matches
+// everything: PostgreSQL cannot estimate starts_with() on an unknown parameter, so it would
+// plan the statement anew on every call (0.26 ms of planning against 0.09 ms of execution,
+// measured) instead of settling on its generic plan, the same index walk, planned once.
 // A listed file carries what the API shows of it: not its owner (the caller) and not its
 // object key (internal), which were a third of the bytes each row costs to render and parse.
 constexpr const char* list_head_sql =
     "SELECT l.file_count, l.used_bytes, l.quota_bytes, f.id::text, f.name, f.content_type, "
     "f.size_bytes, f.sha256, f.state, (extract(epoch FROM f.created_at) * 1000000)::bigint"
     " FROM user_limits l LEFT JOIN LATERAL (SELECT x.* FROM files x "
-    "WHERE x.owner_id = l.user_id AND x.state <> 'deleted' AND starts_with(x.name, $2) ";
-// Keyset conditions: strictly after the previous page's last row in the listing order.
+    "WHERE x.owner_id = l.user_id AND x.state <> 'deleted' ";
+constexpr const char* prefix_sql = "AND starts_with(x.name, $3) ";
+// Keyset conditions: strictly after the previous page's last row in the listing order
+// ({c} and {i}: the cursor's parameter numbers).
 constexpr const char* after_created_sql =
-    "AND (x.created_at, x.id) < (timestamptz 'epoch' + CAST($4 AS bigint) * "
-    "interval '1 microsecond', CAST($5 AS uuid)) ";
+    "AND (x.created_at, x.id) < (timestamptz 'epoch' + CAST(${c} AS bigint) * "
+    "interval '1 microsecond', CAST(${i} AS uuid)) ";
 constexpr const char* after_name_sql =
-    "AND (x.name COLLATE \"C\", x.id) > (CAST($4 AS text) COLLATE \"C\", "
-    "CAST($5 AS uuid)) ";
+    "AND (x.name COLLATE \"C\", x.id) > (CAST(${c} AS text) COLLATE \"C\", "
+    "CAST(${i} AS uuid)) ";
 constexpr const char* order_created_sql =
-    "ORDER BY x.created_at DESC, x.id DESC LIMIT $3) f ON true "
+    "ORDER BY x.created_at DESC, x.id DESC LIMIT $2) f ON true "
     "WHERE l.user_id = CAST($1 AS uuid) ORDER BY f.created_at DESC, f.id DESC";
 constexpr const char* order_name_sql =
-    "ORDER BY x.name COLLATE \"C\", x.id LIMIT $3) f ON true "
+    "ORDER BY x.name COLLATE \"C\", x.id LIMIT $2) f ON true "
     "WHERE l.user_id = CAST($1 AS uuid) ORDER BY f.name COLLATE \"C\", f.id";
 
 
@@ -71,15 +79,22 @@ model::file file_from_list_row(const prepared_rows& rows, int row, int first, co
           .created_us = rows.int64(row, first + 6)};
 }
 
-// The list's four shapes (by date or by name, first page or after a cursor), each prepared
-// once per connection.
-prepared_statement list_statement(bool by_name, bool after) {
+// The list's eight shapes (by date or by name, with or without a prefix, first page or after
+// a cursor), each prepared once per connection.
+prepared_statement list_statement(bool by_name, bool prefixed, bool after) {
   std::string text = list_head_sql;
-  if (after)
-    text += by_name ? after_name_sql : after_created_sql;
+  if (prefixed)
+    text += prefix_sql;
+  if (after) {
+    const int cursor = prefixed ? 4 : 3;
+    std::string condition = by_name ? after_name_sql : after_created_sql;
+    for (const auto& [mark, number] : {std::pair{"${c}", cursor}, std::pair{"${i}", cursor + 1}})
+      condition.replace(condition.find(mark), 4, "$" + std::to_string(number));
+    text += condition;
+  }
   text += by_name ? order_name_sql : order_created_sql;
   return {std::string("kemas_file_list_") + (by_name ? "name" : "created") +
-              (after ? "_after" : ""),
+              (prefixed ? "_prefixed" : "") + (after ? "_after" : ""),
           std::move(text)};
 }
 
@@ -91,19 +106,24 @@ struct list_call {
 
 list_call list_call_for(const ports::file_list_query& q) {
   const bool by_name = q.sort == ports::file_sort::name_asc;
+  const bool prefixed = !q.prefix.empty();
   const bool after = q.after.has_value();
-  static const prepared_statement statements[2][2] = {
-      {list_statement(false, false), list_statement(false, true)},
-      {list_statement(true, false), list_statement(true, true)}};
+  static const prepared_statement statements[2][2][2] = {
+      {{list_statement(false, false, false), list_statement(false, false, true)},
+       {list_statement(false, true, false), list_statement(false, true, true)}},
+      {{list_statement(true, false, false), list_statement(true, false, true)},
+       {list_statement(true, true, false), list_statement(true, true, true)}}};
 
   // One row more than asked tells whether another page follows.
-  std::vector<std::optional<std::string>> parameters{q.owner.to_string(), q.prefix,
+  std::vector<std::optional<std::string>> parameters{q.owner.to_string(),
                                                      std::to_string(q.limit + 1)};
+  if (prefixed)
+    parameters.emplace_back(q.prefix);
   if (after) {
     parameters.emplace_back(by_name ? q.after->name : std::to_string(q.after->created_us));
     parameters.emplace_back(q.after->id.to_string());
   }
-  return {statements[by_name][after], std::move(parameters)};
+  return {statements[by_name][prefixed][after], std::move(parameters)};
 }
 
 ports::file_list list_from_rows(const prepared_rows& rows, const ports::file_list_query& q) {
