@@ -51,6 +51,21 @@ std::string add_files(const kemas::config::postgres_settings& database, const st
   return newest;
 }
 
+// Fresh planner statistics for files, as autovacuum's analyze gives a table that grew.
+void analyze_files(const kemas::config::postgres_settings& database) {
+  kemas::postgres::pg_pool pool(database, "kemas-test");
+  pool.with_session([](soci::session& sql) { sql << "ANALYZE files"; });
+  pool.stop();
+}
+
+// The listing tests' api: rate limits out of the way of their many requests.
+auto without_rate_limits(worker_fixture& worker) {
+  return worker.api_tweak([](kemas::config::settings& s) {
+    s.ratelimit.general_limit = 1'000'000;
+    s.ratelimit.auth_limit = 1'000'000;
+  });
+}
+
 struct measured_route {
   std::string verb;  // as the router names it
   std::string pattern;
@@ -166,10 +181,7 @@ TEST_CASE("every route with a statement budget stays within it") {
 
 TEST_CASE("listing reads one statement and walks an index at any page") {
   worker_fixture worker("budget-list");
-  api_fixture api(worker.api_tweak([](kemas::config::settings& s) {
-    s.ratelimit.general_limit = 1'000'000;
-    s.ratelimit.auth_limit = 1'000'000;
-  }));
+  api_fixture api(without_rate_limits(worker));
   auto ana = sign_up(api, "lister");
   // Enough rows that a sequential scan would be the planner's choice only if no index fits.
   for (int i = 0; i < 8; ++i) {
@@ -177,11 +189,7 @@ TEST_CASE("listing reads one statement and walks an index at any page") {
     add_files(api.database().settings(), other.id, 500);
   }
   add_files(api.database().settings(), ana.id, 120);
-  {
-    kemas::postgres::pg_pool pool(api.database().settings(), "kemas-test");
-    pool.with_session([](soci::session& sql) { sql << "ANALYZE files"; });
-    pool.stop();
-  }
+  analyze_files(api.database().settings());
   pg_statement_meter meter(api.database().name(), api.database().settings());
   const auto start = meter.scans("files");
 
@@ -223,21 +231,14 @@ TEST_CASE("listing reads one statement and walks an index at any page") {
 // plan read the whole files table and sorted it, at five times the cost of the index walk.
 TEST_CASE("the first page of a list keeps a generic plan that walks the index") {
   worker_fixture worker("budget-plans");
-  api_fixture api(worker.api_tweak([](kemas::config::settings& s) {
-    s.ratelimit.general_limit = 1'000'000;
-    s.ratelimit.auth_limit = 1'000'000;
-  }));
+  api_fixture api(without_rate_limits(worker));
   auto few = sign_up(api, "few");
   auto ten = sign_up(api, "ten");
   auto many = sign_up(api, "many");
   add_files(api.database().settings(), few.id, 5);
   add_files(api.database().settings(), ten.id, 10);
   add_files(api.database().settings(), many.id, 1000);
-  {
-    kemas::postgres::pg_pool pool(api.database().settings(), "kemas-test");
-    pool.with_session([](soci::session& sql) { sql << "ANALYZE files"; });
-    pool.stop();
-  }
+  analyze_files(api.database().settings());
   pg_statement_meter meter(api.database().name(), api.database().settings());
   const auto start = meter.scans("files");
   const auto before = meter.plans_like("%LEFT JOIN LATERAL%");
