@@ -30,7 +30,7 @@ struct billing_env {
   test::memory_settle_signals signals;
   app::billing_service billing_service{plans, billing, commands, signals, 2s};
   principal who;
-  app::request_meta meta{"req-admin", "203.0.113.9"};
+  app::request_meta meta{.request_id = "req-admin", .client_ip = "203.0.113.9", .user_agent = {}};
 
   billing_env() {
     who.user_id = sequential_id();
