@@ -72,12 +72,7 @@ struct reconcile_env {
     });
   }
 
-  bool exists(const std::string& k) {
-    auto head = bucket.head_object(k);
-    if (!head)
-      REQUIRE_MESSAGE(head.error().not_found(), head.error().describe());
-    return head.has_value();
-  }
+  bool exists(const std::string& k) { return kemas::test::object_exists(bucket, k); }
 
   std::vector<std::pair<std::string, std::string>> server_env() const {
     return {{"KEMAS_S3_BUCKET", s3.bucket},

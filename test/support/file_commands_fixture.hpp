@@ -193,12 +193,7 @@ struct file_env {
     return out;
   }
 
-  bool object_exists(const std::string& key) {
-    auto head = objects.head_object(key);
-    if (!head)
-      REQUIRE_MESSAGE(head.error().not_found(), head.error().describe());
-    return head.has_value();
-  }
+  bool object_exists(const std::string& key) { return test::object_exists(objects, key); }
 
   std::string get_object(const std::string& key) {
     std::string body;

@@ -56,6 +56,13 @@ void delete_objects_of_users(postgres::pg_pool& pool, s3::s3_client& client) {
     delete_s3_prefix(client, "u/" + owner + "/");
 }
 
+bool object_exists(s3::s3_client& client, const std::string& key) {
+  auto head = client.head_object(key);
+  if (!head && !head.error().not_found())
+    throw std::runtime_error("HEAD " + key + ": " + head.error().describe());
+  return head.has_value();
+}
+
 std::string unique_s3_prefix(std::string_view tag) {
   return "it/" + std::string(tag) + "/" + support::random_hex(8) + "/";
 }

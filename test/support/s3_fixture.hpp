@@ -33,6 +33,10 @@ std::size_t delete_s3_prefix(s3::s3_client& client, const std::string& prefix) n
 // users leave nothing in the shared bucket. Database errors propagate.
 void delete_objects_of_users(postgres::pg_pool& pool, s3::s3_client& client);
 
+// Whether `key` is in the bucket (HEAD). Throws std::runtime_error when S3 answers anything
+// but the object or "not found".
+bool object_exists(s3::s3_client& client, const std::string& key);
+
 // "it/<tag>/<random hex>/": keys under it belong to this run only.
 std::string unique_s3_prefix(std::string_view tag);
 
