@@ -122,7 +122,7 @@ struct api_application::parts {
         upload_rows(backends.postgres(), backends.postgres_reads()),
         command_bus(backends.publisher()),
         commands(command_bus),
-        uploads(upload_rows, file_rows, objects, commands, backends.settle_signals(), s.upload,
+        uploads(upload_rows, objects, commands, backends.settle_signals(), s.upload,
                 transfers),
         tus_rows(backends.postgres()),
         tus_leases(backends.redis()),

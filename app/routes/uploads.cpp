@@ -132,14 +132,14 @@ asio::awaitable<result<response>> delete_file(app::delete_service& deletes, requ
 void add_file_command_routes(router& routes, app::upload_service& uploads,
                              app::delete_service& deletes) {
   // Budgets in PostgreSQL statements. upload: the plan's limits with the name check, the
-  // pending row, one read once the worker's commit signals it (or at the end of the wait),
-  // and the committed file: 4 for a body that rides inline. A streamed body adds the claim
-  // on its object, written before the first byte reaches S3 (upload_store::hold_object), and
-  // a multipart upload its id once S3 gave it: at most 6.
-  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload.costing(6),
+  // pending row, and one read of the upload with its file once the worker's commit signals
+  // it (or at the end of the wait): 3 for a body that rides inline. A streamed body adds the
+  // claim on its object, written before the first byte reaches S3
+  // (upload_store::hold_object), and a multipart upload its id once S3 gave it: at most 5.
+  routes.add(method::post, "/api/v1/auth/files/upload", access::files_upload.costing(5),
              serve(uploads, upload_file));
-  // status: the upload, and its file once committed.
-  routes.add(method::get, "/api/v1/auth/uploads/{id}", access::files_read.costing(2),
+  // status: the upload with its file, one read.
+  routes.add(method::get, "/api/v1/auth/uploads/{id}", access::files_read.costing(1),
              serve(uploads, upload_status));
   // delete: the file (404 before a command), then one read once signalled or at the end.
   routes.add(method::delete_, "/api/v1/auth/files/{id}", access::files_write.costing(2),

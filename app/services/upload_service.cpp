@@ -51,13 +51,11 @@ std::uint64_t buffer_bytes_for(const config::upload_settings& s,
 
 }  // namespace
 
-upload_service::upload_service(ports::upload_store& uploads,
-                               ports::file_store& files, ports::object_streams& objects,
+upload_service::upload_service(ports::upload_store& uploads, ports::object_streams& objects,
                                command_sender& commands, ports::settle_signals& signals,
                                const config::upload_settings& settings,
                                metrics::transfer_metrics& transfers)
     : uploads_(uploads),
-      files_(files),
       objects_(objects),
       commands_(commands),
       signals_(signals),
@@ -288,40 +286,24 @@ asio::awaitable<result<upload_view>> upload_service::commit_stored(
 asio::awaitable<result<upload_view>> upload_service::await_decision(
     const principal& who, const uuid& upload_id, ports::settle_subscription& subscription,
     std::chrono::milliseconds wait) {
-  // The latest state read; a worker's decision ends the wait.
-  model::upload latest;
-  latest.id = upload_id;
-  latest.created_at =
+  // The latest read (the upload with its file); a worker's decision ends the wait.
+  upload_view latest;
+  latest.upload.id = upload_id;
+  latest.upload.created_at =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   auto check = [&]() -> asio::awaitable<bool> {
     auto current = co_await uploads_.find(who.user_id, upload_id);
     if (current)
       latest = std::move(*current);
-    co_return latest.state != model::upload_state::pending;
+    co_return latest.upload.state != model::upload_state::pending;
   };
   const bool settled = co_await wait_until_settled(signals_, subscription, wait, check);
   if (!settled)
-    co_return upload_view{std::move(latest), std::nullopt};
-  if (latest.state == model::upload_state::rejected)
-    co_return model::rejection_error(latest.reason.value_or(model::rejection_reason::unknown));
-  co_return co_await view_of(who, std::move(latest));
-}
-
-asio::awaitable<result<upload_view>> upload_service::view_of(const principal& who,
-                                                             model::upload upload) {
-  upload_view view{std::move(upload), std::nullopt};
-  if (view.upload.state == model::upload_state::committed && view.upload.file_id) {
-    std::optional<result<model::file>> file;
-    try {
-      file = co_await files_.find(who.user_id, *view.upload.file_id);
-    } catch (const backend_unavailable&) {
-      // The upload is committed; its file row is for the answer only: 202 with the upload's
-      // state instead of 503 for a stored file (GET /uploads/{id} shows it later).
-    }
-    if (file && *file)
-      view.file = std::move(**file);  // absent when the file was deleted since
-  }
-  co_return view;
+    co_return latest;  // pending: 202 with the upload
+  if (latest.upload.state == model::upload_state::rejected)
+    co_return model::rejection_error(
+        latest.upload.reason.value_or(model::rejection_reason::unknown));
+  co_return latest;
 }
 
 asio::awaitable<result<upload_view>> upload_service::status(const principal& who,
@@ -329,10 +311,7 @@ asio::awaitable<result<upload_view>> upload_service::status(const principal& who
   const auto id = uuid::parse(upload_id);
   if (!id)
     co_return make_error(errc::not_found, "no such upload");
-  auto found = co_await uploads_.find(who.user_id, *id);
-  if (!found)
-    co_return found.error();
-  co_return co_await view_of(who, std::move(*found));
+  co_return co_await uploads_.find(who.user_id, *id);
 }
 
 }  // namespace kemas::app

@@ -24,7 +24,6 @@
 #include <string>
 
 #include "adapters/config/settings.hpp"
-#include "domain/ports/file_store.hpp"
 #include "domain/ports/object_streams.hpp"
 #include "domain/ports/upload_store.hpp"
 #include "app/server/http_types.hpp"
@@ -58,16 +57,12 @@ struct upload_admission {
   std::uint64_t remaining_bytes = 0;  // quota left when the upload started
 };
 
-// An upload as the client sees it: its row and, once committed, its file.
-struct upload_view {
-  model::upload upload;
-  std::optional<model::file> file;
-};
+// An upload as the client sees it: its row and, once committed, its file (one read).
+using upload_view = ports::upload_record;
 
 class upload_service {
  public:
-  upload_service(ports::upload_store& uploads, ports::file_store& files,
-                 ports::object_streams& objects, command_sender& commands,
+  upload_service(ports::upload_store& uploads, ports::object_streams& objects, command_sender& commands,
                  ports::settle_signals& signals, const config::upload_settings& settings,
                  metrics::transfer_metrics& transfers);
 
@@ -141,11 +136,8 @@ class upload_service {
                                                              const uuid& upload_id,
                                                              ports::settle_subscription& subscription,
                                                              std::chrono::milliseconds wait);
-  boost::asio::awaitable<result<upload_view>> view_of(const principal& who,
-                                                      model::upload upload);
 
   ports::upload_store& uploads_;
-  ports::file_store& files_;
   ports::object_streams& objects_;
   command_sender& commands_;
   ports::settle_signals& signals_;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "domain/model/file.hpp"
 #include "domain/model/plan.hpp"
 #include "domain/model/upload.hpp"
 #include "domain/ports/async.hpp"
@@ -19,6 +20,13 @@ namespace kemas::ports {
 struct upload_limits {
   model::storage_limits storage;
   bool name_taken = false;
+};
+
+// An upload as its owner sees it: the row and, once committed, its file (absent again when
+// the file was deleted since).
+struct upload_record {
+  model::upload upload;
+  std::optional<model::file> file;
 };
 
 class upload_store {
@@ -44,7 +52,9 @@ class upload_store {
   // The upload failed or was refused: the held object is due for removal now.
   virtual async<void> release_object(uuid owner, std::string object_key) = 0;
 
-  virtual async<result<model::upload>> find(uuid owner, uuid upload_id) = 0;
+  // The upload with its live file, in one read: what a waiting request answers with once
+  // the worker signalled, and what GET /uploads/{id} shows.
+  virtual async<result<upload_record>> find(uuid owner, uuid upload_id) = 0;
 
   // Marks the upload rejected for `reason` if it is still pending. Returns it as it is
   // afterwards: a worker that settled it first wins (the command was delivered after all).

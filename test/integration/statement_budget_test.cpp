@@ -179,6 +179,26 @@ TEST_CASE("every route with a statement budget stays within it") {
   CHECK(stated == static_cast<int>(cost_of.size()));
 }
 
+TEST_CASE("an upload answered with its file reads the upload and the file in one statement") {
+  worker_fixture worker("budget-commit");
+  api_fixture api(worker.api_tweak([](kemas::config::settings&) {}));
+  worker.start(api.database().settings());
+  auto ana = sign_up(api, "ana");
+  pg_statement_meter meter(api.database().name(), api.database().settings());
+  const std::string upload_reads = "%FROM uploads u LEFT JOIN files f%";
+  const std::string file_reads = "%FROM files f WHERE f.id = CAST($1 AS uuid)%";
+  const long long uploads_before = meter.statements_like(upload_reads);
+  const long long files_before = meter.statements_like(file_reads);
+
+  // The worker's commit signals the waiting request, which answers 201 with the file.
+  const auto r = upload_raw(api, ana.auth, "signalled.txt", "hello", "text/plain");
+  INFO(r.body << worker.log());
+  REQUIRE(r.status == 201);
+  CHECK(json_body(r).at("name").as_string() == "signalled.txt");
+  CHECK(meter.statements_like(upload_reads) - uploads_before == 1);
+  CHECK(meter.statements_like(file_reads) - files_before == 0);
+}
+
 TEST_CASE("listing reads one statement and walks an index at any page") {
   worker_fixture worker("budget-list");
   api_fixture api(without_rate_limits(worker));

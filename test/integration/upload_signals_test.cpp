@@ -33,8 +33,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// The api's read of an upload row (upload_repository's find); the worker never runs it.
-constexpr const char* upload_read = "SELECT%FROM uploads WHERE id = CAST($% AS uuid) AND owner_id%";
+// The api's read of an upload with its file (upload_repository's find); the worker never
+// runs it.
+constexpr const char* upload_read =
+    "SELECT%FROM uploads u LEFT JOIN files f%WHERE u.id = CAST($% AS uuid) AND u.owner_id%";
 
 void lift_limits(kemas::config::settings& s) {
   s.ratelimit.general_limit = 1'000'000;

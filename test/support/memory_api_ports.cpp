@@ -149,11 +149,18 @@ ports::async<result<model::file>> memory_file_store::find(uuid owner, uuid file_
     --failing_finds;
     throw backend_unavailable("postgres", "injected outage (test)");
   }
-  const auto found = files_.find(file_id);
+  auto file = live(owner, file_id);
+  if (!file)
+    co_return not_found("file");
+  co_return std::move(*file);
+}
+
+std::optional<model::file> memory_file_store::live(const uuid& owner, const uuid& id) const {
+  const auto found = files_.find(id);
   if (found == files_.end() || found->second.owner_id != owner ||
       found->second.state == model::file_state::deleted)
-    co_return not_found("file");
-  co_return found->second;
+    return std::nullopt;
+  return found->second;
 }
 
 ports::async<result<model::file>> memory_file_store::rename(uuid owner, uuid file_id,
@@ -211,7 +218,7 @@ ports::async<void> memory_upload_store::release_object(uuid, std::string object_
   co_return;
 }
 
-ports::async<result<model::upload>> memory_upload_store::find(uuid owner, uuid upload_id) {
+ports::async<result<ports::upload_record>> memory_upload_store::find(uuid owner, uuid upload_id) {
   ++finds;
   if (failing_finds > 0) {
     --failing_finds;
@@ -220,7 +227,10 @@ ports::async<result<model::upload>> memory_upload_store::find(uuid owner, uuid u
   const auto found = uploads_.find(upload_id);
   if (found == uploads_.end() || found->second.first != owner)
     co_return not_found("upload");
-  co_return found->second.second;
+  ports::upload_record record{found->second.second, std::nullopt};
+  if (record.upload.file_id)
+    record.file = files_.live(owner, *record.upload.file_id);
+  co_return record;
 }
 
 ports::async<result<model::upload>> memory_upload_store::reject_if_pending(

@@ -56,6 +56,8 @@ class memory_file_store final : public ports::file_store {
   void add(model::file file) { files_[file.id] = std::move(file); }
   void remove(const uuid& id) { files_.erase(id); }
   bool name_in_use(const uuid& owner, const std::string& name) const;
+  // The owner's file `id` unless it is deleted (or someone else's).
+  std::optional<model::file> live(const uuid& owner, const uuid& id) const;
   // The owner's plan is past due with this free quota (nullopt: in force).
   std::map<uuid, std::uint64_t> past_due_quota;
   // The next this many find() calls throw kemas::backend_unavailable (the database down).
@@ -76,7 +78,7 @@ class memory_upload_store final : public ports::upload_store {
                                  std::optional<std::string> multipart_upload_id,
                                  std::chrono::milliseconds abandon_after) override;
   ports::async<void> release_object(uuid owner, std::string object_key) override;
-  ports::async<result<model::upload>> find(uuid owner, uuid upload_id) override;
+  ports::async<result<ports::upload_record>> find(uuid owner, uuid upload_id) override;
   ports::async<result<model::upload>> reject_if_pending(uuid owner, uuid upload_id,
                                                         model::rejection_reason reason) override;
 

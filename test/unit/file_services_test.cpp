@@ -54,8 +54,7 @@ struct files_env {
   app::command_sender commands{bus};
   config::upload_settings settings{.inline_max = 16, .part_size = 8 * 1024 * 1024, .wait = 2s};
   test::memory_settle_signals signals;
-  app::upload_service upload_service{uploads,  files,    objects,  commands,
-                                     signals,  settings, transfers};
+  app::upload_service upload_service{uploads, objects, commands, signals, settings, transfers};
   app::delete_service delete_service{files, commands, signals, 2s};
   app::file_service file_service{files, objects, transfers};
   principal who;
@@ -289,19 +288,21 @@ TEST_CASE("upload and delete: once the command is queued a failing database read
   CHECK_FALSE(upload->file);
   CHECK(env.bus.published().size() == 1);
 
-  // Committed, but the file row cannot be read for the answer: the upload's state, no 503.
+  // Committed, and the file deleted before the answer was read: the upload's state, no file.
   env.uploads.failing_finds = 0;
+  env.uploads.finds = 0;
   env.bus.on_publish = [&](const commands::envelope& e) {
     commit(e);
-    env.files.failing_finds = 1000;
+    env.files.remove(commands::decode_as<commands::upload>(e)->file_id);
   };
   const auto committed = env.upload(env.request("committed.txt"), {"abc"});
   REQUIRE(committed.has_value());
   CHECK(committed->upload.state == model::upload_state::committed);
+  CHECK(committed->upload.file_id.has_value());
   CHECK_FALSE(committed->file);
+  CHECK(env.uploads.finds == 1);  // the file came with the upload: no second read
 
   // A delete whose command went out while the database went away: pending (202).
-  env.files.failing_finds = 0;
   const auto file = env.add_file("old.txt", 1);
   env.bus.on_publish = [&](const commands::envelope&) { env.files.failing_finds = 1000; };
   const auto deleted = env.io.run(

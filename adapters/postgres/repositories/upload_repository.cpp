@@ -1,5 +1,6 @@
 #include "adapters/postgres/repositories/upload_repository.hpp"
 
+#include "adapters/postgres/repositories/file_rows.hpp"
 #include "adapters/postgres/repositories/prepared_query.hpp"
 #include "domain/model/object_key.hpp"
 
@@ -12,7 +13,7 @@
 namespace kemas::postgres {
 namespace {
 
-// Each upload runs limits, insert and find once (find again after the worker's commit):
+// Each upload runs limits and insert once, and find once the worker's commit signalled it:
 // prepared, on the api's pipeline when it has one (prepared_query.hpp).
 
 // The plan in force now (user_limits: a past-due premium counts as free at once) and the
@@ -29,12 +30,16 @@ const prepared_statement insert_statement{
     "INSERT INTO uploads (id, owner_id) VALUES (CAST($1 AS uuid), CAST($2 AS uuid))",
     /*alone=*/true};
 
-// $1 id, $2 owner.
+// The upload and its file while that is live: one statement where the row and then the file
+// were two. The join probes files_pkey; file columns are NULL when there is none. $1 id,
+// $2 owner.
 const prepared_statement find_statement{
     "kemas_upload_find",
-    "SELECT id::text, state, coalesce(reason, ''), coalesce(file_id::text, ''), "
-    "(extract(epoch FROM created_at) * 1000)::bigint FROM uploads "
-    "WHERE id = CAST($1 AS uuid) AND owner_id = CAST($2 AS uuid)"};
+    "SELECT u.id::text, u.state, coalesce(u.reason, ''), coalesce(u.file_id::text, ''), "
+    "(extract(epoch FROM u.created_at) * 1000)::bigint, " KEMAS_FILE_COLUMNS
+    " FROM uploads u LEFT JOIN files f ON f.id = u.file_id AND f.owner_id = u.owner_id "
+    "AND f.state <> 'deleted' WHERE u.id = CAST($1 AS uuid) AND u.owner_id = CAST($2 AS uuid)"};
+constexpr int first_file_column = 5;
 
 constexpr const char* reject_sql =
     "UPDATE uploads SET state = 'rejected', reason = :reason "
@@ -72,6 +77,16 @@ result<model::upload> upload_from_rows(const prepared_rows& rows) {
     u.file_id = uuid::parse(file);
   u.created_at = timestamp(std::chrono::milliseconds(rows.int64(0, 4)));
   return u;
+}
+
+result<ports::upload_record> record_from_rows(const prepared_rows& rows) {
+  auto upload = upload_from_rows(rows);
+  if (!upload)
+    return upload.error();
+  ports::upload_record record{std::move(*upload), std::nullopt};
+  if (!rows.is_null(0, first_file_column))
+    record.file = rows::file(rows, 0, first_file_column);
+  return record;
 }
 
 }  // namespace
@@ -124,10 +139,11 @@ boost::asio::awaitable<void> upload_repository::release_object(uuid owner,
   co_await run_query(pool_, std::move(job));
 }
 
-boost::asio::awaitable<result<model::upload>> upload_repository::find(uuid owner, uuid upload_id) {
+boost::asio::awaitable<result<ports::upload_record>> upload_repository::find(uuid owner,
+                                                                           uuid upload_id) {
   statement_parameters parameters{upload_id.to_string(), owner.to_string()};
   co_return co_await run_prepared(pool_, pipeline_, find_statement, std::move(parameters),
-                                  &upload_from_rows);
+                                  &record_from_rows);
 }
 
 boost::asio::awaitable<result<model::upload>> upload_repository::reject_if_pending(

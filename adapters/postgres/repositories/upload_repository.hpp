@@ -43,7 +43,7 @@ class upload_repository final : public ports::upload_store {
                                            std::chrono::milliseconds abandon_after) override;
   boost::asio::awaitable<void> release_object(uuid owner, std::string object_key) override;
 
-  boost::asio::awaitable<result<model::upload>> find(uuid owner, uuid upload_id) override;
+  boost::asio::awaitable<result<ports::upload_record>> find(uuid owner, uuid upload_id) override;
 
   // Marks the upload rejected with `reason` if it is still pending. Returns the upload as it
   // is afterwards: a worker that settled it first wins (the command was delivered after all).
