@@ -33,7 +33,7 @@ constexpr const char* lock_accounts_sql =
     "JOIN users u ON u.id = m.user_id JOIN plans p ON p.id = u.plan_id "
     "LEFT JOIN LATERAL (SELECT 1 AS hit FROM processed_commands pc "
     "                   WHERE pc.command_id = m.command_id LIMIT 1) pc ON true "
-    "ORDER BY u.id FOR UPDATE OF u";
+    "ORDER BY u.id FOR NO KEY UPDATE OF u";
 
 constexpr const char* free_plan_sql = "SELECT id, quota_bytes FROM plans WHERE name = 'free'";
 

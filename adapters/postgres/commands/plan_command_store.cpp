@@ -27,7 +27,7 @@ constexpr const char* lock_user_sql =
     "       COALESCE(ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, 0), "
     "       floor(extract(epoch FROM now()) * 1000)::bigint "
     "FROM users u JOIN plans p ON p.id = u.plan_id "
-    "WHERE u.id = CAST(:user_id AS uuid) FOR UPDATE OF u";
+    "WHERE u.id = CAST(:user_id AS uuid) FOR NO KEY UPDATE OF u";
 
 constexpr const char* user_exists_sql =
     "SELECT count(*) FROM users WHERE id = CAST(:user_id AS uuid)";

@@ -26,7 +26,7 @@ constexpr std::size_t share_column_count = 12;
 // owner's row lock: two creations by one owner run one after the other.
 constexpr const char* lock_owner_sql =
     "SELECT p.max_share_links FROM users u JOIN user_limits l ON l.user_id = u.id "
-    "JOIN plans p ON p.id = l.plan_id WHERE u.id = CAST(:owner AS uuid) FOR UPDATE OF u";
+    "JOIN plans p ON p.id = l.plan_id WHERE u.id = CAST(:owner AS uuid) FOR NO KEY UPDATE OF u";
 
 // A statement of its own, after the lock: in READ COMMITTED each statement takes a new
 // snapshot, so this one sees the links of a creation that committed while we waited (a count

@@ -40,11 +40,11 @@ constexpr const char* update_password_sql =
 
 // Read-then-write under a row lock, so before/after in the event are exact under concurrency.
 constexpr const char* lock_role_sql =
-    "SELECT role FROM users WHERE id = CAST(:id AS uuid) FOR UPDATE";
+    "SELECT role FROM users WHERE id = CAST(:id AS uuid) FOR NO KEY UPDATE";
 constexpr const char* update_role_sql =
     "UPDATE users SET role = :role WHERE id = CAST(:id AS uuid)";
 constexpr const char* lock_disabled_sql =
-    "SELECT disabled::int FROM users WHERE id = CAST(:id AS uuid) FOR UPDATE";
+    "SELECT disabled::int FROM users WHERE id = CAST(:id AS uuid) FOR NO KEY UPDATE";
 constexpr const char* update_disabled_sql =
     "UPDATE users SET disabled = (CAST(:disabled AS int) <> 0) WHERE id = CAST(:id AS uuid)";
 
