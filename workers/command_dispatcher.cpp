@@ -86,6 +86,11 @@ unsigned attempt_of(const amqp::delivery& message) noexcept {
   return static_cast<unsigned>(value);
 }
 
+delivery_facts facts_of(const amqp::delivery& message) noexcept {
+  return {.first = !message.redelivered && message.delivery_count == 0 &&
+                   !message.headers.contains(attempt_header)};
+}
+
 amqp::delay_bucket retry_bucket(unsigned failed_attempt,
                                 std::chrono::milliseconds max_delay) noexcept {
   const std::size_t step = std::max(failed_attempt, 1u) - 1;
@@ -213,7 +218,7 @@ void command_dispatcher::process(const amqp::delivery& message,
   const auto started = std::chrono::steady_clock::now();
   handler_result result;
   try {
-    result = plan.handler->handle(*plan.command);
+    result = plan.handler->handle_delivery(*plan.command, facts_of(message));
   } catch (const std::exception& e) {
     result = handler_result::retry(std::string("handler threw: ") + e.what());
   } catch (...) {
@@ -240,6 +245,7 @@ void command_dispatcher::run_group(command_handler& handler) {
   // dead-lettered there with their reason).
   std::vector<waiting_delivery> members;
   std::vector<commands::envelope> commands;
+  std::vector<delivery_facts> facts;
   for (auto& delivery : taken) {
     dispatch_plan plan = plan_dispatch(delivery.message, registry_, limits_);
     if (plan.handler != &handler) {
@@ -248,6 +254,7 @@ void command_dispatcher::run_group(command_handler& handler) {
       continue;
     }
     commands.push_back(std::move(*plan.command));
+    facts.push_back(facts_of(delivery.message));
     members.push_back(std::move(delivery));
   }
   if (members.empty())
@@ -255,7 +262,7 @@ void command_dispatcher::run_group(command_handler& handler) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<handler_result> results;
   try {
-    results = handler.handle_group(commands);
+    results = handler.handle_deliveries(commands, facts);
   } catch (const std::exception& e) {
     results.assign(members.size(),
                    handler_result::retry(std::string("handler threw: ") + e.what()));

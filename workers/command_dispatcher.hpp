@@ -74,6 +74,10 @@ struct delivery_state {
 // x-kemas-attempt of a delivery: an integer >= 1 (or its decimal text), else 1 (pure).
 unsigned attempt_of(const amqp::delivery& message) noexcept;
 
+// What a handler may know of `message`: first only when nothing says it was handed out or
+// published before (no redelivered flag, no x-delivery-count, no x-kemas-attempt at all).
+delivery_facts facts_of(const amqp::delivery& message) noexcept;
+
 // The delay bucket after handler run `failed_attempt` (1-based) asked to retry (pure).
 amqp::delay_bucket retry_bucket(unsigned failed_attempt,
                                 std::chrono::milliseconds max_delay) noexcept;

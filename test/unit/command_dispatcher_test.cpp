@@ -30,9 +30,15 @@ namespace {
 struct scripted_handler final : worker::command_handler {
   handler_result next = handler_result::done();
   int calls = 0;
+  std::vector<bool> first_deliveries;  // what the dispatcher said of each call's delivery
   handler_result handle(const commands::envelope&) override {
     ++calls;
     return next;
+  }
+  handler_result handle_delivery(const commands::envelope& command,
+                                 const worker::delivery_facts& facts) override {
+    first_deliveries.push_back(facts.first);
+    return handle(command);
   }
 };
 
@@ -153,6 +159,37 @@ TEST_CASE("attempt_of reads x-kemas-attempt and falls back to 1") {
     d.headers.insert_or_assign("x-kemas-attempt", bad);
     CHECK(worker::attempt_of(d) == 1);
   }
+}
+
+TEST_CASE("facts_of: a first delivery is one never handed out or requeued or republished") {
+  amqp::delivery d;
+  CHECK(worker::facts_of(d).first);
+  d.redelivered = true;
+  CHECK_FALSE(worker::facts_of(d).first);
+  d.redelivered = false;
+  d.delivery_count = 1;  // a quorum queue's count of returns
+  CHECK_FALSE(worker::facts_of(d).first);
+  d.delivery_count = 0;
+  d.headers.insert_or_assign("x-kemas-attempt", std::int64_t{2});  // a delayed retry
+  CHECK_FALSE(worker::facts_of(d).first);
+  d.headers.insert_or_assign("x-kemas-attempt", std::string("1"));  // unusual: not trusted
+  CHECK_FALSE(worker::facts_of(d).first);
+}
+
+TEST_CASE("command_dispatcher: the handler learns whether a delivery is a first one") {
+  dispatcher_env env(handler_result::done());
+  std::vector<std::function<void()>> posted;
+  worker::command_dispatcher dispatcher(
+      env.registry, [&posted](std::function<void()> task) { posted.push_back(std::move(task)); },
+      [](amqp::outgoing_message, std::function<void(amqp::publish_result)>) {},
+      retry_policy{3, 10min, 5}, &env.counters);
+  dispatcher.on_delivery(delivery_of(commands::command_type::upload), {});
+  auto again = delivery_of(commands::command_type::upload);
+  again.redelivered = true;
+  dispatcher.on_delivery(std::move(again), {});
+  for (auto& task : posted)
+    task();
+  CHECK(env.handler->first_deliveries == std::vector<bool>{true, false});
 }
 
 TEST_CASE("delayed_copy: same message to the delay exchange with the attempt header") {

@@ -316,6 +316,49 @@ TEST_CASE("upload group: one processed check and one commit for every member") {
   CHECK(env.store->events().size() == 3);
 }
 
+TEST_CASE("upload: first deliveries skip the processed check and a duplicate still changes nothing") {
+  file_env env;
+  worker::upload_handler grouped{{env.store, env.bucket}, 8};
+  const worker::delivery_facts first{.first = true};
+  const worker::delivery_facts seen{.first = false};
+  const std::vector<commands::envelope> group = {env.upload("a.txt", "aa", true),
+                                                 env.upload("b.txt", "bbb", true)};
+  const std::vector<worker::delivery_facts> firsts = {first, first};
+  for (const auto& result : grouped.handle_deliveries(group, firsts))
+    CHECK(result.what == outcome::done);
+  CHECK(env.store->processed_queries == 0);
+  CHECK(env.store->groups_committed == 1);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 5);
+
+  // The same commands published twice by their producer, first deliveries again: the
+  // commit finds the uploads settled; usage, events and the stored objects stay as they are.
+  for (const auto& result : grouped.handle_deliveries(group, firsts))
+    CHECK(result.what == outcome::done);
+  CHECK(env.store->processed_queries == 0);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 5);
+  CHECK(env.store->events().size() == 2);
+  for (const auto& command : group)
+    CHECK(env.bucket->object(file_env::payload(command).object_key).has_value());
+
+  // A mix: only the member that may have been seen is checked (one query for the group).
+  const std::vector<commands::envelope> mixed = {env.upload("c.txt", "c", true),
+                                                 env.upload("d.txt", "d", true)};
+  const std::vector<worker::delivery_facts> mixed_facts = {seen, first};
+  for (const auto& result : grouped.handle_deliveries(mixed, mixed_facts))
+    CHECK(result.what == outcome::done);
+  CHECK(env.store->processed_queries == 1);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 7);
+
+  // One at a time: a first delivery is not checked, a redelivery is (and does nothing twice).
+  const auto lone = env.upload("e.txt", "eeee", true);
+  CHECK(grouped.handle_delivery(lone, first).what == outcome::done);
+  CHECK(env.store->processed_queries == 1);
+  CHECK(grouped.handle_delivery(lone, seen).what == outcome::done);
+  CHECK(env.store->processed_queries == 2);
+  CHECK(env.store->account_of(env.owner)->used_bytes == 11);
+  CHECK(env.store->events().size() == 5);
+}
+
 TEST_CASE("upload group: members decide in order and refusals are recorded on their own") {
   file_env env;  // quota 1000, max file 600
   worker::upload_handler grouped{{env.store, env.bucket}, 8};

@@ -31,6 +31,14 @@ struct handler_result {
   static handler_result reject(std::string why) { return {outcome::reject, std::move(why)}; }
 };
 
+// What the dispatcher knows of a delivery that the command itself does not say.
+struct delivery_facts {
+  // RabbitMQ hands the message out for the first time (not redelivered, no x-delivery-count)
+  // and no retry republished it (attempt 1): no worker can have processed it before, unless
+  // its producer published the same command twice.
+  bool first = false;
+};
+
 class command_handler {
  public:
   virtual ~command_handler() = default;
@@ -51,6 +59,18 @@ class command_handler {
     for (const auto& command : commands)
       out.push_back(handle(command));
     return out;
+  }
+
+  // What the dispatcher calls: handle() and handle_group() with what it knows of each
+  // delivery (facts[i] is commands[i]'s). A handler may leave out work that only a repeated
+  // delivery needs; by default the facts are not used.
+  virtual handler_result handle_delivery(const commands::envelope& command,
+                                         const delivery_facts& /*facts*/) {
+    return handle(command);
+  }
+  virtual std::vector<handler_result> handle_deliveries(
+      std::span<const commands::envelope> commands, std::span<const delivery_facts> /*facts*/) {
+    return handle_group(commands);
   }
 };
 

@@ -92,15 +92,26 @@ void log_already_processed(const commands::envelope& envelope, const commands::u
 
 }  // namespace
 
+handler_result upload_handler::handle_delivery(const commands::envelope& command,
+                                               const delivery_facts& facts) {
+  auto decoded = commands::decode_as<commands::upload>(command);
+  if (!decoded)
+    return handler_result::reject(decoded.error().reason);
+  return apply(command, *decoded, facts);
+}
+
 handler_result upload_handler::apply(const commands::envelope& envelope,
-                                     const commands::upload& upload) {
+                                     const commands::upload& upload,
+                                     const delivery_facts& facts) {
   ports::file_command_store& store = *ports_.store;
   step_times times;
   auto step_started = clock::now();
   bool processed = false;
-  if (auto failed = guarded([&] { processed = store.processed(envelope.id); },
-                            "upload: idempotency check"))
-    return *failed;
+  if (!facts.first) {
+    if (auto failed = guarded([&] { processed = store.processed(envelope.id); },
+                              "upload: idempotency check"))
+      return *failed;
+  }
   if (processed) {
     log_already_processed(envelope, upload);
     return handler_result::done();
@@ -119,6 +130,14 @@ handler_result upload_handler::apply(const commands::envelope& envelope,
 
 std::vector<handler_result> upload_handler::handle_group(
     std::span<const commands::envelope> commands) {
+  return handle_deliveries(commands, {});
+}
+
+std::vector<handler_result> upload_handler::handle_deliveries(
+    std::span<const commands::envelope> commands, std::span<const delivery_facts> facts) {
+  const auto facts_of = [&](std::size_t i) {
+    return i < facts.size() ? facts[i] : delivery_facts{};
+  };
   ports::file_command_store& store = *ports_.store;
   std::vector<std::optional<handler_result>> results(commands.size());
   std::vector<commands::upload> decoded(commands.size());
@@ -135,15 +154,27 @@ std::vector<handler_result> upload_handler::handle_group(
   step_times times;
   times.group = live.size();
 
-  // 1. One processed check for the group. When it fails, every member goes the single path
-  // (which checks again, and retries alone if the database is still away).
+  // 1. One processed check for the members that may have been delivered before (none when
+  // all are first deliveries). When it fails, every member goes the single path (which
+  // checks again, and retries alone if the database is still away).
   auto step_started = clock::now();
-  std::vector<std::string> ids;
-  for (std::size_t i : live)
-    ids.push_back(commands[i].id);
-  std::vector<bool> processed;
-  if (live.size() > 1 &&
-      !guarded([&] { processed = store.processed_among(ids); }, "upload: idempotency check")) {
+  std::vector<std::string> ids;      // of the members to check
+  std::vector<std::size_t> checked;  // their place in `live`
+  for (std::size_t m = 0; m < live.size(); ++m) {
+    if (!facts_of(live[m]).first) {
+      ids.push_back(commands[live[m]].id);
+      checked.push_back(m);
+    }
+  }
+  std::vector<bool> processed(live.size(), false);
+  const auto check = [&] {
+    if (ids.empty())
+      return;
+    const std::vector<bool> among = store.processed_among(ids);
+    for (std::size_t k = 0; k < checked.size(); ++k)
+      processed[checked[k]] = among.at(k);
+  };
+  if (live.size() > 1 && !guarded(check, "upload: idempotency check")) {
     std::vector<std::size_t> fresh;
     for (std::size_t m = 0; m < live.size(); ++m) {
       const std::size_t i = live[m];
@@ -202,7 +233,8 @@ std::vector<handler_result> upload_handler::handle_group(
   std::vector<handler_result> out;
   out.reserve(commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i)
-    out.push_back(results[i] ? std::move(*results[i]) : apply(commands[i], decoded[i]));
+    out.push_back(results[i] ? std::move(*results[i])
+                             : apply(commands[i], decoded[i], facts_of(i)));
   return out;
 }
 

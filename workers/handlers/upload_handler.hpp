@@ -1,6 +1,11 @@
 #pragma once
 // The `upload` command (domain/commands/upload.hpp; issue 4 "Worker rules"). For each:
-//   1. processed already -> done, nothing happens twice;
+//   1. processed already -> done, nothing happens twice. Asked of the database only for a
+//      delivery that may have been seen before (delivery_facts): on a first delivery the
+//      answer is no, unless the api published the command twice, and then step 3 decides
+//      anyway — the upload is no longer pending (already_settled), and step 4 frees the
+//      object unless a live file has it. A round trip and a statement per group saved;
+//      a duplicate costs one more PUT of the same bytes;
 //   2. the body: inline -> PUT to the object key (size and SHA-256 checked first, else
 //      rejected: checksum_mismatch); streamed by the api -> its size must match (else
 //      rejected: object_missing);
@@ -42,7 +47,12 @@ class upload_handler final : public typed_handler<commands::upload> {
       : ports_(std::move(ports)), group_limit_(group_limit == 0 ? 1 : group_limit) {}
 
   std::size_t group_limit() const noexcept override { return group_limit_; }
+  // Without delivery facts every member counts as possibly seen before (checked).
   std::vector<handler_result> handle_group(std::span<const commands::envelope> commands) override;
+  handler_result handle_delivery(const commands::envelope& command,
+                                 const delivery_facts& facts) override;
+  std::vector<handler_result> handle_deliveries(std::span<const commands::envelope> commands,
+                                                std::span<const delivery_facts> facts) override;
 
   // Where a command's time went (microseconds), for its log line; a group's members share
   // their group's figures.
@@ -54,7 +64,11 @@ class upload_handler final : public typed_handler<commands::upload> {
   };
 
  private:
-  handler_result apply(const commands::envelope& envelope, const commands::upload& upload) override;
+  handler_result apply(const commands::envelope& envelope, const commands::upload& upload) override {
+    return apply(envelope, upload, delivery_facts{});
+  }
+  handler_result apply(const commands::envelope& envelope, const commands::upload& upload,
+                       const delivery_facts& facts);
   // Step 3 for one command whose body is in place, in a transaction of its own.
   handler_result commit_alone(const commands::envelope& envelope, const commands::upload& upload,
                               step_times times);
