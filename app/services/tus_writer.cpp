@@ -218,6 +218,9 @@ asio::awaitable<result<void>> tus_writer::settle() {
   progress.offset = offset_;
   progress.sha256_state = hash_.save();
   progress.tail = buffer_;
+  // Every part of this PATCH is settled: the numbers it did not use go back (a fenced-out
+  // writer records nothing, so a newer PATCH's numbers are never touched).
+  progress.unused_from = next_number_;
   co_return co_await record(std::move(progress));
 }
 

@@ -57,6 +57,11 @@ struct tus_progress {
   std::uint64_t offset = 0;
   std::string sha256_state;
   std::string tail;
+  // Set by a PATCH's last record: the first reserved part number it did not use. The rest of
+  // its reservation goes back, so a resumed upload (each PATCH reserves what its body could
+  // fill: with no Content-Length, up to the plan's max file size) does not run out of S3's
+  // 10,000 part numbers after a few interrupted PATCHes. 0 keeps the reservation.
+  int unused_from = 0;
 };
 
 // Why a take-over found nothing to write.

@@ -280,6 +280,25 @@ def quota_race(stack):
     check(status == 507, f"a plain upload counts the reservations too: 507 ({status})")
 
 
+def resumed_chunked_patches(stack, user):
+    """PATCHes without Content-Length reserve the part numbers a body up to the plan's max file
+    size could fill; each gives back what it did not use, so an upload resumed many times does
+    not run out of S3's 10,000 part numbers."""
+    status, h, _ = user.create("resumed.bin")  # deferred length
+    location = h["location"]
+    upload_id = location.rsplit("/", 1)[1]
+    content = os.urandom(6 * 1000)
+    for i in range(6):
+        piece = content[i * 1000:(i + 1) * 1000]
+        status, _, data = user.patch(location, i * 1000, iter([piece]))  # chunked
+        check(status == 204, f"chunked PATCH {i} is taken ({status} {data[:120]})")
+    row = stack.query(f"SELECT \"offset\", next_part FROM tus_uploads WHERE id = '{upload_id}'")
+    check(row == "6000|1",
+          f"six small chunked PATCHes used no part number and kept none ({row}; offset|next_part)")
+    status, _, _ = raw(stack.api_port, "DELETE", location, user.headers())
+    check(status == 204, f"the upload is terminated ({status})")
+
+
 def stalled_patch(stack, user):
     """A PATCH that stalls mid-body loses its lease; another connection takes over."""
     port = stack.api_port
@@ -377,6 +396,7 @@ def main():
         user = Client(stack, "tu" + secrets.token_hex(3))
         protocol(stack, user)
         quota_race(stack)
+        resumed_chunked_patches(stack, user)
         stalled_patch(stack, user)
         reference_client(stack, user, second_port)
         expiry(extra)

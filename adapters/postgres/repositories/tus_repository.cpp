@@ -109,7 +109,9 @@ constexpr const char* set_multipart_sql =
 // 1 statement per acknowledged part (or per PATCH end): parts and position together.
 constexpr const char* record_sql =
     "WITH t AS (UPDATE tus_uploads SET \"offset\" = :offset, "
-    " sha256_state = decode(:sha, 'hex'), tail = decode(:tail, 'hex') "
+    " sha256_state = decode(:sha, 'hex'), tail = decode(:tail, 'hex'), "
+    " next_part = CASE WHEN CAST(:unused AS int) > 0 "
+    "  THEN LEAST(next_part, CAST(:unused_again AS int)) ELSE next_part END "
     " WHERE id = CAST(:id AS uuid) AND fence = :fence RETURNING id), "
     "p AS (INSERT INTO tus_parts (upload_id, number, size_bytes, etag) "
     " SELECT t.id, x.n, x.s, x.e FROM t, unnest(CAST(:numbers AS int[]), "
@@ -370,8 +372,10 @@ ports::async<bool> tus_repository::record(uuid upload_id, std::int64_t fence,
       etag_list.push_back(part.etag);
     const std::string etags = text_array_literal(etag_list);
     long long updated = 0;
+    const int unused = p.unused_from;
     sql << record_sql, soci::use(offset, "offset"), soci::use(sha, "sha"),
-        soci::use(tail, "tail"), soci::use(id, "id"), soci::use(fence, "fence"),
+        soci::use(tail, "tail"), soci::use(unused, "unused"), soci::use(unused, "unused_again"),
+        soci::use(id, "id"), soci::use(fence, "fence"),
         soci::use(numbers, "numbers"), soci::use(sizes, "sizes"), soci::use(etags, "etags"),
         soci::into(updated);
     return updated == 1;
