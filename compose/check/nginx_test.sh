@@ -15,11 +15,24 @@ check() {  # name, then a command that must succeed
   local name=$1; shift
   if "$@"; then passed=$((passed + 1)); echo "ok   $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
 }
+# A port nobody listens on, below Linux's ephemeral range (32768-60999 by default): a port in
+# that range can be the local end of some other process's connection, which a connect() test
+# does not see and nginx's bind() then fails on. Each pick differs from the ones before it.
+picked=" "
 free_port() {
   local p
-  while :; do p=$((40000 + RANDOM % 20000)); (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }; done
+  while :; do
+    p=$((20000 + RANDOM % 12000))
+    [[ $picked == *" $p "* ]] && continue
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+    picked+="$p "
+    port=$p
+    return
+  done
 }
-http_port=$(free_port) https_port=$(free_port) stub_port=$(free_port)
+free_port; http_port=$port
+free_port; https_port=$port
+free_port; stub_port=$port
 stub_pid=""
 cleanup() {
   [[ -f $work/nginx.pid ]] && kill -QUIT "$(cat "$work/nginx.pid")" 2>/dev/null
