@@ -81,14 +81,25 @@ template <class Command>
 class typed_handler : public command_handler {
  public:
   handler_result handle(const commands::envelope& command) final {
+    return handle_delivery(command, delivery_facts{});
+  }
+  handler_result handle_delivery(const commands::envelope& command,
+                                 const delivery_facts& facts) final {
     auto decoded = commands::decode_as<Command>(command);
     if (!decoded)
       return handler_result::reject(decoded.error().reason);
-    return apply(command, *decoded);
+    return apply_delivered(command, *decoded, facts);
   }
 
  protected:
   virtual handler_result apply(const commands::envelope& envelope, const Command& command) = 0;
+  // With what the dispatcher knows of the delivery; a handler that has no use for it
+  // implements the overload above only.
+  virtual handler_result apply_delivered(const commands::envelope& envelope,
+                                        const Command& command,
+                                        const delivery_facts& /*facts*/) {
+    return apply(envelope, command);
+  }
 };
 
 }  // namespace kemas::worker

@@ -92,17 +92,9 @@ void log_already_processed(const commands::envelope& envelope, const commands::u
 
 }  // namespace
 
-handler_result upload_handler::handle_delivery(const commands::envelope& command,
+handler_result upload_handler::apply_delivered(const commands::envelope& envelope,
+                                               const commands::upload& upload,
                                                const delivery_facts& facts) {
-  auto decoded = commands::decode_as<commands::upload>(command);
-  if (!decoded)
-    return handler_result::reject(decoded.error().reason);
-  return apply(command, *decoded, facts);
-}
-
-handler_result upload_handler::apply(const commands::envelope& envelope,
-                                     const commands::upload& upload,
-                                     const delivery_facts& facts) {
   ports::file_command_store& store = *ports_.store;
   step_times times;
   auto step_started = clock::now();
@@ -234,7 +226,7 @@ std::vector<handler_result> upload_handler::handle_deliveries(
   out.reserve(commands.size());
   for (std::size_t i = 0; i < commands.size(); ++i)
     out.push_back(results[i] ? std::move(*results[i])
-                             : apply(commands[i], decoded[i], facts_of(i)));
+                             : apply_delivered(commands[i], decoded[i], facts_of(i)));
   return out;
 }
 

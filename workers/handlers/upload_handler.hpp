@@ -49,8 +49,6 @@ class upload_handler final : public typed_handler<commands::upload> {
   std::size_t group_limit() const noexcept override { return group_limit_; }
   // Without delivery facts every member counts as possibly seen before (checked).
   std::vector<handler_result> handle_group(std::span<const commands::envelope> commands) override;
-  handler_result handle_delivery(const commands::envelope& command,
-                                 const delivery_facts& facts) override;
   std::vector<handler_result> handle_deliveries(std::span<const commands::envelope> commands,
                                                 std::span<const delivery_facts> facts) override;
 
@@ -65,10 +63,11 @@ class upload_handler final : public typed_handler<commands::upload> {
 
  private:
   handler_result apply(const commands::envelope& envelope, const commands::upload& upload) override {
-    return apply(envelope, upload, delivery_facts{});
+    return apply_delivered(envelope, upload, delivery_facts{});
   }
-  handler_result apply(const commands::envelope& envelope, const commands::upload& upload,
-                       const delivery_facts& facts);
+  handler_result apply_delivered(const commands::envelope& envelope,
+                                 const commands::upload& upload,
+                                 const delivery_facts& facts) override;
   // Step 3 for one command whose body is in place, in a transaction of its own.
   handler_result commit_alone(const commands::envelope& envelope, const commands::upload& upload,
                               step_times times);
