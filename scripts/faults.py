@@ -44,6 +44,9 @@ CLIENTS = int(os.environ.get("KEMAS_FAULTS_CLIENTS", "6"))
 OUTAGE = float(os.environ.get("KEMAS_FAULTS_OUTAGE_SECONDS", "20" if PLAN == "cluster" else "8"))
 ABANDON_AFTER = 45  # seconds: upload.abandon_after for this run (http.upload_timeout 30 s)
 LOGS = os.path.join(RUN, "faults-logs")
+# RabbitMQ's collect_statistics_interval (5 s by default; services.sh keeps it) plus a margin:
+# how stale a queue count from the management API may be.
+STATS_INTERVAL = 6
 
 # Settings every kemas process of the run gets (on top of $KEMAS_SVC_DIR/env).
 PROCESS_ENV = {
@@ -289,10 +292,11 @@ def psql(query):
     return out.stdout.strip()
 
 
-def management(path):
+def management(path, body=None):
     import urllib.request
     url = ENV["KEMAS_AMQP_MANAGEMENT_URL"].rstrip("/") + path
-    req = urllib.request.Request(url)
+    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
     user = ENV.get("KEMAS_AMQP_USER", "kemas")
     password = ENV.get("KEMAS_AMQP_PASSWORD", "kemas")
     req.add_header("Authorization",
@@ -306,6 +310,48 @@ def queue_counts():
     for q in management("/api/queues/%2F?columns=name,messages"):
         counts[q["name"]] = q.get("messages", 0) or 0
     return counts
+
+
+def dead_letters(limit=20):
+    """The first letters of kemas.dead-letters, left in place: why each was given up."""
+    letters = management("/api/queues/%2F/kemas.dead-letters/get",
+                         {"count": limit, "ackmode": "ack_requeue_true", "encoding": "auto"})
+    out = []
+    for letter in letters:
+        props = letter.get("properties", {})
+        headers = props.get("headers", {}) or {}
+        death = (headers.get("x-death") or [{}])[0]
+        reason = headers.get("x-kemas-reason") or f"broker: {death.get('reason', '?')}"
+        out.append((f"{props.get('type', '?')} {props.get('message_id', '?')} "
+                    f"(from {letter.get('routing_key', '?')}): {reason}",
+                    props.get("message_id", "")))
+    return out
+
+
+def log_lines(needles, limit=40):
+    """Lines of this run's process logs that name any of needles (ids), oldest first."""
+    found = []
+    for name in sorted(os.listdir(LOGS)):
+        with open(os.path.join(LOGS, name), errors="replace") as f:
+            for line in f:
+                if any(n in line for n in needles):
+                    found.append(f"{name}: {line.rstrip()[:400]}")
+    return found[:limit]
+
+
+def queue_detail(name):
+    """Ready and unacknowledged messages of one queue, its consumers, and the head message."""
+    q = management("/api/queues/%2F/" + name)
+    text = (f"{q.get('messages_ready', 0)} ready, {q.get('messages_unacknowledged', 0)} unacked, "
+            f"{q.get('consumers', 0)} consumers" +
+            "".join(f", {k} {v}" for k, v in sorted(q.items()) if "dlx" in k and v))
+    head = management(f"/api/queues/%2F/{name}/get",
+                      {"count": 1, "ackmode": "ack_requeue_true", "encoding": "auto"})
+    for message in head:
+        props = message.get("properties", {})
+        text += (f", head: {props.get('type', '?')} {props.get('message_id', '?')} "
+                 f"headers {json.dumps(props.get('headers', {}))[:300]}")
+    return text
 
 
 def eventually(check, seconds, step=1.0):
@@ -426,29 +472,37 @@ def run(everything):
     due_sql = "SELECT count(*) FROM object_cleanup WHERE due_at <= now()"
     eventually(lambda: psql(due_sql) == "0", 60, 1)
 
-    def drained():
-        counts = queue_counts()
+    def commands_left(counts):
         return sum(n for q, n in counts.items()
-                   if q.startswith("kemas.commands.") or q.startswith("kemas.delay.")) == 0
-    eventually(drained, 120, 2)
+                   if q.startswith("kemas.commands.") or q.startswith("kemas.delay."))
+
+    # The management API's counts are samples each queue emits every statistics interval: a
+    # zero (or a leftover) counts only once it held across a whole interval. Two rounds read
+    # "1 unacked" in kemas.commands.delete taken just before the last delete's ack.
+    def settled_counts():
+        first = queue_counts()
+        time.sleep(STATS_INTERVAL)
+        second = queue_counts()
+        return second if commands_left(first) == commands_left(second) == 0 else None
+    counts = eventually(settled_counts, 120, 0) or queue_counts()
     eventually(lambda: psql("SELECT count(*) FROM outbox WHERE published_at IS NULL") == "0",
                60, 1)
 
     reconcile = subprocess.run(
         [os.path.join(BUILD, "app", "admin", "kemas-admin"), "reconcile", "--dry-run"],
         env={**ENV, "KEMAS_WORKER_RECONCILE_GRACE": "0s"}, capture_output=True, text=True)
-    counts = queue_counts()
     committed = int(final.get("committed", "0"))
     files_found = int(psql("SELECT count(*) FROM files WHERE id IN (" +
                            ",".join(f"'{f}'" for f in files_201) + ")")) if files_201 else 0
     accepted = len(ids) + len(files_201)
+    lost_deletes = set(ledger.deleted) - set(psql(
+        "SELECT id FROM files WHERE state = 'deleted' AND id IN (" +
+        ",".join(f"'{f}'" for f in ledger.deleted) + ")").split()) if ledger.deleted else set()
     rows = [
         ("accepted lost", accepted - committed - files_found, 0,
          f"{accepted} accepted: {len(files_201)} answered 201 ({files_found} found), "
          f"{len(ids)} answered 202 (states {final})"),
-        ("deletes lost", len(ledger.deleted) - (int(psql(
-            "SELECT count(*) FROM files WHERE state = 'deleted' AND id IN (" +
-            ",".join(f"'{f}'" for f in ledger.deleted) + ")")) if ledger.deleted else 0), 0,
+        ("deletes lost", len(lost_deletes), 0,
          f"of {len(ledger.deleted)} deletes answered 202/204, files not deleted"),
         ("duplicated", int(psql(
             "SELECT count(*) FROM files f WHERE (SELECT count(*) FROM uploads u "
@@ -463,9 +517,10 @@ def run(everything):
         ("removals pending", int(psql(due_sql)), 0, "object_cleanup rows due"),
         ("stale pending", int(psql(stale_sql)), 0,
          f"uploads pending > {ABANDON_AFTER} s (abandoned ones are rejected by the cleaner)"),
-        ("queues", sum(n for q, n in counts.items()
-                       if q.startswith("kemas.commands.") or q.startswith("kemas.delay.")), 0,
-         "messages in kemas.commands.* and kemas.delay.*"),
+        ("queues", commands_left(counts), 0,
+         "messages in kemas.commands.* and kemas.delay.*" + "".join(
+             f"; {q}: {queue_detail(q)}" for q, n in sorted(counts.items())
+             if n and (q.startswith("kemas.commands.") or q.startswith("kemas.delay.")))),
         ("outbox", int(psql("SELECT count(*) FROM outbox WHERE published_at IS NULL")), 0,
          "events not relayed"),
     ]
@@ -496,6 +551,17 @@ def run(everything):
         failed |= not ok
         print(f"{name:<18} {found:>6} {want:>5}  {'ok  ' if ok else 'FAIL'} {detail}")
     print(f"{'dead letters':<18} {dead:>6} {'-':>5}  info kemas.dead-letters")
+    # What a failed run needs to be understood without its servers: why letters were given up,
+    # and what the logs say about the deletes that did not happen.
+    if dead:
+        for letter, command_id in dead_letters():
+            print(f"  dead letter: {letter}")
+            for line in log_lines([command_id] if command_id else [], 12):
+                print(f"    {line}")
+    if lost_deletes:
+        print(f"  deletes lost (files): {', '.join(sorted(lost_deletes)[:10])}")
+        for line in log_lines(sorted(lost_deletes)[:10]):
+            print(f"    {line}")
     if PLAN == "cluster":
         # Where the command queues live: a replica on every node, a leader re-elected.
         for q in management("/api/queues/%2F?columns=name,type,leader,members,online"):

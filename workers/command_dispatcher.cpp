@@ -313,6 +313,9 @@ void command_dispatcher::finish(const amqp::delivery& message,
                                {"command_id", about.command_id},
                                {"type", about.type},
                                {"attempt", about.attempt},
+                               // Returns to the queue so far (x-delivery-count): how close
+                               // connection losses brought it to amqp.delivery_limit.
+                               {"delivery_count", message.delivery_count},
                                {"duration_ms", took.count() * 1000.0}});
   }
   settle(next, handle, about);
