@@ -48,7 +48,9 @@ pg_error_kind classify(const std::exception& error) noexcept {
       }
       if (state == "57014" || state == "55P03")
         return pg_error_kind::timeout;
-      if (state == "40001" || state == "40P01")
+      // 26000: a prepared statement the server no longer has, met inside a transaction
+      // (prepared.hpp); the rerun prepares it again.
+      if (state == "40001" || state == "40P01" || state == "26000")
         return pg_error_kind::retryable;
       if (state == "23505")
         return pg_error_kind::unique_violation;

@@ -23,7 +23,8 @@ class pg_connection_error : public std::runtime_error {
 enum class pg_error_kind {
   connection,            // SQLSTATE class 08, 57P01-57P03, 53300, or pg_connection_error
   timeout,               // 57014 statement timeout / cancel, 55P03 lock_not_available
-  retryable,             // 40001 serialization failure, 40P01 deadlock: rerun the transaction
+  retryable,             // 40001 serialization failure, 40P01 deadlock, 26000 prepared
+                         // statement gone (prepared.hpp): rerun the transaction
   unique_violation,      // 23505
   constraint_violation,  // other class 23: foreign key, check, not null, exclusion
   invalid_input,         // class 22: bad value for the column type, out of range, ...

@@ -3,6 +3,7 @@
 #include "adapters/postgres/conninfo.hpp"
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/native.hpp"
+#include "adapters/postgres/prepared.hpp"
 
 #include "adapters/log/logging.hpp"
 
@@ -153,6 +154,7 @@ void pg_pool::impl::worker(unsigned index) {
 void pg_pool::impl::connect(soci::session& session, unsigned index) const {
   try {
     session.close();
+    forget_prepared(session);
     session.open(soci::postgresql, conninfo);
     install_notice_logger(native_handle(session));
     session << "SET statement_timeout = " + std::to_string(settings.statement_timeout.count());

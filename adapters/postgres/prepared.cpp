@@ -11,8 +11,9 @@ namespace kemas::postgres {
 namespace {
 
 // Each pool thread owns its session (pool.hpp), so what was prepared where is per thread:
-// the session's current PGconn and the names prepared on it. A re-made connection has a new
-// PGconn; should it reuse a freed address, the server answers 26000 and we prepare again.
+// the session's current PGconn and the names prepared on it. The pool forgets a session's
+// names when it (re)connects it (forget_prepared); the PGconn comparison covers sessions
+// opened elsewhere, and 26000 anything else that dropped a statement.
 struct prepared_on_connection {
   PGconn* connection = nullptr;
   std::unordered_set<std::string> names;
@@ -45,6 +46,10 @@ void prepare(PGconn* connection, const prepared_statement& statement) {
 }
 
 }  // namespace
+
+void forget_prepared(const soci::session& sql) noexcept {
+  prepared.erase(&sql);
+}
 
 std::string prepared_rows::text(int row, int column) const {
   return {PQgetvalue(result_.get(), row, column),
@@ -95,7 +100,10 @@ prepared_rows execute_prepared(soci::session& sql, const prepared_statement& sta
       return prepared_rows(result.release());
     if (attempt == 0 && is_missing_statement(result.get())) {
       known.names.erase(statement.name);  // the connection is not the one we prepared on
-      continue;
+      // Outside a transaction the failed call left nothing behind: prepare and run again.
+      // Inside one it aborted the transaction, so only the caller's rerun can succeed.
+      if (PQtransactionStatus(connection) != PQTRANS_INERROR)
+        continue;
     }
     throw_failure(connection, result.get());
   }

@@ -52,8 +52,17 @@ class prepared_rows {
 
 // Executes `statement` on the session's connection with text parameters (nullopt is NULL),
 // preparing it first when this connection has not seen it. Throws pg_sql_error with the
-// server's SQLSTATE; the pool turns a lost connection into pg_connection_error.
+// server's SQLSTATE; the pool turns a lost connection into pg_connection_error. A statement
+// the server no longer has (26000) is prepared again and run once more; inside a transaction
+// that failure has already aborted it, so the error is thrown instead, and errors.hpp
+// classifies 26000 as retryable: the caller's next run of the transaction prepares anew.
 prepared_rows execute_prepared(soci::session& sql, const prepared_statement& statement,
                                std::span<const std::optional<std::string>> parameters);
+
+// Forgets the statements prepared on sql's connection. The pool calls it whenever it opens a
+// connection: a new PGconn may reuse the freed one's address, so the address alone cannot
+// tell a new connection from the old (a worker's transaction after a PostgreSQL restart
+// failed on it: 26000, then "current transaction is aborted").
+void forget_prepared(const soci::session& sql) noexcept;
 
 }  // namespace kemas::postgres

@@ -1,7 +1,9 @@
 // execute_prepared against the real PostgreSQL of scripts/services.sh: a statement is prepared
 // once per connection however often it runs, NULL and text parameters arrive as such, a
 // server error keeps its SQLSTATE, and a connection the server killed is prepared again on
-// its successor (the pool reconnects; the old names are gone with the old backend).
+// its successor (the pool reconnects; the old names are gone with the old backend), also
+// inside a transaction; a statement the server dropped under a transaction is a retryable
+// error, and the rerun succeeds.
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/pool.hpp"
 #include "adapters/postgres/prepared.hpp"
@@ -35,6 +37,19 @@ echoed run_echo(pg::pg_pool& pool, std::optional<std::string> text, std::string 
     const pg::prepared_rows rows = pg::execute_prepared(sql, echo, parameters);
     REQUIRE(rows.size() == 1);
     return echoed{rows.text(0, 0) == "t", rows.text(0, 1), rows.int64(0, 2)};
+  });
+}
+
+// The echo inside a transaction, as the workers' command stores run their statements.
+echoed run_echo_in_transaction(pg::pg_pool& pool, std::string text, std::string number) {
+  return pool.with_session([&](soci::session& sql) {
+    soci::transaction tx(sql);
+    const std::vector<std::optional<std::string>> parameters{text, number};
+    const pg::prepared_rows rows = pg::execute_prepared(sql, echo, parameters);
+    REQUIRE(rows.size() == 1);
+    echoed out{rows.text(0, 0) == "t", rows.text(0, 1), rows.int64(0, 2)};
+    tx.commit();
+    return out;
   });
 }
 
@@ -110,4 +125,55 @@ TEST_CASE("after the server kills the connection the statement is prepared again
   CHECK(answer->text == "b");
   CHECK(answer->doubled == 6);
   CHECK(prepared_here(pool) == std::pair{1, 1LL});
+}
+
+TEST_CASE("a transaction on a re-made connection prepares its statements anew") {
+  // The new PGconn may sit at the freed one's address (glibc hands the same block back), so
+  // only the pool's reconnect can tell the statements are gone. Before it did, the first
+  // transaction after a PostgreSQL restart failed 26000 and then "current transaction is
+  // aborted" (25P02), and a worker dead-lettered the command it was applying.
+  auto settings = kemas::test::pg_settings_from_env();
+  settings.pool_size = 1;
+  const std::string app_name = "kemas-it-prepared-tx-" + std::to_string(::getpid());
+  pg::pg_pool pool(settings, app_name);
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    CHECK(run_echo_in_transaction(pool, "a", "1").doubled == 2);
+    kemas::test::pg_exec_admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+        app_name + "'");
+    std::optional<echoed> answer;
+    for (int attempt = 0; attempt < 2 && !answer; ++attempt) {
+      try {
+        answer = run_echo_in_transaction(pool, "b", "3");
+      } catch (const std::exception& e) {
+        CAPTURE(e.what());
+        CHECK(pg::classify(e) == pg::pg_error_kind::connection);  // never 25P02 ("other")
+      }
+    }
+    REQUIRE(answer);
+    CHECK(answer->doubled == 6);
+  }
+}
+
+TEST_CASE("a statement the server dropped under a transaction is retryable and the rerun works") {
+  auto settings = kemas::test::pg_settings_from_env();
+  settings.pool_size = 1;
+  pg::pg_pool pool(settings, "kemas-it-prepared-dropped");
+  CHECK(run_echo_in_transaction(pool, "a", "1").doubled == 2);
+  // What a transaction pooler or a DISCARD does: the server forgets, our cache does not.
+  pool.with_session([](soci::session& sql) { sql << "DEALLOCATE kemas_it_echo"; });
+  try {
+    run_echo_in_transaction(pool, "b", "2");
+    FAIL("a dropped statement ran inside an aborted transaction");
+  } catch (const std::exception& e) {
+    CAPTURE(e.what());
+    CHECK(pg::sqlstate(e) == "26000");
+    CHECK(pg::classify(e) == pg::pg_error_kind::retryable);
+    CHECK(pg::is_transient(pg::classify(e)));
+  }
+  CHECK(run_echo_in_transaction(pool, "c", "5").doubled == 10);
+  // Outside a transaction the same loss is repaired within the call.
+  pool.with_session([](soci::session& sql) { sql << "DEALLOCATE kemas_it_echo"; });
+  CHECK(run_echo(pool, "d", "6").doubled == 12);
 }
