@@ -18,7 +18,9 @@
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <span>
 #include <thread>
 
 namespace kemas::worker {
@@ -214,9 +216,17 @@ std::optional<std::string> check_audit_event(const std::string& body) {
 
 // ---- audit_writer ----
 
+// A delivery waiting for a writer thread, already mapped to its row.
+struct waiting_event {
+  postgres::audit_record record;
+  amqp::delivery message;
+  amqp::delivery_handle handle;
+};
+
 struct audit_writer::impl {
   explicit impl(const config::settings& settings)
       : threads_count(std::max(1u, settings.worker.handler_threads)),
+        group_size(std::max(1u, settings.worker.group_size)),
         pool(pool_settings(settings.postgres, threads_count), "kemas-worker audit"),
         threads(threads_count) {}
 
@@ -236,56 +246,103 @@ struct audit_writer::impl {
     return stopping;
   }
 
-  void store(const postgres::audit_record& record, const amqp::delivery& message,
-             const amqp::delivery_handle& handle) {
-    const std::string event_id = record.event_id.to_string();
-    const std::string request_id = record.request_id.value_or("");
+  // Run by a writer thread once per delivery queued: takes every event waiting then, up to
+  // group_size, and stores them together. A thread that finds none left (another took them
+  // into its group) has nothing to do.
+  void run_group() {
+    std::vector<waiting_event> group;
+    {
+      std::lock_guard lock(mutex);
+      const std::size_t take = std::min(waiting.size(), group_size);
+      group.reserve(take);
+      for (std::size_t i = 0; i < take; ++i) {
+        group.push_back(std::move(waiting.front()));
+        waiting.pop_front();
+      }
+    }
+    if (group.empty())
+      return;
+    store(group);
+    running.fetch_sub(group.size());
+  }
+
+  // Stores the group in one statement and acks each member after it committed. A database
+  // that is unreachable or timing out: the whole group is retried in place with backoff (200
+  // ms .. 5 s, so an outage does not use up the queue's delivery limit) until it succeeds or
+  // the role stops (then every member is requeued). Another error fails the whole statement,
+  // so each member is stored alone: the one PostgreSQL refuses is dead-lettered with the
+  // error as the reason, and its neighbours are stored.
+  void store(std::span<waiting_event> group) {
+    std::vector<postgres::audit_record> records;
+    records.reserve(group.size());
+    for (const auto& member : group)
+      records.push_back(member.record);
     amqp::backoff retry(std::chrono::milliseconds(200), std::chrono::milliseconds(5000));
     for (;;) {
       try {
-        auto job = [&record](soci::session& sql) {
-          return postgres::insert_audit_record(sql, record);
+        auto job = [&records](soci::session& sql) {
+          return postgres::insert_audit_records(sql, records);
         };
-        const bool inserted = pool.with_session(std::move(job));
-        handle.ack();
-        log::info(inserted ? "event stored" : "event already stored",
-                  {{"request_id", request_id}, {"event_id", event_id}, {"type", record.action}});
+        const std::vector<bool> inserted = pool.with_session(std::move(job));
+        for (std::size_t i = 0; i < group.size(); ++i) {
+          group[i].handle.ack();
+          log::info(inserted[i] ? "event stored" : "event already stored",
+                    {{"request_id", group[i].record.request_id.value_or("")},
+                     {"event_id", group[i].record.event_id.to_string()},
+                     {"type", group[i].record.action},
+                     {"group", group.size()}});
+        }
         return;
       } catch (const std::exception& e) {
         const auto kind = postgres::classify(e);
         if (!postgres::is_transient(kind)) {
+          if (group.size() > 1) {
+            log::warn("audit group failed; storing its events one by one",
+                      {{"events", group.size()}, {"error", e.what()}});
+            for (std::size_t i = 0; i < group.size(); ++i)
+              store(group.subspan(i, 1));
+            return;
+          }
           const std::string reason =
               "audit store failed (" + std::string(postgres::to_string(kind)) + "): " + e.what();
-          log::error("event dead-lettered", {{"request_id", request_id},
-                                             {"event_id", event_id},
-                                             {"message_id", message.message_id},
-                                             {"reason", reason}});
-          handle.dead_letter(reason);
+          log::error("event dead-lettered",
+                     {{"request_id", group.front().record.request_id.value_or("")},
+                      {"event_id", group.front().record.event_id.to_string()},
+                      {"message_id", group.front().message.message_id},
+                      {"reason", reason}});
+          group.front().handle.dead_letter(reason);
           return;
         }
         if (is_stopping()) {
-          handle.requeue();
+          requeue(group);
           return;
         }
         const auto delay = retry.next();
         log::warn("audit store failed; retrying",
-                  {{"request_id", request_id},
-                   {"event_id", event_id},
+                  {{"events", group.size()},
+                   {"first_event_id", group.front().record.event_id.to_string()},
                    {"error", e.what()},
                    {"retry_in_ms", static_cast<std::int64_t>(delay.count())}});
         if (pause(delay)) {
-          handle.requeue();
+          requeue(group);
           return;
         }
       }
     }
   }
 
+  static void requeue(std::span<waiting_event> group) {
+    for (auto& member : group)
+      member.handle.requeue();
+  }
+
   unsigned threads_count;
+  std::size_t group_size;
   postgres::pg_pool pool;  // before threads: outlives the tasks using it
   boost::asio::thread_pool threads;
-  std::atomic<std::size_t> running{0};
-  std::mutex mutex;
+  std::atomic<std::size_t> running{0};  // deliveries queued or being stored
+  std::mutex mutex;                      // guards waiting and stopping
+  std::deque<waiting_event> waiting;
   std::condition_variable wake;
   bool stopping = false;
 };
@@ -308,12 +365,12 @@ void audit_writer::on_delivery(amqp::delivery message, amqp::delivery_handle han
     return;
   }
   impl_->running.fetch_add(1);
-  auto task = [state = impl_.get(), record = std::get<postgres::audit_record>(std::move(verdict)),
-               message = std::move(message), handle = std::move(handle)] {
-    state->store(record, message, handle);
-    state->running.fetch_sub(1);
-  };
-  boost::asio::post(impl_->threads, std::move(task));
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->waiting.push_back({std::get<postgres::audit_record>(std::move(verdict)),
+                              std::move(message), std::move(handle)});
+  }
+  boost::asio::post(impl_->threads, [state = impl_.get()] { state->run_group(); });
 }
 
 void audit_writer::begin_stop() {

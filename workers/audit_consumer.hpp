@@ -20,11 +20,16 @@
 //   actor.ip not an IP address, data not an object, ...).
 //
 // Delivery (audit_writer): at least once in, exactly once in audit_log: storing is idempotent
-// by event id (ON CONFLICT DO NOTHING), and the message is acked only after the row is
-// committed. PostgreSQL unreachable or timing out: the same delivery is retried in place with
-// backoff (200 ms .. 5 s, so an outage does not use up the queue's delivery limit) until it
-// succeeds or the role stops (then it is requeued). Other database errors (a bug, a missing
-// table) dead-letter the event with the error as the reason.
+// by event id (ON CONFLICT DO NOTHING), and each message is acked only after its row is
+// committed. Events that wait together (up to worker.group_size, out of the amqp.prefetch
+// window) are stored as one group: one statement and one transaction, so the chain's lock is
+// taken once per group (a burst of uploads or a sweep's plan.expired events is what fills
+// them; a lone event is stored at once). PostgreSQL unreachable or timing out: the group is
+// retried in place with backoff (200 ms .. 5 s, so an outage does not use up the queue's
+// delivery limit) until it succeeds or the role stops (then it is requeued). Another database
+// error (an event PostgreSQL refuses, a bug, a missing table) fails the group's statement:
+// each member is then stored alone, and the one that fails alone is dead-lettered with the
+// error as the reason.
 
 #include "adapters/amqp/consumer.hpp"
 #include "adapters/postgres/repositories/audit_repository.hpp"
@@ -57,7 +62,8 @@ std::optional<std::string> check_audit_event(const std::string& body);
 boost::json::object redact_event_data(std::string_view type, boost::json::object data);
 
 // Stores deliveries into audit_log on threads of its own (settings.worker.handler_threads, each
-// with a PostgreSQL connection of settings.postgres). Thread-safe.
+// with a PostgreSQL connection of settings.postgres), in groups of up to
+// settings.worker.group_size. Thread-safe.
 class audit_writer : kemas::non_copyable {
  public:
   explicit audit_writer(const config::settings& settings);

@@ -1,5 +1,7 @@
 #include "adapters/postgres/outbox_reader.hpp"
 
+#include "adapters/postgres/prepared.hpp"
+
 #include <soci/soci.h>
 
 #include <string>
@@ -7,16 +9,21 @@
 namespace kemas::postgres {
 namespace {
 
-// SKIP LOCKED: rows another relay's open transaction holds are not ours to publish now.
-// The partial index outbox_unpublished_idx serves WHERE/ORDER BY.
-constexpr const char* claim_sql =
-    "SELECT id, event::text FROM outbox WHERE published_at IS NULL "
-    "ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED";
+// Claim and mark run once per batch of every relay: prepared (prepared.hpp), so PostgreSQL
+// plans them once per connection, not once per batch.
 
-// The ids travel as one array literal ("{1,2,3}") so a batch is one statement.
-constexpr const char* mark_sql =
+// SKIP LOCKED: rows another relay's open transaction holds are not ours to publish now.
+// The partial index outbox_unpublished_idx serves WHERE/ORDER BY. $1 the batch size.
+const prepared_statement claim_statement{
+    "kemas_outbox_claim",
+    "SELECT id, event::text FROM outbox WHERE published_at IS NULL "
+    "ORDER BY id LIMIT CAST($1 AS bigint) FOR UPDATE SKIP LOCKED"};
+
+// The ids travel as one array literal ("{1,2,3}") so a batch is one statement. $1 the ids.
+const prepared_statement mark_statement{
+    "kemas_outbox_mark",
     "UPDATE outbox SET published_at = now() "
-    "WHERE id = ANY(CAST(:ids AS bigint[])) AND published_at IS NULL";
+    "WHERE id = ANY(CAST($1 AS bigint[])) AND published_at IS NULL"};
 
 constexpr const char* count_sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL";
 
@@ -38,24 +45,18 @@ std::vector<outbox_row> claim_unpublished(soci::session& sql, std::size_t limit)
   if (limit == 0)
     return rows;
   rows.reserve(limit);
-  const long long wanted = static_cast<long long>(limit);
-  soci::rowset<soci::row> result = (sql.prepare << claim_sql, soci::use(wanted, "limit"));
-  for (const soci::row& row : result) {
-    outbox_row r;
-    r.id = static_cast<std::int64_t>(row.get<long long>(0));
-    r.event = row.get<std::string>(1);
-    rows.push_back(std::move(r));
-  }
+  const std::optional<std::string> parameters[] = {std::to_string(limit)};
+  const prepared_rows result = execute_prepared(sql, claim_statement, parameters);
+  for (int i = 0; i < result.size(); ++i)
+    rows.push_back({result.int64(i, 0), result.text(i, 1)});
   return rows;
 }
 
 std::size_t mark_published(soci::session& sql, std::span<const std::int64_t> ids) {
   if (ids.empty())
     return 0;
-  const std::string literal = array_literal(ids);
-  soci::statement update = (sql.prepare << mark_sql, soci::use(literal, "ids"));
-  update.execute(true);
-  return static_cast<std::size_t>(update.get_affected_rows());
+  const std::optional<std::string> parameters[] = {array_literal(ids)};
+  return static_cast<std::size_t>(execute_prepared(sql, mark_statement, parameters).affected());
 }
 
 std::int64_t count_unpublished(soci::session& sql) {

@@ -3,6 +3,7 @@
 #include "adapters/postgres/native.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -65,6 +66,13 @@ std::int64_t prepared_rows::int64(int row, int column) const {
   return out;
 }
 
+std::int64_t prepared_rows::affected() const {
+  const char* text = PQcmdTuples(result_.get());
+  std::int64_t out = 0;
+  std::from_chars(text, text + std::strlen(text), out);  // "" (no count) stays 0
+  return out;
+}
+
 uuid prepared_rows::id(int row, int column) const {
   const auto parsed = uuid::parse(text(row, column));
   if (!parsed)
@@ -96,7 +104,9 @@ prepared_rows execute_prepared(soci::session& sql, const prepared_statement& sta
                                      static_cast<int>(values.size()), values.data(), nullptr,
                                      nullptr, 0),
                       &PQclear);
-    if (result && PQresultStatus(result.get()) == PGRES_TUPLES_OK)
+    const ExecStatusType status =
+        result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)  // rows, or a write's count
       return prepared_rows(result.release());
     if (attempt == 0 && is_missing_statement(result.get())) {
       known.names.erase(statement.name);  // the connection is not the one we prepared on

@@ -45,6 +45,8 @@ class prepared_rows {
   std::int64_t int64(int row, int column) const;
   // A uuid column (as id::text); std::runtime_error when it is not one.
   uuid id(int row, int column) const;
+  // Rows an INSERT, UPDATE or DELETE changed, or a SELECT returned (PQcmdTuples).
+  std::int64_t affected() const;
 
  private:
   std::unique_ptr<PGresult, decltype(&PQclear)> result_;

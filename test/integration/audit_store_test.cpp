@@ -5,10 +5,13 @@
 
 #include "adapters/amqp/publisher.hpp"
 #include "adapters/postgres/pool.hpp"
+#include "adapters/postgres/errors.hpp"
+#include "adapters/postgres/repositories/audit_chain.hpp"
 #include "adapters/postgres/repositories/audit_repository.hpp"
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/outbox_fixture.hpp"
+#include "test/support/pg_statements.hpp"
 #include "test/support/relay_fixture.hpp"
 #include "workers/audit_consumer.hpp"
 
@@ -220,6 +223,124 @@ TEST_CASE("storing an audit record is idempotent by event id") {
         sql, "SELECT count(*) FROM audit_log WHERE event_id = '" + bare.event_id.to_string() +
                  "' AND occurred_at > now() - interval '1 minute' AND actor_id IS NULL");
   }) == 1);
+}
+
+TEST_CASE("a group of audit records is one statement in order and skips duplicates") {
+  test::migrated_database db("audit_group");
+  postgres::pg_pool pool(db.settings(), "kemas-it-audit");
+  test::pg_statement_meter meter(db.name(), db.settings());
+  const auto stored_before = record_of(json::serialize(sample_event("auth.login")));
+  REQUIRE(pool.with_session(
+      [&](soci::session& sql) { return postgres::insert_audit_record(sql, stored_before); }));
+
+  const auto a = record_of(json::serialize(sample_event("file.uploaded")));
+  const auto b = record_of(json::serialize(sample_event("file.deleted")));
+  const auto c = record_of(json::serialize(sample_event("plan.upgraded")));
+  // A delivered twice into the same group, and an event stored by an earlier group.
+  const std::vector<postgres::audit_record> group{a, b, a, stored_before, c};
+  const auto inserts = [&] { return meter.statements_like("INSERT INTO audit_log%"); };
+  const long long before = inserts();
+  const std::vector<bool> inserted = pool.with_session(
+      [&](soci::session& sql) { return postgres::insert_audit_records(sql, group); });
+  CHECK(inserts() - before == 1);
+  CHECK(inserted == std::vector<bool>{true, true, false, false, true});
+
+  // Linked in the group's order, after what was there, and the chain holds.
+  const auto order = pool.with_session([](soci::session& sql) {
+    std::vector<std::string> ids(10);
+    sql << "SELECT event_id::text FROM audit_log ORDER BY chain_seq", soci::into(ids);
+    return ids;
+  });
+  CHECK(order == std::vector<std::string>{stored_before.event_id.to_string(),
+                                          a.event_id.to_string(), b.event_id.to_string(),
+                                          c.event_id.to_string()});
+  const auto chain = pool.with_session(
+      [](soci::session& sql) { return postgres::verify_audit_chain(sql); });
+  CHECK(chain.rows == 4);
+  CHECK_FALSE(chain.broken.has_value());
+}
+
+TEST_CASE("an audit record PostgreSQL refuses fails its whole group and nothing of it is stored") {
+  test::migrated_database db("audit_group_refused");
+  postgres::pg_pool pool(db.settings(), "kemas-it-audit");
+  const auto good = record_of(json::serialize(sample_event("file.uploaded")));
+  json::object refused_event = sample_event("file.uploaded");
+  // Valid JSON, but jsonb cannot hold U+0000.
+  refused_event["data"] = json::object{{"name", std::string("a\0b", 3)}};
+  const auto refused = record_of(json::serialize(refused_event));
+  const std::vector<postgres::audit_record> group{good, refused};
+
+  bool threw = false;
+  try {
+    pool.with_session(
+        [&](soci::session& sql) { return postgres::insert_audit_records(sql, group); });
+  } catch (const std::exception& e) {
+    threw = true;
+    CHECK_FALSE(postgres::is_transient(postgres::classify(e)));
+  }
+  CHECK(threw);
+  CHECK(pool.with_session(
+            [](soci::session& sql) { return count_of(sql, "SELECT count(*) FROM audit_log"); }) == 0);
+  CHECK(pool.with_session(
+      [&](soci::session& sql) { return postgres::insert_audit_record(sql, good); }));
+}
+
+TEST_CASE("kemas-worker --role audit stores a waiting burst in groups and dead-letters only the refused event") {
+  test::scratch_vhost vhost("audit-burst");
+  test::migrated_database db("audit_burst");
+  const auto amqp = vhost.amqp_settings();
+  amqp::amqp_publisher publisher(
+      amqp, {"kemas audit test publisher", amqp::kemas_topology(amqp.delivery_limit)});
+  // Every event waits in the queue before the worker starts, as after a burst of uploads.
+  constexpr int burst = 300;
+  std::string refused_id;
+  for (int i = 0; i <= burst; ++i) {
+    json::object event = sample_event("file.uploaded");
+    if (i == burst / 2)
+      event["data"] = json::object{{"name", std::string("a\0b", 3)}};  // jsonb refuses it
+    amqp::outgoing_message m;
+    m.exchange = "kemas.events";
+    m.routing_key = m.type = "file.uploaded";
+    m.message_id = std::string(event["id"].as_string());
+    if (i == burst / 2)
+      refused_id = m.message_id;
+    m.body = json::serialize(event);
+    const auto result = publisher.publish_sync(std::move(m));
+    REQUIRE_MESSAGE(result.ok(), result.detail);
+  }
+  test::pg_statement_meter meter(db.name(), db.settings());
+  test::child_process worker =
+      test::start_worker("audit", db.settings().url, vhost.name(), "audit_store_test.burst");
+
+  postgres::pg_pool pool(db.settings(), "kemas-it-audit");
+  const auto stored = [&] {
+    return pool.with_session(
+        [](soci::session& sql) { return count_of(sql, "SELECT count(*) FROM audit_log"); });
+  };
+  REQUIRE_MESSAGE(test::eventually([&] { return stored() >= burst; }, 30s), worker.stderr_text());
+  const auto dead = test::take_matching(amqp, "kemas.dead-letters",
+                                        test::message_id_in({refused_id}), 1, 20s);
+  REQUIRE_MESSAGE(dead.size() == 1, worker.stderr_text());
+  CHECK(header_text(dead[0], "x-kemas-reason").find("audit store failed") == 0);
+  REQUIRE(
+      test::eventually([&] { return test::queue_depth(amqp, "kemas.events.audit") == 0; }, 10s));
+
+  CHECK(stored() == burst);
+  const std::string log = worker.stderr_text();
+  CHECK(log.find("audit group failed; storing its events one by one") != std::string::npos);
+  // Fewer statements than events: they were stored in groups (each group is one INSERT).
+  const auto inserts = meter.plans_like("INSERT INTO audit_log%").calls;
+  MESSAGE("audit_log INSERT statements for ", burst + 1, " events: ", inserts);
+  CHECK(inserts < burst / 2);
+  const auto chain = pool.with_session(
+      [](soci::session& sql) { return postgres::verify_audit_chain(sql); });
+  CHECK(chain.rows == burst);
+  CHECK_FALSE(chain.broken.has_value());
+
+  worker.signal(SIGTERM);
+  const auto status = worker.wait_for(10s);
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
 }
 
 TEST_CASE("kemas-worker --role audit stores events once and dead-letters malformed ones") {

@@ -1,5 +1,6 @@
 // execute_prepared against the real PostgreSQL of scripts/services.sh: a statement is prepared
-// once per connection however often it runs, NULL and text parameters arrive as such, a
+// once per connection however often it runs, NULL and text parameters arrive as such, a write
+// without RETURNING succeeds and counts the rows it changed, a
 // server error keeps its SQLSTATE, and a connection the server killed is prepared again on
 // its successor (the pool reconnects; the old names are gone with the old backend), also
 // inside a transaction; a statement the server dropped under a transaction is a retryable
@@ -84,6 +85,28 @@ TEST_CASE("a statement is prepared once per connection and takes text and NULL p
   const auto [rows, runs] = prepared_here(pool);
   CHECK(rows == 1);
   CHECK(runs == 11);
+}
+
+TEST_CASE("a write without RETURNING answers how many rows it changed") {
+  auto settings = kemas::test::pg_settings_from_env();
+  settings.pool_size = 1;
+  pg::pg_pool pool(settings, "kemas-it-prepared");
+  const pg::prepared_statement fill{
+      "kemas_it_fill", "INSERT INTO pg_temp.kemas_it_rows SELECT generate_series(1, $1::int)"};
+  const pg::prepared_statement drop_even{"kemas_it_drop_even",
+                                         "DELETE FROM pg_temp.kemas_it_rows WHERE n % 2 = 0"};
+  pool.with_session([&](soci::session& sql) {
+    sql << "CREATE TEMP TABLE kemas_it_rows (n int)";
+    const std::vector<std::optional<std::string>> five{std::string("5")};
+    const pg::prepared_rows filled = pg::execute_prepared(sql, fill, five);
+    CHECK(filled.size() == 0);
+    CHECK(filled.affected() == 5);
+    CHECK(pg::execute_prepared(sql, drop_even, {}).affected() == 2);
+    CHECK(pg::execute_prepared(sql, drop_even, {}).affected() == 0);
+    CHECK(pg::execute_prepared(sql, echo, std::vector<std::optional<std::string>>{
+                                              std::string("x"), std::string("1")})
+              .affected() == 1);  // a SELECT's count: the rows it returned
+  });
 }
 
 TEST_CASE("a server error keeps its SQLSTATE and the statement stays usable") {

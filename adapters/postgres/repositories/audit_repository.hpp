@@ -9,8 +9,10 @@
 //  - The record is stored as given: mapping an event to a record, and redacting secrets,
 //    is the caller's job (workers/audit_consumer.hpp). actor_ip must be an IP address text
 //    PostgreSQL's inet accepts; action 1..100 characters (the table's CHECK).
-//  - insert_audit_record runs one statement on the caller's session (a pg_pool thread);
-//    database errors propagate as SOCI exceptions (classify with adapters/postgres/errors.hpp).
+//  - insert_audit_records stores a group in one prepared statement on the caller's session
+//    (a pg_pool thread), so in autocommit the group is one transaction: all of it or none.
+//    Database errors propagate as exceptions (classify with adapters/postgres/errors.hpp); a
+//    record PostgreSQL refuses (jsonb takes no \u0000, say) fails its whole group.
 //  - audit_repository::store follows repositories/query.hpp: PostgreSQL unreachable or
 //    timing out throws kemas::backend_unavailable; other failures propagate as they are.
 //    It holds a reference to the pool, which must outlive it and every call in flight.
@@ -22,7 +24,9 @@
 #include <boost/json/value.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace soci {
 class session;
@@ -43,7 +47,11 @@ struct audit_record {
   std::optional<std::string> request_id;
 };
 
-// True when inserted, false when a row with this event id already existed.
+// Per record, in order: true when this call inserted it, false when its event id was stored
+// before or earlier in `records`.
+std::vector<bool> insert_audit_records(soci::session& sql, std::span<const audit_record> records);
+
+// A group of one: true when inserted, false when a row with this event id already existed.
 bool insert_audit_record(soci::session& sql, const audit_record& record);
 
 class audit_repository {
