@@ -173,8 +173,9 @@ struct upload_settings {
 struct worker_settings {
   milliseconds drain_timeout{30'000};
   unsigned handler_threads = 4;
-  // Group commit: up to this many waiting commands of one type that supports it (expire) are
-  // applied in one transaction; 1 turns grouping off.
+  // Group commit: up to this many waiting commands of one type that supports it (upload,
+  // expire) are applied in one transaction, and up to this many waiting events are stored in
+  // one by the audit role; 1 turns grouping off.
   unsigned group_size = 64;
   // An expire-sweep walks the due accounts in pages of this many and applies each page as one
   // transaction (workers/handlers/sweep_handler.hpp): row locks held for one page at a time.
