@@ -9,6 +9,7 @@
 #include "adapters/metrics/registry.hpp"
 #include "domain/rfc3339.hpp"
 #include "test/support/amqp_fixture.hpp"
+#include "test/support/pg_statements.hpp"
 #include "test/support/plan_fixture.hpp"
 #include "adapters/billing/demo_provider.hpp"
 #include "adapters/postgres/commands/file_command_store.hpp"
@@ -262,6 +263,49 @@ TEST_CASE("deleting files until usage fits unlocks the locked files oldest first
   CHECK(events[0].at("data").at("unlocked").to_number<long long>() == 1);
   CHECK(events[1].at("data").at("unlocked").to_number<long long>() == 1);
   CHECK(test::event_schema_problems(events[1]) == "");
+}
+
+TEST_CASE("a delete reads the owner's files only when one is locked or usage is over the quota") {
+  expiry_env env;
+  test::pg_statement_meter meter(env.db.name(), env.db.settings());
+  const auto owner_files_read = [&] { return meter.statements_like("SELECT id::text, size_bytes%"); };
+  auto remove = [&](const std::string& user, const std::string& file_id) {
+    const commands::delete_file request{test::uuid_of(user), test::uuid_of(file_id)};
+    const auto command = commands::make_envelope(
+        request,
+        {worker::derived_command_id(test::unique_id("delete")), test::now_ms(), "req-delete", {}});
+    return postgres::file_command_store(env.db.pool()).delete_file(command, request);
+  };
+
+  // Nothing locked and within the quota: nothing can change, and no file is read.
+  const std::string fits = env.db.make_user();  // free: 1,000 bytes
+  const auto gone = env.db.add_file(fits, "1.bin", 300, 30);
+  env.db.add_file(fits, "2.bin", 300, 20);
+  long long reads = owner_files_read();
+  REQUIRE(remove(fits, gone).deleted);
+  CHECK(owner_files_read() == reads);
+
+  // A locked file: it may fit now, so the files are read (and it is unlocked).
+  const std::string locked = env.db.make_user();
+  const auto big = env.db.add_file(locked, "big.bin", 900, 30);
+  const auto held = env.db.add_file(locked, "held.bin", 300, 10, "locked");
+  reads = owner_files_read();
+  REQUIRE(remove(locked, big).deleted);
+  CHECK(owner_files_read() == reads + 1);
+  CHECK(env.db.file_states(locked).at(held) == "active");
+
+  // Over the quota in force with nothing locked (a premium past due, not swept yet): the
+  // files are read and the newest locked, as expire will.
+  const std::string past_due = env.db.make_user("premium", "now() - interval '1 second'");
+  const auto oldest = env.db.add_file(past_due, "a.bin", 600, 30);
+  const auto middle = env.db.add_file(past_due, "b.bin", 600, 20);
+  const auto newest = env.db.add_file(past_due, "c.bin", 600, 10);
+  reads = owner_files_read();
+  REQUIRE(remove(past_due, oldest).deleted);  // 1,200 left against the free 1,000
+  CHECK(owner_files_read() == reads + 1);
+  const auto states = env.db.file_states(past_due);
+  CHECK(states.at(middle) == "active");
+  CHECK(states.at(newest) == "locked");
 }
 
 TEST_CASE("a group of expires commits together with the outcome each would have alone") {

@@ -36,6 +36,7 @@ class plan_database {
   explicit plan_database(std::string_view tag);
 
   config::postgres_settings settings() const { return db_.settings(); }
+  const std::string& name() const noexcept { return db_.name(); }
   const std::shared_ptr<postgres::pg_pool>& pool() const noexcept { return pool_; }
 
   template <class F>

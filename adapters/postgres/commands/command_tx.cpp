@@ -38,8 +38,16 @@ constexpr const char* unlock_files_sql =
     "UPDATE files SET state = 'active' WHERE owner_id = CAST(:owner_id AS uuid) "
     "AND state = 'locked' AND id = ANY(CAST(:ids AS uuid[]))";
 
-constexpr const char* quota_in_force_sql =
-    "SELECT quota_bytes FROM user_limits WHERE user_id = CAST(:owner_id AS uuid)";
+// After a delete. Nothing can change when no file is locked and the files left fit the quota
+// in force: plan_locks unlocks only locked files and locks only when the files exceed the
+// quota. So the owner's files (owner_files_sql, all of them) are read only when one is locked
+// or usage is over the quota; files_owner_locked_idx (0012) answers the EXISTS without
+// reading the others. $1 owner.
+const prepared_statement lock_state{
+    "kemas_owner_lock_state",
+    "SELECT l.quota_bytes, l.used_bytes, EXISTS (SELECT 1 FROM files f WHERE f.owner_id = "
+    "l.user_id AND f.state = 'locked')::int FROM user_limits l WHERE l.user_id = "
+    "CAST($1 AS uuid)"};
 
 
 std::size_t update_states(soci::session& sql, const char* statement, const std::string& owner,
@@ -135,10 +143,13 @@ lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std
 }
 
 lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner) {
-  const std::string owner_id = owner.to_string();
-  long long quota = 0;
-  sql << quota_in_force_sql, soci::use(owner_id), soci::into(quota);
-  if (!sql.got_data())
+  const std::optional<std::string> parameters[] = {owner.to_string()};
+  const prepared_rows state = execute_prepared(sql, lock_state, parameters);
+  if (state.size() == 0)
+    return {};
+  const std::int64_t quota = state.int64(0, 0);
+  const bool any_locked = state.int64(0, 2) != 0;
+  if (!any_locked && state.int64(0, 1) <= quota)
     return {};
   return apply_plan_locks(sql, owner, static_cast<std::uint64_t>(quota));
 }

@@ -55,6 +55,8 @@ lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std
 
 // The same against the quota in force now (user_limits: a paid plan past due counts as
 // free): freeing space unlocks, a past-due account not swept yet is locked as expire will.
+// One indexed statement, and no file read, when no file is locked and usage fits: then
+// nothing can change (a delete on any account, however many files, in the common case).
 lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner);
 
 }  // namespace kemas::postgres::command_tx
