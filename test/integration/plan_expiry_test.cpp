@@ -12,6 +12,7 @@
 #include "test/support/pg_statements.hpp"
 #include "test/support/plan_fixture.hpp"
 #include "adapters/billing/demo_provider.hpp"
+#include "adapters/postgres/commands/command_tx.hpp"
 #include "adapters/postgres/commands/file_command_store.hpp"
 #include "adapters/postgres/commands/plan_command_store.hpp"
 #include "domain/commands/delete_file.hpp"
@@ -265,7 +266,7 @@ TEST_CASE("deleting files until usage fits unlocks the locked files oldest first
   CHECK(test::event_schema_problems(events[1]) == "");
 }
 
-TEST_CASE("a delete reads the owner's files only when one is locked or usage is over the quota") {
+TEST_CASE("plan locks read the owner's files only when one is locked or usage is over the quota") {
   expiry_env env;
   test::pg_statement_meter meter(env.db.name(), env.db.settings());
   const auto owner_files_read = [&] { return meter.statements_like("SELECT id::text, size_bytes%"); };
@@ -284,6 +285,18 @@ TEST_CASE("a delete reads the owner's files only when one is locked or usage is 
   long long reads = owner_files_read();
   REQUIRE(remove(fits, gone).deleted);
   CHECK(owner_files_read() == reads);
+  // An expire or upgrade to a quota the files fit in, nothing locked: the same.
+  const auto applied = env.db.sql([&](soci::session& sql) {
+    return postgres::command_tx::apply_plan_locks(sql, test::uuid_of(fits), 300);
+  });
+  CHECK(applied.locked + applied.unlocked == 0);
+  CHECK(owner_files_read() == reads);
+  // Over that quota: read, and the newest locked.
+  const auto tighter = env.db.sql([&](soci::session& sql) {
+    return postgres::command_tx::apply_plan_locks(sql, test::uuid_of(fits), 299);
+  });
+  CHECK(tighter.locked == 1);
+  CHECK(owner_files_read() == reads + 1);
 
   // A locked file: it may fit now, so the files are read (and it is unlocked).
   const std::string locked = env.db.make_user();

@@ -38,17 +38,27 @@ constexpr const char* unlock_files_sql =
     "UPDATE files SET state = 'active' WHERE owner_id = CAST(:owner_id AS uuid) "
     "AND state = 'locked' AND id = ANY(CAST(:ids AS uuid[]))";
 
-// After a delete. Nothing can change when no file is locked and the files left fit the quota
-// in force: plan_locks unlocks only locked files and locks only when the files exceed the
-// quota. So the owner's files (owner_files_sql, all of them) are read only when one is locked
-// or usage is over the quota; files_owner_locked_idx (0012) answers the EXISTS without
-// reading the others. $1 owner.
+// Nothing can change when no file is locked and the files fit the quota: plan_locks unlocks
+// only locked files and locks only when the files exceed the quota. So the owner's files
+// (owner_files_sql, all of them) are read only when one is locked or usage (the counter the
+// same transactions keep) is over the quota; files_owner_locked_idx (0012) answers the
+// EXISTS without reading the others. $1 owner.
 const prepared_statement lock_state{
     "kemas_owner_lock_state",
-    "SELECT l.quota_bytes, l.used_bytes, EXISTS (SELECT 1 FROM files f WHERE f.owner_id = "
-    "l.user_id AND f.state = 'locked')::int FROM user_limits l WHERE l.user_id = "
-    "CAST($1 AS uuid)"};
+    "SELECT u.used_bytes, EXISTS (SELECT 1 FROM files f WHERE f.owner_id = u.id "
+    "AND f.state = 'locked')::int FROM users u WHERE u.id = CAST($1 AS uuid)"};
 
+// The same with the quota in force now (user_limits: a past-due paid plan counts as free).
+const prepared_statement lock_state_in_force{
+    "kemas_owner_lock_state_in_force",
+    "SELECT l.used_bytes, EXISTS (SELECT 1 FROM files f WHERE f.owner_id = l.user_id "
+    "AND f.state = 'locked')::int, l.quota_bytes FROM user_limits l "
+    "WHERE l.user_id = CAST($1 AS uuid)"};
+
+// True when plan_locks could change something, from a row of either statement above.
+bool locks_may_change(const prepared_rows& state, std::int64_t quota) {
+  return state.int64(0, 1) != 0 || state.int64(0, 0) > quota;
+}
 
 std::size_t update_states(soci::session& sql, const char* statement, const std::string& owner,
                           const std::vector<uuid>& ids) {
@@ -125,7 +135,10 @@ timestamp from_ms(long long ms) {
   return timestamp(std::chrono::milliseconds(ms));
 }
 
-lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std::uint64_t quota) {
+namespace {
+
+// Reads every live file of the owner and applies plan_locks' answer: two UPDATEs at most.
+lock_changes_applied relock_all(soci::session& sql, const uuid& owner, std::uint64_t quota) {
   const std::string owner_id = owner.to_string();
   std::vector<quota_file> files;
   soci::rowset<soci::row> rows = (sql.prepare << owner_files_sql, soci::use(owner_id));
@@ -142,16 +155,25 @@ lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std
           update_states(sql, unlock_files_sql, owner_id, changes.to_unlock)};
 }
 
-lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner) {
+}  // namespace
+
+lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std::uint64_t quota) {
   const std::optional<std::string> parameters[] = {owner.to_string()};
   const prepared_rows state = execute_prepared(sql, lock_state, parameters);
+  if (state.size() == 0 || !locks_may_change(state, static_cast<std::int64_t>(quota)))
+    return {};
+  return relock_all(sql, owner, quota);
+}
+
+lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner) {
+  const std::optional<std::string> parameters[] = {owner.to_string()};
+  const prepared_rows state = execute_prepared(sql, lock_state_in_force, parameters);
   if (state.size() == 0)
     return {};
-  const std::int64_t quota = state.int64(0, 0);
-  const bool any_locked = state.int64(0, 2) != 0;
-  if (!any_locked && state.int64(0, 1) <= quota)
+  const std::int64_t quota = state.int64(0, 2);
+  if (!locks_may_change(state, quota))
     return {};
-  return apply_plan_locks(sql, owner, static_cast<std::uint64_t>(quota));
+  return relock_all(sql, owner, static_cast<std::uint64_t>(quota));
 }
 
 }  // namespace kemas::postgres::command_tx

@@ -50,13 +50,14 @@ struct lock_changes_applied {
 };
 
 // Brings the owner's non-deleted files in line with `quota`: plan_locks (domain/quota.hpp)
-// decides, two UPDATEs apply. The caller holds the owner's users row lock.
+// decides, two UPDATEs apply. The caller holds the owner's users row lock. The files are read
+// only when one is locked or usage is over `quota`; otherwise nothing can change, and the
+// cost is one indexed statement however many files the account has.
 lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std::uint64_t quota);
 
 // The same against the quota in force now (user_limits: a paid plan past due counts as
 // free): freeing space unlocks, a past-due account not swept yet is locked as expire will.
-// One indexed statement, and no file read, when no file is locked and usage fits: then
-// nothing can change (a delete on any account, however many files, in the common case).
+// The same shortcut: one indexed statement when no file is locked and usage fits.
 lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner);
 
 }  // namespace kemas::postgres::command_tx
