@@ -144,21 +144,20 @@ run_result run_once(const options& o, unsigned group_size, int round) {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (i + 1 >= argc)
-      throw std::invalid_argument(
-          "usage: kemas_audit_bench [--events N (20000)] [--rounds R (2)] [--group-size G (64)]");
-    const std::string value = argv[++i];
-    if (arg == "--events")
-      o.events = std::stoi(value);
-    else if (arg == "--rounds")
-      o.rounds = std::stoi(value);
-    else if (arg == "--group-size")
-      o.group_size = static_cast<unsigned>(std::stoul(value));
-    else
-      throw std::invalid_argument("unknown option " + arg);
-  }
+  read_options(argc, argv,
+               "usage: kemas_audit_bench [--events N (20000)] [--rounds R (2)] "
+               "[--group-size G (64)]",
+               [&](const std::string& name, const std::string& value) {
+                 if (name == "--events")
+                   o.events = std::stoi(value);
+                 else if (name == "--rounds")
+                   o.rounds = std::stoi(value);
+                 else if (name == "--group-size")
+                   o.group_size = static_cast<unsigned>(std::stoul(value));
+                 else
+                   return false;
+                 return true;
+               });
   if (o.events < 1 || o.rounds < 1 || o.group_size < 1)
     throw std::invalid_argument("--events, --rounds and --group-size must be at least 1");
   return o;

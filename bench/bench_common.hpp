@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,6 +60,16 @@ int exit_code_of(const char* name, Run run) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", name, e.what());
     return 2;
+  }
+}
+
+// Reads "--name value" pairs: `take(name, value)` returns false for a name it does not know.
+// A name without its value, or one `take` refuses, throws std::invalid_argument(usage).
+template <class Take>
+void read_options(int argc, char** argv, const char* usage, Take take) {
+  for (int i = 1; i < argc; i += 2) {
+    if (i + 1 >= argc || !take(std::string(argv[i]), std::string(argv[i + 1])))
+      throw std::invalid_argument(usage);
   }
 }
 

@@ -117,19 +117,16 @@ void print_row(const char* label, const std::vector<double>& ms) {
 
 options parse(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (i + 1 >= argc)
-      throw std::invalid_argument(
-          "usage: kemas_delete_bench [--files N (100000)] [--deletes K (200)]");
-    const std::string value = argv[++i];
-    if (arg == "--files")
-      o.files = std::stoll(value);
-    else if (arg == "--deletes")
-      o.deletes = std::stoi(value);
-    else
-      throw std::invalid_argument("unknown option " + arg);
-  }
+  read_options(argc, argv, "usage: kemas_delete_bench [--files N (100000)] [--deletes K (200)]",
+               [&](const std::string& name, const std::string& value) {
+                 if (name == "--files")
+                   o.files = std::stoll(value);
+                 else if (name == "--deletes")
+                   o.deletes = std::stoi(value);
+                 else
+                   return false;
+                 return true;
+               });
   if (o.files < 10 + o.deletes || o.deletes < 1)
     throw std::invalid_argument("--deletes must be at least 1 and --files at least 10 + it");
   return o;
