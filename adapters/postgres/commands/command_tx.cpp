@@ -42,20 +42,15 @@ constexpr const char* unlock_files_sql =
 // only locked files and locks only when the files exceed the quota. So the owner's files
 // (owner_files_sql, all of them) are read only when one is locked or usage (the counter the
 // same transactions keep) is over the quota; files_owner_locked_idx (0012) answers the
-// EXISTS without reading the others. $1 owner.
+// EXISTS without reading the others. Also the quota in force now (user_limits: a past-due
+// paid plan counts as free), for refresh_plan_locks. $1 owner.
 const prepared_statement lock_state{
     "kemas_owner_lock_state",
-    "SELECT u.used_bytes, EXISTS (SELECT 1 FROM files f WHERE f.owner_id = u.id "
-    "AND f.state = 'locked')::int FROM users u WHERE u.id = CAST($1 AS uuid)"};
-
-// The same with the quota in force now (user_limits: a past-due paid plan counts as free).
-const prepared_statement lock_state_in_force{
-    "kemas_owner_lock_state_in_force",
     "SELECT l.used_bytes, EXISTS (SELECT 1 FROM files f WHERE f.owner_id = l.user_id "
     "AND f.state = 'locked')::int, l.quota_bytes FROM user_limits l "
     "WHERE l.user_id = CAST($1 AS uuid)"};
 
-// True when plan_locks could change something, from a row of either statement above.
+// True when plan_locks could change something against `quota`, from lock_state's row.
 bool locks_may_change(const prepared_rows& state, std::int64_t quota) {
   return state.int64(0, 1) != 0 || state.int64(0, 0) > quota;
 }
@@ -167,7 +162,7 @@ lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std
 
 lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner) {
   const std::optional<std::string> parameters[] = {owner.to_string()};
-  const prepared_rows state = execute_prepared(sql, lock_state_in_force, parameters);
+  const prepared_rows state = execute_prepared(sql, lock_state, parameters);
   if (state.size() == 0)
     return {};
   const std::int64_t quota = state.int64(0, 2);
