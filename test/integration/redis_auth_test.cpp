@@ -83,13 +83,29 @@ TEST_CASE("gate with a one-minute window gives sane headers and expiring counter
   }
   CHECK(refused->limit.reset_after_ms >= 1);
   CHECK(refused->limit.reset_after_ms <= 60'000);
-  // The counter of the current window expires two windows after its last increment.
+  // The counter of the current window expires two windows after its first increment.
   const long long now = env.server_ms();
   const std::string key = "kemas:rl:general:" + spec.id + ":" + std::to_string(now / 60'000);
   if (env.exists(key)) {
     CHECK(env.pttl(key) > 0);
     CHECK(env.pttl(key) <= 120'000);
   }
+}
+
+TEST_CASE("only the increment that creates a counter sets its expiry") {
+  redis_env env;
+  const limit_spec spec{"general", fresh_id("user"), 100, 3600s};
+  const long long index = env.server_ms() / 3'600'000;
+  REQUIRE(env.run(env.gate.hit(spec))->allowed);
+  const std::string key = "kemas:rl:general:" + spec.id + ":" + std::to_string(index);
+  if (!env.exists(key))
+    return;  // the hour turned over between the two reads: nothing to assert
+  CHECK(env.pttl(key) > 7'000'000);
+  CHECK(env.pttl(key) <= 7'200'000);
+  env.cmd({"PEXPIRE", key, "50000"});
+  REQUIRE(env.run(env.gate.hit(spec))->allowed);
+  CHECK(env.pttl(key) > 0);
+  CHECK(env.pttl(key) <= 50'000);  // the second increment left the expiry alone
 }
 
 TEST_CASE("gate checks the session in the same call") {
