@@ -3,7 +3,7 @@
 #include "domain/rfc3339.hpp"
 #include "adapters/support/random.hpp"
 
-#include <soci/soci.h>
+#include "adapters/postgres/prepared.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -15,13 +15,15 @@
 namespace kemas::postgres {
 namespace {
 
-constexpr const char* insert_event_sql =
-    "INSERT INTO outbox (event) VALUES (CAST(:event AS jsonb))";
+// Nearly every change writes an event: both statements are prepared (prepared.hpp).
+const prepared_statement insert_event{"kemas_outbox_insert",
+                                      "INSERT INTO outbox (event) VALUES (CAST($1 AS jsonb))"};
 
 // A JSON array of events, one row each in array order (outbox ids follow it).
-constexpr const char* insert_events_sql =
-    "INSERT INTO outbox (event) SELECT e.value FROM jsonb_array_elements(CAST(:events AS jsonb)) "
-    "WITH ORDINALITY AS e(value, n) ORDER BY e.n";
+const prepared_statement insert_events{
+    "kemas_outbox_insert_many",
+    "INSERT INTO outbox (event) SELECT e.value FROM jsonb_array_elements(CAST($1 AS jsonb)) "
+    "WITH ORDINALITY AS e(value, n) ORDER BY e.n"};
 
 // Keep in step with the "type" enum of schemas/events/event.schema.json.
 constexpr std::array<std::string_view, 28> event_types{
@@ -104,7 +106,7 @@ std::string event_text(const model::event_draft& draft) {
 uuid append_event(soci::session& sql, const model::event_draft& draft) {
   const uuid id = support::random_uuid();
   const std::string text = event_text(draft, id);
-  sql << insert_event_sql, soci::use(text, "event");
+  execute(sql, insert_event, text);
   return id;
 }
 
@@ -118,7 +120,7 @@ void append_events(soci::session& sql, std::span<const model::event_draft> draft
   for (const auto& draft : drafts)
     events.push_back(build_event(draft, support::random_uuid(), now));
   const std::string text = boost::json::serialize(events);
-  sql << insert_events_sql, soci::use(text, "events");
+  execute(sql, insert_events, text);
 }
 
 }  // namespace kemas::postgres

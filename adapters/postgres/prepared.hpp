@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "domain/uuid.hpp"
 
@@ -60,6 +61,40 @@ class prepared_rows {
 // classifies 26000 as retryable: the caller's next run of the transaction prepares anew.
 prepared_rows execute_prepared(soci::session& sql, const prepared_statement& statement,
                                std::span<const std::optional<std::string>> parameters);
+
+// A parameter's text as execute() sends it: strings as they are, uuids in their canonical
+// form, integers in decimal, bools as true/false, an empty optional as NULL.
+inline std::optional<std::string> parameter_text(std::string value) { return value; }
+inline std::optional<std::string> parameter_text(std::string_view value) {
+  return std::string(value);
+}
+inline std::optional<std::string> parameter_text(const char* value) { return std::string(value); }
+inline std::optional<std::string> parameter_text(const uuid& value) { return value.to_string(); }
+inline std::optional<std::string> parameter_text(bool value) {
+  return std::string(value ? "true" : "false");
+}
+template <class Integer>
+  requires std::is_integral_v<Integer> && (!std::is_same_v<Integer, bool>)
+std::optional<std::string> parameter_text(Integer value) {
+  return std::to_string(value);
+}
+template <class T>
+std::optional<std::string> parameter_text(const std::optional<T>& value) {
+  return value ? parameter_text(*value) : std::nullopt;
+}
+
+// execute_prepared with its parameters written out, in the statement's $1, $2, ... order:
+//   const prepared_rows rows = execute(sql, soft_delete, request.file_id, request.owner);
+template <class... Parameters>
+prepared_rows execute(soci::session& sql, const prepared_statement& statement,
+                      const Parameters&... parameters) {
+  if constexpr (sizeof...(Parameters) == 0) {
+    return execute_prepared(sql, statement, {});
+  } else {
+    const std::optional<std::string> texts[] = {parameter_text(parameters)...};
+    return execute_prepared(sql, statement, texts);
+  }
+}
 
 // Forgets the statements prepared on sql's connection. The pool calls it whenever it opens a
 // connection: a new PGconn may reuse the freed one's address, so the address alone cannot

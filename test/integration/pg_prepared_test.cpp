@@ -15,7 +15,9 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -106,6 +108,35 @@ TEST_CASE("a write without RETURNING answers how many rows it changed") {
     CHECK(pg::execute_prepared(sql, echo, std::vector<std::optional<std::string>>{
                                               std::string("x"), std::string("1")})
               .affected() == 1);  // a SELECT's count: the rows it returned
+  });
+}
+
+TEST_CASE("execute sends each kind of parameter as the statement expects it") {
+  auto settings = kemas::test::pg_settings_from_env();
+  settings.pool_size = 1;
+  pg::pg_pool pool(settings, "kemas-it-prepared");
+  const pg::prepared_statement kinds{
+      "kemas_it_parameter_kinds",
+      "SELECT $1::uuid::text, $2::bigint + 1, $3::boolean, $4::text IS NULL, $5::text, "
+      "$6::int, $7::text"};
+  const auto id = kemas::uuid::parse("0b7e1c2a-3f4d-4e5a-8b6c-7d8e9f0a1b2c").value();
+  const std::optional<std::int64_t> missing;
+  const std::optional<int> present = -7;
+  const std::string_view view = "view's text";
+  pool.with_session([&](soci::session& sql) {
+    const pg::prepared_rows rows =
+        pg::execute(sql, kinds, id, std::int64_t{9'007'199'254'740'993}, false, missing, view,
+                    present, "literal");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows.id(0, 0) == id);
+    CHECK(rows.int64(0, 1) == 9'007'199'254'740'994);  // beyond a double's exact integers
+    CHECK(rows.text(0, 2) == "f");
+    CHECK(rows.text(0, 3) == "t");
+    CHECK(rows.text(0, 4) == "view's text");
+    CHECK(rows.int64(0, 5) == -7);
+    CHECK(rows.text(0, 6) == "literal");
+    CHECK(pg::execute(sql, kinds, id, 0, true, std::optional<std::string>("x"), "", 0, "")
+              .text(0, 3) == "f");
   });
 }
 

@@ -13,11 +13,18 @@
 namespace kemas::postgres::command_tx {
 namespace {
 
-constexpr const char* signal_settled_sql = "SELECT pg_notify('" KEMAS_SETTLE_CHANNEL "', :id)";
+// Every statement here runs in most command transactions: all are prepared (once per
+// connection; prepared.hpp), so none is planned again on each call.
 
-constexpr const char* record_command_sql =
-    "INSERT INTO processed_commands (command_id, outcome) VALUES (CAST(:command_id AS uuid), "
-    ":outcome) ON CONFLICT (command_id) DO NOTHING";
+// $1 the settled row's id.
+const prepared_statement signal_settled_statement{
+    "kemas_signal_settled", "SELECT pg_notify('" KEMAS_SETTLE_CHANNEL "', $1)"};
+
+// $1 command id, $2 outcome.
+const prepared_statement record_command{
+    "kemas_command_record",
+    "INSERT INTO processed_commands (command_id, outcome) VALUES (CAST($1 AS uuid), $2) "
+    "ON CONFLICT (command_id) DO NOTHING"};
 
 // Asked before every command's work (the upload's S3 PUT comes first): prepared.
 const prepared_statement command_processed{
@@ -26,17 +33,21 @@ const prepared_statement command_processed{
 
 // Same millisecond rounding as the api's reads of created_at, so both sides feed plan_locks
 // the same input and agree on which files are locked.
-constexpr const char* owner_files_sql =
+// $1 owner.
+const prepared_statement owner_files{
+    "kemas_owner_files",
     "SELECT id::text, size_bytes, (extract(epoch FROM created_at) * 1000)::bigint, state "
-    "FROM files WHERE owner_id = CAST(:owner_id AS uuid) AND state <> 'deleted'";
+    "FROM files WHERE owner_id = CAST($1 AS uuid) AND state <> 'deleted'"};
 
-constexpr const char* lock_files_sql =
-    "UPDATE files SET state = 'locked' WHERE owner_id = CAST(:owner_id AS uuid) "
-    "AND state = 'active' AND id = ANY(CAST(:ids AS uuid[]))";
-
-constexpr const char* unlock_files_sql =
-    "UPDATE files SET state = 'active' WHERE owner_id = CAST(:owner_id AS uuid) "
-    "AND state = 'locked' AND id = ANY(CAST(:ids AS uuid[]))";
+// $1 owner, $2 the ids as a uuid[] literal.
+const prepared_statement lock_files{
+    "kemas_owner_files_lock",
+    "UPDATE files SET state = 'locked' WHERE owner_id = CAST($1 AS uuid) "
+    "AND state = 'active' AND id = ANY(CAST($2 AS uuid[]))"};
+const prepared_statement unlock_files{
+    "kemas_owner_files_unlock",
+    "UPDATE files SET state = 'active' WHERE owner_id = CAST($1 AS uuid) "
+    "AND state = 'locked' AND id = ANY(CAST($2 AS uuid[]))"};
 
 // Nothing can change when no file is locked and the files fit the quota: plan_locks unlocks
 // only locked files and locks only when the files exceed the quota. So the owner's files
@@ -55,14 +66,11 @@ bool locks_may_change(const prepared_rows& state, std::int64_t quota) {
   return state.int64(0, 1) != 0 || state.int64(0, 0) > quota;
 }
 
-std::size_t update_states(soci::session& sql, const char* statement, const std::string& owner,
-                          const std::vector<uuid>& ids) {
+std::size_t update_states(soci::session& sql, const prepared_statement& statement,
+                          const uuid& owner, const std::vector<uuid>& ids) {
   if (ids.empty())
     return 0;
-  const std::string list = uuid_array(ids);
-  soci::statement st = (sql.prepare << statement, soci::use(owner), soci::use(list));
-  st.execute(true);
-  return static_cast<std::size_t>(st.get_affected_rows());
+  return static_cast<std::size_t>(execute(sql, statement, owner, uuid_array(ids)).affected());
 }
 
 }  // namespace
@@ -79,12 +87,11 @@ std::string uuid_array(const std::vector<uuid>& ids) {
 }
 
 void signal_settled(soci::session& sql, const std::string& id) {
-  sql << signal_settled_sql, soci::use(id, "id");
+  execute(sql, signal_settled_statement, id);
 }
 
 bool processed(soci::session& sql, const std::string& command_id) {
-  const std::optional<std::string> parameters[] = {command_id};
-  return execute_prepared(sql, command_processed, parameters).int64(0, 0) > 0;
+  return execute(sql, command_processed, command_id).int64(0, 0) > 0;
 }
 
 std::vector<bool> processed_among(soci::session& sql, std::span<const std::string> command_ids) {
@@ -109,8 +116,7 @@ std::vector<bool> processed_among(soci::session& sql, std::span<const std::strin
 }
 
 void record(soci::session& sql, const std::string& command_id, std::string_view outcome) {
-  const std::string text(outcome);
-  sql << record_command_sql, soci::use(command_id), soci::use(text);
+  execute(sql, record_command, command_id, outcome);
 }
 
 model::event_draft draft_for(const commands::envelope& envelope, std::string type,
@@ -134,35 +140,31 @@ namespace {
 
 // Reads every live file of the owner and applies plan_locks' answer: two UPDATEs at most.
 lock_changes_applied relock_all(soci::session& sql, const uuid& owner, std::uint64_t quota) {
-  const std::string owner_id = owner.to_string();
+  const prepared_rows rows = execute(sql, owner_files, owner);
   std::vector<quota_file> files;
-  soci::rowset<soci::row> rows = (sql.prepare << owner_files_sql, soci::use(owner_id));
-  for (const soci::row& row : rows) {
-    quota_file f;
-    f.id = uuid::parse(row.get<std::string>(0)).value_or(uuid{});
-    f.size = static_cast<std::uint64_t>(row.get<long long>(1));
-    f.created_at = from_ms(row.get<long long>(2));
-    f.locked = row.get<std::string>(3) == "locked";
-    files.push_back(f);
+  files.reserve(static_cast<std::size_t>(rows.size()));
+  for (int row = 0; row < rows.size(); ++row) {
+    files.push_back({.id = rows.id(row, 0),
+                     .size = static_cast<std::uint64_t>(rows.int64(row, 1)),
+                     .created_at = from_ms(rows.int64(row, 2)),
+                     .locked = rows.text(row, 3) == "locked"});
   }
   const lock_changes changes = plan_locks(files, quota);
-  return {update_states(sql, lock_files_sql, owner_id, changes.to_lock),
-          update_states(sql, unlock_files_sql, owner_id, changes.to_unlock)};
+  return {update_states(sql, lock_files, owner, changes.to_lock),
+          update_states(sql, unlock_files, owner, changes.to_unlock)};
 }
 
 }  // namespace
 
 lock_changes_applied apply_plan_locks(soci::session& sql, const uuid& owner, std::uint64_t quota) {
-  const std::optional<std::string> parameters[] = {owner.to_string()};
-  const prepared_rows state = execute_prepared(sql, lock_state, parameters);
+  const prepared_rows state = execute(sql, lock_state, owner);
   if (state.size() == 0 || !locks_may_change(state, static_cast<std::int64_t>(quota)))
     return {};
   return relock_all(sql, owner, quota);
 }
 
 lock_changes_applied refresh_plan_locks(soci::session& sql, const uuid& owner) {
-  const std::optional<std::string> parameters[] = {owner.to_string()};
-  const prepared_rows state = execute_prepared(sql, lock_state, parameters);
+  const prepared_rows state = execute(sql, lock_state, owner);
   if (state.size() == 0)
     return {};
   const std::int64_t quota = state.int64(0, 2);

@@ -23,65 +23,79 @@ namespace {
 
 using ports::upload_commit;
 
-// FOR UPDATE: two copies of one command (or two commands for one upload) serialize here.
-constexpr const char* lock_upload_sql =
-    "SELECT state, owner_id::text FROM uploads WHERE id = CAST(:upload_id AS uuid) FOR UPDATE";
+// Each statement below is prepared (prepared.hpp): parsed and planned once per connection.
 
-constexpr const char* reject_upload_sql =
-    "UPDATE uploads SET state = 'rejected', reason = :reason WHERE id = CAST(:upload_id AS uuid)";
+// FOR UPDATE: two copies of one command (or two commands for one upload) serialize here.
+// $1 upload.
+const prepared_statement lock_upload_statement{
+    "kemas_upload_lock",
+    "SELECT state, owner_id::text FROM uploads WHERE id = CAST($1 AS uuid) FOR UPDATE"};
+
+// $1 upload, $2 reason.
+const prepared_statement reject_upload{
+    "kemas_upload_reject",
+    "UPDATE uploads SET state = 'rejected', reason = $2 WHERE id = CAST($1 AS uuid)"};
 
 // Schedules the object's removal unless a live file references it (a row only when
 // scheduled). An earlier due time (the api's claim, due at its abandon time) moves to now.
-constexpr const char* release_object_sql =
-    "INSERT INTO object_cleanup (object_key, due_at) SELECT CAST(:key AS text), now() "
-    "WHERE NOT EXISTS (SELECT 1 FROM files WHERE object_key = :key_again AND state <> 'deleted') "
+// $1 object key.
+const prepared_statement release_object{
+    "kemas_object_release",
+    "INSERT INTO object_cleanup (object_key, due_at) SELECT CAST($1 AS text), now() "
+    "WHERE NOT EXISTS (SELECT 1 FROM files WHERE object_key = $1 AND state <> 'deleted') "
     "ON CONFLICT (object_key) DO UPDATE SET due_at = LEAST(object_cleanup.due_at, now()) "
-    "RETURNING 1";
+    "RETURNING 1"};
 
-constexpr const char* schedule_removal_sql =
-    "INSERT INTO object_cleanup (object_key, due_at) VALUES (:key, now()) "
-    "ON CONFLICT (object_key) DO UPDATE SET due_at = LEAST(object_cleanup.due_at, now())";
+// $1 object key.
+const prepared_statement schedule_removal{
+    "kemas_object_schedule_removal",
+    "INSERT INTO object_cleanup (object_key, due_at) VALUES ($1, now()) "
+    "ON CONFLICT (object_key) DO UPDATE SET due_at = LEAST(object_cleanup.due_at, now())"};
 
 // A deleted file's share links stop at once (the public route also checks the file's state)
-// and no longer count toward the owner's plan limit of live links.
-constexpr const char* revoke_file_shares_sql =
-    "UPDATE share_links SET revoked_at = now() WHERE file_id = CAST(:file_id AS uuid) "
-    "AND revoked_at IS NULL";
+// and no longer count toward the owner's plan limit of live links. $1 file.
+const prepared_statement revoke_file_shares{
+    "kemas_file_shares_revoke",
+    "UPDATE share_links SET revoked_at = now() WHERE file_id = CAST($1 AS uuid) "
+    "AND revoked_at IS NULL"};
 
 // A refused tus upload ends here: its row and parts go, its reservation is released.
-constexpr const char* end_tus_upload_sql =
-    "WITH t AS (DELETE FROM tus_uploads WHERE id = CAST(:upload_id AS uuid) "
+// $1 upload.
+const prepared_statement end_tus_upload{
+    "kemas_tus_upload_end",
+    "WITH t AS (DELETE FROM tus_uploads WHERE id = CAST($1 AS uuid) "
     " RETURNING owner_id, reserved_bytes) "
     "UPDATE users u SET reserved_bytes = u.reserved_bytes - t.reserved_bytes FROM t "
-    "WHERE u.id = t.owner_id";
+    "WHERE u.id = t.owner_id"};
 
-constexpr const char* forget_removal_sql = "DELETE FROM object_cleanup WHERE object_key = :key";
+// $1 object key.
+const prepared_statement forget_removal{"kemas_object_forget_removal",
+                                        "DELETE FROM object_cleanup WHERE object_key = $1"};
 
-constexpr const char* soft_delete_sql =
+// $1 file, $2 owner.
+const prepared_statement soft_delete_statement{
+    "kemas_file_soft_delete",
     "UPDATE files SET state = 'deleted', deleted_at = now() "
-    "WHERE id = CAST(:file_id AS uuid) AND owner_id = CAST(:owner_id AS uuid) "
-    "AND state <> 'deleted' RETURNING size_bytes, object_key, name";
+    "WHERE id = CAST($1 AS uuid) AND owner_id = CAST($2 AS uuid) "
+    "AND state <> 'deleted' RETURNING size_bytes, object_key, name"};
 
-constexpr const char* remove_usage_sql =
-    "UPDATE users SET used_bytes = used_bytes - :removed, file_count = file_count - 1 "
-    "WHERE id = CAST(:owner_id AS uuid)";
+// $1 owner, $2 bytes freed.
+const prepared_statement remove_usage{
+    "kemas_file_remove_usage",
+    "UPDATE users SET used_bytes = used_bytes - $2, file_count = file_count - 1 "
+    "WHERE id = CAST($1 AS uuid)"};
 
 // State of the locked uploads row; empty when there is none or it is not the owner's.
 std::string lock_upload(soci::session& sql, const commands::upload& upload) {
-  const std::string upload_id = upload.upload_id.to_string();
-  std::string state;
-  std::string owner;
-  sql << lock_upload_sql, soci::use(upload_id), soci::into(state), soci::into(owner);
-  if (!sql.got_data() || owner != upload.owner.to_string())
+  const prepared_rows rows = execute(sql, lock_upload_statement, upload.upload_id);
+  if (rows.size() == 0 || rows.text(0, 1) != upload.owner.to_string())
     return {};
-  return state;
+  return rows.text(0, 0);
 }
 
 // True when scheduled (no live file references the key).
 bool release(soci::session& sql, const std::string& object_key) {
-  int scheduled = 0;
-  sql << release_object_sql, soci::use(object_key), soci::use(object_key), soci::into(scheduled);
-  return sql.got_data();
+  return execute(sql, release_object, object_key).size() > 0;
 }
 
 // commit_upload's (and commit_uploads') outcome word as the port's value.
@@ -193,8 +207,8 @@ ports::rejection_record reject(soci::session& sql, const commands::envelope& env
   }
   const std::string upload_id = upload.upload_id.to_string();
   const std::string reason_name(model::to_string(reason));
-  sql << reject_upload_sql, soci::use(reason_name), soci::use(upload_id);
-  sql << end_tus_upload_sql, soci::use(upload_id);
+  execute(sql, reject_upload, upload_id, reason_name);
+  execute(sql, end_tus_upload, upload_id);
   command_tx::record(sql, envelope.id, "rejected");
   command_tx::signal_settled(sql, upload_id);
   auto event = command_tx::draft_for(envelope, "upload.rejected", "upload", upload_id);
@@ -215,18 +229,18 @@ ports::file_deletion soft_delete(soci::session& sql, const commands::envelope& e
   if (command_tx::processed(sql, envelope.id))
     return out;
   const std::string file_id = request.file_id.to_string();
-  const std::string owner_id = request.owner.to_string();
-  long long size = 0;
-  sql << soft_delete_sql, soci::use(file_id), soci::use(owner_id), soci::into(size),
-      soci::into(out.object_key), soci::into(out.name);
-  if (!sql.got_data()) {
+  const prepared_rows deleted = execute(sql, soft_delete_statement, file_id, request.owner);
+  if (deleted.size() == 0) {
     command_tx::record(sql, envelope.id, "nothing_to_delete");
     tx.commit();
     return out;
   }
-  sql << remove_usage_sql, soci::use(size), soci::use(owner_id);
-  sql << schedule_removal_sql, soci::use(out.object_key);
-  sql << revoke_file_shares_sql, soci::use(file_id, "file_id");
+  const long long size = deleted.int64(0, 0);
+  out.object_key = deleted.text(0, 1);
+  out.name = deleted.text(0, 2);
+  execute(sql, remove_usage, request.owner, size);
+  execute(sql, schedule_removal, out.object_key);
+  execute(sql, revoke_file_shares, file_id);
   // Freeing space unlocks the owner's locked files that fit again (oldest first).
   const auto locks = command_tx::refresh_plan_locks(sql, request.owner);
   command_tx::record(sql, envelope.id, "deleted");
@@ -279,7 +293,7 @@ bool file_command_store::release_object(const std::string& object_key) {
 
 void file_command_store::removal_done(const std::string& object_key) {
   run_transaction(*pool_, [&](soci::session& sql) {
-    sql << forget_removal_sql, soci::use(object_key);
+    execute(sql, forget_removal, object_key);
   });
 }
 
