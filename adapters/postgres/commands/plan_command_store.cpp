@@ -6,6 +6,7 @@
 
 #include "adapters/postgres/commands/command_tx.hpp"
 #include "adapters/postgres/commands/expiry_group.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/query.hpp"
 
 namespace kemas::postgres {
@@ -18,79 +19,102 @@ long long rows_epoch_ms(timestamp t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+// Every statement of the plan commands is prepared (prepared.hpp): planned once per
+// connection, not on each call.
+
 // The account under a row lock, with its stored plan and expiry. `due` is the user_limits
-// view's own comparison, evaluated by the database.
-constexpr const char* lock_user_sql =
+// view's own comparison, evaluated by the database. $1 user.
+const prepared_statement lock_user_statement{
+    "kemas_plan_lock_user",
     "SELECT p.name, u.plan_id, u.used_bytes, "
     "       CASE WHEN u.plan_expires_at IS NULL THEN 0 ELSE 1 END, "
     "       CASE WHEN u.plan_expires_at <= now() THEN 1 ELSE 0 END, "
     "       COALESCE(ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, 0), "
     "       floor(extract(epoch FROM now()) * 1000)::bigint "
     "FROM users u JOIN plans p ON p.id = u.plan_id "
-    "WHERE u.id = CAST(:user_id AS uuid) FOR NO KEY UPDATE OF u";
+    "WHERE u.id = CAST($1 AS uuid) FOR NO KEY UPDATE OF u"};
 
-constexpr const char* user_exists_sql =
-    "SELECT count(*) FROM users WHERE id = CAST(:user_id AS uuid)";
+// $1 user.
+const prepared_statement user_exists{"kemas_plan_user_exists",
+                                     "SELECT count(*) FROM users WHERE id = CAST($1 AS uuid)"};
 
-constexpr const char* plan_by_name_sql =
+// $1 plan name.
+const prepared_statement plan_by_name_statement{
+    "kemas_plan_by_name",
     "SELECT id, name, quota_bytes, price_cents, currency, COALESCE(duration_seconds, 0) "
-    "FROM plans WHERE name = :name";
+    "FROM plans WHERE name = $1"};
 
-constexpr const char* free_plan_sql = "SELECT id, quota_bytes FROM plans WHERE name = 'free'";
+const prepared_statement free_plan{"kemas_plan_free",
+                                   "SELECT id, quota_bytes FROM plans WHERE name = 'free'"};
 
 // An order with the payload's id exists: the upgrade ran before (under another command id if
-// the api republished it). Its expires_at is what a paid order bought.
-constexpr const char* order_sql =
+// the api republished it). Its expires_at is what a paid order bought. $1 order.
+const prepared_statement order_statement{
+    "kemas_plan_order",
     "SELECT state, CASE WHEN expires_at IS NULL THEN 0 ELSE 1 END, "
     "       COALESCE(ceil(extract(epoch FROM expires_at) * 1000)::bigint, 0) "
-    "FROM orders WHERE id = CAST(:order_id AS uuid)";
+    "FROM orders WHERE id = CAST($1 AS uuid)"};
 
 // An active subscription to the same plan is extended from its current end, anything else
 // starts now. Stored at millisecond precision so the scheduled expire's due_at is exact.
-constexpr const char* set_plan_sql =
-    "UPDATE users SET plan_id = :plan_id, plan_expires_at = date_trunc('milliseconds', "
-    "  CASE WHEN plan_id = :same_plan_id AND plan_expires_at > now() THEN plan_expires_at "
-    "       ELSE now() END + CAST(:duration AS bigint) * interval '1 second') "
-    "WHERE id = CAST(:user_id AS uuid) "
-    "RETURNING ceil(extract(epoch FROM plan_expires_at) * 1000)::bigint";
+// $1 user, $2 plan, $3 duration in seconds.
+const prepared_statement set_plan{
+    "kemas_plan_set",
+    "UPDATE users SET plan_id = $2, plan_expires_at = date_trunc('milliseconds', "
+    "  CASE WHEN plan_id = $2 AND plan_expires_at > now() THEN plan_expires_at "
+    "       ELSE now() END + CAST($3 AS bigint) * interval '1 second') "
+    "WHERE id = CAST($1 AS uuid) "
+    "RETURNING ceil(extract(epoch FROM plan_expires_at) * 1000)::bigint"};
 
-// An admin's assignment: the plan and the end exactly as given (milliseconds), or no end.
-constexpr const char* assign_plan_sql =
-    "UPDATE users SET plan_id = :plan_id, plan_expires_at = CASE WHEN CAST(:has_end AS int) = 1 "
-    "  THEN timestamptz 'epoch' + CAST(:end_ms AS bigint) * interval '1 millisecond' END "
-    "WHERE id = CAST(:user_id AS uuid)";
+// An admin's assignment: the plan and the end exactly as given (milliseconds), or no end
+// (NULL). $1 user, $2 plan, $3 end in ms or NULL.
+const prepared_statement assign_plan_statement{
+    "kemas_plan_assign",
+    "UPDATE users SET plan_id = $2, plan_expires_at = "
+    "  timestamptz 'epoch' + CAST($3 AS bigint) * interval '1 millisecond' "
+    "WHERE id = CAST($1 AS uuid)"};
 
-constexpr const char* insert_paid_order_sql =
+// $1 order, $2 user, $3 plan, $4 amount, $5 currency.
+const prepared_statement insert_paid_order{
+    "kemas_plan_order_paid",
     "INSERT INTO orders (id, user_id, plan_id, amount_cents, currency, state, expires_at) "
-    "SELECT CAST(:order_id AS uuid), u.id, :plan_id, :amount, :currency, 'paid', "
-    "       u.plan_expires_at "
-    "FROM users u WHERE u.id = CAST(:user_id AS uuid)";
+    "SELECT CAST($1 AS uuid), u.id, CAST($3 AS integer), CAST($4 AS bigint), CAST($5 AS text), "
+    "       'paid', u.plan_expires_at "
+    "FROM users u WHERE u.id = CAST($2 AS uuid)"};
 
-constexpr const char* insert_failed_order_sql =
+// $1 order, $2 user, $3 plan, $4 amount, $5 currency, $6 reason.
+const prepared_statement insert_failed_order{
+    "kemas_plan_order_failed",
     "INSERT INTO orders (id, user_id, plan_id, amount_cents, currency, state, reason) "
-    "VALUES (CAST(:order_id AS uuid), CAST(:user_id AS uuid), :plan_id, :amount, :currency, "
-    "        'failed', :reason)";
+    "VALUES (CAST($1 AS uuid), CAST($2 AS uuid), $3, $4, $5, 'failed', $6)"};
 
-constexpr const char* downgrade_sql =
-    "UPDATE users SET plan_id = :free_id, plan_expires_at = NULL "
-    "WHERE id = CAST(:user_id AS uuid)";
+// $1 user, $2 the free plan.
+const prepared_statement downgrade{
+    "kemas_plan_downgrade",
+    "UPDATE users SET plan_id = $2, plan_expires_at = NULL WHERE id = CAST($1 AS uuid)"};
 
-constexpr const char* now_us_sql = "SELECT (extract(epoch FROM now()) * 1000000)::bigint";
+const prepared_statement now_us_statement{
+    "kemas_plan_now_us", "SELECT (extract(epoch FROM now()) * 1000000)::bigint"};
 
 #define KEMAS_DUE_COLUMNS                                                       \
   "SELECT id::text, ceil(extract(epoch FROM plan_expires_at) * 1000)::bigint, " \
   "       (extract(epoch FROM plan_expires_at) * 1000000)::bigint FROM users "
-#define KEMAS_DUE_CUTOFF                                                                  \
-  "WHERE plan_expires_at <= timestamptz 'epoch' + CAST(:cutoff_us AS bigint) * interval " \
+#define KEMAS_DUE_CUTOFF                                                          \
+  "WHERE plan_expires_at <= timestamptz 'epoch' + CAST($1 AS bigint) * interval " \
   "'1 microsecond' "
 
-constexpr const char* due_first_page_sql =
-    KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF "ORDER BY plan_expires_at, id LIMIT :row_limit";
+// $1 cutoff in µs, $2 rows.
+const prepared_statement due_first_page{
+    "kemas_plan_due_first",
+    KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF "ORDER BY plan_expires_at, id LIMIT $2"};
 
-constexpr const char* due_next_page_sql = KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF
-    "AND (plan_expires_at, id) > (timestamptz 'epoch' + CAST(:after_us AS bigint) * "
-    "     interval '1 microsecond', CAST(:after_id AS uuid)) "
-    "ORDER BY plan_expires_at, id LIMIT :row_limit";
+// $1 cutoff in µs, $2 rows, $3 and $4 the previous page's last expiry in µs and id.
+const prepared_statement due_next_page{
+    "kemas_plan_due_next",
+    KEMAS_DUE_COLUMNS KEMAS_DUE_CUTOFF
+    "AND (plan_expires_at, id) > (timestamptz 'epoch' + CAST($3 AS bigint) * "
+    "     interval '1 microsecond', CAST($4 AS uuid)) "
+    "ORDER BY plan_expires_at, id LIMIT $2"};
 
 #undef KEMAS_DUE_COLUMNS
 #undef KEMAS_DUE_CUTOFF
@@ -105,32 +129,31 @@ struct locked_user {
 };
 
 std::optional<locked_user> lock_user(soci::session& sql, const uuid& user) {
-  const std::string user_id = user.to_string();
-  locked_user out;
-  int has_expiry = 0;
-  int due = 0;
-  long long expires_ms = 0;
-  long long now_ms = 0;
-  sql << lock_user_sql, soci::use(user_id), soci::into(out.plan_name), soci::into(out.plan_id),
-      soci::into(out.used_bytes), soci::into(has_expiry), soci::into(due), soci::into(expires_ms),
-      soci::into(now_ms);
-  if (!sql.got_data())
+  const prepared_rows row = execute(sql, lock_user_statement, user);
+  if (row.size() == 0)
     return std::nullopt;
-  if (has_expiry != 0)
-    out.expires_at = from_ms(expires_ms);
-  out.due = due != 0;
-  out.now = from_ms(now_ms);
+  locked_user out;
+  out.plan_name = row.text(0, 0);
+  out.plan_id = static_cast<int>(row.int64(0, 1));
+  out.used_bytes = row.int64(0, 2);
+  if (row.int64(0, 3) != 0)
+    out.expires_at = from_ms(row.int64(0, 5));
+  out.due = row.int64(0, 4) != 0;
+  out.now = from_ms(row.int64(0, 6));
   return out;
 }
 
 std::optional<ports::plan_terms> plan_by_name(soci::session& sql, const std::string& name) {
-  ports::plan_terms plan;
-  long long duration = 0;
-  sql << plan_by_name_sql, soci::use(name), soci::into(plan.id), soci::into(plan.name),
-      soci::into(plan.quota_bytes), soci::into(plan.price_cents), soci::into(plan.currency),
-      soci::into(duration);
-  if (!sql.got_data())
+  const prepared_rows row = execute(sql, plan_by_name_statement, name);
+  if (row.size() == 0)
     return std::nullopt;
+  ports::plan_terms plan;
+  plan.id = static_cast<int>(row.int64(0, 0));
+  plan.name = row.text(0, 1);
+  plan.quota_bytes = row.int64(0, 2);
+  plan.price_cents = row.int64(0, 3);
+  plan.currency = row.text(0, 4);
+  const long long duration = row.int64(0, 5);
   if (duration > 0)
     plan.duration_seconds = duration;
   return plan;
@@ -143,16 +166,13 @@ struct order_found {
 };
 
 std::optional<order_found> find_order(soci::session& sql, const uuid& order) {
-  const std::string order_id = order.to_string();
-  order_found out;
-  int has_expiry = 0;
-  long long expires_ms = 0;
-  sql << order_sql, soci::use(order_id), soci::into(out.state), soci::into(has_expiry),
-      soci::into(expires_ms);
-  if (!sql.got_data())
+  const prepared_rows row = execute(sql, order_statement, order);
+  if (row.size() == 0)
     return std::nullopt;
-  if (out.state == "paid" && has_expiry != 0)
-    out.bought_until = from_ms(expires_ms);
+  order_found out;
+  out.state = row.text(0, 0);
+  if (out.state == "paid" && row.int64(0, 1) != 0)
+    out.bought_until = from_ms(row.int64(0, 2));
   return out;
 }
 
@@ -194,13 +214,10 @@ upgrade_commit pay(soci::session& sql, const commands::envelope& envelope,
                    const std::string& reference, const std::string& from_plan,
                    const std::string& user_id, const std::string& order_id) {
   const long long duration = plan.duration_seconds.value_or(0);
-  long long expires_ms = 0;
-  sql << set_plan_sql, soci::use(plan.id), soci::use(plan.id), soci::use(duration),
-      soci::use(user_id), soci::into(expires_ms);
+  const prepared_rows set = execute(sql, set_plan, user_id, plan.id, duration);
   upgrade_commit out{.what = upgrade_commit::kind::paid};
-  out.expires_at = from_ms(expires_ms);
-  sql << insert_paid_order_sql, soci::use(order_id), soci::use(plan.id),
-      soci::use(plan.price_cents), soci::use(plan.currency), soci::use(user_id);
+  out.expires_at = from_ms(set.int64(0, 0));
+  execute(sql, insert_paid_order, order_id, user_id, plan.id, plan.price_cents, plan.currency);
   const auto locks = command_tx::apply_plan_locks(sql, upgrade.buyer,
                                                   static_cast<std::uint64_t>(plan.quota_bytes));
   out.locked = locks.locked;
@@ -221,8 +238,8 @@ upgrade_commit fail(soci::session& sql, const commands::envelope& envelope,
                     const commands::upgrade& upgrade, const ports::plan_terms& plan,
                     const std::string& reason, const std::string& user_id,
                     const std::string& order_id) {
-  sql << insert_failed_order_sql, soci::use(order_id), soci::use(user_id), soci::use(plan.id),
-      soci::use(plan.price_cents), soci::use(plan.currency), soci::use(reason);
+  execute(sql, insert_failed_order, order_id, user_id, plan.id, plan.price_cents, plan.currency,
+          reason);
   command_tx::record(sql, envelope.id, "failed");
   auto event = command_tx::draft_for(envelope, "order.failed", "order", order_id);
   event.data = {{"plan", upgrade.plan},
@@ -265,13 +282,12 @@ ports::expiry_commit expire_account(soci::session& sql, const commands::envelope
       break;
   }
 
-  int free_id = 0;
-  long long free_quota = 0;
-  sql << free_plan_sql, soci::into(free_id), soci::into(free_quota);
-  if (!sql.got_data())
+  const prepared_rows free = execute(sql, free_plan);
+  if (free.size() == 0)
     throw std::runtime_error("the fallback plan 'free' is missing");
+  const long long free_quota = free.int64(0, 1);
   const std::string user_id = expire.user_id.to_string();
-  sql << downgrade_sql, soci::use(free_id), soci::use(user_id);
+  execute(sql, downgrade, user_id, free.int64(0, 0));
   const auto locks =
       command_tx::apply_plan_locks(sql, expire.user_id, static_cast<std::uint64_t>(free_quota));
   out.locked = locks.locked;
@@ -299,10 +315,7 @@ ports::upgrade_start plan_command_store::start_upgrade(const commands::envelope&
   return run_transaction(*pool_, [&](soci::session& sql) {
     using kind = ports::upgrade_start::kind;
     ports::upgrade_start out;
-    const std::string user_id = upgrade.buyer.to_string();
-    long long users = 0;
-    sql << user_exists_sql, soci::use(user_id), soci::into(users);
-    if (users == 0) {
+    if (execute(sql, user_exists, upgrade.buyer).int64(0, 0) == 0) {
       out.what = kind::no_user;
       return out;
     }
@@ -345,10 +358,10 @@ ports::assignment_commit plan_command_store::assign_plan(
       return out;
     }
     const std::string user_id = assignment.user_id.to_string();
-    const int has_end = assignment.expires_at ? 1 : 0;
-    const long long end_ms = assignment.expires_at ? rows_epoch_ms(*assignment.expires_at) : 0;
-    sql << assign_plan_sql, soci::use(plan->id, "plan_id"), soci::use(has_end, "has_end"),
-        soci::use(end_ms, "end_ms"), soci::use(user_id, "user_id");
+    std::optional<long long> end_ms;
+    if (assignment.expires_at)
+      end_ms = rows_epoch_ms(*assignment.expires_at);
+    execute(sql, assign_plan_statement, user_id, plan->id, end_ms);
     const auto locks = command_tx::apply_plan_locks(sql, assignment.user_id,
                                                     static_cast<std::uint64_t>(plan->quota_bytes));
     out.expires_at = assignment.expires_at;
@@ -413,9 +426,7 @@ ports::sweep_start plan_command_store::start_sweep(const std::string& command_id
   return run_transaction(*pool_, [&](soci::session& sql) {
     ports::sweep_start out;
     out.processed = command_tx::processed(sql, command_id);
-    long long now_us = 0;
-    sql << now_us_sql, soci::into(now_us);
-    out.cutoff_us = now_us;
+    out.cutoff_us = execute(sql, now_us_statement).int64(0, 0);
     return out;
   });
 }
@@ -423,28 +434,13 @@ ports::sweep_start plan_command_store::start_sweep(const std::string& command_id
 std::vector<ports::due_account> plan_command_store::due_accounts(
     std::int64_t cutoff_us, const std::optional<ports::due_account>& after, std::size_t limit) {
   return run_transaction(*pool_, [&](soci::session& sql) {
-    const long long cutoff = cutoff_us;
-    const long long row_limit = static_cast<long long>(limit);
+    const prepared_rows rows =
+        after ? execute(sql, due_next_page, cutoff_us, limit, after->expires_us, after->user_id)
+              : execute(sql, due_first_page, cutoff_us, limit);
     std::vector<ports::due_account> page;
-    page.reserve(limit);
-    auto collect = [&page](soci::rowset<soci::row>& rows) {
-      for (const soci::row& row : rows) {
-        page.push_back({uuid::parse(row.get<std::string>(0)).value_or(uuid{}),
-                        from_ms(row.get<long long>(1)), row.get<long long>(2)});
-      }
-    };
-    if (!after) {
-      soci::rowset<soci::row> rows =
-          (sql.prepare << due_first_page_sql, soci::use(cutoff), soci::use(row_limit));
-      collect(rows);
-    } else {
-      const long long after_us = after->expires_us;
-      const std::string after_id = after->user_id.to_string();
-      soci::rowset<soci::row> rows =
-          (sql.prepare << due_next_page_sql, soci::use(cutoff), soci::use(after_us),
-           soci::use(after_id), soci::use(row_limit));
-      collect(rows);
-    }
+    page.reserve(static_cast<std::size_t>(rows.size()));
+    for (int row = 0; row < rows.size(); ++row)
+      page.push_back({rows.id(row, 0), from_ms(rows.int64(row, 1)), rows.int64(row, 2)});
     return page;
   });
 }
