@@ -6,7 +6,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "adapters/postgres/array_literal.hpp"
 #include "adapters/postgres/commands/command_tx.hpp"
+#include "adapters/postgres/prepared.hpp"
 
 namespace kemas::postgres {
 namespace {
@@ -21,40 +23,48 @@ using kind = ports::expiry_commit::kind;
 // index probe per member: as a plain LEFT JOIN (or EXISTS) PostgreSQL 15 hashes the whole of
 // processed_commands, whose size grows with every command ever applied (38 ms against 15 ms
 // for 500 members beside 50,000 processed commands, EXPLAIN ANALYZE).
-constexpr const char* lock_accounts_sql =
+// Every statement here is prepared (prepared.hpp). $1 the users, $2 their command ids.
+const prepared_statement lock_accounts_statement{
+    "kemas_expiry_lock_accounts",
     "SELECT m.n, p.name, u.used_bytes, "
     "       CASE WHEN u.plan_expires_at IS NULL THEN 0 ELSE 1 END, "
     "       CASE WHEN u.plan_expires_at <= now() THEN 1 ELSE 0 END, "
     "       COALESCE(ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, 0), "
     "       floor(extract(epoch FROM now()) * 1000)::bigint, "
     "       CASE WHEN pc.hit IS NULL THEN 0 ELSE 1 END "
-    "FROM unnest(CAST(:users AS uuid[]), CAST(:commands AS uuid[])) WITH ORDINALITY "
+    "FROM unnest(CAST($1 AS uuid[]), CAST($2 AS uuid[])) WITH ORDINALITY "
     "     AS m(user_id, command_id, n) "
     "JOIN users u ON u.id = m.user_id JOIN plans p ON p.id = u.plan_id "
     "LEFT JOIN LATERAL (SELECT 1 AS hit FROM processed_commands pc "
     "                   WHERE pc.command_id = m.command_id LIMIT 1) pc ON true "
-    "ORDER BY u.id FOR NO KEY UPDATE OF u";
+    "ORDER BY u.id FOR NO KEY UPDATE OF u"};
 
-constexpr const char* free_plan_sql = "SELECT id, quota_bytes FROM plans WHERE name = 'free'";
+const prepared_statement free_plan{"kemas_expiry_free_plan",
+                                   "SELECT id, quota_bytes FROM plans WHERE name = 'free'"};
 
 // The group's ids as a join on unnest(), not `id = ANY(array)`: for a page of hundreds of
 // accounts PostgreSQL 15 runs ANY as a bitmap scan at ~27 us per element (or a sequential
 // scan over all users), against ~4 us per element for the nested loop of index lookups the
-// join gets (EXPLAIN ANALYZE over 100,000 users, 500 ids: 40 ms against 12 ms).
-constexpr const char* downgrade_sql =
-    "UPDATE users u SET plan_id = :free_id, plan_expires_at = NULL "
-    "FROM unnest(CAST(:ids AS uuid[])) AS g(id) WHERE u.id = g.id";
+// join gets (EXPLAIN ANALYZE over 100,000 users, 500 ids: 40 ms against 12 ms). $1 the
+// accounts, $2 the free plan.
+const prepared_statement downgrade{
+    "kemas_expiry_downgrade",
+    "UPDATE users u SET plan_id = $2, plan_expires_at = NULL "
+    "FROM unnest(CAST($1 AS uuid[])) AS g(id) WHERE u.id = g.id"};
 
 // Accounts whose files all fit the free quota: any locked file of theirs is unlocked (what
-// plan_locks decides when everything fits), in one statement.
-constexpr const char* unlock_all_sql =
-    "UPDATE files f SET state = 'active' FROM unnest(CAST(:ids AS uuid[])) AS g(id) "
-    "WHERE f.owner_id = g.id AND f.state = 'locked' RETURNING f.owner_id::text";
+// plan_locks decides when everything fits), in one statement. $1 the accounts.
+const prepared_statement unlock_all{
+    "kemas_expiry_unlock_all",
+    "UPDATE files f SET state = 'active' FROM unnest(CAST($1 AS uuid[])) AS g(id) "
+    "WHERE f.owner_id = g.id AND f.state = 'locked' RETURNING f.owner_id::text"};
 
-constexpr const char* record_sql =
+// $1 command ids, $2 their outcomes, in the same order.
+const prepared_statement record_outcomes{
+    "kemas_expiry_record",
     "INSERT INTO processed_commands (command_id, outcome) "
-    "SELECT c, o FROM unnest(CAST(:commands AS uuid[]), CAST(:outcomes AS text[])) AS t(c, o) "
-    "ON CONFLICT (command_id) DO NOTHING";
+    "SELECT c, o FROM unnest(CAST($1 AS uuid[]), CAST($2 AS text[])) AS t(c, o) "
+    "ON CONFLICT (command_id) DO NOTHING"};
 
 struct account_row {
   std::string plan_name;
@@ -69,37 +79,27 @@ struct account_row {
 std::map<std::size_t, account_row> lock_accounts(soci::session& sql,
                                                  std::span<const ports::expiry_member> group) {
   std::vector<uuid> users;
-  std::string commands = "{";
+  std::vector<std::string> commands;
   for (const auto& member : group) {
     users.push_back(member.expire->user_id);
-    commands += (commands.size() > 1 ? "," : "") + member.envelope->id;
+    commands.push_back(member.envelope->id);
   }
-  commands += "}";
-  const std::string user_list = command_tx::uuid_array(users);
+  const prepared_rows rows = execute(sql, lock_accounts_statement, command_tx::uuid_array(users),
+                                     text_array_literal(commands));
   std::map<std::size_t, account_row> out;
-  soci::rowset<soci::row> rows =
-      (sql.prepare << lock_accounts_sql, soci::use(user_list, "users"),
-       soci::use(commands, "commands"));
-  for (const soci::row& row : rows) {
+  for (int row = 0; row < rows.size(); ++row) {
     account_row a;
-    const auto n = static_cast<std::size_t>(row.get<long long>(0));
-    a.plan_name = row.get<std::string>(1);
-    a.used_bytes = row.get<long long>(2);
-    if (row.get<int>(3) != 0)
-      a.expires_at = from_ms(row.get<long long>(5));
-    a.due = row.get<int>(4) != 0;
-    a.now = from_ms(row.get<long long>(6));
-    a.processed = row.get<int>(7) != 0;
+    const auto n = static_cast<std::size_t>(rows.int64(row, 0));
+    a.plan_name = rows.text(row, 1);
+    a.used_bytes = rows.int64(row, 2);
+    if (rows.int64(row, 3) != 0)
+      a.expires_at = from_ms(rows.int64(row, 5));
+    a.due = rows.int64(row, 4) != 0;
+    a.now = from_ms(rows.int64(row, 6));
+    a.processed = rows.int64(row, 7) != 0;
     out.emplace(n - 1, std::move(a));  // ORDINALITY counts from 1
   }
   return out;
-}
-
-std::string text_array(const std::vector<std::string>& items) {
-  std::string text = "{";
-  for (const auto& item : items)
-    text += (text.size() > 1 ? "," : "") + item;  // outcome names: [a-z_] only
-  return text + "}";
 }
 
 }  // namespace
@@ -147,11 +147,10 @@ std::vector<ports::expiry_commit> expire_group(soci::session& sql,
   }
 
   if (!downgraded.empty()) {
-    int free_id = 0;
-    long long free_quota = 0;
-    sql << free_plan_sql, soci::into(free_id), soci::into(free_quota);
-    if (!sql.got_data())
+    const prepared_rows free = execute(sql, free_plan);
+    if (free.size() == 0)
       throw std::runtime_error("the fallback plan 'free' is missing");
+    const long long free_quota = free.int64(0, 1);
     std::vector<uuid> ids;
     std::vector<uuid> fitting;
     for (std::size_t i : downgraded) {
@@ -168,14 +167,12 @@ std::vector<ports::expiry_commit> expire_group(soci::session& sql,
         out[i].unlocked = locks.unlocked;
       }
     }
-    const std::string id_list = command_tx::uuid_array(ids);
-    sql << downgrade_sql, soci::use(free_id, "free_id"), soci::use(id_list, "ids");
+    execute(sql, downgrade, command_tx::uuid_array(ids), free.int64(0, 0));
     if (!fitting.empty()) {
       std::map<std::string, std::size_t> unlocked;
-      const std::string fitting_list = command_tx::uuid_array(fitting);
-      soci::rowset<std::string> owners = (sql.prepare << unlock_all_sql, soci::use(fitting_list, "ids"));
-      for (const auto& owner : owners)
-        ++unlocked[owner];
+      const prepared_rows owners = execute(sql, unlock_all, command_tx::uuid_array(fitting));
+      for (int row = 0; row < owners.size(); ++row)
+        ++unlocked[owners.text(row, 0)];
       for (std::size_t i : downgraded) {
         const auto hit = unlocked.find(group[i].expire->user_id.to_string());
         if (hit != unlocked.end())
@@ -185,14 +182,7 @@ std::vector<ports::expiry_commit> expire_group(soci::session& sql,
   }
 
   if (!recorded_ids.empty()) {
-    const std::string command_list = "{" + [&] {
-      std::string joined;
-      for (const auto& id : recorded_ids)
-        joined += (joined.empty() ? "" : ",") + id;
-      return joined;
-    }() + "}";
-    const std::string outcome_list = text_array(outcomes);
-    sql << record_sql, soci::use(command_list, "commands"), soci::use(outcome_list, "outcomes");
+    execute(sql, record_outcomes, text_array_literal(recorded_ids), text_array_literal(outcomes));
   }
 
   std::vector<model::event_draft> events;
