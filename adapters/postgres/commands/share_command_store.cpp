@@ -1,6 +1,7 @@
 #include "adapters/postgres/commands/share_command_store.hpp"
 
 #include "adapters/postgres/commands/command_tx.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/query.hpp"
 
 #include <soci/soci.h>
@@ -10,13 +11,17 @@ namespace {
 
 // Removes the row only once it is due by the database's clock (the one the public route's
 // check uses), so a command that arrives early never ends a link that still works.
-constexpr const char* remove_due_sql =
-    "DELETE FROM share_links WHERE id = CAST(:id AS uuid) AND expires_at <= now() "
-    "RETURNING owner_id::text, file_id::text, downloads, (revoked_at IS NOT NULL)::int";
+// Prepared (prepared.hpp), as the time left below. $1 link.
+const prepared_statement remove_due{
+    "kemas_share_remove_due",
+    "DELETE FROM share_links WHERE id = CAST($1 AS uuid) AND expires_at <= now() "
+    "RETURNING owner_id::text, file_id::text, downloads, (revoked_at IS NOT NULL)::int"};
 
-constexpr const char* remaining_sql =
+// $1 link.
+const prepared_statement time_left{
+    "kemas_share_time_left",
     "SELECT GREATEST(1, ceil(extract(epoch FROM (expires_at - now())) * 1000))::bigint "
-    "FROM share_links WHERE id = CAST(:id AS uuid)";
+    "FROM share_links WHERE id = CAST($1 AS uuid)"};
 
 ports::share_expiry expire(soci::session& sql, const commands::envelope& envelope,
                            const commands::expire_share& command) {
@@ -27,17 +32,12 @@ ports::share_expiry expire(soci::session& sql, const commands::envelope& envelop
     return out;
   }
   const std::string id = command.share_id.to_string();
-  std::string owner, file;
-  long long downloads = 0;
-  int revoked = 0;
-  sql << remove_due_sql, soci::use(id, "id"), soci::into(owner), soci::into(file),
-      soci::into(downloads), soci::into(revoked);
-  if (!sql.got_data()) {
-    long long remaining_ms = 0;
-    sql << remaining_sql, soci::use(id, "id"), soci::into(remaining_ms);
-    if (sql.got_data()) {
+  const prepared_rows removed = execute(sql, remove_due, id);
+  if (removed.size() == 0) {
+    const prepared_rows left = execute(sql, time_left, id);
+    if (left.size() > 0) {
       out.what = ports::share_expiry::kind::not_due;  // rolled back: nothing recorded
-      out.remaining = std::chrono::milliseconds(remaining_ms);
+      out.remaining = std::chrono::milliseconds(left.int64(0, 0));
       return out;
     }
     command_tx::record(sql, envelope.id, "missing");
@@ -46,10 +46,10 @@ ports::share_expiry expire(soci::session& sql, const commands::envelope& envelop
     return out;
   }
   auto event = command_tx::draft_for(envelope, "share.expired", "share", id);
-  event.data = {{"owner_id", owner},
-                {"file_id", file},
-                {"downloads", downloads},
-                {"revoked", revoked != 0}};
+  event.data = {{"owner_id", removed.text(0, 0)},
+                {"file_id", removed.text(0, 1)},
+                {"downloads", removed.int64(0, 2)},
+                {"revoked", removed.int64(0, 3) != 0}};
   append_event(sql, event);
   command_tx::record(sql, envelope.id, "removed");
   tx.commit();

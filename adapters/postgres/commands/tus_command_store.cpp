@@ -1,6 +1,7 @@
 #include "adapters/postgres/commands/tus_command_store.hpp"
 
 #include "adapters/postgres/commands/command_tx.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/query.hpp"
 
 #include <soci/soci.h>
@@ -8,30 +9,40 @@
 namespace kemas::postgres {
 namespace {
 
-constexpr const char* parts_sql =
-    "SELECT number, size_bytes, etag FROM tus_parts WHERE upload_id = CAST(:id AS uuid) "
-    "ORDER BY number";
+// Every statement here is prepared (prepared.hpp). $1 upload.
+const prepared_statement parts{
+    "kemas_tus_expire_parts",
+    "SELECT number, size_bytes, etag FROM tus_parts WHERE upload_id = CAST($1 AS uuid) "
+    "ORDER BY number"};
 
 // Due by the database's clock, and either still taking bytes or its commit refused (the
 // cleaner abandoned it): an upload whose `upload` command is on its way is the commit's.
-constexpr const char* remove_due_sql =
-    "DELETE FROM tus_uploads t WHERE t.id = CAST(:id AS uuid) AND t.expires_at <= now() "
+// $1 upload.
+const prepared_statement remove_due{
+    "kemas_tus_expire_remove_due",
+    "DELETE FROM tus_uploads t WHERE t.id = CAST($1 AS uuid) AND t.expires_at <= now() "
     "AND (t.state = 'open' OR EXISTS (SELECT 1 FROM uploads u WHERE u.id = t.id "
     "AND u.state = 'rejected')) "
     "RETURNING t.owner_id::text, t.reserved_bytes, t.object_key, "
-    "coalesce(t.multipart_upload_id, ''), t.\"offset\", coalesce(t.length, -1)";
+    "coalesce(t.multipart_upload_id, ''), t.\"offset\", coalesce(t.length, -1)"};
 
 // Not removed: how long until it is due; a completing upload is looked at again in 10 min.
-constexpr const char* remaining_sql =
+// $1 upload.
+const prepared_statement time_left{
+    "kemas_tus_expire_time_left",
     "SELECT GREATEST(CASE WHEN expires_at > now() "
     "THEN ceil(extract(epoch FROM (expires_at - now())) * 1000) ELSE 600000 END, 1)::bigint "
-    "FROM tus_uploads WHERE id = CAST(:id AS uuid)";
+    "FROM tus_uploads WHERE id = CAST($1 AS uuid)"};
 
-constexpr const char* release_sql =
-    "UPDATE users SET reserved_bytes = reserved_bytes - :reserved WHERE id = CAST(:owner AS uuid)";
+// $1 owner, $2 bytes.
+const prepared_statement release_reservation{
+    "kemas_tus_expire_release",
+    "UPDATE users SET reserved_bytes = reserved_bytes - $2 WHERE id = CAST($1 AS uuid)"};
 
-constexpr const char* claim_due_sql =
-    "UPDATE object_cleanup SET due_at = now() WHERE object_key = :key AND due_at > now()";
+// $1 object key.
+const prepared_statement claim_due{
+    "kemas_tus_expire_claim_due",
+    "UPDATE object_cleanup SET due_at = now() WHERE object_key = $1 AND due_at > now()"};
 
 ports::tus_expiry expire(soci::session& sql, const commands::envelope& envelope,
                          const commands::expire_upload& command) {
@@ -44,26 +55,19 @@ ports::tus_expiry expire(soci::session& sql, const commands::envelope& envelope,
   }
   const std::string id = command.upload_id.to_string();
   {
-    soci::rowset<soci::row> found = (sql.prepare << parts_sql, soci::use(id, "id"));
-    for (const auto& row : found) {
-      out.parts.push_back({row.get<int>(0), static_cast<std::uint64_t>(row.get<long long>(1)),
-                           row.get<std::string>(2)});
+    const prepared_rows found = execute(sql, parts, id);
+    for (int row = 0; row < found.size(); ++row) {
+      out.parts.push_back({static_cast<int>(found.int64(row, 0)),
+                           static_cast<std::uint64_t>(found.int64(row, 1)), found.text(row, 2)});
     }
   }
-  std::string owner;
-  long long reserved = 0;
-  std::string multipart;
-  long long offset = 0;
-  long long length = -1;
-  sql << remove_due_sql, soci::use(id, "id"), soci::into(owner), soci::into(reserved),
-      soci::into(out.object_key), soci::into(multipart), soci::into(offset), soci::into(length);
-  if (!sql.got_data()) {
+  const prepared_rows removed = execute(sql, remove_due, id);
+  if (removed.size() == 0) {
     out.parts.clear();
-    long long remaining_ms = 0;
-    sql << remaining_sql, soci::use(id, "id"), soci::into(remaining_ms);
-    if (sql.got_data()) {
+    const prepared_rows left = execute(sql, time_left, id);
+    if (left.size() > 0) {
       out.what = kind::not_due;  // rolled back: nothing recorded
-      out.remaining = std::chrono::milliseconds(remaining_ms);
+      out.remaining = std::chrono::milliseconds(left.int64(0, 0));
       return out;
     }
     command_tx::record(sql, envelope.id, "missing");
@@ -71,11 +75,17 @@ ports::tus_expiry expire(soci::session& sql, const commands::envelope& envelope,
     out.what = kind::missing;
     return out;
   }
+  const std::string owner = removed.text(0, 0);
+  const long long reserved = removed.int64(0, 1);
+  out.object_key = removed.text(0, 2);
+  const std::string multipart = removed.text(0, 3);
+  const long long offset = removed.int64(0, 4);
+  const long long length = removed.int64(0, 5);
   if (reserved > 0)
-    sql << release_sql, soci::use(reserved, "reserved"), soci::use(owner, "owner");
+    execute(sql, release_reservation, owner, reserved);
   if (!multipart.empty()) {
     out.multipart_upload_id = multipart;
-    sql << claim_due_sql, soci::use(out.object_key, "key");
+    execute(sql, claim_due, out.object_key);
   }
   auto event = command_tx::draft_for(envelope, "upload.expired", "upload", id);
   event.data = {{"owner_id", owner}, {"offset", offset}, {"parts", out.parts.size()}};
