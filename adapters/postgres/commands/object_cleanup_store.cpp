@@ -4,6 +4,7 @@
 
 #include "adapters/postgres/array_literal.hpp"
 #include "adapters/postgres/outbox.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/query.hpp"
 
 namespace kemas::postgres {
@@ -11,57 +12,63 @@ namespace {
 
 // Uploads nobody settled within upload.abandon_after: their api stopped mid-way, or their
 // command was lost. SKIP LOCKED: an upload a commit holds right now is that commit's.
-constexpr const char* abandon_uploads_sql =
+// Prepared, as every statement of the cleaner (prepared.hpp). $1 abandon after (ms), $2 rows.
+const prepared_statement abandon_uploads_statement{
+    "kemas_cleanup_abandon_uploads",
     "UPDATE uploads u SET state = 'rejected', reason = 'abandoned' "
     "FROM (SELECT id FROM uploads WHERE state = 'pending' "
-    "      AND created_at < now() - CAST(:after_ms AS bigint) * interval '1 millisecond' "
-    "      ORDER BY created_at LIMIT :batch FOR UPDATE SKIP LOCKED) stale "
-    "WHERE u.id = stale.id RETURNING u.id::text, u.owner_id::text";
+    "      AND created_at < now() - CAST($1 AS bigint) * interval '1 millisecond' "
+    "      ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) stale "
+    "WHERE u.id = stale.id RETURNING u.id::text, u.owner_id::text"};
 
 // Due removals whose object a live file references are dropped: such an object is never
 // removed (a claim outlived the commit that took the object, which cannot happen by the
 // commit's own DELETE, but the rule is kept where the removal happens).
-constexpr const char* drop_kept_sql =
+const prepared_statement drop_kept{
+    "kemas_cleanup_drop_kept",
     "DELETE FROM object_cleanup c USING files f "
-    "WHERE c.due_at <= now() AND f.object_key = c.object_key AND f.state <> 'deleted'";
+    "WHERE c.due_at <= now() AND f.object_key = c.object_key AND f.state <> 'deleted'"};
 
 // The lease: each claimed row is due again after retry x 2^attempts (at most an hour) unless
 // finish() forgets it, so a cleaner that dies mid-batch loses nothing. A removal whose upload
 // is still pending waits for the upload's own abandon time (the first statement rejects it).
-// SKIP LOCKED: a commit forgetting the row right now wins.
-constexpr const char* lease_sql =
+// SKIP LOCKED: a commit forgetting the row right now wins. $1 retry (ms), $2 rows.
+const prepared_statement lease{
+    "kemas_cleanup_lease",
     "UPDATE object_cleanup c SET attempts = c.attempts + 1, "
-    "  due_at = now() + LEAST(CAST(:retry_ms AS bigint) * power(2, LEAST(c.attempts, 20)), "
+    "  due_at = now() + LEAST(CAST($1 AS bigint) * power(2, LEAST(c.attempts, 20)), "
     "                         3600000) * interval '1 millisecond' "
     "FROM (SELECT object_key FROM object_cleanup oc WHERE oc.due_at <= now() "
     "      AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.id = oc.upload_id "
     "                      AND u.state = 'pending') "
-    "      ORDER BY oc.due_at LIMIT :batch FOR UPDATE SKIP LOCKED) due "
+    "      ORDER BY oc.due_at LIMIT $2 FOR UPDATE SKIP LOCKED) due "
     "WHERE c.object_key = due.object_key "
-    "RETURNING c.object_key, coalesce(c.multipart_upload_id, ''), c.attempts - 1";
+    "RETURNING c.object_key, coalesce(c.multipart_upload_id, ''), c.attempts - 1"};
 
-constexpr const char* forget_sql =
-    "DELETE FROM object_cleanup c USING unnest(CAST(:keys AS text[])) AS k(key) "
-    "WHERE c.object_key = k.key";
+// $1 keys.
+const prepared_statement forget{
+    "kemas_cleanup_forget",
+    "DELETE FROM object_cleanup c USING unnest(CAST($1 AS text[])) AS k(key) "
+    "WHERE c.object_key = k.key"};
 
-constexpr const char* record_errors_sql =
+// $1 keys, $2 their errors, in the same order.
+const prepared_statement record_errors{
+    "kemas_cleanup_record_errors",
     "UPDATE object_cleanup c SET last_error = e.error "
-    "FROM unnest(CAST(:keys AS text[]), CAST(:errors AS text[])) AS e(key, error) "
-    "WHERE c.object_key = e.key";
+    "FROM unnest(CAST($1 AS text[]), CAST($2 AS text[])) AS e(key, error) "
+    "WHERE c.object_key = e.key"};
 
 std::size_t abandon_uploads(soci::session& sql, const ports::cleanup_policy& policy) {
-  const auto after_ms = static_cast<long long>(policy.abandon_after.count());
-  const auto batch = static_cast<long long>(policy.batch);
-  soci::rowset<soci::row> rows =
-      (sql.prepare << abandon_uploads_sql, soci::use(after_ms, "after_ms"),
-       soci::use(batch, "batch"));
+  const prepared_rows rows = execute(sql, abandon_uploads_statement,
+                                     static_cast<long long>(policy.abandon_after.count()),
+                                     static_cast<long long>(policy.batch));
   std::vector<model::event_draft> events;
-  for (const soci::row& row : rows) {
+  for (int row = 0; row < rows.size(); ++row) {
     model::event_draft event;
     event.type = "upload.rejected";
     event.subject_type = "upload";
-    event.subject_id = row.get<std::string>(0);
-    event.actor_user = uuid::parse(row.get<std::string>(1));
+    event.subject_id = rows.text(row, 0);
+    event.actor_user = uuid::parse(rows.text(row, 1));
     event.data = {{"reason", "abandoned"}};
     events.push_back(std::move(event));
   }
@@ -76,19 +83,15 @@ ports::cleanup_claim object_cleanup_store::claim(const ports::cleanup_policy& po
     soci::transaction tx(sql);
     ports::cleanup_claim out;
     out.abandoned = abandon_uploads(sql, policy);
-    soci::statement dropped = (sql.prepare << drop_kept_sql);
-    dropped.execute(true);
-    out.kept = static_cast<std::size_t>(dropped.get_affected_rows());
-    const auto retry_ms = static_cast<long long>(policy.retry.count());
-    const auto batch = static_cast<long long>(policy.batch);
-    soci::rowset<soci::row> rows = (sql.prepare << lease_sql, soci::use(retry_ms, "retry_ms"),
-                                    soci::use(batch, "batch"));
-    for (const soci::row& row : rows) {
+    out.kept = static_cast<std::size_t>(execute(sql, drop_kept).affected());
+    const prepared_rows rows = execute(sql, lease, static_cast<long long>(policy.retry.count()),
+                                       static_cast<long long>(policy.batch));
+    for (int row = 0; row < rows.size(); ++row) {
       ports::object_removal removal;
-      removal.object_key = row.get<std::string>(0);
-      if (auto id = row.get<std::string>(1); !id.empty())
+      removal.object_key = rows.text(row, 0);
+      if (auto id = rows.text(row, 1); !id.empty())
         removal.multipart_upload_id = std::move(id);
-      removal.attempts = row.get<int>(2);
+      removal.attempts = static_cast<int>(rows.int64(row, 2));
       out.due.push_back(std::move(removal));
     }
     tx.commit();
@@ -103,8 +106,7 @@ void object_cleanup_store::finish(const std::vector<std::string>& removed,
   run_transaction(*pool_, [&](soci::session& sql) {
     soci::transaction tx(sql);
     if (!removed.empty()) {
-      const std::string keys = text_array_literal(removed);
-      sql << forget_sql, soci::use(keys, "keys");
+      execute(sql, forget, text_array_literal(removed));
     }
     if (!failed.empty()) {
       std::vector<std::string> keys;
@@ -113,9 +115,7 @@ void object_cleanup_store::finish(const std::vector<std::string>& removed,
         keys.push_back(key);
         errors.push_back(error.substr(0, 500));
       }
-      const std::string key_list = text_array_literal(keys);
-      const std::string error_list = text_array_literal(errors);
-      sql << record_errors_sql, soci::use(key_list, "keys"), soci::use(error_list, "errors");
+      execute(sql, record_errors, text_array_literal(keys), text_array_literal(errors));
     }
     tx.commit();
   });
