@@ -148,9 +148,12 @@ asio::awaitable<result<principal>> api_key_principal(auth_guard::impl& g, reques
   who.credential = principal::via::api_key;
   who.api_key_id = record.id;
   who.scopes = record.scopes;
-  // last_used_at is bookkeeping: never make the request wait for it.
-  asio::co_spawn(co_await asio::this_coro::executor, g.keys.touch_last_used(record.id),
-                 asio::detached);
+  // last_used_at is bookkeeping: never make the request wait for it, and leave it alone
+  // while the stamp just read is fresh (the store's own check covers two requests racing).
+  if (model::key_use_worth_recording(record, now)) {
+    asio::co_spawn(co_await asio::this_coro::executor, g.keys.touch_last_used(record.id),
+                   asio::detached);
+  }
   co_return who;
 }
 

@@ -108,7 +108,7 @@ struct api_application::parts {
         passwords(s.auth, hashing),
         jwt(s.auth.jwt_secret, s.auth.access_ttl),
         users(backends.postgres()),
-        keys(backends.postgres()),
+        keys(backends.postgres(), backends.postgres_reads()),
         gate(backends.redis()),
         sessions(backends.redis(), s.auth),
         login_guard(backends.redis(), s.auth),

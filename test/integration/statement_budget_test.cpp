@@ -17,6 +17,7 @@
 #include "app/composition/api_application.hpp"
 #include "app/server/router.hpp"
 #include "test/support/api_fixture.hpp"
+#include "test/support/eventually.hpp"
 #include "test/support/pg_statements.hpp"
 #include "test/support/upload_client.hpp"
 #include "test/support/worker_fixture.hpp"
@@ -177,6 +178,39 @@ TEST_CASE("every route with a statement budget stays within it") {
     CHECK(found->second <= route.options.pg_statements);
   }
   CHECK(stated == static_cast<int>(cost_of.size()));
+}
+
+TEST_CASE("an API key adds one statement to a request and records its use once a minute") {
+  worker_fixture worker("budget-key");
+  api_fixture api(without_rate_limits(worker));
+  auto ana = sign_up(api, "ana");
+  add_files(api.database().settings(), ana.id, 3);
+  pg_statement_meter meter(api.database().name(), api.database().settings());
+  auto created =
+      api.call("POST", "/api/v1/auth/keys", R"({"name":"reader","scopes":["files:read"]})",
+               ana.auth);
+  REQUIRE(created.status == 201);
+  const std::string key_auth =
+      "Authorization: ApiKey " + std::string(json_body(created).at("key").as_string()) + "\r\n";
+  const std::string list = "/api/v1/auth/files/list?limit=10";
+  const std::string touch = "UPDATE api_keys SET last_used_at%";
+
+  long long before = meter.statements();
+  REQUIRE(api.call("GET", list, {}, ana.auth).status == 200);
+  const long long with_session = meter.statements() - before;
+
+  // The key's first use is recorded (after the answer: the request does not wait for it).
+  REQUIRE(api.call("GET", list, {}, key_auth).status == 200);
+  REQUIRE(eventually([&] { return meter.statements_like(touch) == 1; }));
+
+  // Within the minute: the key's lookup and the list, and no write.
+  before = meter.statements();
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(api.call("GET", list, {}, key_auth).status == 200);
+  MESSAGE("a list with a session: " << with_session << " statements; with an API key: "
+                                    << (meter.statements() - before) / 3.0);
+  CHECK(meter.statements() - before == 3 * (with_session + 1));
+  CHECK(meter.statements_like(touch) == 1);
 }
 
 TEST_CASE("an upload answered with its file reads the upload and the file in one statement") {

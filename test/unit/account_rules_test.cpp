@@ -3,6 +3,7 @@
 #include "domain/account.hpp"
 #include "domain/authorization.hpp"
 #include "domain/credentials.hpp"
+#include "domain/model/api_key.hpp"
 
 using namespace kemas;
 
@@ -96,4 +97,19 @@ TEST_CASE("credential formats parse strictly") {
   CHECK_FALSE(parse_api_key("kmx_0123456789ab_" + secret));
   CHECK_FALSE(parse_api_key("kms_0123456789ab_" + secret + "x"));
   CHECK_FALSE(parse_api_key("kms_0123456789ab_" + std::string(42, 'A') + "/"));
+}
+
+TEST_CASE("a key's use is recorded when it was never used or a minute or more ago") {
+  using namespace std::chrono_literals;
+  const timestamp now{std::chrono::milliseconds(1'800'000'000'000)};
+  model::api_key key;
+  CHECK(model::key_use_worth_recording(key, now));
+  key.last_used_at = now - 59'999ms;
+  CHECK_FALSE(model::key_use_worth_recording(key, now));
+  key.last_used_at = now;
+  CHECK_FALSE(model::key_use_worth_recording(key, now));
+  key.last_used_at = now - 60s;
+  CHECK(model::key_use_worth_recording(key, now));
+  key.last_used_at = now + 5s;  // a clock behind the database's: still fresh
+  CHECK_FALSE(model::key_use_worth_recording(key, now));
 }

@@ -2,6 +2,7 @@
 
 #include "adapters/log/logging.hpp"
 #include "adapters/postgres/errors.hpp"
+#include "adapters/postgres/repositories/prepared_query.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 #include <soci/soci.h>
@@ -37,16 +38,22 @@ constexpr const char* revoke_key_sql =
     "WHERE k.id = CAST(:id AS uuid) AND k.user_id = CAST(:user_id AS uuid) "
     "AND k.revoked_at IS NULL RETURNING " KEMAS_KEY_COLUMNS;
 
-constexpr const char* find_by_prefix_sql =
-    "SELECT " KEMAS_KEY_COLUMNS
-    ", u.role, u.disabled::int "
-    "FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = :prefix";
+// Every request with an API key runs it: prepared, and on the api's pipeline when it has one
+// (prepared_query.hpp). $1 prefix.
+const prepared_statement find_by_prefix_statement{
+    "kemas_api_key_find", "SELECT " KEMAS_KEY_COLUMNS
+                          ", u.role, u.disabled::int "
+                          "FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.prefix = $1"};
 
-// Skips the write when the stamp is fresh: a busy key would otherwise write on every request.
-constexpr const char* touch_key_sql =
-    "UPDATE api_keys SET last_used_at = now() WHERE id = CAST(:id AS uuid) "
+// Skips the write when the stamp is fresh: a busy key would otherwise write on every request
+// (the guard does not even ask while the stamp it read is fresh: model::api_key). A write:
+// alone behind its own sync point on the pipeline. $1 key.
+const prepared_statement touch_key{
+    "kemas_api_key_touch",
+    "UPDATE api_keys SET last_used_at = now() WHERE id = CAST($1 AS uuid) "
     "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute') "
-    "RETURNING id::text";
+    "RETURNING id::text",
+    /*alone=*/true};
 
 #undef KEMAS_KEY_COLUMNS
 
@@ -61,6 +68,32 @@ model::api_key key_from_row(const soci::row& row) {
           .last_used_at = rows::optional_time(row, 7),
           .expires_at = rows::optional_time(row, 8),
           .revoked_at = rows::optional_time(row, 9)};
+}
+
+std::optional<timestamp> optional_time(const prepared_rows& rows, int row, int column) {
+  if (rows.is_null(row, column))
+    return std::nullopt;
+  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
+}
+
+// The lookup's answer: key_from_row's columns, then the owner's role and disabled flag.
+ports::api_key_lookup lookup_from_rows(const prepared_rows& rows) {
+  constexpr int row = 0;
+  model::api_key key{.id = rows.id(row, 0),
+                     .user_id = rows.id(row, 1),
+                     .name = rows.text(row, 2),
+                     .prefix = rows.text(row, 3),
+                     .secret_hash = rows.text(row, 4),
+                     .scopes = rows::scopes_from(rows.text(row, 5)),
+                     .created_at = timestamp(std::chrono::milliseconds(rows.int64(row, 6))),
+                     .last_used_at = optional_time(rows, row, 7),
+                     .expires_at = optional_time(rows, row, 8),
+                     .revoked_at = optional_time(rows, row, 9)};
+  constexpr int owner = static_cast<int>(key_column_count);
+  const auto role = parse_role(rows.text(row, owner));
+  if (!role)
+    throw std::runtime_error("api key lookup: unknown role '" + rows.text(row, owner) + "'");
+  return {std::move(key), *role, rows.int64(row, owner + 1) != 0};
 }
 
 // Errors a create can meet because of its input; nullopt for anything else.
@@ -175,26 +208,24 @@ boost::asio::awaitable<std::size_t> api_key_repository::revoke_all(uuid user_id,
 
 boost::asio::awaitable<result<ports::api_key_lookup>> api_key_repository::find_by_prefix(
     std::string prefix) {
-  auto job = [prefix = std::move(prefix)](soci::session& sql) -> result<ports::api_key_lookup> {
-    soci::row row;
-    sql << find_by_prefix_sql, soci::use(prefix, "prefix"), soci::into(row);
-    if (!sql.got_data())
+  // Named, not temporaries inside the co_await: GCC 12 (asio#1007).
+  statement_parameters parameters{std::move(prefix)};
+  auto from_rows = [](const prepared_rows& rows) -> result<ports::api_key_lookup> {
+    if (rows.size() == 0)
       return make_error(errc::not_found, "no such API key");
-    return ports::api_key_lookup{key_from_row(row), rows::role(row, key_column_count),
-                                 rows::boolean(row, key_column_count + 1)};
+    return lookup_from_rows(rows);
   };
-  co_return co_await run_query(pool_, std::move(job));
+  co_return co_await run_prepared(pool_, reads_, find_by_prefix_statement, std::move(parameters),
+                                  std::move(from_rows));
 }
 
 boost::asio::awaitable<bool> api_key_repository::touch_last_used(uuid key_id) {
-  auto job = [id = key_id.to_string()](soci::session& sql) {
-    std::string touched;
-    sql << touch_key_sql, soci::use(id, "id"), soci::into(touched);
-    return sql.got_data();
-  };
+  statement_parameters parameters{key_id.to_string()};
+  auto wrote = [](const prepared_rows& rows) { return rows.size() > 0; };
   std::string failure;
   try {
-    co_return co_await run_query(pool_, std::move(job));
+    co_return co_await run_prepared(pool_, reads_, touch_key, std::move(parameters),
+                                    std::move(wrote));
   } catch (const std::exception& e) {
     failure = e.what();
   }

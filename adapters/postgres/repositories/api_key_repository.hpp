@@ -30,9 +30,14 @@
 
 namespace kemas::postgres {
 
+class pg_pipeline;
+
 class api_key_repository final : public ports::api_key_store {
  public:
-  explicit api_key_repository(pg_pool& pool) : pool_(pool) {}
+  // `reads`: the api's pipeline (prepared_query.hpp), for the lookup every API-key request
+  // makes and for touch_last_used; without one they run on the pool.
+  explicit api_key_repository(pg_pool& pool, pg_pipeline* reads = nullptr)
+      : pool_(pool), reads_(reads) {}
 
   // Stores the key and emits `event` (apikey.created). name: 1..100 characters; expires_at:
   // in the future, nullopt for never. not_found when the user does not exist; conflict
@@ -66,6 +71,7 @@ class api_key_repository final : public ports::api_key_store {
 
  private:
   pg_pool& pool_;
+  pg_pipeline* reads_;
 };
 
 }  // namespace kemas::postgres

@@ -89,10 +89,13 @@ std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t col
 }
 
 scope_set scopes(const soci::row& row, std::size_t column) {
-  scope_set out;
   if (row.get_indicator(column) == soci::i_null)
-    return out;
-  const std::string names = row.get<std::string>(column);
+    return {};
+  return scopes_from(row.get<std::string>(column));
+}
+
+scope_set scopes_from(std::string_view names) {
+  scope_set out;
   std::string_view rest = names;
   while (!rest.empty()) {
     const auto comma = rest.find(',');

@@ -32,6 +32,8 @@ std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t col
 // Comma-separated scope names (array_to_string(scopes, ',')); unknown names are skipped so
 // a scope retired in a later version only narrows what an old key may do.
 scope_set scopes(const soci::row& row, std::size_t column);
+// The same from the text of array_to_string(scopes, ','); unknown names are skipped.
+scope_set scopes_from(std::string_view names);
 
 // The forms queries take parameters in (names are only made to be bound with soci::use).
 std::string scopes_param(scope_set scopes);  // "files:read,files:write" for string_to_array
