@@ -137,7 +137,7 @@ struct api_application::parts {
         admin(directory, users, sessions, accounts, plan_rows, commands, backends.settle_signals(),
               s.upload.wait),
         security(sessions, directory),
-        share_rows(backends.postgres()),
+        share_rows(backends.postgres(), backends.postgres_reads()),
         shares(s.share, share_rows, files, passwords, gate, commands),
         guard(s, jwt, gate, keys),
         usage(io, backends.postgres(), transfers) {}

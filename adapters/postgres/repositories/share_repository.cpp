@@ -3,6 +3,7 @@
 #include "adapters/postgres/errors.hpp"
 #include "adapters/postgres/outbox.hpp"
 #include "adapters/postgres/repositories/file_rows.hpp"
+#include "adapters/postgres/repositories/prepared_query.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 #include <soci/soci.h>
@@ -22,75 +23,100 @@ namespace {
   "(extract(epoch FROM s.revoked_at) * 1000)::bigint"
 constexpr std::size_t share_column_count = 12;
 
+// Every statement here is prepared (prepared.hpp); the public route's lookup also runs on
+// the api's pipeline when it has one (prepared_query.hpp).
+
 // The plan in force now (user_limits: a paid plan past due counts as free), under the
-// owner's row lock: two creations by one owner run one after the other.
-constexpr const char* lock_owner_sql =
+// owner's row lock: two creations by one owner run one after the other. $1 owner.
+const prepared_statement lock_owner{
+    "kemas_share_lock_owner",
     "SELECT p.max_share_links FROM users u JOIN user_limits l ON l.user_id = u.id "
-    "JOIN plans p ON p.id = l.plan_id WHERE u.id = CAST(:owner AS uuid) FOR NO KEY UPDATE OF u";
+    "JOIN plans p ON p.id = l.plan_id WHERE u.id = CAST($1 AS uuid) FOR NO KEY UPDATE OF u"};
 
 // A statement of its own, after the lock: in READ COMMITTED each statement takes a new
 // snapshot, so this one sees the links of a creation that committed while we waited (a count
 // inside the locking statement would not). It reads at most the plan's limit of live rows
-// through share_links_owner_idx.
-constexpr const char* live_links_sql =
-    "SELECT count(*) FROM share_links WHERE owner_id = CAST(:owner AS uuid) "
-    "AND revoked_at IS NULL AND expires_at > now()";
+// through share_links_owner_idx. $1 owner.
+const prepared_statement live_links{
+    "kemas_share_live_links",
+    "SELECT count(*) FROM share_links WHERE owner_id = CAST($1 AS uuid) "
+    "AND revoked_at IS NULL AND expires_at > now()"};
 
 // Inserts only for the owner's active file: someone else's, a deleted or a locked file
-// inserts nothing. Times travel as epoch milliseconds.
-constexpr const char* insert_share_sql =
+// inserts nothing. Times travel as epoch milliseconds. $1 id, $2 owner, $3 file, $4 token
+// hash, $5 note, $6 password hash or NULL, $7 maximum downloads or NULL, $8 expiry (ms).
+const prepared_statement insert_share_statement{
+    "kemas_share_insert",
     "WITH s AS (INSERT INTO share_links (id, owner_id, file_id, token_hash, note, "
-    "password_hash, max_downloads, expires_at) SELECT CAST(:id AS uuid), f.owner_id, f.id, "
-    ":hash, :note, :password, "
-    "CAST(:max AS integer), timestamptz 'epoch' + CAST(:expires_ms AS bigint) * "
-    "interval '1 millisecond' FROM files f WHERE f.id = CAST(:file AS uuid) "
-    "AND f.owner_id = CAST(:owner AS uuid) AND f.state = 'active' RETURNING *) "
-    "SELECT " KEMAS_SHARE_COLUMNS " FROM s JOIN files f ON f.id = s.file_id";
+    "password_hash, max_downloads, expires_at) SELECT CAST($1 AS uuid), f.owner_id, f.id, "
+    "CAST($4 AS text), CAST($5 AS text), CAST($6 AS text), "
+    "CAST($7 AS integer), timestamptz 'epoch' + CAST($8 AS bigint) * "
+    "interval '1 millisecond' FROM files f WHERE f.id = CAST($3 AS uuid) "
+    "AND f.owner_id = CAST($2 AS uuid) AND f.state = 'active' RETURNING *) "
+    "SELECT " KEMAS_SHARE_COLUMNS " FROM s JOIN files f ON f.id = s.file_id"};
 
-constexpr const char* file_state_sql =
-    "SELECT state FROM files WHERE id = CAST(:file AS uuid) AND owner_id = CAST(:owner AS uuid) "
-    "AND state <> 'deleted'";
+// $1 file, $2 owner.
+const prepared_statement file_state{
+    "kemas_share_file_state",
+    "SELECT state FROM files WHERE id = CAST($1 AS uuid) AND owner_id = CAST($2 AS uuid) "
+    "AND state <> 'deleted'"};
 
-constexpr const char* list_shares_sql =
+// $1 owner, $2 rows.
+const prepared_statement list_shares{
+    "kemas_share_list",
     "SELECT " KEMAS_SHARE_COLUMNS " FROM share_links s JOIN files f ON f.id = s.file_id "
-    "WHERE s.owner_id = CAST(:owner AS uuid) ORDER BY s.created_at DESC, s.id DESC "
-    "LIMIT :row_limit";
+    "WHERE s.owner_id = CAST($1 AS uuid) ORDER BY s.created_at DESC, s.id DESC LIMIT $2"};
 
-// The owner is part of the WHERE: someone else's link id matches nothing.
-constexpr const char* revoke_share_sql =
-    "WITH s AS (UPDATE share_links SET revoked_at = now() WHERE id = CAST(:id AS uuid) "
-    "AND owner_id = CAST(:owner AS uuid) AND revoked_at IS NULL RETURNING *) "
-    "SELECT " KEMAS_SHARE_COLUMNS " FROM s JOIN files f ON f.id = s.file_id";
+// The owner is part of the WHERE: someone else's link id matches nothing. $1 link, $2 owner.
+const prepared_statement revoke_share{
+    "kemas_share_revoke",
+    "WITH s AS (UPDATE share_links SET revoked_at = now() WHERE id = CAST($1 AS uuid) "
+    "AND owner_id = CAST($2 AS uuid) AND revoked_at IS NULL RETURNING *) "
+    "SELECT " KEMAS_SHARE_COLUMNS " FROM s JOIN files f ON f.id = s.file_id"};
 
-constexpr const char* find_by_token_sql =
+// $1 token hash.
+const prepared_statement find_by_token_statement{
+    "kemas_share_find_by_token",
     "SELECT " KEMAS_SHARE_COLUMNS ", " KEMAS_FILE_COLUMNS ", s.password_hash, u.disabled::int "
     "FROM share_links s JOIN files f ON f.id = s.file_id JOIN users u ON u.id = s.owner_id "
-    "WHERE s.token_hash = :hash";
+    "WHERE s.token_hash = $1"};
 
 // The whole rule in one conditional UPDATE: concurrent downloads queue on the row, and each
 // re-checks the condition against the row as the previous one left it, so a link with k
-// downloads left counts exactly k however many arrive together.
-constexpr const char* count_download_sql =
-    "WITH s AS (UPDATE share_links SET downloads = downloads + 1 WHERE id = CAST(:id AS uuid) "
+// downloads left counts exactly k however many arrive together. $1 link.
+const prepared_statement count_download_statement{
+    "kemas_share_count_download",
+    "WITH s AS (UPDATE share_links SET downloads = downloads + 1 WHERE id = CAST($1 AS uuid) "
     "AND revoked_at IS NULL AND expires_at > now() "
     "AND (max_downloads IS NULL OR downloads < max_downloads) RETURNING *) "
-    "SELECT " KEMAS_SHARE_COLUMNS " FROM s JOIN files f ON f.id = s.file_id";
+    "SELECT " KEMAS_SHARE_COLUMNS " FROM s JOIN files f ON f.id = s.file_id"};
 
 #undef KEMAS_SHARE_COLUMNS
 
-model::share_link link_from_row(const soci::row& row) {
-  return {.id = rows::id(row, 0),
-          .owner_id = rows::id(row, 1),
-          .file_id = rows::id(row, 2),
-          .file_name = rows::text(row, 3),
-          .file_size = static_cast<std::uint64_t>(rows::int64(row, 4)),
-          .note = rows::text(row, 5),
-          .has_password = rows::boolean(row, 6),
-          .max_downloads = rows::optional_int64(row, 7),
-          .downloads = rows::int64(row, 8),
-          .expires_at = rows::time(row, 9),
-          .created_at = rows::time(row, 10),
-          .revoked_at = rows::optional_time(row, 11)};
+std::optional<std::int64_t> optional_int64(const prepared_rows& rows, int row, int column) {
+  if (rows.is_null(row, column))
+    return std::nullopt;
+  return rows.int64(row, column);
+}
+
+timestamp time(const prepared_rows& rows, int row, int column) {
+  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
+}
+
+model::share_link link_from_row(const prepared_rows& rows, int row) {
+  const auto revoked = optional_int64(rows, row, 11);
+  return {.id = rows.id(row, 0),
+          .owner_id = rows.id(row, 1),
+          .file_id = rows.id(row, 2),
+          .file_name = rows.text(row, 3),
+          .file_size = static_cast<std::uint64_t>(rows.int64(row, 4)),
+          .note = rows.text(row, 5),
+          .has_password = rows.int64(row, 6) != 0,
+          .max_downloads = optional_int64(rows, row, 7),
+          .downloads = rows.int64(row, 8),
+          .expires_at = time(rows, row, 9),
+          .created_at = time(rows, row, 10),
+          .revoked_at = revoked ? std::optional<timestamp>(time(rows, row, 11)) : std::nullopt};
 }
 
 std::optional<error> create_error(const std::exception& e) {
@@ -112,40 +138,27 @@ std::optional<error> create_error(const std::exception& e) {
 
 result<model::share_link> insert_share(soci::session& sql, const ports::share_draft& in,
                                        const model::event_draft& event) {
-  const std::string owner = in.owner_id.to_string();
-  const std::string file = in.file_id.to_string();
-  const std::string id = in.id.to_string();
   soci::transaction tx(sql);
-  long long limit = 0;
-  sql << lock_owner_sql, soci::use(owner, "owner"), soci::into(limit);
-  if (!sql.got_data())
+  const prepared_rows plan = execute(sql, lock_owner, in.owner_id);
+  if (plan.size() == 0)
     return make_error(errc::not_found, "no such user");
-  long long live = 0;
-  sql << live_links_sql, soci::use(owner, "owner"), soci::into(live);
-  if (live >= limit) {
+  const long long limit = plan.int64(0, 0);
+  if (execute(sql, live_links, in.owner_id).int64(0, 0) >= limit) {
     return make_error(errc::forbidden,
                       "your plan allows " + std::to_string(limit) +
                           " live share links; revoke one or wait for one to expire",
                       "share_links");
   }
-  const std::string password = in.password_hash.value_or("");
-  soci::indicator password_ind = in.password_hash ? soci::i_ok : soci::i_null;
-  long long max = in.max_downloads.value_or(0);
-  soci::indicator max_ind = in.max_downloads ? soci::i_ok : soci::i_null;
-  long long expires_ms = rows::epoch_ms(in.expires_at);
-  soci::row row;
-  sql << insert_share_sql, soci::use(id, "id"), soci::use(in.token_hash, "hash"), soci::use(in.note, "note"),
-      soci::use(password, password_ind, "password"), soci::use(max, max_ind, "max"),
-      soci::use(expires_ms, "expires_ms"), soci::use(file, "file"), soci::use(owner, "owner"),
-      soci::into(row);
-  if (!sql.got_data()) {
-    std::string state;
-    sql << file_state_sql, soci::use(file, "file"), soci::use(owner, "owner"), soci::into(state);
-    if (sql.got_data() && state == "locked")
+  const prepared_rows inserted =
+      execute(sql, insert_share_statement, in.id, in.owner_id, in.file_id, in.token_hash, in.note,
+              in.password_hash, in.max_downloads, rows::epoch_ms(in.expires_at));
+  if (inserted.size() == 0) {
+    const prepared_rows state = execute(sql, file_state, in.file_id, in.owner_id);
+    if (state.size() > 0 && state.text(0, 0) == "locked")
       return make_error(errc::file_locked, "a locked file cannot be shared");
     return make_error(errc::not_found, "no such file");
   }
-  model::share_link link = link_from_row(row);
+  model::share_link link = link_from_row(inserted, 0);
   append_event(sql, rows::with_subject(event, "share", link.id.to_string()));
   tx.commit();
   return link;
@@ -170,13 +183,12 @@ boost::asio::awaitable<result<model::share_link>> share_repository::create(
 
 boost::asio::awaitable<std::vector<model::share_link>> share_repository::list_for_owner(
     uuid owner_id) {
-  auto job = [owner = owner_id.to_string()](soci::session& sql) {
-    int row_limit = list_limit;
+  auto job = [owner_id](soci::session& sql) {
+    const prepared_rows found = execute(sql, list_shares, owner_id, list_limit);
     std::vector<model::share_link> links;
-    soci::rowset<soci::row> found = (sql.prepare << list_shares_sql, soci::use(owner, "owner"),
-                                     soci::use(row_limit, "row_limit"));
-    for (const auto& row : found)
-      links.push_back(link_from_row(row));
+    links.reserve(static_cast<std::size_t>(found.size()));
+    for (int row = 0; row < found.size(); ++row)
+      links.push_back(link_from_row(found, row));
     return links;
   };
   co_return co_await run_query(pool_, std::move(job));
@@ -187,11 +199,10 @@ boost::asio::awaitable<result<model::share_link>> share_repository::revoke(
   auto job = [owner = owner_id.to_string(), id = share_id.to_string(),
               event = std::move(event)](soci::session& sql) -> result<model::share_link> {
     soci::transaction tx(sql);
-    soci::row row;
-    sql << revoke_share_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(row);
-    if (!sql.got_data())
+    const prepared_rows revoked = execute(sql, revoke_share, id, owner);
+    if (revoked.size() == 0)
       return make_error(errc::not_found, "no such share link");
-    model::share_link link = link_from_row(row);
+    model::share_link link = link_from_row(revoked, 0);
     append_event(sql, rows::with_subject(event, "share", id));
     tx.commit();
     return link;
@@ -201,21 +212,23 @@ boost::asio::awaitable<result<model::share_link>> share_repository::revoke(
 
 boost::asio::awaitable<result<ports::share_access>> share_repository::find_by_token(
     std::string token_hash) {
-  auto job = [hash = std::move(token_hash)](soci::session& sql) -> result<ports::share_access> {
-    soci::row row;
-    sql << find_by_token_sql, soci::use(hash, "hash"), soci::into(row);
-    if (!sql.got_data())
+  // Named, not temporaries inside the co_await: GCC 12 (asio#1007).
+  statement_parameters parameters{std::move(token_hash)};
+  auto from_rows = [](const prepared_rows& found) -> result<ports::share_access> {
+    if (found.size() == 0)
       return make_error(errc::not_found, "no such share link");
-    constexpr std::size_t after_file = share_column_count + rows::file_column_count;
-    ports::share_access out{.link = link_from_row(row),
-                            .file = rows::file(row, share_column_count),
+    constexpr int first_file = static_cast<int>(share_column_count);
+    constexpr int after_file = first_file + static_cast<int>(rows::file_column_count);
+    ports::share_access out{.link = link_from_row(found, 0),
+                            .file = rows::file(found, 0, first_file),
                             .password_hash = std::nullopt,
-                            .owner_disabled = rows::boolean(row, after_file + 1)};
-    if (row.get_indicator(after_file) != soci::i_null)
-      out.password_hash = rows::text(row, after_file);
+                            .owner_disabled = found.int64(0, after_file + 1) != 0};
+    if (!found.is_null(0, after_file))
+      out.password_hash = found.text(0, after_file);
     return out;
   };
-  co_return co_await run_query(pool_, std::move(job));
+  co_return co_await run_prepared(pool_, reads_, find_by_token_statement, std::move(parameters),
+                                  std::move(from_rows));
 }
 
 boost::asio::awaitable<std::optional<model::share_link>> share_repository::count_download(
@@ -223,11 +236,10 @@ boost::asio::awaitable<std::optional<model::share_link>> share_repository::count
   auto job = [id = share_id.to_string(),
               event = std::move(event)](soci::session& sql) -> std::optional<model::share_link> {
     soci::transaction tx(sql);
-    soci::row row;
-    sql << count_download_sql, soci::use(id, "id"), soci::into(row);
-    if (!sql.got_data())
+    const prepared_rows counted = execute(sql, count_download_statement, id);
+    if (counted.size() == 0)
       return std::nullopt;
-    model::share_link link = link_from_row(row);
+    model::share_link link = link_from_row(counted, 0);
     append_event(sql, rows::with_subject(event, "share", id));
     tx.commit();
     return link;

@@ -18,9 +18,14 @@
 
 namespace kemas::postgres {
 
+class pg_pipeline;
+
 class share_repository final : public ports::share_store {
  public:
-  explicit share_repository(pg_pool& pool) : pool_(pool) {}
+  // `reads`: the api's pipeline (prepared_query.hpp), for the public route's lookup; without
+  // one it runs on the pool.
+  explicit share_repository(pg_pool& pool, pg_pipeline* reads = nullptr)
+      : pool_(pool), reads_(reads) {}
 
   boost::asio::awaitable<result<model::share_link>> create(ports::share_draft draft,
                                                            model::event_draft event) override;
@@ -34,6 +39,7 @@ class share_repository final : public ports::share_store {
 
  private:
   pg_pool& pool_;
+  pg_pipeline* reads_;
 };
 
 }  // namespace kemas::postgres
