@@ -1,6 +1,7 @@
 #include "adapters/postgres/repositories/tus_repository.hpp"
 
 #include "adapters/postgres/array_literal.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 #include "domain/hex.hpp"
 
@@ -14,30 +15,37 @@ namespace {
 
 using ports::tus_refusal;
 
+// Every statement here is prepared (prepared.hpp): a PATCH runs the take-over and one record
+// per part, none of them planned again.
+
 // 1 statement: the room left (reservations count), the plan's file limit, the early name
-// check, and the owner's unfinished uploads.
-constexpr const char* admission_sql =
+// check, and the owner's unfinished uploads. $1 owner, $2 name.
+const prepared_statement admission_statement{
+    "kemas_tus_admission",
     "SELECT l.used_bytes + l.reserved_bytes, l.quota_bytes, l.max_file_bytes, "
-    "EXISTS (SELECT 1 FROM files f WHERE f.owner_id = l.user_id AND f.name = :name "
+    "EXISTS (SELECT 1 FROM files f WHERE f.owner_id = l.user_id AND f.name = CAST($2 AS text) "
     "AND f.state <> 'deleted')::int, "
     "(SELECT count(*) FROM tus_uploads t WHERE t.owner_id = l.user_id) "
-    "FROM user_limits l WHERE l.user_id = CAST(:owner AS uuid)";
+    "FROM user_limits l WHERE l.user_id = CAST($1 AS uuid)"};
 
 // 1 statement. The reservation is exact: concurrent creations by one owner queue on the
 // owner's row, and the condition is evaluated again on the row each one finds after the
 // wait (READ COMMITTED re-checks an UPDATE's WHERE on the newest version of its target).
-constexpr const char* create_sql =
+// $1 bytes reserved (the length, or 0), $2 owner, $3 id, $4 file id, $5 object key, $6 name,
+// $7 content type, $8 metadata, $9 length or NULL, $10 expiry (ms).
+const prepared_statement create_statement{
+    "kemas_tus_create",
     "WITH reserve AS ("
-    " UPDATE users u SET reserved_bytes = u.reserved_bytes + :len "
-    " FROM user_limits l WHERE u.id = CAST(:owner AS uuid) AND l.user_id = u.id "
-    " AND u.used_bytes + u.reserved_bytes + :len_fits <= l.quota_bytes "
-    " AND :len_max <= l.max_file_bytes RETURNING u.id) "
+    " UPDATE users u SET reserved_bytes = u.reserved_bytes + CAST($1 AS bigint) "
+    " FROM user_limits l WHERE u.id = CAST($2 AS uuid) AND l.user_id = u.id "
+    " AND u.used_bytes + u.reserved_bytes + CAST($1 AS bigint) <= l.quota_bytes "
+    " AND CAST($1 AS bigint) <= l.max_file_bytes RETURNING u.id) "
     "INSERT INTO tus_uploads (id, owner_id, file_id, object_key, name, content_type, metadata, "
     " length, reserved_bytes, expires_at) "
-    "SELECT CAST(:id AS uuid), reserve.id, CAST(:file_id AS uuid), :key, :file_name, :type, "
-    " :metadata, CAST(:length AS bigint), :reserved, "
-    " to_timestamp(CAST(:expires_ms AS bigint) / 1000.0) FROM reserve "
-    "RETURNING (extract(epoch FROM created_at) * 1000)::bigint";
+    "SELECT CAST($3 AS uuid), reserve.id, CAST($4 AS uuid), CAST($5 AS text), "
+    " CAST($6 AS text), CAST($7 AS text), CAST($8 AS text), CAST($9 AS bigint), "
+    " CAST($1 AS bigint), to_timestamp(CAST($10 AS bigint) / 1000.0) FROM reserve "
+    "RETURNING (extract(epoch FROM created_at) * 1000)::bigint"};
 
 #define KEMAS_TUS_COLUMNS                                                                  \
   "t.id::text, t.owner_id::text, t.file_id::text, t.object_key, t.name, t.content_type, "  \
@@ -46,99 +54,116 @@ constexpr const char* create_sql =
   "(extract(epoch FROM t.created_at) * 1000)::bigint"
 constexpr std::size_t tus_column_count = 12;
 
-// 1 statement: the upload, or the file it became.
-constexpr const char* find_sql =
+// 1 statement: the upload, or the file it became. $1 id, $2 owner.
+const prepared_statement find_statement{
+    "kemas_tus_find",
     "SELECT " KEMAS_TUS_COLUMNS " FROM tus_uploads t "
-    "WHERE t.id = CAST(:id AS uuid) AND t.owner_id = CAST(:owner AS uuid) "
+    "WHERE t.id = CAST($1 AS uuid) AND t.owner_id = CAST($2 AS uuid) "
     "UNION ALL "
     "SELECT u.id::text, u.owner_id::text, f.id::text, f.object_key, f.name, f.content_type, '', "
     " f.size_bytes, f.size_bytes, 'committed', (extract(epoch FROM u.created_at) * 1000)::bigint, "
     " (extract(epoch FROM u.created_at) * 1000)::bigint "
     "FROM uploads u JOIN files f ON f.id = u.file_id "
-    "WHERE u.id = CAST(:id_done AS uuid) AND u.owner_id = CAST(:owner_done AS uuid) "
-    "AND u.state = 'committed' LIMIT 1";
+    "WHERE u.id = CAST($1 AS uuid) AND u.owner_id = CAST($2 AS uuid) "
+    "AND u.state = 'committed' LIMIT 1"};
 
 // 1 statement on the fast path. The row is locked first (FOR UPDATE re-reads it after any
-// wait), so `first` and the fence are the newest; the part numbers a body of :max_body bytes
-// can fill (with the tail before it) are reserved for this PATCH alone.
-constexpr const char* take_over_sql =
+// wait), so `first` and the fence are the newest; the part numbers a body of the largest size
+// can fill (with the tail before it) are reserved for this PATCH alone. $1 id, $2 owner,
+// $3 the client's offset, $4 the largest body, $5 the part size.
+const prepared_statement take_over_statement{
+    "kemas_tus_take_over",
     "WITH cur AS ("
     " SELECT t.id, t.next_part AS first, LEAST(10001 - t.next_part, "
-    "  (octet_length(t.tail) + LEAST(CAST(:max_body AS bigint), "
+    "  (octet_length(t.tail) + LEAST(CAST($4 AS bigint), "
     "   GREATEST(coalesce(t.length, l.max_file_bytes) - t.\"offset\", 0)) "
-    "   + CAST(:part_size AS bigint) - 1) / CAST(:part_size_div AS bigint)) AS block "
+    "   + CAST($5 AS bigint) - 1) / CAST($5 AS bigint)) AS block "
     " FROM tus_uploads t JOIN user_limits l ON l.user_id = t.owner_id "
-    " WHERE t.id = CAST(:id AS uuid) AND t.owner_id = CAST(:owner AS uuid) FOR UPDATE OF t) "
+    " WHERE t.id = CAST($1 AS uuid) AND t.owner_id = CAST($2 AS uuid) FOR UPDATE OF t) "
     "UPDATE tus_uploads t SET fence = t.fence + 1, next_part = cur.first + cur.block "
     "FROM cur, user_limits l WHERE t.id = cur.id AND l.user_id = t.owner_id "
-    "AND t.state = 'open' AND t.expires_at > now() AND t.\"offset\" = :client_offset "
+    "AND t.state = 'open' AND t.expires_at > now() AND t.\"offset\" = CAST($3 AS bigint) "
     "RETURNING " KEMAS_TUS_COLUMNS ", t.fence, cur.first, cur.block, "
     "coalesce(t.multipart_upload_id, ''), encode(coalesce(t.sha256_state, ''::bytea), 'hex'), "
     "encode(t.tail, 'hex'), GREATEST(l.quota_bytes - l.used_bytes - l.reserved_bytes, 0), "
-    "l.max_file_bytes";
+    "l.max_file_bytes"};
 
-// Only after a refused take-over: why.
-constexpr const char* refusal_sql =
+// Only after a refused take-over: why. $1 id, $2 owner.
+const prepared_statement refusal_statement{
+    "kemas_tus_refusal",
     "SELECT t.state, t.\"offset\", (t.expires_at <= now())::int FROM tus_uploads t "
-    "WHERE t.id = CAST(:id AS uuid) AND t.owner_id = CAST(:owner AS uuid)";
+    "WHERE t.id = CAST($1 AS uuid) AND t.owner_id = CAST($2 AS uuid)"};
 
-constexpr const char* declare_length_sql =
-    "WITH t AS (SELECT id, owner_id FROM tus_uploads WHERE id = CAST(:id AS uuid) "
-    " AND owner_id = CAST(:owner AS uuid) AND fence = :fence AND length IS NULL "
-    " AND \"offset\" <= :len_offset FOR UPDATE), "
-    "r AS (UPDATE users u SET reserved_bytes = u.reserved_bytes + :len "
+// $1 id, $2 owner, $3 fence, $4 length.
+const prepared_statement declare_length_statement{
+    "kemas_tus_declare_length",
+    "WITH t AS (SELECT id, owner_id FROM tus_uploads WHERE id = CAST($1 AS uuid) "
+    " AND owner_id = CAST($2 AS uuid) AND fence = CAST($3 AS bigint) AND length IS NULL "
+    " AND \"offset\" <= CAST($4 AS bigint) FOR UPDATE), "
+    "r AS (UPDATE users u SET reserved_bytes = u.reserved_bytes + CAST($4 AS bigint) "
     " FROM user_limits l, t WHERE u.id = t.owner_id AND l.user_id = u.id "
-    " AND u.used_bytes + u.reserved_bytes + :len_fits <= l.quota_bytes "
-    " AND :len_max <= l.max_file_bytes RETURNING u.id) "
-    "UPDATE tus_uploads x SET length = :len_set, reserved_bytes = :len_reserved "
-    "FROM r, t WHERE x.id = t.id RETURNING 1";
+    " AND u.used_bytes + u.reserved_bytes + CAST($4 AS bigint) <= l.quota_bytes "
+    " AND CAST($4 AS bigint) <= l.max_file_bytes RETURNING u.id) "
+    "UPDATE tus_uploads x SET length = CAST($4 AS bigint), reserved_bytes = CAST($4 AS bigint) "
+    "FROM r, t WHERE x.id = t.id RETURNING 1"};
 
 // 1 statement: the multipart id, and the object cleaner's claim on the key (its safety net
-// for an api that dies mid-upload: due after the upload's expiry).
-constexpr const char* set_multipart_sql =
-    "WITH t AS (UPDATE tus_uploads SET multipart_upload_id = :multipart "
-    " WHERE id = CAST(:id AS uuid) AND owner_id = CAST(:owner AS uuid) AND fence = :fence "
+// for an api that dies mid-upload: due after the upload's expiry). $1 id, $2 owner, $3 fence,
+// $4 multipart id, $5 object key, $6 due (ms).
+const prepared_statement set_multipart_statement{
+    "kemas_tus_set_multipart",
+    "WITH t AS (UPDATE tus_uploads SET multipart_upload_id = CAST($4 AS text) "
+    " WHERE id = CAST($1 AS uuid) AND owner_id = CAST($2 AS uuid) AND fence = CAST($3 AS bigint) "
     " RETURNING id), "
     "claim AS (INSERT INTO object_cleanup (object_key, upload_id, multipart_upload_id, due_at) "
-    " SELECT :key, t.id, :multipart_claim, to_timestamp(CAST(:due_ms AS bigint) / 1000.0) "
+    " SELECT CAST($5 AS text), t.id, CAST($4 AS text), "
+    " to_timestamp(CAST($6 AS bigint) / 1000.0) "
     " FROM t ON CONFLICT (object_key) DO UPDATE SET "
     " multipart_upload_id = EXCLUDED.multipart_upload_id, due_at = EXCLUDED.due_at "
     " WHERE object_cleanup.upload_id = EXCLUDED.upload_id) "
-    "SELECT count(*) FROM t";
+    "SELECT count(*) FROM t"};
 
 // 1 statement per acknowledged part (or per PATCH end): parts and position together.
-constexpr const char* record_sql =
-    "WITH t AS (UPDATE tus_uploads SET \"offset\" = :offset, "
-    " sha256_state = decode(:sha, 'hex'), tail = decode(:tail, 'hex'), "
-    " next_part = CASE WHEN CAST(:unused AS int) > 0 "
-    "  THEN LEAST(next_part, CAST(:unused_again AS int)) ELSE next_part END "
-    " WHERE id = CAST(:id AS uuid) AND fence = :fence RETURNING id), "
+// $1 id, $2 fence, $3 offset, $4 hash state (hex), $5 tail (hex), $6 first unused part (0:
+// none), $7 part numbers, $8 their sizes, $9 their ETags.
+const prepared_statement record_statement{
+    "kemas_tus_record",
+    "WITH t AS (UPDATE tus_uploads SET \"offset\" = CAST($3 AS bigint), "
+    " sha256_state = decode(CAST($4 AS text), 'hex'), tail = decode(CAST($5 AS text), 'hex'), "
+    " next_part = CASE WHEN CAST($6 AS int) > 0 "
+    "  THEN LEAST(next_part, CAST($6 AS int)) ELSE next_part END "
+    " WHERE id = CAST($1 AS uuid) AND fence = CAST($2 AS bigint) RETURNING id), "
     "p AS (INSERT INTO tus_parts (upload_id, number, size_bytes, etag) "
-    " SELECT t.id, x.n, x.s, x.e FROM t, unnest(CAST(:numbers AS int[]), "
-    " CAST(:sizes AS bigint[]), CAST(:etags AS text[])) AS x(n, s, e)) "
-    "SELECT count(*) FROM t";
+    " SELECT t.id, x.n, x.s, x.e FROM t, unnest(CAST($7 AS int[]), "
+    " CAST($8 AS bigint[]), CAST($9 AS text[])) AS x(n, s, e)) "
+    "SELECT count(*) FROM t"};
 
-constexpr const char* parts_sql =
-    "SELECT number, size_bytes, etag FROM tus_parts WHERE upload_id = CAST(:id AS uuid) "
-    "ORDER BY number";
+// $1 id.
+const prepared_statement parts_statement{
+    "kemas_tus_parts",
+    "SELECT number, size_bytes, etag FROM tus_parts WHERE upload_id = CAST($1 AS uuid) "
+    "ORDER BY number"};
 
-constexpr const char* start_commit_sql =
-    "WITH t AS (UPDATE tus_uploads SET state = 'completing' WHERE id = CAST(:id AS uuid) "
-    " AND owner_id = CAST(:owner AS uuid) AND fence = :fence AND state = 'open' "
+// $1 id, $2 owner, $3 fence.
+const prepared_statement start_commit_statement{
+    "kemas_tus_start_commit",
+    "WITH t AS (UPDATE tus_uploads SET state = 'completing' WHERE id = CAST($1 AS uuid) "
+    " AND owner_id = CAST($2 AS uuid) AND fence = CAST($3 AS bigint) AND state = 'open' "
     " RETURNING id, owner_id) "
-    "INSERT INTO uploads (id, owner_id) SELECT id, owner_id FROM t RETURNING 1";
+    "INSERT INTO uploads (id, owner_id) SELECT id, owner_id FROM t RETURNING 1"};
 
 // Termination: the upload goes with its reservation; the cleaner's claim on the object comes
-// due now (the api frees the parts at once; the claim is the fallback).
-constexpr const char* terminate_sql =
-    "WITH t AS (DELETE FROM tus_uploads WHERE id = CAST(:id AS uuid) "
-    " AND owner_id = CAST(:owner AS uuid) AND state = 'open' "
+// due now (the api frees the parts at once; the claim is the fallback). $1 id, $2 owner.
+const prepared_statement terminate_statement{
+    "kemas_tus_terminate",
+    "WITH t AS (DELETE FROM tus_uploads WHERE id = CAST($1 AS uuid) "
+    " AND owner_id = CAST($2 AS uuid) AND state = 'open' "
     " RETURNING owner_id, reserved_bytes, object_key, multipart_upload_id), "
     "r AS (UPDATE users u SET reserved_bytes = u.reserved_bytes - t.reserved_bytes FROM t "
     " WHERE u.id = t.owner_id), "
     "c AS (UPDATE object_cleanup o SET due_at = now() FROM t "
     " WHERE o.object_key = t.object_key AND o.due_at > now()) "
-    "SELECT object_key, coalesce(multipart_upload_id, '') FROM t";
+    "SELECT object_key, coalesce(multipart_upload_id, '') FROM t"};
 
 #undef KEMAS_TUS_COLUMNS
 
@@ -166,21 +191,25 @@ model::tus_state parse_state(const std::string& text) {
   throw std::runtime_error("tus_uploads.state: unknown value '" + text + "'");
 }
 
-model::tus_upload upload_from_row(const soci::row& row) {
+timestamp time(const prepared_rows& rows, int row, int column) {
+  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
+}
+
+model::tus_upload upload_from_row(const prepared_rows& rows, int row) {
   model::tus_upload u;
-  u.id = rows::id(row, 0);
-  u.owner_id = rows::id(row, 1);
-  u.file_id = rows::id(row, 2);
-  u.object_key = rows::text(row, 3);
-  u.name = rows::text(row, 4);
-  u.content_type = rows::text(row, 5);
-  u.metadata = rows::text(row, 6);
-  if (const long long length = rows::int64(row, 7); length >= 0)
+  u.id = rows.id(row, 0);
+  u.owner_id = rows.id(row, 1);
+  u.file_id = rows.id(row, 2);
+  u.object_key = rows.text(row, 3);
+  u.name = rows.text(row, 4);
+  u.content_type = rows.text(row, 5);
+  u.metadata = rows.text(row, 6);
+  if (const long long length = rows.int64(row, 7); length >= 0)
     u.length = static_cast<std::uint64_t>(length);
-  u.offset = static_cast<std::uint64_t>(rows::int64(row, 8));
-  u.state = parse_state(rows::text(row, 9));
-  u.expires_at = rows::time(row, 10);
-  u.created_at = rows::time(row, 11);
+  u.offset = static_cast<std::uint64_t>(rows.int64(row, 8));
+  u.state = parse_state(rows.text(row, 9));
+  u.expires_at = time(rows, row, 10);
+  u.created_at = time(rows, row, 11);
   return u;
 }
 
@@ -195,11 +224,12 @@ std::string int_array(const std::vector<model::tus_part>& parts, bool sizes) {
 }
 
 std::vector<model::tus_part> read_parts(soci::session& sql, const std::string& id) {
+  const prepared_rows found = execute(sql, parts_statement, id);
   std::vector<model::tus_part> out;
-  soci::rowset<soci::row> found = (sql.prepare << parts_sql, soci::use(id, "id"));
-  for (const auto& row : found) {
-    out.push_back({static_cast<int>(rows::int64(row, 0)),
-                   static_cast<std::uint64_t>(rows::int64(row, 1)), rows::text(row, 2)});
+  out.reserve(static_cast<std::size_t>(found.size()));
+  for (int row = 0; row < found.size(); ++row) {
+    out.push_back({static_cast<int>(found.int64(row, 0)),
+                   static_cast<std::uint64_t>(found.int64(row, 1)), found.text(row, 2)});
   }
   return out;
 }
@@ -210,20 +240,15 @@ ports::async<result<ports::tus_admission>> tus_repository::admission(uuid owner,
                                                                     std::string name) {
   auto job = [owner = owner.to_string(),
               name = std::move(name)](soci::session& sql) -> result<ports::tus_admission> {
-    long long used = 0;
-    long long quota = 0;
-    long long max_file = 0;
-    int taken = 0;
-    long long open = 0;
-    sql << admission_sql, soci::use(name, "name"), soci::use(owner, "owner"), soci::into(used),
-        soci::into(quota), soci::into(max_file), soci::into(taken), soci::into(open);
-    if (!sql.got_data())
+    const prepared_rows found = execute(sql, admission_statement, owner, name);
+    if (found.size() == 0)
       return make_error(errc::not_found, "no such user");
     ports::tus_admission out;
-    out.storage = {static_cast<std::uint64_t>(used), static_cast<std::uint64_t>(quota),
-                   static_cast<std::uint64_t>(max_file)};
-    out.name_taken = taken != 0;
-    out.open_uploads = static_cast<std::uint64_t>(open);
+    out.storage = {static_cast<std::uint64_t>(found.int64(0, 0)),
+                   static_cast<std::uint64_t>(found.int64(0, 1)),
+                   static_cast<std::uint64_t>(found.int64(0, 2))};
+    out.name_taken = found.int64(0, 3) != 0;
+    out.open_uploads = static_cast<std::uint64_t>(found.int64(0, 4));
     return out;
   };
   co_return co_await run_query(pool_, std::move(job));
@@ -232,21 +257,16 @@ ports::async<result<ports::tus_admission>> tus_repository::admission(uuid owner,
 ports::async<result<model::tus_upload>> tus_repository::create(ports::tus_draft draft) {
   auto job = [d = std::move(draft)](soci::session& sql) -> result<model::tus_upload> {
     const auto len = static_cast<long long>(d.length.value_or(0));
-    const std::string owner = d.owner_id.to_string();
-    const std::string id = d.id.to_string();
-    const std::string file_id = d.file_id.to_string();
-    const long long expires_ms = rows::epoch_ms(d.expires_at);
-    soci::indicator has_length = d.length ? soci::i_ok : soci::i_null;
-    long long created_ms = 0;
-    sql << create_sql, soci::use(len, "len"), soci::use(owner, "owner"),
-        soci::use(len, "len_fits"), soci::use(len, "len_max"), soci::use(id, "id"),
-        soci::use(file_id, "file_id"), soci::use(d.object_key, "key"),
-        soci::use(d.name, "file_name"), soci::use(d.content_type, "type"),
-        soci::use(d.metadata, "metadata"), soci::use(len, has_length, "length"),
-        soci::use(len, "reserved"), soci::use(expires_ms, "expires_ms"), soci::into(created_ms);
-    if (!sql.got_data())
+    std::optional<long long> length;
+    if (d.length)
+      length = len;
+    const prepared_rows created =
+        execute(sql, create_statement, len, d.owner_id, d.id, d.file_id, d.object_key, d.name,
+                d.content_type, d.metadata, length, rows::epoch_ms(d.expires_at));
+    if (created.size() == 0)
       return make_error(errc::quota_exceeded,
                         "the upload does not fit in your remaining storage", "file");
+    const long long created_ms = created.int64(0, 0);
     model::tus_upload u;
     u.id = d.id;
     u.owner_id = d.owner_id;
@@ -266,12 +286,10 @@ ports::async<result<model::tus_upload>> tus_repository::create(ports::tus_draft 
 ports::async<result<model::tus_upload>> tus_repository::find(uuid owner, uuid upload_id) {
   auto job = [owner = owner.to_string(),
               id = upload_id.to_string()](soci::session& sql) -> result<model::tus_upload> {
-    soci::row row;
-    sql << find_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::use(id, "id_done"),
-        soci::use(owner, "owner_done"), soci::into(row);
-    if (!sql.got_data())
+    const prepared_rows found = execute(sql, find_statement, id, owner);
+    if (found.size() == 0)
       return make_error(errc::not_found, "no such upload");
-    return upload_from_row(row);
+    return upload_from_row(found, 0);
   };
   co_return co_await run_query(pool_, std::move(job));
 }
@@ -284,33 +302,28 @@ ports::async<result<ports::tus_writer_state>> tus_repository::take_over(
               body = static_cast<long long>(max_body),
               part = static_cast<long long>(part_size)](
                  soci::session& sql) -> result<ports::tus_writer_state> {
-    soci::row row;
-    sql << take_over_sql, soci::use(body, "max_body"), soci::use(part, "part_size"),
-        soci::use(part, "part_size_div"), soci::use(id, "id"), soci::use(owner, "owner"),
-        soci::use(offset, "client_offset"), soci::into(row);
-    if (sql.got_data()) {
+    const prepared_rows taken = execute(sql, take_over_statement, id, owner, offset, body, part);
+    if (taken.size() > 0) {
       ports::tus_writer_state w;
-      w.upload = upload_from_row(row);
-      std::size_t c = tus_column_count;
-      w.fence = rows::int64(row, c++);
-      w.first_part = static_cast<int>(rows::int64(row, c++));
-      w.part_count = static_cast<int>(rows::int64(row, c++));
-      if (auto multipart = rows::text(row, c++); !multipart.empty())
+      w.upload = upload_from_row(taken, 0);
+      int c = static_cast<int>(tus_column_count);
+      w.fence = taken.int64(0, c++);
+      w.first_part = static_cast<int>(taken.int64(0, c++));
+      w.part_count = static_cast<int>(taken.int64(0, c++));
+      if (auto multipart = taken.text(0, c++); !multipart.empty())
         w.multipart_upload_id = std::move(multipart);
-      w.sha256_state = unhex(rows::text(row, c++));
-      w.tail = unhex(rows::text(row, c++));
-      w.room_bytes = static_cast<std::uint64_t>(rows::int64(row, c++));
-      w.max_file_bytes = static_cast<std::uint64_t>(rows::int64(row, c++));
+      w.sha256_state = unhex(taken.text(0, c++));
+      w.tail = unhex(taken.text(0, c++));
+      w.room_bytes = static_cast<std::uint64_t>(taken.int64(0, c++));
+      w.max_file_bytes = static_cast<std::uint64_t>(taken.int64(0, c++));
       return w;
     }
-    std::string state;
-    long long stored_offset = 0;
-    int expired = 0;
-    sql << refusal_sql, soci::use(id, "id"), soci::use(owner, "owner"), soci::into(state),
-        soci::into(stored_offset), soci::into(expired);
-    if (!sql.got_data())
+    const prepared_rows refusal = execute(sql, refusal_statement, id, owner);
+    if (refusal.size() == 0)
       return make_error(errc::not_found, "no such upload");
-    if (expired != 0)
+    const std::string state = refusal.text(0, 0);
+    const long long stored_offset = refusal.int64(0, 1);
+    if (refusal.int64(0, 2) != 0)
       return make_error(errc::gone, "the upload expired");
     if (state != "open")
       return make_error(errc::conflict, "every byte of the upload is in", "offset");
@@ -328,12 +341,7 @@ ports::async<result<void>> tus_repository::declare_length(uuid owner, uuid uploa
   auto job = [owner = owner.to_string(), id = upload_id.to_string(),
               fence = static_cast<long long>(fence),
               len = static_cast<long long>(length)](soci::session& sql) -> result<void> {
-    int done = 0;
-    sql << declare_length_sql, soci::use(id, "id"), soci::use(owner, "owner"),
-        soci::use(fence, "fence"), soci::use(len, "len_offset"), soci::use(len, "len"),
-        soci::use(len, "len_fits"), soci::use(len, "len_max"), soci::use(len, "len_set"),
-        soci::use(len, "len_reserved"), soci::into(done);
-    if (!sql.got_data())
+    if (execute(sql, declare_length_statement, id, owner, fence, len).size() == 0)
       return make_error(errc::quota_exceeded,
                         "the upload does not fit in your remaining storage", "file");
     return result<void>{};
@@ -349,11 +357,8 @@ ports::async<bool> tus_repository::set_multipart(uuid owner, uuid upload_id, std
               fence = static_cast<long long>(fence), key = std::move(object_key),
               multipart = std::move(multipart_upload_id),
               due = rows::epoch_ms(abandon_at)](soci::session& sql) {
-    long long updated = 0;
-    sql << set_multipart_sql, soci::use(multipart, "multipart"), soci::use(id, "id"),
-        soci::use(owner, "owner"), soci::use(fence, "fence"), soci::use(key, "key"),
-        soci::use(multipart, "multipart_claim"), soci::use(due, "due_ms"), soci::into(updated);
-    return updated == 1;
+    return execute(sql, set_multipart_statement, id, owner, fence, multipart, key, due)
+               .int64(0, 0) == 1;
   };
   co_return co_await run_query(pool_, std::move(job));
 }
@@ -371,14 +376,9 @@ ports::async<bool> tus_repository::record(uuid upload_id, std::int64_t fence,
     for (const auto& part : p.parts)
       etag_list.push_back(part.etag);
     const std::string etags = text_array_literal(etag_list);
-    long long updated = 0;
-    const int unused = p.unused_from;
-    sql << record_sql, soci::use(offset, "offset"), soci::use(sha, "sha"),
-        soci::use(tail, "tail"), soci::use(unused, "unused"), soci::use(unused, "unused_again"),
-        soci::use(id, "id"), soci::use(fence, "fence"),
-        soci::use(numbers, "numbers"), soci::use(sizes, "sizes"), soci::use(etags, "etags"),
-        soci::into(updated);
-    return updated == 1;
+    return execute(sql, record_statement, id, fence, offset, sha, tail, p.unused_from, numbers,
+                   sizes, etags)
+               .int64(0, 0) == 1;
   };
   co_return co_await run_query(pool_, std::move(job));
 }
@@ -391,10 +391,7 @@ ports::async<std::vector<model::tus_part>> tus_repository::parts(uuid upload_id)
 ports::async<bool> tus_repository::start_commit(uuid owner, uuid upload_id, std::int64_t fence) {
   auto job = [owner = owner.to_string(), id = upload_id.to_string(),
               fence = static_cast<long long>(fence)](soci::session& sql) {
-    int inserted = 0;
-    sql << start_commit_sql, soci::use(id, "id"), soci::use(owner, "owner"),
-        soci::use(fence, "fence"), soci::into(inserted);
-    return sql.got_data();
+    return execute(sql, start_commit_statement, id, owner, fence).size() > 0;
   };
   co_return co_await run_query(pool_, std::move(job));
 }
@@ -406,11 +403,11 @@ ports::async<result<ports::tus_store::terminated>> tus_repository::terminate(uui
     soci::transaction tx(sql);
     terminated out;
     out.parts = read_parts(sql, id);
-    std::string multipart;
-    sql << terminate_sql, soci::use(id, "id"), soci::use(owner, "owner"),
-        soci::into(out.object_key), soci::into(multipart);
-    if (!sql.got_data())
+    const prepared_rows ended = execute(sql, terminate_statement, id, owner);
+    if (ended.size() == 0)
       return make_error(errc::not_found, "no such upload");
+    out.object_key = ended.text(0, 0);
+    std::string multipart = ended.text(0, 1);
     if (!multipart.empty())
       out.multipart_upload_id = std::move(multipart);
     tx.commit();
