@@ -3,12 +3,12 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <limits>
 #include <optional>
 #include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <spdlog/sinks/base_sink.h>
@@ -148,10 +148,18 @@ TEST_CASE("append_json_string escapes exactly what JSON requires") {
 
 namespace {
 
-// A sink that takes `delay` per line, like a terminal or log shipper that falls behind.
-class slow_sink final : public spdlog::sinks::base_sink<std::mutex> {
+// A sink that has fallen behind, like a stuck terminal or log shipper: it takes no line until
+// the test opens it (a gate, not a delay: how far behind it is does not depend on timing).
+class held_sink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  explicit slow_sink(std::chrono::milliseconds delay) : delay_(delay) {}
+  void open() {
+    {
+      std::lock_guard lock(gate_mutex_);
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+  // Only once open: a held sink_it_ keeps base_sink's mutex.
   std::size_t written() {
     std::lock_guard lock(mutex_);
     return written_;
@@ -159,13 +167,16 @@ class slow_sink final : public spdlog::sinks::base_sink<std::mutex> {
 
  protected:
   void sink_it_(const spdlog::details::log_msg&) override {
-    std::this_thread::sleep_for(delay_);
+    std::unique_lock lock(gate_mutex_);
+    opened_.wait(lock, [this] { return open_; });
     ++written_;
   }
   void flush_() override {}
 
  private:
-  std::chrono::milliseconds delay_;
+  std::mutex gate_mutex_;
+  std::condition_variable opened_;
+  bool open_ = false;
   std::size_t written_ = 0;
 };
 
@@ -174,14 +185,17 @@ class slow_sink final : public spdlog::sinks::base_sink<std::mutex> {
 TEST_CASE("queued logging: a sink that falls behind drops the oldest lines and counts them") {
   kemas::config::log_settings settings;
   settings.queue_lines = 16;
-  auto sink = std::make_shared<slow_sink>(std::chrono::milliseconds(5));
+  auto sink = std::make_shared<held_sink>();
   const auto dropped_before = kemas::log::lines_dropped();
   kemas::log::init_logging(settings, "kemas-test", sink);  // queued: the default delivery
-  constexpr std::size_t lines = 400;                       // 2 s of writing at 5 ms a line
+  constexpr std::size_t lines = 400;
   for (std::size_t i = 0; i < lines; ++i)
     kemas::log::info("burst", {{"i", static_cast<std::int64_t>(i)}});
   const auto dropped = kemas::log::lines_dropped() - dropped_before;
-  CHECK(dropped > 0);          // the callers went on; the queue made room by dropping
+  CHECK(dropped > 0);  // the callers went on; the queue made room by dropping
+  // At most the queue and the one line the held sink took are kept.
+  CHECK(dropped >= lines - settings.queue_lines - 1);
+  sink->open();
   kemas::log::stop_logging();  // writes what is still queued
   CHECK(sink->written() + dropped == lines);  // every line either written or counted
   CHECK(kemas::log::lines_dropped() - dropped_before == dropped);  // kept after the stop
