@@ -1,5 +1,7 @@
 #include "adapters/postgres/outbox_reader.hpp"
 
+#include "adapters/postgres/array_literal.hpp"
+
 #include "adapters/postgres/prepared.hpp"
 
 #include <soci/soci.h>
@@ -27,17 +29,6 @@ const prepared_statement mark_statement{
 
 constexpr const char* count_sql = "SELECT count(*) FROM outbox WHERE published_at IS NULL";
 
-std::string array_literal(std::span<const std::int64_t> ids) {
-  std::string text = "{";
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (i != 0)
-      text += ',';
-    text += std::to_string(ids[i]);
-  }
-  text += '}';
-  return text;
-}
-
 }  // namespace
 
 std::vector<outbox_row> claim_unpublished(soci::session& sql, std::size_t limit) {
@@ -55,7 +46,7 @@ std::vector<outbox_row> claim_unpublished(soci::session& sql, std::size_t limit)
 std::size_t mark_published(soci::session& sql, std::span<const std::int64_t> ids) {
   if (ids.empty())
     return 0;
-  const std::optional<std::string> parameters[] = {array_literal(ids)};
+  const std::optional<std::string> parameters[] = {integer_array_literal(ids)};
   return static_cast<std::size_t>(execute_prepared(sql, mark_statement, parameters).affected());
 }
 

@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 
 #include <optional>
+#include <stdexcept>
 #include <vector>
 
 #include "adapters/postgres/prepared.hpp"
@@ -30,6 +31,9 @@ const prepared_statement record_command{
 const prepared_statement command_processed{
     "kemas_command_processed",
     "SELECT count(*) FROM processed_commands WHERE command_id = $1::uuid"};
+
+const prepared_statement free_plan_statement{
+    "kemas_plan_free", "SELECT id, quota_bytes FROM plans WHERE name = 'free'"};
 
 // Same millisecond rounding as the api's reads of created_at, so both sides feed plan_locks
 // the same input and agree on which files are locked.
@@ -70,21 +74,10 @@ std::size_t update_states(soci::session& sql, const prepared_statement& statemen
                           const uuid& owner, const std::vector<uuid>& ids) {
   if (ids.empty())
     return 0;
-  return static_cast<std::size_t>(execute(sql, statement, owner, uuid_array(ids)).affected());
+  return static_cast<std::size_t>(execute(sql, statement, owner, uuid_array_literal(ids)).affected());
 }
 
 }  // namespace
-
-// uuid text has no characters that need quoting.
-std::string uuid_array(const std::vector<uuid>& ids) {
-  std::string text = "{";
-  for (const uuid& id : ids) {
-    if (text.size() > 1)
-      text += ',';
-    text += id.to_string();
-  }
-  return text + "}";
-}
 
 void signal_settled(soci::session& sql, const std::string& id) {
   execute(sql, signal_settled_statement, id);
@@ -130,6 +123,13 @@ model::event_draft draft_for(const commands::envelope& envelope, std::string typ
   draft.subject_type = std::move(subject_type);
   draft.subject_id = std::move(subject_id);
   return draft;
+}
+
+plan_row free_plan(soci::session& sql) {
+  const prepared_rows free = execute(sql, free_plan_statement);
+  if (free.size() == 0)
+    throw std::runtime_error("the fallback plan 'free' is missing");
+  return {free.int64(0, 0), free.int64(0, 1)};
 }
 
 timestamp from_ms(long long ms) {

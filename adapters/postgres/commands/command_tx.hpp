@@ -26,9 +26,6 @@ namespace kemas::postgres::command_tx {
 // (adapters/postgres/settle_listener.hpp hears it).
 void signal_settled(soci::session& sql, const std::string& id);
 
-// "{id,id}": a uuid[] literal for CAST(:ids AS uuid[]).
-std::string uuid_array(const std::vector<uuid>& ids);
-
 // True when processed_commands holds `command_id`.
 bool processed(soci::session& sql, const std::string& command_id);
 // The same for several ids in one statement: result i is command_ids[i]'s.
@@ -43,6 +40,14 @@ model::event_draft draft_for(const commands::envelope& envelope, std::string typ
                              std::string subject_type, std::string subject_id);
 
 timestamp from_ms(long long ms);
+
+// The fallback plan an expired account gets: plans.name = 'free' (std::runtime_error when
+// the catalog lacks it).
+struct plan_row {
+  std::int64_t id = 0;
+  std::int64_t quota_bytes = 0;
+};
+plan_row free_plan(soci::session& sql);
 
 struct lock_changes_applied {
   std::size_t locked = 0;

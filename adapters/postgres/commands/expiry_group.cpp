@@ -39,9 +39,6 @@ const prepared_statement lock_accounts_statement{
     "                   WHERE pc.command_id = m.command_id LIMIT 1) pc ON true "
     "ORDER BY u.id FOR NO KEY UPDATE OF u"};
 
-const prepared_statement free_plan{"kemas_expiry_free_plan",
-                                   "SELECT id, quota_bytes FROM plans WHERE name = 'free'"};
-
 // The group's ids as a join on unnest(), not `id = ANY(array)`: for a page of hundreds of
 // accounts PostgreSQL 15 runs ANY as a bitmap scan at ~27 us per element (or a sequential
 // scan over all users), against ~4 us per element for the nested loop of index lookups the
@@ -84,7 +81,7 @@ std::map<std::size_t, account_row> lock_accounts(soci::session& sql,
     users.push_back(member.expire->user_id);
     commands.push_back(member.envelope->id);
   }
-  const prepared_rows rows = execute(sql, lock_accounts_statement, command_tx::uuid_array(users),
+  const prepared_rows rows = execute(sql, lock_accounts_statement, uuid_array_literal(users),
                                      text_array_literal(commands));
   std::map<std::size_t, account_row> out;
   for (int row = 0; row < rows.size(); ++row) {
@@ -147,10 +144,8 @@ std::vector<ports::expiry_commit> expire_group(soci::session& sql,
   }
 
   if (!downgraded.empty()) {
-    const prepared_rows free = execute(sql, free_plan);
-    if (free.size() == 0)
-      throw std::runtime_error("the fallback plan 'free' is missing");
-    const long long free_quota = free.int64(0, 1);
+    const auto free = command_tx::free_plan(sql);
+    const long long free_quota = free.quota_bytes;
     std::vector<uuid> ids;
     std::vector<uuid> fitting;
     for (std::size_t i : downgraded) {
@@ -167,10 +162,10 @@ std::vector<ports::expiry_commit> expire_group(soci::session& sql,
         out[i].unlocked = locks.unlocked;
       }
     }
-    execute(sql, downgrade, command_tx::uuid_array(ids), free.int64(0, 0));
+    execute(sql, downgrade, uuid_array_literal(ids), free.id);
     if (!fitting.empty()) {
       std::map<std::string, std::size_t> unlocked;
-      const prepared_rows owners = execute(sql, unlock_all, command_tx::uuid_array(fitting));
+      const prepared_rows owners = execute(sql, unlock_all, uuid_array_literal(fitting));
       for (int row = 0; row < owners.size(); ++row)
         ++unlocked[owners.text(row, 0)];
       for (std::size_t i : downgraded) {

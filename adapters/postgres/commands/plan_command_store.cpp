@@ -44,9 +44,6 @@ const prepared_statement plan_by_name_statement{
     "SELECT id, name, quota_bytes, price_cents, currency, COALESCE(duration_seconds, 0) "
     "FROM plans WHERE name = $1"};
 
-const prepared_statement free_plan{"kemas_plan_free",
-                                   "SELECT id, quota_bytes FROM plans WHERE name = 'free'"};
-
 // An order with the payload's id exists: the upgrade ran before (under another command id if
 // the api republished it). Its expires_at is what a paid order bought. $1 order.
 const prepared_statement order_statement{
@@ -282,12 +279,10 @@ ports::expiry_commit expire_account(soci::session& sql, const commands::envelope
       break;
   }
 
-  const prepared_rows free = execute(sql, free_plan);
-  if (free.size() == 0)
-    throw std::runtime_error("the fallback plan 'free' is missing");
-  const long long free_quota = free.int64(0, 1);
+  const auto free = command_tx::free_plan(sql);
+  const long long free_quota = free.quota_bytes;
   const std::string user_id = expire.user_id.to_string();
-  execute(sql, downgrade, user_id, free.int64(0, 0));
+  execute(sql, downgrade, user_id, free.id);
   const auto locks =
       command_tx::apply_plan_locks(sql, expire.user_id, static_cast<std::uint64_t>(free_quota));
   out.locked = locks.locked;

@@ -70,12 +70,6 @@ model::api_key key_from_row(const soci::row& row) {
           .revoked_at = rows::optional_time(row, 9)};
 }
 
-std::optional<timestamp> optional_time(const prepared_rows& rows, int row, int column) {
-  if (rows.is_null(row, column))
-    return std::nullopt;
-  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
-}
-
 // The lookup's answer: key_from_row's columns, then the owner's role and disabled flag.
 ports::api_key_lookup lookup_from_rows(const prepared_rows& rows) {
   constexpr int row = 0;
@@ -85,10 +79,10 @@ ports::api_key_lookup lookup_from_rows(const prepared_rows& rows) {
                      .prefix = rows.text(row, 3),
                      .secret_hash = rows.text(row, 4),
                      .scopes = rows::scopes_from(rows.text(row, 5)),
-                     .created_at = timestamp(std::chrono::milliseconds(rows.int64(row, 6))),
-                     .last_used_at = optional_time(rows, row, 7),
-                     .expires_at = optional_time(rows, row, 8),
-                     .revoked_at = optional_time(rows, row, 9)};
+                     .created_at = rows::time(rows, row, 6),
+                     .last_used_at = rows::optional_time(rows, row, 7),
+                     .expires_at = rows::optional_time(rows, row, 8),
+                     .revoked_at = rows::optional_time(rows, row, 9)};
   constexpr int owner = static_cast<int>(key_column_count);
   const auto role = parse_role(rows.text(row, owner));
   if (!role)

@@ -1,5 +1,7 @@
 #include "adapters/postgres/repositories/rows.hpp"
 
+#include "adapters/postgres/prepared.hpp"
+
 #include "adapters/postgres/errors.hpp"
 #include "domain/errors.hpp"
 
@@ -104,6 +106,22 @@ scope_set scopes_from(std::string_view names) {
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   return out;
+}
+
+timestamp time(const prepared_rows& rows, int row, int column) {
+  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
+}
+
+std::optional<timestamp> optional_time(const prepared_rows& rows, int row, int column) {
+  if (rows.is_null(row, column))
+    return std::nullopt;
+  return time(rows, row, column);
+}
+
+std::optional<std::int64_t> optional_int64(const prepared_rows& rows, int row, int column) {
+  if (rows.is_null(row, column))
+    return std::nullopt;
+  return rows.int64(row, column);
 }
 
 std::string scopes_param(scope_set scopes) {

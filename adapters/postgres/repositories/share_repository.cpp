@@ -93,18 +93,7 @@ const prepared_statement count_download_statement{
 
 #undef KEMAS_SHARE_COLUMNS
 
-std::optional<std::int64_t> optional_int64(const prepared_rows& rows, int row, int column) {
-  if (rows.is_null(row, column))
-    return std::nullopt;
-  return rows.int64(row, column);
-}
-
-timestamp time(const prepared_rows& rows, int row, int column) {
-  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
-}
-
 model::share_link link_from_row(const prepared_rows& rows, int row) {
-  const auto revoked = optional_int64(rows, row, 11);
   return {.id = rows.id(row, 0),
           .owner_id = rows.id(row, 1),
           .file_id = rows.id(row, 2),
@@ -112,11 +101,11 @@ model::share_link link_from_row(const prepared_rows& rows, int row) {
           .file_size = static_cast<std::uint64_t>(rows.int64(row, 4)),
           .note = rows.text(row, 5),
           .has_password = rows.int64(row, 6) != 0,
-          .max_downloads = optional_int64(rows, row, 7),
+          .max_downloads = rows::optional_int64(rows, row, 7),
           .downloads = rows.int64(row, 8),
-          .expires_at = time(rows, row, 9),
-          .created_at = time(rows, row, 10),
-          .revoked_at = revoked ? std::optional<timestamp>(time(rows, row, 11)) : std::nullopt};
+          .expires_at = rows::time(rows, row, 9),
+          .created_at = rows::time(rows, row, 10),
+          .revoked_at = rows::optional_time(rows, row, 11)};
 }
 
 std::optional<error> create_error(const std::exception& e) {

@@ -191,10 +191,6 @@ model::tus_state parse_state(const std::string& text) {
   throw std::runtime_error("tus_uploads.state: unknown value '" + text + "'");
 }
 
-timestamp time(const prepared_rows& rows, int row, int column) {
-  return timestamp(std::chrono::milliseconds(rows.int64(row, column)));
-}
-
 model::tus_upload upload_from_row(const prepared_rows& rows, int row) {
   model::tus_upload u;
   u.id = rows.id(row, 0);
@@ -208,19 +204,9 @@ model::tus_upload upload_from_row(const prepared_rows& rows, int row) {
     u.length = static_cast<std::uint64_t>(length);
   u.offset = static_cast<std::uint64_t>(rows.int64(row, 8));
   u.state = parse_state(rows.text(row, 9));
-  u.expires_at = time(rows, row, 10);
-  u.created_at = time(rows, row, 11);
+  u.expires_at = rows::time(rows, row, 10);
+  u.created_at = rows::time(rows, row, 11);
   return u;
-}
-
-std::string int_array(const std::vector<model::tus_part>& parts, bool sizes) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i)
-      out += ',';
-    out += sizes ? std::to_string(parts[i].size) : std::to_string(parts[i].number);
-  }
-  return out + "}";
 }
 
 std::vector<model::tus_part> read_parts(soci::session& sql, const std::string& id) {
@@ -370,14 +356,17 @@ ports::async<bool> tus_repository::record(uuid upload_id, std::int64_t fence,
     const auto offset = static_cast<long long>(p.offset);
     const std::string sha = hex_lower(p.sha256_state);
     const std::string tail = hex_lower(p.tail);
-    const std::string numbers = int_array(p.parts, false);
-    const std::string sizes = int_array(p.parts, true);
-    std::vector<std::string> etag_list;
-    for (const auto& part : p.parts)
-      etag_list.push_back(part.etag);
-    const std::string etags = text_array_literal(etag_list);
-    return execute(sql, record_statement, id, fence, offset, sha, tail, p.unused_from, numbers,
-                   sizes, etags)
+    std::vector<std::int64_t> numbers;
+    std::vector<std::int64_t> sizes;
+    std::vector<std::string> etags;
+    for (const auto& part : p.parts) {
+      numbers.push_back(part.number);
+      sizes.push_back(static_cast<std::int64_t>(part.size));
+      etags.push_back(part.etag);
+    }
+    return execute(sql, record_statement, id, fence, offset, sha, tail, p.unused_from,
+                   integer_array_literal(numbers), integer_array_literal(sizes),
+                   text_array_literal(etags))
                .int64(0, 0) == 1;
   };
   co_return co_await run_query(pool_, std::move(job));
