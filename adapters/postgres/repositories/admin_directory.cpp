@@ -1,5 +1,6 @@
 #include "adapters/postgres/repositories/admin_directory.hpp"
 
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 namespace kemas::postgres {
@@ -12,6 +13,10 @@ namespace {
   "(extract(epoch FROM u.created_at) * 1000)::bigint, u.file_count, "                       \
   "(extract(epoch FROM u.created_at) * 1000000)::bigint"
 
+// The filtered searches below (users, audit, a user's activity) stay one-time queries on
+// purpose, planned with each call's values: a flag per filter ("flag = 0 OR condition")
+// leaves a generic prepared plan no index it can rely on for every combination, and admins
+// run them rarely. Their rows share summary_from_row / read_audit_page with the user page.
 // Each filter: a flag saying whether it applies, and its value (SOCI binds each name once).
 constexpr const char* list_users_sql =
     "SELECT " KEMAS_SUMMARY_COLUMNS
@@ -72,16 +77,21 @@ constexpr const char* activity_sql =
 #undef KEMAS_SUMMARY_COLUMNS
 #undef KEMAS_AUDIT_COLUMNS
 
-constexpr const char* totals_sql =
+// The usage page's four reads and the download counter's flush, fixed statements: prepared
+// (prepared.hpp), planned once per connection.
+const prepared_statement totals_statement{
+    "kemas_admin_totals",
     "SELECT count(*), coalesce(sum(used_bytes), 0)::bigint, coalesce(sum(file_count), 0)::bigint "
-    "FROM users";
-constexpr const char* by_plan_role_sql =
+    "FROM users"};
+const prepared_statement by_plan_role_statement{
+    "kemas_admin_by_plan_role",
     "SELECT p.name, u.role, count(*), count(*) FILTER (WHERE u.disabled) "
-    "FROM users u JOIN plans p ON p.id = u.plan_id GROUP BY p.name, u.role ORDER BY 1, 2";
-// Every day of the range, oldest first, zeros where nothing happened.
-constexpr const char* days_sql =
+    "FROM users u JOIN plans p ON p.id = u.plan_id GROUP BY p.name, u.role ORDER BY 1, 2"};
+// Every day of the range ($1 days), oldest first, zeros where nothing happened.
+const prepared_statement days_statement{
+    "kemas_admin_days",
     "WITH bounds AS (SELECT (now() AT TIME ZONE 'UTC')::date AS today), "
-    "days AS (SELECT generate_series(b.today - (CAST(:days AS int) - 1), b.today, "
+    "days AS (SELECT generate_series(b.today - (CAST($1 AS int) - 1), b.today, "
     "                                interval '1 day')::date AS day FROM bounds b), "
     "audited AS ("
     "  SELECT (a.occurred_at AT TIME ZONE 'UTC')::date AS day, "
@@ -91,21 +101,29 @@ constexpr const char* days_sql =
     "                  FILTER (WHERE a.action = 'file.uploaded'), 0)::bigint AS upload_bytes, "
     "         count(DISTINCT a.actor_id) AS active "
     "  FROM audit_log a, bounds b "
-    "  WHERE a.occurred_at >= (b.today - (CAST(:days_back AS int) - 1)) AT TIME ZONE 'UTC' "
+    "  WHERE a.occurred_at >= (b.today - (CAST($1 AS int) - 1)) AT TIME ZONE 'UTC' "
     "  GROUP BY 1) "
     "SELECT to_char(d.day, 'YYYY-MM-DD'), coalesce(x.uploads, 0)::bigint, "
     "       coalesce(x.upload_bytes, 0)::bigint, coalesce(u.downloads, 0)::bigint, "
     "       coalesce(u.download_bytes, 0)::bigint, coalesce(x.active, 0)::bigint "
     "FROM days d LEFT JOIN audited x ON x.day = d.day LEFT JOIN usage_daily u ON u.day = d.day "
-    "ORDER BY d.day";
-constexpr const char* top_users_sql =
+    "ORDER BY d.day"};
+// $1 rows.
+const prepared_statement top_users_statement{
+    "kemas_admin_top_users",
     "SELECT id::text, email, username, used_bytes, file_count FROM users "
-    "ORDER BY used_bytes DESC, id LIMIT :top";
-constexpr const char* add_downloads_sql =
+    "ORDER BY used_bytes DESC, id LIMIT CAST($1 AS bigint)"};
+// $1 downloads, $2 bytes.
+const prepared_statement add_downloads_statement{
+    "kemas_admin_add_downloads",
     "INSERT INTO usage_daily (day, downloads, download_bytes) "
-    "VALUES ((now() AT TIME ZONE 'UTC')::date, CAST(:downloads AS bigint), CAST(:bytes AS bigint)) "
+    "VALUES ((now() AT TIME ZONE 'UTC')::date, CAST($1 AS bigint), CAST($2 AS bigint)) "
     "ON CONFLICT (day) DO UPDATE SET downloads = usage_daily.downloads + EXCLUDED.downloads, "
-    "download_bytes = usage_daily.download_bytes + EXCLUDED.download_bytes";
+    "download_bytes = usage_daily.download_bytes + EXCLUDED.download_bytes"};
+// $1 command.
+const prepared_statement command_processed_statement{
+    "kemas_admin_command_processed",
+    "SELECT EXISTS (SELECT 1 FROM processed_commands WHERE command_id = CAST($1 AS uuid))::int"};
 
 constexpr const char* nil_uuid = "00000000-0000-0000-0000-000000000000";
 
@@ -261,51 +279,34 @@ boost::asio::awaitable<ports::audit_page> admin_directory::audit(
 boost::asio::awaitable<ports::usage_stats> admin_directory::usage(unsigned days, unsigned top) {
   auto job = [days, top](soci::session& sql) {
     ports::usage_stats out;
-    long long accounts = 0;
-    long long bytes = 0;
-    long long files = 0;
-    sql << totals_sql, soci::into(accounts), soci::into(bytes), soci::into(files);
-    out.accounts = accounts;
-    out.bytes_stored = bytes;
-    out.files = files;
-    {
-      soci::rowset<soci::row> rs = (sql.prepare << by_plan_role_sql);
-      for (const auto& row : rs)
-        out.by_plan_and_role.push_back(
-            {rows::text(row, 0), rows::text(row, 1), rows::int64(row, 2), rows::int64(row, 3)});
-    }
-    {
-      const int span = static_cast<int>(days);
-      soci::rowset<soci::row> rs =
-          (sql.prepare << days_sql, soci::use(span, "days"), soci::use(span, "days_back"));
-      for (const auto& row : rs)
-        out.days.push_back({rows::text(row, 0), rows::int64(row, 1), rows::int64(row, 2),
-                            rows::int64(row, 3), rows::int64(row, 4), rows::int64(row, 5)});
-    }
-    {
-      const int limit = static_cast<int>(top);
-      soci::rowset<soci::row> rs = (sql.prepare << top_users_sql, soci::use(limit, "top"));
-      for (const auto& row : rs)
-        out.top_users.push_back({rows::id(row, 0), rows::text(row, 1), rows::text(row, 2),
-                                 rows::int64(row, 3), rows::int64(row, 4)});
-    }
+    const prepared_rows totals = execute(sql, totals_statement);
+    out.accounts = totals.int64(0, 0);
+    out.bytes_stored = totals.int64(0, 1);
+    out.files = totals.int64(0, 2);
+    const prepared_rows groups = execute(sql, by_plan_role_statement);
+    for (int row = 0; row < groups.size(); ++row)
+      out.by_plan_and_role.push_back({groups.text(row, 0), groups.text(row, 1),
+                                      groups.int64(row, 2), groups.int64(row, 3)});
+    const prepared_rows per_day = execute(sql, days_statement, days);
+    for (int row = 0; row < per_day.size(); ++row)
+      out.days.push_back({per_day.text(row, 0), per_day.int64(row, 1), per_day.int64(row, 2),
+                          per_day.int64(row, 3), per_day.int64(row, 4), per_day.int64(row, 5)});
+    const prepared_rows heaviest = execute(sql, top_users_statement, top);
+    for (int row = 0; row < heaviest.size(); ++row)
+      out.top_users.push_back({heaviest.id(row, 0), heaviest.text(row, 1), heaviest.text(row, 2),
+                               heaviest.int64(row, 3), heaviest.int64(row, 4)});
     return out;
   };
   co_return co_await run_query(pool_, std::move(job));
 }
 
 void add_downloads(soci::session& sql, std::uint64_t downloads, std::uint64_t bytes) {
-  const long long count = static_cast<long long>(downloads);
-  const long long total = static_cast<long long>(bytes);
-  sql << add_downloads_sql, soci::use(count, "downloads"), soci::use(total, "bytes");
+  execute(sql, add_downloads_statement, downloads, bytes);
 }
 
 boost::asio::awaitable<bool> admin_directory::command_processed(std::string command_id) {
   auto job = [id = std::move(command_id)](soci::session& sql) {
-    long long found = 0;
-    sql << "SELECT count(*) FROM processed_commands WHERE command_id = CAST(:id AS uuid)",
-        soci::use(id, "id"), soci::into(found);
-    return found > 0;
+    return execute(sql, command_processed_statement, id).int64(0, 0) != 0;
   };
   co_return co_await run_query(pool_, std::move(job));
 }

@@ -12,33 +12,46 @@
 namespace kemas::postgres {
 namespace {
 
-// Columns of an model::api_key, in the order key_from_row reads them. `k` is api_keys.
+// Columns of an model::api_key, in the order key_from_rows reads them. `k` is api_keys.
 #define KEMAS_KEY_COLUMNS                                                               \
   "k.id::text, k.user_id::text, k.name, k.prefix, k.secret_hash, "                      \
   "array_to_string(k.scopes, ','), (extract(epoch FROM k.created_at) * 1000)::bigint, " \
   "(extract(epoch FROM k.last_used_at) * 1000)::bigint, "                               \
   "(extract(epoch FROM k.expires_at) * 1000)::bigint, "                                 \
   "(extract(epoch FROM k.revoked_at) * 1000)::bigint"
-constexpr std::size_t key_column_count = 10;
+constexpr int key_column_count = 10;
 
+// Every statement here is prepared (prepared.hpp): planned once per connection.
 // Times travel as epoch milliseconds; interval arithmetic keeps them exact (no float).
-constexpr const char* insert_key_sql =
+// $1 user, $2 name, $3 prefix, $4 secret hash, $5 scopes, $6 expiry in epoch ms or NULL.
+const prepared_statement insert_key{
+    "kemas_api_key_insert",
     "INSERT INTO api_keys AS k (user_id, name, prefix, secret_hash, scopes, expires_at) "
-    "VALUES (CAST(:user_id AS uuid), :name, :prefix, :hash, string_to_array(:scopes, ','), "
-    "        timestamptz 'epoch' + CAST(:expires_ms AS bigint) * interval '1 millisecond') "
-    "RETURNING " KEMAS_KEY_COLUMNS;
+    "VALUES (CAST($1 AS uuid), $2, $3, $4, string_to_array($5, ','), "
+    "        timestamptz 'epoch' + CAST($6 AS bigint) * interval '1 millisecond') "
+    "RETURNING " KEMAS_KEY_COLUMNS};
 
-constexpr const char* list_keys_sql = "SELECT " KEMAS_KEY_COLUMNS
-                                      " FROM api_keys k WHERE k.user_id = CAST(:user_id AS uuid) "
-                                      "ORDER BY k.created_at DESC, k.id DESC LIMIT :row_limit";
+// $1 user, $2 row limit.
+const prepared_statement list_keys{"kemas_api_key_list",
+                                   "SELECT " KEMAS_KEY_COLUMNS
+                                   " FROM api_keys k WHERE k.user_id = CAST($1 AS uuid) "
+                                   "ORDER BY k.created_at DESC, k.id DESC LIMIT $2"};
 
-// The owner is part of the WHERE: someone else's key id matches nothing.
-constexpr const char* revoke_key_sql =
+// The owner is part of the WHERE: someone else's key id matches nothing. $1 key, $2 owner.
+const prepared_statement revoke_key{
+    "kemas_api_key_revoke",
     "UPDATE api_keys AS k SET revoked_at = now() "
-    "WHERE k.id = CAST(:id AS uuid) AND k.user_id = CAST(:user_id AS uuid) "
-    "AND k.revoked_at IS NULL RETURNING " KEMAS_KEY_COLUMNS;
+    "WHERE k.id = CAST($1 AS uuid) AND k.user_id = CAST($2 AS uuid) "
+    "AND k.revoked_at IS NULL RETURNING " KEMAS_KEY_COLUMNS};
 
-// Every request with an API key runs it: prepared, and on the api's pipeline when it has one
+// $1 owner. The count goes into the event.
+const prepared_statement revoke_all_keys{
+    "kemas_api_key_revoke_all",
+    "WITH gone AS (UPDATE api_keys SET revoked_at = now() "
+    "WHERE user_id = CAST($1 AS uuid) AND revoked_at IS NULL RETURNING 1) "
+    "SELECT count(*) FROM gone"};
+
+// Every request with an API key runs it: on the api's pipeline when it has one
 // (prepared_query.hpp). $1 prefix.
 const prepared_statement find_by_prefix_statement{
     "kemas_api_key_find", "SELECT " KEMAS_KEY_COLUMNS
@@ -57,37 +70,25 @@ const prepared_statement touch_key{
 
 #undef KEMAS_KEY_COLUMNS
 
-model::api_key key_from_row(const soci::row& row) {
-  return {.id = rows::id(row, 0),
-          .user_id = rows::id(row, 1),
-          .name = rows::text(row, 2),
-          .prefix = rows::text(row, 3),
-          .secret_hash = rows::text(row, 4),
-          .scopes = rows::scopes(row, 5),
-          .created_at = rows::time(row, 6),
-          .last_used_at = rows::optional_time(row, 7),
-          .expires_at = rows::optional_time(row, 8),
-          .revoked_at = rows::optional_time(row, 9)};
+// Row `row` of any statement above, KEMAS_KEY_COLUMNS first.
+model::api_key key_from_rows(const prepared_rows& rows, int row) {
+  return {.id = rows.id(row, 0),
+          .user_id = rows.id(row, 1),
+          .name = rows.text(row, 2),
+          .prefix = rows.text(row, 3),
+          .secret_hash = rows.text(row, 4),
+          .scopes = rows::scopes_from(rows.text(row, 5)),
+          .created_at = rows::time(rows, row, 6),
+          .last_used_at = rows::optional_time(rows, row, 7),
+          .expires_at = rows::optional_time(rows, row, 8),
+          .revoked_at = rows::optional_time(rows, row, 9)};
 }
 
-// The lookup's answer: key_from_row's columns, then the owner's role and disabled flag.
+// The lookup's answer: the key's columns, then the owner's role and disabled flag.
 ports::api_key_lookup lookup_from_rows(const prepared_rows& rows) {
   constexpr int row = 0;
-  model::api_key key{.id = rows.id(row, 0),
-                     .user_id = rows.id(row, 1),
-                     .name = rows.text(row, 2),
-                     .prefix = rows.text(row, 3),
-                     .secret_hash = rows.text(row, 4),
-                     .scopes = rows::scopes_from(rows.text(row, 5)),
-                     .created_at = rows::time(rows, row, 6),
-                     .last_used_at = rows::optional_time(rows, row, 7),
-                     .expires_at = rows::optional_time(rows, row, 8),
-                     .revoked_at = rows::optional_time(rows, row, 9)};
-  constexpr int owner = static_cast<int>(key_column_count);
-  const auto role = parse_role(rows.text(row, owner));
-  if (!role)
-    throw std::runtime_error("api key lookup: unknown role '" + rows.text(row, owner) + "'");
-  return {std::move(key), *role, rows.int64(row, owner + 1) != 0};
+  constexpr int owner = key_column_count;
+  return {key_from_rows(rows, row), rows::role(rows, row, owner), rows.int64(row, owner + 1) != 0};
 }
 
 // Errors a create can meet because of its input; nullopt for anything else.
@@ -110,21 +111,18 @@ std::optional<error> create_error(const std::exception& e) {
 }
 
 struct key_insert {
-  std::string user_id, name, prefix, secret_hash, scopes;
-  std::optional<timestamp> expires_at;
+  uuid user_id;
+  std::string name, prefix, secret_hash, scopes;
+  std::optional<std::int64_t> expires_ms;
   model::event_draft event;
 };
 
-model::api_key insert_key(soci::session& sql, const key_insert& in) {
-  long long expires_ms = in.expires_at ? rows::epoch_ms(*in.expires_at) : 0;
-  soci::indicator expires_ind = in.expires_at ? soci::i_ok : soci::i_null;
+model::api_key insert_with_event(soci::session& sql, const key_insert& in) {
   soci::transaction tx(sql);
-  soci::row row;
-  sql << insert_key_sql, soci::use(in.user_id, "user_id"), soci::use(in.name, "name"),
-      soci::use(in.prefix, "prefix"), soci::use(in.secret_hash, "hash"),
-      soci::use(in.scopes, "scopes"), soci::use(expires_ms, expires_ind, "expires_ms"),
-      soci::into(row);
-  model::api_key key = key_from_row(row);
+  const prepared_rows rows =
+      execute(sql, insert_key, in.user_id, in.name, in.prefix, in.secret_hash, in.scopes,
+              in.expires_ms);
+  model::api_key key = key_from_rows(rows, 0);
   postgres::append_event(sql, rows::with_subject(in.event, "api_key", key.id.to_string()));
   tx.commit();
   return key;
@@ -135,12 +133,14 @@ model::api_key insert_key(soci::session& sql, const key_insert& in) {
 boost::asio::awaitable<result<model::api_key>> api_key_repository::create(
     uuid user_id, std::string name, std::string prefix, std::string secret_hash, scope_set scopes,
     std::optional<timestamp> expires_at, model::event_draft event) {
-  key_insert in{
-      user_id.to_string(),        std::move(name), std::move(prefix), std::move(secret_hash),
-      rows::scopes_param(scopes), expires_at,      std::move(event)};
+  std::optional<std::int64_t> expires_ms;
+  if (expires_at)
+    expires_ms = rows::epoch_ms(*expires_at);
+  key_insert in{user_id,   std::move(name),           std::move(prefix), std::move(secret_hash),
+                rows::scopes_param(scopes), expires_ms, std::move(event)};
   auto job = [in = std::move(in)](soci::session& sql) -> result<model::api_key> {
     try {
-      return insert_key(sql, in);
+      return insert_with_event(sql, in);
     } catch (const std::exception& e) {
       if (auto refused = create_error(e))
         return std::move(*refused);
@@ -152,13 +152,12 @@ boost::asio::awaitable<result<model::api_key>> api_key_repository::create(
 
 boost::asio::awaitable<std::vector<model::api_key>> api_key_repository::list_for_user(
     uuid user_id) {
-  auto job = [key = user_id.to_string()](soci::session& sql) {
-    int row_limit = list_limit;
+  auto job = [user_id](soci::session& sql) {
+    const prepared_rows rows = execute(sql, list_keys, user_id, list_limit);
     std::vector<model::api_key> keys;
-    soci::rowset<soci::row> found = (sql.prepare << list_keys_sql, soci::use(key, "user_id"),
-                                     soci::use(row_limit, "row_limit"));
-    for (const auto& row : found)
-      keys.push_back(key_from_row(row));
+    keys.reserve(static_cast<std::size_t>(rows.size()));
+    for (int row = 0; row < rows.size(); ++row)
+      keys.push_back(key_from_rows(rows, row));
     return keys;
   };
   co_return co_await run_query(pool_, std::move(job));
@@ -166,15 +165,14 @@ boost::asio::awaitable<std::vector<model::api_key>> api_key_repository::list_for
 
 boost::asio::awaitable<result<model::api_key>> api_key_repository::revoke(
     uuid user_id, uuid key_id, model::event_draft event) {
-  auto job = [owner = user_id.to_string(), id = key_id.to_string(),
+  auto job = [user_id, key_id,
               event = std::move(event)](soci::session& sql) -> result<model::api_key> {
     soci::transaction tx(sql);
-    soci::row row;
-    sql << revoke_key_sql, soci::use(id, "id"), soci::use(owner, "user_id"), soci::into(row);
-    if (!sql.got_data())
+    const prepared_rows rows = execute(sql, revoke_key, key_id, user_id);
+    if (rows.size() == 0)
       return make_error(errc::not_found, "no such API key");
-    model::api_key key = key_from_row(row);
-    postgres::append_event(sql, rows::with_subject(event, "api_key", id));
+    model::api_key key = key_from_rows(rows, 0);
+    postgres::append_event(sql, rows::with_subject(event, "api_key", key_id.to_string()));
     tx.commit();
     return key;
   };
@@ -183,16 +181,12 @@ boost::asio::awaitable<result<model::api_key>> api_key_repository::revoke(
 
 boost::asio::awaitable<std::size_t> api_key_repository::revoke_all(uuid user_id,
                                                                    model::event_draft event) {
-  auto job = [owner = user_id.to_string(), event = std::move(event)](soci::session& sql) mutable {
+  auto job = [user_id, event = std::move(event)](soci::session& sql) mutable {
     soci::transaction tx(sql);
-    long long revoked = 0;
-    sql << "WITH gone AS (UPDATE api_keys SET revoked_at = now() "
-           "WHERE user_id = CAST(:user_id AS uuid) AND revoked_at IS NULL RETURNING 1) "
-           "SELECT count(*) FROM gone",
-        soci::use(owner, "user_id"), soci::into(revoked);
+    const std::int64_t revoked = execute(sql, revoke_all_keys, user_id).int64(0, 0);
     if (revoked > 0) {
       event.data["count"] = revoked;
-      postgres::append_event(sql, rows::with_subject(event, "user", owner));
+      postgres::append_event(sql, rows::with_subject(event, "user", user_id.to_string()));
     }
     tx.commit();
     return static_cast<std::size_t>(revoked);

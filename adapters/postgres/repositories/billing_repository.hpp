@@ -2,7 +2,8 @@
 // billing_repository: the api's reads of a user's billing — the subscription in force (view
 // user_limits, 0002_plans_billing.sql) and the order history (table orders). Orders are
 // written only by the worker's `upgrade` transaction, with the id the api generated; the api
-// polls find_order while it waits for that commit.
+// reads find_order once that commit signalled it (app/services/settle_wait.hpp). Every
+// statement is prepared (prepared.hpp).
 //
 // Contract (as file_repository.hpp, see query.hpp): awaitables over pg_pool::run; owner
 // scoping on every query (another user's order id is not_found); PostgreSQL unreachable

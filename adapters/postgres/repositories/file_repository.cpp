@@ -54,13 +54,17 @@ std::string after_cursor_sql(bool by_name, int first) {
          " AS bigint) * interval '1 microsecond', CAST(" + id + " AS uuid)) ";
 }
 
-// Real-time enforcement of an expired plan (0002_plans_billing.sql, view user_limits).
-constexpr const char* expired_quota_sql =
-    "SELECT expired::int, quota_bytes FROM user_limits WHERE user_id = CAST(:owner AS uuid)";
-constexpr const char* quota_files_sql =
+// Real-time enforcement of an expired plan (0002_plans_billing.sql, view user_limits). Every
+// download asks: prepared, on the api's read pipeline. $1 owner.
+const prepared_statement expired_quota{
+    "kemas_file_expired_quota",
+    "SELECT expired::int, quota_bytes FROM user_limits WHERE user_id = CAST($1 AS uuid)"};
+// $1 owner.
+const prepared_statement quota_files{
+    "kemas_file_quota_files",
     "SELECT id::text, size_bytes, (extract(epoch FROM created_at) * 1000)::bigint, "
-    "(state = 'locked')::int FROM files WHERE owner_id = CAST(:owner AS uuid) "
-    "AND state <> 'deleted'";
+    "(state = 'locked')::int FROM files WHERE owner_id = CAST($1 AS uuid) "
+    "AND state <> 'deleted'"};
 
 // Read once per upload (the committed file): prepared. $1 id, $2 owner.
 const prepared_statement find_statement{
@@ -68,9 +72,11 @@ const prepared_statement find_statement{
                        " FROM files f WHERE f.id = CAST($1 AS uuid) "
                        "AND f.owner_id = CAST($2 AS uuid) AND f.state <> 'deleted'"};
 
-constexpr const char* rename_sql =
-    "UPDATE files AS f SET name = :name WHERE f.id = CAST(:id AS uuid) "
-    "AND f.owner_id = CAST(:owner AS uuid) AND f.state <> 'deleted' RETURNING " KEMAS_FILE_COLUMNS;
+// $1 name, $2 id, $3 owner.
+const prepared_statement rename_statement{
+    "kemas_file_rename",
+    "UPDATE files AS f SET name = $1 WHERE f.id = CAST($2 AS uuid) "
+    "AND f.owner_id = CAST($3 AS uuid) AND f.state <> 'deleted' RETURNING " KEMAS_FILE_COLUMNS};
 
 // A list row's file, its columns from `first` on (the totals come before them); its owner is
 // the one asked for and its object key stays empty (list_head_sql).
@@ -144,35 +150,33 @@ ports::file_list list_from_rows(const prepared_rows& rows, const ports::file_lis
   return out;
 }
 
-bool plan_expired(soci::session& sql, const std::string& owner, long long& quota) {
-  int expired = 0;
-  sql << expired_quota_sql, soci::use(owner, "owner"), soci::into(expired), soci::into(quota);
-  return sql.got_data() && expired != 0;
+// The account's quota when its plan has run out (user_limits.expired), else nullopt.
+std::optional<std::uint64_t> expired_quota_from(const prepared_rows& rows) {
+  if (rows.size() == 0 || rows.int64(0, 0) == 0)
+    return std::nullopt;
+  return static_cast<std::uint64_t>(rows.int64(0, 1));
 }
 
-std::optional<ports::past_due_storage> read_past_due(soci::session& sql, const std::string& owner) {
-  long long quota = 0;
-  // The common case (plan in force) costs one statement, without a transaction.
-  if (!plan_expired(sql, owner, quota))
-    return std::nullopt;
+// The files a past-due account keeps, read in one snapshot with the expiry itself.
+std::optional<ports::past_due_storage> read_past_due(soci::session& sql, uuid owner) {
   soci::transaction tx(sql);
   sql << "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
   // Again inside the snapshot: a worker may have downgraded the account meanwhile (then its
   // locks are in the rows and the state check of the caller is enough).
-  if (!plan_expired(sql, owner, quota)) {
+  const auto quota = expired_quota_from(execute(sql, expired_quota, owner));
+  if (!quota) {
     tx.commit();
     return std::nullopt;
   }
   ports::past_due_storage out;
-  out.quota_bytes = static_cast<std::uint64_t>(quota);
-  soci::rowset<soci::row> rs = (sql.prepare << quota_files_sql, soci::use(owner, "owner"));
-  for (const auto& row : rs) {
-    quota_file f;
-    f.id = rows::id(row, 0);
-    f.size = static_cast<std::uint64_t>(rows::int64(row, 1));
-    f.created_at = rows::time(row, 2);
-    f.locked = rows::boolean(row, 3);
-    out.files.push_back(f);
+  out.quota_bytes = *quota;
+  const prepared_rows files = execute(sql, quota_files, owner);
+  out.files.reserve(static_cast<std::size_t>(files.size()));
+  for (int row = 0; row < files.size(); ++row) {
+    out.files.push_back(quota_file{.id = files.id(row, 0),
+                                   .size = static_cast<std::uint64_t>(files.int64(row, 1)),
+                                   .created_at = rows::time(files, row, 2),
+                                   .locked = files.int64(row, 3) != 0});
   }
   tx.commit();
   return out;
@@ -204,15 +208,12 @@ boost::asio::awaitable<result<model::file>> file_repository::find(uuid owner, uu
 
 boost::asio::awaitable<result<model::file>> file_repository::rename(uuid owner, uuid file_id,
                                                                     std::string name) {
-  auto job = [owner = owner.to_string(), id = file_id.to_string(),
-              name = std::move(name)](soci::session& sql) -> result<model::file> {
+  auto job = [owner, file_id, name = std::move(name)](soci::session& sql) -> result<model::file> {
     try {
-      soci::row row;
-      sql << rename_sql, soci::use(name, "name"), soci::use(id, "id"), soci::use(owner, "owner"),
-          soci::into(row);
-      if (!sql.got_data())
+      const prepared_rows rows = execute(sql, rename_statement, name, file_id, owner);
+      if (rows.size() == 0)
         return make_error(errc::not_found, "no such file");
-      return rows::file(row);
+      return rows::file(rows, 0);
     } catch (const std::exception& e) {
       const auto kind = classify(e);
       if (kind == pg_error_kind::unique_violation &&
@@ -227,7 +228,14 @@ boost::asio::awaitable<result<model::file>> file_repository::rename(uuid owner, 
 }
 
 boost::asio::awaitable<std::optional<ports::past_due_storage>> file_repository::past_due(uuid owner) {
-  auto job = [owner = owner.to_string()](soci::session& sql) { return read_past_due(sql, owner); };
+  // The common case (plan in force) costs one prepared statement on the read pipeline, without
+  // a transaction or a pool thread.
+  statement_parameters parameters{owner.to_string()};
+  const auto quota = co_await run_prepared(pool_, reads_, expired_quota, std::move(parameters),
+                                           &expired_quota_from);
+  if (!quota)
+    co_return std::nullopt;
+  auto job = [owner](soci::session& sql) { return read_past_due(sql, owner); };
   co_return co_await run_query(pool_, std::move(job));
 }
 

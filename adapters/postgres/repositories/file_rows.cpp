@@ -13,15 +13,6 @@ model::file_state file_state(const std::string& text) {
   throw std::runtime_error("files.state: unknown value '" + text + "'");
 }
 
-model::file file(const soci::row& row, std::size_t first) {
-  return {.id = id(row, first), .owner_id = id(row, first + 1),
-          .name = text(row, first + 2), .content_type = text(row, first + 3),
-          .size = static_cast<std::uint64_t>(int64(row, first + 4)),
-          .sha256 = text(row, first + 5), .object_key = text(row, first + 6),
-          .state = file_state(text(row, first + 7)),
-          .created_us = int64(row, first + 8)};
-}
-
 model::file file(const prepared_rows& rows, int row, int first) {
   return {.id = rows.id(row, first), .owner_id = rows.id(row, first + 1),
           .name = rows.text(row, first + 2), .content_type = rows.text(row, first + 3),

@@ -7,10 +7,6 @@
 #include <cstddef>
 #include <string>
 
-namespace soci {
-class row;
-}
-
 // Columns of a model::file (`f` is files), in the order rows::file reads them. Times as
 // microseconds: a list cursor must round-trip created_at exactly, or rows of the same
 // millisecond would be skipped or repeated at a page boundary.
@@ -29,9 +25,8 @@ inline constexpr std::size_t file_column_count = 9;
 // files.state; std::runtime_error for a value the model does not know.
 model::file_state file_state(const std::string& text);
 
-// The file whose KEMAS_FILE_COLUMNS start at column `first`.
-model::file file(const soci::row& row, std::size_t first = 0);
-// The same from row `row` of a prepared statement's answer.
+// The file whose KEMAS_FILE_COLUMNS start at column `first`, in row `row` of a prepared
+// statement's answer.
 model::file file(const prepared_rows& rows, int row, int first = 0);
 
 }  // namespace kemas::postgres::rows

@@ -1,75 +1,75 @@
 #include "adapters/postgres/repositories/mail_store.hpp"
 
+#include "adapters/postgres/prepared.hpp"
+#include "adapters/postgres/repositories/rows.hpp"
+
 #include <soci/soci.h>
 
 namespace kemas::postgres {
 namespace {
 
-constexpr const char* recipient_sql =
+// The mailer runs these for every event it mails: prepared (prepared.hpp), planned once per
+// connection. $1 user.
+const prepared_statement recipient_statement{
+    "kemas_mail_recipient",
     "SELECT u.email, u.username, u.role, u.disabled::int, p.name, "
     "(extract(epoch FROM u.plan_expires_at) * 1000)::bigint "
-    "FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = CAST(:id AS uuid)";
-constexpr const char* sent_sql =
-    "SELECT count(*) FROM mail_deliveries WHERE event_id = CAST(:event AS uuid) AND kind = :kind";
-constexpr const char* record_sql =
+    "FROM users u JOIN plans p ON p.id = u.plan_id WHERE u.id = CAST($1 AS uuid)"};
+// $1 event, $2 kind.
+const prepared_statement sent_statement{
+    "kemas_mail_sent",
+    "SELECT EXISTS (SELECT 1 FROM mail_deliveries WHERE event_id = CAST($1 AS uuid) "
+    "AND kind = $2)::int"};
+// $1 event, $2 kind, $3 user.
+const prepared_statement record_statement{
+    "kemas_mail_record",
     "INSERT INTO mail_deliveries (event_id, kind, user_id) "
-    "VALUES (CAST(:event AS uuid), :kind, CAST(:user AS uuid)) ON CONFLICT DO NOTHING";
+    "VALUES (CAST($1 AS uuid), $2, CAST($3 AS uuid)) ON CONFLICT DO NOTHING"};
 // Insert-or-keep, then read back who first saw it and whether other addresses exist.
-constexpr const char* note_address_sql =
+// $1 user, $2 ip, $3 event.
+const prepared_statement note_address_statement{
+    "kemas_mail_note_address",
     "INSERT INTO login_addresses (user_id, ip, first_event_id) "
-    "VALUES (CAST(:user AS uuid), CAST(:ip AS inet), CAST(:event AS uuid)) "
-    "ON CONFLICT (user_id, ip) DO UPDATE SET last_seen_at = now()";
-constexpr const char* address_news_sql =
-    "SELECT (a.first_event_id = CAST(:event AS uuid))::int, "
+    "VALUES (CAST($1 AS uuid), CAST($2 AS inet), CAST($3 AS uuid)) "
+    "ON CONFLICT (user_id, ip) DO UPDATE SET last_seen_at = now()"};
+const prepared_statement address_news_statement{
+    "kemas_mail_address_news",
+    "SELECT (a.first_event_id = CAST($3 AS uuid))::int, "
     "(SELECT count(*) FROM login_addresses o WHERE o.user_id = a.user_id AND o.ip <> a.ip "
     "   AND o.first_seen_at <= a.first_seen_at) "
-    "FROM login_addresses a WHERE a.user_id = CAST(:user AS uuid) AND a.ip = CAST(:ip AS inet)";
+    "FROM login_addresses a WHERE a.user_id = CAST($1 AS uuid) AND a.ip = CAST($2 AS inet)"};
 
 }  // namespace
 
 std::optional<mail_recipient> find_recipient(soci::session& sql, const uuid& user_id) {
-  const std::string id = user_id.to_string();
-  soci::row row;
-  sql << recipient_sql, soci::use(id, "id"), soci::into(row);
-  if (!sql.got_data())
+  const prepared_rows rows = execute(sql, recipient_statement, user_id);
+  if (rows.size() == 0)
     return std::nullopt;
   mail_recipient r;
-  r.email = row.get<std::string>(0);
-  r.username = row.get<std::string>(1);
-  r.role = row.get<std::string>(2);
-  r.disabled = row.get<int>(3) != 0;
-  r.plan = row.get<std::string>(4);
-  if (row.get_indicator(5) == soci::i_ok)
-    r.plan_expires_at_ms = row.get<long long>(5);
+  r.email = rows.text(0, 0);
+  r.username = rows.text(0, 1);
+  r.role = rows.text(0, 2);
+  r.disabled = rows.int64(0, 3) != 0;
+  r.plan = rows.text(0, 4);
+  if (const auto expires = rows::optional_int64(rows, 0, 5))
+    r.plan_expires_at_ms = *expires;
   return r;
 }
 
 bool already_sent(soci::session& sql, const uuid& event_id, std::string_view kind) {
-  const std::string event = event_id.to_string();
-  const std::string k(kind);
-  long long count = 0;
-  sql << sent_sql, soci::use(event, "event"), soci::use(k, "kind"), soci::into(count);
-  return count > 0;
+  return execute(sql, sent_statement, event_id, kind).int64(0, 0) != 0;
 }
 
 void record_sent(soci::session& sql, const uuid& event_id, std::string_view kind,
                  const uuid& user_id) {
-  const std::string event = event_id.to_string();
-  const std::string k(kind);
-  const std::string user = user_id.to_string();
-  sql << record_sql, soci::use(event, "event"), soci::use(k, "kind"), soci::use(user, "user");
+  execute(sql, record_statement, event_id, kind, user_id);
 }
 
 bool note_login_address(soci::session& sql, const uuid& user_id, const std::string& ip,
                         const uuid& event_id) {
-  const std::string user = user_id.to_string();
-  const std::string event = event_id.to_string();
-  sql << note_address_sql, soci::use(user, "user"), soci::use(ip, "ip"), soci::use(event, "event");
-  int first = 0;
-  long long others = 0;
-  sql << address_news_sql, soci::use(event, "event"), soci::use(user, "user"), soci::use(ip, "ip"),
-      soci::into(first), soci::into(others);
-  return first != 0 && others > 0;
+  execute(sql, note_address_statement, user_id, ip, event_id);
+  const prepared_rows news = execute(sql, address_news_statement, user_id, ip, event_id);
+  return news.size() > 0 && news.int64(0, 0) != 0 && news.int64(0, 1) > 0;
 }
 
 }  // namespace kemas::postgres

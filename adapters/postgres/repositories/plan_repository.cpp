@@ -1,6 +1,7 @@
 #include "adapters/postgres/repositories/plan_repository.hpp"
 
 #include "adapters/postgres/errors.hpp"
+#include "adapters/postgres/prepared.hpp"
 #include "adapters/postgres/repositories/rows.hpp"
 
 #include <soci/soci.h>
@@ -20,47 +21,66 @@ namespace {
   "(extract(epoch FROM p.created_at) * 1000)::bigint, "                            \
   "(extract(epoch FROM p.updated_at) * 1000)::bigint, p.max_share_links::bigint"
 
-constexpr const char* list_all_sql =
-    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p ORDER BY p.price_cents, p.id";
-constexpr const char* list_public_sql =
-    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.public ORDER BY p.price_cents, p.id";
-constexpr const char* find_sql = "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.id = :id";
-constexpr const char* find_by_name_sql =
-    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.name = :name";
-constexpr const char* lock_sql =
-    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.id = :id FOR UPDATE";
-constexpr const char* lock_by_name_sql =
-    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.name = :name FOR UPDATE";
+// Every statement here is prepared (prepared.hpp): planned once per connection.
+const prepared_statement list_all{
+    "kemas_plan_list_all", "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p ORDER BY p.price_cents, p.id"};
+const prepared_statement list_public{
+    "kemas_plan_list_public",
+    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.public ORDER BY p.price_cents, p.id"};
+// $1 id or name.
+const prepared_statement find_by_id{"kemas_plan_find",
+                                    "SELECT " KEMAS_PLAN_COLUMNS
+                                    " FROM plans p WHERE p.id = CAST($1 AS integer)"};
+const prepared_statement find_by_name_statement{
+    "kemas_plan_find_by_name", "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.name = $1"};
+const prepared_statement lock_by_id{"kemas_plan_lock",
+                                    "SELECT " KEMAS_PLAN_COLUMNS
+                                    " FROM plans p WHERE p.id = CAST($1 AS integer) FOR UPDATE"};
+const prepared_statement lock_by_name{
+    "kemas_plan_lock_by_name",
+    "SELECT " KEMAS_PLAN_COLUMNS " FROM plans p WHERE p.name = $1 FOR UPDATE"};
 
-constexpr const char* insert_sql =
+// $1 name, $2 display name, $3 quota, $4 max file, $5 price, $6 currency, $7 duration or NULL,
+// $8 public, $9 share links.
+const prepared_statement insert_statement{
+    "kemas_plan_insert",
     "INSERT INTO plans AS p (name, display_name, quota_bytes, max_file_bytes, price_cents, "
-    "currency, duration_seconds, public, max_share_links) VALUES (:name, :display_name, :quota, "
-    ":max_file, :price, :currency, :duration, CAST(:public AS int) <> 0, "
-    "CAST(:share_links AS integer)) RETURNING " KEMAS_PLAN_COLUMNS;
+    "currency, duration_seconds, public, max_share_links) VALUES ($1, $2, CAST($3 AS bigint), "
+    "CAST($4 AS bigint), CAST($5 AS bigint), $6, CAST($7 AS bigint), CAST($8 AS boolean), "
+    "CAST($9 AS integer)) RETURNING " KEMAS_PLAN_COLUMNS};
 
-constexpr const char* update_sql =
-    "UPDATE plans AS p SET display_name = :display_name, quota_bytes = :quota, "
-    "max_file_bytes = :max_file, price_cents = :price, currency = :currency, "
-    "duration_seconds = :duration, public = CAST(:public AS int) <> 0, "
-    "max_share_links = CAST(:share_links AS integer) "
-    "WHERE p.id = :id RETURNING " KEMAS_PLAN_COLUMNS;
+// $1 id, then $2.. as the insert's $2..$9.
+const prepared_statement update_statement{
+    "kemas_plan_update",
+    "UPDATE plans AS p SET display_name = $2, quota_bytes = CAST($3 AS bigint), "
+    "max_file_bytes = CAST($4 AS bigint), price_cents = CAST($5 AS bigint), currency = $6, "
+    "duration_seconds = CAST($7 AS bigint), public = CAST($8 AS boolean), "
+    "max_share_links = CAST($9 AS integer) "
+    "WHERE p.id = CAST($1 AS integer) RETURNING " KEMAS_PLAN_COLUMNS};
 
-// A plan is in use while an account is on it or an order bought it (both RESTRICT).
-constexpr const char* in_use_sql =
-    "SELECT (EXISTS (SELECT 1 FROM users u WHERE u.plan_id = p.id) "
-    "     OR EXISTS (SELECT 1 FROM orders o WHERE o.plan_id = p.id))::int "
-    "FROM plans p WHERE p.id = :id";
-constexpr const char* delete_sql = "DELETE FROM plans WHERE id = :id";
+// A plan is in use while an account is on it or an order bought it (both RESTRICT). $1 id.
+const prepared_statement in_use{"kemas_plan_in_use",
+                                "SELECT (EXISTS (SELECT 1 FROM users u WHERE u.plan_id = p.id) "
+                                "     OR EXISTS (SELECT 1 FROM orders o WHERE o.plan_id = p.id))::int "
+                                "FROM plans p WHERE p.id = CAST($1 AS integer)"};
+const prepared_statement delete_statement{"kemas_plan_delete",
+                                          "DELETE FROM plans WHERE id = CAST($1 AS integer)"};
 
 #undef KEMAS_PLAN_COLUMNS
 
-model::plan plan_from_row(const soci::row& row) {
-  return {.id = static_cast<std::int32_t>(rows::int64(row, 0)), .name = rows::text(row, 1),
-          .display_name = rows::text(row, 2), .quota_bytes = rows::int64(row, 3),
-          .max_file_bytes = rows::int64(row, 4), .price_cents = rows::int64(row, 5),
-          .currency = rows::text(row, 6), .duration_seconds = rows::optional_int64(row, 7),
-          .is_public = rows::boolean(row, 8), .max_share_links = rows::int64(row, 11),
-          .created_at = rows::time(row, 9), .updated_at = rows::time(row, 10)};
+model::plan plan_from_rows(const prepared_rows& rows, int row) {
+  return {.id = static_cast<std::int32_t>(rows.int64(row, 0)),
+          .name = rows.text(row, 1),
+          .display_name = rows.text(row, 2),
+          .quota_bytes = rows.int64(row, 3),
+          .max_file_bytes = rows.int64(row, 4),
+          .price_cents = rows.int64(row, 5),
+          .currency = rows.text(row, 6),
+          .duration_seconds = rows::optional_int64(rows, row, 7),
+          .is_public = rows.int64(row, 8) != 0,
+          .max_share_links = rows.int64(row, 11),
+          .created_at = rows::time(rows, row, 9),
+          .updated_at = rows::time(rows, row, 10)};
 }
 
 boost::json::value duration_json(const std::optional<std::int64_t>& d) {
@@ -82,22 +102,14 @@ boost::json::object plan_event_json(const model::plan& p) {
           {"max_share_links", p.max_share_links}};
 }
 
-std::optional<model::plan> read_plan(soci::session& sql, const char* query, const std::string& key,
-                                     const char* param) {
-  soci::row row;
-  sql << query, soci::use(key, param), soci::into(row);
-  if (!sql.got_data())
+// The plan `statement` selects by `key` (an id or a name), if any.
+template <class Key>
+std::optional<model::plan> read_plan(soci::session& sql, const prepared_statement& statement,
+                                     const Key& key) {
+  const prepared_rows rows = execute(sql, statement, key);
+  if (rows.size() == 0)
     return std::nullopt;
-  return plan_from_row(row);
-}
-
-std::optional<model::plan> read_plan(soci::session& sql, const char* query, std::int32_t id) {
-  int key = id;
-  soci::row row;
-  sql << query, soci::use(key, "id"), soci::into(row);
-  if (!sql.got_data())
-    return std::nullopt;
-  return plan_from_row(row);
+  return plan_from_rows(rows, 0);
 }
 
 // A CHECK the caller's validation missed ("plans_quota_bytes_check" -> field quota_bytes).
@@ -117,18 +129,10 @@ std::optional<error> refusal(const std::exception& e) {
 // Writes `change` (computed from the locked row) and its event; the caller's transaction.
 model::plan write_patch(soci::session& sql, const model::plan_change& change, model::event_draft event) {
   const auto& p = change.next;
-  int id = p.id;
-  long long quota = p.quota_bytes, max_file = p.max_file_bytes, price = p.price_cents;
-  long long duration = p.duration_seconds.value_or(0);
-  soci::indicator duration_ind = p.duration_seconds ? soci::i_ok : soci::i_null;
-  int is_public = p.is_public ? 1 : 0;
-  long long share_links = p.max_share_links;
-  soci::row row;
-  sql << update_sql, soci::use(share_links, "share_links"), soci::use(p.display_name, "display_name"), soci::use(quota, "quota"),
-      soci::use(max_file, "max_file"), soci::use(price, "price"), soci::use(p.currency, "currency"),
-      soci::use(duration, duration_ind, "duration"), soci::use(is_public, "public"),
-      soci::use(id, "id"), soci::into(row);
-  model::plan updated = plan_from_row(row);
+  const prepared_rows rows =
+      execute(sql, update_statement, p.id, p.display_name, p.quota_bytes, p.max_file_bytes,
+              p.price_cents, p.currency, p.duration_seconds, p.is_public, p.max_share_links);
+  model::plan updated = plan_from_rows(rows, 0);
   event.data["before"] = change.before;
   event.data["after"] = change.after;
   append_event(sql, rows::with_subject(std::move(event), "plan", updated.name));
@@ -138,7 +142,7 @@ model::plan write_patch(soci::session& sql, const model::plan_change& change, mo
 result<model::plan> update_plan(soci::session& sql, std::int32_t id, const ports::plan_patch& patch,
                                 model::event_draft event) {
   soci::transaction tx(sql);
-  auto current = read_plan(sql, lock_sql, id);
+  auto current = read_plan(sql, lock_by_id, id);
   if (!current)
     return make_error(errc::not_found, "no such plan");
   auto change = model::apply_patch(*current, patch);
@@ -154,19 +158,16 @@ result<model::plan> update_plan(soci::session& sql, std::int32_t id, const ports
 
 result<void> remove_plan(soci::session& sql, std::int32_t id, model::event_draft event) {
   soci::transaction tx(sql);
-  auto current = read_plan(sql, lock_sql, id);
+  auto current = read_plan(sql, lock_by_id, id);
   if (!current)
     return make_error(errc::not_found, "no such plan");
   if (current->name == fallback_plan_name)
     return make_error(errc::conflict, "the free plan is the fallback plan and cannot be deleted");
-  int key = id;
-  int in_use = 0;
-  sql << in_use_sql, soci::use(key, "id"), soci::into(in_use);
-  if (in_use != 0) {
+  if (execute(sql, in_use, id).int64(0, 0) != 0) {
     return make_error(errc::conflict,
                       "the plan is in use (accounts or orders refer to it); hide it instead");
   }
-  sql << delete_sql, soci::use(key, "id");
+  execute(sql, delete_statement, id);
   event.data["plan"] = plan_event_json(*current);
   append_event(sql, rows::with_subject(std::move(event), "plan", current->name));
   tx.commit();
@@ -174,18 +175,11 @@ result<void> remove_plan(soci::session& sql, std::int32_t id, model::event_draft
 }
 
 model::plan insert_plan(soci::session& sql, const ports::plan_fields& f, model::event_draft event) {
-  long long quota = f.quota_bytes, max_file = f.max_file_bytes, price = f.price_cents;
-  long long duration = f.duration_seconds.value_or(0);
-  soci::indicator duration_ind = f.duration_seconds ? soci::i_ok : soci::i_null;
-  int is_public = f.is_public ? 1 : 0;
-  long long share_links = f.max_share_links;
   soci::transaction tx(sql);
-  soci::row row;
-  sql << insert_sql, soci::use(f.name, "name"), soci::use(f.display_name, "display_name"),
-      soci::use(quota, "quota"), soci::use(max_file, "max_file"), soci::use(price, "price"),
-      soci::use(f.currency, "currency"), soci::use(duration, duration_ind, "duration"),
-      soci::use(is_public, "public"), soci::use(share_links, "share_links"), soci::into(row);
-  model::plan created = plan_from_row(row);
+  const prepared_rows rows =
+      execute(sql, insert_statement, f.name, f.display_name, f.quota_bytes, f.max_file_bytes,
+              f.price_cents, f.currency, f.duration_seconds, f.is_public, f.max_share_links);
+  model::plan created = plan_from_rows(rows, 0);
   event.data["plan"] = plan_event_json(created);
   append_event(sql, rows::with_subject(std::move(event), "plan", created.name));
   tx.commit();
@@ -196,10 +190,11 @@ model::plan insert_plan(soci::session& sql, const ports::plan_fields& f, model::
 
 boost::asio::awaitable<std::vector<model::plan>> plan_repository::list(bool public_only) {
   auto job = [public_only](soci::session& sql) {
+    const prepared_rows rows = execute(sql, public_only ? list_public : list_all);
     std::vector<model::plan> out;
-    soci::rowset<soci::row> rs = (sql.prepare << (public_only ? list_public_sql : list_all_sql));
-    for (const auto& row : rs)
-      out.push_back(plan_from_row(row));
+    out.reserve(static_cast<std::size_t>(rows.size()));
+    for (int row = 0; row < rows.size(); ++row)
+      out.push_back(plan_from_rows(rows, row));
     return out;
   };
   co_return co_await run_query(pool_, std::move(job));
@@ -207,7 +202,7 @@ boost::asio::awaitable<std::vector<model::plan>> plan_repository::list(bool publ
 
 boost::asio::awaitable<result<model::plan>> plan_repository::find(std::int32_t id) {
   auto job = [id](soci::session& sql) -> result<model::plan> {
-    auto found = read_plan(sql, find_sql, id);
+    auto found = read_plan(sql, find_by_id, id);
     if (!found)
       return make_error(errc::not_found, "no such plan");
     return std::move(*found);
@@ -217,7 +212,7 @@ boost::asio::awaitable<result<model::plan>> plan_repository::find(std::int32_t i
 
 boost::asio::awaitable<result<model::plan>> plan_repository::find_by_name(std::string name) {
   auto job = [name = std::move(name)](soci::session& sql) -> result<model::plan> {
-    auto found = read_plan(sql, find_by_name_sql, name, "name");
+    auto found = read_plan(sql, find_by_name_statement, name);
     if (!found)
       return make_error(errc::not_found, "no such plan");
     return std::move(*found);
@@ -297,7 +292,7 @@ std::vector<std::string> apply_plan_settings(soci::session& sql,
   std::vector<std::string> changes;
   soci::transaction tx(sql);
   for (const auto& [name, patch] : targets) {
-    auto current = read_plan(sql, lock_by_name_sql, name, "name");
+    auto current = read_plan(sql, lock_by_name, name);
     if (!current)
       throw std::runtime_error("plan '" + name + "' does not exist; [plans] cannot apply");
     auto change = model::apply_patch(*current, patch);

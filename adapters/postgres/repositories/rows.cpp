@@ -90,12 +90,6 @@ std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t col
   return int64(row, column);
 }
 
-scope_set scopes(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null)
-    return {};
-  return scopes_from(row.get<std::string>(column));
-}
-
 scope_set scopes_from(std::string_view names) {
   scope_set out;
   std::string_view rest = names;
@@ -122,6 +116,14 @@ std::optional<std::int64_t> optional_int64(const prepared_rows& rows, int row, i
   if (rows.is_null(row, column))
     return std::nullopt;
   return rows.int64(row, column);
+}
+
+kemas::role role(const prepared_rows& rows, int row, int column) {
+  const std::string name = rows.text(row, column);
+  const auto parsed = parse_role(name);
+  if (!parsed)
+    throw std::runtime_error("column " + std::to_string(column) + ": unknown role '" + name + "'");
+  return *parsed;
 }
 
 std::string scopes_param(scope_set scopes) {

@@ -35,14 +35,13 @@ std::optional<timestamp> optional_time(const soci::row& row, std::size_t column)
 std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t column);
 // Comma-separated scope names (array_to_string(scopes, ',')); unknown names are skipped so
 // a scope retired in a later version only narrows what an old key may do.
-scope_set scopes(const soci::row& row, std::size_t column);
-// The same from the text of array_to_string(scopes, ','); unknown names are skipped.
 scope_set scopes_from(std::string_view names);
 
 // The same readers for a prepared statement's answer (prepared.hpp), row `row`.
 timestamp time(const prepared_rows& rows, int row, int column);
 std::optional<timestamp> optional_time(const prepared_rows& rows, int row, int column);
 std::optional<std::int64_t> optional_int64(const prepared_rows& rows, int row, int column);
+kemas::role role(const prepared_rows& rows, int row, int column);
 
 // The forms queries take parameters in (names are only made to be bound with soci::use).
 std::string scopes_param(scope_set scopes);  // "files:read,files:write" for string_to_array

@@ -41,23 +41,31 @@ const prepared_statement find_statement{
     "AND f.state <> 'deleted' WHERE u.id = CAST($1 AS uuid) AND u.owner_id = CAST($2 AS uuid)"};
 constexpr int first_file_column = 5;
 
-constexpr const char* reject_sql =
-    "UPDATE uploads SET state = 'rejected', reason = :reason "
-    "WHERE id = CAST(:id AS uuid) AND owner_id = CAST(:owner AS uuid) AND state = 'pending'";
+// Only a pending upload can be rejected; a committed one stays committed. $1 reason, $2 id,
+// $3 owner.
+const prepared_statement reject_statement{
+    "kemas_upload_reject",
+    "UPDATE uploads SET state = 'rejected', reason = $1 "
+    "WHERE id = CAST($2 AS uuid) AND owner_id = CAST($3 AS uuid) AND state = 'pending'"};
 
-// The api's claim on an object it is about to store (0006_object_cleanup.sql). The second
-// call of an upload (with the multipart id) keeps the first due time. The key holds the
-// owner's id (model::object_key_for), and the upload must be the owner's own.
-constexpr const char* hold_sql =
+// The api's claim on an object it is about to store (0006_object_cleanup.sql), once per
+// streamed upload. The second call of an upload (with the multipart id) keeps the first due
+// time. The key holds the owner's id (model::object_key_for), and the upload must be the
+// owner's own. $1 key, $2 upload, $3 multipart id or NULL, $4 abandon after (ms).
+const prepared_statement hold_statement{
+    "kemas_upload_hold",
     "INSERT INTO object_cleanup (object_key, upload_id, multipart_upload_id, due_at) "
-    "VALUES (:key, CAST(:id AS uuid), :multipart, now() + CAST(:after_ms AS bigint) * "
-    "interval '1 millisecond') "
+    "VALUES ($1, CAST($2 AS uuid), $3, now() + CAST($4 AS bigint) * interval '1 millisecond') "
     "ON CONFLICT (object_key) DO UPDATE SET multipart_upload_id = EXCLUDED.multipart_upload_id "
-    "WHERE object_cleanup.upload_id = EXCLUDED.upload_id";
+    "WHERE object_cleanup.upload_id = EXCLUDED.upload_id",
+    /*alone=*/true};
 
-constexpr const char* release_sql =
-    "UPDATE object_cleanup SET due_at = now() WHERE object_key = :key AND due_at > now() "
-    "AND starts_with(object_key, :prefix)";
+// The claim falls due at once: the cleaner takes the object. $1 key, $2 the owner's prefix.
+const prepared_statement release_statement{
+    "kemas_upload_release",
+    "UPDATE object_cleanup SET due_at = now() WHERE object_key = $1 AND due_at > now() "
+    "AND starts_with(object_key, $2)",
+    /*alone=*/true};
 
 model::upload_state parse_state(const std::string& text) {
   if (const auto state = model::upload_state_from(text))
@@ -119,24 +127,20 @@ boost::asio::awaitable<void> upload_repository::hold_object(
     std::optional<std::string> multipart_upload_id, std::chrono::milliseconds abandon_after) {
   if (!object_key.starts_with(model::object_key_prefix(owner)))
     throw std::invalid_argument("hold_object: the key is not the owner's");
-  auto job = [key = std::move(object_key), id = upload_id.to_string(),
-              multipart = std::move(multipart_upload_id),
-              after = static_cast<long long>(abandon_after.count())](soci::session& sql) {
-    soci::indicator has_multipart = multipart ? soci::i_ok : soci::i_null;
-    const std::string multipart_text = multipart.value_or("");
-    sql << hold_sql, soci::use(key, "key"), soci::use(id, "id"),
-        soci::use(multipart_text, has_multipart, "multipart"), soci::use(after, "after_ms");
-  };
-  co_await run_query(pool_, std::move(job));
+  statement_parameters parameters{std::move(object_key), upload_id.to_string(),
+                                  std::move(multipart_upload_id),
+                                  std::to_string(abandon_after.count())};
+  auto answered = [](const prepared_rows&) { return true; };
+  co_await run_prepared(pool_, pipeline_, hold_statement, std::move(parameters),
+                        std::move(answered));
 }
 
 boost::asio::awaitable<void> upload_repository::release_object(uuid owner,
                                                                std::string object_key) {
-  auto job = [key = std::move(object_key),
-              prefix = model::object_key_prefix(owner)](soci::session& sql) {
-    sql << release_sql, soci::use(key, "key"), soci::use(prefix, "prefix");
-  };
-  co_await run_query(pool_, std::move(job));
+  statement_parameters parameters{std::move(object_key), model::object_key_prefix(owner)};
+  auto answered = [](const prepared_rows&) { return true; };
+  co_await run_prepared(pool_, pipeline_, release_statement, std::move(parameters),
+                        std::move(answered));
 }
 
 boost::asio::awaitable<result<ports::upload_record>> upload_repository::find(uuid owner,
@@ -148,11 +152,10 @@ boost::asio::awaitable<result<ports::upload_record>> upload_repository::find(uui
 
 boost::asio::awaitable<result<model::upload>> upload_repository::reject_if_pending(
     uuid owner, uuid upload_id, model::rejection_reason why) {
-  auto job = [owner = owner.to_string(), id = upload_id.to_string(),
-              reason = std::string(model::to_string(why))](soci::session& sql) {
-    sql << reject_sql, soci::use(reason, "reason"), soci::use(id, "id"), soci::use(owner, "owner");
-    const std::optional<std::string> parameters[] = {id, owner};
-    return upload_from_rows(execute_prepared(sql, find_statement, parameters));
+  // Two statements, not one: a statement cannot see its own CTE's update.
+  auto job = [owner, upload_id, reason = model::to_string(why)](soci::session& sql) {
+    execute(sql, reject_statement, reason, upload_id, owner);
+    return upload_from_rows(execute(sql, find_statement, upload_id, owner));
   };
   co_return co_await run_query(pool_, std::move(job));
 }
