@@ -216,6 +216,13 @@ mq_env() {
 }
 mq_ctl() { ( mq_env; "$mq_bin/rabbitmqctl" -n "$mq_name" "$@" ); }
 mq_dlq_policy='{"max-length":100000,"overflow":"reject-publish"}'
+# Command and event queues: a client's commands and the relay's events are bounded too
+# (conf/rabbitmq/definitions.json has the same policy, "kemas-backlog"). A full command queue
+# refuses the api's publish (503, nothing accepted); a full event queue leaves the events in the
+# outbox until there is room.
+mq_backlog_max_length=${KEMAS_SVC_AMQP_QUEUE_MAX_LENGTH:-1000000}
+mq_backlog_max_bytes=${KEMAS_SVC_AMQP_QUEUE_MAX_BYTES:-1073741824}
+mq_backlog_policy="{\"max-length\":$mq_backlog_max_length,\"max-length-bytes\":$mq_backlog_max_bytes,\"overflow\":\"reject-publish\"}"
 
 mq_ready() {
   curl -fs -m 2 -u "$mq_user:$mq_pass" "http://127.0.0.1:$mq_mgmt_port/api/overview" >/dev/null &&
@@ -286,6 +293,9 @@ CONF
     mq_ctl -q set_policy --apply-to queues --priority 1 \
       kemas-dead-letters '^kemas\.dead-letters$' "$mq_dlq_policy" >/dev/null \
       || die "could not set the dead-letter policy"
+    mq_ctl -q set_policy --apply-to queues --priority 1 \
+      kemas-backlog '^kemas\.(commands|events)\.' "$mq_backlog_policy" >/dev/null \
+      || die "could not set the backlog policy"
   fi
   log "rabbitmq $mq_name up on 127.0.0.1:$mq_amqp_port, management UI http://127.0.0.1:$mq_mgmt_port ($mq_user/$mq_pass)"
 }

@@ -167,6 +167,18 @@ TEST_CASE("the topology is declared idempotently and looks right to the manageme
   CHECK(upload.at("x-dead-letter-exchange") == "kemas.dead");
   CHECK(upload.at("x-dead-letter-strategy") == "at-least-once");
   CHECK(upload.at("x-overflow") == "reject-publish");
+  // scripts/services.sh bounds the queues clients and the relay fill (definitions.json too).
+  for (const char* bounded : {"kemas.commands.upload", "kemas.events.audit", "kemas.events.mail"}) {
+    CAPTURE(bounded);
+    const auto queue = api.queue(bounded);
+    REQUIRE(queue);
+    CHECK(queue->at("policy") == "kemas-backlog");
+    const auto& policy = queue->at("effective_policy_definition").as_object();
+    REQUIRE(policy.contains("max-length"));
+    REQUIRE(policy.contains("max-length-bytes"));
+    CHECK(policy.at("max-length").as_int64() > 0);
+    CHECK(policy.at("max-length-bytes").as_int64() > 0);
+  }
   const auto delay = api.queue("kemas.delay.30s")->at("arguments").as_object();
   CHECK(delay.at("x-message-ttl").as_int64() == 30'000);
   CHECK(delay.at("x-dead-letter-exchange") == "kemas.commands");

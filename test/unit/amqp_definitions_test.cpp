@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -93,6 +94,59 @@ TEST_CASE("definitions.json mirrors the declared topology") {
     }
     CHECK(file == code);
   }
+}
+
+namespace {
+
+// The policy RabbitMQ applies to `queue`: of those whose pattern matches, the highest priority
+// (there must be exactly one at that priority, or RabbitMQ's choice is arbitrary).
+const boost::json::object* policy_for(const boost::json::object& definitions,
+                                      const std::string& queue) {
+  const boost::json::object* chosen = nullptr;
+  int ties = 0;
+  for (const auto& v : definitions.at("policies").as_array()) {
+    const auto& policy = v.as_object();
+    if (policy.at("apply-to") != "queues" ||
+        !std::regex_search(queue, std::regex(std::string(policy.at("pattern").as_string()))))
+      continue;
+    if (chosen == nullptr ||
+        policy.at("priority").as_int64() > chosen->at("priority").as_int64()) {
+      chosen = &policy;
+      ties = 0;
+    } else if (policy.at("priority").as_int64() == chosen->at("priority").as_int64()) {
+      ++ties;
+    }
+  }
+  CHECK(ties == 0);
+  return chosen;
+}
+
+}  // namespace
+
+TEST_CASE("every queue a client or the relay fills is bounded by a policy that refuses rather than drops") {
+  const auto definitions = load_definitions();
+  const auto topology = amqp::kemas_topology(config::amqp_settings{}.delivery_limit);
+  int bounded = 0;
+  for (const auto& spec : topology.queues) {
+    if (spec.name.starts_with("kemas.delay."))
+      continue;  // filled only by the worker's retries of messages the bounded queues held
+    CAPTURE(spec.name);
+    const auto* policy = policy_for(definitions, spec.name);
+    REQUIRE(policy != nullptr);
+    const auto& definition = policy->at("definition").as_object();
+    REQUIRE(definition.contains("max-length"));
+    CHECK(definition.at("max-length").as_int64() > 0);
+    CHECK(definition.at("overflow") == "reject-publish");
+    if (spec.name != "kemas.dead-letters") {
+      CHECK(policy->at("name") == "kemas-backlog");
+      REQUIRE(definition.contains("max-length-bytes"));
+      CHECK(definition.at("max-length-bytes").as_int64() > 0);
+    }
+    ++bounded;
+  }
+  // Every command queue, the audit and mail queues, the dead letters.
+  CHECK(bounded == static_cast<int>(std::size(commands::all_command_types)) + 3);
+  CHECK(policy_for(definitions, "kemas.delay.30s") == nullptr);
 }
 
 TEST_CASE("the topology has what DESIGN.md asks for") {
