@@ -136,6 +136,17 @@ timestamp from_ms(long long ms) {
   return timestamp(std::chrono::milliseconds(ms));
 }
 
+plan_standing read_plan_standing(const prepared_rows& rows, int row, int first) {
+  plan_standing out;
+  out.plan_name = rows.text(row, first);
+  out.used_bytes = rows.int64(row, first + 1);
+  if (rows.int64(row, first + 2) != 0)
+    out.expires_at = from_ms(rows.int64(row, first + 4));
+  out.due = rows.int64(row, first + 3) != 0;
+  out.now = from_ms(rows.int64(row, first + 5));
+  return out;
+}
+
 namespace {
 
 // Reads every live file of the owner and applies plan_locks' answer: two UPDATEs at most.

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@
 
 namespace soci {
 class session;
+}
+
+namespace kemas::postgres {
+class prepared_rows;
 }
 
 namespace kemas::postgres::command_tx {
@@ -40,6 +45,29 @@ model::event_draft draft_for(const commands::envelope& envelope, std::string typ
                              std::string subject_type, std::string subject_id);
 
 timestamp from_ms(long long ms);
+
+// An account's plan standing as the database sees it now, read under the account's row lock
+// by the plan commands and expire groups: KEMAS_PLAN_STANDING_COLUMNS (`u` users, `p` its
+// plan) in the order read_plan_standing reads them. `due` is the user_limits view's own
+// comparison, evaluated by the database; times in ms, the expiry rounded up.
+#define KEMAS_PLAN_STANDING_COLUMNS                                \
+  "p.name, u.used_bytes, "                                         \
+  "CASE WHEN u.plan_expires_at IS NULL THEN 0 ELSE 1 END, "        \
+  "CASE WHEN u.plan_expires_at <= now() THEN 1 ELSE 0 END, "       \
+  "COALESCE(ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, 0), " \
+  "floor(extract(epoch FROM now()) * 1000)::bigint"
+inline constexpr int plan_standing_column_count = 6;
+
+struct plan_standing {
+  std::string plan_name;
+  long long used_bytes = 0;
+  std::optional<timestamp> expires_at;
+  bool due = false;
+  timestamp now{};
+};
+
+// Row `row` of a prepared answer whose KEMAS_PLAN_STANDING_COLUMNS start at column `first`.
+plan_standing read_plan_standing(const prepared_rows& rows, int row, int first);
 
 // The fallback plan an expired account gets: plans.name = 'free' (std::runtime_error when
 // the catalog lacks it).

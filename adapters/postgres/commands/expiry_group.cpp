@@ -13,7 +13,6 @@
 namespace kemas::postgres {
 namespace {
 
-using command_tx::from_ms;
 using kind = ports::expiry_commit::kind;
 
 // Every member's account under its row lock (in id order, so two groups never deadlock),
@@ -26,11 +25,7 @@ using kind = ports::expiry_commit::kind;
 // Every statement here is prepared (prepared.hpp). $1 the users, $2 their command ids.
 const prepared_statement lock_accounts_statement{
     "kemas_expiry_lock_accounts",
-    "SELECT m.n, p.name, u.used_bytes, "
-    "       CASE WHEN u.plan_expires_at IS NULL THEN 0 ELSE 1 END, "
-    "       CASE WHEN u.plan_expires_at <= now() THEN 1 ELSE 0 END, "
-    "       COALESCE(ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, 0), "
-    "       floor(extract(epoch FROM now()) * 1000)::bigint, "
+    "SELECT m.n, " KEMAS_PLAN_STANDING_COLUMNS ", "
     "       CASE WHEN pc.hit IS NULL THEN 0 ELSE 1 END "
     "FROM unnest(CAST($1 AS uuid[]), CAST($2 AS uuid[])) WITH ORDINALITY "
     "     AS m(user_id, command_id, n) "
@@ -63,12 +58,7 @@ const prepared_statement record_outcomes{
     "SELECT c, o FROM unnest(CAST($1 AS uuid[]), CAST($2 AS text[])) AS t(c, o) "
     "ON CONFLICT (command_id) DO NOTHING"};
 
-struct account_row {
-  std::string plan_name;
-  long long used_bytes = 0;
-  std::optional<timestamp> expires_at;
-  bool due = false;
-  timestamp now{};
+struct account_row : command_tx::plan_standing {
   bool processed = false;
 };
 
@@ -85,15 +75,9 @@ std::map<std::size_t, account_row> lock_accounts(soci::session& sql,
                                      text_array_literal(commands));
   std::map<std::size_t, account_row> out;
   for (int row = 0; row < rows.size(); ++row) {
-    account_row a;
     const auto n = static_cast<std::size_t>(rows.int64(row, 0));
-    a.plan_name = rows.text(row, 1);
-    a.used_bytes = rows.int64(row, 2);
-    if (rows.int64(row, 3) != 0)
-      a.expires_at = from_ms(rows.int64(row, 5));
-    a.due = rows.int64(row, 4) != 0;
-    a.now = from_ms(rows.int64(row, 6));
-    a.processed = rows.int64(row, 7) != 0;
+    account_row a{command_tx::read_plan_standing(rows, row, 1)};
+    a.processed = rows.int64(row, 1 + command_tx::plan_standing_column_count) != 0;
     out.emplace(n - 1, std::move(a));  // ORDINALITY counts from 1
   }
   return out;

@@ -22,15 +22,10 @@ long long rows_epoch_ms(timestamp t) {
 // Every statement of the plan commands is prepared (prepared.hpp): planned once per
 // connection, not on each call.
 
-// The account under a row lock, with its stored plan and expiry. `due` is the user_limits
-// view's own comparison, evaluated by the database. $1 user.
+// The account under a row lock, with its stored plan, its standing and the plan's id. $1 user.
 const prepared_statement lock_user_statement{
     "kemas_plan_lock_user",
-    "SELECT p.name, u.plan_id, u.used_bytes, "
-    "       CASE WHEN u.plan_expires_at IS NULL THEN 0 ELSE 1 END, "
-    "       CASE WHEN u.plan_expires_at <= now() THEN 1 ELSE 0 END, "
-    "       COALESCE(ceil(extract(epoch FROM u.plan_expires_at) * 1000)::bigint, 0), "
-    "       floor(extract(epoch FROM now()) * 1000)::bigint "
+    "SELECT " KEMAS_PLAN_STANDING_COLUMNS ", u.plan_id "
     "FROM users u JOIN plans p ON p.id = u.plan_id "
     "WHERE u.id = CAST($1 AS uuid) FOR NO KEY UPDATE OF u"};
 
@@ -116,27 +111,16 @@ const prepared_statement due_next_page{
 #undef KEMAS_DUE_COLUMNS
 #undef KEMAS_DUE_CUTOFF
 
-struct locked_user {
-  std::string plan_name;
+struct locked_user : command_tx::plan_standing {
   int plan_id = 0;
-  long long used_bytes = 0;
-  std::optional<timestamp> expires_at;  // rounded up to the ms
-  bool due = false;
-  timestamp now{};
 };
 
 std::optional<locked_user> lock_user(soci::session& sql, const uuid& user) {
   const prepared_rows row = execute(sql, lock_user_statement, user);
   if (row.size() == 0)
     return std::nullopt;
-  locked_user out;
-  out.plan_name = row.text(0, 0);
-  out.plan_id = static_cast<int>(row.int64(0, 1));
-  out.used_bytes = row.int64(0, 2);
-  if (row.int64(0, 3) != 0)
-    out.expires_at = from_ms(row.int64(0, 5));
-  out.due = row.int64(0, 4) != 0;
-  out.now = from_ms(row.int64(0, 6));
+  locked_user out{command_tx::read_plan_standing(row, 0, 0)};
+  out.plan_id = static_cast<int>(row.int64(0, command_tx::plan_standing_column_count));
   return out;
 }
 
