@@ -84,12 +84,6 @@ std::optional<timestamp> optional_time(const soci::row& row, std::size_t column)
   return time(row, column);
 }
 
-std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t column) {
-  if (row.get_indicator(column) == soci::i_null)
-    return std::nullopt;
-  return int64(row, column);
-}
-
 scope_set scopes_from(std::string_view names) {
   scope_set out;
   std::string_view rest = names;

@@ -32,7 +32,6 @@ uuid id(const soci::row& row, std::size_t column);
 kemas::role role(const soci::row& row, std::size_t column);
 timestamp time(const soci::row& row, std::size_t column);
 std::optional<timestamp> optional_time(const soci::row& row, std::size_t column);
-std::optional<std::int64_t> optional_int64(const soci::row& row, std::size_t column);
 // Comma-separated scope names (array_to_string(scopes, ',')); unknown names are skipped so
 // a scope retired in a later version only narrows what an old key may do.
 scope_set scopes_from(std::string_view names);
@@ -43,7 +42,7 @@ std::optional<timestamp> optional_time(const prepared_rows& rows, int row, int c
 std::optional<std::int64_t> optional_int64(const prepared_rows& rows, int row, int column);
 kemas::role role(const prepared_rows& rows, int row, int column);
 
-// The forms queries take parameters in (names are only made to be bound with soci::use).
+// The forms queries take parameters in (a soci::use binding or a prepared statement's text).
 std::string scopes_param(scope_set scopes);  // "files:read,files:write" for string_to_array
 long long epoch_ms(timestamp time);
 
