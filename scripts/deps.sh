@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(
   # toolchain
-  g++ cmake ninja-build ccache pkg-config git
+  g++ cmake ninja-build ccache lld pkg-config git
   # libraries (Boost 1.81, not the 1.74 default; JSON and URL come separately)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librabbitmq-dev libsoci-dev libpq-dev libhiredis-dev libcurl4-openssl-dev libssl-dev

@@ -17,7 +17,10 @@ namespace kemas::postgres {
 namespace {
 
 // One lock for "a migrate run is in progress on this database": 'kemas' in ASCII.
-constexpr const char* lock_key = "461195354483";
+#define KEMAS_MIGRATION_LOCK_KEY "461195354483"
+constexpr const char* lock_sql = "SELECT pg_advisory_lock(" KEMAS_MIGRATION_LOCK_KEY ")";
+constexpr const char* unlock_sql = "SELECT pg_advisory_unlock(" KEMAS_MIGRATION_LOCK_KEY ")";
+#undef KEMAS_MIGRATION_LOCK_KEY
 
 constexpr const char* create_table_sql = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -56,7 +59,7 @@ class migration_lock : kemas::non_copyable {
     query(conn_, "SELECT set_config('statement_timeout', $1, false)",
           {std::to_string(wait.count())});
     try {
-      query(conn_, (std::string("SELECT pg_advisory_lock(") + lock_key + ")").c_str());
+      query(conn_, lock_sql);
     } catch (const pg_sql_error&) {
       restore_timeout();  // the destructor will not run
       throw;
@@ -69,7 +72,7 @@ class migration_lock : kemas::non_copyable {
       if (PQtransactionStatus(conn_) != PQTRANS_IDLE)
         query(conn_, "ROLLBACK");
       if (locked_)
-        query(conn_, (std::string("SELECT pg_advisory_unlock(") + lock_key + ")").c_str());
+        query(conn_, unlock_sql);
       restore_timeout();
     } catch (const std::exception& e) {
       // The lock dies with the connection, which is what breaks these calls.

@@ -271,9 +271,11 @@ ports::assignment_commit memory_plan_commands::assign_plan(
   std::lock_guard lock(mutex_);
   enter();
   const auto found = accounts_.find(assignment.user_id);
-  if (found == accounts_.end())
-    return {.what = kind::no_user};
   ports::assignment_commit out;
+  if (found == accounts_.end()) {
+    out.what = kind::no_user;
+    return out;
+  }
   out.from_plan = found->second.plan;
   if (processed_.count(envelope.id) > 0) {
     out.what = kind::already_processed;
