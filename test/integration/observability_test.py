@@ -157,10 +157,13 @@ def main():
             for name, labels in parse_exposition(
                     get(stack.servers["KEMAS_SVC_RABBITMQ_METRICS_URL"])).items():
                 exported.setdefault(name, []).extend(labels)
+            # RabbitMQ's per-queue series appear once its statistics have seen a queue (every
+            # 5 s): on a broker that started moments ago, this stack's queues are its first.
             return ("kemas_queue_messages" in exported and "kemas_reconcile_objects" in exported
-                    and "kemas_command_latency_seconds_bucket" in exported)
+                    and "kemas_command_latency_seconds_bucket" in exported
+                    and "rabbitmq_queue_messages_ready" in exported)
         if not wait_until(scrape_all, 30):
-            print("FAIL the workers' sampled metrics never appeared")
+            print("FAIL the workers' sampled metrics or RabbitMQ's queue metrics never appeared")
             return 1
     finally:
         stack.stop()
