@@ -9,6 +9,7 @@
 #include "adapters/support/random.hpp"
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/child_process.hpp"
+#include "test/support/test_settings.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json.hpp>
@@ -48,8 +49,7 @@ amqp::outgoing_message raw_command(std::string routing_key, std::string body) {
 
 TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the reason") {
   const auto settings = test::amqp_settings_from_env();
-  const std::string log_path =
-      std::string(KEMAS_BINARY_DIR) + "/test/worker_dead_letter_test.worker.log";
+  const std::string log_path = test::child_log_path("worker_dead_letter_test.worker");
   test::child_process worker = start_worker("commands", log_path);
   REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
                   worker.stderr_text());
@@ -136,7 +136,7 @@ TEST_CASE("kemas-worker dead-letters malformed and unhandled commands with the r
 
 TEST_CASE("kemas-worker --role audit logs valid events and dead-letters malformed ones") {
   const auto settings = test::amqp_settings_from_env();
-  const std::string log_path = std::string(KEMAS_BINARY_DIR) + "/test/worker_audit_test.worker.log";
+  const std::string log_path = test::child_log_path("worker_audit_test.worker");
   test::child_process worker = start_worker("audit", log_path);
   REQUIRE_MESSAGE(worker.wait_for_stderr("\"msg\":\"amqp consumer connected\"", 20s),
                   worker.stderr_text());

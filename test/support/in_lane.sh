@@ -20,6 +20,7 @@ if [[ -n $slot ]]; then
   lane_file="${KEMAS_TEST_LANES_DIR:?KEMAS_TEST_LANES_DIR is set by scripts/test.sh}/$lane.env"
   [[ -f $lane_file ]] || { echo "in_lane.sh: no lane file $lane_file" >&2; exit 2; }
   set -a
+  KEMAS_TEST_LANE=$lane  # test support keeps its child processes' logs per lane
   # shellcheck disable=SC1090
   . "$lane_file"
   # shellcheck disable=SC1091

@@ -2,6 +2,7 @@
 
 #include "test/support/amqp_fixture.hpp"
 #include "test/support/management_api.hpp"
+#include "test/support/test_settings.hpp"
 
 #include "adapters/support/random.hpp"
 
@@ -104,7 +105,7 @@ child_process start_worker(const std::string& role, const std::string& postgres_
   options.env.emplace_back("KEMAS_WORKER_DRAIN_TIMEOUT", "5s");
   for (auto& entry : extra_env)
     options.env.push_back(std::move(entry));
-  options.stderr_path = std::string(KEMAS_BINARY_DIR) + "/test/" + log_name + ".log";
+  options.stderr_path = child_log_path(log_name);
   return child_process(std::move(options));
 }
 

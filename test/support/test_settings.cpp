@@ -1,6 +1,7 @@
 #include "test/support/test_settings.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -10,6 +11,14 @@ namespace kemas::test {
 
 std::string source_path(const std::string& relative) {
   return std::string(KEMAS_SOURCE_DIR) + "/" + relative;
+}
+
+std::string child_log_path(const std::string& name) {
+  const char* lane = std::getenv("KEMAS_TEST_LANE");
+  const std::filesystem::path dir = std::filesystem::path(KEMAS_BINARY_DIR) / "test" / "logs" /
+                                    ((lane != nullptr && *lane != '\0') ? lane : "no-lane");
+  std::filesystem::create_directories(dir);
+  return (dir / (name + ".log")).string();
 }
 
 std::string run_env_path() {

@@ -22,5 +22,10 @@ config::environment_view test_environment();
 config::settings test_settings();
 // Absolute path of a file in the source tree ("scripts/services.sh").
 std::string source_path(const std::string& relative);
+// Where a child process of a test writes its log ("file_commands_test.worker" ->
+// <build>/test/logs/<lane>/file_commands_test.worker.log): one folder per lane of
+// scripts/test.sh ($KEMAS_TEST_LANE, "no-lane" outside it), so tests that run side by side in
+// two lanes and start workers under the same name never read each other's log.
+std::string child_log_path(const std::string& name);
 
 }  // namespace kemas::test
