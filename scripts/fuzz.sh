@@ -3,6 +3,7 @@
 # tree and runs each from its committed seed corpus.
 #   scripts/fuzz.sh [seconds per target, default 600] [target ...]   (targets: multipart, ...)
 #   scripts/fuzz.sh 0 [target ...]   builds the targets and runs none (CI builds them early)
+# Targets run KEMAS_FUZZ_JOBS (default: the number of cores) at a time.
 # A crash stops that target: its input is left in build-fuzz/crashes/<target>/ — turn it into
 # a regression test (and commit it to test/fuzz/corpus/<target>/). Exits non-zero when any
 # target found something. Found inputs that add coverage go to build-fuzz/corpus/<target>
@@ -25,19 +26,39 @@ cmake --build "$build" --target $(printf 'fuzz_%s ' "${targets[@]}")
 # libFuzzer reads -max_total_time=0 as "no limit": 0 here means build only.
 [[ $seconds == 0 ]] && exit 0
 
-status=0
-for t in "${targets[@]}"; do
+# One target per core at a time (KEMAS_FUZZ_JOBS): each is a single process, busy all along.
+jobs=${KEMAS_FUZZ_JOBS:-$(nproc)}
+
+# fuzz_one TARGET: runs it; its report goes out in one piece when it is done.
+fuzz_one() {
+  local t=$1 log="$build/fuzz_$1.log" status=0
   mkdir -p "$build/corpus/$t" "$build/crashes/$t"
-  log="$build/fuzz_$t.log"
-  echo "fuzz: $t for ${seconds}s"
   if ! "$build/test/fuzz/fuzz_$t" "$build/corpus/$t" "$root/test/fuzz/corpus/$t" \
       -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
-    echo "fuzz: $t FOUND A PROBLEM (see $log and $build/crashes/$t/)"
-    tail -40 "$log"
     status=1
   fi
-  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|^#[0-9]+.*DONE' "$log" |
-    sed "s/^/fuzz: $t: /" || true
+  {
+    echo "fuzz: $t for ${seconds}s"
+    if ((status != 0)); then
+      echo "fuzz: $t FOUND A PROBLEM (see $log and $build/crashes/$t/)"
+      tail -40 "$log"
+    fi
+    grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|^#[0-9]+.*DONE' "$log" |
+      sed "s/^/fuzz: $t: /" || true
+  } >"$log.report"
+  cat "$log.report"
+  return "$status"
+}
+
+status=0
+running=()
+for t in "${targets[@]}"; do
+  if ((${#running[@]} >= jobs)); then
+    wait "${running[0]}" || status=1
+    running=("${running[@]:1}")
+  fi
+  fuzz_one "$t" & running+=($!)
 done
+for pid in "${running[@]}"; do wait "$pid" || status=1; done
 exit "$status"
