@@ -80,8 +80,8 @@ stamp "servers up ($lanes lanes)"
 export KEMAS_SVC_DIR="$lanes_dir/no-lane" KEMAS_TEST_LANES_DIR="$lanes_dir"
 
 status=0
-# One job per lane, and one more for the unit tests, which take no lane and are mostly waiting
-# on nothing (the integration tests mostly wait on their servers).
+# One job per lane, and one more for the unit tests (they take no lane and are short; the
+# integration tests spend much of their time waiting on their servers).
 ctest --test-dir "$build" --output-on-failure --timeout 600 -j $((lanes + 1)) \
   --resource-spec-file "$spec" "$@" || status=$?
 stamp "tests finished with status $status"
