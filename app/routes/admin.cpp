@@ -20,10 +20,6 @@ namespace json = boost::json;
 
 namespace {
 
-json::value time_or_null(const std::optional<timestamp>& t) {
-  return t ? json::value(format_rfc3339(*t)) : json::value(nullptr);
-}
-
 json::object summary_json(const ports::user_summary& s) {
   auto out = user_json(s.user);
   out["file_count"] = s.file_count;

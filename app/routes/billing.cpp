@@ -11,6 +11,7 @@
 #include "app/routes/billing.hpp"
 #include "app/routes/command_requests.hpp"
 #include "app/routes/json_body.hpp"
+#include "app/routes/render.hpp"
 #include "app/server/error_response.hpp"
 #include "app/services/billing_service.hpp"
 #include "domain/rfc3339.hpp"
@@ -19,12 +20,6 @@ namespace kemas::http {
 namespace asio = boost::asio;
 
 namespace {
-
-boost::json::value time_or_null(const std::optional<timestamp>& t) {
-  if (!t)
-    return nullptr;
-  return boost::json::string(format_rfc3339(*t));
-}
 
 std::string order_location(const uuid& id) {
   return "/api/v1/auth/billing/orders/" + id.to_string();

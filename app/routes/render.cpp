@@ -7,12 +7,13 @@
 #include "domain/rfc3339.hpp"
 
 namespace kemas::http {
-namespace {
 boost::json::value time_or_null(const std::optional<timestamp>& t) {
   if (!t)
     return nullptr;
   return boost::json::string(format_rfc3339(*t));
 }
+
+namespace {
 // A jsonb column's text as JSON (its text when it does not parse).
 boost::json::value stored_json(const std::string& text) {
   if (text.empty())
