@@ -38,7 +38,8 @@ fuzz_one() {
       -artifact_prefix="$build/crashes/$t/" -print_final_stats=1 >"$log" 2>&1; then
     status=1
   fi
-  {
+  local report
+  report=$(
     echo "fuzz: $t for ${seconds}s"
     if ((status != 0)); then
       echo "fuzz: $t FOUND A PROBLEM (see $log and $build/crashes/$t/)"
@@ -46,8 +47,8 @@ fuzz_one() {
     fi
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)|^#[0-9]+.*DONE' "$log" |
       sed "s/^/fuzz: $t: /" || true
-  } >"$log.report"
-  cat "$log.report"
+  )
+  printf '%s\n' "$report"
   return "$status"
 }
 
